@@ -1,0 +1,192 @@
+/// A motion: a skeleton and one `Pose` per frame at a fixed frame rate.
+///
+/// Frame `f` is at time `f · frameTime` seconds. `duration` is `frameCount · frameTime` (the
+/// span the recording covers, as BVH tools report it); sampling clamps to the last frame.
+/// Storage is frame-major and flat (`rotations[f · count + j]`), so a frame is one contiguous run.
+public struct Clip: Sendable {
+  public let skeleton: Skeleton
+  /// Seconds between frames, > 0.
+  public let frameTime: Double
+  /// The number of frames, ≥ 1.
+  public let frameCount: Int
+  /// Local rotations, frame-major: `rotations[frame * skeleton.count + joint]`.
+  public let rotations: [Quaternion]
+  /// Local translations in metres, frame-major like `rotations`.
+  public let translations: [SIMD3<Float>]
+
+  /// Builds a clip from flat frame-major arrays.
+  ///
+  /// - Throws: `ClipError` if there is no frame, the frame time is not a positive finite number,
+  ///   the arrays do not hold `frameCount × skeleton.count` elements, or a value is not finite
+  ///   (the first bad frame and joint are named).
+  public init(
+    skeleton: Skeleton, frameTime: Double, rotations: [Quaternion], translations: [SIMD3<Float>]
+  ) throws(ClipError) {
+    guard frameTime > 0, frameTime.isFinite else { throw .invalidFrameTime(frameTime) }
+    let n = skeleton.count
+    guard !rotations.isEmpty else { throw .noFrames }
+    guard rotations.count % n == 0, translations.count == rotations.count else {
+      throw .sizeMismatch(expectedMultipleOf: n, rotations: rotations.count,
+        translations: translations.count)
+    }
+    for (i, q) in rotations.enumerated() where !q.isFinite {
+      throw .nonFinite(frame: i / n, joint: skeleton.joints[i % n].name)
+    }
+    for (i, t) in translations.enumerated()
+    where !(t.x.isFinite && t.y.isFinite && t.z.isFinite) {
+      throw .nonFinite(frame: i / n, joint: skeleton.joints[i % n].name)
+    }
+    self.skeleton = skeleton
+    self.frameTime = frameTime
+    self.frameCount = rotations.count / n
+    self.rotations = rotations
+    self.translations = translations
+  }
+
+  /// The highest frame rate `resampled(frameRate:)` accepts (Hz); no motion sensor comes near.
+  public static let maximumFrameRate: Double = 10_000
+
+  /// Frames per second.
+  public var frameRate: Double { 1 / frameTime }
+
+  /// `frameCount · frameTime`, seconds.
+  public var duration: Double { Double(frameCount) * frameTime }
+
+  /// Time of the last frame, seconds.
+  public var lastFrameTime: Double { Double(frameCount - 1) * frameTime }
+
+  /// A new pose holding frame `frame` (allocates; use `copyFrame(_:into:)` per frame).
+  public func pose(atFrame frame: Int) -> Pose {
+    var pose = skeleton.restPose
+    copyFrame(frame, into: &pose)
+    return pose
+  }
+
+  /// Overwrites `pose` with frame `frame` (clamped to the valid range). No allocation when
+  /// `pose` already has `skeleton.count` joints.
+  public func copyFrame(_ frame: Int, into pose: inout Pose) {
+    let n = skeleton.count
+    precondition(pose.count == n, "pose size differs from the skeleton")
+    let f = min(max(frame, 0), frameCount - 1)
+    let base = f * n
+    rotations.withUnsafeBufferPointer { source in
+      pose.rotations.withUnsafeMutableBufferPointer { target in
+        for j in 0..<n { target[j] = source[base + j] }
+      }
+    }
+    translations.withUnsafeBufferPointer { source in
+      pose.translations.withUnsafeMutableBufferPointer { target in
+        for j in 0..<n { target[j] = source[base + j] }
+      }
+    }
+  }
+
+  /// Overwrites `pose` with the motion at `time` seconds: slerp of rotations and linear blend
+  /// of translations between the two nearest frames; times outside the clip clamp to its ends.
+  /// No allocation when `pose` already has `skeleton.count` joints.
+  public func sample(at time: Double, into pose: inout Pose) {
+    let n = skeleton.count
+    precondition(pose.count == n, "pose size differs from the skeleton")
+    var position = time.isFinite ? min(max(0, time / frameTime), Double(frameCount - 1)) : 0
+    // A time computed as k · frameTime lands a hair below k; snap it onto the frame.
+    let nearest = position.rounded()
+    if abs(position - nearest) < 1e-6 { position = nearest }
+    let f0 = min(Int(position), frameCount - 1)
+    let f1 = min(f0 + 1, frameCount - 1)
+    let t = Float(min(max(position - Double(f0), 0), 1))
+    if f0 == f1 || t == 0 {
+      copyFrame(f0, into: &pose)
+      return
+    }
+    let a = f0 * n
+    let b = f1 * n
+    rotations.withUnsafeBufferPointer { source in
+      pose.rotations.withUnsafeMutableBufferPointer { target in
+        for j in 0..<n { target[j] = Quaternion.slerp(source[a + j], source[b + j], t: t) }
+      }
+    }
+    translations.withUnsafeBufferPointer { source in
+      pose.translations.withUnsafeMutableBufferPointer { target in
+        for j in 0..<n { target[j] = source[a + j] + (source[b + j] - source[a + j]) * t }
+      }
+    }
+  }
+
+  /// The clip sampled at `frameRate` frames per second over the same time span
+  /// (`floor(lastFrameTime · frameRate) + 1` frames).
+  ///
+  /// - Throws: `ClipError.invalidFrameTime` unless `0 < frameRate ≤ maximumFrameRate`.
+  public func resampled(frameRate: Double) throws(ClipError) -> Clip {
+    guard frameRate > 0, frameRate <= Clip.maximumFrameRate else {
+      throw .invalidFrameTime(1 / frameRate)
+    }
+    let count = Int((lastFrameTime * frameRate + 1e-9).rounded(.down)) + 1
+    var newRotations: [Quaternion] = []
+    var newTranslations: [SIMD3<Float>] = []
+    newRotations.reserveCapacity(count * skeleton.count)
+    newTranslations.reserveCapacity(count * skeleton.count)
+    var pose = skeleton.restPose
+    for k in 0..<count {
+      sample(at: Double(k) / frameRate, into: &pose)
+      newRotations.append(contentsOf: pose.rotations)
+      newTranslations.append(contentsOf: pose.translations)
+    }
+    return Clip(
+      validatedSkeleton: skeleton, frameTime: 1 / frameRate, rotations: newRotations,
+      translations: newTranslations)
+  }
+
+  /// The frames in `range` (clamped to the clip) as a new clip starting at time zero.
+  ///
+  /// - Throws: `ClipError.noFrames` if the clamped range is empty.
+  public func trimmed(frames range: Range<Int>) throws(ClipError) -> Clip {
+    let lower = max(range.lowerBound, 0)
+    let upper = min(range.upperBound, frameCount)
+    guard lower < upper else { throw .noFrames }
+    let n = skeleton.count
+    return Clip(
+      validatedSkeleton: skeleton, frameTime: frameTime,
+      rotations: Array(rotations[(lower * n)..<(upper * n)]),
+      translations: Array(translations[(lower * n)..<(upper * n)]))
+  }
+
+  /// The frames whose times lie in `[start, end]` seconds (rounded to the nearest frames).
+  public func trimmed(from start: Double, to end: Double) throws(ClipError) -> Clip {
+    guard start.isFinite, end.isFinite, start <= end else { throw .noFrames }
+    // Clamp before converting: Int(_:) traps on values beyond its range.
+    let limit = Double(frameCount)
+    let first = Int(min(max((start / frameTime).rounded(), -1), limit))
+    let last = Int(min(max((end / frameTime).rounded(), -1), limit))
+    return try trimmed(frames: first..<(last + 1))
+  }
+
+  /// Builds a clip from arrays derived from a valid clip (no re-validation).
+  init(
+    validatedSkeleton skeleton: Skeleton, frameTime: Double, rotations: [Quaternion],
+    translations: [SIMD3<Float>]
+  ) {
+    self.skeleton = skeleton
+    self.frameTime = frameTime
+    self.frameCount = rotations.count / skeleton.count
+    self.rotations = rotations
+    self.translations = translations
+  }
+}
+
+/// Why a set of frames is not a valid clip.
+public enum ClipError: Error, Hashable, Sendable, CustomStringConvertible {
+  case noFrames
+  case invalidFrameTime(Double)
+  case sizeMismatch(expectedMultipleOf: Int, rotations: Int, translations: Int)
+  case nonFinite(frame: Int, joint: String)
+
+  public var description: String {
+    switch self {
+    case .noFrames: "the clip has no frames"
+    case .invalidFrameTime(let t): "frame time \(t) s is not a positive finite number"
+    case .sizeMismatch(let n, let r, let t):
+      "\(r) rotations and \(t) translations do not make whole frames of \(n) joints"
+    case .nonFinite(let frame, let joint): "frame \(frame), joint '\(joint)': value is not finite"
+    }
+  }
+}
