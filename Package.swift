@@ -28,7 +28,9 @@ let package = Package(
       ]),
     .executableTarget(
       name: "ontrack",
-      dependencies: ["OnTrackCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: [
+        "OnTrackCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
     // Heap statistics for the tests that prove hot paths allocate nothing per frame.
     .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
     .testTarget(
@@ -39,7 +41,8 @@ let package = Package(
       ]),
     .testTarget(
       name: "OnTrackFormatsTests",
-      dependencies: ["OnTrackKinematics", "OnTrackFormats", "OnTrackCLI"]),
+      dependencies: ["OnTrackKinematics", "OnTrackFormats", "OnTrackCLI"],
+      exclude: ["Fixtures"]),
   ],
   swiftLanguageModes: [.v6]
 )

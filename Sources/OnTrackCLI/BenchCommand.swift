@@ -37,10 +37,14 @@ extension Duration {
 
 /// Where the shared reference peers live and how to run them.
 struct PeerOptions: ParsableArguments {
-  @Option(help: "Python with the peers' requirements (default: $ONTRACK_PEERS_PYTHON or /tmp/peers-venv/bin/python).")
+  @Option(
+    help:
+      "Python with the peers' requirements (default: $ONTRACK_PEERS_PYTHON or /tmp/peers-venv/bin/python)."
+  )
   var peersPython: String?
 
-  @Option(help: "The shared folder holding peers/ (default: ../shared next to the working directory).")
+  @Option(
+    help: "The shared folder holding peers/ (default: ../shared next to the working directory).")
   var shared: String = "../shared"
 
   @Flag(help: "Do not run the peers.")
@@ -48,8 +52,10 @@ struct PeerOptions: ParsableArguments {
 
   var python: String? {
     if noPeers { return nil }
-    let candidates = [peersPython, ProcessInfo.processInfo.environment["ONTRACK_PEERS_PYTHON"],
-      "/tmp/peers-venv/bin/python"]
+    let candidates = [
+      peersPython, ProcessInfo.processInfo.environment["ONTRACK_PEERS_PYTHON"],
+      "/tmp/peers-venv/bin/python",
+    ]
     return candidates.compactMap { $0 }.first { FileManager.default.isExecutableFile(atPath: $0) }
   }
 
@@ -91,7 +97,8 @@ struct FKBenchCommand: AsyncParsableCommand {
       transform" is one node, End Sites included, as the peers count.
       """)
 
-  @Argument(help: "BVH files (default: the CMU 31-joint clip and the 165-joint rig in ../shared/data/bvh).")
+  @Argument(
+    help: "BVH files (default: the CMU 31-joint clip and the 165-joint rig in ../shared/data/bvh).")
   var files: [String] = []
 
   @OptionGroup var peers: PeerOptions
@@ -124,7 +131,8 @@ struct FKBenchCommand: AsyncParsableCommand {
     var results: [FileResult] = []
     for path in paths {
       var result = try FKBenchmark.measure(path: path)
-      result.peerMarkdown = peers.run("bench_peers.py", ["--bvh", path, "--skip-dtw", "--repeat", "7"])
+      result.peerMarkdown = peers.run(
+        "bench_peers.py", ["--bvh", path, "--skip-dtw", "--repeat", "7"])
       results.append(result)
     }
     if json {
@@ -161,8 +169,9 @@ struct FKBenchCommand: AsyncParsableCommand {
 
   /// "numpy x, numba y slower than OnTrack" from the peers' ns/node-frame column.
   func ratioLine(result: FileResult, peer: String) -> String? {
-    guard let ours = result.rows.first(where: { $0.step.hasPrefix("decode") })?
-      .nanosecondsPerJointTransform
+    guard
+      let ours = result.rows.first(where: { $0.step.hasPrefix("decode") })?
+        .nanosecondsPerJointTransform
     else { return nil }
     var parts: [String] = []
     for line in peer.split(separator: "\n") where line.hasPrefix("| FK:") {

@@ -47,8 +47,7 @@ public struct BVHReader: Sendable {
   }
 
   /// Reads BVH text held in memory; `fileName` is used in error messages.
-  public func read(bytes: [UInt8], fileName: String = "<input>") throws(MotionFormatError) -> Clip
-  {
+  public func read(bytes: [UInt8], fileName: String = "<input>") throws(MotionFormatError) -> Clip {
     var parser = Parser(bytes: bytes, file: fileName, options: options)
     return try parser.parse()
   }
@@ -105,9 +104,11 @@ extension BVHReader {
       switch scanner.number(token) {
       case .value(let v): return v
       case .nonFinite:
-        throw error(.nonFinite, token.line, "\(what) is \(scanner.quoted(token)), not a finite number")
+        throw error(
+          .nonFinite, token.line, "\(what) is \(scanner.quoted(token)), not a finite number")
       case .notANumber:
-        throw error(.nonNumeric, token.line, "\(what): expected a number, found \(scanner.quoted(token))")
+        throw error(
+          .nonNumeric, token.line, "\(what): expected a number, found \(scanner.quoted(token))")
       }
     }
 
@@ -130,16 +131,20 @@ extension BVHReader {
         let token = try next("'}' to close joint '\(joints[top.index].name)'")
         if scanner.token(token, is: "OFFSET") {
           guard !top.hasOffset else {
-            throw error(.syntax, token.line, "joint '\(joints[top.index].name)' has a second OFFSET")
+            throw error(
+              .syntax, token.line, "joint '\(joints[top.index].name)' has a second OFFSET")
           }
           guard !top.hasChildren else {
-            throw error(.syntax, token.line, "OFFSET of joint '\(joints[top.index].name)' comes after its children")
+            throw error(
+              .syntax, token.line,
+              "OFFSET of joint '\(joints[top.index].name)' comes after its children")
           }
           joints[top.index].offset = try offset(of: joints[top.index].name)
           stack[stack.count - 1].hasOffset = true
         } else if scanner.token(token, is: "CHANNELS") {
           guard !top.hasChannels, !top.hasChildren else {
-            throw error(.syntax, token.line, "unexpected CHANNELS in joint '\(joints[top.index].name)'")
+            throw error(
+              .syntax, token.line, "unexpected CHANNELS in joint '\(joints[top.index].name)'")
           }
           joints[top.index].channels = try channels(of: joints[top.index].name, line: token.line)
           stack[stack.count - 1].hasChannels = true
@@ -298,7 +303,8 @@ extension BVHReader {
       let declared = try value(of: framesToken, "frame count")
       guard declared == declared.rounded(), declared >= 0, declared < 1e9 else {
         throw error(
-          .syntax, framesToken.line, "frame count \(scanner.quoted(framesToken)) is not a whole number")
+          .syntax, framesToken.line,
+          "frame count \(scanner.quoted(framesToken)) is not a whole number")
       }
       let frameTimeLabel = try expect("Frame")
       _ = frameTimeLabel
@@ -336,7 +342,8 @@ extension BVHReader {
       values.reserveCapacity(min(declaredFrames * channelCount, scanner.bytes.count / 2 + 1))
       if channelCount == 0 {
         if let stray = scanner.next() {
-          throw error(.valueCount, stray.line, "the skeleton has no channels but frame values follow")
+          throw error(
+            .valueCount, stray.line, "the skeleton has no channels but frame values follow")
         }
         return values
       }

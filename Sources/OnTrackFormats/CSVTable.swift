@@ -78,8 +78,9 @@ struct CSVTable {
   }
 
   /// Cell ranges of one line, blanks trimmed.
-  private static func cells(_ bytes: [UInt8], _ range: Range<Int>, separator: UInt8?) -> [Range<Int>]
-  {
+  private static func cells(_ bytes: [UInt8], _ range: Range<Int>, separator: UInt8?) -> [Range<
+    Int
+  >] {
     func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
     var result: [Range<Int>] = []
     var i = range.lowerBound

@@ -91,7 +91,8 @@ public enum JointAngleCSV {
       guard let joint = skeleton.index(of: jointName), !skeleton.joints[joint].isEndSite else {
         throw MotionFormatError(
           .unknownJoint, file: fileName, line: 1,
-          reason: "column \(column + 1) names joint '\(jointName)', which the skeleton does not have")
+          reason:
+            "column \(column + 1) names joint '\(jointName)', which the skeleton does not have")
       }
       guard let channel = Channel(rawValue: channelName) else {
         throw MotionFormatError(

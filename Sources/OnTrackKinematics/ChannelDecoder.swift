@@ -9,36 +9,40 @@ import Foundation
 /// in `Float` for speed; file readers use a double-precision path for exact round trips.
 public struct ChannelDecoder: Sendable {
   public let skeleton: Skeleton
-  // Flattened per-joint layout: up to three rotation axes and columns, three position columns.
-  private let rotationAxes: [Int8]  // 3 per joint, −1 = unused
-  private let rotationColumns: [Int32]  // 3 per joint
+  // Flattened layout. Rotation channels of all joints, in joint order and composition order:
+  // their frame columns and axes; joint j owns rotation channels
+  // rotationStarts[j] ..< rotationStarts[j + 1].
+  private let rotationColumns: [Int32]
+  private let rotationAxes: [Int8]
+  private let rotationStarts: [Int32]
   private let positionColumns: [Int32]  // 3 per joint (x, y, z), −1 = from the offset
-  private let metres: Float
   private let offsets: [SIMD3<Float>]
+  private let metres: Float
 
   public init(skeleton: Skeleton) {
     self.skeleton = skeleton
-    var axes = [Int8](repeating: -1, count: skeleton.count * 3)
-    var rotationColumns = [Int32](repeating: 0, count: skeleton.count * 3)
+    var rotationColumns: [Int32] = []
+    var rotationAxes: [Int8] = []
+    var rotationStarts: [Int32] = [0]
     var positionColumns = [Int32](repeating: -1, count: skeleton.count * 3)
     for (j, joint) in skeleton.joints.enumerated() {
-      var k = 0
       for (c, channel) in joint.channels.enumerated() {
         let column = Int32(skeleton.channelOffsets[j] + c)
         if channel.isRotation {
-          axes[j * 3 + k] = Int8(channel.axis)
-          rotationColumns[j * 3 + k] = column
-          k += 1
+          rotationColumns.append(column)
+          rotationAxes.append(Int8(channel.axis))
         } else {
           positionColumns[j * 3 + channel.axis] = column
         }
       }
+      rotationStarts.append(Int32(rotationColumns.count))
     }
-    self.rotationAxes = axes
     self.rotationColumns = rotationColumns
+    self.rotationAxes = rotationAxes
+    self.rotationStarts = rotationStarts
     self.positionColumns = positionColumns
-    self.metres = Float(skeleton.lengthUnit.metres)
     self.offsets = skeleton.joints.map(\.offset)
+    self.metres = Float(skeleton.lengthUnit.metres)
   }
 
   /// The number of values one frame must have.
@@ -46,36 +50,55 @@ public struct ChannelDecoder: Sendable {
 
   /// Decodes `values` (exactly `channelCount` of them) into `pose` (sized for the skeleton).
   ///
+  /// Sines and cosines of all half-angles are computed eight at a time into a stack buffer,
+  /// then each joint composes its axis rotations; nothing is allocated on the heap.
+  ///
   /// - Returns: `false`, leaving `pose` unchanged, if the count is wrong or a value is not
   ///   finite; the caller reports the frame as rejected.
   @discardableResult
   public func decode(_ values: UnsafeBufferPointer<Float>, into pose: inout Pose) -> Bool {
     guard values.count == channelCount, pose.count == skeleton.count else { return false }
     for v in values where !v.isFinite { return false }
-    let degrees = Float.pi / 180
-    let n = skeleton.count
-    rotationAxes.withUnsafeBufferPointer { axes in
-      rotationColumns.withUnsafeBufferPointer { rotationColumns in
-        positionColumns.withUnsafeBufferPointer { positionColumns in
-          pose.rotations.withUnsafeMutableBufferPointer { rotations in
-            pose.translations.withUnsafeMutableBufferPointer { translations in
-              offsets.withUnsafeBufferPointer { offsets in
-                for j in 0..<n {
-                  var q = Quaternion.identity
-                  for k in 0..<3 {
-                    let axis = Int(axes[j * 3 + k])
-                    if axis < 0 { break }
-                    let half = values[Int(rotationColumns[j * 3 + k])] * degrees * 0.5
-                    let (s, c) = sineCosine(half)
-                    q = q.rotated(axis: axis, sine: s, cosine: c)
+    let rotationCount = rotationColumns.count
+    let padded = (rotationCount + 7) & ~7
+    let halfRadians = Float.pi / 360
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: max(3 * padded, 8)) { scratch in
+      guard let base = scratch.baseAddress else { return }
+      let halves = base
+      let sines = base + padded
+      let cosines = base + 2 * padded
+      rotationColumns.withUnsafeBufferPointer { columns in
+        for k in 0..<rotationCount { halves[k] = values[Int(columns[k])] * halfRadians }
+      }
+      for k in rotationCount..<padded { halves[k] = 0 }
+      var k = 0
+      while k < padded {
+        let lanes = UnsafeRawPointer(halves + k).loadUnaligned(as: SIMD8<Float>.self)
+        let (s, c) = sineCosine(lanes)
+        UnsafeMutableRawPointer(sines + k).storeBytes(of: s, as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(cosines + k).storeBytes(of: c, as: SIMD8<Float>.self)
+        k += 8
+      }
+      let n = skeleton.count
+      rotationAxes.withUnsafeBufferPointer { axes in
+        rotationStarts.withUnsafeBufferPointer { starts in
+          positionColumns.withUnsafeBufferPointer { positionColumns in
+            offsets.withUnsafeBufferPointer { offsets in
+              pose.rotations.withUnsafeMutableBufferPointer { rotations in
+                pose.translations.withUnsafeMutableBufferPointer { translations in
+                  for j in 0..<n {
+                    var q = Quaternion.identity
+                    for k in Int(starts[j])..<Int(starts[j + 1]) {
+                      q = q.rotated(axis: Int(axes[k]), sine: sines[k], cosine: cosines[k])
+                    }
+                    rotations[j] = q
+                    var t = offsets[j]
+                    for axis in 0..<3 {
+                      let column = Int(positionColumns[j * 3 + axis])
+                      if column >= 0 { t[axis] = values[column] * metres }
+                    }
+                    translations[j] = t
                   }
-                  rotations[j] = q
-                  var t = offsets[j]
-                  for axis in 0..<3 {
-                    let column = Int(positionColumns[j * 3 + axis])
-                    if column >= 0 { t[axis] = values[column] * metres }
-                  }
-                  translations[j] = t
                 }
               }
             }

@@ -26,7 +26,8 @@ public struct Clip: Sendable {
     let n = skeleton.count
     guard !rotations.isEmpty else { throw .noFrames }
     guard rotations.count % n == 0, translations.count == rotations.count else {
-      throw .sizeMismatch(expectedMultipleOf: n, rotations: rotations.count,
+      throw .sizeMismatch(
+        expectedMultipleOf: n, rotations: rotations.count,
         translations: translations.count)
     }
     for (i, q) in rotations.enumerated() where !q.isFinite {

@@ -47,7 +47,8 @@ public enum ForwardKinematics {
   @inline(__always)
   static func run(
     count: Int, parents: UnsafeBufferPointer<Int32>, rotations: UnsafeBufferPointer<Quaternion>,
-    translations: UnsafeBufferPointer<SIMD3<Float>>, world: UnsafeMutableBufferPointer<RigidTransform>
+    translations: UnsafeBufferPointer<SIMD3<Float>>,
+    world: UnsafeMutableBufferPointer<RigidTransform>
   ) {
     guard let p = parents.baseAddress, let r = rotations.baseAddress,
       let t = translations.baseAddress, let w = world.baseAddress

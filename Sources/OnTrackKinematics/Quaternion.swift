@@ -115,8 +115,10 @@ public struct Quaternion: Hashable, Sendable {
   public func rotated(axis: Int, sine s: Float, cosine c: Float) -> Quaternion {
     let (x, y, z, w) = (components.x, components.y, components.z, components.w)
     switch axis {
-    case 0: return Quaternion(x: x * c + w * s, y: y * c + z * s, z: z * c - y * s, w: w * c - x * s)
-    case 1: return Quaternion(x: x * c - z * s, y: y * c + w * s, z: z * c + x * s, w: w * c - y * s)
+    case 0:
+      return Quaternion(x: x * c + w * s, y: y * c + z * s, z: z * c - y * s, w: w * c - x * s)
+    case 1:
+      return Quaternion(x: x * c - z * s, y: y * c + w * s, z: z * c + x * s, w: w * c - y * s)
     default:
       return Quaternion(x: x * c + y * s, y: y * c - x * s, z: z * c + w * s, w: w * c - z * s)
     }

@@ -13,7 +13,8 @@ func motionValues(_ text: String) -> [[Double]] {
 
 @Suite("BVH writer")
 struct BVHWriterTests {
-  @Test("write → read gives the same skeleton, rotations to 1e-4° and positions", arguments: bvhFacts)
+  @Test(
+    "write → read gives the same skeleton, rotations to 1e-4° and positions", arguments: bvhFacts)
   func roundTrip(facts: BVHFileFacts) throws {
     let original = try readBVH(TestData.bvh(facts.path))
     let text = BVHWriter().text(for: original)
@@ -34,7 +35,8 @@ struct BVHWriterTests {
     var worstDegrees: Float = 0
     var worstMetres: Float = 0
     for i in 0..<original.rotations.count {
-      worstDegrees = max(worstDegrees, original.rotations[i].angle(to: back.rotations[i]) * 180 / .pi)
+      worstDegrees = max(
+        worstDegrees, original.rotations[i].angle(to: back.rotations[i]) * 180 / .pi)
       worstMetres = max(worstMetres, length(original.translations[i] - back.translations[i]))
     }
     #expect(worstDegrees < 1e-4, "worst rotation difference \(worstDegrees)°")
@@ -44,9 +46,12 @@ struct BVHWriterTests {
   /// Near gimbal lock the first and third angles are ill-conditioned (only their sum or
   /// difference is defined), so single-precision rotations reproduce them only to about
   /// 1e-7 rad / cos(middle); away from it (|middle| < 80°) they match to 1e-4°.
-  @Test("written Euler angles equal the file's own wherever the file's triple is canonical",
-    arguments: ["cmu_fairmotion/01_01.bvh", "pymo_demo/AV_8Walk_Meredith_HVHA_Rep1.bvh",
-      "mocapbank_bvh_python/test_mocapbank_crlf.bvh", "bandai_namco/dataset-2_walk_normal_001.bvh"])
+  @Test(
+    "written Euler angles equal the file's own wherever the file's triple is canonical",
+    arguments: [
+      "cmu_fairmotion/01_01.bvh", "pymo_demo/AV_8Walk_Meredith_HVHA_Rep1.bvh",
+      "mocapbank_bvh_python/test_mocapbank_crlf.bvh", "bandai_namco/dataset-2_walk_normal_001.bvh",
+    ])
   func anglesMatchFile(path: String) throws {
     let url = TestData.bvh(path)
     let source = try String(contentsOf: url, encoding: .utf8)
@@ -88,7 +93,8 @@ struct BVHWriterTests {
     let clip = try Clip(
       skeleton: skeleton, frameTime: 0.5, rotations: rotations,
       translations: [[0, 2, 0], [1, 0, 0], [-1, 0, 0], [1, 0, 0]])
-    let back = try BVHReader(options: .init(lengthUnit: .metre)).read(text: BVHWriter().text(for: clip))
+    let back = try BVHReader(options: .init(lengthUnit: .metre)).read(
+      text: BVHWriter().text(for: clip))
     #expect(back.skeleton.joints.map(\.name) == ["root", "a", "a2", "b"])
     let angle = { (name: String) in
       back.rotations[back.skeleton.index(of: name) ?? 0].angle

@@ -10,11 +10,14 @@ struct CommandTests {
   @Test("fk --csv writes exactly the peer's header and its numbers", arguments: bvhFacts)
   func fkHeaderMatchesPeer(facts: BVHFileFacts) throws {
     let name = URL(fileURLWithPath: facts.path).deletingPathExtension().lastPathComponent
-    let reference = PositionTable(text: try String(
-      contentsOf: TestData.fixtures.appendingPathComponent("fk-reference/\(name).csv"), encoding: .utf8))
+    let reference = PositionTable(
+      text: try String(
+        contentsOf: TestData.fixtures.appendingPathComponent("fk-reference/\(name).csv"),
+        encoding: .utf8))
     let clip = try readBVH(TestData.bvh(facts.path))
     let first = Int(reference.rows[0][0])
-    let range = FrameRange(argument: "\(first):\(first + reference.rows.count)")?.resolve(count: clip.frameCount)
+    let range = FrameRange(argument: "\(first):\(first + reference.rows.count)")?.resolve(
+      count: clip.frameCount)
     let csv = WorldPositionTable(clip: clip, frames: try #require(range)).csv()
     let ours = PositionTable(text: String(decoding: csv, as: UTF8.self))
     #expect(ours.header == reference.header)
@@ -26,10 +29,12 @@ struct CommandTests {
     }
   }
 
-  @Test("--frames follows Python slice rules", arguments: [
-    ("0:10", 0..<10), ("-5:", 95..<100), (":3", 0..<3), ("90:200", 90..<100), ("50:40", 50..<50),
-    (":", 0..<100), ("-200:5", 0..<5),
-  ])
+  @Test(
+    "--frames follows Python slice rules",
+    arguments: [
+      ("0:10", 0..<10), ("-5:", 95..<100), (":3", 0..<3), ("90:200", 90..<100), ("50:40", 50..<50),
+      (":", 0..<100), ("-200:5", 0..<5),
+    ])
   func frameSlices(argument: String, expected: Range<Int>) throws {
     #expect(try #require(FrameRange(argument: argument)).resolve(count: 100) == expected)
   }

@@ -5,13 +5,17 @@ import Testing
 
 @Suite("Joint-angle CSV")
 struct JointAngleCSVTests {
-  @Test("BVH → CSV → BVH keeps every rotation and position",
-    arguments: ["cmu_fairmotion/01_01.bvh", "bandai_namco/dataset-2_raise-up-left-hand_normal_001.bvh",
-      "cmu_dazfriendly_rgbdacquisition/49_04.bvh"])
+  @Test(
+    "BVH → CSV → BVH keeps every rotation and position",
+    arguments: [
+      "cmu_fairmotion/01_01.bvh", "bandai_namco/dataset-2_raise-up-left-hand_normal_001.bvh",
+      "cmu_dazfriendly_rgbdacquisition/49_04.bvh",
+    ])
   func roundTrip(path: String) throws {
     let clip = try readBVH(TestData.bvh(path))
     let csv = JointAngleCSV.bytes(for: clip)
-    let reading = try JointAngleCSV.read(bytes: csv, skeleton: clip.skeleton, fileName: "angles.csv")
+    let reading = try JointAngleCSV.read(
+      bytes: csv, skeleton: clip.skeleton, fileName: "angles.csv")
     #expect(reading.jointsWithoutColumns.isEmpty)
     let back = reading.clip
     #expect(back.frameCount == clip.frameCount)
@@ -25,10 +29,13 @@ struct JointAngleCSVTests {
   @Test("the header states each joint's channels in composition order")
   func header() throws {
     let clip = try readBVH(TestData.bvh("cmu_fairmotion/01_01.bvh"))
-    let text = String(decoding: JointAngleCSV.bytes(for: try clip.trimmed(frames: 0..<2)), as: UTF8.self)
+    let text = String(
+      decoding: JointAngleCSV.bytes(for: try clip.trimmed(frames: 0..<2)), as: UTF8.self)
     let header = text.split(separator: "\n")[0]
-    #expect(header.hasPrefix(
-      "time,Hips.Xposition,Hips.Yposition,Hips.Zposition,Hips.Zrotation,Hips.Yrotation,Hips.Xrotation,LHipJoint.Zrotation"))
+    #expect(
+      header.hasPrefix(
+        "time,Hips.Xposition,Hips.Yposition,Hips.Zposition,Hips.Zrotation,Hips.Yrotation,Hips.Xrotation,LHipJoint.Zrotation"
+      ))
   }
 
   @Test("columns in another order than the skeleton's compose in the CSV's order")
@@ -37,7 +44,8 @@ struct JointAngleCSVTests {
     let csv = "time,LeftArm.Xrotation,LeftArm.Zrotation\n0,90,90\n0.1,0,0\n"
     let reading = try JointAngleCSV.read(bytes: Array(csv.utf8), skeleton: clip.skeleton)
     let j = try #require(clip.skeleton.index(of: "LeftArm"))
-    let expected = Quaternion(angle: .pi / 2, axis: [1, 0, 0]) * Quaternion(angle: .pi / 2, axis: [0, 0, 1])
+    let expected =
+      Quaternion(angle: .pi / 2, axis: [1, 0, 0]) * Quaternion(angle: .pi / 2, axis: [0, 0, 1])
     #expect(reading.clip.rotations[j].angle(to: expected) < 1e-5)
     #expect(reading.jointsWithoutColumns.contains("Hips"))
     #expect(abs(reading.clip.frameTime - 0.1) < 1e-12)
@@ -51,15 +59,27 @@ struct JointAngleCSVTests {
   }
 
   static let bad: [BadCSV] = [
-    .init(description: "unknown joint", text: "time,Tail.Xrotation\n0,1\n", kind: .unknownJoint, line: 1),
-    .init(description: "unknown channel", text: "time,Hips.Wrotation\n0,1\n", kind: .unknownChannel, line: 1),
+    .init(
+      description: "unknown joint", text: "time,Tail.Xrotation\n0,1\n", kind: .unknownJoint, line: 1
+    ),
+    .init(
+      description: "unknown channel", text: "time,Hips.Wrotation\n0,1\n", kind: .unknownChannel,
+      line: 1),
     .init(description: "no time column", text: "Hips.Xrotation\n1\n", kind: .syntax, line: 1),
-    .init(description: "short row", text: "time,Hips.Xrotation\n0,1\n0.1\n", kind: .valueCount, line: 3),
-    .init(description: "non-numeric", text: "time,Hips.Xrotation\n0,1\n0.1,abc\n", kind: .nonNumeric, line: 3),
-    .init(description: "NaN", text: "time,Hips.Xrotation\n0,1\n0.1,nan\n", kind: .nonFinite, line: 3),
-    .init(description: "time going back", text: "time,Hips.Xrotation\n0,1\n0.1,2\n0.05,3\n", kind: .invalidData, line: 4),
+    .init(
+      description: "short row", text: "time,Hips.Xrotation\n0,1\n0.1\n", kind: .valueCount, line: 3),
+    .init(
+      description: "non-numeric", text: "time,Hips.Xrotation\n0,1\n0.1,abc\n", kind: .nonNumeric,
+      line: 3),
+    .init(
+      description: "NaN", text: "time,Hips.Xrotation\n0,1\n0.1,nan\n", kind: .nonFinite, line: 3),
+    .init(
+      description: "time going back", text: "time,Hips.Xrotation\n0,1\n0.1,2\n0.05,3\n",
+      kind: .invalidData, line: 4),
     .init(description: "no rows", text: "time,Hips.Xrotation\n", kind: .emptyMotion, line: nil),
-    .init(description: "End Site column", text: "time,Head_End.Xrotation\n0,1\n", kind: .unknownJoint, line: 1),
+    .init(
+      description: "End Site column", text: "time,Head_End.Xrotation\n0,1\n", kind: .unknownJoint,
+      line: 1),
   ]
 
   @Test("bad CSV is an error naming the line and reason", arguments: bad)

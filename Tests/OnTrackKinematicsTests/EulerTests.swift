@@ -16,7 +16,8 @@ struct EulerTests {
     }
   }
 
-  @Test("rotation → angles → rotation round-trips in every order, gimbal lock included",
+  @Test(
+    "rotation → angles → rotation round-trips in every order, gimbal lock included",
     arguments: EulerOrder.allCases)
   func rotationRoundTrip(order: EulerOrder) async {
     await propertyCheck(count: 400, input: rotations) { q in
@@ -30,7 +31,8 @@ struct EulerTests {
     }
   }
 
-  @Test("orders are intrinsic and read left to right: R = R_a1 · R_a2 · R_a3",
+  @Test(
+    "orders are intrinsic and read left to right: R = R_a1 · R_a2 · R_a3",
     arguments: EulerOrder.allCases)
   func intrinsicComposition(order: EulerOrder) {
     let angles = SIMD3<Double>(0.3, -0.8, 1.9)

@@ -1,8 +1,7 @@
+import AllocationCounter
 import Foundation
 import OnTrackKinematics
 import Testing
-
-import AllocationCounter
 
 @Suite("Skeleton, forward kinematics, clips")
 struct KinematicsTests {
@@ -31,10 +30,13 @@ struct KinematicsTests {
       let pose = clip.pose(atFrame: f)
       let fast = worldPositions(clip, frame: f)
       for j in 0..<skeleton.count {
-        var transform = RigidTransform(rotation: pose.rotations[j], translation: pose.translations[j])
+        var transform = RigidTransform(
+          rotation: pose.rotations[j], translation: pose.translations[j])
         var parent = skeleton.joints[j].parent
         while let p = parent {
-          transform = RigidTransform(rotation: pose.rotations[p], translation: pose.translations[p]) * transform
+          transform =
+            RigidTransform(rotation: pose.rotations[p], translation: pose.translations[p])
+            * transform
           parent = skeleton.joints[p].parent
         }
         #expect(isClose(fast[j], transform.translation, 1e-5))
@@ -44,44 +46,54 @@ struct KinematicsTests {
 
   @Test("sampling, decoding and forward kinematics allocate nothing per frame")
   func noAllocationPerFrame() throws {
-      let clip = try randomClip(try symmetricBody(), frames: 50, seed: 3)
-      var pose = clip.skeleton.restPose
-      var world = [RigidTransform](repeating: .identity, count: clip.skeleton.count)
-      let decoder = ChannelDecoder(skeleton: clip.skeleton)
-      let values = [Float](repeating: 10, count: decoder.channelCount)
-      // Warm up (first calls may resolve lazy metadata).
-      clip.sample(at: 0.01, into: &pose)
+    let clip = try randomClip(try symmetricBody(), frames: 50, seed: 3)
+    var pose = clip.skeleton.restPose
+    var world = [RigidTransform](repeating: .identity, count: clip.skeleton.count)
+    let decoder = ChannelDecoder(skeleton: clip.skeleton)
+    let values = [Float](repeating: 10, count: decoder.channelCount)
+    // Warm up (first calls may resolve lazy metadata).
+    clip.sample(at: 0.01, into: &pose)
+    ForwardKinematics.computeWorldTransforms(skeleton: clip.skeleton, pose: pose, into: &world)
+    decoder.decode(values, into: &pose)
+    let before = ontrack_thread_allocation_count()
+    for k in 0..<1000 {
+      clip.sample(at: Double(k) * 0.0007, into: &pose)
       ForwardKinematics.computeWorldTransforms(skeleton: clip.skeleton, pose: pose, into: &world)
       decoder.decode(values, into: &pose)
-      let before = ontrack_thread_allocation_count()
-      for k in 0..<1000 {
-        clip.sample(at: Double(k) * 0.0007, into: &pose)
-        ForwardKinematics.computeWorldTransforms(skeleton: clip.skeleton, pose: pose, into: &world)
-        decoder.decode(values, into: &pose)
-        ForwardKinematics.computeWorldTransforms(skeleton: clip.skeleton, pose: pose, into: &world)
-      }
-      let after = ontrack_thread_allocation_count()
-      #expect(after == before, "\(after - before) heap allocations in 1000 frames")
+      ForwardKinematics.computeWorldTransforms(skeleton: clip.skeleton, pose: pose, into: &world)
     }
+    let after = ontrack_thread_allocation_count()
+    #expect(after == before, "\(after - before) heap allocations in 1000 frames")
+  }
 
   @Test("a skeleton rejects bad joint lists")
   func skeletonValidation() {
     typealias J = Skeleton.Joint
     #expect(throws: SkeletonError.empty) { try Skeleton(joints: []) }
     #expect(throws: SkeletonError.duplicateName("a")) {
-      try Skeleton(joints: [J(name: "a", parent: nil, offset: .zero), J(name: "a", parent: 0, offset: .zero)])
+      try Skeleton(joints: [
+        J(name: "a", parent: nil, offset: .zero), J(name: "a", parent: 0, offset: .zero),
+      ])
     }
     #expect(throws: SkeletonError.parentNotBeforeChild(joint: "b", index: 1)) {
-      try Skeleton(joints: [J(name: "a", parent: nil, offset: .zero), J(name: "b", parent: 1, offset: .zero)])
+      try Skeleton(joints: [
+        J(name: "a", parent: nil, offset: .zero), J(name: "b", parent: 1, offset: .zero),
+      ])
     }
     #expect(throws: SkeletonError.multipleRoots("b")) {
-      try Skeleton(joints: [J(name: "a", parent: nil, offset: .zero), J(name: "b", parent: nil, offset: .zero)])
+      try Skeleton(joints: [
+        J(name: "a", parent: nil, offset: .zero), J(name: "b", parent: nil, offset: .zero),
+      ])
     }
     #expect(throws: SkeletonError.nonFiniteOffset("b")) {
-      try Skeleton(joints: [J(name: "a", parent: nil, offset: .zero), J(name: "b", parent: 0, offset: [.nan, 0, 0])])
+      try Skeleton(joints: [
+        J(name: "a", parent: nil, offset: .zero), J(name: "b", parent: 0, offset: [.nan, 0, 0]),
+      ])
     }
     #expect(throws: SkeletonError.duplicateChannel("a")) {
-      try Skeleton(joints: [J(name: "a", parent: nil, offset: .zero, channels: [.xRotation, .xRotation])])
+      try Skeleton(joints: [
+        J(name: "a", parent: nil, offset: .zero, channels: [.xRotation, .xRotation])
+      ])
     }
   }
 
@@ -92,7 +104,8 @@ struct KinematicsTests {
     let translations = [SIMD3<Float>](repeating: .zero, count: skeleton.count * 3)
     rotations[skeleton.count * 2 + 4] = Quaternion(x: .nan, y: 0, z: 0, w: 1)
     #expect(throws: ClipError.nonFinite(frame: 2, joint: "RightUpLeg")) {
-      try Clip(skeleton: skeleton, frameTime: 0.01, rotations: rotations, translations: translations)
+      try Clip(
+        skeleton: skeleton, frameTime: 0.01, rotations: rotations, translations: translations)
     }
     #expect(throws: ClipError.invalidFrameTime(0)) {
       try Clip(skeleton: skeleton, frameTime: 0, rotations: [], translations: [])
@@ -169,7 +182,8 @@ struct KinematicsTests {
         angles[k] = Double(values[start + c]) * .pi / 180
         k += 1
       }
-      #expect(degreesBetween(pose.rotations[j], Quaternion(eulerAngles: angles, order: order)) < 0.01)
+      #expect(
+        degreesBetween(pose.rotations[j], Quaternion(eulerAngles: angles, order: order)) < 0.01)
     }
     #expect(pose.translations[0] == SIMD3(values[0], values[1], values[2]))
     let before = pose

@@ -17,7 +17,8 @@ struct MirroringTests {
     #expect(mirror.pairCount == 5)  // legs, leg tips, arms, arm tips
     #expect(SkeletonMirror.counterpartNames(of: "UpperArm_L").contains("UpperArm_R"))
     #expect(SkeletonMirror.counterpartNames(of: "lhipjoint").contains("rhipjoint"))
-    #expect(SkeletonMirror.counterpartNames(of: "mixamorig:LeftHand").contains("mixamorig:RightHand"))
+    #expect(
+      SkeletonMirror.counterpartNames(of: "mixamorig:LeftHand").contains("mixamorig:RightHand"))
     #expect(SkeletonMirror.counterpartNames(of: "eye.l").contains("eye.r"))
   }
 
@@ -51,7 +52,8 @@ struct MirroringTests {
     // The same body built lying along X with left on +Z, as Maya-style rigs are: rotate the
     // offsets so rest "up" is +X and rest "left" is +Z; the root rotation stands it up.
     let body = try symmetricBody()
-    let turn = Quaternion(angle: .pi / 2, axis: [1, 0, 0]) * Quaternion(angle: -.pi / 2, axis: [0, 0, 1])
+    let turn =
+      Quaternion(angle: .pi / 2, axis: [1, 0, 0]) * Quaternion(angle: -.pi / 2, axis: [0, 0, 1])
     let joints = body.joints.map { joint -> Skeleton.Joint in
       var copy = joint
       if joint.parent != nil { copy.offset = turn.act(on: joint.offset) }

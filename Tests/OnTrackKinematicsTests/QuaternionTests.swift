@@ -82,6 +82,14 @@ struct QuaternionTests {
       #expect(abs(s - sin(x)) <= 2.5e-7 * max(1, abs(x) / 1000))
       #expect(abs(c - cos(x)) <= 2.5e-7 * max(1, abs(x) / 1000))
     }
+    await propertyCheck(count: 500, input: Gen.float(in: -9000...9000).simd4) { v in
+      let x = SIMD8(lowHalf: v, highHalf: v * 0.001)
+      let (s, c) = OnTrackKinematics.sineCosine(x)
+      for i in 0..<8 {
+        let (si, ci) = OnTrackKinematics.sineCosine(x[i])
+        #expect(s[i] == si && c[i] == ci, "lane \(i), x = \(x[i])")
+      }
+    }
     for x: Float in [0, .pi / 4, .pi / 2, .pi, -.pi, 3 * .pi / 2, 1e-20] {
       let (s, c) = OnTrackKinematics.sineCosine(x)
       #expect(abs(s - sin(x)) < 2e-7 && abs(c - cos(x)) < 2e-7)

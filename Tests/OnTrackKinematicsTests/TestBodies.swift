@@ -4,7 +4,9 @@ import OnTrackKinematics
 /// layouts real rigs use: a 6-channel root and 3-channel joints in mixed orders.
 func symmetricBody() throws -> Skeleton {
   typealias J = Skeleton.Joint
-  let rootChannels: [Channel] = [.xPosition, .yPosition, .zPosition, .zRotation, .yRotation, .xRotation]
+  let rootChannels: [Channel] = [
+    .xPosition, .yPosition, .zPosition, .zRotation, .yRotation, .xRotation,
+  ]
   let zxy: [Channel] = [.zRotation, .xRotation, .yRotation]
   let joints: [J] = [
     J(name: "Hips", parent: nil, offset: [0, 0.9, 0], channels: rootChannels),
@@ -14,8 +16,11 @@ func symmetricBody() throws -> Skeleton {
     J(name: "RightUpLeg", parent: 0, offset: [-0.1, -0.05, 0], channels: zxy),
     J(name: "RightLeg", parent: 4, offset: [0, -0.42, 0.01], channels: zxy),
     J(name: "RightLeg_End", parent: 5, offset: [0, -0.4, 0.1], isEndSite: true),
-    J(name: "Spine", parent: 0, offset: [0, 0.15, -0.02], channels: [.yRotation, .xRotation, .zRotation]),
-    J(name: "Head", parent: 7, offset: [0, 0.45, 0], channels: [.zRotation, .yRotation, .xRotation]),
+    J(
+      name: "Spine", parent: 0, offset: [0, 0.15, -0.02],
+      channels: [.yRotation, .xRotation, .zRotation]),
+    J(
+      name: "Head", parent: 7, offset: [0, 0.45, 0], channels: [.zRotation, .yRotation, .xRotation]),
     J(name: "Head_End", parent: 8, offset: [0, 0.2, 0], isEndSite: true),
     J(name: "LArm", parent: 7, offset: [0.18, 0.35, 0], channels: zxy),
     J(name: "LArm_End", parent: 10, offset: [0.55, 0, 0], isEndSite: true),
@@ -62,7 +67,8 @@ func randomClip(_ skeleton: Skeleton, frames: Int, seed: UInt64, frameTime: Doub
       translations.append(t)
     }
   }
-  return try Clip(skeleton: skeleton, frameTime: frameTime, rotations: rotations, translations: translations)
+  return try Clip(
+    skeleton: skeleton, frameTime: frameTime, rotations: rotations, translations: translations)
 }
 
 /// World positions of every joint of one frame.
