@@ -2,6 +2,11 @@
 import PackageDescription
 
 // Layers point one way: kinematics core ← formats ← scoring ← server, app, command line.
+
+// The numeric layers are compiled with optimisation even in debug builds: the tests run the
+// full UI-PRMD evaluation and every shared recording, which unoptimised Swift makes 5× slower.
+let optimized: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
   name: "OnTrack",
   platforms: [.macOS(.v15)],
@@ -9,6 +14,7 @@ let package = Package(
     .executable(name: "ontrack", targets: ["ontrack"]),
     .library(name: "OnTrackKinematics", targets: ["OnTrackKinematics"]),
     .library(name: "OnTrackFormats", targets: ["OnTrackFormats"]),
+    .library(name: "OnTrackScoring", targets: ["OnTrackScoring"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -16,14 +22,23 @@ let package = Package(
   ],
   targets: [
     // Quaternions, skeletons, poses, clips, forward kinematics. Foundation at most.
-    .target(name: "OnTrackKinematics"),
-    // Motion files in and out: BVH, joint-angle CSV.
-    .target(name: "OnTrackFormats", dependencies: ["OnTrackKinematics"]),
+    .target(name: "OnTrackKinematics", swiftSettings: optimized),
+    // zlib, for gzip-compressed recordings (UI-PRMD ships as .txt.gz).
+    .systemLibrary(
+      name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+    // Motion files in and out: BVH, joint-angle CSV, UI-PRMD.
+    .target(
+      name: "OnTrackFormats", dependencies: ["OnTrackKinematics", "CZlib"],
+      swiftSettings: optimized),
+    // Exercises, features, alignment (DTW, subsequence matching), repetition scores, cues.
+    .target(
+      name: "OnTrackScoring", dependencies: ["OnTrackKinematics", "OnTrackFormats"],
+      swiftSettings: optimized),
     // The `ontrack` subcommands, as a library so tests can run them in-process.
     .target(
       name: "OnTrackCLI",
       dependencies: [
-        "OnTrackKinematics", "OnTrackFormats",
+        "OnTrackKinematics", "OnTrackFormats", "OnTrackScoring",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(
@@ -39,6 +54,10 @@ let package = Package(
         "OnTrackKinematics", "AllocationCounter",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]),
+    .testTarget(
+      name: "OnTrackScoringTests",
+      dependencies: ["OnTrackKinematics", "OnTrackFormats", "OnTrackScoring", "AllocationCounter"],
+      exclude: ["Fixtures"]),
     .testTarget(
       name: "OnTrackFormatsTests",
       dependencies: ["OnTrackKinematics", "OnTrackFormats", "OnTrackCLI"],

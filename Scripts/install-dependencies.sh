@@ -2,7 +2,7 @@
 # Installs the Debian packages OnTrack needs to build, test and demo (idempotent).
 # Swift itself is expected on PATH (swift.org toolchain, 6.1 or later).
 set -euo pipefail
-packages=(python3 python3-venv python3-pip)
+packages=(python3 python3-venv python3-pip zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
     commandName: "bench",
     abstract: "Release-build benchmarks, printed beside the reference peers.",
     discussion: "Build with `swift build -c release` first; debug builds are 10–50× slower.",
-    subcommands: [FKBenchCommand.self])
+    subcommands: [FKBenchCommand.self, DTWBenchCommand.self, StreamBenchCommand.self])
 }
 
 /// Times a closure: repeats it until `minimumSeconds` have passed (at least 3 runs) and returns
@@ -61,13 +61,18 @@ struct PeerOptions: ParsableArguments {
 
   /// Runs `peers/<script>` with `arguments`; standard output, or `nil` with a note on failure.
   func run(_ script: String, _ arguments: [String]) -> String? {
+    runFile("\(shared)/peers/\(script)", arguments)
+  }
+
+  /// Runs a Python file with the peers' interpreter.
+  func runFile(_ path: String, _ arguments: [String]) -> String? {
     guard let python else {
       FileHandle.standardError.write(Data("note: no peers Python found; peers skipped\n".utf8))
       return nil
     }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = ["\(shared)/peers/\(script)"] + arguments
+    process.arguments = [path] + arguments
     var environment = ProcessInfo.processInfo.environment
     environment["OMP_NUM_THREADS"] = "1"
     process.environment = environment

@@ -11,6 +11,8 @@ public enum OnTrackCommands {
       machine-readable output where offered.
       """,
     subcommands: [
-      InspectCommand.self, FKCommand.self, ConvertCommand.self, BenchCommand.self,
+      InspectCommand.self, FKCommand.self, ConvertCommand.self, ScoreCommand.self,
+      EvalCommand.self, ExercisesCommand.self,
+      BenchCommand.self,
     ])
 }

@@ -35,15 +35,9 @@ public struct BVHReader: Sendable {
   }
 
   /// Reads the file at `url`.
+  /// Reads the file at `url` (gzip-compressed files are inflated first).
   public func read(contentsOf url: URL) throws(MotionFormatError) -> Clip {
-    let data: Data
-    do {
-      data = try Data(contentsOf: url)
-    } catch {
-      throw MotionFormatError(
-        .io, file: url.path, reason: "cannot read the file (\(error.localizedDescription))")
-    }
-    return try read(bytes: [UInt8](data), fileName: url.path)
+    try read(bytes: FileBytes.read(url), fileName: url.path)
   }
 
   /// Reads BVH text held in memory; `fileName` is used in error messages.

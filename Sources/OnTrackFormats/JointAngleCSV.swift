@@ -161,15 +161,3 @@ public enum JointAngleCSV {
     try read(bytes: FileBytes.read(url), skeleton: skeleton, fileName: url.path)
   }
 }
-
-/// Reads whole files for the format readers, mapping failures to `MotionFormatError`.
-enum FileBytes {
-  static func read(_ url: URL) throws(MotionFormatError) -> [UInt8] {
-    do {
-      return [UInt8](try Data(contentsOf: url))
-    } catch {
-      throw MotionFormatError(
-        .io, file: url.path, reason: "cannot read the file (\(error.localizedDescription))")
-    }
-  }
-}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import OnTrackScoring
+
+struct EvalCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "eval",
+    abstract: "Validate the scorer on public datasets.",
+    subcommands: [UIPRMDEvalCommand.self])
+}
+
+struct UIPRMDEvalCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "uiprmd",
+    abstract:
+      "Leave-one-subject-out ROC AUC per UI-PRMD movement, and the Vicon deep-squat label comparison.",
+    discussion: """
+      For every movement and every subject, the reference and tolerances are built from the \
+      other nine subjects' correct repetitions only; that subject's correct and incorrect \
+      repetitions are then scored. Prints the AUC of correct-vs-incorrect scores per movement \
+      and the mean score of each class. See README, "Validation on UI-PRMD".
+      """)
+
+  @Argument(help: "The UI-PRMD folder (holding raw/ and liao2020_derived/).")
+  var dataset: String = "../shared/data/uiprmd"
+
+  @Option(help: "The folder with the uiprmd-mNN-*.json exercise definitions.")
+  var exercises: String = "Assets/exercises"
+
+  @Option(parsing: .upToNextOption, help: "Movements to evaluate (1–10).")
+  var movements: [Int] = Array(1...10)
+
+  @Flag(help: "Skip the Vicon deep-squat label comparison.")
+  var noVicon = false
+
+  @Flag(help: "Also print, per movement, the AUC each measure would reach alone.")
+  var diagnose = false
+
+  @Flag(help: "Print JSON.")
+  var json = false
+
+  func run() async throws {
+    let report = try UIPRMDEvaluation.run(
+      dataset: URL(fileURLWithPath: dataset), exercises: URL(fileURLWithPath: exercises),
+      movements: movements, vicon: !noVicon,
+      progress: { if !json { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } })
+    if json {
+      Output.write(try Output.json(report))
+      return
+    }
+    var lines = [
+      "| movement | AUC | mean score correct | mean score incorrect | mirrored | reps counted in joined takes (correct / incorrect, of 100) |",
+      "|---|---:|---:|---:|---:|---:|",
+    ]
+    for m in report.movements {
+      lines.append(
+        "| m\(m.movement < 10 ? "0" : "")\(m.movement) \(m.name) | \(Output.fixed(m.auc, 3)) | \(Output.fixed(m.meanScoreCorrect, 1)) | \(Output.fixed(m.meanScoreIncorrect, 1)) | \(m.mirroredCount) | \(m.countedCorrect) / \(m.countedIncorrect) |"
+      )
+    }
+    if diagnose {
+      for m in report.movements {
+        let parts = m.measureAUC.sorted { $0.value > $1.value }
+          .map { "\($0.key) \(Output.fixed($0.value, 2))" }
+        lines.append("m\(m.movement): " + parts.joined(separator: ", "))
+      }
+    }
+    if let v = report.vicon {
+      lines.append("")
+      lines.append(
+        "Vicon deep squat (\(v.repetitions) labelled repetitions): mean absolute deviation from the Liao 2020 labels \(Output.fixed(v.meanAbsoluteDeviation, 3)) (labels \(Output.fixed(v.labelRange[0], 3))–\(Output.fixed(v.labelRange[1], 3))), Spearman \(Output.fixed(v.spearman, 3)), AUC \(Output.fixed(v.auc, 3))"
+      )
+    }
+    Output.write(lines.joined(separator: "\n") + "\n")
+  }
+}

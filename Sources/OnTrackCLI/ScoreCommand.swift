@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import OnTrackScoring
+
+struct ScoreCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "score",
+    abstract: "Score a take against an exercise: repetitions, scores, per-joint errors, cues.",
+    discussion: """
+      The take may be BVH, joint-angle CSV (on the exercise's reference skeleton) or a UI-PRMD \
+      Kinect angles file. Repetitions are found by subsequence DTW; each gets a 0–100 score, \
+      per-measure aligned errors and range of motion (degrees), tempo, compensations and cues. \
+      A patient working the other side is compared with the mirrored reference automatically.
+      """)
+
+  @Option(help: "An exercise id from the library, or a path to a definition (.json).")
+  var exercise: String
+
+  @Argument(help: "The take.")
+  var take: String
+
+  @Option(help: "The exercise library folder.")
+  var library: String = "Assets/exercises"
+
+  @Flag(help: "Print every number as JSON.")
+  var json = false
+
+  func run() async throws {
+    let exercise = try Exercise.find(self.exercise, library: URL(fileURLWithPath: library))
+    let clip = try TakeLoader.load(URL(fileURLWithPath: take), exercise: exercise)
+    let result = try TakeScorer(exercise: exercise).score(clip)
+    Output.write(
+      json ? try Output.json(result) : Self.table(result, exercise: exercise, take: take))
+  }
+
+  static func table(_ result: TakeResult, exercise: Exercise, take: String) -> String {
+    var lines: [String] = []
+    lines.append("\(exercise.definition.name) (\(exercise.id)) — \(take)")
+    let s = result.summary
+    var summary = "\(s.repetitions) of \(s.prescribed) repetitions"
+    if let mean = s.meanScore, let best = s.bestScore, let worst = s.worstScore {
+      summary +=
+        "; mean score \(Output.fixed(mean, 1)) (best \(Output.fixed(best, 1)), worst \(Output.fixed(worst, 1)))"
+    }
+    if result.mirrored { summary += "; other side: compared with the mirrored reference" }
+    lines.append(summary)
+    if result.repetitions.isEmpty {
+      lines.append("No repetition found: the movement did not come close enough to the reference.")
+      return lines.joined(separator: "\n") + "\n"
+    }
+    lines.append("")
+    lines.append(" #   time (s)       score  tempo  cues")
+    for r in result.repetitions {
+      let time = "\(Output.fixed(r.startTime, 2))–\(Output.fixed(r.endTime, 2))"
+      lines.append(
+        "\(String(r.index).leftPadded(to: 2))   \(time.padding(toLength: 13, withPad: " ", startingAt: 0)) \(Output.fixed(r.score, 1).leftPadded(to: 5))  \(Output.fixed(r.tempoRatio, 2).leftPadded(to: 5))  \(r.cues.map(\.text).joined(separator: "; "))"
+      )
+    }
+    lines.append("")
+    lines.append(
+      "Per measure (degrees): mean aligned error / tolerance, range reached / reference's")
+    let names = result.repetitions[0].measures.map(\.measure)
+    let width = max(12, names.map(\.count).max() ?? 12)
+    for (k, name) in names.enumerated() {
+      var row = "  " + name.padding(toLength: width, withPad: " ", startingAt: 0)
+      for r in result.repetitions {
+        let m = r.measures[k]
+        row +=
+          "  \(Output.fixed(m.error, 1))/\(Output.fixed(m.tolerance, 0)) \(Output.fixed(m.rangeOfMotion, 0))/\(Output.fixed(m.referenceRangeOfMotion, 0))"
+      }
+      lines.append(row)
+    }
+    let compensations = result.repetitions[0].compensations.map(\.measure)
+    if !compensations.isEmpty {
+      lines.append("Keep still (degrees moved / reference's, tolerance):")
+      for (k, name) in compensations.enumerated() {
+        var row = "  " + name.padding(toLength: width, withPad: " ", startingAt: 0)
+        for r in result.repetitions {
+          let c = r.compensations[k]
+          row +=
+            "  \(Output.fixed(c.movement, 1))/\(Output.fixed(c.referenceMovement, 1)) ±\(Output.fixed(c.tolerance, 0))"
+        }
+        lines.append(row)
+      }
+    }
+    if !s.commonCues.isEmpty {
+      lines.append("")
+      lines.append("Most common cues: " + s.commonCues.joined(separator: "; "))
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+}

@@ -1,0 +1,172 @@
+/// Anatomical landmarks that every supported rig maps onto, so that a patient recorded on one
+/// skeleton (a 22-joint Kinect) can be compared with a reference on another (a CMU BVH).
+///
+/// Landmarks are joint centres: `leftShoulder` is the gleno-humeral joint, `leftHip` the hip
+/// joint, `leftToe` the toe tip or toe joint. The pelvis and chest centres are derived (the
+/// midpoints of the hips and of the shoulders), not looked up.
+public enum BodyLandmark: Int, CaseIterable, Sendable, Codable {
+  case head
+  case neck
+  case leftShoulder, leftElbow, leftWrist
+  case rightShoulder, rightElbow, rightWrist
+  case leftHip, leftKnee, leftAnkle, leftToe
+  case rightHip, rightKnee, rightAnkle, rightToe
+
+  /// The same landmark on the other side (itself on the midline).
+  public var mirrored: BodyLandmark {
+    switch self {
+    case .head, .neck: self
+    case .leftShoulder: .rightShoulder
+    case .leftElbow: .rightElbow
+    case .leftWrist: .rightWrist
+    case .rightShoulder: .leftShoulder
+    case .rightElbow: .leftElbow
+    case .rightWrist: .leftWrist
+    case .leftHip: .rightHip
+    case .leftKnee: .rightKnee
+    case .leftAnkle: .rightAnkle
+    case .leftToe: .rightToe
+    case .rightHip: .leftHip
+    case .rightKnee: .leftKnee
+    case .rightAnkle: .leftAnkle
+    case .rightToe: .leftToe
+    }
+  }
+}
+
+/// Finds the anatomical landmarks of a skeleton from its joint names and hierarchy.
+///
+/// Names are matched after lower-casing and dropping a namespace (`mixamorig:`) and separators,
+/// with the side read from `left`/`right` anywhere, an `l`/`r` prefix (`lknee`) or an `_l`/`.l`
+/// suffix (`LowerLeg_L`). Elbows are `forearm`/`elbow`/`lowerarm` joints and knees
+/// `leg`/`knee`/`lowerleg`/`shin` joints; the shoulder and hip are their parents, the wrist and
+/// ankle their first children, the toe the ankle's first child (joint or End Site). This covers
+/// CMU, Mixamo, Bandai Namco, MocapBank, DAZ, Perception Neuron, Kinect v2 and UI-PRMD rigs.
+public struct BodyModel: Hashable, Sendable {
+  public let skeleton: Skeleton
+  /// `joints[landmark.rawValue]` is the joint index, or −1 if the rig lacks it (toes, neck).
+  public let joints: [Int]
+
+  /// - Throws: `BodyModelError.missingLandmark` naming the first landmark that limbs and
+  ///   scoring need (shoulders, elbows, wrists, hips, knees, ankles, head or neck) and cannot
+  ///   be found.
+  public init(skeleton: Skeleton) throws(BodyModelError) {
+    self.skeleton = skeleton
+    var found = [Int](repeating: -1, count: BodyLandmark.allCases.count)
+    let parsed = skeleton.joints.map { BodyModel.parse($0.name) }
+    func firstJoint(side: Side?, stems: [String]) -> Int? {
+      for stem in stems {
+        for (index, joint) in skeleton.joints.enumerated() where !joint.isEndSite {
+          if parsed[index].side == side && parsed[index].stem == stem { return index }
+        }
+      }
+      return nil
+    }
+    func firstChild(of index: Int) -> Int? {
+      let children = skeleton.children(of: index)
+      return children.first { !skeleton.joints[$0].isEndSite } ?? children.first
+    }
+    for side in [Side.left, .right] {
+      let isLeft = side == .left
+      if let elbow = firstJoint(side: side, stems: ["forearm", "elbow", "lowerarm"]) {
+        found[(isLeft ? BodyLandmark.leftElbow : .rightElbow).rawValue] = elbow
+        if let shoulder = skeleton.joints[elbow].parent {
+          found[(isLeft ? BodyLandmark.leftShoulder : .rightShoulder).rawValue] = shoulder
+        }
+        if let wrist = firstChild(of: elbow) {
+          found[(isLeft ? BodyLandmark.leftWrist : .rightWrist).rawValue] = wrist
+        }
+      }
+      if let knee = firstJoint(side: side, stems: ["leg", "knee", "lowerleg", "shin", "calf"]) {
+        found[(isLeft ? BodyLandmark.leftKnee : .rightKnee).rawValue] = knee
+        if let hip = skeleton.joints[knee].parent {
+          found[(isLeft ? BodyLandmark.leftHip : .rightHip).rawValue] = hip
+        }
+        if let ankle = firstChild(of: knee) {
+          found[(isLeft ? BodyLandmark.leftAnkle : .rightAnkle).rawValue] = ankle
+          if let toe = firstChild(of: ankle) {
+            found[(isLeft ? BodyLandmark.leftToe : .rightToe).rawValue] = toe
+          }
+        }
+      }
+    }
+    if let head = firstJoint(side: nil, stems: ["head"]) {
+      found[BodyLandmark.head.rawValue] = head
+    }
+    if let neck = firstJoint(side: nil, stems: ["neck", "spineshoulder", "neck1"]) {
+      found[BodyLandmark.neck.rawValue] = neck
+    }
+    if found[BodyLandmark.head.rawValue] < 0 {
+      found[BodyLandmark.head.rawValue] = found[BodyLandmark.neck.rawValue]
+    }
+    let required: [BodyLandmark] = [
+      .head, .leftShoulder, .leftElbow, .leftWrist, .rightShoulder, .rightElbow, .rightWrist,
+      .leftHip, .leftKnee, .leftAnkle, .rightHip, .rightKnee, .rightAnkle,
+    ]
+    for landmark in required where found[landmark.rawValue] < 0 {
+      throw .missingLandmark(landmark)
+    }
+    self.joints = found
+  }
+
+  /// The joint of `landmark`, or `nil` if the rig lacks it.
+  public func joint(_ landmark: BodyLandmark) -> Int? {
+    let j = joints[landmark.rawValue]
+    return j >= 0 ? j : nil
+  }
+
+  public enum Side: Sendable { case left, right }
+
+  /// Splits a joint name into its side and a normalised stem: `mixamorig:LeftForeArm` →
+  /// (left, "forearm"), `LowerLeg_L` → (left, "lowerleg"), `lknee` → (left, "knee"),
+  /// `ElbowRight` → (right, "elbow"), `Neck1` → (nil, "neck1").
+  public static func parse(_ name: String) -> (side: Side?, stem: String) {
+    var text = name
+    if let colon = text.lastIndex(of: ":") { text = String(text[text.index(after: colon)...]) }
+    var lower = text.lowercased()
+    var side: Side?
+    // Suffixes _l / .l / _r / .r before separators are stripped.
+    for (suffix, s) in [("_l", Side.left), (".l", .left), ("_r", .right), (".r", .right)]
+    where lower.hasSuffix(suffix) {
+      side = s
+      lower.removeLast(suffix.count)
+      break
+    }
+    if side == nil {
+      if let range = lower.range(of: "left") {
+        side = .left
+        lower.removeSubrange(range)
+      } else if let range = lower.range(of: "right") {
+        side = .right
+        lower.removeSubrange(range)
+      }
+    }
+    var stem = lower.filter { $0.isLetter || $0.isNumber }
+    if side == nil, stem.count > 1, let first = stem.first, first == "l" || first == "r" {
+      let rest = String(stem.dropFirst())
+      if knownStems.contains(rest) {
+        side = first == "l" ? .left : .right
+        stem = rest
+      }
+    }
+    return (side, stem)
+  }
+
+  /// Stems that a single-letter side prefix may precede (`lknee`, `RHand`, `lshoulder`).
+  static let knownStems: Set<String> = [
+    "forearm", "elbow", "lowerarm", "hand", "wrist", "shoulder", "upperarm", "arm", "collar",
+    "leg", "knee", "lowerleg", "shin", "calf", "foot", "ankle", "toe", "toes", "toebase", "hip",
+    "upleg", "upperleg", "thigh",
+  ]
+}
+
+public enum BodyModelError: Error, Hashable, Sendable, CustomStringConvertible {
+  case missingLandmark(BodyLandmark)
+
+  public var description: String {
+    switch self {
+    case .missingLandmark(let landmark):
+      "the skeleton has no joint for the \(landmark) (no elbow/forearm, knee/leg, or head/neck joint found by name)"
+    }
+  }
+}

@@ -1,0 +1,202 @@
+import OnTrackKinematics
+
+/// A body segment whose direction is compared between patient and reference.
+///
+/// Directions are unit vectors in the heading-normalised body frame (`FeatureExtractor`), so
+/// they depend neither on the rig, nor on body size, nor on where the patient faces.
+public enum BodyBone: String, CaseIterable, Sendable, Codable {
+  /// Pelvis centre → shoulder centre.
+  case trunk
+  /// Shoulder centre → head.
+  case head
+  /// Right hip → left hip (pelvic tilt and rotation).
+  case pelvis
+  /// Right shoulder → left shoulder (shoulder-girdle tilt and rotation).
+  case shoulders
+  case leftUpperArm, leftForearm, rightUpperArm, rightForearm
+  case leftThigh, leftShank, leftFoot, rightThigh, rightShank, rightFoot
+
+  /// The landmarks the segment runs between (`nil` start = the derived centre of the body).
+  var endpoints: (from: Endpoint, to: Endpoint) {
+    switch self {
+    case .trunk: (.pelvisCentre, .shoulderCentre)
+    case .head: (.shoulderCentre, .landmark(.head))
+    case .pelvis: (.landmark(.rightHip), .landmark(.leftHip))
+    case .shoulders: (.landmark(.rightShoulder), .landmark(.leftShoulder))
+    case .leftUpperArm: (.landmark(.leftShoulder), .landmark(.leftElbow))
+    case .leftForearm: (.landmark(.leftElbow), .landmark(.leftWrist))
+    case .rightUpperArm: (.landmark(.rightShoulder), .landmark(.rightElbow))
+    case .rightForearm: (.landmark(.rightElbow), .landmark(.rightWrist))
+    case .leftThigh: (.landmark(.leftHip), .landmark(.leftKnee))
+    case .leftShank: (.landmark(.leftKnee), .landmark(.leftAnkle))
+    case .leftFoot: (.landmark(.leftAnkle), .landmark(.leftToe))
+    case .rightThigh: (.landmark(.rightHip), .landmark(.rightKnee))
+    case .rightShank: (.landmark(.rightKnee), .landmark(.rightAnkle))
+    case .rightFoot: (.landmark(.rightAnkle), .landmark(.rightToe))
+    }
+  }
+
+  enum Endpoint: Hashable {
+    case landmark(BodyLandmark)
+    case pelvisCentre
+    case shoulderCentre
+  }
+
+  /// The bone on the other side of the body (itself for midline bones).
+  public var mirrored: BodyBone {
+    switch self {
+    case .trunk, .head, .pelvis, .shoulders: self
+    case .leftUpperArm: .rightUpperArm
+    case .leftForearm: .rightForearm
+    case .rightUpperArm: .leftUpperArm
+    case .rightForearm: .leftForearm
+    case .leftThigh: .rightThigh
+    case .leftShank: .rightShank
+    case .leftFoot: .rightFoot
+    case .rightThigh: .leftThigh
+    case .rightShank: .leftShank
+    case .rightFoot: .leftFoot
+    }
+  }
+
+  /// Which side of the body the bone is on (`nil` on the midline).
+  public var side: BodyModel.Side? {
+    switch self {
+    case .trunk, .head, .pelvis, .shoulders: nil
+    case .leftUpperArm, .leftForearm, .leftThigh, .leftShank, .leftFoot: .left
+    default: .right
+    }
+  }
+
+  /// Words for feedback: "left thigh".
+  public var words: String {
+    switch self {
+    case .trunk: "trunk"
+    case .head: "head"
+    case .pelvis: "hips"
+    case .shoulders: "shoulders"
+    case .leftUpperArm: "left upper arm"
+    case .leftForearm: "left forearm"
+    case .rightUpperArm: "right upper arm"
+    case .rightForearm: "right forearm"
+    case .leftThigh: "left thigh"
+    case .leftShank: "left lower leg"
+    case .leftFoot: "left foot"
+    case .rightThigh: "right thigh"
+    case .rightShank: "right lower leg"
+    case .rightFoot: "right foot"
+    }
+  }
+}
+
+/// A named anatomical angle, computed from joint positions (degrees in reports, radians inside).
+///
+/// Conventions: 0 is upright standing with arms hanging. Flexion angles are positive forward
+/// (hip and shoulder flexion in the trunk's sagittal plane; negative is extension). Abduction
+/// is positive away from the midline in the trunk's frontal plane. Knee and elbow flexion are
+/// 180° minus the angle between the two segments (0 = straight). Trunk flexion is the forward
+/// lean of the trunk from vertical, lateral flexion its lean towards the left (positive) or right.
+/// Head flexion is the forward tilt of the head (shoulder centre → head) relative to the trunk
+/// (looking down). Knee valgus is how far the knee sits inside the hip–ankle line, as an angle
+/// (asin of the inward offset over the thigh length; positive = knee collapsing inwards).
+public enum BodyAngle: String, CaseIterable, Sendable, Codable {
+  case trunkFlexion, trunkLateralFlexion, headFlexion
+  case leftHipFlexion, leftHipAbduction, leftKneeFlexion, leftKneeValgus
+  case rightHipFlexion, rightHipAbduction, rightKneeFlexion, rightKneeValgus
+  case leftShoulderFlexion, leftShoulderAbduction, leftElbowFlexion
+  case rightShoulderFlexion, rightShoulderAbduction, rightElbowFlexion
+
+  /// The angle on the other side of the body (lateral flexion keeps its name: the sign flips).
+  public var mirrored: BodyAngle {
+    switch self {
+    case .trunkFlexion, .trunkLateralFlexion, .headFlexion: self
+    case .leftKneeValgus: .rightKneeValgus
+    case .rightKneeValgus: .leftKneeValgus
+    case .leftHipFlexion: .rightHipFlexion
+    case .leftHipAbduction: .rightHipAbduction
+    case .leftKneeFlexion: .rightKneeFlexion
+    case .rightHipFlexion: .leftHipFlexion
+    case .rightHipAbduction: .leftHipAbduction
+    case .rightKneeFlexion: .leftKneeFlexion
+    case .leftShoulderFlexion: .rightShoulderFlexion
+    case .leftShoulderAbduction: .rightShoulderAbduction
+    case .leftElbowFlexion: .rightElbowFlexion
+    case .rightShoulderFlexion: .leftShoulderFlexion
+    case .rightShoulderAbduction: .leftShoulderAbduction
+    case .rightElbowFlexion: .leftElbowFlexion
+    }
+  }
+
+  public var side: BodyModel.Side? {
+    switch self {
+    case .trunkFlexion, .trunkLateralFlexion, .headFlexion: nil
+    case .leftHipFlexion, .leftHipAbduction, .leftKneeFlexion, .leftKneeValgus,
+      .leftShoulderFlexion,
+      .leftShoulderAbduction, .leftElbowFlexion:
+      .left
+    default: .right
+    }
+  }
+}
+
+/// Something an exercise measures: a bone's direction or an anatomical angle.
+public enum BodyMeasure: Hashable, Sendable, CustomStringConvertible {
+  case bone(BodyBone)
+  case angle(BodyAngle)
+
+  /// Column in a feature frame (see `FeatureLayout`).
+  var column: Int {
+    switch self {
+    case .bone(let b): FeatureLayout.boneColumn(b)
+    case .angle(let a): FeatureLayout.angleColumn(a)
+    }
+  }
+
+  public var mirrored: BodyMeasure {
+    switch self {
+    case .bone(let b): .bone(b.mirrored)
+    case .angle(let a): .angle(a.mirrored)
+    }
+  }
+
+  public var side: BodyModel.Side? {
+    switch self {
+    case .bone(let b): b.side
+    case .angle(let a): a.side
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .bone(let b): b.rawValue
+    case .angle(let a): a.rawValue
+    }
+  }
+
+  /// Parses `"leftKneeFlexion"` or `"leftThigh"`.
+  public init?(name: String) {
+    if let angle = BodyAngle(rawValue: name) {
+      self = .angle(angle)
+    } else if let bone = BodyBone(rawValue: name) {
+      self = .bone(bone)
+    } else {
+      return nil
+    }
+  }
+}
+
+/// Where each feature sits in a frame: three values per bone (its unit direction in the body
+/// frame: left, up, forward), then one value per angle (radians).
+public enum FeatureLayout {
+  public static let bones = BodyBone.allCases
+  public static let angles = BodyAngle.allCases
+  public static let width = 3 * bones.count + angles.count
+
+  static func boneColumn(_ bone: BodyBone) -> Int {
+    3 * (bones.firstIndex(of: bone) ?? 0)
+  }
+
+  static func angleColumn(_ angle: BodyAngle) -> Int {
+    3 * bones.count + (angles.firstIndex(of: angle) ?? 0)
+  }
+}

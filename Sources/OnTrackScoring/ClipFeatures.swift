@@ -1,0 +1,99 @@
+import Foundation
+import OnTrackKinematics
+
+/// The offline feature pipeline: a clip's frames → forward kinematics → landmarks → a grid at
+/// the wanted frame rate → features. `StreamingScorer` runs the same steps one frame at a time.
+public enum ClipFeatures {
+  /// Landmark positions of every frame of `clip`.
+  public static func landmarks(of clip: Clip, body: BodyModel) -> [LandmarkFrame] {
+    let skeleton = clip.skeleton
+    var pose = skeleton.restPose
+    var world = [RigidTransform](repeating: .identity, count: skeleton.count)
+    var frame = LandmarkFrame()
+    var frames: [LandmarkFrame] = []
+    frames.reserveCapacity(clip.frameCount)
+    for f in 0..<clip.frameCount {
+      clip.copyFrame(f, into: &pose)
+      ForwardKinematics.computeWorldTransforms(skeleton: skeleton, pose: pose, into: &world)
+      frame.update(body: body, world: world)
+      frames.append(frame)
+    }
+    return frames
+  }
+
+  /// Features of timestamped landmark frames, resampled to one frame every `step` seconds.
+  public static func features(
+    landmarks: [LandmarkFrame], times: [Double], step: Double,
+    headingTimeConstant: Double = 2
+  ) -> FeatureSequence {
+    var resampler = GridResampler(step: step)
+    var extractor = FeatureExtractor(headingTimeConstant: headingTimeConstant)
+    var sequence = FeatureSequence(frameTime: step)
+    let width = FeatureLayout.width
+    var row = [Float](repeating: 0, count: width)
+    var first = true
+    for (frame, time) in zip(landmarks, times) {
+      resampler.push(frame, at: time)
+      for k in 0..<resampler.outputCount {
+        row.withUnsafeMutableBufferPointer { out in
+          extractor.extract(resampler.output[k], timeStep: first ? 0 : step, into: out)
+        }
+        first = false
+        sequence.values.append(contentsOf: row)
+      }
+    }
+    return sequence
+  }
+
+  /// Features of a whole clip at `step` seconds per frame (its own rate if `nil`).
+  public static func features(of clip: Clip, body: BodyModel, step: Double? = nil)
+    -> FeatureSequence
+  {
+    let times = (0..<clip.frameCount).map { Double($0) * clip.frameTime }
+    return features(
+      landmarks: landmarks(of: clip, body: body), times: times, step: step ?? clip.frameTime)
+  }
+}
+
+/// How much each side of the body moves: for every limb bone, the largest angle its direction
+/// reaches away from where it started, summed per side (radians). Decides which side a
+/// unilateral exercise works.
+public struct SideActivity: Sendable, Equatable {
+  public var left: Float
+  public var right: Float
+
+  public init(left: Float, right: Float) {
+    self.left = left
+    self.right = right
+  }
+
+  /// Activity over frames `range` of a body feature sequence.
+  public init(_ sequence: FeatureSequence, frames range: Range<Int>? = nil) {
+    let range = range ?? 0..<sequence.count
+    var left: Float = 0
+    var right: Float = 0
+    guard let start = range.first else {
+      self.init(left: 0, right: 0)
+      return
+    }
+    for bone in FeatureLayout.bones {
+      guard let side = bone.side else { continue }
+      let c = FeatureLayout.boneColumn(bone)
+      let origin = SIMD3(sequence[start, c], sequence[start, c + 1], sequence[start, c + 2])
+      var widest: Float = 0
+      for f in range {
+        let d = SIMD3(sequence[f, c], sequence[f, c + 1], sequence[f, c + 2])
+        widest = max(widest, acos(min(max(dot(origin, d), -1), 1)))
+      }
+      if side == .left { left += widest } else { right += widest }
+    }
+    self.init(left: left, right: right)
+  }
+
+  /// The side that moves clearly more (by `ratio`), or `nil` if neither does.
+  public func dominantSide(ratio: Float) -> BodyModel.Side? {
+    if left > right * ratio { return .left }
+    if right > left * ratio { return .right }
+    return nil
+  }
+}

@@ -1,0 +1,132 @@
+import OnTrackKinematics
+
+/// Turns the largest problems of a repetition into short instructions a patient can act on
+/// while moving, the way a therapist would say them.
+enum CueWriter {
+  static func side(_ s: BodyModel.Side?) -> String {
+    switch s {
+    case .left: "left "
+    case .right: "right "
+    case nil: ""
+    }
+  }
+
+  /// A cue for a measure whose error exceeded its tolerance. `signedError` is patient −
+  /// reference (radians, angles only); `rangeDeficit` says the range of motion fell short of
+  /// the reference's `referenceRange` (signed excursion).
+  static func cue(
+    for measure: BodyMeasure, signedError: Double, rangeDeficit: Bool, referenceRange: Double
+  ) -> Cue {
+    let name = measure.description
+    switch measure {
+    case .bone(let bone):
+      return Cue(
+        kind: .position, text: "Follow the guide with your \(bone.words)", measure: name,
+        severity: 0)
+    case .angle(let angle):
+      let s = side(angle.side)
+      // "more" means: move further in the reference's direction of motion.
+      let more: Bool
+      if rangeDeficit {
+        more = true
+      } else {
+        more = referenceRange >= 0 ? signedError < 0 : signedError > 0
+      }
+      let kind: Cue.Kind = rangeDeficit ? .range : .position
+      let text: String
+      switch angle {
+      case .trunkFlexion:
+        text =
+          signedError > 0 && !rangeDeficit
+          ? "Keep your trunk upright" : "Lean your trunk forward a little more"
+      case .trunkLateralFlexion:
+        text = "Don't lean to the side"
+      case .headFlexion:
+        text = signedError > 0 ? "Keep your head up and look ahead" : "Tuck your chin a little"
+      case .leftKneeValgus, .rightKneeValgus:
+        text =
+          signedError > 0
+          ? "Push your \(s)knee out, over your toes" : "Keep your \(s)knee over your toes"
+      case .leftKneeFlexion, .rightKneeFlexion:
+        text = more ? "Bend your \(s)knee more" : "Don't bend your \(s)knee so much"
+      case .leftHipFlexion, .rightHipFlexion:
+        text =
+          referenceRange < 0
+          ? (more ? "Move your \(s)leg further back" : "Don't move your \(s)leg so far back")
+          : (more ? "Bend more at your \(s)hip" : "Don't bend so much at your \(s)hip")
+      case .leftHipAbduction, .rightHipAbduction:
+        text =
+          more
+          ? "Move your \(s)leg further out to the side" : "Keep your \(s)leg closer to your body"
+      case .leftShoulderFlexion, .rightShoulderFlexion:
+        text =
+          referenceRange < 0
+          ? (more ? "Move your \(s)arm further back" : "Don't move your \(s)arm so far back")
+          : (more
+            ? "Raise your \(s)arm higher in front of you" : "Don't raise your \(s)arm so high")
+      case .leftShoulderAbduction, .rightShoulderAbduction:
+        text =
+          more
+          ? "Raise your \(s)arm higher out to the side" : "Don't lift your \(s)arm so high"
+      case .leftElbowFlexion, .rightElbowFlexion:
+        text = signedError > 0 ? "Straighten your \(s)elbow" : "Bend your \(s)elbow more"
+      }
+      return Cue(kind: kind, text: text, measure: name, severity: 0)
+    }
+  }
+
+  /// A cue for a measure that should have stayed still.
+  static func stillCue(for measure: BodyMeasure) -> Cue {
+    let text: String
+    switch measure {
+    case .angle(.trunkFlexion), .angle(.trunkLateralFlexion), .bone(.trunk):
+      text = "Keep your trunk still and upright"
+    case .angle(.headFlexion), .bone(.head):
+      text = "Keep your head up and still"
+    case .angle(.leftKneeValgus), .angle(.rightKneeValgus):
+      text = "Keep your \(side(measure.side))knee in line with your toes"
+    case .bone(.pelvis):
+      text = "Keep your hips level"
+    case .bone(.shoulders):
+      text = "Keep your shoulders level"
+    case .angle(.leftKneeFlexion), .angle(.rightKneeFlexion):
+      text = "Keep your \(side(measure.side))knee straight"
+    case .angle(.leftElbowFlexion), .angle(.rightElbowFlexion):
+      text = "Keep your \(side(measure.side))elbow straight"
+    case .bone(let bone):
+      text = "Keep your \(bone.words) still"
+    case .angle(let angle):
+      text = "Keep your \(side(angle.side))\(angle.jointWords) still"
+    }
+    return Cue(kind: .compensation, text: text, measure: measure.description, severity: 0)
+  }
+
+  static func tempoCue(slow: Bool) -> Cue {
+    Cue(
+      kind: .tempo, text: slow ? "You can go a little faster" : "Slow down", measure: nil,
+      severity: 0)
+  }
+
+  static func praise(score: Double) -> Cue {
+    Cue(
+      kind: .praise, text: score >= 85 ? "Well done, keep it up" : "Good, keep following the guide",
+      measure: nil, severity: 0)
+  }
+}
+
+extension BodyAngle {
+  /// The joint in words: "hip", "shoulder".
+  var jointWords: String {
+    switch self {
+    case .trunkFlexion, .trunkLateralFlexion: "trunk"
+    case .headFlexion: "head"
+    case .leftKneeValgus, .rightKneeValgus: "knee"
+    case .leftHipFlexion, .leftHipAbduction, .rightHipFlexion, .rightHipAbduction: "hip"
+    case .leftKneeFlexion, .rightKneeFlexion: "knee"
+    case .leftShoulderFlexion, .leftShoulderAbduction, .rightShoulderFlexion,
+      .rightShoulderAbduction:
+      "shoulder"
+    case .leftElbowFlexion, .rightElbowFlexion: "elbow"
+    }
+  }
+}

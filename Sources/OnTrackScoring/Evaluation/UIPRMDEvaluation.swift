@@ -1,0 +1,234 @@
+import Foundation
+import OnTrackFormats
+import OnTrackKinematics
+
+/// The validity protocol on UI-PRMD (see README, "Validation on UI-PRMD").
+///
+/// Kinect, every movement, leave-one-subject-out: for each subject, the reference and the
+/// tolerances are built from the *other nine* subjects' correct repetitions only (left-limbed
+/// performers mirrored onto the exercise's working side), then that subject's correct and
+/// incorrect repetitions are scored (mirrored automatically if they work the other side).
+/// Reported per movement: the ROC AUC of correct-vs-incorrect scores pooled over all
+/// subjects, and the mean score of each class. Nothing is fitted to the held-out subject, and
+/// no incorrect repetition is used to build anything.
+///
+/// Vicon deep squat: the same protocol on the 117 Vicon joint angles as an opaque feature
+/// vector, compared with the quality labels of Liao, Vakanski & Xian (2020): the scores,
+/// min–max rescaled to the labels' range, against the labels (mean absolute deviation).
+public enum UIPRMDEvaluation {
+  public static let movementNames = [
+    1: "Deep squat", 2: "Hurdle step", 3: "Inline lunge", 4: "Side lunge", 5: "Sit to stand",
+    6: "Standing active straight leg raise", 7: "Standing shoulder abduction",
+    8: "Standing shoulder extension", 9: "Standing shoulder internal-external rotation",
+    10: "Standing shoulder scaption",
+  ]
+
+  public struct MovementResult: Codable, Sendable {
+    public var movement: Int
+    public var name: String
+    public var auc: Double
+    public var meanScoreCorrect: Double
+    public var meanScoreIncorrect: Double
+    public var correctCount: Int
+    public var incorrectCount: Int
+    /// Repetitions compared with the mirrored reference.
+    public var mirroredCount: Int
+    /// Repetition counting on continuous takes (each subject's ten episodes joined, scored with
+    /// the bundled exercise): repetitions found, summed over subjects, for correct and
+    /// incorrect takes (100 each are present), and the summed |found − 10| per subject.
+    public var countedCorrect: Int
+    public var countedIncorrect: Int
+    public var countingError: Int
+    /// Diagnostics: the AUC each measure's normalised error (and each compensation's excess)
+    /// would reach alone, lower error counting as better.
+    public var measureAUC: [String: Double]
+  }
+
+  public struct ViconResult: Codable, Sendable {
+    public var repetitions: Int
+    public var auc: Double
+    /// Mean |rescaled score − label| over the labelled repetitions.
+    public var meanAbsoluteDeviation: Double
+    public var spearman: Double
+    public var labelRange: [Double]
+  }
+
+  public struct Report: Codable, Sendable {
+    public var movements: [MovementResult]
+    public var vicon: ViconResult?
+  }
+
+  /// One repetition's features and identity.
+  struct Repetition {
+    var subject: Int
+    var episode: Int
+    var correct: Bool
+    var features: FeatureSequence
+  }
+
+  /// Runs the Kinect protocol for `movements` and, if asked, the Vicon deep-squat comparison.
+  ///
+  /// - Parameters:
+  ///   - dataset: The folder holding `raw/` (and `liao2020_derived/` for the Vicon part).
+  ///   - exercises: The folder with `uiprmd-mNN-*.json` definitions (measures, weights,
+  ///     laterality); their tolerances and references are rebuilt in every fold.
+  public static func run(
+    dataset: URL, exercises: URL, movements: [Int] = Array(1...10), vicon: Bool = true,
+    progress: (String) -> Void = { _ in }
+  ) throws -> Report {
+    var results: [MovementResult] = []
+    for movement in movements {
+      let definition = try definitionFile(movement: movement, in: exercises)
+      let repetitions = try loadKinect(
+        movement: movement, root: dataset.appendingPathComponent("raw"))
+      var result = try evaluate(
+        movement: movement, definition: definition, repetitions: repetitions)
+      try countRepetitions(
+        movement: movement, exercises: exercises, root: dataset.appendingPathComponent("raw"),
+        into: &result)
+      progress(
+        "m\(movement < 10 ? "0" : "")\(movement) \(result.name): AUC \(String(format: "%.3f", result.auc))"
+      )
+      results.append(result)
+    }
+    var viconResult: ViconResult?
+    if vicon {
+      viconResult = try evaluateVicon(dataset: dataset)
+      progress(
+        "Vicon deep squat: MAD \(String(format: "%.3f", viconResult?.meanAbsoluteDeviation ?? .nan))"
+      )
+    }
+    return Report(movements: results, vicon: viconResult)
+  }
+
+  static func definitionFile(movement: Int, in folder: URL) throws -> ExerciseDefinition {
+    let prefix = "uiprmd-m\(movement < 10 ? "0" : "")\(movement)-"
+    let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+    guard let name = names.sorted().first(where: { $0.hasPrefix(prefix) && $0.hasSuffix(".json") })
+    else {
+      throw ExerciseError(file: folder.path, reason: "no \(prefix)*.json exercise definition")
+    }
+    let url = folder.appendingPathComponent(name)
+    return try ExerciseDefinition.decode(Data(contentsOf: url), file: url.path)
+  }
+
+  static func loadKinect(movement: Int, root: URL) throws -> [Repetition] {
+    var repetitions: [Repetition] = []
+    for subject in 1...10 {
+      for episode in 1...10 {
+        for correct in [true, false] {
+          let angles = UIPRMDReader.path(
+            root: root, kind: "angles", movement: movement, subject: subject, episode: episode,
+            correct: correct)
+          let positions = UIPRMDReader.positionsPath(forAngles: angles)
+          let clip = try UIPRMDReader.readKinect(angles: angles, positions: positions)
+          let body = try BodyModel(skeleton: clip.skeleton)
+          repetitions.append(
+            Repetition(
+              subject: subject, episode: episode, correct: correct,
+              features: ClipFeatures.features(of: clip, body: body)))
+        }
+      }
+    }
+    return repetitions
+  }
+
+  static func evaluate(
+    movement: Int, definition: ExerciseDefinition, repetitions: [Repetition]
+  ) throws -> MovementResult {
+    let template = try Exercise(definition: definition, reference: repetitions[0].features)
+    var correctScores: [Double] = []
+    var incorrectScores: [Double] = []
+    var mirroredCount = 0
+    var perMeasure: [String: (correct: [Double], incorrect: [Double])] = [:]
+    for subject in 1...10 {
+      let exercise = try buildExercise(
+        definition: definition, template: template,
+        correct: repetitions.filter { $0.subject != subject && $0.correct }.map(\.features))
+      var scorer = RepetitionScorer(exercise: exercise)
+      for repetition in repetitions where repetition.subject == subject {
+        var features = repetition.features
+        let mirrored = scorer.worksOtherSide(features, frames: 0..<features.count)
+        if mirrored {
+          features = features.mirrored()
+          mirroredCount += 1
+        }
+        let result = scorer.score(features, frames: 0..<features.count, mirrored: mirrored)
+        let parts =
+          result.measures.map { ($0.measure, -$0.normalizedError) }
+          + result.measures.map { ("range " + $0.measure, -$0.normalizedRangeDeficit) }
+          + result.compensations.map { ("keepStill " + $0.measure, -$0.normalizedExcess) }
+          + [("tempo", -abs(log(result.tempoRatio)))]
+        for (name, value) in parts {
+          if repetition.correct {
+            perMeasure[name, default: ([], [])].correct.append(value)
+          } else {
+            perMeasure[name, default: ([], [])].incorrect.append(value)
+          }
+        }
+        if repetition.correct {
+          correctScores.append(result.score)
+        } else {
+          incorrectScores.append(result.score)
+        }
+      }
+    }
+    return MovementResult(
+      movement: movement, name: movementNames[movement] ?? "m\(movement)",
+      auc: rocAUC(positives: correctScores, negatives: incorrectScores),
+      meanScoreCorrect: correctScores.reduce(0, +) / Double(max(correctScores.count, 1)),
+      meanScoreIncorrect: incorrectScores.reduce(0, +) / Double(max(incorrectScores.count, 1)),
+      correctCount: correctScores.count, incorrectCount: incorrectScores.count,
+      mirroredCount: mirroredCount, countedCorrect: 0, countedIncorrect: 0, countingError: 0,
+      measureAUC: perMeasure.mapValues { rocAUC(positives: $0.correct, negatives: $0.incorrect) })
+  }
+
+  /// Joins each subject's ten episodes into one take and counts the repetitions the bundled
+  /// exercise finds in it.
+  static func countRepetitions(
+    movement: Int, exercises: URL, root: URL, into result: inout MovementResult
+  ) throws {
+    let prefix = "uiprmd-m\(movement < 10 ? "0" : "")\(movement)-"
+    let names = try FileManager.default.contentsOfDirectory(atPath: exercises.path)
+    guard let name = names.sorted().first(where: { $0.hasPrefix(prefix) && $0.hasSuffix(".json") })
+    else { return }
+    let exercise = try Exercise.load(contentsOf: exercises.appendingPathComponent(name))
+    let scorer = TakeScorer(exercise: exercise)
+    for correct in [true, false] {
+      for subject in 1...10 {
+        var rotations: [Quaternion] = []
+        var translations: [SIMD3<Float>] = []
+        var skeleton: Skeleton?
+        for episode in 1...10 {
+          let angles = UIPRMDReader.path(
+            root: root, kind: "angles", movement: movement, subject: subject, episode: episode,
+            correct: correct)
+          let clip = try UIPRMDReader.readKinect(
+            angles: angles, positions: UIPRMDReader.positionsPath(forAngles: angles))
+          skeleton = skeleton ?? clip.skeleton
+          rotations += clip.rotations
+          translations += clip.translations
+        }
+        guard let skeleton else { continue }
+        let take = try Clip(
+          skeleton: skeleton, frameTime: 1 / UIPRMDReader.kinectFrameRate, rotations: rotations,
+          translations: translations)
+        let found = try scorer.score(take).repetitions.count
+        if correct { result.countedCorrect += found } else { result.countedIncorrect += found }
+        result.countingError += abs(found - 10)
+      }
+    }
+  }
+
+  /// An exercise whose reference and tolerances come from `correct` repetitions only.
+  static func buildExercise(
+    definition: ExerciseDefinition, template: Exercise, correct: [FeatureSequence]
+  ) throws -> Exercise {
+    let flags = try ReferenceBuilder.mirrorFlags(
+      of: correct, definition: definition, template: template)
+    let onSide = zip(correct, flags).map { $1 ? $0.mirrored() : $0 }
+    let reference = onSide[ReferenceBuilder.representative(of: onSide, exercise: template)]
+    return ReferenceBuilder.calibrated(
+      try Exercise(definition: definition, reference: reference), correct: onSide)
+  }
+}

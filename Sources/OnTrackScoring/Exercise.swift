@@ -1,0 +1,221 @@
+import Foundation
+import OnTrackFormats
+import OnTrackKinematics
+
+/// A measure with its weight and tolerance, as the scorer uses it.
+public struct ScoredMeasure: Sendable, Equatable {
+  public var measure: BodyMeasure
+  public var weight: Float
+  /// Accepted mean aligned error, radians.
+  public var tolerance: Float
+  /// Accepted shortfall of range of motion against the reference's, radians.
+  public var rangeTolerance: Float
+}
+
+/// A measure that should stay still, with how much more than the reference may move (radians).
+public struct StillMeasure: Sendable, Equatable {
+  public var measure: BodyMeasure
+  public var tolerance: Float
+}
+
+/// An exercise ready to score: its definition with defaults applied, and the reference
+/// repetition as features at the reference's frame rate.
+public struct Exercise: Sendable {
+  public let definition: ExerciseDefinition
+  public let id: String
+  /// The reference clip (for the avatar), if the exercise was loaded from one.
+  public let referenceClip: Clip?
+  /// One repetition of the reference, as features.
+  public let reference: FeatureSequence
+  public var measures: [ScoredMeasure]
+  public var keepStill: [StillMeasure]
+  /// Alignment weight of every bone (`FeatureLayout.bones` order).
+  public let boneWeights: [Float]
+  /// The side a unilateral exercise works in the reference; `nil` for bilateral ones.
+  public let workingSide: BodyModel.Side?
+  public let tempo: ExerciseDefinition.TempoRange
+  public let repetitions: Int
+  public let holdSeconds: Double
+
+  /// Seconds between reference frames; takes are compared at this rate.
+  public var frameTime: Double { reference.frameTime }
+
+  /// Builds an exercise from a definition and a reference clip holding one repetition.
+  public init(definition: ExerciseDefinition, referenceClip: Clip, file: String = "<exercise>")
+    throws(ExerciseError)
+  {
+    let body: BodyModel
+    do {
+      body = try BodyModel(skeleton: referenceClip.skeleton)
+    } catch {
+      throw ExerciseError(file: file, field: "reference", reason: "\(error)")
+    }
+    let features = ClipFeatures.features(of: referenceClip, body: body)
+    try self.init(definition: definition, reference: features, clip: referenceClip, file: file)
+  }
+
+  /// Builds an exercise from a definition and reference features (one repetition).
+  public init(
+    definition: ExerciseDefinition, reference: FeatureSequence, clip: Clip? = nil,
+    file: String = "<exercise>"
+  ) throws(ExerciseError) {
+    try definition.validate(file: file)
+    guard reference.count >= 3 else {
+      throw ExerciseError(
+        file: file, field: "reference",
+        reason: "the reference has \(reference.count) frames; a repetition needs at least 3")
+    }
+    self.definition = definition
+    self.id = definition.id ?? definition.name.lowercased().replacingOccurrences(of: " ", with: "-")
+    self.referenceClip = clip
+    self.reference = reference
+    let degrees = Float.pi / 180
+    let specs =
+      definition.measures
+      ?? BodyBone.allCases.map { ExerciseDefinition.MeasureSpec(measure: $0.rawValue) }
+    measures = specs.compactMap { spec in
+      BodyMeasure(name: spec.measure).map {
+        ScoredMeasure(
+          measure: $0, weight: Float(spec.weight ?? ExerciseDefinition.Defaults.weight),
+          tolerance: Float(spec.tolerance ?? ExerciseDefinition.Defaults.tolerance) * degrees,
+          rangeTolerance: Float(
+            spec.rangeTolerance ?? spec.tolerance ?? ExerciseDefinition.Defaults.tolerance)
+            * degrees)
+      }
+    }
+    keepStill = (definition.keepStill ?? []).compactMap { spec in
+      BodyMeasure(name: spec.measure).map {
+        StillMeasure(
+          measure: $0,
+          tolerance: Float(spec.tolerance ?? ExerciseDefinition.Defaults.stillTolerance) * degrees)
+      }
+    }
+    let base = Float(definition.alignmentWeight ?? ExerciseDefinition.Defaults.alignmentWeight)
+    var weights = [Float](repeating: base, count: FeatureLayout.bones.count)
+    for m in measures {
+      for bone in m.measure.bones {
+        if let k = FeatureLayout.bones.firstIndex(of: bone) {
+          weights[k] = max(weights[k], m.weight)
+        }
+      }
+    }
+    boneWeights = weights
+    switch definition.laterality ?? "auto" {
+    case "left": workingSide = .left
+    case "right": workingSide = .right
+    case "bilateral": workingSide = nil
+    default: workingSide = SideActivity(reference).dominantSide(ratio: Exercise.unilateralRatio)
+    }
+    tempo = definition.tempo ?? ExerciseDefinition.Defaults.tempo
+    repetitions = definition.repetitions ?? ExerciseDefinition.Defaults.repetitions
+    holdSeconds = definition.holdSeconds ?? 0
+  }
+
+  /// A reference whose one side moves this many times more than the other is unilateral.
+  public static let unilateralRatio: Float = 1.8
+
+  /// Loads a definition file and its reference BVH (relative to the file).
+  public static func load(contentsOf url: URL) throws(ExerciseError) -> Exercise {
+    let data: Data
+    do {
+      data = try Data(contentsOf: url)
+    } catch {
+      throw ExerciseError(
+        file: url.path, reason: "cannot read the file (\(error.localizedDescription))")
+    }
+    var definition = try ExerciseDefinition.decode(data, file: url.path)
+    if definition.id == nil { definition.id = url.deletingPathExtension().lastPathComponent }
+    let referenceURL = URL(
+      fileURLWithPath: definition.reference, relativeTo: url.deletingLastPathComponent())
+    let clip: Clip
+    do {
+      clip = try BVHReader().read(contentsOf: referenceURL)
+    } catch {
+      throw ExerciseError(file: url.path, field: "reference", reason: "\(error)")
+    }
+    return try Exercise(definition: definition, referenceClip: clip, file: url.path)
+  }
+
+  /// The alignment row of feature frame `features`: each bone's direction scaled by the square
+  /// root of its weight, so squared Euclidean distance is the weighted sum over bones.
+  func alignmentRow(
+    _ features: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>
+  ) {
+    for (k, bone) in FeatureLayout.bones.enumerated() {
+      let c = FeatureLayout.boneColumn(bone)
+      let s = boneWeights[k].squareRoot()
+      out[3 * k] = features[c] * s
+      out[3 * k + 1] = features[c + 1] * s
+      out[3 * k + 2] = features[c + 2] * s
+    }
+  }
+
+  /// True if frames `range` of `take` work the other side than the reference: the exercise's
+  /// measures, mirrored, move more (weighted range of motion) than the measures themselves.
+  /// Always false for bilateral exercises.
+  public func worksOtherSide(_ take: FeatureSequence, frames range: Range<Int>) -> Bool {
+    guard workingSide != nil else { return false }
+    var direct = 0.0
+    var swapped = 0.0
+    for m in measures {
+      let w = Double(m.weight)
+      direct += w * m.measure.excursion(take, range)
+      swapped += w * m.measure.mirrored.excursion(take, range)
+    }
+    return swapped > direct
+  }
+
+  /// The width of an alignment row.
+  static let alignmentWidth = 3 * FeatureLayout.bones.count
+
+  /// Alignment rows of a whole feature sequence.
+  func alignmentMatrix(_ sequence: FeatureSequence, frames: Range<Int>? = nil) -> DTWMatrix {
+    let range = frames ?? 0..<sequence.count
+    var rows = [Float](repeating: 0, count: range.count * Exercise.alignmentWidth)
+    sequence.values.withUnsafeBufferPointer { source in
+      rows.withUnsafeMutableBufferPointer { out in
+        for (r, f) in range.enumerated() {
+          alignmentRow(
+            UnsafeBufferPointer(
+              rebasing: source[(f * sequence.width)..<((f + 1) * sequence.width)]),
+            into: UnsafeMutableBufferPointer(
+              rebasing: out[(r * Exercise.alignmentWidth)..<((r + 1) * Exercise.alignmentWidth)]))
+        }
+      }
+    }
+    return DTWMatrix(rows: range.count, width: Exercise.alignmentWidth, values: rows)
+  }
+}
+
+extension BodyMeasure {
+  /// How far the measure moves over `range` of `s` (radians): a bone's widest angle from its
+  /// starting direction, an angle's largest departure from its starting value.
+  func excursion(_ s: FeatureSequence, _ range: Range<Int>) -> Double {
+    switch self {
+    case .bone: RepetitionScorer.boneExcursion(s, range, column)
+    case .angle: abs(RepetitionScorer.angleExcursion(s, range, column))
+    }
+  }
+
+  /// The bones whose directions determine this measure (for alignment weights).
+  var bones: [BodyBone] {
+    switch self {
+    case .bone(let b): [b]
+    case .angle(let a):
+      switch a {
+      case .trunkFlexion, .trunkLateralFlexion: [.trunk]
+      case .headFlexion: [.head, .trunk]
+      case .leftKneeValgus: [.leftThigh, .leftShank]
+      case .rightKneeValgus: [.rightThigh, .rightShank]
+      case .leftHipFlexion, .leftHipAbduction: [.leftThigh, .trunk]
+      case .rightHipFlexion, .rightHipAbduction: [.rightThigh, .trunk]
+      case .leftKneeFlexion: [.leftThigh, .leftShank]
+      case .rightKneeFlexion: [.rightThigh, .rightShank]
+      case .leftShoulderFlexion, .leftShoulderAbduction: [.leftUpperArm, .trunk]
+      case .rightShoulderFlexion, .rightShoulderAbduction: [.rightUpperArm, .trunk]
+      case .leftElbowFlexion: [.leftUpperArm, .leftForearm]
+      case .rightElbowFlexion: [.rightUpperArm, .rightForearm]
+      }
+    }
+  }
+}

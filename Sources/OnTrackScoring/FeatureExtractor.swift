@@ -1,0 +1,208 @@
+import Foundation
+import OnTrackKinematics
+
+/// The world positions (metres, Y up) of the body landmarks at one instant.
+public struct LandmarkFrame: Sendable {
+  /// `positions[landmark.rawValue]`; a landmark the rig lacks holds its nearest stand-in
+  /// (a missing toe sits at the ankle, a missing neck at the head).
+  public var positions: [SIMD3<Float>]
+
+  public init() {
+    positions = Array(repeating: .zero, count: BodyLandmark.allCases.count)
+  }
+
+  public subscript(_ landmark: BodyLandmark) -> SIMD3<Float> {
+    get { positions[landmark.rawValue] }
+    set { positions[landmark.rawValue] = newValue }
+  }
+
+  /// Fills the landmarks from the world transforms of `body`'s skeleton (no allocation).
+  public mutating func update(body: BodyModel, world: [RigidTransform]) {
+    for landmark in BodyLandmark.allCases {
+      if let j = body.joint(landmark) {
+        positions[landmark.rawValue] = world[j].translation
+      }
+    }
+    // Stand-ins for optional landmarks.
+    if body.joint(.leftToe) == nil { self[.leftToe] = self[.leftAnkle] }
+    if body.joint(.rightToe) == nil { self[.rightToe] = self[.rightAnkle] }
+    if body.joint(.neck) == nil { self[.neck] = self[.head] }
+  }
+
+  /// Linear blend `a + (b − a)·t` of every landmark, written into `self`.
+  mutating func blend(_ a: LandmarkFrame, _ b: LandmarkFrame, _ t: Float) {
+    for i in 0..<positions.count {
+      positions[i] = a.positions[i] + (b.positions[i] - a.positions[i]) * t
+    }
+  }
+}
+
+/// Turns landmark positions into a feature frame: bone directions in a heading-normalised body
+/// frame and anatomical angles (layout: `FeatureLayout`).
+///
+/// The body frame has Y up (the world's), X towards the body's left and Z forward
+/// (`forward = left × up`). Its heading — the left direction, from the hips (or shoulders) made
+/// horizontal — is smoothed with a causal exponential filter (time constant
+/// `headingTimeConstant`, seconds), so that a patient facing any direction compares equal to
+/// the reference while turning the trunk *during* a movement still shows. The filter is causal,
+/// so a stream and a whole recording give the same features frame for frame.
+public struct FeatureExtractor: Sendable {
+  public var headingTimeConstant: Double
+  private var left: SIMD3<Float>?
+
+  public init(headingTimeConstant: Double = 2) {
+    self.headingTimeConstant = headingTimeConstant
+  }
+
+  /// Forgets the heading, as at the start of a new take.
+  public mutating func reset() {
+    left = nil
+  }
+
+  /// Writes the features of `frame` into `out` (`FeatureLayout.width` values); `timeStep` is
+  /// the seconds since the previous frame of this take.
+  public mutating func extract(
+    _ frame: LandmarkFrame, timeStep: Double, into out: UnsafeMutableBufferPointer<Float>
+  ) {
+    let hipL = frame[.leftHip]
+    let hipR = frame[.rightHip]
+    let shL = frame[.leftShoulder]
+    let shR = frame[.rightShoulder]
+    var raw = hipL - hipR
+    raw.y = 0
+    if length(raw) < 1e-6 {
+      raw = shL - shR
+      raw.y = 0
+    }
+    if length(raw) >= 1e-6 {
+      raw = normalize(raw)
+      if let previous = left {
+        let alpha = Float(1 - exp(-max(timeStep, 0) / max(headingTimeConstant, 1e-6)))
+        let blended = previous + (raw - previous) * alpha
+        left = length(blended) > 1e-6 ? normalize(blended) : raw
+      } else {
+        left = raw
+      }
+    }
+    let l = left ?? SIMD3(1, 0, 0)
+    let up = SIMD3<Float>(0, 1, 0)
+    let forward = cross(l, up)
+    func body(_ v: SIMD3<Float>) -> SIMD3<Float> {
+      SIMD3(dot(v, l), dot(v, up), dot(v, forward))
+    }
+    let pelvis = (hipL + hipR) * 0.5
+    let chest = (shL + shR) * 0.5
+    func point(_ e: BodyBone.Endpoint) -> SIMD3<Float> {
+      switch e {
+      case .landmark(let landmark): frame[landmark]
+      case .pelvisCentre: pelvis
+      case .shoulderCentre: chest
+      }
+    }
+    var k = 0
+    for bone in FeatureLayout.bones {
+      let (a, b) = bone.endpoints
+      let d = body(normalizeOrUp(point(b) - point(a)))
+      out[k] = d.x
+      out[k + 1] = d.y
+      out[k + 2] = d.z
+      k += 3
+    }
+    // Anatomical angles in the trunk's own frame.
+    let trunk = body(normalizeOrUp(chest - pelvis))
+    let trunkX = normalizeOrUp(SIMD3<Float>(1, 0, 0) - trunk * trunk.x, fallback: [1, 0, 0])
+    let trunkZ = cross(trunkX, trunk)
+    func inTrunk(_ from: BodyLandmark, _ to: BodyLandmark) -> SIMD3<Float> {
+      let v = body(normalizeOrUp(frame[to] - frame[from]))
+      return SIMD3(dot(v, trunkX), dot(v, trunk), dot(v, trunkZ))
+    }
+    func flexion(_ v: SIMD3<Float>) -> Float { wrapAboveMinusQuarter(atan2(v.z, -v.y)) }
+    func abduction(_ v: SIMD3<Float>, left: Bool) -> Float {
+      wrapAboveMinusQuarter(atan2(left ? v.x : -v.x, -v.y))
+    }
+    func between(_ a: BodyLandmark, _ b: BodyLandmark, _ c: BodyLandmark) -> Float {
+      let u = normalizeOrUp(frame[b] - frame[a])
+      let v = normalizeOrUp(frame[c] - frame[b])
+      return acos(min(max(dot(u, v), -1), 1))
+    }
+    func valgus(_ hip: BodyLandmark, _ knee: BodyLandmark, _ ankle: BodyLandmark, left: Bool)
+      -> Float
+    {
+      let thigh = length(frame[knee] - frame[hip])
+      guard thigh > 1e-6 else { return 0 }
+      let inward = ((frame[hip] + frame[ankle]) * 0.5 - frame[knee]) * (left ? 1 : -1)
+      return asin(min(max(body(inward).x / thigh, -1), 1))
+    }
+    let headInTrunk = inTrunk(.neck, .head)
+    let thighL = inTrunk(.leftHip, .leftKnee)
+    let thighR = inTrunk(.rightHip, .rightKnee)
+    let armL = inTrunk(.leftShoulder, .leftElbow)
+    let armR = inTrunk(.rightShoulder, .rightElbow)
+    for angle in FeatureLayout.angles {
+      let value: Float
+      switch angle {
+      case .trunkFlexion: value = atan2(trunk.z, trunk.y)
+      case .trunkLateralFlexion: value = atan2(trunk.x, trunk.y)
+      case .headFlexion: value = atan2(headInTrunk.z, headInTrunk.y)
+      case .leftKneeValgus: value = valgus(.leftHip, .leftKnee, .leftAnkle, left: true)
+      case .rightKneeValgus: value = valgus(.rightHip, .rightKnee, .rightAnkle, left: false)
+      case .leftHipFlexion: value = flexion(thighL)
+      case .leftHipAbduction: value = abduction(thighL, left: true)
+      case .leftKneeFlexion: value = between(.leftHip, .leftKnee, .leftAnkle)
+      case .rightHipFlexion: value = flexion(thighR)
+      case .rightHipAbduction: value = abduction(thighR, left: false)
+      case .rightKneeFlexion: value = between(.rightHip, .rightKnee, .rightAnkle)
+      case .leftShoulderFlexion: value = flexion(armL)
+      case .leftShoulderAbduction: value = abduction(armL, left: true)
+      case .leftElbowFlexion: value = between(.leftShoulder, .leftElbow, .leftWrist)
+      case .rightShoulderFlexion: value = flexion(armR)
+      case .rightShoulderAbduction: value = abduction(armR, left: false)
+      case .rightElbowFlexion: value = between(.rightShoulder, .rightElbow, .rightWrist)
+      }
+      out[k] = value
+      k += 1
+    }
+  }
+}
+
+/// `v` normalised, or `fallback` (up) when `v` is too short to have a direction.
+@inline(__always)
+func normalizeOrUp(_ v: SIMD3<Float>, fallback: SIMD3<Float> = [0, 1, 0]) -> SIMD3<Float> {
+  let n = length(v)
+  return n > 1e-6 ? v / n : fallback
+}
+
+/// Maps an angle from (−π, π] to (−π/2, 3π/2], so that limbs raised overhead (near ±180°) do
+/// not jump between +180° and −180°; extension beyond −90° does not occur at the hip or shoulder.
+@inline(__always)
+func wrapAboveMinusQuarter(_ a: Float) -> Float {
+  a < -Float.pi / 2 ? a + 2 * Float.pi : a
+}
+
+extension FeatureLayout {
+  /// Writes the mirror image of feature frame `source` into `target`: left and right swap;
+  /// the lateral component of every bone direction changes sign, except for the right→left
+  /// bones (pelvis, shoulders), whose up and forward components change sign instead; lateral
+  /// trunk flexion changes sign.
+  public static func mirror(
+    _ source: UnsafeBufferPointer<Float>, into target: UnsafeMutableBufferPointer<Float>
+  ) {
+    for bone in bones {
+      let from = boneColumn(bone)
+      let to = boneColumn(bone.mirrored)
+      if bone == .pelvis || bone == .shoulders {
+        target[to] = source[from]
+        target[to + 1] = -source[from + 1]
+        target[to + 2] = -source[from + 2]
+      } else {
+        target[to] = -source[from]
+        target[to + 1] = source[from + 1]
+        target[to + 2] = source[from + 2]
+      }
+    }
+    for angle in angles {
+      let value = source[angleColumn(angle)]
+      target[angleColumn(angle.mirrored)] = angle == .trunkLateralFlexion ? -value : value
+    }
+  }
+}

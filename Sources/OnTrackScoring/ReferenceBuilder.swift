@@ -1,0 +1,132 @@
+import Foundation
+import OnTrackKinematics
+
+/// Builds an exercise's reference and tolerances from correct repetitions, as a therapist's
+/// recordings would be turned into a prescription.
+///
+/// - The reference is one *representative* repetition: each repetition is stretched linearly to
+///   64 frames, their mean is taken, and the repetition closest to the mean (in weighted bone
+///   directions) is chosen: a real movement, free of any one performer's quirks.
+/// - A measure's tolerance is the mean plus three standard deviations of the correct
+///   repetitions' own aligned errors, at least 3°; its range tolerance likewise from their
+///   range-of-motion shortfalls;
+///   a keep-still tolerance likewise from their excess movement. So a correct repetition
+///   scores well above 70.
+public enum ReferenceBuilder {
+  /// The index of the representative repetition among `repetitions` (all on the working side).
+  public static func representative(
+    of repetitions: [FeatureSequence], exercise template: Exercise
+  ) -> Int {
+    representative(of: repetitions.map { template.alignmentMatrix($0) })
+  }
+
+  /// The index of the row sequence closest to the mean of all, each stretched to 64 frames.
+  public static func representative(of rows: [DTWMatrix]) -> Int {
+    let length = 64
+    guard let width = rows.first?.width else { return 0 }
+    var normalized: [[Float]] = []
+    for matrix in rows {
+      var out = [Float](repeating: 0, count: length * width)
+      for k in 0..<length {
+        let position = Double(k) * Double(max(matrix.rows - 1, 0)) / Double(length - 1)
+        let a = Int(position)
+        let b = min(a + 1, matrix.rows - 1)
+        let t = Float(position - Double(a))
+        for c in 0..<width {
+          let va = matrix.values[a * matrix.stride + c]
+          let vb = matrix.values[b * matrix.stride + c]
+          out[k * width + c] = va + (vb - va) * t
+        }
+      }
+      normalized.append(out)
+    }
+    var mean = [Float](repeating: 0, count: length * width)
+    for sequence in normalized {
+      for i in 0..<mean.count { mean[i] += sequence[i] / Float(normalized.count) }
+    }
+    var best = 0
+    var bestDistance = Float.infinity
+    for (index, sequence) in normalized.enumerated() {
+      var distance: Float = 0
+      for i in 0..<mean.count { distance += (sequence[i] - mean[i]) * (sequence[i] - mean[i]) }
+      if distance < bestDistance {
+        bestDistance = distance
+        best = index
+      }
+    }
+    return best
+  }
+
+  /// Which of `repetitions` must be mirrored to work the exercise's working side (all false for
+  /// bilateral exercises). A rough pass by which side's measures move more gives a provisional
+  /// reference; then each repetition is mirrored if it fits the mirrored provisional reference
+  /// better.
+  public static func mirrorFlags(
+    of repetitions: [FeatureSequence], definition: ExerciseDefinition, template: Exercise
+  ) throws(ExerciseError) -> [Bool] {
+    guard template.workingSide != nil else { return repetitions.map { _ in false } }
+    let rough = repetitions.map { template.worksOtherSide($0, frames: 0..<$0.count) }
+    let sided = zip(repetitions, rough).map { $1 ? $0.mirrored() : $0 }
+    let provisional = try Exercise(
+      definition: definition, reference: sided[representative(of: sided, exercise: template)])
+    var scorer = RepetitionScorer(exercise: provisional)
+    return repetitions.map { scorer.worksOtherSide($0, frames: 0..<$0.count) }
+  }
+
+  /// `exercise` with tolerances estimated from correct repetitions scored against its
+  /// reference (mean + 3 SD, floor 3°).
+  public static func calibrated(
+    _ exercise: Exercise, correct repetitions: [FeatureSequence], floorDegrees: Double = 3
+  ) -> Exercise {
+    var probe = exercise
+    // Score with unit tolerances so the normalised errors are the raw numerators (radians).
+    for k in probe.measures.indices {
+      probe.measures[k].tolerance = 1
+      probe.measures[k].rangeTolerance = 1
+    }
+    for k in probe.keepStill.indices { probe.keepStill[k].tolerance = 1 }
+    var scorer = RepetitionScorer(exercise: probe)
+    var numerators = [[Double]](repeating: [], count: probe.measures.count)
+    var deficits = [[Double]](repeating: [], count: probe.measures.count)
+    var excesses = [[Double]](repeating: [], count: probe.keepStill.count)
+    for repetition in repetitions {
+      let result = scorer.score(repetition, frames: 0..<repetition.count)
+      for (k, m) in result.measures.enumerated() {
+        numerators[k].append(m.normalizedError)
+        deficits[k].append(m.normalizedRangeDeficit)
+      }
+      for (k, c) in result.compensations.enumerated() { excesses[k].append(c.normalizedExcess) }
+    }
+    let floor = Float(floorDegrees * .pi / 180)
+    var calibrated = exercise
+    for k in calibrated.measures.indices {
+      calibrated.measures[k].tolerance = max(floor, Float(meanPlusThreeSD(numerators[k])))
+      calibrated.measures[k].rangeTolerance = max(floor, Float(meanPlusThreeSD(deficits[k])))
+    }
+    for k in calibrated.keepStill.indices {
+      calibrated.keepStill[k].tolerance = max(floor, Float(meanPlusThreeSD(excesses[k])))
+    }
+    return calibrated
+  }
+
+  /// Mean plus three standard deviations: beyond what nearly all correct executions show.
+  static func meanPlusThreeSD(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return 0 }
+    let mean = values.reduce(0, +) / Double(values.count)
+    let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
+    return mean + 3 * variance.squareRoot()
+  }
+}
+
+/// Area under the ROC curve: the probability that a random positive scores above a random
+/// negative (ties count half). 1 = perfect separation, 0.5 = chance.
+public func rocAUC(positives: [Double], negatives: [Double]) -> Double {
+  guard !positives.isEmpty, !negatives.isEmpty else { return .nan }
+  var wins = 0.0
+  for p in positives {
+    for n in negatives {
+      if p > n { wins += 1 } else if p == n { wins += 0.5 }
+    }
+  }
+  return wins / Double(positives.count * negatives.count)
+}

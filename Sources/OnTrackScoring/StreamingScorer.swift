@@ -1,0 +1,250 @@
+import Foundation
+import OnTrackKinematics
+
+/// Scores a live stream frame by frame: the same pipeline as `TakeScorer` (forward kinematics,
+/// landmarks, resampling to the reference's rate, features, side decision, subsequence DTW,
+/// repetition scoring), run incrementally over ring buffers.
+///
+/// Every frame updates `currentBoneErrors` (degrees, for colouring the patient's avatar) and
+/// `progress`; a repetition is scored a few frames after it ends and appended to
+/// `repetitions`. Frames between repetitions allocate nothing; scoring a finished repetition
+/// allocates its report.
+///
+/// The side decision needs one reference-length of motion: until then frames are buffered,
+/// and once it is made they are replayed, so the first repetition is still found whole.
+public struct StreamingScorer: Sendable {
+  public let exercise: Exercise
+  public let body: BodyModel?
+  public private(set) var repetitions: [RepetitionResult] = []
+  /// Per bone (`FeatureLayout.bones` order): the angle between the patient's bone direction
+  /// and the reference's at the tracked instant, degrees.
+  public private(set) var currentBoneErrors: [Float]
+  /// `currentBoneErrors` divided by each bone's tolerance (1 = at the limit of acceptable).
+  public private(set) var currentBoneSeverity: [Float]
+  /// Where in the reference the patient seems to be, 0…1.
+  public private(set) var progress: Float = 0
+  /// True once the side decision is made and the patient works the other side.
+  public private(set) var mirrored = false
+  /// Grid frames processed (at the exercise's frame rate).
+  public private(set) var frameCount = 0
+  /// Frames rejected for a time not after the previous one.
+  public private(set) var rejectedFrames = 0
+
+  private let finding: RepetitionFinding
+  private var matcher: SubsequenceMatcher
+  private var scorer: RepetitionScorer
+  private var resampler: GridResampler
+  private var extractor = FeatureExtractor()
+  private let capacity: Int
+  private var features: [Float]
+  private var rows: DTWMatrix
+  private var decided = false
+  private var firstTime: Double?
+  private var world: [RigidTransform]
+  private var landmarks = LandmarkFrame()
+  private var mirrorScratch: [Float]
+  private var trackedIndex = 0
+  private let boneTolerance: [Float]
+
+  /// What one push did.
+  public struct Update: Sendable, Equatable {
+    /// Grid frames added by this push.
+    public var newFrames: Int
+    /// Repetitions completed by this push (see `repetitions`).
+    public var completedRepetitions: Int
+    /// False if the frame's time was not after the previous frame's.
+    public var accepted: Bool
+  }
+
+  /// A scorer for frames of `skeleton` (`push(pose:at:)`), or, with `skeleton: nil`, for
+  /// landmark frames (`push(landmarks:at:)`).
+  public init(exercise: Exercise, skeleton: Skeleton? = nil) throws(BodyModelError) {
+    self.exercise = exercise
+    self.body = try skeleton.map { (s) throws(BodyModelError) in try BodyModel(skeleton: s) }
+    finding = RepetitionFinding(exercise: exercise)
+    matcher = finding.matcher()
+    scorer = RepetitionScorer(exercise: exercise)
+    resampler = GridResampler(step: exercise.frameTime)
+    capacity = 2 * finding.maximumLength + finding.decisionWindow + 8
+    features = [Float](repeating: 0, count: capacity * FeatureLayout.width)
+    rows = DTWMatrix(capacity: capacity, width: Exercise.alignmentWidth)
+    world = [RigidTransform](repeating: .identity, count: skeleton?.count ?? 0)
+    mirrorScratch = [Float](repeating: 0, count: FeatureLayout.width)
+    let bones = FeatureLayout.bones
+    currentBoneErrors = [Float](repeating: 0, count: bones.count)
+    currentBoneSeverity = [Float](repeating: 0, count: bones.count)
+    var tolerance = [Float](
+      repeating: Float(ExerciseDefinition.Defaults.tolerance) * .pi / 180, count: bones.count)
+    for measure in exercise.measures {
+      for bone in measure.measure.bones {
+        if let k = bones.firstIndex(of: bone) {
+          tolerance[k] = min(tolerance[k], measure.tolerance)
+        }
+      }
+    }
+    boneTolerance = tolerance
+  }
+
+  /// Feeds one local pose of the skeleton given at `init`, at `time` seconds.
+  public mutating func push(pose: Pose, at time: Double) -> Update {
+    guard let body else {
+      return Update(newFrames: 0, completedRepetitions: 0, accepted: false)
+    }
+    ForwardKinematics.computeWorldTransforms(skeleton: body.skeleton, pose: pose, into: &world)
+    landmarks.update(body: body, world: world)
+    return push(landmarks: landmarks, at: time)
+  }
+
+  /// Feeds one frame of landmark positions (metres, Y up) at `time` seconds.
+  public mutating func push(landmarks frame: LandmarkFrame, at time: Double) -> Update {
+    guard resampler.push(frame, at: time) else {
+      rejectedFrames += 1
+      return Update(newFrames: 0, completedRepetitions: 0, accepted: false)
+    }
+    if firstTime == nil { firstTime = time }
+    let before = repetitions.count
+    let produced = resampler.outputCount
+    for k in 0..<produced {
+      append(resampler.output[k])
+    }
+    return Update(
+      newFrames: produced, completedRepetitions: repetitions.count - before, accepted: true)
+  }
+
+  /// Ends the stream: decides the side if it was still open, and reports a repetition that was
+  /// still pending. Returns the number of repetitions completed.
+  @discardableResult
+  public mutating func finish() -> Int {
+    let before = repetitions.count
+    if !decided { decide(frames: frameCount) }
+    if let match = matcher.finish() { report(match) }
+    return repetitions.count - before
+  }
+
+  /// Everything scored so far, as `TakeScorer` reports a recording.
+  public var result: TakeResult {
+    TakeResult(
+      exercise: exercise, duration: Double(frameCount) * exercise.frameTime, mirrored: mirrored,
+      repetitions: repetitions)
+  }
+
+  // MARK: Frames
+
+  private mutating func append(_ frame: LandmarkFrame) {
+    let width = FeatureLayout.width
+    let slot = frameCount % capacity
+    let step = exercise.frameTime
+    let timeStep = frameCount == 0 ? 0 : step
+    features.withUnsafeMutableBufferPointer { all in
+      extractor.extract(
+        frame, timeStep: timeStep,
+        into: UnsafeMutableBufferPointer(rebasing: all[(slot * width)..<((slot + 1) * width)]))
+    }
+    frameCount += 1
+    if decided {
+      process(slot: slot)
+    } else if frameCount >= finding.decisionWindow {
+      decide(frames: frameCount)
+    }
+  }
+
+  /// Makes the side decision on the buffered frames and replays them.
+  private mutating func decide(frames count: Int) {
+    decided = true
+    guard count > 0 else { return }
+    let width = FeatureLayout.width
+    let window = FeatureSequence(
+      width: width, frameTime: exercise.frameTime,
+      values: Array(features[0..<(count * width)]))
+    mirrored = scorer.worksOtherSide(window, frames: 0..<min(finding.decisionWindow, count))
+    for slot in 0..<count { process(slot: slot) }
+  }
+
+  /// Mirrors (if decided so) and matches the frame in `slot`.
+  private mutating func process(slot: Int) {
+    let width = FeatureLayout.width
+    let range = (slot * width)..<((slot + 1) * width)
+    if mirrored {
+      mirrorScratch.withUnsafeMutableBufferPointer { scratch in
+        features.withUnsafeBufferPointer { all in
+          FeatureLayout.mirror(UnsafeBufferPointer(rebasing: all[range]), into: scratch)
+        }
+      }
+      features.withUnsafeMutableBufferPointer { all in
+        for c in 0..<width { all[range.lowerBound + c] = mirrorScratch[c] }
+      }
+    }
+    let stride = rows.stride
+    rows.withRow(slot) { out in
+      features.withUnsafeBufferPointer { all in
+        exercise.alignmentRow(UnsafeBufferPointer(rebasing: all[range]), into: out)
+      }
+    }
+    track(slot: slot)
+    let match = rows.values.withUnsafeBufferPointer { values -> SubsequenceMatcher.Match? in
+      guard let base = values.baseAddress else { return nil }
+      return matcher.push(base + slot * stride)
+    }
+    if let match { report(match) }
+  }
+
+  /// Follows the patient's position in the reference (for the live colouring): the nearest
+  /// reference frame a little behind or ahead of the last, or the start again near the end.
+  private mutating func track(slot: Int) {
+    let m = finding.referenceRows.rows
+    let stride = rows.stride
+    var best = trackedIndex
+    var bestDistance = Float.infinity
+    rows.values.withUnsafeBufferPointer { values in
+      finding.referenceRows.values.withUnsafeBufferPointer { reference in
+        guard let row = values.baseAddress.map({ $0 + slot * stride }),
+          let ref = reference.baseAddress
+        else { return }
+        func consider(_ j: Int) {
+          let d = squaredDistance(row, ref + j * stride, stride: stride)
+          if d < bestDistance {
+            bestDistance = d
+            best = j
+          }
+        }
+        for j in max(0, trackedIndex - 2)...min(m - 1, trackedIndex + 4) { consider(j) }
+        if trackedIndex >= m - 4 { for j in 0..<min(4, m) { consider(j) } }
+      }
+    }
+    trackedIndex = best
+    progress = m > 1 ? Float(best) / Float(m - 1) : 0
+    let width = FeatureLayout.width
+    let reference = exercise.reference
+    for (k, bone) in FeatureLayout.bones.enumerated() {
+      let c = FeatureLayout.boneColumn(bone)
+      let base = slot * width + c
+      let u = SIMD3(features[base], features[base + 1], features[base + 2])
+      let v = SIMD3(reference[best, c], reference[best, c + 1], reference[best, c + 2])
+      let angle = atan2f(length(cross(u, v)), dot(u, v))
+      currentBoneErrors[k] = angle * 180 / .pi
+      currentBoneSeverity[k] = angle / boneTolerance[k]
+    }
+  }
+
+  /// Scores a finished match from the ring buffer.
+  private mutating func report(_ match: SubsequenceMatcher.Match) {
+    let length = match.end - match.start + 1
+    guard match.start >= frameCount - capacity, length > 0 else { return }
+    let width = FeatureLayout.width
+    var values = [Float](repeating: 0, count: length * width)
+    for k in 0..<length {
+      let slot = (match.start + k) % capacity
+      for c in 0..<width { values[k * width + c] = features[slot * width + c] }
+    }
+    let take = FeatureSequence(width: width, frameTime: exercise.frameTime, values: values)
+    let result = scorer.score(
+      take, frames: 0..<length, index: repetitions.count + 1, timeOffset: firstTime ?? 0,
+      frameOffset: match.start, mirrored: mirrored)
+    repetitions.append(result)
+  }
+}
+
+@inline(__always)
+private func atan2f(_ y: Float, _ x: Float) -> Float {
+  Foundation.atan2(y, x)
+}

@@ -1,0 +1,191 @@
+/// Finds repetitions of a reference movement in a continuous stream: subsequence DTW in the
+/// style of SPRING (Sakurai, Faloutsos & Yamamuro, ICDE 2007), one column per incoming frame.
+///
+/// For each stream frame t and reference frame i it keeps the cost `D(t, i)` of the best
+/// warping path that ends there and started anywhere (a free start before the reference's
+/// first frame), and where that path started, `S(t, i)`. Steps: each stream frame advances the
+/// reference by 0, 1 or 2 frames, so a repetition may be any amount slower than the reference
+/// but at most twice as fast (which also rules out degenerate matches squeezed into a frame);
+/// a skipped reference frame is still charged, so every reference frame costs at least once.
+/// A match ends at t when its mean cost per reference frame, `D(t, m−1) / m`, is at most
+/// `share` times the cost of *not moving*: of holding the pose the stream had when the match
+/// started against every reference frame. The test is relative, so a patient whose posture
+/// differs from the reference's throughout (arms held differently, a stiffer trunk) is still
+/// counted, while one who barely moves is not. Overlapping candidates compete: the best is reported once no path still
+/// running (and starting before its end) can beat it, which happens a few frames after the
+/// movement ends, or at the latest `maximumDelay` frames after it (a bound on feedback
+/// latency; a better overlapping match found later than that is not taken); then those paths
+/// are cleared. A new match that starts after the pending one ends makes the pending one
+/// final at once. Matches shorter than `minimumLength` or longer than `maximumLength` frames
+/// are ignored.
+///
+/// Local cost: squared Euclidean distance of alignment rows (`DTWMatrix`), as in
+/// `DynamicTimeWarping`. `push` allocates nothing (the stream's recent rows live in a ring of
+/// `maximumLength` rows made at init).
+public struct SubsequenceMatcher: Sendable {
+  public struct Match: Hashable, Sendable {
+    /// First and last stream frame (inclusive), counted from the first `push`.
+    public var start: Int
+    public var end: Int
+    /// Accumulated cost divided by the reference length.
+    public var cost: Float
+  }
+
+  public let reference: DTWMatrix
+  /// Largest accepted ratio of a match's mean cost to the cost of not moving.
+  public var share: Float
+  public var minimumLength: Int
+  public var maximumLength: Int
+  /// Frames after a match's end by which it is reported whatever is still running.
+  public var maximumDelay: Int
+
+  private var cost: [Float]
+  private var start: [Int]
+  private var previousCost: [Float]
+  private var previousStart: [Int]
+  private var time = 0
+  private var candidate: Match?
+
+  private var recent: DTWMatrix
+
+  public init(
+    reference: DTWMatrix, share: Float, minimumLength: Int, maximumLength: Int,
+    maximumDelay: Int = .max
+  ) {
+    self.reference = reference
+    self.share = share
+    self.minimumLength = minimumLength
+    self.maximumLength = maximumLength
+    self.maximumDelay = maximumDelay
+    let m = reference.rows
+    recent = DTWMatrix(capacity: maximumLength + 1, width: reference.width)
+    cost = [Float](repeating: .infinity, count: m)
+    start = [Int](repeating: 0, count: m)
+    previousCost = cost
+    previousStart = start
+  }
+
+  /// Forgets the stream.
+  public mutating func reset() {
+    for i in 0..<cost.count {
+      cost[i] = .infinity
+      previousCost[i] = .infinity
+    }
+    time = 0
+    candidate = nil
+  }
+
+  /// The number of frames pushed so far.
+  public var frameCount: Int { time }
+
+  /// Feeds the next stream frame (a padded row of `reference.stride` floats); returns a match
+  /// if one is now final.
+  public mutating func push(_ row: UnsafePointer<Float>) -> Match? {
+    let m = reference.rows
+    let stride = reference.stride
+    let t = time
+    let slot = t % recent.rows
+    recent.withRow(slot) { out in
+      for c in 0..<out.count { out[c] = row[c] }
+    }
+    swap(&cost, &previousCost)
+    swap(&start, &previousStart)
+    reference.values.withUnsafeBufferPointer { ref in
+      cost.withUnsafeMutableBufferPointer { d in
+        start.withUnsafeMutableBufferPointer { s in
+          previousCost.withUnsafeBufferPointer { pd in
+            previousStart.withUnsafeBufferPointer { ps in
+              guard let base = ref.baseAddress else { return }
+              var previousLocal: Float = 0
+              for i in 0..<m {
+                let local = squaredDistance(row, base + i * stride, stride: stride)
+                defer { previousLocal = local }
+                var best: Float
+                var origin: Int
+                if i == 0 {
+                  // A path may start here for free (staying on frame 0 costs more).
+                  best = 0
+                  origin = t
+                } else {
+                  best = pd[i - 1]
+                  origin = ps[i - 1]
+                  if pd[i] < best {
+                    best = pd[i]
+                    origin = ps[i]
+                  }
+                  // Skipping a reference frame still pays for it (this stream frame against
+                  // it), so every reference frame counts at least once and a fast match is
+                  // not cheaper for having fewer frames.
+                  if i >= 2 && pd[i - 2] + previousLocal < best {
+                    best = pd[i - 2] + previousLocal
+                    origin = ps[i - 2]
+                  }
+                }
+                d[i] = local + best
+                s[i] = origin
+              }
+            }
+          }
+        }
+      }
+    }
+    time += 1
+    var report: Match?
+    if let current = candidate {
+      var final = t - current.end >= maximumDelay
+      if !final {
+        // Final once no overlapping path still running is cheaper (costs only grow).
+        final = true
+        let limit = current.cost * Float(m)
+        for i in 0..<m where cost[i] < limit && start[i] <= current.end {
+          final = false
+          break
+        }
+      }
+      if final { report = conclude() }
+    }
+    let length = t - start[m - 1] + 1
+    let endCost = cost[m - 1] / Float(m)
+    if length >= minimumLength, length <= maximumLength,
+      endCost <= share * stillCost(from: start[m - 1] % recent.rows)
+    {
+      if let current = candidate, start[m - 1] > current.end, report == nil {
+        // A separate repetition has ended: the pending one cannot improve any more.
+        report = conclude()
+      }
+      if candidate.map({ endCost < $0.cost }) ?? true {
+        candidate = Match(start: start[m - 1], end: t, cost: endCost)
+      }
+    }
+    return report
+  }
+
+  /// Mean cost per reference frame of holding the stream row in `slot` still.
+  private func stillCost(from slot: Int) -> Float {
+    var total: Float = 0
+    recent.values.withUnsafeBufferPointer { rows in
+      reference.values.withUnsafeBufferPointer { ref in
+        guard let r = rows.baseAddress, let y = ref.baseAddress else { return }
+        for j in 0..<reference.rows {
+          total += squaredDistance(
+            r + slot * recent.stride, y + j * reference.stride, stride: reference.stride)
+        }
+      }
+    }
+    return total / Float(reference.rows)
+  }
+
+  /// Takes the pending candidate as final and clears the paths that overlap it.
+  private mutating func conclude() -> Match? {
+    guard let current = candidate else { return nil }
+    candidate = nil
+    for i in 0..<cost.count where start[i] <= current.end { cost[i] = .infinity }
+    return current
+  }
+
+  /// Ends the stream: the pending candidate, if any, is final.
+  public mutating func finish() -> Match? {
+    defer { candidate = nil }
+    return candidate
+  }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import OnTrackFormats
+import OnTrackKinematics
+
+/// Loads a patient's take by file type: BVH (`.bvh`), joint-angle CSV (`.csv`, on the
+/// exercise's reference skeleton) or a UI-PRMD Kinect angles file (`*_angles*.txt[.gz]`, whose
+/// positions file is found beside it).
+public enum TakeLoader {
+  public static func load(_ url: URL, exercise: Exercise) throws -> Clip {
+    let name = url.lastPathComponent.lowercased()
+    if name.hasSuffix(".bvh") || name.hasSuffix(".bvh.gz") {
+      return try BVHReader().read(contentsOf: url)
+    }
+    if name.hasSuffix(".csv") {
+      guard let skeleton = exercise.referenceClip?.skeleton else {
+        throw MotionFormatError(
+          .invalidData, file: url.path,
+          reason:
+            "joint-angle CSV needs the exercise's reference skeleton, and this exercise has none")
+      }
+      return try JointAngleCSV.read(contentsOf: url, skeleton: skeleton).clip
+    }
+    if name.contains("_angles") && (name.hasSuffix(".txt") || name.hasSuffix(".txt.gz")) {
+      return try UIPRMDReader.readKinect(
+        angles: url, positions: UIPRMDReader.positionsPath(forAngles: url))
+    }
+    throw MotionFormatError(
+      .invalidData, file: url.path,
+      reason:
+        "unknown take format (expected .bvh, joint-angle .csv, or a UI-PRMD *_angles.txt[.gz])")
+  }
+}
+
+extension Exercise {
+  /// Loads an exercise given as a path to its definition, or as an id looked up in `library`.
+  public static func find(_ nameOrPath: String, library: URL) throws -> Exercise {
+    if nameOrPath.hasSuffix(".json") || FileManager.default.fileExists(atPath: nameOrPath) {
+      return try load(contentsOf: URL(fileURLWithPath: nameOrPath))
+    }
+    let candidate = library.appendingPathComponent(nameOrPath + ".json")
+    guard FileManager.default.fileExists(atPath: candidate.path) else {
+      let known =
+        (try? FileManager.default.contentsOfDirectory(atPath: library.path))?
+        .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted() ?? []
+      throw ExerciseError(
+        file: nameOrPath,
+        reason:
+          "no such exercise file or id in \(library.path) (known: \(known.joined(separator: ", ")))"
+      )
+    }
+    return try load(contentsOf: candidate)
+  }
+}

@@ -1,0 +1,127 @@
+import OnTrackKinematics
+
+/// The scores of a whole take (a recording, or a live session so far).
+public struct TakeResult: Codable, Sendable, Equatable {
+  public var exercise: String
+  /// Seconds of motion analysed.
+  public var duration: Double
+  /// True if the take was compared with the mirrored reference (the patient worked the other
+  /// side).
+  public var mirrored: Bool
+  public var repetitions: [RepetitionResult]
+  public var summary: Summary
+
+  public struct Summary: Codable, Sendable, Equatable {
+    public var repetitions: Int
+    public var prescribed: Int
+    public var meanScore: Double?
+    public var bestScore: Double?
+    public var worstScore: Double?
+    public var meanTempoRatio: Double?
+    /// The cues given most often, most frequent first.
+    public var commonCues: [String]
+  }
+
+  init(exercise: Exercise, duration: Double, mirrored: Bool, repetitions: [RepetitionResult]) {
+    self.exercise = exercise.id
+    self.duration = duration
+    self.mirrored = mirrored
+    self.repetitions = repetitions
+    let scores = repetitions.map(\.score)
+    var counts: [String: Int] = [:]
+    for cue in repetitions.flatMap(\.cues) where cue.kind != .praise {
+      counts[cue.text, default: 0] += 1
+    }
+    summary = Summary(
+      repetitions: repetitions.count, prescribed: exercise.repetitions,
+      meanScore: scores.isEmpty ? nil : scores.reduce(0, +) / Double(scores.count),
+      bestScore: scores.max(), worstScore: scores.min(),
+      meanTempoRatio: repetitions.isEmpty
+        ? nil : repetitions.map(\.tempoRatio).reduce(0, +) / Double(repetitions.count),
+      commonCues: counts.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
+        .prefix(3).map(\.key))
+  }
+}
+
+/// How repetitions are found in a take: the settings shared by `TakeScorer` and
+/// `StreamingScorer`, derived from the exercise's reference.
+public struct RepetitionFinding: Sendable {
+  /// Alignment rows of the reference.
+  public let referenceRows: DTWMatrix
+  /// A repetition must match the reference at less than this share of the cost of not moving
+  /// at all (see `SubsequenceMatcher`).
+  public static let detectionShare: Float = 0.8
+  public let minimumLength: Int
+  public let maximumLength: Int
+  /// Frames watched before deciding whether the patient works the other side.
+  public let decisionWindow: Int
+  /// A repetition is reported at most this many frames after it ends (a third of a second at
+  /// the reference's rate, at least 4 frames).
+  public let maximumDelay: Int
+
+  public init(exercise: Exercise) {
+    referenceRows = exercise.alignmentMatrix(exercise.reference)
+    let m = referenceRows.rows
+    minimumLength = max(3, m / 2)
+    maximumLength = Int(Double(m) * 3)
+    decisionWindow = m
+    maximumDelay = max(4, Int((1.0 / 3 / exercise.frameTime).rounded()))
+  }
+
+  public func matcher() -> SubsequenceMatcher {
+    SubsequenceMatcher(
+      reference: referenceRows, share: RepetitionFinding.detectionShare,
+      minimumLength: minimumLength,
+      maximumLength: maximumLength, maximumDelay: maximumDelay)
+  }
+}
+
+/// Scores a whole recording offline: repetitions found by subsequence DTW, each scored by
+/// `RepetitionScorer`. Gives the same numbers as feeding the frames to a `StreamingScorer`.
+public struct TakeScorer: Sendable {
+  public let exercise: Exercise
+
+  public init(exercise: Exercise) {
+    self.exercise = exercise
+  }
+
+  /// Scores a clip (any rig the body model understands, any frame rate).
+  public func score(_ clip: Clip) throws(BodyModelError) -> TakeResult {
+    let body = try BodyModel(skeleton: clip.skeleton)
+    let times = (0..<clip.frameCount).map { Double($0) * clip.frameTime }
+    return score(landmarks: ClipFeatures.landmarks(of: clip, body: body), times: times)
+  }
+
+  /// Scores timestamped landmark frames (seconds).
+  public func score(landmarks: [LandmarkFrame], times: [Double]) -> TakeResult {
+    var features = ClipFeatures.features(
+      landmarks: landmarks, times: times, step: exercise.frameTime)
+    let firstTime = times.first ?? 0
+    guard features.count > 0 else {
+      return TakeResult(exercise: exercise, duration: 0, mirrored: false, repetitions: [])
+    }
+    let finding = RepetitionFinding(exercise: exercise)
+    var scorer = RepetitionScorer(exercise: exercise)
+    let window = 0..<min(finding.decisionWindow, features.count)
+    let mirrored = scorer.worksOtherSide(features, frames: window)
+    if mirrored { features = features.mirrored() }
+    let rows = exercise.alignmentMatrix(features)
+    var matcher = finding.matcher()
+    var matches: [SubsequenceMatcher.Match] = []
+    rows.values.withUnsafeBufferPointer { values in
+      guard let base = values.baseAddress else { return }
+      for f in 0..<rows.rows {
+        if let match = matcher.push(base + f * rows.stride) { matches.append(match) }
+      }
+    }
+    if let last = matcher.finish() { matches.append(last) }
+    let repetitions = matches.enumerated().map { k, match in
+      scorer.score(
+        features, frames: match.start..<(match.end + 1), index: k + 1, timeOffset: firstTime,
+        mirrored: mirrored)
+    }
+    return TakeResult(
+      exercise: exercise, duration: Double(features.count) * exercise.frameTime,
+      mirrored: mirrored, repetitions: repetitions)
+  }
+}

@@ -1,0 +1,164 @@
+import AllocationCounter
+import Foundation
+import OnTrackFormats
+import OnTrackKinematics
+import OnTrackScoring
+import Testing
+
+@Suite("Scoring takes")
+struct ScoringTests {
+  @Test("ten consecutive squats are found, each within a third of a second of its true bounds")
+  func findsRepetitions() throws {
+    let exercise = try ScoringData.exercise("uiprmd-m01-deep-squat")
+    let (take, starts) = try ScoringData.continuousTake(movement: 1, subject: 2, episodes: 1...10)
+    let result = try TakeScorer(exercise: exercise).score(take)
+    #expect(result.repetitions.count == 10)
+    for (k, rep) in result.repetitions.prefix(10).enumerated() {
+      #expect(abs(rep.startTime - Double(starts[k]) / 30) < 0.34, "rep \(k + 1) start")
+      #expect(abs(rep.endTime - Double(starts[k + 1] - 1) / 30) < 0.34, "rep \(k + 1) end")
+    }
+    #expect((result.summary.meanScore ?? 0) > 60)
+  }
+
+  @Test(
+    "streaming frame by frame gives exactly the offline result, reps reported promptly",
+    arguments: [(1, 3), (7, 7), (9, 10)])
+  func streamingEqualsOffline(movement: Int, subject: Int) throws {
+    let id = try FileManager.default.contentsOfDirectory(atPath: ScoringData.exercises.path)
+      .first {
+        $0.hasPrefix("uiprmd-m\(movement < 10 ? "0" : "")\(movement)-") && $0.hasSuffix(".json")
+      }
+    let exercise = try ScoringData.exercise(String(try #require(id).dropLast(5)))
+    let (take, _) = try ScoringData.continuousTake(
+      movement: movement, subject: subject, episodes: 1...6)
+    let offline = try TakeScorer(exercise: exercise).score(take)
+    var streaming = try StreamingScorer(exercise: exercise, skeleton: take.skeleton)
+    var pose = take.skeleton.restPose
+    var completedAt: [Int] = []
+    for f in 0..<take.frameCount {
+      take.copyFrame(f, into: &pose)
+      let update = streaming.push(pose: pose, at: Double(f) * take.frameTime)
+      for _ in 0..<update.completedRepetitions { completedAt.append(f) }
+    }
+    streaming.finish()
+    #expect(streaming.result == offline)
+    #expect(offline.repetitions.count >= 5)
+    // The side of a unilateral exercise is decided after one reference length of motion; a
+    // repetition that ends before that is reported at the decision.
+    let decision = Double(exercise.reference.count) * exercise.frameTime
+    for (rep, frame) in zip(streaming.repetitions, completedAt) {
+      let delay = Double(frame) * take.frameTime - rep.endTime
+      #expect(
+        delay <= 0.5 || Double(frame) * take.frameTime <= decision + 0.1,
+        "repetition \(rep.index) reported \(delay) s after its end")
+    }
+  }
+
+  @Test("a left-limbed performer is compared with the mirrored reference, a right-limbed one not")
+  func automaticMirroring() throws {
+    let exercise = try ScoringData.exercise("uiprmd-m07-shoulder-abduction")
+    #expect(exercise.workingSide == .right)
+    let left = try TakeScorer(exercise: exercise).score(
+      try ScoringData.kinect(movement: 7, subject: 10, episode: 4))
+    let right = try TakeScorer(exercise: exercise).score(
+      try ScoringData.kinect(movement: 7, subject: 4, episode: 4))
+    #expect(left.mirrored && !right.mirrored)
+    #expect(left.repetitions.first?.measures.first?.measure == "leftShoulderAbduction")
+    #expect((left.repetitions.first?.score ?? 0) > 60 && (right.repetitions.first?.score ?? 0) > 60)
+  }
+
+  @Test(
+    "a Kinect take scores against the canonical-skeleton reference: good high, faulty low, with cues"
+  )
+  func crossRigScoring() throws {
+    let exercise = try ScoringData.exercise("uiprmd-m10-shoulder-scaption")
+    #expect(exercise.referenceClip?.skeleton.joints[0].name == "Hips")
+    var good: [Double] = []
+    var faulty: [Double] = []
+    var cues: [String] = []
+    for episode in 1...5 {
+      good += try TakeScorer(exercise: exercise).score(
+        ScoringData.kinect(movement: 10, subject: 5, episode: episode)
+      ).repetitions.map(\.score)
+      let bad = try TakeScorer(exercise: exercise).score(
+        ScoringData.kinect(movement: 10, subject: 5, episode: episode, correct: false))
+      faulty += bad.repetitions.map(\.score)
+      cues += bad.repetitions.flatMap(\.cues).map(\.text)
+    }
+    #expect(good.count == 5 && faulty.count == 5)
+    #expect(good.min()! > faulty.max()!)
+    #expect(cues.contains { $0.contains("arm") || $0.contains("trunk") || $0.contains("head") })
+  }
+
+  @Test("a take at another frame rate is resampled: same repetitions, scores within a few points")
+  func otherFrameRate() throws {
+    let exercise = try ScoringData.exercise("uiprmd-m05-sit-to-stand")
+    let (take, _) = try ScoringData.continuousTake(movement: 5, subject: 6, episodes: 1...4)
+    let a = try TakeScorer(exercise: exercise).score(take)
+    let b = try TakeScorer(exercise: exercise).score(take.resampled(frameRate: 90))
+    #expect(a.repetitions.count == b.repetitions.count && a.repetitions.count >= 3)
+    for (x, y) in zip(a.repetitions, b.repetitions) {
+      #expect(abs(x.score - y.score) < 8, "\(x.score) vs \(y.score)")
+      #expect(abs(x.startTime - y.startTime) < 0.1)
+    }
+  }
+
+  @Test("a still take, and a one-frame take, have no repetitions")
+  func noMovement() throws {
+    let exercise = try ScoringData.exercise("uiprmd-m01-deep-squat")
+    let clip = try ScoringData.kinect(movement: 1, subject: 1, episode: 1)
+    let still = try Clip(
+      skeleton: clip.skeleton, frameTime: clip.frameTime,
+      rotations: Array(
+        (0..<200).map { _ in Array(clip.rotations[0..<clip.skeleton.count]) }.joined()),
+      translations: Array(
+        (0..<200).map { _ in Array(clip.translations[0..<clip.skeleton.count]) }.joined()))
+    #expect(try TakeScorer(exercise: exercise).score(still).repetitions.isEmpty)
+    #expect(
+      try TakeScorer(exercise: exercise).score(clip.trimmed(frames: 0..<1)).repetitions.isEmpty)
+  }
+
+  @Test("a take whose rig lacks limbs is refused, naming what is missing")
+  func unknownRig() throws {
+    let exercise = try ScoringData.exercise("uiprmd-m01-deep-squat")
+    let skeleton = try Skeleton(joints: [
+      .init(name: "Root", parent: nil, offset: .zero, channels: [.xRotation]),
+      .init(name: "Tail", parent: 0, offset: [0, 0, -1], channels: [.xRotation]),
+    ])
+    let clip = try Clip(
+      skeleton: skeleton, frameTime: 0.1, rotations: [.identity, .identity],
+      translations: [.zero, [0, 0, -1]])
+    #expect(throws: BodyModelError.self) { try TakeScorer(exercise: exercise).score(clip) }
+    #expect(throws: BodyModelError.self) {
+      try StreamingScorer(exercise: exercise, skeleton: skeleton)
+    }
+  }
+
+  @Test(
+    "the streaming scorer rejects frames out of order and allocates nothing between repetitions")
+  func streamingRobustness() throws {
+    let exercise = try ScoringData.exercise("uiprmd-m07-shoulder-abduction")
+    let (take, _) = try ScoringData.continuousTake(movement: 7, subject: 3, episodes: 1...3)
+    var streaming = try StreamingScorer(exercise: exercise, skeleton: take.skeleton)
+    var pose = take.skeleton.restPose
+    var allocations: UInt64 = 0
+    var checkedFrames = 0
+    for f in 0..<take.frameCount {
+      take.copyFrame(f, into: &pose)
+      let before = ontrack_thread_allocation_count()
+      let update = streaming.push(pose: pose, at: Double(f) / 30)
+      let after = ontrack_thread_allocation_count()
+      // The decision frame replays the buffer and a finished repetition allocates its report.
+      if update.completedRepetitions == 0 && f > exercise.reference.count + 2 {
+        allocations += after - before
+        checkedFrames += 1
+      }
+    }
+    #expect(checkedFrames > 100)
+    #expect(allocations == 0, "\(allocations) allocations over \(checkedFrames) frames")
+    take.copyFrame(0, into: &pose)
+    #expect(!streaming.push(pose: pose, at: 0.5).accepted)
+    #expect(streaming.rejectedFrames == 1)
+    #expect(streaming.currentBoneErrors.allSatisfy { $0.isFinite && $0 >= 0 })
+  }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import OnTrackScoring
+import Testing
+
+@Suite("Subsequence matching (SPRING)")
+struct SubsequenceMatcherTests {
+  /// A smooth bump of `length` frames in two features.
+  func bump(_ length: Int) -> [[Float]] {
+    (0..<length).map { k in
+      let phase = Float(k) / Float(length - 1)
+      return [sin(phase * .pi), sin(phase * 2 * .pi) * 0.5]
+    }
+  }
+
+  @Test("finds each occurrence, slower or faster, in a stream with pauses and noise")
+  func findsOccurrences() {
+    let reference = bump(40)
+    var stream: [[Float]] = []
+    var truth: [(Int, Int)] = []
+    var rng = UInt64(42)
+    func noise() -> Float {
+      rng = rng &* 6_364_136_223_846_793_005 &+ 1
+      return (Float(rng >> 40) / Float(1 << 24) - 0.5) * 0.05
+    }
+    for (pause, length) in [(15, 40), (30, 60), (5, 25), (50, 80)] {
+      stream += (0..<pause).map { _ in [noise(), noise()] }
+      truth.append((stream.count, stream.count + length - 1))
+      stream += bump(length).map { [$0[0] + noise(), $0[1] + noise()] }
+    }
+    stream += (0..<30).map { _ in [noise(), noise()] }
+    let refMatrix = DTWMatrix(rows: 40, width: 2, values: reference.flatMap { $0 })
+    var matcher = SubsequenceMatcher(
+      reference: refMatrix, share: 0.5, minimumLength: 20, maximumLength: 120)
+    let rows = DTWMatrix(rows: stream.count, width: 2, values: stream.flatMap { $0 })
+    var found: [SubsequenceMatcher.Match] = []
+    var reportedAt: [Int] = []
+    rows.values.withUnsafeBufferPointer { values in
+      for t in 0..<rows.rows {
+        if let match = matcher.push(values.baseAddress! + t * rows.stride) {
+          found.append(match)
+          reportedAt.append(t)
+        }
+      }
+    }
+    if let last = matcher.finish() { found.append(last) }
+    #expect(found.count == truth.count)
+    for (match, (start, end)) in zip(found, truth) {
+      #expect(abs(match.start - start) <= 3, "start \(match.start) vs \(start)")
+      #expect(abs(match.end - end) <= 3, "end \(match.end) vs \(end)")
+    }
+    for (at, match) in zip(reportedAt, found) {
+      #expect(at - match.end <= 10, "reported \(at - match.end) frames after the end")
+    }
+  }
+
+  @Test("a still stream matches nothing")
+  func stillStream() {
+    let reference = bump(30)
+    let refMatrix = DTWMatrix(rows: 30, width: 2, values: reference.flatMap { $0 })
+    var matcher = SubsequenceMatcher(
+      reference: refMatrix, share: 0.5, minimumLength: 10, maximumLength: 90)
+    let row = [Float](repeating: 0, count: 8)
+    var matches = 0
+    row.withUnsafeBufferPointer { p in
+      for _ in 0..<300 where matcher.push(p.baseAddress!) != nil { matches += 1 }
+    }
+    #expect(matches == 0 && matcher.finish() == nil)
+  }
+}
