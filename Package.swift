@@ -34,11 +34,26 @@ let package = Package(
     .target(
       name: "OnTrackScoring", dependencies: ["OnTrackKinematics", "OnTrackFormats"],
       swiftSettings: optimized),
+    // A simulated patient: a reference performed slower, shallower, noisier, with compensation.
+    .target(
+      name: "OnTrackSimulation", dependencies: ["OnTrackKinematics"], swiftSettings: optimized),
+    // SDL2 (window, events, fonts, PNG) and the OpenGL core-profile header.
+    .systemLibrary(
+      name: "CSDL2", path: "Sources/CSDL2",
+      providers: [.apt(["libsdl2-dev", "libsdl2-ttf-dev", "libsdl2-image-dev"])]),
+    .systemLibrary(name: "CGLCore", path: "Sources/CGLCore", providers: [.apt(["libgl-dev"])]),
+    // The avatar app: SDL2 window, OpenGL 3.3 renderer, HUD; headless rendering to PNG.
+    .target(
+      name: "OnTrackApp",
+      dependencies: [
+        "OnTrackKinematics", "OnTrackFormats", "OnTrackScoring", "OnTrackSimulation", "CSDL2",
+        "CGLCore",
+      ]),
     // The `ontrack` subcommands, as a library so tests can run them in-process.
     .target(
       name: "OnTrackCLI",
       dependencies: [
-        "OnTrackKinematics", "OnTrackFormats", "OnTrackScoring",
+        "OnTrackKinematics", "OnTrackFormats", "OnTrackScoring", "OnTrackSimulation", "OnTrackApp",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(
@@ -57,6 +72,10 @@ let package = Package(
     .testTarget(
       name: "OnTrackScoringTests",
       dependencies: ["OnTrackKinematics", "OnTrackFormats", "OnTrackScoring", "AllocationCounter"],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "OnTrackAppTests",
+      dependencies: ["OnTrackApp", "OnTrackScoring", "OnTrackSimulation", "AllocationCounter"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "OnTrackFormatsTests",

@@ -31,6 +31,12 @@ ontrack=.build/release/ontrack
   echo
   "$ontrack" bench stream
   echo
+  echo "## Avatar app frame time"
+  echo
+  echo "Command: \`.build/release/ontrack bench render\` (headless, the window's renderer into a 1280×720 framebuffer, both avatars and the HUD, session update included)."
+  echo
+  "$ontrack" bench render
+  echo
   echo "## Validity on UI-PRMD"
   echo
   echo "Command: \`.build/release/ontrack eval uiprmd\` (protocol in README, \"Validation on UI-PRMD\")."

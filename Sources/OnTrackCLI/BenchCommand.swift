@@ -8,7 +8,9 @@ struct BenchCommand: AsyncParsableCommand {
     commandName: "bench",
     abstract: "Release-build benchmarks, printed beside the reference peers.",
     discussion: "Build with `swift build -c release` first; debug builds are 10–50× slower.",
-    subcommands: [FKBenchCommand.self, DTWBenchCommand.self, StreamBenchCommand.self])
+    subcommands: [
+      FKBenchCommand.self, DTWBenchCommand.self, StreamBenchCommand.self, RenderBenchCommand.self,
+    ])
 }
 
 /// Times a closure: repeats it until `minimumSeconds` have passed (at least 3 runs) and returns

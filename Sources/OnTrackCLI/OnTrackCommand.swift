@@ -12,7 +12,7 @@ public enum OnTrackCommands {
       """,
     subcommands: [
       InspectCommand.self, FKCommand.self, ConvertCommand.self, ScoreCommand.self,
-      EvalCommand.self, ExercisesCommand.self,
+      EvalCommand.self, ExercisesCommand.self, PlayCommand.self, RenderCommand.self,
       BenchCommand.self,
     ])
 }

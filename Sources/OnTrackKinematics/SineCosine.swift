@@ -9,7 +9,7 @@ import Foundation
 @inlinable @inline(__always)
 public func sineCosine(_ x: Float) -> (sin: Float, cos: Float) {
   guard abs(x) < 8192 else { return (sin(x), cos(x)) }
-  let k = (x * (2 / Float.pi)).rounded()
+  let k = (x * (2 / Float.pi)).rounded(.toNearestOrEven)
   // π/2 split into three parts whose products with small integers are exact in Float.
   var r = x - k * 1.5703125
   r -= k * 4.837512969970703125e-4

@@ -197,8 +197,8 @@ extension BodyMeasure {
     }
   }
 
-  /// The bones whose directions determine this measure (for alignment weights).
-  var bones: [BodyBone] {
+  /// The bones whose directions determine this measure (for alignment weights, colouring).
+  public var bones: [BodyBone] {
     switch self {
     case .bone(let b): [b]
     case .angle(let a):

@@ -21,6 +21,9 @@ public struct StreamingScorer: Sendable {
   public private(set) var currentBoneErrors: [Float]
   /// `currentBoneErrors` divided by each bone's tolerance (1 = at the limit of acceptable).
   public private(set) var currentBoneSeverity: [Float]
+  /// Per bone: true if a measure or keep-still check of the exercise involves it (the bones a
+  /// patient should watch; the app colours only these).
+  public let measuredBones: [Bool]
   /// Where in the reference the patient seems to be, 0…1.
   public private(set) var progress: Float = 0
   /// True once the side decision is made and the patient works the other side.
@@ -83,6 +86,13 @@ public struct StreamingScorer: Sendable {
       }
     }
     boneTolerance = tolerance
+    var measured = [Bool](repeating: false, count: bones.count)
+    for measure in exercise.measures.map(\.measure) + exercise.keepStill.map(\.measure) {
+      for bone in measure.bones {
+        if let k = bones.firstIndex(of: bone) { measured[k] = true }
+      }
+    }
+    measuredBones = measured
   }
 
   /// Feeds one local pose of the skeleton given at `init`, at `time` seconds.
@@ -142,9 +152,12 @@ public struct StreamingScorer: Sendable {
     }
     frameCount += 1
     if decided {
-      process(slot: slot)
-    } else if frameCount >= finding.decisionWindow {
-      decide(frames: frameCount)
+      process(slot: slot, track: true)
+    } else {
+      // Until the side is decided, colour the avatar against the reference as it stands.
+      prepare(slot: slot, mirror: false)
+      track(slot: slot)
+      if frameCount >= finding.decisionWindow { decide(frames: frameCount) }
     }
   }
 
@@ -157,14 +170,26 @@ public struct StreamingScorer: Sendable {
       width: width, frameTime: exercise.frameTime,
       values: Array(features[0..<(count * width)]))
     mirrored = scorer.worksOtherSide(window, frames: 0..<min(finding.decisionWindow, count))
-    for slot in 0..<count { process(slot: slot) }
+    for slot in 0..<count { process(slot: slot, track: false) }
   }
 
   /// Mirrors (if decided so) and matches the frame in `slot`.
-  private mutating func process(slot: Int) {
+  private mutating func process(slot: Int, track tracking: Bool) {
+    prepare(slot: slot, mirror: mirrored)
+    if tracking { track(slot: slot) }
+    let stride = rows.stride
+    let match = rows.values.withUnsafeBufferPointer { values -> SubsequenceMatcher.Match? in
+      guard let base = values.baseAddress else { return nil }
+      return matcher.push(base + slot * stride)
+    }
+    if let match { report(match) }
+  }
+
+  /// Mirrors the features in `slot` if asked and writes its alignment row.
+  private mutating func prepare(slot: Int, mirror: Bool) {
     let width = FeatureLayout.width
     let range = (slot * width)..<((slot + 1) * width)
-    if mirrored {
+    if mirror {
       mirrorScratch.withUnsafeMutableBufferPointer { scratch in
         features.withUnsafeBufferPointer { all in
           FeatureLayout.mirror(UnsafeBufferPointer(rebasing: all[range]), into: scratch)
@@ -174,18 +199,11 @@ public struct StreamingScorer: Sendable {
         for c in 0..<width { all[range.lowerBound + c] = mirrorScratch[c] }
       }
     }
-    let stride = rows.stride
     rows.withRow(slot) { out in
       features.withUnsafeBufferPointer { all in
         exercise.alignmentRow(UnsafeBufferPointer(rebasing: all[range]), into: out)
       }
     }
-    track(slot: slot)
-    let match = rows.values.withUnsafeBufferPointer { values -> SubsequenceMatcher.Match? in
-      guard let base = values.baseAddress else { return nil }
-      return matcher.push(base + slot * stride)
-    }
-    if let match { report(match) }
   }
 
   /// Follows the patient's position in the reference (for the live colouring): the nearest

@@ -1,0 +1,219 @@
+import Foundation
+import OnTrackKinematics
+import OnTrackScoring
+import OnTrackSimulation
+
+/// Where the patient's motion comes from.
+public enum PatientSource: Sendable {
+  /// A recording, replayed at its own rate.
+  case take(Clip)
+  /// The reference performed by a simulated patient.
+  case simulated(PatientSimulator.Variation, seed: UInt64)
+}
+
+/// Side by side (guide left, patient right) or one over the other.
+public enum AvatarLayout: Sendable {
+  case sideBySide, overlay
+}
+
+/// One exercise session as the app shows it, independent of any window: a clock, the patient's
+/// frames fed to the live scorer at the stream's rate, the guide replaying the reference, and
+/// what the HUD says. Rendering reads it; `advance(by:)` moves it on.
+public final class PlaySession {
+  public let exercise: Exercise
+  public let reference: Clip
+  public private(set) var scorer: StreamingScorer
+  let guideModel: AvatarModel
+  let patientModel: AvatarModel
+
+  /// Stream seconds since the start.
+  public private(set) var time: Double = 0
+  public var paused = false
+  /// Playback speed, 0.25…2.
+  public var speed: Double = 1 {
+    didSet { speed = min(max(speed, 0.25), 2) }
+  }
+  /// Mirror the view, as a patient facing a screen expects (on by default).
+  public var mirror = true
+  public var layout = AvatarLayout.sideBySide
+  /// Seconds the guide stands still between repetitions.
+  public let guideRest: Double
+
+  private let source: PatientSource
+  private var simulator: PatientSimulator?
+  private var takeFrame = 0
+  private(set) var guidePose: Pose
+  private(set) var patientPose: Pose
+  private var streamPose: Pose
+  private(set) var guideWorld: [RigidTransform]
+  private(set) var patientWorld: [RigidTransform]
+  private let guideOrigin: SIMD3<Float>
+  private let patientOrigin: SIMD3<Float>
+
+  /// The cue on screen and until when (stream seconds).
+  public private(set) var cue = "Follow the guide"
+  private var cueUntil = Double.infinity
+  public private(set) var lastScore: Double?
+  public private(set) var finished = false
+
+  /// - Throws: `BodyModelError` if either skeleton lacks limbs, `AppError.resource` if the
+  ///   exercise has no reference clip.
+  public init(exercise: Exercise, source: PatientSource) throws {
+    guard let reference = exercise.referenceClip else {
+      throw AppError.resource("the exercise \(exercise.id) has no reference clip to show")
+    }
+    self.exercise = exercise
+    self.reference = reference
+    self.source = source
+    let patientSkeleton: Skeleton
+    switch source {
+    case .take(let clip):
+      patientSkeleton = clip.skeleton
+    case .simulated(let variation, let seed):
+      patientSkeleton = reference.skeleton
+      simulator = PatientSimulator(reference: reference, variation: variation, seed: seed)
+    }
+    guideRest = simulator?.variation.restSeconds ?? 1
+    scorer = try StreamingScorer(exercise: exercise, skeleton: patientSkeleton)
+    guideModel = try AvatarModel(skeleton: reference.skeleton)
+    patientModel = try AvatarModel(skeleton: patientSkeleton)
+    guidePose = reference.pose(atFrame: 0)
+    patientPose = patientSkeleton.restPose
+    streamPose = patientSkeleton.restPose
+    guideWorld = Array(repeating: .identity, count: reference.skeleton.count)
+    patientWorld = Array(repeating: .identity, count: patientSkeleton.count)
+    guideOrigin = Self.groundOrigin(reference)
+    switch source {
+    case .take(let clip):
+      patientOrigin = Self.groundOrigin(clip)
+      clip.copyFrame(0, into: &patientPose)
+    case .simulated:
+      patientOrigin = guideOrigin
+      patientPose = guidePose
+    }
+    updateWorld()
+  }
+
+  /// The root's horizontal position at the first frame: avatars are drawn relative to it.
+  static func groundOrigin(_ clip: Clip) -> SIMD3<Float> {
+    let root = clip.translations[0]
+    return SIMD3(root.x, 0, root.z)
+  }
+
+  /// Starts the session again from the beginning.
+  public func restart() throws {
+    time = 0
+    takeFrame = 0
+    simulator?.restart()
+    scorer = try StreamingScorer(exercise: exercise, skeleton: patientModel.skeleton)
+    cue = "Follow the guide"
+    cueUntil = .infinity
+    lastScore = nil
+    finished = false
+    advance(by: 0)
+  }
+
+  /// Moves the clock on by `seconds` of wall time (times `speed`, unless paused), feeds every
+  /// stream frame that is now due to the scorer, and updates both avatars.
+  public func advance(by seconds: Double) {
+    if !paused && !finished { time += max(0, seconds) * speed }
+    feedDueFrames()
+    // The guide repeats the reference with a rest between repetitions.
+    let cycle = reference.lastFrameTime + guideRest
+    let local = time.truncatingRemainder(dividingBy: cycle)
+    reference.sample(at: max(0, local - guideRest), into: &guidePose)
+    if time >= cueUntil {
+      cue = repetitionsDone >= exercise.repetitions ? "Set complete" : "Keep going"
+      cueUntil = .infinity
+    }
+    updateWorld()
+  }
+
+  private func feedDueFrames() {
+    switch source {
+    case .take(let clip):
+      while takeFrame < clip.frameCount, Double(takeFrame) * clip.frameTime <= time {
+        clip.copyFrame(takeFrame, into: &streamPose)
+        let update = scorer.push(pose: streamPose, at: Double(takeFrame) * clip.frameTime)
+        takeFrame += 1
+        if update.completedRepetitions > 0 { repetitionCompleted() }
+      }
+      clip.sample(at: min(time, clip.lastFrameTime), into: &patientPose)
+      if takeFrame >= clip.frameCount && !finished {
+        if scorer.finish() > 0 { repetitionCompleted() }
+        finished = true
+        cue = "Set complete"
+      }
+    case .simulated:
+      // Mutated in place through the optional: a local copy would duplicate its buffers.
+      while let next = simulator?.nextFrameTime, next <= time,
+        let (frameTime, dropped) = simulator?.nextFrame(into: &streamPose)
+      {
+        guard !dropped else { continue }
+        let update = scorer.push(pose: streamPose, at: frameTime)
+        patientPose.rotations.withUnsafeMutableBufferPointer { target in
+          for j in 0..<target.count { target[j] = streamPose.rotations[j] }
+        }
+        patientPose.translations.withUnsafeMutableBufferPointer { target in
+          for j in 0..<target.count { target[j] = streamPose.translations[j] }
+        }
+        if update.completedRepetitions > 0 { repetitionCompleted() }
+      }
+    }
+  }
+
+  private func repetitionCompleted() {
+    guard let last = scorer.repetitions.last else { return }
+    lastScore = last.score
+    cue = last.cues.first?.text ?? "Good"
+    cueUntil = time + 4
+    if scorer.repetitions.count >= exercise.repetitions {
+      finished = true
+      cue = "Set complete"
+    }
+  }
+
+  private func updateWorld() {
+    ForwardKinematics.computeWorldTransforms(
+      skeleton: reference.skeleton, pose: guidePose, into: &guideWorld)
+    ForwardKinematics.computeWorldTransforms(
+      skeleton: patientModel.skeleton, pose: patientPose, into: &patientWorld)
+  }
+
+  /// The landmarks of the patient's rig (for tests and overlays).
+  public var patientModelBody: BodyModel { patientModel.body }
+
+  // MARK: What the HUD shows
+
+  public var repetitionsDone: Int { scorer.repetitions.count }
+
+  /// The repetition in progress (1-based), capped at the prescription.
+  public var currentRepetition: Int { min(repetitionsDone + 1, exercise.repetitions) }
+
+  /// Share of the set done, counting the repetition in progress.
+  public var setProgress: Double {
+    let done = Double(repetitionsDone) + (finished ? 0 : Double(scorer.progress))
+    return min(done / Double(max(exercise.repetitions, 1)), 1)
+  }
+
+  /// Seconds left to hold, when the exercise has holds and the patient is in the held part of
+  /// the movement (the middle of the reference); `nil` otherwise.
+  public var holdRemaining: Double? {
+    guard exercise.holdSeconds > 0, scorer.progress > 0.4, scorer.progress < 0.6 else { return nil }
+    return exercise.holdSeconds * Double(0.6 - scorer.progress) / 0.2
+  }
+
+  /// World position of `joint` of the guide or patient as drawn (placed on its slot).
+  func drawnPosition(patient: Bool, joint: Int) -> SIMD3<Float> {
+    let world = patient ? patientWorld : guideWorld
+    return world[joint].translation - (patient ? patientOrigin : guideOrigin)
+      + slot(patient: patient)
+  }
+
+  /// The horizontal place of each avatar. With the view mirrored, +X shows on the left.
+  func slot(patient: Bool) -> SIMD3<Float> {
+    guard layout == .sideBySide else { return .zero }
+    let side: Float = (patient ? 1 : -1) * (mirror ? -1 : 1)
+    return SIMD3(0.6 * side, 0, 0)
+  }
+}

@@ -1,0 +1,367 @@
+import CGLCore
+import Foundation
+import OnTrackScoring
+
+/// The viewer's camera: an orbit around the avatars (yaw and pitch in radians, distance as a
+/// multiple of the framing distance).
+public struct OrbitCamera: Sendable {
+  public var yaw: Float = 0
+  public var pitch: Float = 0.12
+  public var zoom: Float = 1
+
+  public init() {}
+}
+
+/// Draws a `PlaySession` into the current framebuffer: floor, patient, guide ghost, HUD.
+/// Every GPU object is made at init; a frame allocates nothing.
+final class SceneRenderer {
+  let gl: GLFunctions
+  private let mannequins: MannequinRenderer
+  private let floor: FloorRenderer
+  let hud: HUDRenderer
+  let scale: Float
+  private var line = TextLine()
+  private var clock = TextLine(capacity: 32)
+  /// True to show the key help overlay.
+  var showHelp = false
+
+  init(gl: GLFunctions, resources: URL, height: Int32) throws(AppError) {
+    self.gl = gl
+    let shaders = resources.appendingPathComponent("Shaders")
+    scale = max(0.5, Float(height) / 720)
+    mannequins = try MannequinRenderer(gl: gl, shaders: shaders)
+    floor = try FloorRenderer(gl: gl, shaders: shaders)
+    hud = try HUDRenderer(
+      gl: gl, shaders: shaders, fonts: resources.appendingPathComponent("Assets/fonts"),
+      scale: scale)
+  }
+
+  func delete() {
+    mannequins.delete()
+    floor.delete()
+    hud.delete()
+  }
+
+  /// Colour of a body part by its error relative to tolerance: green up to half the
+  /// tolerance, amber at the tolerance, red at twice it.
+  static func severityColor(_ s: Float) -> SIMD4<Float> {
+    let green = SIMD4<Float>(0.20, 0.72, 0.36, 1)
+    let amber = SIMD4<Float>(0.98, 0.68, 0.12, 1)
+    let red = SIMD4<Float>(0.88, 0.18, 0.16, 1)
+    if s <= 0.5 { return green }
+    if s <= 1 { return green + (amber - green) * ((s - 0.5) / 0.5) }
+    return amber + (red - amber) * min((s - 1), 1)
+  }
+
+  static func scoreColor(_ score: Double) -> SIMD4<Float> {
+    score >= 80
+      ? [0.30, 0.80, 0.45, 1] : (score >= 60 ? [0.98, 0.72, 0.20, 1] : [0.95, 0.35, 0.30, 1])
+  }
+
+  /// The camera matrices for a `width`×`height` target.
+  func camera(_ session: PlaySession, _ orbit: OrbitCamera, width: Int32, height: Int32)
+    -> (viewProjection: Matrix4, eye: SIMD3<Float>, focus: SIMD3<Float>)
+  {
+    let aspect = Float(width) / Float(max(height, 1))
+    let fovY: Float = 0.62
+    // Aim a little below the figures' middle so they sit between the top panels and the cue.
+    let focus = SIMD3<Float>(0, 0.86, 0)
+    // Frame two figures (2.8 m wide) or one, 2.2 m tall with room for the HUD, whichever needs
+    // more room.
+    let wide: Float = session.layout == .sideBySide ? 2.8 : 1.6
+    let fitHeight = 1.42 / tan(fovY / 2)
+    let fitWidth = (wide / 2) / (tan(fovY / 2) * aspect)
+    let distance = max(fitHeight, fitWidth) * orbit.zoom
+    let eye =
+      focus
+      + SIMD3(
+        distance * cos(orbit.pitch) * sin(orbit.yaw), distance * sin(orbit.pitch),
+        distance * cos(orbit.pitch) * cos(orbit.yaw))
+    var projection = Matrix4.perspective(fovY: fovY, aspect: aspect, near: 0.05, far: 60)
+    if session.mirror { projection = Matrix4.scale([-1, 1, 1]) * projection }
+    let view = Matrix4.lookAt(eye: eye, target: focus, up: [0, 1, 0])
+    return (projection * view, eye, focus)
+  }
+
+  /// Draws one frame of `session` into a `width`×`height` framebuffer (already bound).
+  func draw(_ session: PlaySession, orbit: OrbitCamera, width: Int32, height: Int32) {
+    gl.viewport(0, 0, width, height)
+    gl.clearColor(0.93, 0.94, 0.96, 1)
+    gl.clear(GLbitfield(GL_COLOR_BUFFER_BIT) | GLbitfield(GL_DEPTH_BUFFER_BIT))
+    gl.enable(GLenum(GL_DEPTH_TEST))
+    gl.depthFunc(GLenum(GL_LESS))
+    let (viewProjection, eye, focus) = camera(session, orbit, width: width, height: height)
+    let light = simdNormalize(SIMD3<Float>(0.4, 1, 0.7))
+
+    floor.clearShadows()
+    for patient in [false, true] {
+      let model = patient ? session.patientModel : session.guideModel
+      let pelvis = session.drawnPosition(patient: patient, joint: 0)
+      floor.addShadow(x: pelvis.x, z: pelvis.z, radius: 0.42, darkness: patient ? 0.28 : 0.14)
+      for landmark in [BodyLandmarkChoice.leftAnkle, .rightAnkle] {
+        if let j = landmark.joint(model) {
+          let p = session.drawnPosition(patient: patient, joint: j)
+          // Contact cue: darker the closer the foot is to the floor.
+          let darkness = max(0, 0.35 - p.y) * (patient ? 0.9 : 0.45)
+          floor.addShadow(x: p.x, z: p.z, radius: 0.14, darkness: darkness)
+        }
+      }
+    }
+    floor.draw(viewProjection: viewProjection, focus: focus)
+
+    // The patient, solid and coloured by error.
+    mannequins.begin()
+    let severity = session.scorer.currentBoneSeverity
+    let measured = session.scorer.measuredBones
+    let neutral = SIMD4<Float>(0.56, 0.60, 0.68, 1)
+    addAvatar(session, patient: true) { bone in
+      measured[bone] ? Self.severityColor(severity[bone]) : neutral
+    }
+    mannequins.draw(viewProjection: viewProjection, camera: eye, light: light, translucent: false)
+    // The guide, a translucent ghost.
+    mannequins.begin()
+    addAvatar(session, patient: false) { _ in SIMD4<Float>(0.30, 0.52, 0.95, 0.5) }
+    mannequins.draw(viewProjection: viewProjection, camera: eye, light: light, translucent: true)
+
+    drawHUD(session, viewProjection: viewProjection, width: Float(width), height: Float(height))
+  }
+
+  private func addAvatar(_ session: PlaySession, patient: Bool, color: (Int) -> SIMD4<Float>) {
+    let model = patient ? session.patientModel : session.guideModel
+    for segment in model.segments {
+      mannequins.addLimb(
+        from: session.drawnPosition(patient: patient, joint: segment.from),
+        to: session.drawnPosition(patient: patient, joint: segment.to), radius: segment.radius,
+        color: color(segment.bone))
+    }
+    for ball in model.balls {
+      mannequins.addSphere(
+        center: session.drawnPosition(patient: patient, joint: ball.joint), radius: ball.radius,
+        color: color(ball.bone))
+    }
+    let head = session.drawnPosition(patient: patient, joint: model.head)
+    var center = head + SIMD3(0, 0.09, 0)
+    if let tip = model.headTip {
+      center = (head + session.drawnPosition(patient: patient, joint: tip)) * 0.5
+    }
+    mannequins.addSphere(
+      center: center, radius: 0.105,
+      color: color(FeatureLayout.bones.firstIndex(of: .head) ?? 0))
+  }
+
+  /// Projects a world point to pixels (origin top left); `nil` behind the camera.
+  private func project(_ p: SIMD3<Float>, _ m: Matrix4, _ width: Float, _ height: Float) -> SIMD2<
+    Float
+  >? {
+    let c = m.columns.0 * p.x + m.columns.1 * p.y + m.columns.2 * p.z + m.columns.3
+    guard c.w > 0.01 else { return nil }
+    return SIMD2((c.x / c.w * 0.5 + 0.5) * width, (0.5 - c.y / c.w * 0.5) * height)
+  }
+
+  private func drawHUD(_ session: PlaySession, viewProjection: Matrix4, width: Float, height: Float)
+  {
+    hud.begin()
+    let s = scale
+    let panel = SIMD4<Float>(0.10, 0.12, 0.16, 0.78)
+    let white = SIMD4<Float>(1, 1, 1, 1)
+    let soft = SIMD4<Float>(0.82, 0.86, 0.92, 1)
+    let margin = 20 * s
+
+    // Exercise, repetition, last score.
+    let name = session.exercise.definition.name
+    let panelWidth = max(hud.measure(name.unicodeScalars, .medium), 300 * s) + 40 * s
+    hud.roundedRect(
+      x: margin, y: margin, width: panelWidth, height: 112 * s, radius: 14 * s, color: panel)
+    hud.text(
+      name.unicodeScalars, x: margin + 20 * s, y: margin + 12 * s, style: .medium, color: white)
+    line.clear()
+    line.append("Repetition ")
+    line.append(session.currentRepetition)
+    line.append(" of ")
+    line.append(session.exercise.repetitions)
+    hud.text(line, x: margin + 20 * s, y: margin + 46 * s, style: .medium, color: soft)
+    line.clear()
+    if session.mirror { line.append("Mirror view") } else { line.append("Camera view") }
+    if session.speed != 1 {
+      line.append(" · speed ")
+      line.append(tenths: session.speed)
+      line.append("×" as Unicode.Scalar)
+    }
+    hud.text(line, x: margin + 20 * s, y: margin + 80 * s, style: .small, color: soft)
+
+    // Last repetition's score.
+    let scoreWidth = 170 * s
+    let scoreX = width - margin - scoreWidth
+    hud.roundedRect(
+      x: scoreX, y: margin, width: scoreWidth, height: 112 * s, radius: 14 * s, color: panel)
+    hud.centeredText(
+      "Last score".unicodeScalars, centerX: scoreX + scoreWidth / 2, y: margin + 8 * s,
+      style: .small, color: soft)
+    line.clear()
+    if let score = session.lastScore {
+      line.append(Int(score.rounded()))
+      hud.centeredText(
+        line, centerX: scoreX + scoreWidth / 2, y: margin + 30 * s, style: .huge,
+        color: Self.scoreColor(score))
+    } else {
+      line.append("–" as Unicode.Scalar)
+      hud.centeredText(
+        line, centerX: scoreX + scoreWidth / 2, y: margin + 30 * s, style: .huge, color: soft)
+    }
+
+    // Labels over the avatars.
+    for patient in [false, true] {
+      let model = patient ? session.patientModel : session.guideModel
+      let top = session.drawnPosition(patient: patient, joint: model.head) + SIMD3(0, 0.3, 0)
+      if let point = project(top, viewProjection, width, height) {
+        let label = patient ? "You" : "Guide"
+        let w = hud.measure(label.unicodeScalars, .small) + 20 * s
+        hud.roundedRect(
+          x: point.x - w / 2, y: point.y - 14 * s, width: w, height: 28 * s, radius: 14 * s,
+          color: patient ? SIMD4(0.10, 0.12, 0.16, 0.7) : SIMD4(0.30, 0.45, 0.80, 0.75))
+        hud.centeredText(
+          label.unicodeScalars, centerX: point.x, y: point.y - 11 * s, style: .small, color: white)
+      }
+    }
+
+    // Hold timer.
+    if let remaining = session.holdRemaining {
+      clock.clear()
+      clock.append("Hold ")
+      clock.append(tenths: remaining)
+      clock.append(" s")
+      let w = hud.measure(clock, .large) + 40 * s
+      hud.roundedRect(
+        x: (width - w) / 2, y: margin, width: w, height: 60 * s, radius: 14 * s, color: panel)
+      hud.centeredText(clock, centerX: width / 2, y: margin + 8 * s, style: .large, color: white)
+    }
+
+    // The cue and the progress bar.
+    if !session.finished {
+      let cueWidth = min(
+        hud.measure(session.cue.unicodeScalars, .large) + 60 * s, width - 2 * margin)
+      let cueY = height - margin - 120 * s
+      hud.roundedRect(
+        x: (width - cueWidth) / 2, y: cueY, width: cueWidth, height: 70 * s, radius: 18 * s,
+        color: panel)
+      hud.centeredText(
+        session.cue.unicodeScalars, centerX: width / 2, y: cueY + 12 * s, style: .large,
+        color: white)
+    }
+    let barY = height - margin - 26 * s
+    let barWidth = width - 2 * margin
+    hud.roundedRect(
+      x: margin, y: barY, width: barWidth, height: 14 * s, radius: 7 * s,
+      color: SIMD4(0.10, 0.12, 0.16, 0.35))
+    let fill = Float(session.setProgress) * barWidth
+    if fill > 2 {
+      hud.roundedRect(
+        x: margin, y: barY, width: fill, height: 14 * s, radius: 7 * s,
+        color: SIMD4(0.25, 0.62, 0.95, 1))
+    }
+    let reps = session.exercise.repetitions
+    if reps > 1 && reps <= 50 {
+      for k in 1..<reps {
+        hud.rect(
+          x: margin + barWidth * Float(k) / Float(reps) - 1, y: barY, width: 2, height: 14 * s,
+          color: SIMD4(1, 1, 1, 0.8))
+      }
+    }
+
+    if session.paused && !session.finished {
+      hud.roundedRect(
+        x: width / 2 - 110 * s, y: height / 2 - 40 * s, width: 220 * s, height: 80 * s,
+        radius: 18 * s, color: panel)
+      hud.centeredText(
+        "Paused".unicodeScalars, centerX: width / 2, y: height / 2 - 24 * s, style: .large,
+        color: white)
+    }
+    if session.finished { drawSummary(session, width: width, height: height) }
+    if showHelp { drawHelp(width: width, height: height) }
+    hud.text(
+      "? help".unicodeScalars, x: width - margin - 70 * s, y: margin + 120 * s, style: .small,
+      color: SIMD4(0.25, 0.28, 0.34, 0.9))
+    hud.draw(width: width, height: height)
+  }
+
+  private func drawSummary(_ session: PlaySession, width: Float, height: Float) {
+    let s = scale
+    let w = min(620 * s, width - 40 * s)
+    let h = 330 * s
+    let x = (width - w) / 2
+    let y = (height - h) / 2 - 30 * s
+    hud.roundedRect(
+      x: x, y: y, width: w, height: h, radius: 22 * s, color: SIMD4(0.10, 0.12, 0.16, 0.92))
+    let white = SIMD4<Float>(1, 1, 1, 1)
+    let soft = SIMD4<Float>(0.82, 0.86, 0.92, 1)
+    hud.centeredText(
+      "Set complete".unicodeScalars, centerX: width / 2, y: y + 20 * s, style: .large, color: white)
+    let summary = session.scorer.result.summary
+    line.clear()
+    line.append(summary.repetitions)
+    line.append(" of ")
+    line.append(summary.prescribed)
+    line.append(" repetitions")
+    hud.centeredText(line, centerX: width / 2, y: y + 80 * s, style: .medium, color: soft)
+    if let mean = summary.meanScore, let best = summary.bestScore, let worst = summary.worstScore {
+      line.clear()
+      line.append("Average ")
+      line.append(Int(mean.rounded()))
+      line.append("   best ")
+      line.append(Int(best.rounded()))
+      line.append("   lowest ")
+      line.append(Int(worst.rounded()))
+      hud.centeredText(
+        line, centerX: width / 2, y: y + 120 * s, style: .medium, color: Self.scoreColor(mean))
+    }
+    var rowY = y + 170 * s
+    for cue in summary.commonCues.prefix(2) {
+      hud.centeredText(cue.unicodeScalars, centerX: width / 2, y: rowY, style: .small, color: soft)
+      rowY += 28 * s
+    }
+    hud.centeredText(
+      "R  restart     Esc  quit".unicodeScalars, centerX: width / 2, y: y + h - 44 * s,
+      style: .small,
+      color: SIMD4(0.6, 0.75, 1, 1))
+  }
+
+  static let helpLines: [(String, String)] = [
+    ("Space", "pause / resume"), ("+ / −", "speed 0.25× … 2×"), ("R", "restart the set"),
+    ("M", "mirror view on / off"), ("V", "side by side / overlay"), ("F", "full screen"),
+    ("Drag, wheel", "orbit and zoom the camera"), ("C", "reset the camera"), ("?", "this help"),
+    ("Esc", "quit"),
+  ]
+
+  private func drawHelp(width: Float, height: Float) {
+    let s = scale
+    let w = 520 * s
+    let h = (60 + Float(Self.helpLines.count) * 30 + 20) * s
+    let x = (width - w) / 2
+    let y = (height - h) / 2
+    hud.roundedRect(
+      x: x, y: y, width: w, height: h, radius: 18 * s, color: SIMD4(0.10, 0.12, 0.16, 0.94))
+    hud.centeredText(
+      "Keys".unicodeScalars, centerX: width / 2, y: y + 14 * s, style: .medium,
+      color: SIMD4(1, 1, 1, 1))
+    for (k, (key, meaning)) in Self.helpLines.enumerated() {
+      let rowY = y + (60 + Float(k) * 30) * s
+      hud.text(
+        key.unicodeScalars, x: x + 30 * s, y: rowY, style: .small, color: SIMD4(0.6, 0.75, 1, 1))
+      hud.text(
+        meaning.unicodeScalars, x: x + 200 * s, y: rowY, style: .small,
+        color: SIMD4(0.9, 0.92, 0.96, 1))
+    }
+  }
+}
+
+/// The ankle landmarks, for contact shadows.
+enum BodyLandmarkChoice {
+  case leftAnkle, rightAnkle
+
+  func joint(_ model: AvatarModel) -> Int? {
+    switch self {
+    case .leftAnkle: model.body.joint(.leftAnkle)
+    case .rightAnkle: model.body.joint(.rightAnkle)
+    }
+  }
+}

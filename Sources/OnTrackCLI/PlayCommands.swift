@@ -1,0 +1,180 @@
+import ArgumentParser
+import Foundation
+import OnTrackApp
+import OnTrackScoring
+import OnTrackSimulation
+
+/// The options `play` and `render` share: what to show.
+struct SessionOptions: ParsableArguments {
+  @Option(help: "An exercise id from the library, or a path to a definition (.json).")
+  var exercise: String = "uiprmd-m07-shoulder-abduction"
+
+  @Option(help: "A take to replay as the patient (BVH, joint-angle CSV, UI-PRMD angles file).")
+  var take: String?
+
+  @Flag(help: "Stream the reference through a simulated patient (no hardware needed).")
+  var simulate = false
+
+  @Option(help: "The simulated patient: demo, slow, shallow, noisy, compensate, drop, perfect.")
+  var variation: String = "demo"
+
+  @Option(help: "The exercise library folder.")
+  var library: String = "Assets/exercises"
+
+  func validate() throws {
+    if take != nil && simulate { throw ValidationError("choose one of --take and --simulate") }
+    if PatientSimulator.Variation.named(variation) == nil {
+      throw ValidationError("unknown variation '\(variation)'")
+    }
+  }
+
+  func session() throws -> PlaySession {
+    let exercise = try Exercise.find(self.exercise, library: URL(fileURLWithPath: library))
+    if let take {
+      let clip = try TakeLoader.load(URL(fileURLWithPath: take), exercise: exercise)
+      return try PlaySession(exercise: exercise, source: .take(clip))
+    }
+    let variation = PatientSimulator.Variation.named(variation) ?? PatientSimulator.Variation()
+    return try PlaySession(exercise: exercise, source: .simulated(variation, seed: 7))
+  }
+}
+
+struct PlayCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "play",
+    abstract: "Open the avatar window: follow the guide, see your errors, repetitions and score.",
+    discussion: """
+      Keys: Space pause, +/− speed (0.25×–2×), R restart, M mirror, V side by side/overlay, \
+      F full screen, C reset camera, ? help, Esc quit. Drag to orbit, wheel to zoom. Without \
+      --take, --simulate is assumed.
+      """)
+
+  @OptionGroup var options: SessionOptions
+
+  @Option(help: "Window size, WxH.")
+  var size: String = "1280x720"
+
+  func run() async throws {
+    let (width, height) = try parseSize(size)
+    let session = try options.session()
+    try Player(session: session, width: width, height: height).run()
+  }
+}
+
+struct RenderCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "render",
+    abstract: "Draw the same scene without a window, to PNG (one image, or a sequence).",
+    discussion: """
+      Uses SDL's offscreen video driver with an EGL OpenGL context (Mesa works without any X \
+      server). The session runs on the display clock from time zero to --at (or through \
+      --duration for --frames).
+      """)
+
+  @OptionGroup var options: SessionOptions
+
+  @Option(help: "Seconds into the session to draw.")
+  var at: Double = 3
+
+  @Option(help: "The PNG to write.")
+  var out: String = "out/frame.png"
+
+  @Option(help: "Image size, WxH.")
+  var size: String = "1280x720"
+
+  @Option(help: "Write a PNG sequence into this folder instead of one image.")
+  var frames: String?
+
+  @Option(help: "Frames per second of the sequence.")
+  var fps: Double = 15
+
+  @Option(help: "Seconds of session in the sequence.")
+  var duration: Double = 12
+
+  func run() async throws {
+    let (width, height) = try parseSize(size)
+    guard at >= 0, at.isFinite, fps > 0, fps <= 120, duration > 0, duration <= 3600 else {
+      throw ValidationError(
+        "--at, --fps and --duration must be positive (fps ≤ 120, duration ≤ 3600 s)")
+    }
+    let session = try options.session()
+    let renderer = try HeadlessRenderer(width: width, height: height)
+    if let frames {
+      let folder = URL(fileURLWithPath: frames)
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      let count = Int(duration * fps)
+      for k in 0..<count {
+        HeadlessRenderer.run(session, to: Double(k) / fps)
+        let name = String(format: "frame_%05d.png", k)
+        try renderer.render(session).writePNG(to: folder.appendingPathComponent(name))
+      }
+      Output.write("wrote \(count) frames to \(folder.path)\n")
+      return
+    }
+    HeadlessRenderer.run(session, to: at)
+    let url = URL(fileURLWithPath: out)
+    try FileManager.default.createDirectory(
+      at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try renderer.render(session).writePNG(to: url)
+    Output.write("wrote \(url.path) (\(width)×\(height), t = \(at) s, \(renderer.rendererName))\n")
+  }
+}
+
+func parseSize(_ text: String) throws -> (Int32, Int32) {
+  let parts = text.lowercased().split(separator: "x")
+  guard parts.count == 2, let w = Int32(parts[0]), let h = Int32(parts[1]), (64...7680).contains(w),
+    (64...4320).contains(h)
+  else { throw ValidationError("size must be WxH, 64–7680 × 64–4320, not '\(text)'") }
+  return (w, h)
+}
+
+struct RenderBenchCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "render",
+    abstract:
+      "Frame time of the avatar scene (both avatars and the HUD) under the current OpenGL driver.",
+    discussion: """
+      Draws a simulated session headless (offscreen framebuffer, the same renderer as the \
+      window) for --seconds of wall time and reports the median and 99th-percentile time per \
+      frame, session update included, and frames per second. Under Mesa's llvmpipe this is \
+      the software renderer.
+      """)
+
+  @Option(help: "Frame size, WxH.")
+  var size: String = "1280x720"
+
+  @Option(help: "Seconds to run.")
+  var seconds: Double = 6
+
+  @Option(help: "An exercise id from the library.")
+  var exercise: String = "uiprmd-m07-shoulder-abduction"
+
+  func run() async throws {
+    let (width, height) = try parseSize(size)
+    let chosen = try Exercise.find(exercise, library: URL(fileURLWithPath: "Assets/exercises"))
+    let session = try PlaySession(
+      exercise: chosen,
+      source: .simulated(PatientSimulator.Variation.named("demo") ?? .init(), seed: 1))
+    let renderer = try HeadlessRenderer(width: width, height: height)
+    let clock = ContinuousClock()
+    var samples: [Double] = []
+    let start = clock.now
+    while (clock.now - start).seconds < seconds {
+      let t0 = clock.now
+      session.advance(by: HeadlessRenderer.step)
+      if session.finished { try session.restart() }
+      renderer.drawOnly(session)
+      samples.append((clock.now - t0).seconds * 1e3)
+    }
+    samples.sort()
+    let median = samples[samples.count / 2]
+    let p99 = samples[Int(Double(samples.count - 1) * 0.99)]
+    Output.write(
+      """
+      | renderer | size | frames | median ms / frame | p99 ms | frames per second (median) |
+      |---|---|---:|---:|---:|---:|
+      | \(renderer.rendererName) | \(width)×\(height) | \(samples.count) | \(Output.fixed(median, 2)) | \(Output.fixed(p99, 2)) | \(Output.fixed(1000 / median, 0)) |
+
+      """)
+  }
+}

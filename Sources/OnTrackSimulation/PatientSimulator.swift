@@ -1,0 +1,179 @@
+import Foundation
+import OnTrackKinematics
+
+/// Streams a reference repetition the way a patient would perform it, for demos, tests and
+/// load tests: repetitions separated by rests, slower than shown, with less range, some
+/// tracking noise, a compensation, jittered timestamps and dropped frames.
+///
+/// Deterministic for a given seed. `frame(at:)` and `nextFrame()` allocate nothing once the
+/// simulator exists.
+public struct PatientSimulator: Sendable {
+  /// How the simulated patient departs from the reference.
+  public struct Variation: Sendable, Equatable {
+    /// Repetition duration ÷ reference duration (1.3 = 30 % slower).
+    public var tempo: Double = 1
+    /// Share of the reference's range of motion reached (0.7 = 70 %).
+    public var range: Float = 1
+    /// Standard deviation of joint-angle noise, degrees.
+    public var noiseDegrees: Float = 0
+    /// Trunk lean added at the height of each repetition, degrees (positive: to the patient's
+    /// right side, a typical hip-hike/side-bend compensation).
+    public var trunkLeanDegrees: Float = 0
+    /// Probability that a frame is lost.
+    public var dropRate: Double = 0
+    /// Standard deviation of timestamp jitter, seconds.
+    public var jitterSeconds: Double = 0
+    /// Seconds of standing still between repetitions.
+    public var restSeconds: Double = 1
+    /// Perform with the other side (mirror the reference).
+    public var otherSide = false
+
+    public init() {}
+
+    /// The named variations `ontrack simulate` and `play --simulate` offer.
+    public static func named(_ name: String) -> Variation? {
+      var v = Variation()
+      switch name {
+      case "none", "perfect": break
+      case "slow": v.tempo = 1.5
+      case "shallow": v.range = 0.6
+      case "noisy": v.noiseDegrees = 4
+      case "compensate": v.trunkLeanDegrees = 18
+      case "drop": v.dropRate = 0.15
+      case "demo":
+        // The app's demo patient: a little slow, not quite reaching the full range, a little
+        // noisy, and leaning the trunk as the movement gets hard.
+        v.tempo = 1.2
+        v.range = 0.88
+        v.noiseDegrees = 1
+        v.trunkLeanDegrees = 7
+      default: return nil
+      }
+      return v
+    }
+  }
+
+  public let reference: Clip
+  public let variation: Variation
+  /// Stream frames per second.
+  public let frameRate: Double
+  private let trunk: Int?
+  private var source: Pose
+  private var start: Pose
+  private var rng: SplitMix64
+  private var frameIndex = 0
+
+  /// - Parameter reference: One repetition, starting and ending at rest.
+  public init(reference: Clip, variation: Variation, frameRate: Double = 30, seed: UInt64 = 1) {
+    self.reference = variation.otherSide ? reference.mirrored() : reference
+    self.variation = variation
+    self.frameRate = frameRate
+    // The trunk joint: the first child of the root that leads towards the head.
+    let skeleton = reference.skeleton
+    trunk = skeleton.children(of: 0).first { child in
+      var leadsToHead = false
+      for (index, joint) in skeleton.joints.enumerated()
+      where joint.name.lowercased().contains("head") {
+        var j: Int? = index
+        while let current = j, current != child { j = skeleton.joints[current].parent }
+        if j == child { leadsToHead = true }
+      }
+      return leadsToHead
+    }
+    source = skeleton.restPose
+    start = skeleton.restPose
+    self.reference.copyFrame(0, into: &start)
+    rng = SplitMix64(seed: seed)
+  }
+
+  /// Seconds one repetition takes, rest included.
+  public var cycleSeconds: Double {
+    reference.lastFrameTime * variation.tempo + variation.restSeconds
+  }
+
+  /// The pose at `time` seconds since the start, without noise, drops or jitter. Writes into
+  /// `pose` (sized for the reference skeleton). Returns the phase within the repetition (0…1,
+  /// or −1 while resting).
+  @discardableResult
+  public mutating func pose(at time: Double, into pose: inout Pose) -> Double {
+    let cycle = cycleSeconds
+    let local = time.truncatingRemainder(dividingBy: cycle)
+    let moving = reference.lastFrameTime * variation.tempo
+    let phase =
+      local < variation.restSeconds ? -1 : min((local - variation.restSeconds) / moving, 1)
+    reference.sample(at: max(phase, 0) * reference.lastFrameTime, into: &source)
+    let n = reference.skeleton.count
+    let range = variation.range
+    for j in 0..<n {
+      pose.rotations[j] = Quaternion.slerp(start.rotations[j], source.rotations[j], t: range)
+      pose.translations[j] =
+        start.translations[j] + (source.translations[j] - start.translations[j]) * range
+    }
+    if let trunk, variation.trunkLeanDegrees != 0, phase >= 0 {
+      let amount = Float(sin(phase * .pi)) * variation.trunkLeanDegrees * .pi / 180
+      // Lean about the root's forward axis (Z in a Y-up, Z-forward rig).
+      pose.rotations[trunk] = Quaternion(angle: -amount, axis: [0, 0, 1]) * pose.rotations[trunk]
+    }
+    return phase
+  }
+
+  /// One stream frame: its timestamp (seconds, jittered) and pose, or `nil` pose if dropped.
+  /// Frames come at `frameRate`.
+  public mutating func nextFrame(into pose: inout Pose) -> (time: Double, dropped: Bool) {
+    let nominal = Double(frameIndex) / frameRate
+    frameIndex += 1
+    let dropped = variation.dropRate > 0 && rng.unit() < variation.dropRate
+    self.pose(at: nominal, into: &pose)
+    if variation.noiseDegrees > 0 {
+      let sigma = variation.noiseDegrees * .pi / 180
+      for j in 0..<pose.count where !reference.skeleton.joints[j].channels.isEmpty {
+        let axis = SIMD3(Float(rng.gaussian()), Float(rng.gaussian()), Float(rng.gaussian()))
+        pose.rotations[j] =
+          pose.rotations[j] * Quaternion(angle: Float(rng.gaussian()) * sigma, axis: axis)
+      }
+    }
+    var time = nominal
+    if variation.jitterSeconds > 0 {
+      // Jitter never reorders frames: at most 40 % of a frame either way.
+      time += max(-0.4, min(0.4, rng.gaussian() * variation.jitterSeconds * frameRate)) / frameRate
+    }
+    return (time, dropped)
+  }
+
+  /// The nominal time (seconds, before jitter) of the next frame `nextFrame` gives.
+  public var nextFrameTime: Double { Double(frameIndex) / frameRate }
+
+  /// Restarts the stream from time zero.
+  public mutating func restart() {
+    frameIndex = 0
+  }
+}
+
+/// SplitMix64 random numbers (deterministic, no allocation).
+struct SplitMix64: Sendable {
+  private var state: UInt64
+
+  init(seed: UInt64) {
+    state = seed
+  }
+
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+
+  /// Uniform in [0, 1).
+  mutating func unit() -> Double {
+    Double(next() >> 11) / Double(1 << 53)
+  }
+
+  /// Standard normal (Box–Muller).
+  mutating func gaussian() -> Double {
+    let u = max(unit(), 1e-12)
+    let v = unit()
+    return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+  }
+}

@@ -1,0 +1,256 @@
+import AllocationCounter
+import Foundation
+import OnTrackApp
+import OnTrackKinematics
+import OnTrackScoring
+import OnTrackSimulation
+import Testing
+
+enum AppData {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+  static let fixtures = root.appendingPathComponent("Tests/OnTrackAppTests/Fixtures")
+
+  static func exercise(_ id: String = "uiprmd-m07-shoulder-abduction") throws -> Exercise {
+    try Exercise.load(contentsOf: root.appendingPathComponent("Assets/exercises/\(id).json"))
+  }
+
+  static func simulated(_ variation: String = "perfect") throws -> PlaySession {
+    try PlaySession(
+      exercise: exercise(),
+      source: .simulated(PatientSimulator.Variation.named(variation) ?? .init(), seed: 3))
+  }
+
+  /// The reference performed over and over, with the right upper arm turned `degrees` forward
+  /// about the shoulder: an exaggerated error of one limb.
+  static func wrongArmTake(degrees: Float) throws -> Clip {
+    let reference = try #require(try exercise().referenceClip)
+    let skeleton = reference.skeleton
+    let arm = try #require(skeleton.index(of: "RightArm"))
+    var rotations: [Quaternion] = []
+    var translations: [SIMD3<Float>] = []
+    for _ in 0..<4 {
+      for f in 0..<reference.frameCount {
+        var pose = reference.pose(atFrame: f)
+        pose.rotations[arm] =
+          Quaternion(angle: degrees * .pi / 180, axis: [0, 1, 0]) * pose.rotations[arm]
+        rotations += pose.rotations
+        translations += pose.translations
+      }
+    }
+    return try Clip(
+      skeleton: skeleton, frameTime: reference.frameTime, rotations: rotations,
+      translations: translations)
+  }
+}
+
+/// One renderer for the whole suite: SDL allows one video subsystem at a time.
+@MainActor let sharedRenderer: Result<HeadlessRenderer, AppError> = Result {
+  () throws(AppError) -> HeadlessRenderer in try HeadlessRenderer(width: 1280, height: 720)
+}
+
+func close(_ a: SIMD4<UInt8>, _ rgb: (Int, Int, Int), within: Int) -> Bool {
+  abs(Int(a.x) - rgb.0) <= within && abs(Int(a.y) - rgb.1) <= within
+    && abs(Int(a.z) - rgb.2) <= within
+}
+
+@Suite("Avatar app, rendered headless", .serialized)
+@MainActor
+struct AppTests {
+  func renderer() throws -> HeadlessRenderer { try sharedRenderer.get() }
+
+  @Test(
+    "the avatars are drawn where forward kinematics projects their joints; empty space stays empty")
+  func avatarsWhereKinematicsSays() throws {
+    let renderer = try renderer()
+    let session = try AppData.simulated()
+    HeadlessRenderer.run(session, to: 2.5)
+    let image = renderer.render(session)
+    let body = session.patientModelBody
+    var hits = 0
+    var probes = 0
+    for landmark in [
+      BodyLandmark.leftHip, .rightKnee, .leftKnee, .rightShoulder, .leftElbow, .head,
+    ] {
+      guard let joint = body.joint(landmark) else { continue }
+      for patient in [true, false] {
+        guard let p = renderer.projectedJoint(session, patient: patient, joint: joint) else {
+          continue
+        }
+        probes += 1
+        let pixel = image.pixel(x: Int(p.x), y: Int(p.y))
+        // Neither the sky nor the floor colour.
+        if !close(pixel, (237, 240, 245), within: 6) && !close(pixel, (219, 222, 227), within: 8) {
+          hits += 1
+        }
+      }
+    }
+    #expect(probes == 12)
+    #expect(hits >= 11, "\(hits) of \(probes) joint projections land on an avatar")
+    // Above the heads, between the avatars: the background.
+    if let head = body.joint(.head),
+      let p = renderer.projectedJoint(session, patient: true, joint: head)
+    {
+      #expect(close(image.pixel(x: Int(p.x) - 150, y: Int(p.y) - 50), (237, 240, 245), within: 8))
+    }
+  }
+
+  @Test("an exaggerated error turns the limb red; the same limb done right is green")
+  func errorColours() throws {
+    let renderer = try renderer()
+    let exercise = try AppData.exercise()
+    var debugPoint = SIMD2<Float>.zero
+    func upperArmPixel(_ take: Clip, _ label: String) throws -> SIMD4<UInt8> {
+      let session = try PlaySession(exercise: exercise, source: .take(take))
+      HeadlessRenderer.run(session, to: 2.2)
+      let image = renderer.render(session)
+      if let path = ProcessInfo.processInfo.environment["ONTRACK_DEBUG_IMAGE"] {
+        try image.writePNG(to: URL(fileURLWithPath: path + "-\(label).png"))
+      }
+      let skeleton = take.skeleton
+      // The forearm: turned with the upper arm, and not hidden by the shoulder ball when the arm
+      // points at the camera.
+      let shoulder = try #require(skeleton.index(of: "RightForeArm"))
+      let elbow = try #require(skeleton.index(of: "RightHand"))
+      let a = try #require(renderer.projectedJoint(session, patient: true, joint: shoulder))
+      let b = try #require(renderer.projectedJoint(session, patient: true, joint: elbow))
+      let middle = (a + b) / 2
+      debugPoint = middle
+      return image.pixel(x: Int(middle.x), y: Int(middle.y))
+    }
+    let wrong = try upperArmPixel(try AppData.wrongArmTake(degrees: 80), "wrong")
+    #expect(
+      Int(wrong.x) > Int(wrong.y) + 50 && Int(wrong.x) > Int(wrong.z) + 50,
+      "wrong arm pixel \(wrong) at \(debugPoint)")
+    let right = try upperArmPixel(try AppData.wrongArmTake(degrees: 0), "right")
+    #expect(
+      Int(right.y) > Int(right.x) + 40 && Int(right.y) > Int(right.z) + 20,
+      "correct arm pixel \(right) at \(debugPoint)")
+  }
+
+  @Test("the HUD shows the repetition count (compared with a reference crop)")
+  func hudRepetitionCount() throws {
+    let renderer = try renderer()
+    let session = try AppData.simulated()
+    var t = 0.0
+    while session.repetitionsDone < 3 && t < 60 {
+      t += 0.5
+      HeadlessRenderer.run(session, to: t)
+    }
+    #expect(session.repetitionsDone == 3)
+    #expect(session.currentRepetition == 4)
+    let image = renderer.render(session)
+    let crop = Crop(image, x: 36, y: 66, width: 300, height: 34)
+    let golden = AppData.fixtures.appendingPathComponent("hud-repetition-4-of-10.png")
+    if ProcessInfo.processInfo.environment["ONTRACK_UPDATE_GOLDEN"] != nil {
+      try crop.image.writePNG(to: golden)
+    }
+    let expected = try Image.readPNG(golden)
+    #expect(crop.meanDifference(expected) < 0.8, "difference \(crop.meanDifference(expected))")
+    // A different count draws differently.
+    let early = try AppData.simulated()
+    HeadlessRenderer.run(early, to: 0.5)
+    #expect(
+      Crop(renderer.render(early), x: 36, y: 66, width: 300, height: 34).meanDifference(expected)
+        > 1.2)
+  }
+
+  @Test("the scene survives a lost context: everything rebuilt draws the same picture")
+  func lostContext() throws {
+    let renderer = try renderer()
+    let session = try AppData.simulated()
+    HeadlessRenderer.run(session, to: 1.5)
+    let before = renderer.render(session)
+    try renderer.rebuild()
+    let after = renderer.render(session)
+    #expect(Crop(before, x: 0, y: 0, width: 1280, height: 720).meanDifference(after) < 1)
+  }
+
+  @Test("a shader that fails to compile is reported with its file name and the driver's log")
+  func shaderErrors() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "ontrack-shaders-\(getpid())")
+    try? FileManager.default.removeItem(at: folder)
+    try FileManager.default.createDirectory(
+      at: folder.appendingPathComponent("Shaders"), withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    for file in [
+      "mannequin.vert", "mannequin.frag", "floor.vert", "floor.frag", "grid.vert", "grid.frag",
+      "shadow.vert", "shadow.frag", "hud.vert", "hud.frag",
+    ] {
+      try FileManager.default.copyItem(
+        at: AppData.root.appendingPathComponent("Shaders/\(file)"),
+        to: folder.appendingPathComponent("Shaders/\(file)"))
+    }
+    try FileManager.default.createSymbolicLink(
+      at: folder.appendingPathComponent("Assets"),
+      withDestinationURL: AppData.root.appendingPathComponent("Assets"))
+    try Data("#version 330 core\nvoid main() { this is not glsl; }\n".utf8)
+      .write(to: folder.appendingPathComponent("Shaders/floor.frag"))
+    _ = try renderer()  // keep the shared context alive; test a second scene in it
+    #expect {
+      try HeadlessRenderer(width: 320, height: 180, resources: folder)
+    } throws: { error in
+      guard case .shader(let file, let log)? = error as? AppError else { return false }
+      return file.hasSuffix("floor.frag") && !log.isEmpty
+    }
+  }
+
+  @Test("the session's per-frame work allocates nothing between repetitions")
+  func sessionAllocations() throws {
+    let session = try AppData.simulated("demo")
+    HeadlessRenderer.run(session, to: 4)
+    var allocations: UInt64 = 0
+    var frames = 0
+    for _ in 0..<600 {
+      let done = session.repetitionsDone
+      let before = ontrack_thread_allocation_count()
+      session.advance(by: 1.0 / 60)
+      let after = ontrack_thread_allocation_count()
+      if session.repetitionsDone == done {
+        allocations += after - before
+        frames += 1
+      }
+    }
+    #expect(frames > 500)
+    #expect(allocations == 0, "\(allocations) allocations in \(frames) frames")
+  }
+
+  @Test("pause, speed limits, restart")
+  func controls() throws {
+    let session = try AppData.simulated()
+    session.advance(by: 1)
+    session.paused = true
+    session.advance(by: 5)
+    #expect(abs(session.time - 1) < 1e-9)
+    session.paused = false
+    session.speed = 10
+    #expect(session.speed == 2)
+    session.speed = 0.01
+    #expect(session.speed == 0.25)
+    try session.restart()
+    #expect(session.time == 0 && session.repetitionsDone == 0)
+  }
+}
+
+/// A rectangle of an image, compared by mean absolute channel difference.
+struct Crop {
+  var image: Image
+
+  init(_ source: Image, x: Int, y: Int, width: Int, height: Int) {
+    var rgba = [UInt8](repeating: 0, count: width * height * 4)
+    for row in 0..<height {
+      for column in 0..<(width * 4) {
+        rgba[row * width * 4 + column] = source.rgba[((y + row) * source.width + x) * 4 + column]
+      }
+    }
+    image = Image(width: width, height: height, rgba: rgba)
+  }
+
+  func meanDifference(_ other: Image) -> Double {
+    guard other.width == image.width, other.height == image.height else { return .infinity }
+    var total = 0
+    for (a, b) in zip(image.rgba, other.rgba) { total += abs(Int(a) - Int(b)) }
+    return Double(total) / Double(image.rgba.count)
+  }
+}
