@@ -19,6 +19,15 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
     .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.60.0"),
+    .package(url: "https://github.com/apple/swift-crypto.git", from: "3.0.0"),
+    .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
+    .package(
+      url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.0.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
   ],
   targets: [
     // Quaternions, skeletons, poses, clips, forward kinematics. Foundation at most.
@@ -49,11 +58,30 @@ let package = Package(
         "OnTrackKinematics", "OnTrackFormats", "OnTrackScoring", "OnTrackSimulation", "CSDL2",
         "CGLCore",
       ]),
+    // The server: sessions over WebSocket, Axis Neuron TCP and VMC/OSC UDP; SQLite store;
+    // roles and tokens; reports; Prometheus metrics.
+    .target(
+      name: "OnTrackServer",
+      dependencies: [
+        "OnTrackKinematics", "OnTrackFormats", "OnTrackScoring",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ]),
     // The `ontrack` subcommands, as a library so tests can run them in-process.
     .target(
       name: "OnTrackCLI",
       dependencies: [
         "OnTrackKinematics", "OnTrackFormats", "OnTrackScoring", "OnTrackSimulation", "OnTrackApp",
+        "OnTrackServer",
+        .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+        .product(name: "Logging", package: "swift-log"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(
@@ -77,6 +105,17 @@ let package = Package(
       name: "OnTrackAppTests",
       dependencies: ["OnTrackApp", "OnTrackScoring", "OnTrackSimulation", "AllocationCounter"],
       exclude: ["Fixtures"]),
+    .testTarget(
+      name: "OnTrackServerTests",
+      dependencies: [
+        "OnTrackServer", "OnTrackScoring", "OnTrackSimulation",
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+        .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+      ]),
     .testTarget(
       name: "OnTrackFormatsTests",
       dependencies: ["OnTrackKinematics", "OnTrackFormats", "OnTrackCLI"],

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the BVH reader with libFuzzer + AddressSanitizer and runs it.
+# Builds a fuzz target with libFuzzer + AddressSanitizer and runs it.
 #   Fuzz/run.sh [SECONDS] [extra libFuzzer flags...]     (default 300 s)
-# Seeds: every BVH in ../shared/data/bvh and the test fixtures; new inputs go to
-# Fuzz/corpus-work/ (ignored by git); crashes are written to Fuzz/.out/.
+#   FUZZ_TARGET=device Fuzz/run.sh 300                   (Axis Neuron lines and VMC/OSC packets)
+# Seeds for the BVH reader: every BVH in ../shared/data/bvh and the test fixtures. New inputs go
+# to Fuzz/corpus-work[-device]/ (ignored by git); crashes are written to Fuzz/.out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-300}
@@ -14,14 +15,28 @@ swiftc "${flags[@]}" -emit-library -static -emit-module -module-name OnTrackKine
   -emit-module-path "$out/OnTrackKinematics.swiftmodule" -o "$out/libOnTrackKinematics.a" \
   Sources/OnTrackKinematics/*.swift
 swiftc "${flags[@]}" -emit-library -static -emit-module -module-name OnTrackFormats -I "$out" \
+  -I Sources/CZlib \
   -emit-module-path "$out/OnTrackFormats.swiftmodule" -o "$out/libOnTrackFormats.a" \
   Sources/OnTrackFormats/*.swift
-swiftc "${flags[@]}" -I "$out" -L "$out" -lOnTrackFormats -lOnTrackKinematics \
-  Fuzz/BVHReaderFuzzer.swift -o "$out/bvh-fuzzer"
+target=${FUZZ_TARGET:-bvh}
+export SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0
+if [ "$target" = device ]; then
+  swiftc "${flags[@]}" -I "$out" -L "$out" -lOnTrackFormats -lOnTrackKinematics -lz \
+    -I Sources/CZlib Fuzz/DeviceFramesFuzzer.swift -o "$out/device-fuzzer"
+  seeds=Fuzz/seeds-device
+  mkdir -p "$seeds" Fuzz/corpus-work-device
+  printf '\x000 Avatar00 %s||\n' "$(yes '1.5 ' | head -180 | tr -d '\n')" > "$seeds/axis.txt"
+  # An OSC bundle holding /VMC/Ext/T 1.0, after the selector byte.
+  printf '\x01#bundle\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x14/VMC/Ext/T\x00\x00,f\x00\x00\x3f\x80\x00\x00' > "$seeds/vmc.bin"
+  exec "$out/device-fuzzer" Fuzz/corpus-work-device "$seeds" -max_total_time="$seconds" \
+    -max_len=65536 -rss_limit_mb=2048 -timeout=10 -artifact_prefix=Fuzz/.out/ \
+    -print_final_stats=1 "$@"
+fi
+swiftc "${flags[@]}" -I "$out" -L "$out" -lOnTrackFormats -lOnTrackKinematics -lz \
+  -I Sources/CZlib Fuzz/BVHReaderFuzzer.swift -o "$out/bvh-fuzzer"
 seeds=Fuzz/seeds
 mkdir -p "$seeds"
 find ../shared/data/bvh Tests/OnTrackFormatsTests/Fixtures/random -name '*.bvh' -size -200k \
   -exec cp {} "$seeds/" \; 2>/dev/null || true
-export SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0
 exec "$out/bvh-fuzzer" Fuzz/corpus-work "$seeds" -max_total_time="$seconds" -max_len=262144 \
   -rss_limit_mb=2048 -timeout=10 -artifact_prefix=Fuzz/.out/ -print_final_stats=1 "$@"

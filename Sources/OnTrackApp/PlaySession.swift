@@ -9,6 +9,8 @@ public enum PatientSource: Sendable {
   case take(Clip)
   /// The reference performed by a simulated patient.
   case simulated(PatientSimulator.Variation, seed: UInt64)
+  /// Frames from a live stream (`ontrack play --connect`), shown and scored as they arrive.
+  case remote(RemoteFeed)
 }
 
 /// Side by side (guide left, patient right) or one over the other.
@@ -41,6 +43,9 @@ public final class PlaySession {
 
   private let source: PatientSource
   private var simulator: PatientSimulator?
+  private var remoteDecoder: ChannelDecoder?
+  /// Where the remote stream stands ("Connected", "Session finished").
+  public private(set) var remoteStatus: String?
   private var takeFrame = 0
   private(set) var guidePose: Pose
   private(set) var patientPose: Pose
@@ -48,7 +53,8 @@ public final class PlaySession {
   private(set) var guideWorld: [RigidTransform]
   private(set) var patientWorld: [RigidTransform]
   private let guideOrigin: SIMD3<Float>
-  private let patientOrigin: SIMD3<Float>
+  private var patientOrigin: SIMD3<Float>
+  private var remoteFrames = 0
 
   /// The cue on screen and until when (stream seconds).
   public private(set) var cue = "Follow the guide"
@@ -72,6 +78,9 @@ public final class PlaySession {
     case .simulated(let variation, let seed):
       patientSkeleton = reference.skeleton
       simulator = PatientSimulator(reference: reference, variation: variation, seed: seed)
+    case .remote(let feed):
+      patientSkeleton = feed.skeleton
+      remoteDecoder = ChannelDecoder(skeleton: feed.skeleton)
     }
     guideRest = simulator?.variation.restSeconds ?? 1
     scorer = try StreamingScorer(exercise: exercise, skeleton: patientSkeleton)
@@ -90,6 +99,9 @@ public final class PlaySession {
     case .simulated:
       patientOrigin = guideOrigin
       patientPose = guidePose
+    case .remote(let feed):
+      let root = feed.skeleton.joints[0].offset
+      patientOrigin = SIMD3(root.x, 0, root.z)
     }
     updateWorld()
   }
@@ -158,6 +170,32 @@ public final class PlaySession {
           for j in 0..<target.count { target[j] = streamPose.translations[j] }
         }
         if update.completedRepetitions > 0 { repetitionCompleted() }
+      }
+    case .remote(let feed):
+      let (frames, ended, status) = feed.drain()
+      remoteStatus = status
+      guard let decoder = remoteDecoder else { return }
+      for frame in frames {
+        guard decoder.decode(frame.values, into: &streamPose) else { continue }
+        if remoteFrames == 0 {
+          // Stand the patient where they first appear, as for recordings.
+          let root = streamPose.translations[0]
+          patientOrigin = SIMD3(root.x, 0, root.z)
+        }
+        remoteFrames += 1
+        let update = scorer.push(pose: streamPose, at: frame.time)
+        patientPose.rotations.withUnsafeMutableBufferPointer { target in
+          for j in 0..<target.count { target[j] = streamPose.rotations[j] }
+        }
+        patientPose.translations.withUnsafeMutableBufferPointer { target in
+          for j in 0..<target.count { target[j] = streamPose.translations[j] }
+        }
+        if update.completedRepetitions > 0 { repetitionCompleted() }
+      }
+      if ended && !finished {
+        if scorer.finish() > 0 { repetitionCompleted() }
+        finished = true
+        cue = status
       }
     }
   }

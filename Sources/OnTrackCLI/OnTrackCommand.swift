@@ -4,7 +4,8 @@ import ArgumentParser
 public enum OnTrackCommands {
   public static let configuration = CommandConfiguration(
     commandName: "ontrack",
-    abstract: "Virtual rehabilitation: motion files, kinematics, scoring.",
+    abstract:
+      "Virtual rehabilitation: motion files, kinematics, scoring, the avatar app, the server.",
     discussion: """
       Lengths are metres and angles degrees in human output unless a command says otherwise \
       (fk keeps the file's units so it can be diffed with other tools). Add --json for \
@@ -13,6 +14,7 @@ public enum OnTrackCommands {
     subcommands: [
       InspectCommand.self, FKCommand.self, ConvertCommand.self, ScoreCommand.self,
       EvalCommand.self, ExercisesCommand.self, PlayCommand.self, RenderCommand.self,
+      ServeCommand.self, TokenCommand.self, RecordCommand.self, SimulateCommand.self,
       BenchCommand.self,
     ])
 }

@@ -21,14 +21,27 @@ struct SessionOptions: ParsableArguments {
   @Option(help: "The exercise library folder.")
   var library: String = "Assets/exercises"
 
+  @Option(help: "Watch a live session on a server: http://HOST:PORT/v1/sessions/ID.")
+  var connect: String?
+
+  @Option(help: "The token for --connect (the patient's, or their therapist's).")
+  var token: String?
+
   func validate() throws {
     if take != nil && simulate { throw ValidationError("choose one of --take and --simulate") }
+    if connect != nil && (take != nil || simulate) {
+      throw ValidationError("--connect shows a live session; drop --take and --simulate")
+    }
+    if connect != nil && token == nil { throw ValidationError("--connect needs --token") }
     if PatientSimulator.Variation.named(variation) == nil {
       throw ValidationError("unknown variation '\(variation)'")
     }
   }
 
-  func session() throws -> PlaySession {
+  func session() async throws -> PlaySession {
+    if let connect, let token {
+      return try await RemoteSession.connect(url: connect, token: token)
+    }
     let exercise = try Exercise.find(self.exercise, library: URL(fileURLWithPath: library))
     if let take {
       let clip = try TakeLoader.load(URL(fileURLWithPath: take), exercise: exercise)
@@ -56,7 +69,7 @@ struct PlayCommand: AsyncParsableCommand {
 
   func run() async throws {
     let (width, height) = try parseSize(size)
-    let session = try options.session()
+    let session = try await options.session()
     try Player(session: session, width: width, height: height).run()
   }
 }
@@ -97,26 +110,46 @@ struct RenderCommand: AsyncParsableCommand {
       throw ValidationError(
         "--at, --fps and --duration must be positive (fps ≤ 120, duration ≤ 3600 s)")
     }
-    let session = try options.session()
+    let session = try await options.session()
     let renderer = try HeadlessRenderer(width: width, height: height)
     if let frames {
       let folder = URL(fileURLWithPath: frames)
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
       let count = Int(duration * fps)
       for k in 0..<count {
-        HeadlessRenderer.run(session, to: Double(k) / fps)
+        try await advance(session, to: Double(k) / fps)
         let name = String(format: "frame_%05d.png", k)
         try renderer.render(session).writePNG(to: folder.appendingPathComponent(name))
       }
       Output.write("wrote \(count) frames to \(folder.path)\n")
       return
     }
-    HeadlessRenderer.run(session, to: at)
+    try await advance(session, to: at)
     let url = URL(fileURLWithPath: out)
     try FileManager.default.createDirectory(
       at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     try renderer.render(session).writePNG(to: url)
     Output.write("wrote \(url.path) (\(width)×\(height), t = \(at) s, \(renderer.rendererName))\n")
+  }
+}
+
+extension RenderCommand {
+  /// Moves the session to `time`: on the display clock at once, or, for a live session
+  /// (`--connect`), in real time while frames arrive.
+  func advance(_ session: PlaySession, to time: Double) async throws {
+    guard options.connect != nil else {
+      HeadlessRenderer.run(session, to: time)
+      return
+    }
+    let clock = ContinuousClock()
+    var last = clock.now
+    while session.time < time && !session.finished {
+      try await Task.sleep(for: .milliseconds(10))
+      let now = clock.now
+      session.advance(by: min((now - last).seconds, time - session.time))
+      last = now
+    }
+    session.advance(by: 0)
   }
 }
 

@@ -1,8 +1,8 @@
 /// Fast fixed-point number output for writers (String(format:) is slow and locale-bound).
-enum NumberFormatting {
+public enum NumberFormatting {
   /// Appends `value` with exactly `decimals` digits after the point (`-0.500000`); "0" digits
   /// for values that round to zero keep their sign off (`0.000000`, never `-0.000000`).
-  static func appendFixed(_ value: Double, decimals: Int, to out: inout [UInt8]) {
+  public static func appendFixed(_ value: Double, decimals: Int, to out: inout [UInt8]) {
     guard value.isFinite else {
       out.append(contentsOf: Array("nan".utf8))
       return
@@ -31,12 +31,12 @@ enum NumberFormatting {
   }
 
   /// Appends the shortest decimal that reads back as the same `Float`.
-  static func appendShortest(_ value: Float, to out: inout [UInt8]) {
+  public static func appendShortest(_ value: Float, to out: inout [UInt8]) {
     out.append(contentsOf: value.description.utf8)
   }
 
   /// Appends the shortest decimal that reads back as the same `Double`.
-  static func appendShortest(_ value: Double, to out: inout [UInt8]) {
+  public static func appendShortest(_ value: Double, to out: inout [UInt8]) {
     out.append(contentsOf: value.description.utf8)
   }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import OnTrackKinematics
 
 /// A body segment whose direction is compared between patient and reference.
@@ -198,5 +199,20 @@ public enum FeatureLayout {
 
   static func angleColumn(_ angle: BodyAngle) -> Int {
     3 * bones.count + (angles.firstIndex(of: angle) ?? 0)
+  }
+}
+
+extension BodyMeasure {
+  /// The measure at frame `frame` of `features`, in degrees, for plots and reports: an angle's
+  /// value, or a bone's angle from pointing straight down in the body frame (0° for a hanging
+  /// limb, 90° horizontal, 180° straight up).
+  public func degrees(in features: FeatureSequence, frame: Int) -> Double {
+    switch self {
+    case .angle:
+      return Double(features[frame, column]) * 180 / .pi
+    case .bone:
+      let up = Double(features[frame, column + 1])
+      return acos(min(max(-up, -1), 1)) * 180 / .pi
+    }
   }
 }

@@ -1,10 +1,11 @@
 import AllocationCounter
 import Foundation
-import OnTrackApp
 import OnTrackKinematics
 import OnTrackScoring
 import OnTrackSimulation
 import Testing
+
+@testable import OnTrackApp
 
 enum AppData {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -253,4 +254,54 @@ struct Crop {
     for (a, b) in zip(image.rgba, other.rgba) { total += abs(Int(a) - Int(b)) }
     return Double(total) / Double(image.rgba.count)
   }
+}
+
+@Suite("Avatar app, live remote session")
+struct RemoteSessionTests {
+  @Test(
+    "frames from a remote feed move the patient and are scored; the end of the stream ends the set")
+  func remoteFeed() throws {
+    let exercise = try AppData.exercise()
+    let reference = try #require(exercise.referenceClip)
+    let skeleton = reference.skeleton
+    let feed = RemoteFeed(skeleton: skeleton)
+    let session = try PlaySession(exercise: exercise, source: .remote(feed))
+    let encoder = ChannelEncoder(skeleton: skeleton)
+    var values: [Float] = []
+    // Three repetitions with half a second of rest around each, as a stream would send them.
+    var frame = 0
+    for _ in 0..<3 {
+      for f in -15..<(reference.frameCount + 15) {
+        encoder.encode(
+          reference.pose(atFrame: min(max(f, 0), reference.frameCount - 1)), into: &values)
+        feed.push(values: values, time: Double(frame) * reference.frameTime)
+        frame += 1
+      }
+    }
+    session.advance(by: 1.0 / 60)
+    #expect(session.repetitionsDone >= 2)
+    #expect(!session.finished)
+    // The patient stands in the last pose received (the reference's last frame), placed where
+    // the first frame stood.
+    let body = session.patientModelBody
+    let wrist = try #require(body.joint(.rightWrist))
+    var world = [RigidTransform](repeating: .identity, count: skeleton.count)
+    ForwardKinematics.computeWorldTransforms(
+      skeleton: skeleton, pose: reference.pose(atFrame: reference.frameCount - 1), into: &world)
+    let start = reference.pose(atFrame: 0).translations[0]
+    let drawn = session.drawnPosition(patient: true, joint: wrist)
+    let expected =
+      world[wrist].translation - SIMD3(start.x, 0, start.z) + session.slot(patient: true)
+    #expect(simd_distance(drawn, expected) < 1e-3)
+    feed.end(status: "Session finished")
+    session.advance(by: 1.0 / 60)
+    #expect(session.repetitionsDone == 3)
+    #expect(session.finished)
+    #expect(session.cue == "Session finished" || session.cue == "Set complete")
+    #expect((session.lastScore ?? 0) > 95)
+  }
+}
+
+private func simd_distance(_ a: SIMD3<Float>, _ b: SIMD3<Float>) -> Float {
+  ((a - b) * (a - b)).sum().squareRoot()
 }

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Load test on loopback: a release `ontrack serve` on a fresh data folder, and `ontrack simulate`
+# streaming PATIENTS concurrent patients at RATE Hz over PROTOCOL. Prints one Markdown table row:
+# streams, frames sent / scored / rejected / unanswered / stored, client-side frame-in → score-out
+# latency (p50, p99, max), the server's own latency histogram (share of frames answered within
+# 1, 2 and 5 ms of arriving), and the server's CPU time.
+#
+#   Scripts/load-test.sh [PATIENTS=200] [RATE=60] [PROTOCOL=ws] [REPETITIONS=2]
+#
+# Needs a release build (`swift build -c release --product ontrack`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+patients=${1:-200}
+rate=${2:-60}
+protocol=${3:-ws}
+repetitions=${4:-2}
+ontrack=.build/release/ontrack
+data=$(mktemp -d)
+trap 'kill "$server" 2>/dev/null || true; rm -rf "$data"' EXIT
+token=$("$ontrack" token create --role patient --name load --therapist load --data "$data")
+"$ontrack" serve --data "$data" --port 0 --axis-port 0 --vmc-port 0 --log-level info \
+  > "$data/serve.out" 2> "$data/serve.err" &
+server=$!
+for _ in $(seq 100); do grep -q "serving on" "$data/serve.out" 2>/dev/null && break; sleep 0.1; done
+url=$(grep -o 'http://[0-9.]*:[0-9]*' "$data/serve.out")
+# The device listeners log the ports they bound.
+for _ in $(seq 50); do grep -q "VMC listener ready" "$data/serve.err" && grep -q "Axis Neuron listener ready" "$data/serve.err" && break; sleep 0.1; done
+axis_port=$(grep 'Axis Neuron listener ready' "$data/serve.err" | grep -o 'port=[0-9]*' | grep -o '[0-9]*')
+vmc_port=$(grep 'VMC listener ready' "$data/serve.err" | grep -o 'port=[0-9]*' | grep -o '[0-9]*')
+cpu_before=$(awk '{print $14 + $15}' "/proc/$server/stat")
+"$ontrack" simulate --url "$url" --token "$token" --patients "$patients" --rate "$rate" \
+  --protocol "$protocol" --repetitions "$repetitions" --axis-port "$axis_port" \
+  --vmc-port "$vmc_port" --json > "$data/simulate.json" || true
+cpu_after=$(awk '{print $14 + $15}' "/proc/$server/stat")
+curl -s "$url/metrics" > "$data/metrics.txt"
+python3 - "$data/simulate.json" "$data/metrics.txt" "$cpu_before" "$cpu_after" "$(getconf CLK_TCK)" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+buckets = {}
+count = 0
+for line in open(sys.argv[2]):
+    if line.startswith("ontrack_scoring_latency_seconds_bucket"):
+        le = line.split('le="')[1].split('"')[0]
+        buckets[le] = float(line.rsplit(" ", 1)[1])
+    if line.startswith("ontrack_scoring_latency_seconds_count"):
+        count = float(line.rsplit(" ", 1)[1])
+def share(le):
+    return 100 * buckets.get(le, 0) / count if count else 0
+cpu = (float(sys.argv[4]) - float(sys.argv[3])) / float(sys.argv[5])
+latency = report.get("latencyMs") or {}
+stored = report.get("framesStored")
+print(f"| {report['protocolName']} | {report['patients']} × {report['rateHz']:.0f} Hz | {report['seconds']:.0f} "
+      f"| {report['framesSent']} | {report['framesScored']} | {report['framesRejected']} | {report['framesUnanswered']} "
+      f"| {stored if stored is not None else '–'} "
+      f"| {latency.get('p50', float('nan')):.2f} | {latency.get('p99', float('nan')):.2f} | {latency.get('max', float('nan')):.1f} "
+      f"| {share('0.001'):.1f} / {share('0.002'):.1f} / {share('0.005'):.2f} | {cpu / max(report['seconds'], 1):.2f} |"
+      + (f" errors: {len(report['errors'])}" if report["errors"] else ""))
+PY

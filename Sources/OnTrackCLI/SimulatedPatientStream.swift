@@ -1,0 +1,455 @@
+import Foundation
+import HummingbirdWSClient
+import Logging
+import NIOCore
+import NIOPosix
+import OnTrackFormats
+import OnTrackKinematics
+import OnTrackScoring
+import OnTrackSimulation
+import Synchronization
+
+/// How frames reach the server in `ontrack simulate`.
+enum StreamProtocol: String, CaseIterable, Sendable {
+  case ws, axis, vmc
+
+  /// The session skeleton the protocol streams on.
+  var skeleton: String {
+    switch self {
+    case .ws: "reference"
+    case .axis: "perception-neuron"
+    case .vmc: "unity-humanoid"
+    }
+  }
+}
+
+/// What one simulated patient saw.
+struct PatientStreamReport: Sendable {
+  var session = ""
+  var sent = 0
+  /// Frames the server answered with a score (WebSocket) or showed to a watcher (devices).
+  var scored = 0
+  var rejected = 0
+  /// Highest sequence number acknowledged as stored (WebSocket only).
+  var acknowledged = -1
+  var lastSeq = -1
+  /// Frame in → score out, milliseconds, per scored frame.
+  var latencies: [Double] = []
+  var repetitionScores: [Double] = []
+  var error: String?
+}
+
+/// Thread-safe bookkeeping shared by a patient's sending and receiving tasks.
+final class StreamLedger: Sendable {
+  private let state: Mutex<State>
+  private let clock = ContinuousClock()
+  private let origin: ContinuousClock.Instant
+
+  struct State {
+    var report = PatientStreamReport()
+    /// Send instants by sequence number, seconds since `origin` (NaN: not sent).
+    var sentAt: [Double]
+    var sendingDone = false
+  }
+
+  init(frames: Int) {
+    origin = clock.now
+    state = Mutex(State(sentAt: [Double](repeating: .nan, count: max(frames, 1))))
+  }
+
+  private var now: Double {
+    let (s, atto) = (clock.now - origin).components
+    return Double(s) + Double(atto) * 1e-18
+  }
+
+  func sent(seq: Int) {
+    let t = now
+    state.withLock { s in
+      if seq < s.sentAt.count { s.sentAt[seq] = t }
+      s.report.sent += 1
+      s.report.lastSeq = seq
+    }
+  }
+
+  func scored(seq: Int) {
+    let t = now
+    state.withLock { s in
+      s.report.scored += 1
+      if seq >= 0, seq < s.sentAt.count, !s.sentAt[seq].isNaN {
+        s.report.latencies.append((t - s.sentAt[seq]) * 1000)
+      }
+    }
+  }
+
+  func rejected() { state.withLock { $0.report.rejected += 1 } }
+
+  func repetition(score: Double) { state.withLock { $0.report.repetitionScores.append(score) } }
+
+  func acknowledged(seq: Int) {
+    state.withLock { $0.report.acknowledged = max($0.report.acknowledged, seq) }
+  }
+
+  func finishSending() { state.withLock { $0.sendingDone = true } }
+
+  func fail(_ message: String) { state.withLock { $0.report.error = $0.report.error ?? message } }
+
+  /// True once everything sent is acknowledged (or answered, for one-way devices).
+  func isComplete(needAcks: Bool) -> Bool {
+    state.withLock { s in
+      guard s.sendingDone else { return false }
+      let answered = s.report.scored + s.report.rejected >= s.report.sent
+      return answered && (!needAcks || s.report.acknowledged >= s.report.lastSeq)
+    }
+  }
+
+  var report: PatientStreamReport { state.withLock { $0.report } }
+
+  var isSendingDone: Bool { state.withLock { $0.sendingDone } }
+}
+
+/// One simulated patient streaming an exercise to the server over one protocol.
+struct SimulatedPatientStream: Sendable {
+  let client: ServerClient
+  let session: String
+  let exercise: Exercise
+  let reference: Clip
+  let variation: PatientSimulator.Variation
+  let rate: Double
+  let frames: Int
+  let seed: UInt64
+  let proto: StreamProtocol
+  let devicePort: Int
+  /// Seconds this patient's frame clock lags the others' (independent devices are not in step).
+  let phase: Double
+  /// For devices: whether a `/watch` viewer times this patient's frames (a sample is enough,
+  /// and a viewer per patient would load the server more than the devices do).
+  let watched: Bool
+  let logger: Logger
+
+  /// What goes on the wire, frame by frame, made before any patient starts: text frames for
+  /// the WebSocket, lines or datagrams for devices.
+  enum Payloads: Sendable {
+    case text([(Int, String)])
+    case bytes([(Int, [UInt8])])
+  }
+
+  /// Every frame the simulated patient sends (those it drops left out), ready to send.
+  func payloads() -> Payloads {
+    switch proto {
+    case .ws:
+      let encoder = ChannelEncoder(skeleton: reference.skeleton)
+      var values: [Float] = []
+      return .text(
+        prepare { seq, pose, time in
+          encoder.encode(pose, into: &values)
+          return Self.frameJSON(seq: seq, time: time, values: values)
+        })
+    case .axis:
+      let rig = DeviceRigs.perceptionNeuron(displacement: false)
+      let retargeter = RigRetargeter(
+        source: reference.skeleton, target: rig, map: DeviceRigs.canonicalToPerceptionNeuron)
+      let encoder = ChannelEncoder(skeleton: rig)
+      var target = rig.restPose
+      var values: [Float] = []
+      return .bytes(
+        prepare { _, pose, _ in
+          retargeter.retarget(pose, into: &target)
+          encoder.encode(target, into: &values)
+          return AxisNeuronFrameWriter.line(index: 0, name: session, values: values)
+        })
+    case .vmc:
+      let rig = DeviceRigs.unityHumanoid()
+      let retargeter = RigRetargeter(
+        source: reference.skeleton, target: rig, map: DeviceRigs.canonicalToUnityHumanoid)
+      let bones = (1..<rig.count).filter { !rig.joints[$0].isEndSite }
+      var target = rig.restPose
+      return .bytes(
+        prepare { _, pose, time in
+          retargeter.retarget(pose, into: &target)
+          return Self.vmcPacket(session: session, rig: rig, pose: target, bones: bones, time: time)
+        })
+    }
+  }
+
+  /// Streams `payloads` from `start` (plus this patient's phase) at `rate` frames per second,
+  /// then waits until the server has answered (devices) or acknowledged (WebSocket)
+  /// everything, or 15 s pass.
+  func run(_ payloads: Payloads, start: ContinuousClock.Instant) async -> PatientStreamReport {
+    let ledger = StreamLedger(frames: frames)
+    do {
+      switch (proto, payloads) {
+      case (.ws, .text(let texts)): try await streamWebSocket(ledger, texts, start: start)
+      case (.axis, .bytes(let lines)): try await streamDevice(ledger, lines, start: start)
+      case (.vmc, .bytes(let packets)): try await streamDevice(ledger, packets, start: start)
+      default: ledger.fail("payloads do not match the protocol")
+      }
+    } catch {
+      ledger.fail("\(error)")
+    }
+    var report = ledger.report
+    report.session = session
+    return report
+  }
+
+  // MARK: WebSocket
+
+  /// One event-loop thread for every simulated client: the load generator shares the machine
+  /// with the server, and one thread keeps it from competing for both cores.
+  static let clientLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
+  private var webSocketConfiguration: WebSocketClientConfiguration {
+    var configuration = WebSocketClientConfiguration()
+    configuration.maxFrameSize = 1 << 20
+    configuration.additionalHeaders[.authorization] = "Bearer \(client.token)"
+    return configuration
+  }
+
+  private func streamWebSocket(
+    _ ledger: StreamLedger, _ payloads: [(Int, String)], start: ContinuousClock.Instant
+  ) async throws {
+    let configuration = webSocketConfiguration
+    let url = client.webSocketURL("/v1/sessions/\(session)/stream").components(separatedBy: "?")[0]
+    try await WebSocketClient.connect(
+      url: url, configuration: configuration, eventLoopGroup: Self.clientLoops, logger: logger
+    ) {
+      inbound, outbound, _ in
+      try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask {
+          try await pace(payloads, start: start) { seq, text in
+            try await outbound.writeTextMessage(text)
+            ledger.sent(seq: seq)
+          }
+          ledger.finishSending()
+        }
+        group.addTask {
+          for try await message in inbound.messages(maxSize: 1 << 20) {
+            guard case .text(let text) = message else { continue }
+            Self.read(text, into: ledger)
+            if ledger.isComplete(needAcks: true) { return }
+          }
+        }
+        // Done when every frame is answered and acknowledged (or the wait gives up).
+        try await waitUntilComplete(ledger, needAcks: true)
+        group.cancelAll()
+      }
+      try? await outbound.close(.normalClosure, reason: nil)
+    }
+  }
+
+  /// `{"seq":N,"t":T,"values":[…]}` written without Foundation's formatter.
+  static func frameJSON(seq: Int, time: Double, values: [Float]) -> String {
+    var out: [UInt8] = []
+    out.reserveCapacity(32 + values.count * 9)
+    out.append(contentsOf: Array("{\"seq\":\(seq),\"t\":".utf8))
+    NumberFormatting.appendFixed(time, decimals: 6, to: &out)
+    out.append(contentsOf: Array(",\"values\":[".utf8))
+    for (k, v) in values.enumerated() {
+      if k > 0 { out.append(UInt8(ascii: ",")) }
+      NumberFormatting.appendFixed(Double(v), decimals: 3, to: &out)
+    }
+    out.append(contentsOf: Array("]}".utf8))
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// Books one server message.
+  static func read(_ text: String, into ledger: StreamLedger) {
+    if text.hasPrefix("{\"type\":\"frame\"") {
+      ledger.scored(seq: integer(after: "\"seq\":", in: text) ?? -1)
+    } else if text.hasPrefix("{\"type\":\"ack\"") {
+      ledger.acknowledged(seq: integer(after: "\"seq\":", in: text) ?? -1)
+    } else if text.hasPrefix("{\"type\":\"rejected\"") {
+      ledger.rejected()
+    } else if text.hasPrefix("{\"type\":\"repetition\"") {
+      struct Message: Decodable { var result: RepetitionResult }
+      if let message = try? JSONDecoder().decode(Message.self, from: Data(text.utf8)) {
+        ledger.repetition(score: message.result.score)
+      }
+    }
+  }
+
+  static func integer(after key: String, in text: String) -> Int? {
+    guard let range = text.range(of: key) else { return nil }
+    var value = 0
+    var digits = 0
+    var negative = false
+    for c in text[range.upperBound...].utf8 {
+      if c == UInt8(ascii: "-") && digits == 0 && !negative {
+        negative = true
+        continue
+      }
+      guard c >= 48 && c <= 57 else { break }
+      value = value * 10 + Int(c - 48)
+      digits += 1
+    }
+    return digits > 0 ? (negative ? -value : value) : nil
+  }
+
+  // MARK: Devices (Axis Neuron over TCP, VMC over UDP), watched over WebSocket
+
+  private func streamDevice(
+    _ ledger: StreamLedger, _ payloads: [(Int, [UInt8])], start: ContinuousClock.Instant
+  ) async throws {
+    let configuration = webSocketConfiguration
+    let url = client.webSocketURL("/v1/sessions/\(session)/watch").components(separatedBy: "?")[0]
+    let host = client.base.host ?? "127.0.0.1"
+    guard watched else {
+      // Unwatched: send, and let the server's stored count say what arrived.
+      switch proto {
+      case .axis: try await streamAxis(ledger, payloads, host: host, start: start)
+      case .vmc: try await streamVMC(ledger, payloads, host: host, start: start)
+      case .ws: break
+      }
+      ledger.finishSending()
+      return
+    }
+    let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      group.addTask {
+        try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) {
+          inbound, _, _ in
+          var announced = false
+          for try await message in inbound.messages(maxSize: 1 << 20) {
+            guard case .text(let text) = message else { continue }
+            if !announced {
+              // The first message is the session hello: the watch is attached.
+              announced = true
+              readyContinuation.yield()
+              continue
+            }
+            Self.read(text, into: ledger)
+            if ledger.isComplete(needAcks: false) { return }
+          }
+        }
+      }
+      group.addTask {
+        var iterator = ready.makeAsyncIterator()
+        _ = await iterator.next()
+        switch proto {
+        case .axis: try await streamAxis(ledger, payloads, host: host, start: start)
+        case .vmc: try await streamVMC(ledger, payloads, host: host, start: start)
+        case .ws: break
+        }
+        ledger.finishSending()
+        try await waitUntilComplete(ledger, needAcks: false)
+      }
+      _ = try await group.next()
+      group.cancelAll()
+    }
+  }
+
+  private func streamAxis(
+    _ ledger: StreamLedger, _ lines: [(Int, [UInt8])], host: String,
+    start: ContinuousClock.Instant
+  ) async throws {
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .channelOption(.socketOption(.tcp_nodelay), value: 1)
+      .connect(host: host, port: devicePort) { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+        }
+      }
+    try await channel.executeThenClose { _, outbound in
+      var sentSeq = 0
+      try await pace(lines, start: start) { _, line in
+        ledger.sent(seq: sentSeq)
+        sentSeq += 1
+        try await outbound.write(ByteBuffer(bytes: line))
+      }
+    }
+  }
+
+  private func streamVMC(
+    _ ledger: StreamLedger, _ packets: [(Int, [UInt8])], host: String,
+    start: ContinuousClock.Instant
+  ) async throws {
+    let address = try SocketAddress.makeAddressResolvingHost(host, port: devicePort)
+    let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .bind(host: host == "localhost" ? "127.0.0.1" : host, port: 0) { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(
+            wrappingChannelSynchronously: channel)
+        }
+      }
+    try await channel.executeThenClose { _, outbound in
+      var sentSeq = 0
+      try await pace(packets, start: start) { _, packet in
+        ledger.sent(seq: sentSeq)
+        sentSeq += 1
+        try await outbound.write(
+          AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: packet)))
+      }
+    }
+  }
+
+  /// One VMC bundle as a performer sends it: root, every bone (Unity's left-handed frame),
+  /// the clock, and OnTrack's session tag.
+  static func vmcPacket(session: String, rig: Skeleton, pose: Pose, bones: [Int], time: Double)
+    -> [UInt8]
+  {
+    func transform(_ name: String, _ p: SIMD3<Float>, _ q: Quaternion) -> [OSCArgument] {
+      let up = VMCPoseAssembler.point(fromUnity: p)
+      let uq = VMCPoseAssembler.rotation(fromUnity: q)
+      return [
+        .string(name), .float(up.x), .float(up.y), .float(up.z), .float(uq.x), .float(uq.y),
+        .float(uq.z), .float(uq.w),
+      ]
+    }
+    var messages = [OSCMessage("/OnTrack/Session", [.string(session)])]
+    messages.append(OSCMessage("/VMC/Ext/Root/Pos", transform("root", .zero, .identity)))
+    messages.append(
+      OSCMessage("/VMC/Ext/Bone/Pos", transform("Hips", pose.translations[0], pose.rotations[0])))
+    for j in bones {
+      messages.append(
+        OSCMessage(
+          "/VMC/Ext/Bone/Pos",
+          transform(rig.joints[j].name, pose.translations[j], pose.rotations[j])))
+    }
+    messages.append(OSCMessage("/VMC/Ext/T", [.float(Float(time))]))
+    return OSCPacket.bundle(messages)
+  }
+
+  // MARK: Pacing
+
+  /// Every frame the simulated patient sends (those it drops left out), made into what goes
+  /// on the wire before the clock starts, so the load generator spends its time sending.
+  private func prepare<Payload>(_ make: (Int, Pose, Double) -> Payload) -> [(Int, Payload)] {
+    var simulator = PatientSimulator(
+      reference: reference, variation: variation, frameRate: rate, seed: seed)
+    var pose = reference.skeleton.restPose
+    var payloads: [(Int, Payload)] = []
+    payloads.reserveCapacity(frames)
+    for k in 0..<frames {
+      let (time, dropped) = simulator.nextFrame(into: &pose)
+      if dropped { continue }
+      payloads.append((k, make(k, pose, time)))
+    }
+    return payloads
+  }
+
+  /// Calls `send` for frame `k` at `k / rate` seconds of wall time after the start (plus this
+  /// patient's phase).
+  private func pace<Payload>(
+    _ payloads: [(Int, Payload)], start: ContinuousClock.Instant,
+    _ send: (Int, Payload) async throws -> Void
+  ) async throws {
+    let clock = ContinuousClock()
+    let first = start + .seconds(phase)
+    for (k, payload) in payloads {
+      try await clock.sleep(until: first + .seconds(Double(k) / rate))
+      try await send(k, payload)
+    }
+  }
+
+  private func waitUntilComplete(_ ledger: StreamLedger, needAcks: Bool) async throws {
+    // Wait for sending to end, then give the server up to 15 s to answer everything.
+    var waited = 0.0
+    while !ledger.isComplete(needAcks: needAcks) {
+      try await Task.sleep(for: .milliseconds(20))
+      if ledger.isSendingDone { waited += 0.02 }
+      if waited > 15 {
+        ledger.fail("gave up waiting for the server after 15 s")
+        return
+      }
+    }
+  }
+}

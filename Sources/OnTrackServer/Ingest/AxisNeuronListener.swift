@@ -1,0 +1,154 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import OnTrackFormats
+import OnTrackKinematics
+import ServiceLifecycle
+import Synchronization
+
+/// Receives Axis Neuron's BVH broadcast over TCP: frames `<avatar index> <avatar name> v1 … vn
+/// ||`, values in the channel order of the skeleton declared for the port.
+///
+/// The avatar name picks the session: a session whose id, or whose `device`, is that name. The
+/// session must be declared on a skeleton with the port's channel count. Axis Neuron sends no
+/// timestamps, so frame times count frames at the port's frame rate. Results go to the
+/// session's watchers (the broadcast is one-way).
+final class AxisNeuronListener: Service, Sendable {
+  let hub: SessionHub
+  let host: String
+  let port: Int
+  let skeleton: Skeleton
+  /// Frames per second Axis Neuron broadcasts at.
+  let frameRate: Double
+  let logger: Logger
+  /// The port actually bound (differs from `port` when that is 0).
+  let boundPort = Mutex<Int?>(nil)
+
+  init(
+    hub: SessionHub, host: String, port: Int, skeleton: Skeleton, frameRate: Double, logger: Logger
+  ) {
+    self.hub = hub
+    self.host = host
+    self.port = port
+    self.skeleton = skeleton
+    self.frameRate = frameRate
+    self.logger = logger
+  }
+
+  func run() async throws {
+    let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+      .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+      .bind(host: host, port: port) { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+        }
+      }
+    boundPort.withLock { $0 = server.channel.localAddress?.port }
+    logger.info(
+      "Axis Neuron listener ready",
+      metadata: [
+        "port": "\(server.channel.localAddress?.port ?? port)",
+        "channels": "\(skeleton.channelCount)",
+      ])
+    try await withGracefulShutdownHandler {
+      try await withThrowingDiscardingTaskGroup { group in
+        try await server.executeThenClose { connections in
+          for try await connection in connections {
+            group.addTask { await self.handle(connection) }
+          }
+        }
+      }
+    } onGracefulShutdown: {
+      server.channel.close(promise: nil)
+    }
+  }
+
+  private func handle(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+    let reader = AxisNeuronFrameReader(valueCount: skeleton.channelCount)
+    var buffer: [UInt8] = []
+    var values: [Float] = []
+    var scanned = 0
+    var discarding = false
+    do {
+      try await connection.executeThenClose { inbound, _ in
+        for try await chunk in inbound {
+          buffer.append(contentsOf: chunk.readableBytesView)
+          // Frames end with "||"; newlines between them are optional.
+          while let end = Self.terminator(in: buffer, from: scanned) {
+            let line = Array(buffer[0..<(end + 2)])
+            buffer.removeFirst(end + 2)
+            scanned = 0
+            if discarding {
+              discarding = false
+              continue
+            }
+            take(line, reader: reader, values: &values)
+          }
+          scanned = max(0, buffer.count - 1)
+          if buffer.count > reader.maximumBytes {
+            if !discarding {
+              hub.reject(
+                FrameRejection(
+                  reason: .oversized,
+                  message: "no '||' within \(reader.maximumBytes) bytes; skipping to the next frame"
+                ),
+                source: "axis")
+            }
+            discarding = true
+            buffer.removeAll(keepingCapacity: true)
+            scanned = 0
+          }
+        }
+      }
+    } catch {
+      logger.info("Axis Neuron connection ended", metadata: ["error": "\(error)"])
+    }
+  }
+
+  static func terminator(in buffer: [UInt8], from start: Int) -> Int? {
+    var i = start
+    while i + 1 < buffer.count {
+      if buffer[i] == UInt8(ascii: "|") && buffer[i + 1] == UInt8(ascii: "|") { return i }
+      i += 1
+    }
+    return nil
+  }
+
+  private func take(_ line: [UInt8], reader: AxisNeuronFrameReader, values: inout [Float]) {
+    let frame: AxisNeuronFrame
+    do {
+      frame = try reader.read(line, into: &values)
+    } catch {
+      let reason: RejectionReason =
+        switch error.kind {
+        case .malformed: .malformed
+        case .nonFinite: .nonFinite
+        case .wrongValueCount: .wrongValueCount
+        case .oversized: .oversized
+        }
+      hub.reject(FrameRejection(reason: reason, message: error.message), source: "axis")
+      return
+    }
+    guard let session = hub.session(forDevice: frame.avatarName) else {
+      hub.reject(
+        FrameRejection(
+          reason: .noSession,
+          message: "no open session with id or device '\(frame.avatarName.prefix(64))'"),
+        source: "axis")
+      return
+    }
+    guard session.skeleton.channelCount == skeleton.channelCount else {
+      hub.reject(
+        FrameRejection(
+          reason: .wrongValueCount,
+          message:
+            "session \(session.record.id) has \(session.skeleton.channelCount) channels; this port's skeleton has \(skeleton.channelCount)"
+        ), source: "axis", session: session)
+      return
+    }
+    let time = session.nextDeviceTime(frameRate: frameRate)
+    _ = hub.take(channels: values, time: time, session: session)
+  }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import OnTrackFormats
+import OnTrackKinematics
+import ServiceLifecycle
+import Synchronization
+
+/// Receives the VMC protocol (OSC over UDP, default port 39539): each datagram (a bundle, as
+/// performers send them) that moves bones is one frame of the Unity humanoid rig.
+///
+/// A packet goes to the session named by an `/OnTrack/Session` message in it, or else to the
+/// open session whose `device` is `vmc`. Frame times come from `/VMC/Ext/T` when the sender
+/// includes it, else from the arrival clock. Packets that do not parse, carry a non-finite
+/// value or an unknown bone are rejected and counted; the session's pose stays as it was.
+final class VMCListener: Service, Sendable {
+  /// The device name of the session that takes packets naming no session.
+  static let defaultDevice = "vmc"
+  let hub: SessionHub
+  let host: String
+  let port: Int
+  let logger: Logger
+  let boundPort = Mutex<Int?>(nil)
+  private let rig = DeviceRigs.unityHumanoid()
+  private let states = Mutex<[String: Assembly]>([:])
+  private let clockStart = ContinuousClock.now
+
+  /// One session's VMC state: the assembler (root and hips so far), the last good pose, and
+  /// a scratch pose a packet is applied to first (so a bad packet changes nothing).
+  struct Assembly {
+    var assembler: VMCPoseAssembler
+    var pose: Pose
+    var scratch: Pose
+  }
+
+  /// Socket receive buffer, bytes: room for bursts of 3–4 KB bundles from many performers.
+  static let receiveBufferBytes = 4 << 20
+
+  init(hub: SessionHub, host: String, port: Int, logger: Logger) {
+    self.hub = hub
+    self.host = host
+    self.port = port
+    self.logger = logger
+  }
+
+  func run() async throws {
+    // Datagrams are taken on the event loop as they are read, with no hop to another thread
+    // per packet: at thousands of packets a second the hops, not the work, would let the
+    // socket's buffer overflow.
+    let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .channelOption(.socketOption(.so_reuseaddr), value: 1)
+      .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+      .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(Self.receiveBufferBytes))
+      .channelOption(.maxMessagesPerRead, value: 64)
+      .channelInitializer { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try channel.pipeline.syncOperations.addHandler(DatagramHandler(listener: self))
+        }
+      }
+      .bind(host: host, port: port).get()
+    boundPort.withLock { $0 = channel.localAddress?.port }
+    logger.info("VMC listener ready", metadata: ["port": "\(channel.localAddress?.port ?? port)"])
+    try await withGracefulShutdownHandler {
+      try await channel.closeFuture.get()
+    } onGracefulShutdown: {
+      channel.close(promise: nil)
+    }
+  }
+
+  /// Hands each datagram to the listener.
+  final class DatagramHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let listener: VMCListener
+
+    init(listener: VMCListener) {
+      self.listener = listener
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+      let envelope = unwrapInboundIn(data)
+      listener.take(Array(envelope.data.readableBytesView))
+    }
+  }
+
+  /// Takes one datagram.
+  func take(_ bytes: [UInt8]) {
+    let messages: [OSCMessage]
+    do {
+      messages = try OSCPacket.messages(in: bytes)
+    } catch {
+      hub.reject(FrameRejection(reason: .malformed, message: "\(error)"), source: "vmc")
+      return
+    }
+    let named = messages.first { $0.address == "/OnTrack/Session" }?.arguments.first?.string
+    guard let session = hub.session(forDevice: named ?? Self.defaultDevice) else {
+      hub.reject(
+        FrameRejection(
+          reason: .noSession,
+          message: named.map { "no open session '\($0.prefix(64))'" }
+            ?? "no open session with device 'vmc' (and the packet names none)"),
+        source: "vmc")
+      return
+    }
+    let id = session.record.id
+    // Taken out of the table while in use, so its arrays are uniquely held and change in place.
+    var taken = states.withLock { $0.removeValue(forKey: id) }
+    if taken == nil {
+      guard session.skeleton == rig else {
+        hub.reject(
+          FrameRejection(
+            reason: .wrongValueCount,
+            message: "session \(id) is not declared on the unity-humanoid skeleton"),
+          source: "vmc", session: session)
+        return
+      }
+      taken = Assembly(
+        assembler: VMCPoseAssembler(skeleton: rig), pose: rig.restPose, scratch: rig.restPose)
+    }
+    guard var state = taken else { return }
+    defer { states.withLock { $0[id] = state } }
+    state.scratch.copy(from: state.pose)
+    let assembler = state.assembler
+    let info: VMCPoseAssembler.PacketInfo
+    do {
+      info = try state.assembler.apply(messages, to: &state.scratch)
+    } catch {
+      state.assembler = assembler
+      let reason: RejectionReason =
+        switch error.kind {
+        case .malformed: .malformed
+        case .nonFinite: .nonFinite
+        case .unknownBone: .unknownJoint
+        }
+      hub.reject(
+        FrameRejection(reason: reason, message: error.message), source: "vmc", session: session)
+      return
+    }
+    guard info.bones > 0 else { return }
+    swap(&state.pose, &state.scratch)
+    let time = info.time ?? (ContinuousClock.now - clockStart).seconds
+    _ = hub.take(pose: state.pose, time: time, session: session)
+  }
+}
+
+extension Duration {
+  var seconds: Double {
+    let (s, attoseconds) = components
+    return Double(s) + Double(attoseconds) * 1e-18
+  }
+}
+
+extension Pose {
+  /// Copies `other` (a pose of the same skeleton) into this one without allocating.
+  mutating func copy(from other: Pose) {
+    rotations.withUnsafeMutableBufferPointer { target in
+      for j in 0..<min(target.count, other.rotations.count) { target[j] = other.rotations[j] }
+    }
+    translations.withUnsafeMutableBufferPointer { target in
+      for j in 0..<min(target.count, other.translations.count) { target[j] = other.translations[j] }
+    }
+  }
+}

@@ -1,0 +1,217 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import HummingbirdWSClient
+import Logging
+import NIOCore
+import OnTrackFormats
+import OnTrackKinematics
+import OnTrackScoring
+import Synchronization
+import Testing
+
+@testable import OnTrackServer
+
+/// Paths and real recordings for the server tests.
+enum ServerData {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+
+  static let shared: URL = {
+    if let path = ProcessInfo.processInfo.environment["ONTRACK_SHARED"] {
+      return URL(fileURLWithPath: path)
+    }
+    return root.deletingLastPathComponent().appendingPathComponent("shared")
+  }()
+
+  static let exercises = root.appendingPathComponent("Assets/exercises")
+
+  static func exercise(_ id: String) throws -> Exercise {
+    try Exercise.load(contentsOf: exercises.appendingPathComponent(id + ".json"))
+  }
+
+  /// Consecutive UI-PRMD Kinect repetitions of one subject as one continuous take.
+  static func kinectTake(movement: Int, subject: Int, episodes: ClosedRange<Int>) throws -> Clip {
+    var rotations: [Quaternion] = []
+    var translations: [SIMD3<Float>] = []
+    var skeleton: Skeleton?
+    for episode in episodes {
+      let angles = UIPRMDReader.path(
+        root: shared.appendingPathComponent("data/uiprmd/raw"), kind: "angles",
+        movement: movement, subject: subject, episode: episode, correct: true)
+      let clip = try UIPRMDReader.readKinect(
+        angles: angles, positions: UIPRMDReader.positionsPath(forAngles: angles))
+      skeleton = skeleton ?? clip.skeleton
+      rotations += clip.rotations
+      translations += clip.translations
+    }
+    return try Clip(
+      skeleton: try #require(skeleton), frameTime: 1 / UIPRMDReader.kinectFrameRate,
+      rotations: rotations, translations: translations)
+  }
+
+  /// A skeleton as BVH text (hierarchy and one rest frame), as a session declares it.
+  static func bvh(of skeleton: Skeleton) throws -> String {
+    let rest = skeleton.restPose
+    return BVHWriter().text(
+      for: try Clip(
+        skeleton: skeleton, frameTime: 1.0 / 30, rotations: rest.rotations,
+        translations: rest.translations))
+  }
+
+  /// Frame `f` of `clip` as a JSON `values` frame.
+  static func valuesFrame(_ clip: Clip, _ f: Int, seq: Int? = nil, encoder: ChannelEncoder)
+    -> String
+  {
+    var values: [Float] = []
+    encoder.encode(clip.pose(atFrame: f), into: &values)
+    let numbers = values.map { String(format: "%.4f", $0) }.joined(separator: ",")
+    return "{\"seq\":\(seq ?? f),\"t\":\(Double(f) * clip.frameTime),\"values\":[\(numbers)]}"
+  }
+}
+
+/// A server on a temporary data folder with four token holders: therapist Lee with patient
+/// Ann, therapist Kim with patient Bob.
+struct TestServer {
+  let folder: URL
+  let server: OnTrackServer
+  let lee: String
+  let kim: String
+  let ann: String
+  let bob: String
+
+  init(axis: Bool = false, vmc: Bool = false, folder: URL? = nil) throws {
+    let folder =
+      folder
+      ?? FileManager.default.temporaryDirectory.appendingPathComponent("ontrack-test-\(UUID())")
+    self.folder = folder
+    var configuration = ServerConfiguration(dataFolder: folder)
+    configuration.port = 0
+    configuration.seedExercises = ServerData.exercises
+    configuration.axisPort = axis ? 0 : nil
+    configuration.vmcPort = vmc ? 0 : nil
+    configuration.maximumFrameBytes = 16 * 1024
+    var logger = Logger(label: "ontrack.test")
+    logger.logLevel = .warning
+    configuration.logger = logger
+    server = try OnTrackServer(configuration: configuration)
+    lee = try Tokens.create(role: .therapist, name: "lee", therapist: nil, in: server.store)
+    kim = try Tokens.create(role: .therapist, name: "kim", therapist: nil, in: server.store)
+    ann = try Tokens.create(role: .patient, name: "ann", therapist: "lee", in: server.store)
+    bob = try Tokens.create(role: .patient, name: "bob", therapist: "kim", in: server.store)
+  }
+
+  /// Runs `body` against the live server.
+  func run<Value: Sendable>(_ body: @Sendable (LiveClient) async throws -> Value) async throws
+    -> Value
+  {
+    try await server.application().test(.live) { client in
+      try await body(LiveClient(client: client, port: client.port ?? 0))
+    }
+  }
+
+  func removeFolder() {
+    try? FileManager.default.removeItem(at: folder)
+  }
+}
+
+/// HTTP and WebSocket helpers over the live test client.
+struct LiveClient: Sendable {
+  let client: any TestClientProtocol
+  let port: Int
+
+  func request(
+    _ method: HTTPRequest.Method, _ path: String, token: String?, json: String? = nil
+  ) async throws -> TestResponse {
+    var headers: HTTPFields = [:]
+    if let token { headers[.authorization] = "Bearer \(token)" }
+    if json != nil { headers[.contentType] = "application/json" }
+    return try await client.execute(
+      uri: path, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) })
+  }
+
+  func json<T: Decodable>(
+    _ method: HTTPRequest.Method, _ path: String, token: String?, body: String? = nil,
+    as type: T.Type
+  )
+    async throws -> T
+  {
+    let response = try await request(method, path, token: token, json: body)
+    #expect(
+      response.status.code < 300,
+      "\(method) \(path): \(response.status) \(String(buffer: response.body))")
+    return try JSONDecoder().decode(type, from: Data(buffer: response.body))
+  }
+
+  struct Session: Decodable {
+    var id: String
+    var patient: String
+    var exercise: String
+    var exerciseVersion: Int
+    var frames: Int?
+    var lastSeq: Int?
+    var durableSeq: Int?
+    var repetitions: Int
+    var rejected: [String: Int]
+    var open: Bool
+  }
+
+  func createSession(
+    token: String, exercise: String = "uiprmd-m07-shoulder-abduction", extra: String = ""
+  ) async throws -> Session {
+    try await json(
+      .post, "/v1/sessions", token: token,
+      body: "{\"exercise\":\"\(exercise)\"\(extra)}", as: Session.self)
+  }
+
+  /// Opens a WebSocket at `path` and runs `body` with what the server sends and a writer.
+  func webSocket(
+    _ path: String, token: String?,
+    _ body: @escaping @Sendable (WebSocketMessages, WebSocketOutboundWriter) async throws -> Void
+  ) async throws -> WebSocketCloseFrame? {
+    var configuration = WebSocketClientConfiguration()
+    configuration.maxFrameSize = 1 << 21
+    if let token { configuration.additionalHeaders[.authorization] = "Bearer \(token)" }
+    var logger = Logger(label: "ontrack.test.ws")
+    logger.logLevel = .critical
+    return try await WebSocketClient.connect(
+      url: "ws://127.0.0.1:\(port)\(path)", configuration: configuration, logger: logger
+    ) { inbound, outbound, _ in
+      try await body(WebSocketMessages(inbound.messages(maxSize: 1 << 21)), outbound)
+    }
+  }
+}
+
+/// Text messages of a WebSocket, one at a time, with a timeout.
+final class WebSocketMessages: @unchecked Sendable {
+  // Used by one task at a time (the test body), like an iterator.
+  private var iterator: WebSocketInboundMessageStream.AsyncIterator
+
+  init(_ stream: WebSocketInboundMessageStream) {
+    iterator = stream.makeAsyncIterator()
+  }
+
+  /// The next text message, or nil when the connection closes.
+  func next() async throws -> String? {
+    while let message = try await iterator.next() {
+      if case .text(let text) = message { return text }
+    }
+    return nil
+  }
+
+  /// The next message decoded as a JSON object.
+  func nextObject() async throws -> [String: Any]? {
+    guard let text = try await next() else { return nil }
+    return try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+  }
+
+  /// Messages until one of `type` arrives (returned), collecting the others.
+  func until(type: String, collecting others: inout [[String: Any]]) async throws -> [String: Any]?
+  {
+    while let object = try await nextObject() {
+      if object["type"] as? String == type { return object }
+      others.append(object)
+    }
+    return nil
+  }
+}

@@ -1,0 +1,363 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import OnTrackFormats
+import OnTrackKinematics
+import OnTrackScoring
+import Testing
+
+@testable import OnTrackServer
+
+@Suite("Live streams")
+struct StreamTests {
+  /// Six real shoulder abductions (UI-PRMD, Kinect) streamed frame by frame over the WebSocket
+  /// are scored as the offline scorer scores the same recording.
+  @Test("a real recording streamed over the WebSocket scores as offline, every frame stored")
+  func streamedEqualsOffline() async throws {
+    let t = try TestServer()
+    defer { t.removeFolder() }
+    let take = try ServerData.kinectTake(movement: 7, subject: 1, episodes: 1...6)
+    let exercise = try ServerData.exercise("uiprmd-m07-shoulder-abduction")
+    let offline = try TakeScorer(exercise: exercise).score(take)
+    #expect(offline.repetitions.count >= 5)
+    let skeletonBVH = try ServerData.bvh(of: take.skeleton)
+    try await t.run { c in
+      let session = try await c.createSession(
+        token: t.ann, extra: ",\"skeletonBVH\":\(try Self.quoted(skeletonBVH))")
+      let encoder = ChannelEncoder(skeleton: take.skeleton)
+      let collected = Collected()
+      _ = try await c.webSocket("/v1/sessions/\(session.id)/stream", token: t.ann) {
+        messages, outbound in
+        let hello = try #require(try await messages.nextObject())
+        #expect(hello["lastSeq"] as? Int == -1)
+        #expect(hello["channels"] as? Int == take.skeleton.channelCount)
+        for f in 0..<take.frameCount {
+          try await outbound.writeTextMessage(ServerData.valuesFrame(take, f, encoder: encoder))
+          // Every frame is answered before the next is sent: its current error per joint.
+          var others: [[String: Any]] = []
+          let reply = try #require(try await messages.until(type: "frame", collecting: &others))
+          collected.add(others)
+          #expect(reply["seq"] as? Int == f)
+          let errors = try #require(reply["errors"] as? [String: Double])
+          #expect(errors["rightUpperArm"] != nil)
+        }
+        // Wait until the last frame is acknowledged as stored.
+        var acked = -1
+        while acked < take.frameCount - 1 {
+          var others: [[String: Any]] = []
+          let ack = try #require(try await messages.until(type: "ack", collecting: &others))
+          collected.add(others)
+          acked = try #require(ack["seq"] as? Int)
+        }
+        try await outbound.close(.normalClosure, reason: nil)
+      }
+      let finished = try await c.json(
+        .post, "/v1/sessions/\(session.id)/finish", token: t.ann, as: TakeResult.self)
+      #expect(finished.repetitions.count == offline.repetitions.count)
+      for (live, reference) in zip(finished.repetitions, offline.repetitions) {
+        #expect(abs(live.startTime - reference.startTime) < 1e-6)
+        #expect(abs(live.endTime - reference.endTime) < 1e-6)
+        #expect(abs(live.score - reference.score) < 0.5, "repetition \(live.index)")
+        #expect(live.cues.map(\.kind) == reference.cues.map(\.kind))
+      }
+      // The repetitions announced on the stream are those of the summary.
+      let announced = collected.repetitions
+      #expect(announced.count >= offline.repetitions.count - 1)
+      for (index, score) in announced {
+        let summary = try #require(finished.repetitions.first { $0.index == index })
+        #expect(abs(summary.score - score) < 1e-9)
+      }
+      #expect(try t.server.store.frameCount(session: session.id) == take.frameCount)
+      let view = try await c.json(
+        .get, "/v1/sessions/\(session.id)", token: t.lee, as: LiveClient.Session.self)
+      #expect(view.repetitions == offline.repetitions.count)
+      #expect(!view.open)
+    }
+  }
+
+  @Test("bad frames are rejected with a counted reason and the session goes on")
+  func rejections() async throws {
+    let t = try TestServer()
+    defer { t.removeFolder() }
+    let exercise = try ServerData.exercise("uiprmd-m07-shoulder-abduction")
+    let reference = try #require(exercise.referenceClip)
+    let encoder = ChannelEncoder(skeleton: reference.skeleton)
+    try await t.run { c in
+      let session = try await c.createSession(token: t.ann)
+      let good: @Sendable (Int) -> String = { f in
+        ServerData.valuesFrame(reference, f, encoder: encoder)
+      }
+      let channels = reference.skeleton.channelCount
+      let bad: [(String, String)] = [
+        ("{\"seq\": 1, \"t\": ", "malformed"),
+        ("[1, 2, 3]", "malformed"),
+        ("{\"seq\":1,\"t\":0.1}", "malformed"),
+        (
+          "{\"seq\":1,\"t\":0.1,\"values\":[\(String(repeating: "1.0,", count: 5000))1.0]}",
+          "oversized"
+        ),
+        ("{\"seq\":1,\"t\":0.1,\"values\":[1,2,3]}", "wrong_value_count"),
+        (
+          "{\"seq\":1,\"t\":0.1,\"values\":[\(Array(repeating: "1e300", count: channels).joined(separator: ","))]}",
+          "non_finite"
+        ),
+        ("{\"seq\":1,\"t\":0.1,\"rotations\":{\"Tail\":[0,0,0,1]}}", "unknown_joint"),
+        (
+          "{\"seq\":1,\"t\":0.1,\"euler\":{\"order\":\"zxy\",\"degrees\":{\"LeftArm\":[10,1e999,0]}}}",
+          "malformed"
+        ),
+        ("{\"seq\":1,\"t\":0.1,\"rotations\":{\"LeftArm\":[0,0,0,0]}}", "malformed"),
+      ]
+      _ = try await c.webSocket("/v1/sessions/\(session.id)/stream", token: t.ann) {
+        messages, outbound in
+        _ = try await messages.nextObject()
+        try await outbound.writeTextMessage(good(0))
+        var others: [[String: Any]] = []
+        #expect(try await messages.until(type: "frame", collecting: &others)?["seq"] as? Int == 0)
+        for (text, reason) in bad {
+          try await outbound.writeTextMessage(text)
+          let reply = try #require(try await messages.until(type: "rejected", collecting: &others))
+          #expect(reply["reason"] as? String == reason, "\(text.prefix(60))")
+          #expect((reply["message"] as? String)?.isEmpty == false)
+        }
+        // Out of order: seq 0 again, and an earlier time.
+        try await outbound.writeTextMessage(good(0))
+        #expect(
+          try await messages.until(type: "rejected", collecting: &others)?["reason"] as? String
+            == "out_of_order")
+        try await outbound.writeTextMessage(
+          "{\"seq\":5,\"t\":-1,\"values\":[\(Array(repeating: "0", count: channels).joined(separator: ","))]}"
+        )
+        #expect(
+          try await messages.until(type: "rejected", collecting: &others)?["reason"] as? String
+            == "out_of_order")
+        // Binary messages are not frames.
+        try await outbound.writeBinaryMessage(.init(bytes: [1, 2, 3]))
+        #expect(
+          try await messages.until(type: "rejected", collecting: &others)?["reason"] as? String
+            == "malformed")
+        // And the session goes on.
+        try await outbound.writeTextMessage(good(1))
+        #expect(try await messages.until(type: "frame", collecting: &others)?["seq"] as? Int == 1)
+        try await outbound.close(.normalClosure, reason: nil)
+      }
+      let view = try await c.json(
+        .get, "/v1/sessions/\(session.id)", token: t.ann, as: LiveClient.Session.self)
+      #expect(view.rejected["malformed"] == 6)
+      #expect(view.rejected["oversized"] == 1)
+      #expect(view.rejected["wrong_value_count"] == 1)
+      #expect(view.rejected["non_finite"] == 1)
+      #expect(view.rejected["unknown_joint"] == 1)
+      #expect(view.rejected["out_of_order"] == 2)
+      #expect(view.lastSeq == 1)
+      let metrics = String(buffer: try await c.request(.get, "/metrics", token: nil).body)
+      #expect(metrics.contains("ontrack_frames_rejected_total{reason=\"malformed\"} 6"))
+      #expect(metrics.contains("ontrack_frames_rejected_total{reason=\"out_of_order\"} 2"))
+      #expect(metrics.contains("ontrack_frames_received_total 14"))
+      #expect(metrics.contains("ontrack_scoring_latency_seconds_count"))
+    }
+  }
+
+  @Test("a client that disconnects resumes where the server got to, and nothing is lost")
+  func reconnectAndResume() async throws {
+    let t = try TestServer()
+    defer { t.removeFolder() }
+    let take = try ServerData.kinectTake(movement: 9, subject: 2, episodes: 1...4)
+    let exercise = try ServerData.exercise("uiprmd-m09-shoulder-rotation")
+    let offline = try TakeScorer(exercise: exercise).score(take)
+    let skeletonBVH = try ServerData.bvh(of: take.skeleton)
+    let encoder = ChannelEncoder(skeleton: take.skeleton)
+    let half = take.frameCount / 2
+    try await t.run { c in
+      let session = try await c.createSession(
+        token: t.ann, exercise: exercise.id,
+        extra: ",\"skeletonBVH\":\(try Self.quoted(skeletonBVH))")
+      let path = "/v1/sessions/\(session.id)/stream"
+      // First connection: send half without reading, then drop the connection.
+      _ = try await c.webSocket(path, token: t.ann) { messages, outbound in
+        _ = try await messages.nextObject()
+        for f in 0..<half {
+          try await outbound.writeTextMessage(ServerData.valuesFrame(take, f, encoder: encoder))
+        }
+        var others: [[String: Any]] = []
+        while let ack = try await messages.until(type: "ack", collecting: &others),
+          (ack["seq"] as? Int ?? -1) < half - 1
+        {}
+        try await outbound.close(.goingAway, reason: nil)
+      }
+      // Nobody connected: the session may leave memory; it comes back from the store.
+      await t.server.hub.writer.flush()
+      #expect(t.server.hub.sleepIdleSessions(timeout: .zero) == 1)
+      #expect(t.server.hub.openSessionCount == 0)
+      // Second connection: the hello says where to resume.
+      _ = try await c.webSocket(path, token: t.ann) { messages, outbound in
+        let hello = try #require(try await messages.nextObject())
+        let last = try #require(hello["lastSeq"] as? Int)
+        #expect(last == half - 1)
+        #expect(hello["durableSeq"] as? Int == half - 1)
+        for f in (last + 1)..<take.frameCount {
+          try await outbound.writeTextMessage(ServerData.valuesFrame(take, f, encoder: encoder))
+        }
+        var others: [[String: Any]] = []
+        while let ack = try await messages.until(type: "ack", collecting: &others),
+          (ack["seq"] as? Int ?? -1) < take.frameCount - 1
+        {}
+        try await outbound.close(.normalClosure, reason: nil)
+      }
+      let result = try await c.json(
+        .post, "/v1/sessions/\(session.id)/finish", token: t.ann, as: TakeResult.self)
+      #expect(result.repetitions.count == offline.repetitions.count)
+      for (a, b) in zip(result.repetitions, offline.repetitions) {
+        #expect(abs(a.score - b.score) < 0.5)
+      }
+      #expect(try t.server.store.frameCount(session: session.id) == take.frameCount)
+    }
+  }
+
+  @Test("quaternion and Euler frames score as the channel values they stand for")
+  func namedJointForms() async throws {
+    let t = try TestServer()
+    defer { t.removeFolder() }
+    let exercise = try ServerData.exercise("uiprmd-m07-shoulder-abduction")
+    let reference = try #require(exercise.referenceClip)
+    let skeleton = reference.skeleton
+    try await t.run { c in
+      var results: [TakeResult] = []
+      for form in ["rotations", "euler"] {
+        let session = try await c.createSession(token: t.ann)
+        _ = try await c.webSocket("/v1/sessions/\(session.id)/stream", token: t.ann) {
+          messages, outbound in
+          _ = try await messages.nextObject()
+          // Three repetitions with rests, as a patient would.
+          for rep in 0..<3 {
+            for f in 0..<(reference.frameCount + 30) {
+              let frame = min(max(f - 15, 0), reference.frameCount - 1)
+              let pose = reference.pose(atFrame: frame)
+              let seq = rep * (reference.frameCount + 30) + f
+              let time = Double(seq) * reference.frameTime
+              let root = pose.translations[0]
+              var joints: [String] = []
+              for (j, joint) in skeleton.joints.enumerated() where !joint.isEndSite {
+                let q = pose.rotations[j]
+                if form == "rotations" {
+                  joints.append("\"\(joint.name)\":[\(q.x),\(q.y),\(q.z),\(q.w)]")
+                } else {
+                  let e = q.eulerAngles(order: .yxz) * (180 / .pi)
+                  joints.append("\"\(joint.name)\":[\(e.x),\(e.y),\(e.z)]")
+                }
+              }
+              let body =
+                form == "rotations"
+                ? "\"rotations\":{\(joints.joined(separator: ","))}"
+                : "\"euler\":{\"order\":\"yxz\",\"degrees\":{\(joints.joined(separator: ","))}}"
+              try await outbound.writeTextMessage(
+                "{\"seq\":\(seq),\"t\":\(time),\"root\":[\(root.x),\(root.y),\(root.z)],\(body)}")
+              var others: [[String: Any]] = []
+              #expect(
+                try await messages.until(type: "frame", collecting: &others)?["seq"] as? Int == seq)
+            }
+          }
+          try await outbound.close(.normalClosure, reason: nil)
+        }
+        results.append(
+          try await c.json(
+            .post, "/v1/sessions/\(session.id)/finish", token: t.ann, as: TakeResult.self))
+      }
+      for result in results {
+        #expect(result.repetitions.count == 3)
+        // The reference itself, performed exactly: near-perfect scores.
+        #expect(result.repetitions.allSatisfy { $0.score > 95 })
+      }
+      #expect(
+        zip(results[0].repetitions, results[1].repetitions).allSatisfy {
+          abs($0.score - $1.score) < 0.5
+        })
+    }
+  }
+
+  @Test("watchers get every frame with its pose, the repetitions, and the end of the session")
+  func watchers() async throws {
+    let t = try TestServer()
+    defer { t.removeFolder() }
+    let take = try ServerData.kinectTake(movement: 7, subject: 2, episodes: 1...3)
+    let skeletonBVH = try ServerData.bvh(of: take.skeleton)
+    let encoder = ChannelEncoder(skeleton: take.skeleton)
+    try await t.run { c in
+      let session = try await c.createSession(
+        token: t.ann, extra: ",\"skeletonBVH\":\(try Self.quoted(skeletonBVH))")
+      let (attached, attach) = AsyncStream<Void>.makeStream()
+      async let watched: WatchTally = {
+        let tally = WatchTally()
+        _ = try await c.webSocket("/v1/sessions/\(session.id)/watch", token: t.lee) { messages, _ in
+          let hello = try #require(try await messages.nextObject())
+          let skeleton = try BVHReader().read(text: try #require(hello["skeleton"] as? String))
+            .skeleton
+          #expect(skeleton.channelCount == take.skeleton.channelCount)
+          attach.yield()
+          while let message = try await messages.nextObject() {
+            switch message["type"] as? String {
+            case "frame":
+              let values = message["values"] as? [Double] ?? []
+              tally.poseOK = tally.poseOK && values.count == skeleton.channelCount
+              tally.frames += 1
+            case "repetition": tally.repetitions += 1
+            case "finished":
+              tally.finished = true
+              return
+            default: break
+            }
+          }
+        }
+        return tally
+      }()
+      var iterator = attached.makeAsyncIterator()
+      _ = await iterator.next()
+      _ = try await c.webSocket("/v1/sessions/\(session.id)/stream", token: t.ann) {
+        messages, outbound in
+        _ = try await messages.nextObject()
+        for f in 0..<take.frameCount {
+          try await outbound.writeTextMessage(ServerData.valuesFrame(take, f, encoder: encoder))
+          var others: [[String: Any]] = []
+          _ = try await messages.until(type: "frame", collecting: &others)
+        }
+        try await outbound.close(.normalClosure, reason: nil)
+      }
+      let result = try await c.json(
+        .post, "/v1/sessions/\(session.id)/finish", token: t.ann, as: TakeResult.self)
+      let seen = try await watched
+      #expect(seen.frames == take.frameCount)
+      #expect(seen.poseOK)
+      #expect(seen.repetitions == result.repetitions.count)
+      #expect(seen.finished)
+    }
+  }
+
+  static func quoted(_ text: String) throws -> String {
+    String(decoding: try JSONEncoder().encode(text), as: UTF8.self)
+  }
+}
+
+/// Repetition announcements seen on a stream, collected across awaits.
+final class Collected: @unchecked Sendable {
+  // Touched by one task at a time (the WebSocket handler, then the test).
+  private(set) var repetitions: [(index: Int, score: Double)] = []
+
+  func add(_ messages: [[String: Any]]) {
+    for message in messages where message["type"] as? String == "repetition" {
+      if let result = message["result"] as? [String: Any], let index = result["index"] as? Int,
+        let score = result["score"] as? Double
+      {
+        repetitions.append((index, score))
+      }
+    }
+  }
+}
+
+/// What a watcher saw.
+final class WatchTally: @unchecked Sendable {
+  // Written by the watching task only, read after it ends.
+  var frames = 0
+  var repetitions = 0
+  var finished = false
+  var poseOK = true
+}
