@@ -77,6 +77,7 @@ public final class GraphicsContext {
   /// Drops the context and makes a new one (after a lost context); every GPU object must be
   /// created again.
   func recreateContext() throws(AppError) {
+    SDL_GL_MakeCurrent(window, nil)
     SDL_GL_DeleteContext(context)
     guard let fresh = SDL_GL_CreateContext(window) else {
       throw .sdl("cannot recreate the OpenGL context: \(Self.lastError())")
@@ -95,6 +96,18 @@ public final class GraphicsContext {
 
   func swap() {
     SDL_GL_SwapWindow(window)
+  }
+
+  /// Makes the context current on the calling thread. EGL lets a context be current on one
+  /// thread at a time; code that may run on different threads (tests on the main actor, whose
+  /// jobs can land on any thread) brackets its GL work with `makeCurrent()` and `release()`.
+  func makeCurrent() {
+    SDL_GL_MakeCurrent(window, context)
+  }
+
+  /// Leaves the context current on no thread.
+  func release() {
+    SDL_GL_MakeCurrent(window, nil)
   }
 
   /// The renderer string of the driver ("llvmpipe (LLVM 15.0.6, 256 bits)").

@@ -21,24 +21,30 @@ public final class HeadlessRenderer {
     self.resources = root
     capture = try FrameCapture(gl: context.gl, width: width, height: height)
     scene = try SceneRenderer(gl: context.gl, resources: root, height: height)
+    rendererName = context.rendererName
+    context.release()
   }
 
   /// Throws away the OpenGL context and every GPU object and builds them again, as after a
   /// lost context.
   public func rebuild() throws(AppError) {
     let (width, height) = (capture.width, capture.height)
+    context.makeCurrent()
+    defer { context.release() }
     try context.recreateContext()
     capture = try FrameCapture(gl: context.gl, width: width, height: height)
     scene = try SceneRenderer(gl: context.gl, resources: resources, height: height)
   }
 
   deinit {
+    context.makeCurrent()
     scene.delete()
     capture.delete()
+    context.release()
   }
 
   /// The renderer the driver reports.
-  public var rendererName: String { context.rendererName }
+  public private(set) var rendererName: String
 
   /// Advances `session` to `time` seconds on the display clock (fixed steps), or until the set
   /// is finished (the clock stops there).
@@ -51,6 +57,8 @@ public final class HeadlessRenderer {
 
   /// Draws the session as it is now and returns the image.
   public func render(_ session: PlaySession, showHelp: Bool = false) -> Image {
+    context.makeCurrent()
+    defer { context.release() }
     capture.bind()
     scene.showHelp = showHelp
     scene.draw(session, orbit: orbit, width: capture.width, height: capture.height)
@@ -60,6 +68,8 @@ public final class HeadlessRenderer {
 
   /// Draws without reading back (for timing the renderer alone).
   public func drawOnly(_ session: PlaySession) {
+    context.makeCurrent()
+    defer { context.release() }
     capture.bind()
     scene.draw(session, orbit: orbit, width: capture.width, height: capture.height)
     context.gl.finish()

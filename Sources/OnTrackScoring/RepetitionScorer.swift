@@ -15,7 +15,12 @@ import OnTrackKinematics
 ///    by 1 for every 50 % outside the accepted tempo range.
 /// 4. `N² = Σ w (e² + r²) / Σ w + Σ c² + t²` and `score = 100 · 0.7^(N²)`: 100 for a perfect
 ///    copy, 70 when the errors average one tolerance, 24 at two.
+/// 5. Cues: the largest terms over their tolerance, in words; with none, praise if the score is
+///    at least `praiseScore`, else the largest term under its tolerance.
 public struct RepetitionScorer: Sendable {
+  /// The score a repetition needs to be praised when no single error is over its tolerance.
+  public static let praiseScore = 70.0
+
   public let exercise: Exercise
   private let referenceRows: DTWMatrix
   private var dtw = DynamicTimeWarping()
@@ -65,6 +70,8 @@ public struct RepetitionScorer: Sendable {
     var weighted = 0.0
     var weightSum = 0.0
     var contributions: [(Double, Cue)] = []
+    // Terms under their tolerance: cues only when nothing larger is wrong and the score is low.
+    var minor: [(Double, Cue)] = []
     for scored in exercise.measures {
       let column = scored.measure.column
       let tolerance = Double(scored.tolerance)
@@ -101,20 +108,22 @@ public struct RepetitionScorer: Sendable {
           rangeTolerance: rangeTolerance * degrees, normalizedRangeDeficit: normalizedDeficit,
           rangeOfMotion: reached * degrees, referenceRangeOfMotion: referenceRange * degrees,
           weight: w))
-      if max(normalized, normalizedDeficit) > 1 {
+      if term > 0 {
         let rangeShort = normalizedDeficit > normalized
-        contributions.append(
-          (
-            w * term,
-            CueWriter.cue(
-              for: patientMeasure, signedError: mirroredSign(scored.measure, signed, mirrored),
-              rangeDeficit: rangeShort,
-              referenceRange: mirroredSign(scored.measure, referenceRange, mirrored))
-          ))
+        let cue = CueWriter.cue(
+          for: patientMeasure, signedError: mirroredSign(scored.measure, signed, mirrored),
+          rangeDeficit: rangeShort,
+          referenceRange: mirroredSign(scored.measure, referenceRange, mirrored))
+        if max(normalized, normalizedDeficit) > 1 {
+          contributions.append((w * term, cue))
+        } else {
+          minor.append((w * term, cue))
+        }
       }
     }
     var nSquared = weightSum > 0 ? weighted / weightSum : 0
     for index in contributions.indices { contributions[index].0 /= max(weightSum, 1e-9) }
+    for index in minor.indices { minor[index].0 /= max(weightSum, 1e-9) }
     var compensations: [RepetitionResult.CompensationResult] = []
     for still in exercise.keepStill {
       let column = still.measure.column
@@ -138,6 +147,8 @@ public struct RepetitionScorer: Sendable {
           tolerance: Double(still.tolerance) * degrees, normalizedExcess: excess))
       if excess > 1 {
         contributions.append((excess * excess, CueWriter.stillCue(for: patientStill)))
+      } else if excess > 0 {
+        minor.append((excess * excess, CueWriter.stillCue(for: patientStill)))
       }
     }
     let tempoRatio = Double(n) / Double(m)
@@ -158,7 +169,17 @@ public struct RepetitionScorer: Sendable {
       cue.severity = contribution.0
       return cue
     }
-    if cues.isEmpty { cues = [CueWriter.praise(score: score)] }
+    if cues.isEmpty {
+      // Several small errors can add up to a low score with none over its tolerance: then the
+      // largest of them is still worth saying; praise is for repetitions that score well.
+      if score < Self.praiseScore, let largest = minor.max(by: { $0.0 < $1.0 }) {
+        var cue = largest.1
+        cue.severity = largest.0
+        cues = [cue]
+      } else {
+        cues = [CueWriter.praise(score: score)]
+      }
+    }
     let frameTime = take.frameTime
     return RepetitionResult(
       index: index, startTime: timeOffset + Double(frameOffset + range.lowerBound) * frameTime,

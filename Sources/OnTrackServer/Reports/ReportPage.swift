@@ -244,7 +244,9 @@ enum ReportPage {
   private static func f(_ v: Double) -> String { String(format: "%.1f", v) }
 
   private static func format(_ v: Double, _ decimals: Int) -> String {
-    String(format: "%.\(decimals)f", v)
+    let text = String(format: "%.\(decimals)f", v)
+    // No "-0": a value that rounds to zero is zero.
+    return text.hasPrefix("-") && Double(text) == 0 ? String(text.dropFirst()) : text
   }
 
   private static func date(_ seconds: Double) -> String {
