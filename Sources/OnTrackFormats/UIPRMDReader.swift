@@ -174,11 +174,20 @@ public enum UIPRMDReader {
       .appendingPathComponent(kind.capitalized).appendingPathComponent(name)
   }
 
-  /// The positions file that belongs to a Kinect angles file (same folder layout).
+  /// The positions file that belongs to a Kinect angles file: in the dataset's `Positions/`
+  /// folder beside `Angles/`, or else next to the angles file.
   public static func positionsPath(forAngles angles: URL) -> URL {
+    let name = angles.lastPathComponent.replacingOccurrences(of: "_angles", with: "_positions")
     let folder = angles.deletingLastPathComponent().deletingLastPathComponent()
       .appendingPathComponent("Positions")
-    let name = angles.lastPathComponent.replacingOccurrences(of: "_angles", with: "_positions")
-    return folder.appendingPathComponent(name)
+    let inDataset = folder.appendingPathComponent(name)
+    // The dataset keeps the two in sibling folders; copies often keep them side by side.
+    let beside = angles.deletingLastPathComponent().appendingPathComponent(name)
+    if !FileManager.default.fileExists(atPath: inDataset.path),
+      FileManager.default.fileExists(atPath: beside.path)
+    {
+      return beside
+    }
+    return inDataset
   }
 }

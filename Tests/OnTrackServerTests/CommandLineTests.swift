@@ -1,0 +1,138 @@
+import Foundation
+import OnTrackFormats
+import OnTrackKinematics
+import OnTrackScoring
+import Testing
+
+@testable import OnTrackServer
+
+#if canImport(FoundationNetworking)
+  import FoundationNetworking
+#endif
+
+/// `ontrack token`, `record` and `simulate`, run as the real executable.
+@Suite("Server commands", .serialized)
+struct CommandLineTests {
+  /// Runs `ontrack` with `arguments`; returns its standard output, or throws with its errors.
+  static func ontrack(_ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = ServerProcess.executable
+    process.arguments = arguments
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let problems = String(
+      decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+      throw ServerProcess.ServerClientError(
+        message:
+          "ontrack \(arguments.prefix(2).joined(separator: " ")) exited \(process.terminationStatus): \(problems)"
+      )
+    }
+    return text
+  }
+
+  @Test("token create and record (from a file, into the data folder) version the library")
+  func tokenAndRecordLocally() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "ontrack-cli-\(UUID())")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let token = try Self.ontrack([
+      "token", "create", "--role", "therapist", "--name", "lee", "--data", folder.path,
+    ])
+    .trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(token.hasPrefix("otk_"))
+    let store = try Store(folder: folder)
+    #expect(
+      try store.token(hash: Tokens.hash(token))
+        == .init(role: .therapist, name: "lee", therapist: nil))
+    #expect(throws: (any Error).self) {
+      try Self.ontrack(["token", "create", "--role", "admin", "--name", "x", "--data", folder.path])
+    }
+
+    let angles = ServerData.shared.appendingPathComponent(
+      "data/uiprmd/sample_plain/kinect_m07_s01_e01_angles.txt")
+    let first = try Self.ontrack([
+      "record", "--from", angles.path, "--exercise", "lee-abduction", "--trim", "0:2",
+      "--data", folder.path,
+    ])
+    #expect(first.contains("stored exercise lee-abduction version 1"))
+    let second = try Self.ontrack([
+      "record", "--from", angles.path, "--exercise", "lee-abduction", "--data", folder.path,
+    ])
+    #expect(second.contains("version 2"))
+    #expect(try store.exerciseVersions(id: "lee-abduction") == [1, 2])
+    let v1 = try BVHReader().read(
+      text: try #require(try store.exercise(id: "lee-abduction", version: 1)).reference)
+    let v2 = try BVHReader().read(
+      text: try #require(try store.exercise(id: "lee-abduction", version: 2)).reference)
+    let whole = try UIPRMDReader.readKinect(
+      angles: angles, positions: UIPRMDReader.positionsPath(forAngles: angles))
+    #expect(abs(v1.duration - 2) < 2 * v1.frameTime)
+    #expect(v2.frameCount == whole.frameCount)
+    // A wrong trim is refused and stores nothing.
+    #expect(throws: (any Error).self) {
+      try Self.ontrack([
+        "record", "--from", angles.path, "--exercise", "lee-abduction", "--trim", "3:1", "--data",
+        folder.path,
+      ])
+    }
+    #expect(try store.exerciseVersions(id: "lee-abduction") == [1, 2])
+  }
+
+  @Test("simulate streams patients to a live server, and record cuts a reference from a session")
+  func simulateAndRecordOverHTTP() async throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "ontrack-cli-\(UUID())")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let token = try Tokens.create(
+      role: .therapist, name: "lee", therapist: nil, in: try Store(folder: folder))
+    let server = try ServerProcess(folder: folder)
+    defer { server.kill() }
+    let url = "http://127.0.0.1:\(server.port)"
+    let report = try Self.ontrack([
+      "simulate", "--url", url, "--token", token, "--patients", "2", "--repetitions", "2",
+      "--variation", "perfect", "--keep-open", "--json",
+    ])
+    struct Report: Decodable {
+      var framesSent: Int
+      var framesScored: Int
+      var framesStored: Int?
+      var framesUnanswered: Int
+      var repetitions: Int
+      var meanScore: Double?
+      var latencyMs: [String: Double]?
+    }
+    let decoded = try JSONDecoder().decode(Report.self, from: Data(report.utf8))
+    #expect(decoded.framesSent > 600)
+    #expect(decoded.framesScored == decoded.framesSent)
+    #expect(decoded.framesStored == decoded.framesSent)
+    #expect(decoded.framesUnanswered == 0)
+    #expect(decoded.repetitions == 4)
+    #expect((decoded.meanScore ?? 0) > 95)
+    #expect((decoded.latencyMs?["p50"] ?? .infinity) < 100)
+
+    // Cut the second repetition of one of those sessions into a new exercise.
+    let sessions =
+      try JSONSerialization.jsonObject(
+        with: try await server.request("GET", "/v1/sessions", token: token, body: nil))
+      as? [[String: Any]]
+    let session = try #require(sessions?.first?["id"] as? String)
+    let recorded = try Self.ontrack([
+      "record", "--from", "\(url)/v1/sessions/\(session)", "--exercise", "lee-recorded",
+      "--trim", "4.5:9", "--token", token,
+    ])
+    #expect(recorded.contains("stored exercise lee-recorded version 1"))
+    let detail =
+      try JSONSerialization.jsonObject(
+        with: try await server.request("GET", "/v1/exercises/lee-recorded", token: token, body: nil)
+      )
+      as? [String: Any]
+    let duration = try #require(detail?["referenceDuration"] as? Double)
+    #expect(abs(duration - 4.5) < 0.1)
+  }
+}
