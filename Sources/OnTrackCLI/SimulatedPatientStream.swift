@@ -166,7 +166,8 @@ struct SimulatedPatientStream: Sendable {
       return .bytes(
         prepare { _, pose, time in
           retargeter.retarget(pose, into: &target)
-          return Self.vmcPacket(session: session, rig: rig, pose: target, bones: bones, time: time)
+          return VMCPacketWriter.bundle(
+            session: session, rig: rig, pose: target, bones: bones, time: time)
         })
     }
   }
@@ -379,33 +380,6 @@ struct SimulatedPatientStream: Sendable {
           AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: packet)))
       }
     }
-  }
-
-  /// One VMC bundle as a performer sends it: root, every bone (Unity's left-handed frame),
-  /// the clock, and OnTrack's session tag.
-  static func vmcPacket(session: String, rig: Skeleton, pose: Pose, bones: [Int], time: Double)
-    -> [UInt8]
-  {
-    func transform(_ name: String, _ p: SIMD3<Float>, _ q: Quaternion) -> [OSCArgument] {
-      let up = VMCPoseAssembler.point(fromUnity: p)
-      let uq = VMCPoseAssembler.rotation(fromUnity: q)
-      return [
-        .string(name), .float(up.x), .float(up.y), .float(up.z), .float(uq.x), .float(uq.y),
-        .float(uq.z), .float(uq.w),
-      ]
-    }
-    var messages = [OSCMessage("/OnTrack/Session", [.string(session)])]
-    messages.append(OSCMessage("/VMC/Ext/Root/Pos", transform("root", .zero, .identity)))
-    messages.append(
-      OSCMessage("/VMC/Ext/Bone/Pos", transform("Hips", pose.translations[0], pose.rotations[0])))
-    for j in bones {
-      messages.append(
-        OSCMessage(
-          "/VMC/Ext/Bone/Pos",
-          transform(rig.joints[j].name, pose.translations[j], pose.rotations[j])))
-    }
-    messages.append(OSCMessage("/VMC/Ext/T", [.float(Float(time))]))
-    return OSCPacket.bundle(messages)
   }
 
   // MARK: Pacing

@@ -132,3 +132,35 @@ public struct VMCPoseAssembler: Sendable {
     )
   }
 }
+
+/// Writes VMC bundles as a performer sends them (for simulated devices and tests).
+public enum VMCPacketWriter {
+  /// One frame: `/OnTrack/Session` (if `session` is given), the root at the origin, every joint
+  /// in `bones` (and `Hips`) with its local transform converted to Unity's left-handed frame,
+  /// and `/VMC/Ext/T`.
+  public static func bundle(
+    session: String?, rig: Skeleton, pose: Pose, bones: [Int], time: Double
+  ) -> [UInt8] {
+    func transform(_ name: String, _ p: SIMD3<Float>, _ q: Quaternion) -> [OSCArgument] {
+      let up = VMCPoseAssembler.point(fromUnity: p)
+      let uq = VMCPoseAssembler.rotation(fromUnity: q)
+      return [
+        .string(name), .float(up.x), .float(up.y), .float(up.z), .float(uq.x), .float(uq.y),
+        .float(uq.z), .float(uq.w),
+      ]
+    }
+    var messages: [OSCMessage] = []
+    if let session { messages.append(OSCMessage("/OnTrack/Session", [.string(session)])) }
+    messages.append(OSCMessage("/VMC/Ext/Root/Pos", transform("root", .zero, .identity)))
+    messages.append(
+      OSCMessage("/VMC/Ext/Bone/Pos", transform("Hips", pose.translations[0], pose.rotations[0])))
+    for j in bones where j != 0 {
+      messages.append(
+        OSCMessage(
+          "/VMC/Ext/Bone/Pos",
+          transform(rig.joints[j].name, pose.translations[j], pose.rotations[j])))
+    }
+    messages.append(OSCMessage("/VMC/Ext/T", [.float(Float(time))]))
+    return OSCPacket.bundle(messages)
+  }
+}

@@ -292,7 +292,7 @@ struct IngestTests {
         var pose = unity.restPose
         for k in 0..<frames {
           toUnity.retarget(Self.patientPose(reference, k), into: &pose)
-          let packet = Self.vmcPacket(
+          let packet = VMCPacketWriter.bundle(
             session: vmcSession.id, rig: unity, pose: pose, bones: bones, time: Double(k) / 30)
           try await outbound.write(
             AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: packet)))
@@ -353,30 +353,5 @@ struct IngestTests {
   static func patientPose(_ reference: Clip, _ k: Int) -> Pose {
     let cycle = reference.frameCount + 30
     return reference.pose(atFrame: min(max(k % cycle - 15, 0), reference.frameCount - 1))
-  }
-
-  static func vmcPacket(session: String, rig: Skeleton, pose: Pose, bones: [Int], time: Double)
-    -> [UInt8]
-  {
-    func transform(_ name: String, _ p: SIMD3<Float>, _ q: Quaternion) -> [OSCArgument] {
-      let up = VMCPoseAssembler.point(fromUnity: p)
-      let uq = VMCPoseAssembler.rotation(fromUnity: q)
-      return [
-        .string(name), .float(up.x), .float(up.y), .float(up.z), .float(uq.x), .float(uq.y),
-        .float(uq.z), .float(uq.w),
-      ]
-    }
-    var messages = [OSCMessage("/OnTrack/Session", [.string(session)])]
-    messages.append(OSCMessage("/VMC/Ext/Root/Pos", transform("root", .zero, .identity)))
-    messages.append(
-      OSCMessage("/VMC/Ext/Bone/Pos", transform("Hips", pose.translations[0], pose.rotations[0])))
-    for j in bones {
-      messages.append(
-        OSCMessage(
-          "/VMC/Ext/Bone/Pos",
-          transform(rig.joints[j].name, pose.translations[j], pose.rotations[j])))
-    }
-    messages.append(OSCMessage("/VMC/Ext/T", [.float(Float(time))]))
-    return OSCPacket.bundle(messages)
   }
 }
