@@ -53,6 +53,7 @@ print(f"| {report['protocolName']} | {report['patients']} × {report['rateHz']:.
       f"| {report['framesSent']} | {report['framesScored']} | {report['framesRejected']} | {report['framesUnanswered']} "
       f"| {stored if stored is not None else '–'} "
       f"| {latency.get('p50', float('nan')):.2f} | {latency.get('p99', float('nan')):.2f} | {latency.get('max', float('nan')):.1f} "
-      f"| {share('0.001'):.1f} / {share('0.002'):.1f} / {share('0.005'):.2f} | {cpu / max(report['seconds'], 1):.2f} |"
-      + (f" errors: {len(report['errors'])}" if report["errors"] else ""))
+      f"| {share('0.001'):.1f} / {share('0.002'):.1f} / {share('0.005'):.2f} | {cpu / max(report['seconds'], 1):.2f} |")
+for error in report["errors"][:1]:
+    print(f"load test: {len(report['errors'])} patient(s) reported: {error}", file=sys.stderr)
 PY

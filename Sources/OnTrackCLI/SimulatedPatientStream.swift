@@ -194,10 +194,6 @@ struct SimulatedPatientStream: Sendable {
 
   // MARK: WebSocket
 
-  /// One event-loop thread for every simulated client: the load generator shares the machine
-  /// with the server, and one thread keeps it from competing for both cores.
-  static let clientLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-
   private var webSocketConfiguration: WebSocketClientConfiguration {
     var configuration = WebSocketClientConfiguration()
     configuration.maxFrameSize = 1 << 20
@@ -211,7 +207,7 @@ struct SimulatedPatientStream: Sendable {
     let configuration = webSocketConfiguration
     let url = client.webSocketURL("/v1/sessions/\(session)/stream").components(separatedBy: "?")[0]
     try await WebSocketClient.connect(
-      url: url, configuration: configuration, eventLoopGroup: Self.clientLoops, logger: logger
+      url: url, configuration: configuration, logger: logger
     ) {
       inbound, outbound, _ in
       try await withThrowingTaskGroup(of: Void.self) { group in

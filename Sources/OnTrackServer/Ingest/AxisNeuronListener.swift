@@ -117,6 +117,7 @@ final class AxisNeuronListener: Service, Sendable {
   }
 
   private func take(_ line: [UInt8], reader: AxisNeuronFrameReader, values: inout [Float]) {
+    let start = ContinuousClock.now
     let frame: AxisNeuronFrame
     do {
       frame = try reader.read(line, into: &values)
@@ -150,5 +151,6 @@ final class AxisNeuronListener: Service, Sendable {
     }
     let time = session.nextDeviceTime(frameRate: frameRate)
     _ = hub.take(channels: values, time: time, session: session)
+    hub.metrics.scoringLatency.record(ContinuousClock.now - start)
   }
 }

@@ -85,6 +85,7 @@ final class VMCListener: Service, Sendable {
 
   /// Takes one datagram.
   func take(_ bytes: [UInt8]) {
+    let start = ContinuousClock.now
     let messages: [OSCMessage]
     do {
       messages = try OSCPacket.messages(in: bytes)
@@ -140,6 +141,7 @@ final class VMCListener: Service, Sendable {
     swap(&state.pose, &state.scratch)
     let time = info.time ?? (ContinuousClock.now - clockStart).seconds
     _ = hub.take(pose: state.pose, time: time, session: session)
+    hub.metrics.scoringLatency.record(ContinuousClock.now - start)
   }
 }
 

@@ -27,7 +27,9 @@ public final class ServerMetrics: Sendable {
     scoringLatency = registry.makeDurationHistogram(
       descriptor: .init(
         namespace: "ontrack", metricName: "scoring_latency", unitName: "seconds",
-        helpText: "Time from a frame arriving to its result being sent"),
+        helpText:
+          "Time from a frame being read to its result being sent (WebSocket) or scored and passed to viewers (Axis Neuron, VMC)"
+      ),
       buckets: [
         .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500),
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(50),
