@@ -128,7 +128,7 @@ struct TokenCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "token",
     abstract: "Manage bearer tokens.",
-    subcommands: [TokenCreateCommand.self])
+    subcommands: [TokenCreateCommand.self, TokenListCommand.self, TokenRevokeCommand.self])
 }
 
 struct TokenCreateCommand: AsyncParsableCommand {
@@ -169,5 +169,78 @@ struct TokenCreateCommand: AsyncParsableCommand {
     let store = try Store(folder: dataOptions.folder)
     let token = try Tokens.create(role: role, name: name, therapist: therapist, in: store)
     Output.write(token + "\n")
+  }
+}
+
+struct TokenListCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "list",
+    abstract: "List the tokens in the data folder: id, role, holder, created, revoked.",
+    discussion: "Tokens are stored only as hashes; the id (16 hex digits) names one for revoking.")
+
+  @OptionGroup var dataOptions: DataOptions
+
+  @Option(help: "Only the patient tokens issued under this therapist.")
+  var therapist: String?
+
+  @Flag(help: "JSON output.")
+  var json = false
+
+  func run() async throws {
+    let store = try Store(folder: dataOptions.folder)
+    let tokens = try store.tokens(issuedBy: therapist)
+    if json {
+      Output.write(try Output.json(tokens))
+      return
+    }
+    let formatter = ISO8601DateFormatter()
+    func date(_ seconds: Double) -> String {
+      formatter.string(from: Date(timeIntervalSince1970: seconds))
+    }
+    var lines = [
+      "id                role       name             therapist        created               revoked"
+    ]
+    for token in tokens {
+      lines.append(
+        [
+          token.id, token.role.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0),
+          token.name.padding(toLength: 16, withPad: " ", startingAt: 0),
+          (token.therapist ?? "-").padding(toLength: 16, withPad: " ", startingAt: 0),
+          date(token.created).padding(toLength: 21, withPad: " ", startingAt: 0),
+          token.revoked.map(date) ?? "-",
+        ].joined(separator: " "))
+    }
+    Output.write(lines.joined(separator: "\n") + "\n")
+  }
+}
+
+struct TokenRevokeCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "revoke",
+    abstract: "Revoke a token by its id (see `ontrack token list`).",
+    discussion: """
+      Works on the data folder directly. A running server refuses the token within 30 seconds \
+      and then closes the streams it opened; `DELETE /v1/tokens/ID` on the server acts at once.
+      """)
+
+  @OptionGroup var dataOptions: DataOptions
+
+  @Argument(help: "The token's id: 16 hex digits.")
+  var id: String
+
+  func validate() throws {
+    guard Tokens.isValidID(id) else {
+      throw ValidationError("a token id is 16 lowercase hex digits (see `ontrack token list`)")
+    }
+  }
+
+  func run() async throws {
+    let store = try Store(folder: dataOptions.folder)
+    guard try store.revokeToken(id: id) != nil else {
+      FileHandle.standardError.write(
+        Data("Error: no token \(id) in \(dataOptions.folder.path)\n".utf8))
+      throw ExitCode(1)
+    }
+    Output.write("revoked \(id)\n")
   }
 }

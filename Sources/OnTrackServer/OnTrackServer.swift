@@ -28,6 +28,10 @@ public struct ServerConfiguration: Sendable {
   public var maximumFrameBytes = 64 * 1024
   /// Open sessions unused this long leave memory (and return from the store when used).
   public var idleSessionTimeout: Duration = .seconds(30 * 60)
+  /// How long a token's identity is trusted before the store is read again: the longest a
+  /// token revoked on disk (`ontrack token revoke`) keeps working. Revoking through the API
+  /// acts at once.
+  public var tokenRecheckInterval: Duration = IdentityCache.defaultLifetime
   public var logger = Logger(label: "ontrack.server")
 
   public init(dataFolder: URL) {
@@ -57,6 +61,7 @@ public final class OnTrackServer: Sendable {
   public let store: Store
   public let metrics: ServerMetrics
   public let hub: SessionHub
+  let identities: IdentityCache
   let axis: AxisNeuronListener?
   let vmc: VMCListener?
 
@@ -66,6 +71,7 @@ public final class OnTrackServer: Sendable {
     let logger = configuration.logger
     store = try Store(folder: configuration.dataFolder)
     metrics = ServerMetrics()
+    identities = IdentityCache(store: store, lifetime: configuration.tokenRecheckInterval)
     let library = ExerciseLibrary(store: store)
     if let seed = configuration.seedExercises {
       let added = try library.seed(from: seed)
@@ -93,7 +99,7 @@ public final class OnTrackServer: Sendable {
   public func router() -> Router<ServerContext> {
     let router = Router(context: ServerContext.self)
     router.add(middleware: RequestLogger())
-    router.add(middleware: TokenAuthenticator(store: store))
+    router.add(middleware: TokenAuthenticator(identities: identities))
     router.get("health") { _, _ -> HealthResponse in
       HealthResponse(
         status: "ok", openSessions: self.hub.openSessionCount,
@@ -106,8 +112,8 @@ public final class OnTrackServer: Sendable {
         body: .init(byteBuffer: ByteBuffer(string: self.metrics.exposition())))
     }
     ExerciseRoutes(library: hub.library, hub: hub).add(to: router)
-    SessionRoutes(hub: hub).add(to: router)
-    StreamRoutes(hub: hub).add(to: router)
+    SessionRoutes(hub: hub, identities: identities).add(to: router)
+    StreamRoutes(hub: hub, identities: identities).add(to: router)
     return router
   }
 

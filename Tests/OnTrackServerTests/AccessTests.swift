@@ -142,6 +142,92 @@ struct AccessTests {
     }
   }
 
+  struct Issued: Decodable {
+    var token: String
+    var id: String
+    var name: String
+  }
+
+  struct Listing: Decodable {
+    var id: String
+    var name: String
+    var therapist: String?
+    var revoked: Double?
+  }
+
+  @Test("a therapist lists and revokes their patients' tokens; a revoked token is refused at once")
+  func revocationThroughTheAPI() async throws {
+    let t = try TestServer()
+    defer { t.removeFolder() }
+    try await t.run { c in
+      let cat = try await c.json(
+        .post, "/v1/tokens", token: t.lee, body: #"{"name":"cat"}"#, as: Issued.self)
+      #expect(cat.id == Tokens.id(ofHash: Tokens.hash(cat.token)))
+      let session = try await c.createSession(token: cat.token)
+      let listed = try await c.json(.get, "/v1/tokens", token: t.lee, as: [Listing].self)
+      #expect(listed.map(\.name) == ["ann", "cat"])
+      #expect(listed.allSatisfy { $0.revoked == nil && $0.therapist == "lee" })
+      #expect(!listed.contains { $0.id.count != 16 })
+      let kims = try await c.json(.get, "/v1/tokens", token: t.kim, as: [Listing].self)
+      #expect(kims.map(\.name) == ["bob"])
+
+      // Only the therapist who issued it; others learn nothing about the id.
+      #expect(try await c.request(.get, "/v1/tokens", token: nil).status == .unauthorized)
+      #expect(try await c.request(.get, "/v1/tokens", token: t.ann).status == .forbidden)
+      #expect(
+        try await c.request(.delete, "/v1/tokens/\(cat.id)", token: nil).status == .unauthorized)
+      #expect(
+        try await c.request(.delete, "/v1/tokens/\(cat.id)", token: cat.token).status == .forbidden)
+      #expect(
+        try await c.request(.delete, "/v1/tokens/\(cat.id)", token: t.kim).status == .notFound)
+      #expect(
+        try await c.request(.delete, "/v1/tokens/not-an-id", token: t.lee).status == .notFound)
+      #expect(try await c.request(.get, "/v1/sessions", token: cat.token).status == .ok)
+
+      // The stream opened with the token closes when it is revoked.
+      let close = try await c.webSocket("/v1/sessions/\(session.id)/stream", token: cat.token) {
+        messages, _ in
+        let hello = try #require(try await messages.nextObject())
+        #expect(hello["type"] as? String == "session")
+        #expect(
+          try await c.request(.delete, "/v1/tokens/\(cat.id)", token: t.lee).status == .noContent)
+        try await withTimeout(.seconds(10)) {
+          while try await messages.next() != nil {}
+        }
+      }
+      #expect(close?.closeCode == .policyViolation)
+      #expect(close?.reason == "token revoked")
+
+      let refused = try await c.request(.get, "/v1/sessions", token: cat.token)
+      #expect(refused.status == .unauthorized)
+      #expect(String(buffer: refused.body).contains("revoked"))
+      await #expect(throws: (any Error).self) {
+        try await c.webSocket("/v1/sessions/\(session.id)/watch", token: cat.token) { _, _ in }
+      }
+      // Nobody else is touched, and the therapist still reads the patient's session.
+      #expect(try await c.request(.get, "/v1/sessions", token: t.ann).status == .ok)
+      #expect(try await c.request(.get, "/v1/sessions/\(session.id)", token: t.lee).status == .ok)
+      let after = try await c.json(.get, "/v1/tokens", token: t.lee, as: [Listing].self)
+      #expect(after.first { $0.name == "cat" }?.revoked != nil)
+      #expect(after.first { $0.name == "ann" }?.revoked == nil)
+    }
+  }
+
+  @Test("a token revoked on disk stops working within the recheck interval")
+  func revocationOnDisk() async throws {
+    let t = try TestServer(tokenRecheckInterval: .milliseconds(300))
+    defer { t.removeFolder() }
+    try await t.run { c in
+      #expect(try await c.request(.get, "/v1/sessions", token: t.ann).status == .ok)
+      // What `ontrack token revoke` does: the store only, the server is not told.
+      let id = Tokens.id(ofHash: Tokens.hash(t.ann))
+      #expect(try t.server.store.revokeToken(id: id) == Tokens.hash(t.ann))
+      try await Task.sleep(for: .milliseconds(400))
+      #expect(try await c.request(.get, "/v1/sessions", token: t.ann).status == .unauthorized)
+      #expect(try await c.request(.get, "/v1/sessions", token: t.bob).status == .ok)
+    }
+  }
+
   @Test("tokens are stored only as SHA-256 hashes")
   func tokensAreHashed() throws {
     let t = try TestServer()

@@ -53,6 +53,29 @@ struct CommandLineTests {
     #expect(throws: (any Error).self) {
       try Self.ontrack(["token", "create", "--role", "admin", "--name", "x", "--data", folder.path])
     }
+    let patient = try Self.ontrack([
+      "token", "create", "--role", "patient", "--name", "ann", "--therapist", "lee", "--data",
+      folder.path,
+    ])
+    .trimmingCharacters(in: .whitespacesAndNewlines)
+    let table = try Self.ontrack(["token", "list", "--data", folder.path])
+    let patientID = Tokens.id(ofHash: Tokens.hash(patient))
+    #expect(table.contains(patientID) && !table.contains(patient))
+    #expect(
+      try Self.ontrack(["token", "revoke", patientID, "--data", folder.path]).contains("revoked"))
+    #expect(try store.token(hash: Tokens.hash(patient))?.revoked != nil)
+    #expect(try store.token(hash: Tokens.hash(token))?.revoked == nil)
+    let listed = try JSONDecoder().decode(
+      [Store.TokenListing].self,
+      from: Data(try Self.ontrack(["token", "list", "--json", "--data", folder.path]).utf8))
+    #expect(listed.map(\.name) == ["lee", "ann"])
+    #expect(listed.map { $0.revoked != nil } == [false, true])
+    #expect(throws: (any Error).self) {
+      try Self.ontrack(["token", "revoke", "0123456789abcdef", "--data", folder.path])
+    }
+    #expect(throws: (any Error).self) {
+      try Self.ontrack(["token", "revoke", "ann", "--data", folder.path])
+    }
 
     let angles = ServerData.shared.appendingPathComponent(
       "data/uiprmd/sample_plain/kinect_m07_s01_e01_angles.txt")

@@ -80,7 +80,10 @@ struct TestServer {
   let ann: String
   let bob: String
 
-  init(axis: Bool = false, vmc: Bool = false, folder: URL? = nil) throws {
+  init(
+    axis: Bool = false, vmc: Bool = false, folder: URL? = nil,
+    tokenRecheckInterval: Duration = IdentityCache.defaultLifetime
+  ) throws {
     let folder =
       folder
       ?? FileManager.default.temporaryDirectory.appendingPathComponent("ontrack-test-\(UUID())")
@@ -91,6 +94,7 @@ struct TestServer {
     configuration.axisPort = axis ? 0 : nil
     configuration.vmcPort = vmc ? 0 : nil
     configuration.maximumFrameBytes = 16 * 1024
+    configuration.tokenRecheckInterval = tokenRecheckInterval
     var logger = Logger(label: "ontrack.test")
     logger.logLevel = .warning
     configuration.logger = logger
@@ -213,5 +217,26 @@ final class WebSocketMessages: @unchecked Sendable {
       others.append(object)
     }
     return nil
+  }
+}
+
+struct TimedOut: Error, CustomStringConvertible {
+  var limit: Duration
+  var description: String { "gave up after \(limit)" }
+}
+
+/// Runs `body`, failing with `TimedOut` if it takes longer than `limit`.
+func withTimeout<T: Sendable>(
+  _ limit: Duration, _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
+  try await withThrowingTaskGroup(of: T.self) { group in
+    group.addTask { try await body() }
+    group.addTask {
+      try await Task.sleep(for: limit)
+      throw TimedOut(limit: limit)
+    }
+    guard let first = try await group.next() else { throw TimedOut(limit: limit) }
+    group.cancelAll()
+    return first
   }
 }

@@ -1,28 +1,13 @@
 import Foundation
 import Hummingbird
-import Synchronization
 
 /// Reads the bearer token (the `Authorization` header, or a `token` query parameter for
 /// WebSocket clients that cannot set headers), looks up its hash, and puts the identity in the
 /// context. A request without a token goes on without an identity (routes decide); a request
-/// with an unknown token is refused with 401 at once.
+/// with an unknown or revoked token is refused with 401 at once.
 struct TokenAuthenticator: RouterMiddleware {
   typealias Context = ServerContext
-  let store: Store
-  /// Known token hashes → identities, so a stream's frames never touch the database.
-  let cache = IdentityCache()
-
-  init(store: Store) {
-    self.store = store
-  }
-
-  final class IdentityCache: Sendable {
-    private let identities = Mutex<[String: Identity]>([:])
-
-    func withLock<R>(_ body: (inout [String: Identity]) -> R) -> R {
-      identities.withLock { body(&$0) }
-    }
-  }
+  let identities: IdentityCache
 
   func handle(
     _ request: Request, context: ServerContext,
@@ -30,7 +15,9 @@ struct TokenAuthenticator: RouterMiddleware {
   ) async throws -> Response {
     var context = context
     if let token = Self.token(in: request) {
-      context.identity = try identity(for: token)
+      let hash = try Self.hash(of: token)
+      context.identity = try identity(hash: hash)
+      context.tokenHash = hash
     }
     return try await next(request, context)
   }
@@ -46,19 +33,22 @@ struct TokenAuthenticator: RouterMiddleware {
     return request.uri.queryParameters.get("token")
   }
 
-  func identity(for token: String) throws(APIError) -> Identity {
+  static func hash(of token: String) throws(APIError) -> String {
     guard token.utf8.count <= 256 else { throw .unauthorized("invalid token") }
-    let hash = Tokens.hash(token)
-    if let known = cache.withLock({ $0[hash] }) { return known }
-    let record: Store.TokenRecord?
+    return Tokens.hash(token)
+  }
+
+  func identity(hash: String) throws(APIError) -> Identity {
+    let lookup: IdentityCache.Lookup
     do {
-      record = try store.token(hash: hash)
+      lookup = try identities.lookup(hash: hash)
     } catch {
       throw .internal("\(error)")
     }
-    guard let record else { throw .unauthorized("invalid token") }
-    let identity = Identity(role: record.role, name: record.name, therapist: record.therapist)
-    cache.withLock { $0[hash] = identity }
-    return identity
+    switch lookup {
+    case .valid(let identity): return identity
+    case .revoked: throw .unauthorized("this token was revoked")
+    case .unknown: throw .unauthorized("invalid token")
+    }
   }
 }

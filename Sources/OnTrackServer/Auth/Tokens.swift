@@ -40,6 +40,15 @@ public enum Tokens {
     SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
   }
 
+  /// A token's public id: the first 16 hex digits of its hash. It names the token in lists and
+  /// revocations without revealing it.
+  public static func id(ofHash hash: String) -> String { String(hash.prefix(16)) }
+
+  /// True if `id` has the form of a token id (16 lowercase hex digits).
+  public static func isValidID(_ id: String) -> Bool {
+    id.utf8.count == 16 && id.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+  }
+
   /// Creates a token for `name` with `role` in `store` and returns it (the only time it is seen).
   public static func create(role: Role, name: String, therapist: String?, in store: Store) throws
     -> String

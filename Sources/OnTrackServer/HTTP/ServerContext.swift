@@ -8,11 +8,15 @@ public struct ServerContext: RequestContext, WebSocketRequestContext {
   public let webSocket: WebSocketHandlerReference<ServerContext>
   /// The holder of the request's bearer token; `nil` without one.
   public var identity: Identity?
+  /// The SHA-256 of the request's bearer token, so an open stream can be closed when the token
+  /// is revoked.
+  var tokenHash: String?
 
   public init(source: Source) {
     coreContext = .init(source: source)
     webSocket = .init()
     identity = nil
+    tokenHash = nil
   }
 
   /// Exercise definitions with a reference BVH of a long recording can be large.

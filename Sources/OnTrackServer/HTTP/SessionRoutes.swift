@@ -5,9 +5,10 @@ import OnTrackScoring
 
 /// `/v1/sessions`: a patient creates and reads their own sessions; a therapist creates them for
 /// their patients and reads all of their patients' sessions. Also `/v1/tokens`, where a
-/// therapist issues a patient's token.
+/// therapist issues, lists and revokes their patients' tokens.
 struct SessionRoutes {
   let hub: SessionHub
+  let identities: IdentityCache
 
   struct CreateRequest: Decodable {
     var exercise: String
@@ -51,6 +52,8 @@ struct SessionRoutes {
 
   struct TokenResponse: ResponseCodable {
     var token: String
+    /// The token's public id, for listing and revoking it.
+    var id: String
     var role: Role
     var name: String
     var therapist: String?
@@ -155,8 +158,24 @@ struct SessionRoutes {
         role: .patient, name: name, therapist: therapist.name, in: hub.store)
       return EditedResponse(
         status: .created,
-        response: TokenResponse(token: token, role: .patient, name: name, therapist: therapist.name)
+        response: TokenResponse(
+          token: token, id: Tokens.id(ofHash: Tokens.hash(token)), role: .patient, name: name,
+          therapist: therapist.name)
       )
+    }
+    router.get("v1/tokens") { _, context -> [Store.TokenListing] in
+      let therapist = try context.requireTherapist()
+      return try hub.store.tokens(issuedBy: therapist.name)
+    }
+    router.delete("v1/tokens/:id") { _, context -> HTTPResponse.Status in
+      let therapist = try context.requireTherapist()
+      let id = try context.parameters.require("id")
+      // Someone else's token answers as a missing one: ids are not to be probed.
+      guard let hash = try hub.store.revokeToken(id: id, issuedBy: therapist.name) else {
+        throw APIError.notFound("no patient token \(id) issued by \(therapist.name)")
+      }
+      identities.revoke(hash: hash)
+      return .noContent
     }
   }
 
@@ -189,3 +208,4 @@ struct SessionRoutes {
       stream: "/v1/sessions/\(record.id)/stream", watch: "/v1/sessions/\(record.id)/watch")
   }
 }
+extension Store.TokenListing: ResponseEncodable {}

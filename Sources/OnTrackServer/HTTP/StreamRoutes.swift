@@ -15,8 +15,11 @@ import NIOCore
 /// `/v1/sessions/{id}/watch` (anyone who may read the session): the same `frame` messages
 /// with the pose's channel values added, and the `repetition` messages, for viewers such as
 /// `ontrack play --connect`.
+///
+/// Both close (code 1008, "token revoked") soon after the token that opened them is revoked.
 struct StreamRoutes {
   let hub: SessionHub
+  let identities: IdentityCache
   /// Largest WebSocket message read at all; larger ones close the connection. Messages above
   /// the frame cap but below this are rejected one by one and the session goes on.
   static let maximumMessageBytes = 1 << 20
@@ -32,9 +35,10 @@ struct StreamRoutes {
       },
       onUpgrade: { inbound, outbound, context in
         guard let id = context.requestContext.parameters.get("id"),
-          let session = try? hub.liveSession(id)
+          let session = try? hub.liveSession(id), let hash = context.requestContext.tokenHash
         else { return }
-        try await stream(session, inbound: inbound, outbound: outbound, logger: context.logger)
+        try await stream(
+          session, token: hash, inbound: inbound, outbound: outbound, logger: context.logger)
       })
     router.ws(
       "v1/sessions/:id/watch",
@@ -44,9 +48,9 @@ struct StreamRoutes {
       },
       onUpgrade: { inbound, outbound, context in
         guard let id = context.requestContext.parameters.get("id"),
-          let session = try? hub.liveSession(id)
+          let session = try? hub.liveSession(id), let hash = context.requestContext.tokenHash
         else { return }
-        try await watch(session, inbound: inbound, outbound: outbound)
+        try await watch(session, token: hash, inbound: inbound, outbound: outbound)
       })
   }
 
@@ -62,7 +66,8 @@ struct StreamRoutes {
   }
 
   private func stream(
-    _ session: LiveSession, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
+    _ session: LiveSession, token: String, inbound: WebSocketInboundStream,
+    outbound: WebSocketOutboundWriter,
     logger: Logger
   ) async throws {
     let (listener, acknowledgements) = session.listenForAcknowledgements()
@@ -73,6 +78,7 @@ struct StreamRoutes {
     }
     try await outbound.writeTextMessage(session.helloMessage())
     try await withThrowingTaskGroup(of: Void.self) { group in
+      group.addTask { try await closeWhenRevoked(token, outbound) }
       group.addTask {
         // At most one acknowledgement per interval: each names the newest durable frame, so
         // a client loses nothing by hearing fewer, and the socket carries far fewer messages.
@@ -118,13 +124,21 @@ struct StreamRoutes {
     }
   }
 
+  /// Returns (after closing the connection) once `token` is no longer valid.
+  private func closeWhenRevoked(_ token: String, _ outbound: WebSocketOutboundWriter) async throws {
+    try await identities.waitUntilInvalid(hash: token)
+    try await outbound.close(.policyViolation, reason: "token revoked")
+  }
+
   private func watch(
-    _ session: LiveSession, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter
+    _ session: LiveSession, token: String, inbound: WebSocketInboundStream,
+    outbound: WebSocketOutboundWriter
   ) async throws {
     let (watcher, messages) = session.watch()
     defer { session.unwatch(watcher) }
     try await outbound.writeTextMessage(session.helloMessage())
     try await withThrowingTaskGroup(of: Void.self) { group in
+      group.addTask { try await closeWhenRevoked(token, outbound) }
       group.addTask {
         for await message in messages {
           try await outbound.writeTextMessage(message)

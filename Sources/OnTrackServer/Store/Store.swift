@@ -49,6 +49,9 @@ public final class Store: Sendable {
             PRIMARY KEY (session, idx));
           """)
     }
+    migrator.registerMigration("v2: token revocation") { db in
+      try db.execute(sql: "ALTER TABLE token ADD COLUMN revoked REAL")
+    }
     return migrator
   }
 
@@ -58,6 +61,19 @@ public final class Store: Sendable {
     public var role: Role
     public var name: String
     public var therapist: String?
+    /// When the token was revoked (seconds since 1970); `nil` while it is valid.
+    public var revoked: Double? = nil
+  }
+
+  /// A token as it is listed: never the token itself, only its id (`Tokens.id(ofHash:)`).
+  public struct TokenListing: Sendable, Equatable, Codable {
+    public var id: String
+    public var role: Role
+    public var name: String
+    public var therapist: String?
+    /// Seconds since 1970.
+    public var created: Double
+    public var revoked: Double?
   }
 
   public func addToken(hash: String, record: TokenRecord) throws {
@@ -77,7 +93,54 @@ public final class Store: Sendable {
           db, sql: "SELECT * FROM token WHERE hash = ?", arguments: [hash]),
         let role = Role(rawValue: row["role"])
       else { return nil }
-      return TokenRecord(role: role, name: row["name"], therapist: row["therapist"])
+      return TokenRecord(
+        role: role, name: row["name"], therapist: row["therapist"], revoked: row["revoked"])
+    }
+  }
+
+  /// Every token, or only the patient tokens issued by `therapist`, oldest first.
+  public func tokens(issuedBy therapist: String? = nil) throws -> [TokenListing] {
+    try pool.read { db in
+      let rows =
+        if let therapist {
+          try Row.fetchAll(
+            db,
+            sql:
+              "SELECT * FROM token WHERE role = 'patient' AND therapist = ? ORDER BY created, hash",
+            arguments: [therapist])
+        } else {
+          try Row.fetchAll(db, sql: "SELECT * FROM token ORDER BY created, hash")
+        }
+      return rows.compactMap { row in
+        guard let role = Role(rawValue: row["role"]) else { return nil }
+        let hash: String = row["hash"]
+        return TokenListing(
+          id: Tokens.id(ofHash: hash), role: role, name: row["name"], therapist: row["therapist"],
+          created: row["created"], revoked: row["revoked"])
+      }
+    }
+  }
+
+  /// Revokes the token with `id` (the first 16 hex digits of its hash), if `therapist` is nil
+  /// or issued it. Returns the token's hash, or `nil` if no such token (or not theirs).
+  /// Revoking a revoked token keeps its first revocation time.
+  public func revokeToken(id: String, issuedBy therapist: String? = nil) throws -> String? {
+    guard Tokens.isValidID(id) else { return nil }
+    return try pool.write { db in
+      let hashes = try String.fetchAll(
+        db, sql: "SELECT hash FROM token WHERE substr(hash, 1, 16) = ?", arguments: [id])
+      guard hashes.count == 1, let hash = hashes.first,
+        let row = try Row.fetchOne(db, sql: "SELECT * FROM token WHERE hash = ?", arguments: [hash])
+      else { return nil }
+      if let therapist {
+        guard row["role"] == Role.patient.rawValue, row["therapist"] == therapist else {
+          return nil
+        }
+      }
+      try db.execute(
+        sql: "UPDATE token SET revoked = ? WHERE hash = ? AND revoked IS NULL",
+        arguments: [Date().timeIntervalSince1970, hash])
+      return hash
     }
   }
 
