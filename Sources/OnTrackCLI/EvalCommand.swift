@@ -39,10 +39,16 @@ struct UIPRMDEvalCommand: AsyncParsableCommand {
   @Flag(help: "Print JSON.")
   var json = false
 
+  @Option(
+    help: ArgumentHelp(
+      "Also write every fold's raw measures and features into this folder.",
+      discussion: "Input for Scripts/uiprmd-ablation.py."))
+  var dump: String?
+
   func run() async throws {
     let report = try UIPRMDEvaluation.run(
       dataset: URL(fileURLWithPath: dataset), exercises: URL(fileURLWithPath: exercises),
-      movements: movements, vicon: !noVicon,
+      movements: movements, vicon: !noVicon, dump: dump.map { URL(fileURLWithPath: $0) },
       progress: { if !json { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } })
     if json {
       Output.write(try Output.json(report))

@@ -31,6 +31,47 @@ struct EvaluationTests {
     #expect(vicon.meanAbsoluteDeviation <= committed.viconMeanAbsoluteDeviation + 0.01)
   }
 
+  @Test("the ablation dump holds every fold's repetitions, scores and features as evaluated")
+  func ablationDump() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "ontrack-dump-\(UUID())")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let report = try UIPRMDEvaluation.run(
+      dataset: ScoringData.uiprmd, exercises: ScoringData.exercises, movements: [7],
+      vicon: false, dump: folder)
+    struct Record: Decodable {
+      var fold: Int
+      var subject: Int
+      var correct: Bool
+      var score: Double
+      var frames: Int
+      var measures: [String: [String: Double]]
+    }
+    let lines = try String(
+      contentsOf: folder.appendingPathComponent("measures.jsonl"), encoding: .utf8
+    ).split(separator: "\n")
+    let records = try lines.map { try JSONDecoder().decode(Record.self, from: Data($0.utf8)) }
+    // Per fold: the nine other subjects' 90 correct repetitions and the held-out subject's 20.
+    #expect(records.count == 10 * 110)
+    let heldOut = records.filter { $0.subject == $0.fold }
+    #expect(heldOut.count == 200)
+    #expect(records.allSatisfy { $0.measures.count == 31 && $0.measures["trunk"]?.count == 6 })
+    // The dumped scores are the evaluated ones.
+    let auc = rocAUC(
+      positives: heldOut.filter(\.correct).map(\.score),
+      negatives: heldOut.filter { !$0.correct }.map(\.score))
+    #expect(abs(auc - report.movements[0].auc) < 1e-12)
+    // Features: one file per held-out repetition, frames × width Float32.
+    let features = folder.appendingPathComponent("features")
+    let files = try FileManager.default.contentsOfDirectory(atPath: features.path)
+    #expect(files.filter { $0.hasSuffix(".f32") }.count == 200)
+    let first = try #require(heldOut.first)
+    let bytes = try Data(
+      contentsOf: features.appendingPathComponent(
+        "m07_s\(first.subject < 10 ? "0" : "")\(first.subject)_e01_c.f32"))
+    #expect(bytes.count == first.frames * FeatureLayout.width * 4)
+  }
+
   @Test("ROC AUC: perfect, reversed, chance and ties")
   func auc() {
     #expect(rocAUC(positives: [3, 4], negatives: [1, 2]) == 1)

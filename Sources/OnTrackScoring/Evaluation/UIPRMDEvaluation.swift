@@ -72,17 +72,21 @@ public enum UIPRMDEvaluation {
   ///   - dataset: The folder holding `raw/` (and `liao2020_derived/` for the Vicon part).
   ///   - exercises: The folder with `uiprmd-mNN-*.json` definitions (measures, weights,
   ///     laterality); their tolerances and references are rebuilt in every fold.
+  ///   - dump: A folder to write every fold's raw measures and features into, for studies
+  ///     outside Swift (`UIPRMDAblationDump`); nothing is written without one.
   public static func run(
     dataset: URL, exercises: URL, movements: [Int] = Array(1...10), vicon: Bool = true,
-    progress: (String) -> Void = { _ in }
+    dump: URL? = nil, progress: (String) -> Void = { _ in }
   ) throws -> Report {
+    let dumper = try dump.map { try UIPRMDAblationDump(folder: $0) }
+    defer { try? dumper?.close() }
     var results: [MovementResult] = []
     for movement in movements {
       let definition = try definitionFile(movement: movement, in: exercises)
       let repetitions = try loadKinect(
         movement: movement, root: dataset.appendingPathComponent("raw"))
       var result = try evaluate(
-        movement: movement, definition: definition, repetitions: repetitions)
+        movement: movement, definition: definition, repetitions: repetitions, dump: dumper)
       try countRepetitions(
         movement: movement, exercises: exercises, root: dataset.appendingPathComponent("raw"),
         into: &result)
@@ -134,7 +138,8 @@ public enum UIPRMDEvaluation {
   }
 
   static func evaluate(
-    movement: Int, definition: ExerciseDefinition, repetitions: [Repetition]
+    movement: Int, definition: ExerciseDefinition, repetitions: [Repetition],
+    dump: UIPRMDAblationDump? = nil
   ) throws -> MovementResult {
     let template = try Exercise(definition: definition, reference: repetitions[0].features)
     var correctScores: [Double] = []
@@ -145,6 +150,8 @@ public enum UIPRMDEvaluation {
       let exercise = try buildExercise(
         definition: definition, template: template,
         correct: repetitions.filter { $0.subject != subject && $0.correct }.map(\.features))
+      try dump?.writeFold(
+        movement: movement, fold: subject, exercise: exercise, repetitions: repetitions)
       var scorer = RepetitionScorer(exercise: exercise)
       for repetition in repetitions where repetition.subject == subject {
         var features = repetition.features
