@@ -2,7 +2,7 @@
 # Installs the Debian packages OnTrack needs to build, test and demo (idempotent).
 # Swift itself is expected on PATH (swift.org toolchain, 6.1 or later).
 set -euo pipefail
-packages=(python3 python3-venv python3-pip zlib1g-dev libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev
+packages=(python3 python3-venv python3-pip zlib1g-dev libsqlite3-dev libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev
   libgl-dev libegl1 libegl-mesa0 libgl1-mesa-dri fonts-dejavu-core ffmpeg)
 missing=()
 for p in "${packages[@]}"; do

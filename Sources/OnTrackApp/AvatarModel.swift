@@ -133,9 +133,9 @@ struct AvatarModel {
       }
       if part == .head { continue }
       // Fingers and face joints stay small; very short bones of the trunk keep the trunk size.
-      let length = simdLength(joint.offset)
-      guard length > 0.005 else { continue }
-      let radius = part == .hand ? min(part.radius, max(0.008, length * 0.35)) : part.radius
+      let boneLength = length(joint.offset)
+      guard boneLength > 0.005 else { continue }
+      let radius = part == .hand ? min(part.radius, max(0.008, boneLength * 0.35)) : part.radius
       segments.append(Segment(from: p, to: j, radius: radius, bone: b))
       // Round the far end; round the near end too where the parent's limb is thinner (the
       // cylinders are open, and a thinner neighbour must not leave a hole).
@@ -149,5 +149,3 @@ struct AvatarModel {
     balls.append(Ball(joint: 0, radius: Part.pelvis.radius * 1.1, bone: bone(.pelvis)))
   }
 }
-
-@inline(__always) func simdLength(_ v: SIMD3<Float>) -> Float { (v * v).sum().squareRoot() }

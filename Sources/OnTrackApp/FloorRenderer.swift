@@ -107,9 +107,8 @@ final class FloorRenderer {
     shadowCount += 1
   }
 
-  /// Draws the floor, its grid and the shadows; `focus` is unused by the flat floor but kept
-  /// for the camera's point of interest.
-  func draw(viewProjection: Matrix4, focus: SIMD3<Float>) {
+  /// Draws the floor, its grid and the shadows.
+  func draw(viewProjection: Matrix4) {
     floorProgram.use()
     viewProjection.withFloats { gl.uniformMatrix4fv(floorMatrix, 1, GLboolean(GL_FALSE), $0) }
     gl.uniform3f(floorColor, 0.86, 0.87, 0.89)

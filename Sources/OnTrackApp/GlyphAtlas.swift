@@ -38,8 +38,6 @@ final class GlyphAtlas {
   private(set) var texture: GLuint = 0
   /// `glyphs[style][codepoint]` for the codepoints in `characters`.
   private var glyphs: [[UInt32: Glyph]] = []
-  private(set) var lineHeights: [Float] = []
-  private(set) var ascents: [Float] = []
 
   /// Printable ASCII and the few other characters the HUD writes.
   static let characters: [UInt32] =
@@ -62,8 +60,6 @@ final class GlyphAtlas {
           "cannot open the font \(style.bold ? bold : regular): \(GraphicsContext.lastError())")
       }
       defer { TTF_CloseFont(font) }
-      lineHeights.append(Float(TTF_FontHeight(font)))
-      ascents.append(Float(TTF_FontAscent(font)))
       for codepoint in Self.characters {
         var minX: Int32 = 0
         var maxX: Int32 = 0

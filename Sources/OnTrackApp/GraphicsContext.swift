@@ -8,15 +8,12 @@ public final class GraphicsContext {
   let window: OpaquePointer
   private(set) var context: SDL_GLContext
   private(set) var gl: GLFunctions
-  /// True when drawing to a hidden window (always into an offscreen framebuffer).
-  public let headless: Bool
 
   /// Opens the window and the context.
   ///
   /// - Parameters:
   ///   - headless: Use SDL's offscreen driver and a hidden window.
   public init(title: String, width: Int32, height: Int32, headless: Bool) throws(AppError) {
-    self.headless = headless
     if headless {
       SDL_SetHint(SDL_HINT_VIDEODRIVER, "offscreen")
     }

@@ -137,8 +137,6 @@ final class HUDRenderer {
     self.text(text, x: centerX - width / 2, y: y, style: style, color: color)
   }
 
-  func lineHeight(_ style: TextStyle) -> Float { atlas.lineHeights[style.rawValue] }
-
   func draw(width: Float, height: Float) {
     guard vertexCount > 0 else { return }
     gl.disable(GLenum(GL_DEPTH_TEST))

@@ -1,5 +1,6 @@
 import CGLCore
 import Foundation
+import OnTrackKinematics
 
 /// Draws mannequins with two instanced draw calls per batch (limb cylinders, joint spheres).
 /// Instance data go into buffers sized at creation, so drawing allocates nothing.
@@ -126,12 +127,12 @@ final class MannequinRenderer {
   func addLimb(from a: SIMD3<Float>, to b: SIMD3<Float>, radius: Float, color: SIMD4<Float>) {
     guard cylinderCount < capacity else { return }
     let d = b - a
-    let length = simdLength(d)
-    guard length > 1e-5 else { return }
-    let y = d / length
+    let span = length(d)
+    guard span > 1e-5 else { return }
+    let y = d / span
     let helper: SIMD3<Float> = abs(y.y) < 0.9 ? [0, 1, 0] : [1, 0, 0]
-    let x = simdNormalize(simdCross(helper, y))
-    let z = simdCross(x, y)
+    let x = normalize(cross(helper, y))
+    let z = cross(x, y)
     let base = cylinderCount * Self.instanceFloats
     cylinderInstances.withUnsafeMutableBufferPointer { out in
       out[base] = x.x * radius

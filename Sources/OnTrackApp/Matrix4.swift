@@ -1,4 +1,5 @@
 import Foundation
+import OnTrackKinematics
 
 /// A 4×4 matrix, column-major as OpenGL reads it (`columns.0` is the first column).
 struct Matrix4: Sendable {
@@ -27,13 +28,13 @@ struct Matrix4: Sendable {
 
   /// The view matrix of a camera at `eye` looking at `target` with `up` roughly up.
   static func lookAt(eye: SIMD3<Float>, target: SIMD3<Float>, up: SIMD3<Float>) -> Matrix4 {
-    let f = simdNormalize(target - eye)
-    let s = simdNormalize(simdCross(f, up))
-    let u = simdCross(s, f)
+    let f = normalize(target - eye)
+    let s = normalize(cross(f, up))
+    let u = cross(s, f)
     return Matrix4(
       columns: (
         [s.x, u.x, -f.x, 0], [s.y, u.y, -f.y, 0], [s.z, u.z, -f.z, 0],
-        [-simdDot(s, eye), -simdDot(u, eye), simdDot(f, eye), 1]
+        [-dot(s, eye), -dot(u, eye), dot(f, eye), 1]
       ))
   }
 
@@ -48,13 +49,4 @@ struct Matrix4: Sendable {
       pointer.withMemoryRebound(to: Float.self, capacity: 16) { body($0) }
     }
   }
-}
-
-@inline(__always) func simdDot(_ a: SIMD3<Float>, _ b: SIMD3<Float>) -> Float { (a * b).sum() }
-@inline(__always) func simdCross(_ a: SIMD3<Float>, _ b: SIMD3<Float>) -> SIMD3<Float> {
-  SIMD3(a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x)
-}
-@inline(__always) func simdNormalize(_ v: SIMD3<Float>) -> SIMD3<Float> {
-  let n = (v * v).sum().squareRoot()
-  return n > 0 ? v / n : v
 }

@@ -44,8 +44,8 @@ public final class PlaySession {
   private let source: PatientSource
   private var simulator: PatientSimulator?
   private var remoteDecoder: ChannelDecoder?
-  /// Where the remote stream stands ("Connected", "Session finished").
-  public private(set) var remoteStatus: String?
+  /// Frames taken from the remote feed, reused every frame.
+  private var remoteBatch: [(values: [Float], time: Double)] = []
   private var takeFrame = 0
   private(set) var guidePose: Pose
   private(set) var patientPose: Pose
@@ -55,6 +55,8 @@ public final class PlaySession {
   private let guideOrigin: SIMD3<Float>
   private var patientOrigin: SIMD3<Float>
   private var remoteFrames = 0
+  /// The set summary and the repetition count it was built for (the HUD draws it every frame).
+  private var summaryCache: (repetitions: Int, summary: TakeResult.Summary)?
 
   /// The cue on screen and until when (stream seconds).
   public private(set) var cue = "Follow the guide"
@@ -122,7 +124,17 @@ public final class PlaySession {
     cueUntil = .infinity
     lastScore = nil
     finished = false
+    summaryCache = nil
     advance(by: 0)
+  }
+
+  /// The set's summary so far (rebuilt only when a repetition is added).
+  public var summary: TakeResult.Summary {
+    let count = scorer.repetitions.count
+    if let cached = summaryCache, cached.repetitions == count { return cached.summary }
+    let summary = scorer.result.summary
+    summaryCache = (count, summary)
+    return summary
   }
 
   /// Moves the clock on by `seconds` of wall time (times `speed`, unless paused), feeds every
@@ -163,19 +175,13 @@ public final class PlaySession {
       {
         guard !dropped else { continue }
         let update = scorer.push(pose: streamPose, at: frameTime)
-        patientPose.rotations.withUnsafeMutableBufferPointer { target in
-          for j in 0..<target.count { target[j] = streamPose.rotations[j] }
-        }
-        patientPose.translations.withUnsafeMutableBufferPointer { target in
-          for j in 0..<target.count { target[j] = streamPose.translations[j] }
-        }
+        patientPose.copy(from: streamPose)
         if update.completedRepetitions > 0 { repetitionCompleted() }
       }
     case .remote(let feed):
-      let (frames, ended, status) = feed.drain()
-      remoteStatus = status
+      let (ended, status) = feed.drain(into: &remoteBatch)
       guard let decoder = remoteDecoder else { return }
-      for frame in frames {
+      for frame in remoteBatch {
         guard decoder.decode(frame.values, into: &streamPose) else { continue }
         if remoteFrames == 0 {
           // Stand the patient where they first appear, as for recordings.
@@ -184,12 +190,7 @@ public final class PlaySession {
         }
         remoteFrames += 1
         let update = scorer.push(pose: streamPose, at: frame.time)
-        patientPose.rotations.withUnsafeMutableBufferPointer { target in
-          for j in 0..<target.count { target[j] = streamPose.rotations[j] }
-        }
-        patientPose.translations.withUnsafeMutableBufferPointer { target in
-          for j in 0..<target.count { target[j] = streamPose.translations[j] }
-        }
+        patientPose.copy(from: streamPose)
         if update.completedRepetitions > 0 { repetitionCompleted() }
       }
       if ended && !finished {

@@ -43,12 +43,13 @@ public final class RemoteFeed: Sendable {
     state.withLock { $0.status = status }
   }
 
-  /// Takes every waiting frame.
-  func drain() -> (frames: [(values: [Float], time: Double)], ended: Bool, status: String) {
-    state.withLock { s in
-      let frames = s.frames
-      s.frames.removeAll(keepingCapacity: true)
-      return (frames, s.ended, s.status)
+  /// Moves every waiting frame into `batch` (emptied first); the two buffers swap, so neither
+  /// side allocates once both have grown.
+  func drain(into batch: inout [(values: [Float], time: Double)]) -> (ended: Bool, status: String) {
+    batch.removeAll(keepingCapacity: true)
+    return state.withLock { s in
+      swap(&batch, &s.frames)
+      return (s.ended, s.status)
     }
   }
 }

@@ -1,5 +1,6 @@
 import CGLCore
 import Foundation
+import OnTrackKinematics
 import OnTrackScoring
 
 /// The viewer's camera: an orbit around the avatars (yaw and pitch in radians, distance as a
@@ -60,7 +61,7 @@ final class SceneRenderer {
 
   /// The camera matrices for a `width`×`height` target.
   func camera(_ session: PlaySession, _ orbit: OrbitCamera, width: Int32, height: Int32)
-    -> (viewProjection: Matrix4, eye: SIMD3<Float>, focus: SIMD3<Float>)
+    -> (viewProjection: Matrix4, eye: SIMD3<Float>)
   {
     let aspect = Float(width) / Float(max(height, 1))
     let fovY: Float = 0.62
@@ -80,7 +81,7 @@ final class SceneRenderer {
     var projection = Matrix4.perspective(fovY: fovY, aspect: aspect, near: 0.05, far: 60)
     if session.mirror { projection = Matrix4.scale([-1, 1, 1]) * projection }
     let view = Matrix4.lookAt(eye: eye, target: focus, up: [0, 1, 0])
-    return (projection * view, eye, focus)
+    return (projection * view, eye)
   }
 
   /// Draws one frame of `session` into a `width`×`height` framebuffer (already bound).
@@ -90,8 +91,8 @@ final class SceneRenderer {
     gl.clear(GLbitfield(GL_COLOR_BUFFER_BIT) | GLbitfield(GL_DEPTH_BUFFER_BIT))
     gl.enable(GLenum(GL_DEPTH_TEST))
     gl.depthFunc(GLenum(GL_LESS))
-    let (viewProjection, eye, focus) = camera(session, orbit, width: width, height: height)
-    let light = simdNormalize(SIMD3<Float>(0.4, 1, 0.7))
+    let (viewProjection, eye) = camera(session, orbit, width: width, height: height)
+    let light = normalize(SIMD3<Float>(0.4, 1, 0.7))
 
     floor.clearShadows()
     for patient in [false, true] {
@@ -107,7 +108,7 @@ final class SceneRenderer {
         }
       }
     }
-    floor.draw(viewProjection: viewProjection, focus: focus)
+    floor.draw(viewProjection: viewProjection)
 
     // The patient, solid and coloured by error.
     mannequins.begin()
@@ -146,7 +147,7 @@ final class SceneRenderer {
     }
     mannequins.addSphere(
       center: center, radius: 0.105,
-      color: color(FeatureLayout.bones.firstIndex(of: .head) ?? 0))
+      color: color(Self.headBone))
   }
 
   /// Projects a world point to pixels (origin top left); `nil` behind the camera.
@@ -296,7 +297,7 @@ final class SceneRenderer {
     let soft = SIMD4<Float>(0.82, 0.86, 0.92, 1)
     hud.centeredText(
       "Set complete".unicodeScalars, centerX: width / 2, y: y + 20 * s, style: .large, color: white)
-    let summary = session.scorer.result.summary
+    let summary = session.summary
     line.clear()
     line.append(summary.repetitions)
     line.append(" of ")
@@ -324,6 +325,9 @@ final class SceneRenderer {
       style: .small,
       color: SIMD4(0.6, 0.75, 1, 1))
   }
+
+  /// The head's place in `FeatureLayout.bones` (its colour follows that bone's error).
+  private static let headBone = FeatureLayout.bones.firstIndex(of: .head) ?? 0
 
   static let helpLines: [(String, String)] = [
     ("Space", "pause / resume"), ("+ / −", "speed 0.25× … 2×"), ("R", "restart the set"),

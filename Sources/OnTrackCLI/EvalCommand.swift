@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OnTrackFormats
 import OnTrackScoring
 
 struct EvalCommand: AsyncParsableCommand {
@@ -60,7 +61,7 @@ struct UIPRMDEvalCommand: AsyncParsableCommand {
     ]
     for m in report.movements {
       lines.append(
-        "| m\(m.movement < 10 ? "0" : "")\(m.movement) \(m.name) | \(Output.fixed(m.auc, 3)) | \(Output.fixed(m.meanScoreCorrect, 1)) | \(Output.fixed(m.meanScoreIncorrect, 1)) | \(m.mirroredCount) | \(m.countedCorrect) / \(m.countedIncorrect) |"
+        "| m\(UIPRMDReader.twoDigits(m.movement)) \(m.name) | \(Output.fixed(m.auc, 3)) | \(Output.fixed(m.meanScoreCorrect, 1)) | \(Output.fixed(m.meanScoreIncorrect, 1)) | \(m.mirroredCount) | \(m.countedCorrect) / \(m.countedIncorrect) |"
       )
     }
     if diagnose {

@@ -32,10 +32,8 @@ enum RemoteSession {
     let view = try await client.get("/v1/sessions/\(id)", as: ServerClient.Session.self)
     let exercise = try await client.exercise(view.exercise, version: view.exerciseVersion)
     let (feeds, announce) = AsyncStream<Result<RemoteFeed, any Error>>.makeStream()
-    var configuration = WebSocketClientConfiguration()
-    configuration.maxFrameSize = 4 << 20
-    configuration.additionalHeaders[.authorization] = "Bearer \(token)"
-    let watchURL = client.webSocketURL("/v1/sessions/\(id)/watch").components(separatedBy: "?")[0]
+    let configuration = client.webSocketConfiguration(maxFrameSize: 4 << 20)
+    let watchURL = client.webSocketURL("/v1/sessions/\(id)/watch")
     var logger = Logger(label: "ontrack.play")
     logger.logLevel = .warning
     let quietLogger = logger

@@ -167,22 +167,10 @@ struct StreamBenchCommand: AsyncParsableCommand {
     for file in files {
       let exercise = try Exercise.load(contentsOf: folder.appendingPathComponent(file))
       let movement = Int(file.dropFirst("uiprmd-m".count).prefix(2)) ?? 1
-      var rotations: [Quaternion] = []
-      var translations: [SIMD3<Float>] = []
-      var skeleton: Skeleton?
-      for episode in 1...10 {
-        let angles = UIPRMDReader.path(
-          root: URL(fileURLWithPath: dataset).appendingPathComponent("raw"), kind: "angles",
-          movement: movement, subject: 1, episode: episode, correct: true)
-        let clip = try UIPRMDReader.readKinect(
-          angles: angles, positions: UIPRMDReader.positionsPath(forAngles: angles))
-        skeleton = skeleton ?? clip.skeleton
-        rotations += clip.rotations
-        translations += clip.translations
-      }
-      guard let skeleton else { continue }
-      let take = try Clip(
-        skeleton: skeleton, frameTime: 1.0 / 30, rotations: rotations, translations: translations)
+      let take = try UIPRMDReader.readKinectTake(
+        root: URL(fileURLWithPath: dataset).appendingPathComponent("raw"), movement: movement,
+        subject: 1, episodes: 1...10)
+      let skeleton = take.skeleton
       var samples: [Double] = []
       var repetitions = 0
       for _ in 0..<5 {
@@ -192,7 +180,7 @@ struct StreamBenchCommand: AsyncParsableCommand {
         for f in 0..<take.frameCount {
           take.copyFrame(f, into: &pose)
           let start = clock.now
-          _ = scorer.push(pose: pose, at: Double(f) / 30)
+          _ = scorer.push(pose: pose, at: Double(f) * take.frameTime)
           samples.append((clock.now - start).seconds * 1e6)
         }
         scorer.finish()

@@ -1,4 +1,5 @@
 import Foundation
+import HummingbirdWSClient
 import OnTrackFormats
 import OnTrackKinematics
 import OnTrackScoring
@@ -50,7 +51,7 @@ struct ServerClient: Sendable {
     return parts[k + 1]
   }
 
-  /// The WebSocket URL of `path` (token in the query, as browsers must send it).
+  /// The WebSocket URL of `path` (the token goes in a header: `webSocketConfiguration`).
   func webSocketURL(_ path: String) -> String {
     var text = base.absoluteString
     if text.hasPrefix("https") {
@@ -58,7 +59,15 @@ struct ServerClient: Sendable {
     } else if text.hasPrefix("http") {
       text = "ws" + text.dropFirst(4)
     }
-    return text + path + "?token=" + token
+    return text + path
+  }
+
+  /// WebSocket client settings carrying the token, for messages up to `maxFrameSize` bytes.
+  func webSocketConfiguration(maxFrameSize: Int) -> WebSocketClientConfiguration {
+    var configuration = WebSocketClientConfiguration()
+    configuration.maxFrameSize = maxFrameSize
+    configuration.additionalHeaders[.authorization] = "Bearer \(token)"
+    return configuration
   }
 
   func request(_ method: String, _ path: String, json body: (any Encodable)? = nil) async throws
@@ -117,7 +126,6 @@ struct ServerClient: Sendable {
     var exercise: String
     var skeleton: String?
     var patient: String?
-    var device: String?
   }
 
   /// Creates a session.

@@ -119,7 +119,7 @@ struct SimulateCommand: AsyncParsableCommand {
     let devicePort = proto == .axis ? axisPort : vmcPort
     let streams = sessions.enumerated().map { k, session in
       SimulatedPatientStream(
-        client: client, session: session, exercise: exercise, reference: reference,
+        client: client, session: session, reference: reference,
         variation: variation, rate: rate, frames: frames, seed: UInt64(k + 1), proto: proto,
         devicePort: devicePort, phase: Double(k) / (Double(patients) * rate),
         watched: k < watch, logger: logger)

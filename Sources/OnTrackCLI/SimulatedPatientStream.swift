@@ -25,7 +25,6 @@ enum StreamProtocol: String, CaseIterable, Sendable {
 
 /// What one simulated patient saw.
 struct PatientStreamReport: Sendable {
-  var session = ""
   var sent = 0
   /// Frames the server answered with a score (WebSocket) or showed to a watcher (devices).
   var scored = 0
@@ -57,10 +56,7 @@ final class StreamLedger: Sendable {
     state = Mutex(State(sentAt: [Double](repeating: .nan, count: max(frames, 1))))
   }
 
-  private var now: Double {
-    let (s, atto) = (clock.now - origin).components
-    return Double(s) + Double(atto) * 1e-18
-  }
+  private var now: Double { (clock.now - origin).seconds }
 
   func sent(seq: Int) {
     let t = now
@@ -111,7 +107,6 @@ final class StreamLedger: Sendable {
 struct SimulatedPatientStream: Sendable {
   let client: ServerClient
   let session: String
-  let exercise: Exercise
   let reference: Clip
   let variation: PatientSimulator.Variation
   let rate: Double
@@ -187,25 +182,20 @@ struct SimulatedPatientStream: Sendable {
     } catch {
       ledger.fail("\(error)")
     }
-    var report = ledger.report
-    report.session = session
-    return report
+    return ledger.report
   }
 
   // MARK: WebSocket
 
   private var webSocketConfiguration: WebSocketClientConfiguration {
-    var configuration = WebSocketClientConfiguration()
-    configuration.maxFrameSize = 1 << 20
-    configuration.additionalHeaders[.authorization] = "Bearer \(client.token)"
-    return configuration
+    client.webSocketConfiguration(maxFrameSize: 1 << 20)
   }
 
   private func streamWebSocket(
     _ ledger: StreamLedger, _ payloads: [(Int, String)], start: ContinuousClock.Instant
   ) async throws {
     let configuration = webSocketConfiguration
-    let url = client.webSocketURL("/v1/sessions/\(session)/stream").components(separatedBy: "?")[0]
+    let url = client.webSocketURL("/v1/sessions/\(session)/stream")
     try await WebSocketClient.connect(
       url: url, configuration: configuration, logger: logger
     ) {
@@ -287,7 +277,7 @@ struct SimulatedPatientStream: Sendable {
     _ ledger: StreamLedger, _ payloads: [(Int, [UInt8])], start: ContinuousClock.Instant
   ) async throws {
     let configuration = webSocketConfiguration
-    let url = client.webSocketURL("/v1/sessions/\(session)/watch").components(separatedBy: "?")[0]
+    let url = client.webSocketURL("/v1/sessions/\(session)/watch")
     let host = client.base.host ?? "127.0.0.1"
     guard watched else {
       // Unwatched: send, and let the server's stored count say what arrived.

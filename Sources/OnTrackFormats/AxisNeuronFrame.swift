@@ -56,7 +56,7 @@ public struct AxisNeuronFrameReader: Sendable {
       throw AxisNeuronFrameError(
         kind: .malformed, message: "a frame starts with the avatar index (a whole number)")
     }
-    guard let nameToken = scanner.next(), scanner.text(nameToken) != "||" else {
+    guard let nameToken = scanner.next(), !scanner.token(nameToken, is: "||") else {
       throw AxisNeuronFrameError(kind: .malformed, message: "the avatar name is missing")
     }
     let name = scanner.text(nameToken)

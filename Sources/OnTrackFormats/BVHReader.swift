@@ -34,7 +34,6 @@ public struct BVHReader: Sendable {
     self.options = options
   }
 
-  /// Reads the file at `url`.
   /// Reads the file at `url` (gzip-compressed files are inflated first).
   public func read(contentsOf url: URL) throws(MotionFormatError) -> Clip {
     try read(bytes: FileBytes.read(url), fileName: url.path)
@@ -300,8 +299,7 @@ extension BVHReader {
           .syntax, framesToken.line,
           "frame count \(scanner.quoted(framesToken)) is not a whole number")
       }
-      let frameTimeLabel = try expect("Frame")
-      _ = frameTimeLabel
+      _ = try expect("Frame")
       let timeToken = try labelled("Time:", "the frame time")
       let frameTime: Double
       switch scanner.number(timeToken) {

@@ -15,18 +15,16 @@ struct CSVTable {
 
   /// - Parameters:
   ///   - hasHeader: The first non-blank line holds column names.
-  ///   - separator: The cell separator; `nil` splits on runs of blanks (spaces and tabs).
   ///   - maximumColumns: Upper bound on cells per row, against hostile input.
   init(
-    bytes: [UInt8], fileName: String, hasHeader: Bool = true,
-    separator: UInt8? = UInt8(ascii: ","), maximumColumns: Int = 100_000
+    bytes: [UInt8], fileName: String, hasHeader: Bool = true, maximumColumns: Int = 100_000
   ) throws(MotionFormatError) {
     var lines = LineSplitter(bytes: bytes)
     var header: [String] = []
     var rows: [Row] = []
     var width: Int?
     while let (lineNumber, range) = lines.next() {
-      let cells = Self.cells(bytes, range, separator: separator)
+      let cells = Self.cells(bytes, range)
       if cells.isEmpty || (cells.count == 1 && cells[0].isEmpty) { continue }
       guard cells.count <= maximumColumns else {
         throw MotionFormatError(
@@ -77,35 +75,23 @@ struct CSVTable {
     return s.count > 40 ? String(s.prefix(40)) + "…" : s
   }
 
-  /// Cell ranges of one line, blanks trimmed.
-  private static func cells(_ bytes: [UInt8], _ range: Range<Int>, separator: UInt8?) -> [Range<
-    Int
-  >] {
+  /// Comma-separated cell ranges of one line, blanks trimmed.
+  private static func cells(_ bytes: [UInt8], _ range: Range<Int>) -> [Range<Int>] {
     func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
     var result: [Range<Int>] = []
     var i = range.lowerBound
     let end = range.upperBound
-    if let separator {
-      var start = i
-      while i <= end {
-        if i == end || bytes[i] == separator {
-          var a = start
-          var b = i
-          while a < b, isBlank(bytes[a]) { a += 1 }
-          while b > a, isBlank(bytes[b - 1]) { b -= 1 }
-          result.append(a..<b)
-          start = i + 1
-        }
-        i += 1
+    var start = i
+    while i <= end {
+      if i == end || bytes[i] == UInt8(ascii: ",") {
+        var a = start
+        var b = i
+        while a < b, isBlank(bytes[a]) { a += 1 }
+        while b > a, isBlank(bytes[b - 1]) { b -= 1 }
+        result.append(a..<b)
+        start = i + 1
       }
-    } else {
-      while i < end {
-        while i < end, isBlank(bytes[i]) { i += 1 }
-        guard i < end else { break }
-        let start = i
-        while i < end, !isBlank(bytes[i]) { i += 1 }
-        result.append(start..<i)
-      }
+      i += 1
     }
     return result
   }

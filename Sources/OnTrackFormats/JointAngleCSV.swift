@@ -122,22 +122,28 @@ public enum JointAngleCSV {
     let degrees = Double.pi / 180
     var rotations = [Quaternion](repeating: .identity, count: rows.count * n)
     var translations = [SIMD3<Float>](repeating: .zero, count: rows.count * n)
+    // Per joint, once: its rotation columns in order (and the Euler order they spell) and its
+    // position columns.
+    let layouts = columnsByJoint.map { joint, columns in
+      let rotationColumns = columns.filter { $0.0.isRotation }
+      return (
+        joint: joint, rotationColumns: rotationColumns.map(\.1),
+        order: rotationColumns.isEmpty ? nil : EulerOrder.completing(rotationColumns.map(\.0.axis)),
+        positionColumns: columns.filter { $0.0.isPosition }.map { (axis: $0.0.axis, column: $0.1) }
+      )
+    }
     for (f, row) in rows.enumerated() {
       for j in 0..<n { translations[f * n + j] = skeleton.joints[j].offset }
-      for (joint, columns) in columnsByJoint {
-        var axes: [Int] = []
-        var angles = SIMD3<Double>.zero
-        for (channel, column) in columns {
-          if channel.isRotation {
-            angles[axes.count] = row.values[column] * degrees
-            axes.append(channel.axis)
-          } else {
-            translations[f * n + joint][channel.axis] = Float(row.values[column])
-          }
+      for layout in layouts {
+        for (axis, column) in layout.positionColumns {
+          translations[f * n + layout.joint][axis] = Float(row.values[column])
         }
-        if !axes.isEmpty {
-          rotations[f * n + joint] = Quaternion(
-            eulerAngles: angles, order: EulerOrder.completing(axes))
+        if let order = layout.order {
+          var angles = SIMD3<Double>.zero
+          for (k, column) in layout.rotationColumns.enumerated() {
+            angles[k] = row.values[column] * degrees
+          }
+          rotations[f * n + layout.joint] = Quaternion(eulerAngles: angles, order: order)
         }
       }
     }

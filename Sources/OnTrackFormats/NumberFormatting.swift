@@ -30,11 +30,6 @@ public enum NumberFormatting {
     }
   }
 
-  /// Appends the shortest decimal that reads back as the same `Float`.
-  public static func appendShortest(_ value: Float, to out: inout [UInt8]) {
-    out.append(contentsOf: value.description.utf8)
-  }
-
   /// Appends the shortest decimal that reads back as the same `Double`.
   public static func appendShortest(_ value: Double, to out: inout [UInt8]) {
     out.append(contentsOf: value.description.utf8)

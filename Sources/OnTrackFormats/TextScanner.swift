@@ -8,25 +8,22 @@ struct Token {
 /// Splits text into whitespace-separated tokens, counting lines (LF, CRLF and lone CR all end
 /// a line) and skipping a UTF-8 byte-order mark. With `bracesAreTokens`, `{` and `}` are tokens
 /// of their own even when glued to a word (`Hips{`), as some BVH writers emit them.
-/// With `separators`, those bytes (such as `,`) also separate tokens.
 struct TextScanner {
   let bytes: [UInt8]
   private(set) var position: Int
   private(set) var line: Int = 1
   var bracesAreTokens: Bool
-  var separator: UInt8?
 
-  init(bytes: [UInt8], bracesAreTokens: Bool = false, separator: UInt8? = nil) {
+  init(bytes: [UInt8], bracesAreTokens: Bool = false) {
     self.bytes = bytes
     let hasBOM = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
     self.position = hasBOM ? 3 : 0
     self.bracesAreTokens = bracesAreTokens
-    self.separator = separator
   }
 
   @inline(__always)
   private func isSpace(_ b: UInt8) -> Bool {
-    b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0B || b == 0x0C || b == separator
+    b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0B || b == 0x0C
   }
 
   @inline(__always)

@@ -138,40 +138,43 @@ public enum UIPRMDReader {
       frameRate: viconFrameRate)
   }
 
-  /// What a dataset file name says: `m01_s02_e03_angles_inc.txt.gz`.
-  public struct FileName: Hashable, Sendable {
-    public var movement: Int
-    public var subject: Int
-    public var episode: Int
-    public var correct: Bool
-    public var kind: String
-
-    public init?(_ name: String) {
-      let base = name.split(separator: "/").last.map(String.init) ?? name
-      let parts = base.split(separator: ".")[0].split(separator: "_")
-      guard parts.count >= 4, parts[0].hasPrefix("m"), parts[1].hasPrefix("s"),
-        parts[2].hasPrefix("e"), let m = Int(parts[0].dropFirst()),
-        let s = Int(parts[1].dropFirst()), let e = Int(parts[2].dropFirst())
-      else { return nil }
-      movement = m
-      subject = s
-      episode = e
-      kind = String(parts[3])
-      correct = !(parts.count >= 5 && parts[4] == "inc")
-    }
-  }
-
   /// The path of a repetition's file under the dataset's `raw` folder.
   public static func path(
     root: URL, sensor: String = "Kinect", kind: String, movement: Int, subject: Int,
     episode: Int, correct: Bool
   ) -> URL {
     let folder = correct ? "Segmented Movements" : "Incorrect Segmented Movements"
-    func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
     let name =
-      "m\(two(movement))_s\(two(subject))_e\(two(episode))_\(kind)\(correct ? "" : "_inc").txt.gz"
+      "m\(twoDigits(movement))_s\(twoDigits(subject))_e\(twoDigits(episode))_\(kind)\(correct ? "" : "_inc").txt.gz"
     return root.appendingPathComponent(folder).appendingPathComponent(sensor)
       .appendingPathComponent(kind.capitalized).appendingPathComponent(name)
+  }
+
+  /// A movement, subject or episode number as the dataset writes it: `7` → `"07"`.
+  public static func twoDigits(_ number: Int) -> String {
+    number < 10 ? "0\(number)" : "\(number)"
+  }
+
+  /// One Kinect repetition (angles and positions) under the dataset's `raw` folder.
+  public static func readKinect(
+    root: URL, movement: Int, subject: Int, episode: Int, correct: Bool
+  ) throws(MotionFormatError) -> Clip {
+    let angles = path(
+      root: root, kind: "angles", movement: movement, subject: subject, episode: episode,
+      correct: correct)
+    return try readKinect(angles: angles, positions: positionsPath(forAngles: angles))
+  }
+
+  /// Consecutive Kinect repetitions of one subject joined into one continuous take (the
+  /// dataset's episodes follow one another).
+  public static func readKinectTake(
+    root: URL, movement: Int, subject: Int, episodes: ClosedRange<Int>, correct: Bool = true
+  ) throws -> Clip {
+    try Clip(
+      joining: episodes.map {
+        try readKinect(
+          root: root, movement: movement, subject: subject, episode: $0, correct: correct)
+      })
   }
 
   /// The positions file that belongs to a Kinect angles file: in the dataset's `Positions/`

@@ -110,7 +110,7 @@ public struct VMCPoseAssembler: Sendable {
       throw VMCError(
         kind: .malformed, message: "\(message.address) needs a name and 7 numbers")
     }
-    var v = [Float](repeating: 0, count: 7)
+    var v = SIMD8<Float>()
     for k in 0..<7 {
       guard let x = a[k + 1].number else {
         throw VMCError(
@@ -123,7 +123,8 @@ public struct VMCPoseAssembler: Sendable {
       v[k] = Float(x)
     }
     let q = Quaternion(x: v[3], y: v[4], z: v[5], w: v[6])
-    guard q.length > 0.5, q.length < 2 else {
+    let length = q.length
+    guard length > 0.5, length < 2 else {
       throw VMCError(
         kind: .malformed, message: "rotation of '\(name.prefix(40))' is not a unit quaternion")
     }

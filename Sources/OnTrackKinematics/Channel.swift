@@ -27,16 +27,6 @@ public enum Channel: String, CaseIterable, Sendable, Codable {
   }
 
   public var isPosition: Bool { !isRotation }
-
-  /// The rotation channel about `axis` (0 = X, 1 = Y, 2 = Z).
-  public static func rotation(axis: Int) -> Channel {
-    [.xRotation, .yRotation, .zRotation][axis]
-  }
-
-  /// The position channel along `axis` (0 = X, 1 = Y, 2 = Z).
-  public static func position(axis: Int) -> Channel {
-    [.xPosition, .yPosition, .zPosition][axis]
-  }
 }
 
 extension Array where Element == Channel {

@@ -44,6 +44,31 @@ public struct Clip: Sendable {
     self.translations = translations
   }
 
+  /// Clips played one after another, on the first one's skeleton and frame time (the others
+  /// must have the same skeleton layout).
+  ///
+  /// - Throws: `ClipError.noFrames` for no clips, or `sizeMismatch` if a clip's skeleton has
+  ///   another joint count than the first's.
+  public init(joining clips: [Clip]) throws(ClipError) {
+    guard let first = clips.first else { throw .noFrames }
+    var rotations: [Quaternion] = []
+    var translations: [SIMD3<Float>] = []
+    rotations.reserveCapacity(clips.reduce(0) { $0 + $1.rotations.count })
+    translations.reserveCapacity(rotations.capacity)
+    for clip in clips {
+      guard clip.skeleton.count == first.skeleton.count else {
+        throw .sizeMismatch(
+          expectedMultipleOf: first.skeleton.count, rotations: clip.rotations.count,
+          translations: clip.translations.count)
+      }
+      rotations += clip.rotations
+      translations += clip.translations
+    }
+    try self.init(
+      skeleton: first.skeleton, frameTime: first.frameTime, rotations: rotations,
+      translations: translations)
+  }
+
   /// The highest frame rate `resampled(frameRate:)` accepts (Hz); no motion sensor comes near.
   public static let maximumFrameRate: Double = 10_000
 

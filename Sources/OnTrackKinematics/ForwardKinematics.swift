@@ -29,20 +29,6 @@ public enum ForwardKinematics {
     }
   }
 
-  /// Writes only the world positions (metres), for callers that need no orientations.
-  public static func computeWorldPositions(
-    skeleton: Skeleton, pose: Pose, transforms: inout [RigidTransform],
-    into positions: inout [SIMD3<Float>]
-  ) {
-    computeWorldTransforms(skeleton: skeleton, pose: pose, into: &transforms)
-    precondition(positions.count == skeleton.count, "position buffer size differs")
-    positions.withUnsafeMutableBufferPointer { out in
-      transforms.withUnsafeBufferPointer { world in
-        for j in 0..<world.count { out[j] = world[j].translation }
-      }
-    }
-  }
-
   /// The inner loop over raw buffers: `parents[j] < j` for every non-root joint.
   @inline(__always)
   static func run(
@@ -58,9 +44,7 @@ public enum ForwardKinematics {
       if parent < 0 {
         w[j] = RigidTransform(rotation: r[j], translation: t[j])
       } else {
-        let pw = w[parent]
-        w[j] = RigidTransform(
-          rotation: pw.rotation * r[j], translation: pw.translation + pw.rotation.act(on: t[j]))
+        w[j] = w[parent] * RigidTransform(rotation: r[j], translation: t[j])
       }
     }
   }

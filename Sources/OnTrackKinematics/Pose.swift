@@ -17,9 +17,13 @@ public struct Pose: Hashable, Sendable {
   /// The number of joints this pose holds.
   public var count: Int { rotations.count }
 
-  /// The root translation (metres, world frame).
-  public var rootTranslation: SIMD3<Float> {
-    get { translations[0] }
-    set { translations[0] = newValue }
+  /// Copies `other` (a pose of the same skeleton) into this one without allocating.
+  public mutating func copy(from other: Pose) {
+    rotations.withUnsafeMutableBufferPointer { target in
+      for j in 0..<min(target.count, other.rotations.count) { target[j] = other.rotations[j] }
+    }
+    translations.withUnsafeMutableBufferPointer { target in
+      for j in 0..<min(target.count, other.translations.count) { target[j] = other.translations[j] }
+    }
   }
 }

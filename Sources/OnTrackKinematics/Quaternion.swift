@@ -70,11 +70,6 @@ public struct Quaternion: Hashable, Sendable {
     return Quaternion(t1 + t2 + t3 - t4)
   }
 
-  @inlinable
-  public static func *= (lhs: inout Quaternion, rhs: Quaternion) {
-    lhs = lhs * rhs
-  }
-
   /// The conjugate `w − xi − yj − zk`; the inverse rotation of a unit quaternion.
   @inlinable
   public var conjugate: Quaternion {

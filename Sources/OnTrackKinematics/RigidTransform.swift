@@ -28,11 +28,4 @@ public struct RigidTransform: Hashable, Sendable {
       rotation: lhs.rotation * rhs.rotation,
       translation: lhs.translation + lhs.rotation.act(on: rhs.translation))
   }
-
-  /// The transform that undoes this one (for unit rotations).
-  @inlinable
-  public var inverse: RigidTransform {
-    let r = rotation.conjugate
-    return RigidTransform(rotation: r, translation: -r.act(on: translation))
-  }
 }

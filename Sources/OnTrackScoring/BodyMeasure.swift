@@ -107,6 +107,10 @@ public enum BodyAngle: String, CaseIterable, Sendable, Codable {
   case leftShoulderFlexion, leftShoulderAbduction, leftElbowFlexion
   case rightShoulderFlexion, rightShoulderAbduction, rightElbowFlexion
 
+  /// What the angle's value is multiplied by when the body is mirrored: lateral trunk flexion
+  /// leans the other way (−1); every other angle keeps its value on the other side (1).
+  public var mirrorSign: Float { self == .trunkLateralFlexion ? -1 : 1 }
+
   /// The angle on the other side of the body (lateral flexion keeps its name: the sign flips).
   public var mirrored: BodyAngle {
     switch self {

@@ -40,13 +40,6 @@ public struct DTWMatrix: Sendable {
       body(UnsafeMutableBufferPointer(rebasing: v[start..<(start + width)]))
     }
   }
-
-  /// Overwrites row `r` (no allocation).
-  public mutating func setRow(_ r: Int, from source: UnsafeBufferPointer<Float>) {
-    values.withUnsafeMutableBufferPointer { v in
-      for c in 0..<width { v[r * stride + c] = source[c] }
-    }
-  }
 }
 
 /// Squared Euclidean distance between two padded rows.

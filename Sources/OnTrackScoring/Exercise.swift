@@ -31,6 +31,10 @@ public struct Exercise: Sendable {
   public var keepStill: [StillMeasure]
   /// Alignment weight of every bone (`FeatureLayout.bones` order).
   public let boneWeights: [Float]
+  /// The square roots of `boneWeights`: what alignment rows scale bone directions by.
+  let alignmentScales: [Float]
+  /// The reference as alignment rows (`alignmentMatrix(reference)`).
+  public let referenceRows: DTWMatrix
   /// The side a unilateral exercise works in the reference; `nil` for bilateral ones.
   public let workingSide: BodyModel.Side?
   public let tempo: ExerciseDefinition.TempoRange
@@ -100,6 +104,7 @@ public struct Exercise: Sendable {
       }
     }
     boneWeights = weights
+    alignmentScales = weights.map { $0.squareRoot() }
     switch definition.laterality ?? "auto" {
     case "left": workingSide = .left
     case "right": workingSide = .right
@@ -109,6 +114,8 @@ public struct Exercise: Sendable {
     tempo = definition.tempo ?? ExerciseDefinition.Defaults.tempo
     repetitions = definition.repetitions ?? ExerciseDefinition.Defaults.repetitions
     holdSeconds = definition.holdSeconds ?? 0
+    referenceRows = Self.alignmentMatrix(
+      reference, frames: 0..<reference.count, scales: alignmentScales)
   }
 
   /// A reference whose one side moves this many times more than the other is unilateral.
@@ -141,12 +148,19 @@ public struct Exercise: Sendable {
   func alignmentRow(
     _ features: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>
   ) {
-    for (k, bone) in FeatureLayout.bones.enumerated() {
-      let c = FeatureLayout.boneColumn(bone)
-      let s = boneWeights[k].squareRoot()
-      out[3 * k] = features[c] * s
-      out[3 * k + 1] = features[c + 1] * s
-      out[3 * k + 2] = features[c + 2] * s
+    Self.alignmentRow(features, into: out, scales: alignmentScales)
+  }
+
+  // Bone k's direction is in feature columns 3k..<3k+3 (`FeatureLayout`).
+  private static func alignmentRow(
+    _ features: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>,
+    scales: [Float]
+  ) {
+    for k in 0..<FeatureLayout.bones.count {
+      let s = scales[k]
+      out[3 * k] = features[3 * k] * s
+      out[3 * k + 1] = features[3 * k + 1] * s
+      out[3 * k + 2] = features[3 * k + 2] * s
     }
   }
 
@@ -170,7 +184,12 @@ public struct Exercise: Sendable {
 
   /// Alignment rows of a whole feature sequence.
   func alignmentMatrix(_ sequence: FeatureSequence, frames: Range<Int>? = nil) -> DTWMatrix {
-    let range = frames ?? 0..<sequence.count
+    Self.alignmentMatrix(sequence, frames: frames ?? 0..<sequence.count, scales: alignmentScales)
+  }
+
+  private static func alignmentMatrix(
+    _ sequence: FeatureSequence, frames range: Range<Int>, scales: [Float]
+  ) -> DTWMatrix {
     var rows = [Float](repeating: 0, count: range.count * Exercise.alignmentWidth)
     sequence.values.withUnsafeBufferPointer { source in
       rows.withUnsafeMutableBufferPointer { out in
@@ -179,7 +198,8 @@ public struct Exercise: Sendable {
             UnsafeBufferPointer(
               rebasing: source[(f * sequence.width)..<((f + 1) * sequence.width)]),
             into: UnsafeMutableBufferPointer(
-              rebasing: out[(r * Exercise.alignmentWidth)..<((r + 1) * Exercise.alignmentWidth)]))
+              rebasing: out[(r * Exercise.alignmentWidth)..<((r + 1) * Exercise.alignmentWidth)]),
+            scales: scales)
         }
       }
     }

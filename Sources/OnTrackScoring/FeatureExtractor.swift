@@ -54,11 +54,6 @@ public struct FeatureExtractor: Sendable {
     self.headingTimeConstant = headingTimeConstant
   }
 
-  /// Forgets the heading, as at the start of a new take.
-  public mutating func reset() {
-    left = nil
-  }
-
   /// Writes the features of `frame` into `out` (`FeatureLayout.width` values); `timeStep` is
   /// the seconds since the previous frame of this take.
   public mutating func extract(
@@ -201,8 +196,7 @@ extension FeatureLayout {
       }
     }
     for angle in angles {
-      let value = source[angleColumn(angle)]
-      target[angleColumn(angle.mirrored)] = angle == .trunkLateralFlexion ? -value : value
+      target[angleColumn(angle.mirrored)] = source[angleColumn(angle)] * angle.mirrorSign
     }
   }
 }

@@ -68,11 +68,6 @@ public struct GridResampler: Sendable {
     output = Array(repeating: LandmarkFrame(), count: Int(self.maximumGap / step) + 2)
   }
 
-  public mutating func reset() {
-    previousTime = nil
-    outputCount = 0
-  }
-
   /// Feeds one frame at `time` seconds; afterwards `output[0..<outputCount]` holds every grid
   /// instant in (previous time, time], in order. A frame whose time is not after the previous
   /// one (or not finite) is ignored and `false` returned.

@@ -73,6 +73,15 @@ public enum ReferenceBuilder {
     return repetitions.map { scorer.worksOtherSide($0, frames: 0..<$0.count) }
   }
 
+  /// `repetitions` moved onto the exercise's working side (`mirrorFlags`), and which of them
+  /// were mirrored.
+  public static func onWorkingSide(
+    _ repetitions: [FeatureSequence], definition: ExerciseDefinition, template: Exercise
+  ) throws(ExerciseError) -> (sided: [FeatureSequence], mirrored: [Bool]) {
+    let flags = try mirrorFlags(of: repetitions, definition: definition, template: template)
+    return (zip(repetitions, flags).map { $1 ? $0.mirrored() : $0 }, flags)
+  }
+
   /// `exercise` with tolerances estimated from correct repetitions scored against its
   /// reference (mean + 3 SD, floor 3°).
   public static func calibrated(

@@ -22,12 +22,11 @@ public struct RepetitionScorer: Sendable {
   public static let praiseScore = 70.0
 
   public let exercise: Exercise
-  private let referenceRows: DTWMatrix
   private var dtw = DynamicTimeWarping()
+  private var referenceRows: DTWMatrix { exercise.referenceRows }
 
   public init(exercise: Exercise) {
     self.exercise = exercise
-    referenceRows = exercise.alignmentMatrix(exercise.reference)
   }
 
   /// The DTW band radius for a repetition of `n` frames against the reference.
@@ -203,9 +202,10 @@ public struct RepetitionScorer: Sendable {
     return b < a
   }
 
-  /// Signs that flip under mirroring: lateral trunk flexion leans the other way.
+  /// `value` of `measure` as seen on the patient's side (`BodyAngle.mirrorSign`).
   private func mirroredSign(_ measure: BodyMeasure, _ value: Double, _ mirrored: Bool) -> Double {
-    mirrored && measure == .angle(.trunkLateralFlexion) ? -value : value
+    guard mirrored, case .angle(let angle) = measure else { return value }
+    return value * Double(angle.mirrorSign)
   }
 
   /// Angle (radians) between bone directions at take frame `i` and reference frame `j`.

@@ -238,7 +238,7 @@ public struct StreamingScorer: Sendable {
       let base = slot * width + c
       let u = SIMD3(features[base], features[base + 1], features[base + 2])
       let v = SIMD3(reference[best, c], reference[best, c + 1], reference[best, c + 2])
-      let angle = atan2f(length(cross(u, v)), dot(u, v))
+      let angle = atan2(length(cross(u, v)), dot(u, v))
       currentBoneErrors[k] = angle * 180 / .pi
       currentBoneSeverity[k] = angle / boneTolerance[k]
     }
@@ -260,9 +260,4 @@ public struct StreamingScorer: Sendable {
       frameOffset: match.start, mirrored: mirrored)
     repetitions.append(result)
   }
-}
-
-@inline(__always)
-private func atan2f(_ y: Float, _ x: Float) -> Float {
-  Foundation.atan2(y, x)
 }

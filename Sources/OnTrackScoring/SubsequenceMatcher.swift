@@ -20,8 +20,9 @@
 /// are ignored.
 ///
 /// Local cost: squared Euclidean distance of alignment rows (`DTWMatrix`), as in
-/// `DynamicTimeWarping`. `push` allocates nothing (the stream's recent rows live in a ring of
-/// `maximumLength` rows made at init).
+/// `DynamicTimeWarping`. `push` allocates nothing (the cost of not moving from each recent
+/// frame, the sum of that frame's local costs, lives in a ring of `maximumLength + 1` values
+/// made at init).
 public struct SubsequenceMatcher: Sendable {
   public struct Match: Hashable, Sendable {
     /// First and last stream frame (inclusive), counted from the first `push`.
@@ -46,7 +47,8 @@ public struct SubsequenceMatcher: Sendable {
   private var time = 0
   private var candidate: Match?
 
-  private var recent: DTWMatrix
+  /// Per recent stream frame: the mean cost per reference frame of holding it still.
+  private var stillCosts: [Float]
 
   public init(
     reference: DTWMatrix, share: Float, minimumLength: Int, maximumLength: Int,
@@ -58,25 +60,12 @@ public struct SubsequenceMatcher: Sendable {
     self.maximumLength = maximumLength
     self.maximumDelay = maximumDelay
     let m = reference.rows
-    recent = DTWMatrix(capacity: maximumLength + 1, width: reference.width)
+    stillCosts = [Float](repeating: 0, count: maximumLength + 1)
     cost = [Float](repeating: .infinity, count: m)
     start = [Int](repeating: 0, count: m)
     previousCost = cost
     previousStart = start
   }
-
-  /// Forgets the stream.
-  public mutating func reset() {
-    for i in 0..<cost.count {
-      cost[i] = .infinity
-      previousCost[i] = .infinity
-    }
-    time = 0
-    candidate = nil
-  }
-
-  /// The number of frames pushed so far.
-  public var frameCount: Int { time }
 
   /// Feeds the next stream frame (a padded row of `reference.stride` floats); returns a match
   /// if one is now final.
@@ -84,10 +73,7 @@ public struct SubsequenceMatcher: Sendable {
     let m = reference.rows
     let stride = reference.stride
     let t = time
-    let slot = t % recent.rows
-    recent.withRow(slot) { out in
-      for c in 0..<out.count { out[c] = row[c] }
-    }
+    var rowTotal: Float = 0
     swap(&cost, &previousCost)
     swap(&start, &previousStart)
     reference.values.withUnsafeBufferPointer { ref in
@@ -99,6 +85,7 @@ public struct SubsequenceMatcher: Sendable {
               var previousLocal: Float = 0
               for i in 0..<m {
                 let local = squaredDistance(row, base + i * stride, stride: stride)
+                rowTotal += local
                 defer { previousLocal = local }
                 var best: Float
                 var origin: Int
@@ -129,6 +116,7 @@ public struct SubsequenceMatcher: Sendable {
         }
       }
     }
+    stillCosts[t % stillCosts.count] = rowTotal / Float(m)
     time += 1
     var report: Match?
     if let current = candidate {
@@ -147,7 +135,7 @@ public struct SubsequenceMatcher: Sendable {
     let length = t - start[m - 1] + 1
     let endCost = cost[m - 1] / Float(m)
     if length >= minimumLength, length <= maximumLength,
-      endCost <= share * stillCost(from: start[m - 1] % recent.rows)
+      endCost <= share * stillCosts[start[m - 1] % stillCosts.count]
     {
       if let current = candidate, start[m - 1] > current.end, report == nil {
         // A separate repetition has ended: the pending one cannot improve any more.
@@ -158,21 +146,6 @@ public struct SubsequenceMatcher: Sendable {
       }
     }
     return report
-  }
-
-  /// Mean cost per reference frame of holding the stream row in `slot` still.
-  private func stillCost(from slot: Int) -> Float {
-    var total: Float = 0
-    recent.values.withUnsafeBufferPointer { rows in
-      reference.values.withUnsafeBufferPointer { ref in
-        guard let r = rows.baseAddress, let y = ref.baseAddress else { return }
-        for j in 0..<reference.rows {
-          total += squaredDistance(
-            r + slot * recent.stride, y + j * reference.stride, stride: reference.stride)
-        }
-      }
-    }
-    return total / Float(reference.rows)
   }
 
   /// Takes the pending candidate as final and clears the paths that overlap it.

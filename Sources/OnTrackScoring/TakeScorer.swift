@@ -60,7 +60,7 @@ public struct RepetitionFinding: Sendable {
   public let maximumDelay: Int
 
   public init(exercise: Exercise) {
-    referenceRows = exercise.alignmentMatrix(exercise.reference)
+    referenceRows = exercise.referenceRows
     let m = referenceRows.rows
     minimumLength = max(3, m / 2)
     maximumLength = Int(Double(m) * 3)

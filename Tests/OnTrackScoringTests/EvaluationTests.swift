@@ -1,4 +1,5 @@
 import Foundation
+import OnTrackFormats
 import OnTrackScoring
 import Testing
 
@@ -68,7 +69,7 @@ struct EvaluationTests {
     let first = try #require(heldOut.first)
     let bytes = try Data(
       contentsOf: features.appendingPathComponent(
-        "m07_s\(first.subject < 10 ? "0" : "")\(first.subject)_e01_c.f32"))
+        "m07_s\(UIPRMDReader.twoDigits(first.subject))_e01_c.f32"))
     #expect(bytes.count == first.frames * FeatureLayout.width * 4)
   }
 

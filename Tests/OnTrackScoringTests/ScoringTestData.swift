@@ -26,11 +26,9 @@ enum ScoringData {
   /// One UI-PRMD Kinect repetition.
   static func kinect(movement: Int, subject: Int, episode: Int, correct: Bool = true) throws -> Clip
   {
-    let angles = UIPRMDReader.path(
-      root: uiprmd.appendingPathComponent("raw"), kind: "angles", movement: movement,
-      subject: subject, episode: episode, correct: correct)
-    return try UIPRMDReader.readKinect(
-      angles: angles, positions: UIPRMDReader.positionsPath(forAngles: angles))
+    try UIPRMDReader.readKinect(
+      root: uiprmd.appendingPathComponent("raw"), movement: movement, subject: subject,
+      episode: episode, correct: correct)
   }
 
   /// Consecutive repetitions of one subject joined into one continuous take (the dataset's
@@ -38,24 +36,11 @@ enum ScoringData {
   static func continuousTake(
     movement: Int, subject: Int, episodes: ClosedRange<Int>, correct: Bool = true
   ) throws -> (clip: Clip, starts: [Int]) {
-    var rotations: [Quaternion] = []
-    var translations: [SIMD3<Float>] = []
-    var starts: [Int] = []
-    var skeleton: Skeleton?
-    var frames = 0
-    for episode in episodes {
-      let clip = try kinect(
-        movement: movement, subject: subject, episode: episode, correct: correct)
-      skeleton = skeleton ?? clip.skeleton
-      starts.append(frames)
-      frames += clip.frameCount
-      rotations += clip.rotations
-      translations += clip.translations
+    let clips = try episodes.map {
+      try kinect(movement: movement, subject: subject, episode: $0, correct: correct)
     }
-    guard let skeleton else { throw ClipError.noFrames }
-    let clip = try Clip(
-      skeleton: skeleton, frameTime: 1 / UIPRMDReader.kinectFrameRate, rotations: rotations,
-      translations: translations)
-    return (clip, starts + [frames])
+    var starts = [0]
+    for clip in clips { starts.append(starts[starts.count - 1] + clip.frameCount) }
+    return (try Clip(joining: clips), starts)
   }
 }

@@ -26,7 +26,7 @@ struct ScoringTests {
   func streamingEqualsOffline(movement: Int, subject: Int) throws {
     let id = try FileManager.default.contentsOfDirectory(atPath: ScoringData.exercises.path)
       .first {
-        $0.hasPrefix("uiprmd-m\(movement < 10 ? "0" : "")\(movement)-") && $0.hasSuffix(".json")
+        $0.hasPrefix("uiprmd-m\(UIPRMDReader.twoDigits(movement))-") && $0.hasSuffix(".json")
       }
     let exercise = try ScoringData.exercise(String(try #require(id).dropLast(5)))
     let (take, _) = try ScoringData.continuousTake(

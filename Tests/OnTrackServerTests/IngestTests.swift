@@ -223,6 +223,30 @@ struct IngestTests {
 
   // MARK: Live devices
 
+  @Test("a device finds its session by name or id, also after the session was put to sleep")
+  func deviceRouting() async throws {
+    let t = try TestServer()
+    defer { t.removeFolder() }
+    try await t.run { c in
+      let suit = try await c.createSession(token: t.ann, extra: #","device":"suit-1""#)
+      let other = try await c.createSession(token: t.ann)
+      let hub = t.server.hub
+      #expect(hub.session(forDevice: "suit-1")?.record.id == suit.id)
+      #expect(hub.session(forDevice: other.id)?.record.id == other.id)
+      #expect(hub.session(forDevice: "suit-2") == nil)
+      #expect(hub.sleepIdleSessions(timeout: .zero) == 2)
+      #expect(hub.openSessionCount == 0)
+      #expect(hub.session(forDevice: "suit-2") == nil)
+      #expect(hub.openSessionCount == 0)
+      #expect(hub.session(forDevice: "suit-1")?.record.id == suit.id)
+      #expect(hub.session(forDevice: other.id)?.record.id == other.id)
+      #expect(hub.openSessionCount == 2)
+      // A finished session is found by no device.
+      _ = try await c.request(.post, "/v1/sessions/\(suit.id)/finish", token: t.ann)
+      #expect(hub.session(forDevice: "suit-1") == nil)
+    }
+  }
+
   @Test("Axis Neuron over TCP and VMC over UDP are scored like the WebSocket, bad packets counted")
   func liveDevices() async throws {
     let t = try TestServer(axis: true, vmc: true)

@@ -32,22 +32,9 @@ enum ServerData {
 
   /// Consecutive UI-PRMD Kinect repetitions of one subject as one continuous take.
   static func kinectTake(movement: Int, subject: Int, episodes: ClosedRange<Int>) throws -> Clip {
-    var rotations: [Quaternion] = []
-    var translations: [SIMD3<Float>] = []
-    var skeleton: Skeleton?
-    for episode in episodes {
-      let angles = UIPRMDReader.path(
-        root: shared.appendingPathComponent("data/uiprmd/raw"), kind: "angles",
-        movement: movement, subject: subject, episode: episode, correct: true)
-      let clip = try UIPRMDReader.readKinect(
-        angles: angles, positions: UIPRMDReader.positionsPath(forAngles: angles))
-      skeleton = skeleton ?? clip.skeleton
-      rotations += clip.rotations
-      translations += clip.translations
-    }
-    return try Clip(
-      skeleton: try #require(skeleton), frameTime: 1 / UIPRMDReader.kinectFrameRate,
-      rotations: rotations, translations: translations)
+    try UIPRMDReader.readKinectTake(
+      root: shared.appendingPathComponent("data/uiprmd/raw"), movement: movement,
+      subject: subject, episodes: episodes)
   }
 
   /// A skeleton as BVH text (hierarchy and one rest frame), as a session declares it.

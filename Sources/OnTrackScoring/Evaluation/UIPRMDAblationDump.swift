@@ -1,4 +1,5 @@
 import Foundation
+import OnTrackFormats
 import OnTrackKinematics
 
 /// Raw material for studying the scorer on UI-PRMD outside Swift (`Scripts/uiprmd-ablation.py`):
@@ -115,9 +116,8 @@ struct UIPRMDAblationDump {
     movement: Int, repetition: UIPRMDEvaluation.Repetition, _ features: FeatureSequence,
     mirrored: Bool
   ) throws {
-    func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
     let base = folder.appendingPathComponent(
-      "features/m\(two(movement))_s\(two(repetition.subject))_e\(two(repetition.episode))_\(repetition.correct ? "c" : "i")"
+      "features/m\(UIPRMDReader.twoDigits(movement))_s\(UIPRMDReader.twoDigits(repetition.subject))_e\(UIPRMDReader.twoDigits(repetition.episode))_\(repetition.correct ? "c" : "i")"
     )
     try features.values.withUnsafeBytes { Data($0) }.write(
       to: base.appendingPathExtension("f32"))

@@ -58,11 +58,12 @@ public enum UIPRMDEvaluation {
     public var vicon: ViconResult?
   }
 
-  /// One repetition's features and identity.
+  /// One repetition: its identity, the clip as recorded and its body features.
   struct Repetition {
     var subject: Int
     var episode: Int
     var correct: Bool
+    var clip: Clip
     var features: FeatureSequence
   }
 
@@ -82,16 +83,16 @@ public enum UIPRMDEvaluation {
     defer { try? dumper?.close() }
     var results: [MovementResult] = []
     for movement in movements {
-      let definition = try definitionFile(movement: movement, in: exercises)
+      let url = try definitionURL(movement: movement, in: exercises)
+      let definition = try ExerciseDefinition.decode(Data(contentsOf: url), file: url.path)
       let repetitions = try loadKinect(
         movement: movement, root: dataset.appendingPathComponent("raw"))
       var result = try evaluate(
         movement: movement, definition: definition, repetitions: repetitions, dump: dumper)
       try countRepetitions(
-        movement: movement, exercises: exercises, root: dataset.appendingPathComponent("raw"),
-        into: &result)
+        exercise: Exercise.load(contentsOf: url), repetitions: repetitions, into: &result)
       progress(
-        "m\(movement < 10 ? "0" : "")\(movement) \(result.name): AUC \(String(format: "%.3f", result.auc))"
+        "m\(UIPRMDReader.twoDigits(movement)) \(result.name): AUC \(String(format: "%.3f", result.auc))"
       )
       results.append(result)
     }
@@ -105,31 +106,32 @@ public enum UIPRMDEvaluation {
     return Report(movements: results, vicon: viconResult)
   }
 
-  static func definitionFile(movement: Int, in folder: URL) throws -> ExerciseDefinition {
-    let prefix = "uiprmd-m\(movement < 10 ? "0" : "")\(movement)-"
+  /// The `uiprmd-mNN-*.json` definition of `movement` in `folder` (the first by name).
+  static func definitionURL(movement: Int, in folder: URL) throws -> URL {
+    let prefix = "uiprmd-m\(UIPRMDReader.twoDigits(movement))-"
     let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
     guard let name = names.sorted().first(where: { $0.hasPrefix(prefix) && $0.hasSuffix(".json") })
     else {
       throw ExerciseError(file: folder.path, reason: "no \(prefix)*.json exercise definition")
     }
-    let url = folder.appendingPathComponent(name)
-    return try ExerciseDefinition.decode(Data(contentsOf: url), file: url.path)
+    return folder.appendingPathComponent(name)
   }
 
-  static func loadKinect(movement: Int, root: URL) throws -> [Repetition] {
+  /// Every Kinect repetition of `movement` in `classes` (true: correct), subject by subject,
+  /// episode by episode.
+  static func loadKinect(movement: Int, root: URL, classes: [Bool] = [true, false]) throws
+    -> [Repetition]
+  {
     var repetitions: [Repetition] = []
     for subject in 1...10 {
       for episode in 1...10 {
-        for correct in [true, false] {
-          let angles = UIPRMDReader.path(
-            root: root, kind: "angles", movement: movement, subject: subject, episode: episode,
-            correct: correct)
-          let positions = UIPRMDReader.positionsPath(forAngles: angles)
-          let clip = try UIPRMDReader.readKinect(angles: angles, positions: positions)
+        for correct in classes {
+          let clip = try UIPRMDReader.readKinect(
+            root: root, movement: movement, subject: subject, episode: episode, correct: correct)
           let body = try BodyModel(skeleton: clip.skeleton)
           repetitions.append(
             Repetition(
-              subject: subject, episode: episode, correct: correct,
+              subject: subject, episode: episode, correct: correct, clip: clip,
               features: ClipFeatures.features(of: clip, body: body)))
         }
       }
@@ -193,33 +195,14 @@ public enum UIPRMDEvaluation {
   /// Joins each subject's ten episodes into one take and counts the repetitions the bundled
   /// exercise finds in it.
   static func countRepetitions(
-    movement: Int, exercises: URL, root: URL, into result: inout MovementResult
+    exercise: Exercise, repetitions: [Repetition], into result: inout MovementResult
   ) throws {
-    let prefix = "uiprmd-m\(movement < 10 ? "0" : "")\(movement)-"
-    let names = try FileManager.default.contentsOfDirectory(atPath: exercises.path)
-    guard let name = names.sorted().first(where: { $0.hasPrefix(prefix) && $0.hasSuffix(".json") })
-    else { return }
-    let exercise = try Exercise.load(contentsOf: exercises.appendingPathComponent(name))
     let scorer = TakeScorer(exercise: exercise)
     for correct in [true, false] {
       for subject in 1...10 {
-        var rotations: [Quaternion] = []
-        var translations: [SIMD3<Float>] = []
-        var skeleton: Skeleton?
-        for episode in 1...10 {
-          let angles = UIPRMDReader.path(
-            root: root, kind: "angles", movement: movement, subject: subject, episode: episode,
-            correct: correct)
-          let clip = try UIPRMDReader.readKinect(
-            angles: angles, positions: UIPRMDReader.positionsPath(forAngles: angles))
-          skeleton = skeleton ?? clip.skeleton
-          rotations += clip.rotations
-          translations += clip.translations
-        }
-        guard let skeleton else { continue }
         let take = try Clip(
-          skeleton: skeleton, frameTime: 1 / UIPRMDReader.kinectFrameRate, rotations: rotations,
-          translations: translations)
+          joining: repetitions.filter { $0.subject == subject && $0.correct == correct }.map(\.clip)
+        )
         let found = try scorer.score(take).repetitions.count
         if correct { result.countedCorrect += found } else { result.countedIncorrect += found }
         result.countingError += abs(found - 10)
@@ -231,9 +214,9 @@ public enum UIPRMDEvaluation {
   static func buildExercise(
     definition: ExerciseDefinition, template: Exercise, correct: [FeatureSequence]
   ) throws -> Exercise {
-    let flags = try ReferenceBuilder.mirrorFlags(
-      of: correct, definition: definition, template: template)
-    let onSide = zip(correct, flags).map { $1 ? $0.mirrored() : $0 }
+    let onSide = try ReferenceBuilder.onWorkingSide(
+      correct, definition: definition, template: template
+    ).sided
     let reference = onSide[ReferenceBuilder.representative(of: onSide, exercise: template)]
     return ReferenceBuilder.calibrated(
       try Exercise(definition: definition, reference: reference), correct: onSide)

@@ -110,8 +110,10 @@ public enum UIPRMDExerciseBuilder {
           restOverride[j] ?? OnTrackKinematics.normalize(c.rest)
           * (c.kinect == nil ? tipLength : mean)
       }
+      // The head's tip has a Kinect joint (for its direction) but no channels of its own.
+      let isEndSite = c.kinect == nil || c.name == "Head_End"
       let channels: [Channel] =
-        c.kinect == nil
+        isEndSite
         ? []
         : (c.parent == nil
           ? [.xPosition, .yPosition, .zPosition, .zRotation, .xRotation, .yRotation]
@@ -119,9 +121,8 @@ public enum UIPRMDExerciseBuilder {
       joints.append(
         Skeleton.Joint(
           name: c.name, parent: c.parent, offset: offset, channels: channels,
-          isEndSite: c.kinect == nil || c.name == "Head_End"))
+          isEndSite: isEndSite))
     }
-    joints[5].channels = []
     let skeleton = try Skeleton(joints: joints, lengthUnit: .centimetre)
     let solver = PositionSolver(skeleton: skeleton)
     var solved = skeleton.restPose
@@ -156,30 +157,13 @@ public enum UIPRMDExerciseBuilder {
     let root = dataset.appendingPathComponent("raw")
     var built: [Built] = []
     for movement in movements {
-      let prefix = "uiprmd-m\(movement < 10 ? "0" : "")\(movement)-"
-      let names = try FileManager.default.contentsOfDirectory(atPath: exercises.path)
-      guard
-        let name = names.sorted().first(where: { $0.hasPrefix(prefix) && $0.hasSuffix(".json") })
-      else { throw ExerciseError(file: exercises.path, reason: "no \(prefix)*.json") }
-      let url = exercises.appendingPathComponent(name)
+      let url = try UIPRMDEvaluation.definitionURL(movement: movement, in: exercises)
+      let name = url.lastPathComponent
       var definition = try ExerciseDefinition.decode(Data(contentsOf: url), file: url.path)
-      var clips: [(subject: Int, episode: Int, clip: Clip, features: FeatureSequence)] = []
-      for subject in 1...10 {
-        for episode in 1...10 {
-          let angles = UIPRMDReader.path(
-            root: root, kind: "angles", movement: movement, subject: subject, episode: episode,
-            correct: true)
-          let clip = try UIPRMDReader.readKinect(
-            angles: angles, positions: UIPRMDReader.positionsPath(forAngles: angles))
-          let features = ClipFeatures.features(
-            of: clip, body: try BodyModel(skeleton: clip.skeleton))
-          clips.append((subject, episode, clip, features))
-        }
-      }
+      let clips = try UIPRMDEvaluation.loadKinect(movement: movement, root: root, classes: [true])
       let template = try Exercise(definition: definition, reference: clips[0].features)
-      let onSide = try ReferenceBuilder.mirrorFlags(
-        of: clips.map(\.features), definition: definition, template: template)
-      let sidedFeatures = zip(clips, onSide).map { $0.1 ? $0.0.features.mirrored() : $0.0.features }
+      let (sidedFeatures, onSide) = try ReferenceBuilder.onWorkingSide(
+        clips.map(\.features), definition: definition, template: template)
       let chosen = ReferenceBuilder.representative(of: sidedFeatures, exercise: template)
       let source = clips[chosen]
       let reference = try retarget(source.clip, mirrored: onSide[chosen])
@@ -188,7 +172,7 @@ public enum UIPRMDExerciseBuilder {
       // Calibrate against the reference as written (re-read, so the file is what is scored).
       let written = try BVHReader().read(contentsOf: bvhURL)
       definition.source =
-        "UI-PRMD movement m\(movement < 10 ? "0" : "")\(movement), subject s\(source.subject < 10 ? "0" : "")\(source.subject), correct episode e\(source.episode < 10 ? "0" : "")\(source.episode) (Kinect), \(onSide[chosen] ? "mirrored and " : "")retargeted to OnTrack's canonical skeleton. Vakanski et al., Data 2018, doi:10.3390/data3010002; public domain (ODC-PDDL)."
+        "UI-PRMD movement m\(UIPRMDReader.twoDigits(movement)), subject s\(UIPRMDReader.twoDigits(source.subject)), correct episode e\(UIPRMDReader.twoDigits(source.episode)) (Kinect), \(onSide[chosen] ? "mirrored and " : "")retargeted to OnTrack's canonical skeleton. Vakanski et al., Data 2018, doi:10.3390/data3010002; public domain (ODC-PDDL)."
       let exercise = ReferenceBuilder.calibrated(
         try Exercise(definition: definition, referenceClip: written), correct: sidedFeatures)
       let degrees = 180 / Double.pi

@@ -31,6 +31,16 @@ public struct ServerContext: RequestContext, WebSocketRequestContext {
     return identity
   }
 
+  /// The session named in the path, if the caller may read it (401, 403 or 404 otherwise).
+  func readableSession(in hub: SessionHub) throws -> Store.SessionRecord {
+    let identity = try requireIdentity()
+    let record = try hub.record(try parameters.require("id"))
+    guard identity.mayAccess(record) else {
+      throw APIError.forbidden("this session belongs to another patient")
+    }
+    return record
+  }
+
   /// A therapist identity, or 401/403.
   func requireTherapist() throws(APIError) -> Identity {
     let identity = try requireIdentity()

@@ -109,10 +109,10 @@ struct SessionRoutes {
       return try records.map { try view($0, detailed: false) }
     }
     group.get(":id") { _, context -> SessionView in
-      try view(try readable(context))
+      try view(try context.readableSession(in: hub))
     }
     group.get(":id/report") { request, context -> Response in
-      let record = try readable(context)
+      let record = try context.readableSession(in: hub)
       await hub.writer.flush()
       let report = try SessionReport.build(record, hub: hub)
       let wantsHTML =
@@ -131,7 +131,7 @@ struct SessionRoutes {
         body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(report))))
     }
     group.get(":id/recording.bvh") { _, context -> Response in
-      let record = try readable(context)
+      let record = try context.readableSession(in: hub)
       await hub.writer.flush()
       let clip = try SessionRecording.clip(of: record, store: hub.store)
       return Response(
@@ -143,7 +143,7 @@ struct SessionRoutes {
         body: .init(byteBuffer: ByteBuffer(string: BVHWriter().text(for: clip))))
     }
     group.post(":id/finish") { _, context -> TakeResult in
-      let record = try readable(context)
+      let record = try context.readableSession(in: hub)
       return try await hub.finish(record.id)
     }
 
@@ -179,24 +179,10 @@ struct SessionRoutes {
     }
   }
 
-  /// The session named in the path, if the caller may read it (401, 403 or 404 otherwise).
-  private func readable(_ context: ServerContext) throws -> Store.SessionRecord {
-    let identity = try context.requireIdentity()
-    let id = try context.parameters.require("id")
-    let record = try hub.record(id)
-    guard identity.mayAccess(record) else {
-      throw APIError.forbidden("this session belongs to another patient")
-    }
-    return record
-  }
-
   private func view(_ record: Store.SessionRecord, detailed: Bool = true) throws -> SessionView {
     let live = record.finished == nil && detailed ? try? hub.liveSession(record.id) : nil
     let result = detailed ? try hub.result(record) : nil
-    let rejected =
-      live.map { session in
-        Dictionary(uniqueKeysWithValues: session.rejectedCounts.map { ($0.key.rawValue, $0.value) })
-      } ?? (try? JSONDecoder().decode([String: Int].self, from: Data(record.rejected.utf8))) ?? [:]
+    let rejected = live?.rejectedByReason ?? record.storedRejected
     return SessionView(
       id: record.id, patient: record.patient, therapist: record.therapist,
       exercise: record.exercise, exerciseVersion: record.exerciseVersion, device: record.device,

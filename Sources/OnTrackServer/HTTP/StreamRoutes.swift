@@ -27,46 +27,47 @@ struct StreamRoutes {
   static let acknowledgementInterval = Duration.milliseconds(50)
 
   func add(to router: Router<ServerContext>) {
-    router.ws(
-      "v1/sessions/:id/stream",
-      shouldUpgrade: { _, context in
-        _ = try openSession(context)
-        return .upgrade([:])
-      },
-      onUpgrade: { inbound, outbound, context in
-        guard let id = context.requestContext.parameters.get("id"),
-          let session = try? hub.liveSession(id), let hash = context.requestContext.tokenHash
-        else { return }
-        try await stream(
-          session, token: hash, inbound: inbound, outbound: outbound, logger: context.logger)
-      })
-    router.ws(
-      "v1/sessions/:id/watch",
-      shouldUpgrade: { _, context in
-        _ = try openSession(context)
-        return .upgrade([:])
-      },
-      onUpgrade: { inbound, outbound, context in
-        guard let id = context.requestContext.parameters.get("id"),
-          let session = try? hub.liveSession(id), let hash = context.requestContext.tokenHash
-        else { return }
-        try await watch(session, token: hash, inbound: inbound, outbound: outbound)
-      })
+    register("v1/sessions/:id/stream", on: router) { session, inbound, outbound, logger in
+      try await stream(session, inbound: inbound, outbound: outbound, logger: logger)
+    }
+    register("v1/sessions/:id/watch", on: router) { session, inbound, outbound, _ in
+      try await watch(session, inbound: inbound, outbound: outbound)
+    }
   }
 
-  /// The open session in the path, if the caller may use it.
-  private func openSession(_ context: ServerContext) throws -> LiveSession {
-    let identity = try context.requireIdentity()
-    let id = try context.parameters.require("id")
-    let record = try hub.record(id)
-    guard identity.mayAccess(record) else {
-      throw APIError.forbidden("this session belongs to another patient")
-    }
-    return try hub.liveSession(id)
+  /// A WebSocket route on an open session the caller may read; `handler` runs the connection
+  /// until it returns or the token that opened it is revoked.
+  private func register(
+    _ path: RouterPath, on router: Router<ServerContext>,
+    handler:
+      @escaping @Sendable (
+        LiveSession, WebSocketInboundStream, WebSocketOutboundWriter, Logger
+      ) async throws -> Void
+  ) {
+    router.ws(
+      path,
+      shouldUpgrade: { _, context in
+        _ = try hub.liveSession(context.readableSession(in: hub).id)
+        return .upgrade([:])
+      },
+      onUpgrade: { inbound, outbound, context in
+        guard let id = context.requestContext.parameters.get("id"),
+          let session = try? hub.liveSession(id), let token = context.requestContext.tokenHash
+        else { return }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+          group.addTask {
+            try await identities.waitUntilInvalid(hash: token)
+            try await outbound.close(.policyViolation, reason: "token revoked")
+          }
+          group.addTask { try await handler(session, inbound, outbound, context.logger) }
+          _ = try await group.next()
+          group.cancelAll()
+        }
+      })
   }
 
   private func stream(
-    _ session: LiveSession, token: String, inbound: WebSocketInboundStream,
+    _ session: LiveSession, inbound: WebSocketInboundStream,
     outbound: WebSocketOutboundWriter,
     logger: Logger
   ) async throws {
@@ -78,7 +79,6 @@ struct StreamRoutes {
     }
     try await outbound.writeTextMessage(session.helloMessage())
     try await withThrowingTaskGroup(of: Void.self) { group in
-      group.addTask { try await closeWhenRevoked(token, outbound) }
       group.addTask {
         // At most one acknowledgement per interval: each names the newest durable frame, so
         // a client loses nothing by hearing fewer, and the socket carries far fewer messages.
@@ -102,7 +102,7 @@ struct StreamRoutes {
             case .scored(let reply, _, let repetitions):
               try await outbound.writeTextMessage(reply)
               for repetition in repetitions {
-                try await outbound.writeTextMessage(LiveSession.repetitionMessage(repetition))
+                try await outbound.writeTextMessage(repetition.message)
               }
             case .rejected(let rejection):
               try await outbound.writeTextMessage(LiveSession.rejectionMessage(rejection))
@@ -124,21 +124,14 @@ struct StreamRoutes {
     }
   }
 
-  /// Returns (after closing the connection) once `token` is no longer valid.
-  private func closeWhenRevoked(_ token: String, _ outbound: WebSocketOutboundWriter) async throws {
-    try await identities.waitUntilInvalid(hash: token)
-    try await outbound.close(.policyViolation, reason: "token revoked")
-  }
-
   private func watch(
-    _ session: LiveSession, token: String, inbound: WebSocketInboundStream,
+    _ session: LiveSession, inbound: WebSocketInboundStream,
     outbound: WebSocketOutboundWriter
   ) async throws {
     let (watcher, messages) = session.watch()
     defer { session.unwatch(watcher) }
     try await outbound.writeTextMessage(session.helloMessage())
     try await withThrowingTaskGroup(of: Void.self) { group in
-      group.addTask { try await closeWhenRevoked(token, outbound) }
       group.addTask {
         for await message in messages {
           try await outbound.writeTextMessage(message)

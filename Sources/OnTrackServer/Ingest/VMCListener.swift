@@ -151,15 +151,3 @@ extension Duration {
     return Double(s) + Double(attoseconds) * 1e-18
   }
 }
-
-extension Pose {
-  /// Copies `other` (a pose of the same skeleton) into this one without allocating.
-  mutating func copy(from other: Pose) {
-    rotations.withUnsafeMutableBufferPointer { target in
-      for j in 0..<min(target.count, other.rotations.count) { target[j] = other.rotations[j] }
-    }
-    translations.withUnsafeMutableBufferPointer { target in
-      for j in 0..<min(target.count, other.translations.count) { target[j] = other.translations[j] }
-    }
-  }
-}

@@ -145,10 +145,9 @@ extension SessionHub {
   /// Rejection counts of a session: live if open, else as stored.
   func rejectedCounts(_ record: Store.SessionRecord) -> [String: Int] {
     if record.finished == nil, let session = try? liveSession(record.id) {
-      return Dictionary(
-        uniqueKeysWithValues: session.rejectedCounts.map { ($0.key.rawValue, $0.value) })
+      return session.rejectedByReason
     }
-    return (try? JSONDecoder().decode([String: Int].self, from: Data(record.rejected.utf8))) ?? [:]
+    return record.storedRejected
   }
 }
 

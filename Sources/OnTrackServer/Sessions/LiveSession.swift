@@ -35,7 +35,7 @@ public final class LiveSession: Sendable {
   enum Outcome {
     /// Scored: the message to send back and to watchers, the frame to store, and any
     /// repetitions it completed.
-    case scored(message: String, frame: Store.StoredFrame, repetitions: [RepetitionResult])
+    case scored(message: String, frame: Store.StoredFrame, repetitions: [EncodedRepetition])
     case rejected(FrameRejection)
   }
 
@@ -91,10 +91,7 @@ public final class LiveSession: Sendable {
   /// Takes one pose (already decoded).
   func take(pose: Pose, seq: Int?, time: Double, received: Double) -> Outcome {
     state.withLock { s in
-      for j in 0..<min(pose.count, s.pose.count) {
-        s.pose.rotations[j] = pose.rotations[j]
-        s.pose.translations[j] = pose.translations[j]
-      }
+      s.pose.copy(from: pose)
       return accept(&s, seq: seq ?? (s.lastSeq + 1), time: time, received: received)
     }
   }
@@ -123,7 +120,7 @@ public final class LiveSession: Sendable {
     s.lastActivity = .now
     let before = s.scorer.repetitions.count
     _ = s.scorer.push(pose: s.pose, at: time)
-    let completed = Array(s.scorer.repetitions[before...])
+    let completed = EncodedRepetition.encode(s.scorer.repetitions[before...])
     encoder.encode(s.pose, into: &s.channels)
     let frame = Store.StoredFrame(
       session: record.id, seq: seq, time: time, received: received, channels: s.channels)
@@ -134,8 +131,7 @@ public final class LiveSession: Sendable {
       for watcher in s.watchers.values { watcher.yield(withPose) }
     }
     for repetition in completed {
-      let text = Self.repetitionMessage(repetition)
-      for watcher in s.watchers.values { watcher.yield(text) }
+      for watcher in s.watchers.values { watcher.yield(repetition.message) }
     }
     return .scored(message: message, frame: frame, repetitions: completed)
   }
@@ -145,9 +141,8 @@ public final class LiveSession: Sendable {
     state.withLock { s in
       let before = s.scorer.repetitions.count
       _ = s.scorer.finish()
-      for repetition in s.scorer.repetitions[before...] {
-        let text = Self.repetitionMessage(repetition)
-        for watcher in s.watchers.values { watcher.yield(text) }
+      for repetition in EncodedRepetition.encode(s.scorer.repetitions[before...]) {
+        for watcher in s.watchers.values { watcher.yield(repetition.message) }
       }
       s.closed = true
       return s.scorer.result
@@ -181,9 +176,7 @@ public final class LiveSession: Sendable {
   }
 
   /// Restores stored rejection counts (after a restart).
-  func restoreRejected(_ json: String) {
-    guard let decoded = try? JSONDecoder().decode([String: Int].self, from: Data(json.utf8))
-    else { return }
+  func restoreRejected(_ decoded: [String: Int]) {
     state.withLock { s in
       for (key, count) in decoded {
         if let reason = RejectionReason(rawValue: key) { s.rejected[reason, default: 0] += count }
@@ -251,12 +244,24 @@ public final class LiveSession: Sendable {
     return String(decoding: out, as: UTF8.self)
   }
 
-  static func repetitionMessage(_ repetition: RepetitionResult) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    let body =
-      (try? encoder.encode(repetition)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
-    return "{\"type\":\"repetition\",\"result\":\(body)}"
+  /// A completed repetition, encoded once for the stream, the viewers and the store.
+  struct EncodedRepetition: Sendable {
+    var index: Int
+    /// The result as JSON with sorted keys; `nil` if it does not encode.
+    var json: String?
+    /// The `repetition` message clients and viewers get.
+    var message: String { "{\"type\":\"repetition\",\"result\":\(json ?? "null")}" }
+
+    static func encode(_ repetitions: ArraySlice<RepetitionResult>) -> [EncodedRepetition] {
+      guard !repetitions.isEmpty else { return [] }
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys]
+      return repetitions.map { repetition in
+        EncodedRepetition(
+          index: repetition.index,
+          json: (try? encoder.encode(repetition)).map { String(decoding: $0, as: UTF8.self) })
+      }
+    }
   }
 
   static func rejectionMessage(_ rejection: FrameRejection) -> String {
@@ -326,11 +331,14 @@ public final class LiveSession: Sendable {
 
   var rejectedCounts: [RejectionReason: Int] { state.withLock { $0.rejected } }
 
+  /// `rejectedCounts` keyed by the reasons' names, as reports and the API show them.
+  var rejectedByReason: [String: Int] {
+    Dictionary(uniqueKeysWithValues: rejectedCounts.map { ($0.key.rawValue, $0.value) })
+  }
+
   var result: TakeResult { state.withLock { $0.scorer.result } }
 
   var isConnected: Bool { state.withLock { $0.connections > 0 } }
-
-  var isClosed: Bool { state.withLock { $0.closed } }
 
   /// True if nobody is connected or watching and nothing arrived since `cutoff`.
   func isIdle(since cutoff: ContinuousClock.Instant) -> Bool {

@@ -17,6 +17,9 @@ public final class SessionHub: Sendable {
   /// Largest accepted JSON frame, bytes.
   let maximumFrameBytes: Int
   private let live = Mutex<[String: LiveSession]>([:])
+  /// Open sessions put to sleep (`sleepIdleSessions`), by id and by device name → id: the only
+  /// open sessions not in `live`, so a device frame that matches neither needs no store read.
+  private let asleep = Mutex<[String: String]>([:])
 
   init(
     store: Store, library: ExerciseLibrary, writer: FrameWriter, metrics: ServerMetrics,
@@ -139,6 +142,7 @@ public final class SessionHub: Sendable {
       throw .conflict("session \(id) is finished; start a new one")
     }
     let session = try load(record)
+    asleep.withLock { names in names = names.filter { $0.value != id } }
     return live.withLock { sessions in
       if let other = sessions[id] { return other }
       sessions[id] = session
@@ -154,7 +158,7 @@ public final class SessionHub: Sendable {
         record: record, exercise: exercise, skeleton: skeleton,
         maximumFrameBytes: maximumFrameBytes)
       session.replay(try store.frames(session: record.id))
-      session.restoreRejected(record.rejected)
+      session.restoreRejected(record.storedRejected)
       return session
     } catch {
       throw .internal("session \(record.id) cannot be restored: \(error)")
@@ -178,16 +182,14 @@ public final class SessionHub: Sendable {
   }
 
   /// The open session bound to a device name (Axis Neuron avatar name, VMC), or whose id is
-  /// the name; loaded from the store if it was put to sleep.
+  /// the name; woken from the store if it was put to sleep.
   func session(forDevice name: String) -> LiveSession? {
     let found = live.withLock { sessions in
       sessions[name] ?? sessions.values.first { $0.record.device == name }
     }
     if let found { return found }
-    guard name.count <= 64, let record = try? store.openSession(idOrDevice: name) else {
-      return nil
-    }
-    return try? liveSession(record.id)
+    guard let id = asleep.withLock({ $0[name] }) else { return nil }
+    return try? liveSession(id)
   }
 
   /// Drops open sessions nobody has used for `timeout` from memory (they stay open in the
@@ -195,11 +197,19 @@ public final class SessionHub: Sendable {
   @discardableResult
   func sleepIdleSessions(timeout: Duration) -> Int {
     let cutoff = ContinuousClock.now - timeout
-    return live.withLock { sessions in
-      let idle = sessions.filter { $0.value.isIdle(since: cutoff) }.map(\.key)
-      for id in idle { sessions[id] = nil }
-      return idle.count
+    let idle = live.withLock { sessions in
+      let idle = sessions.values.filter { $0.isIdle(since: cutoff) }
+      for session in idle { sessions[session.record.id] = nil }
+      return idle
     }
+    asleep.withLock { names in
+      // Oldest first, so a device name shared by several ends at the newest session.
+      for session in idle.sorted(by: { $0.record.created < $1.record.created }) {
+        names[session.record.id] = session.record.id
+        if let device = session.record.device { names[device] = session.record.id }
+      }
+    }
+    return idle.count
   }
 
   var openSessionCount: Int { live.withLock { $0.count } }
@@ -250,18 +260,10 @@ public final class SessionHub: Sendable {
     metrics.framesReceived.increment()
     switch outcome {
     case .scored(_, let frame, let repetitions):
-      var encoded: [(Int, String)] = []
-      if !repetitions.isEmpty {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        for repetition in repetitions {
-          metrics.repetitions.increment()
-          if let data = try? encoder.encode(repetition) {
-            encoded.append((repetition.index, String(decoding: data, as: UTF8.self)))
-          }
-        }
-      }
-      writer.enqueue(frame, repetitions: encoded, session: session)
+      for _ in repetitions { metrics.repetitions.increment() }
+      writer.enqueue(
+        frame, repetitions: repetitions.compactMap { r in r.json.map { (r.index, $0) } },
+        session: session)
     case .rejected(let rejection):
       metrics.rejected(rejection.reason)
       writer.enqueueRejected(session: session.record.id, counts: session.rejectedJSON)

@@ -88,14 +88,20 @@ public final class Store: Sendable {
 
   public func token(hash: String) throws -> TokenRecord? {
     try pool.read { db in
-      guard
-        let row = try Row.fetchOne(
-          db, sql: "SELECT * FROM token WHERE hash = ?", arguments: [hash]),
-        let role = Role(rawValue: row["role"])
-      else { return nil }
-      return TokenRecord(
-        role: role, name: row["name"], therapist: row["therapist"], revoked: row["revoked"])
+      try Row.fetchOne(db, sql: "SELECT * FROM token WHERE hash = ?", arguments: [hash])
+        .flatMap(Self.tokenListing).map {
+          TokenRecord(role: $0.role, name: $0.name, therapist: $0.therapist, revoked: $0.revoked)
+        }
     }
+  }
+
+  /// A token row as listed (`nil` for a role this version does not know).
+  private static func tokenListing(_ row: Row) -> TokenListing? {
+    guard let role = Role(rawValue: row["role"]) else { return nil }
+    let hash: String = row["hash"]
+    return TokenListing(
+      id: Tokens.id(ofHash: hash), role: role, name: row["name"], therapist: row["therapist"],
+      created: row["created"], revoked: row["revoked"])
   }
 
   /// Every token, or only the patient tokens issued by `therapist`, oldest first.
@@ -111,13 +117,7 @@ public final class Store: Sendable {
         } else {
           try Row.fetchAll(db, sql: "SELECT * FROM token ORDER BY created, hash")
         }
-      return rows.compactMap { row in
-        guard let role = Role(rawValue: row["role"]) else { return nil }
-        let hash: String = row["hash"]
-        return TokenListing(
-          id: Tokens.id(ofHash: hash), role: role, name: row["name"], therapist: row["therapist"],
-          created: row["created"], revoked: row["revoked"])
-      }
+      return rows.compactMap(Self.tokenListing)
     }
   }
 
@@ -127,11 +127,10 @@ public final class Store: Sendable {
   public func revokeToken(id: String, issuedBy therapist: String? = nil) throws -> String? {
     guard Tokens.isValidID(id) else { return nil }
     return try pool.write { db in
-      let hashes = try String.fetchAll(
-        db, sql: "SELECT hash FROM token WHERE substr(hash, 1, 16) = ?", arguments: [id])
-      guard hashes.count == 1, let hash = hashes.first,
-        let row = try Row.fetchOne(db, sql: "SELECT * FROM token WHERE hash = ?", arguments: [hash])
-      else { return nil }
+      let rows = try Row.fetchAll(
+        db, sql: "SELECT * FROM token WHERE substr(hash, 1, 16) = ?", arguments: [id])
+      guard rows.count == 1, let row = rows.first else { return nil }
+      let hash: String = row["hash"]
       if let therapist {
         guard row["role"] == Role.patient.rawValue, row["therapist"] == therapist else {
           return nil
@@ -252,7 +251,13 @@ public final class Store: Sendable {
     public var created: Double
     public var finished: Double?
     public var summary: String?
+    /// Rejected frames by reason, as JSON (`{"malformed": 2}`).
     public var rejected: String
+
+    /// `rejected` decoded (empty if it does not decode).
+    public var storedRejected: [String: Int] {
+      (try? JSONDecoder().decode([String: Int].self, from: Data(rejected.utf8))) ?? [:]
+    }
   }
 
   public func addSession(_ record: SessionRecord) throws {
@@ -287,20 +292,6 @@ public final class Store: Sendable {
     }
   }
 
-  /// The open session with this id, or else the newest open one bound to this device name.
-  public func openSession(idOrDevice name: String) throws -> SessionRecord? {
-    try pool.read { db in
-      try Row.fetchOne(
-        db,
-        sql: """
-          SELECT * FROM session WHERE finished IS NULL AND (id = ? OR device = ?)
-          ORDER BY id = ? DESC, created DESC LIMIT 1
-          """,
-        arguments: [name, name, name]
-      ).map(Self.session)
-    }
-  }
-
   public func session(id: String) throws -> SessionRecord? {
     try pool.read { db in
       try Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [id]).map(
@@ -330,13 +321,6 @@ public final class Store: Sendable {
       try db.execute(
         sql: "UPDATE session SET finished = ?, summary = ?, rejected = ? WHERE id = ?",
         arguments: [Date().timeIntervalSince1970, summary, rejected, id])
-    }
-  }
-
-  public func updateRejected(id: String, rejected: String) throws {
-    try pool.write { db in
-      try db.execute(
-        sql: "UPDATE session SET rejected = ? WHERE id = ?", arguments: [rejected, id])
     }
   }
 
