@@ -10,7 +10,7 @@ struct RecordCommand: AsyncParsableCommand {
     commandName: "record",
     abstract: "Store a reference movement in the exercise library (a new exercise or version).",
     discussion: """
-      --from is a motion file (BVH, joint-angle CSV, UI-PRMD angles) or the URL of a recorded \
+      --from is a motion file (BVH, or a UI-PRMD Kinect angles file) or the URL of a recorded \
       session (http://HOST:PORT/v1/sessions/ID). --trim A:B keeps seconds A to B: the \
       reference should hold one repetition. An existing exercise gets a new version with its \
       definition unchanged (sessions keep the version they were scored against); a new one \
@@ -74,15 +74,8 @@ struct RecordCommand: AsyncParsableCommand {
 
   /// The file's motion, trimmed, as BVH text.
   private func referenceFromFile(trim: (Double, Double)?) throws -> String {
-    let url = URL(fileURLWithPath: from)
-    let name = url.lastPathComponent.lowercased()
-    var clip: Clip
-    if name.hasSuffix(".bvh") || name.hasSuffix(".bvh.gz") {
-      clip = try BVHReader().read(contentsOf: url)
-    } else {
-      clip = try UIPRMDReader.readKinect(
-        angles: url, positions: UIPRMDReader.positionsPath(forAngles: url))
-    }
+    // A joint-angle CSV carries no skeleton of its own, and a new reference has none to lend.
+    var clip = try TakeLoader.load(URL(fileURLWithPath: from), csvSkeleton: nil)
     if let (a, b) = trim { clip = try clip.trimmed(from: a, to: b) }
     return BVHWriter().text(for: clip)
   }

@@ -7,16 +7,20 @@ import OnTrackKinematics
 /// positions file is found beside it).
 public enum TakeLoader {
   public static func load(_ url: URL, exercise: Exercise) throws -> Clip {
+    try load(url, csvSkeleton: exercise.referenceClip?.skeleton)
+  }
+
+  /// Loads `url`; a joint-angle CSV is read on `csvSkeleton` (and refused without one).
+  public static func load(_ url: URL, csvSkeleton: Skeleton?) throws -> Clip {
     let name = url.lastPathComponent.lowercased()
     if name.hasSuffix(".bvh") || name.hasSuffix(".bvh.gz") {
       return try BVHReader().read(contentsOf: url)
     }
     if name.hasSuffix(".csv") {
-      guard let skeleton = exercise.referenceClip?.skeleton else {
+      guard let skeleton = csvSkeleton else {
         throw MotionFormatError(
           .invalidData, file: url.path,
-          reason:
-            "joint-angle CSV needs the exercise's reference skeleton, and this exercise has none")
+          reason: "a joint-angle CSV needs a skeleton to be read on, and there is none here")
       }
       return try JointAngleCSV.read(contentsOf: url, skeleton: skeleton).clip
     }

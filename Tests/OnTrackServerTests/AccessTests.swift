@@ -213,6 +213,29 @@ struct AccessTests {
     }
   }
 
+  @Test("a name belongs to one holder: no token under someone else's name")
+  func namesBelongToOneHolder() async throws {
+    let t = try TestServer()
+    defer { t.removeFolder() }
+    try await t.run { c in
+      // Kim's patient and Kim herself: a token under their names would read their sessions.
+      for name in ["bob", "kim"] {
+        let response = try await c.request(
+          .post, "/v1/tokens", token: t.lee, json: #"{"name":"\#(name)"}"#)
+        #expect(response.status == .conflict, "\(name)")
+      }
+      let bobs = try await c.json(.get, "/v1/tokens", token: t.kim, as: [Listing].self)
+      #expect(bobs.map(\.name) == ["bob"])
+      // Lee's own patient may get another token (a lost phone).
+      #expect(
+        try await c.request(.post, "/v1/tokens", token: t.lee, json: #"{"name":"ann"}"#).status
+          == .created)
+    }
+    #expect(throws: TokenNameTaken.self) {
+      try Tokens.create(role: .therapist, name: "ann", therapist: nil, in: t.server.store)
+    }
+  }
+
   @Test("a token revoked on disk stops working within the recheck interval")
   func revocationOnDisk() async throws {
     let t = try TestServer(tokenRecheckInterval: .milliseconds(300))

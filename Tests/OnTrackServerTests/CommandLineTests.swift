@@ -77,6 +77,15 @@ struct CommandLineTests {
       try Self.ontrack(["token", "revoke", "ann", "--data", folder.path])
     }
 
+    // A joint-angle CSV has no skeleton to be recorded on: a clear error, nothing stored.
+    let csv = folder.appendingPathComponent("take.csv")
+    try Data("time,Hips.Xrotation\n0,1\n".utf8).write(to: csv)
+    #expect(throws: (any Error).self) {
+      try Self.ontrack([
+        "record", "--from", csv.path, "--exercise", "from-csv", "--data", folder.path,
+      ])
+    }
+    #expect(try store.exerciseVersions(id: "from-csv").isEmpty)
     let angles = ServerData.shared.appendingPathComponent(
       "data/uiprmd/sample_plain/kinect_m07_s01_e01_angles.txt")
     let first = try Self.ontrack([

@@ -19,8 +19,7 @@ public final class IdentityCache: Sendable {
   }
 
   private struct Entry {
-    var identity: Identity
-    var revoked: Bool
+    var lookup: Lookup
     var checked: ContinuousClock.Instant
   }
 
@@ -37,25 +36,27 @@ public final class IdentityCache: Sendable {
   func lookup(hash: String) throws -> Lookup {
     let now = ContinuousClock.now
     if let entry = entries.withLock({ $0[hash] }), now - entry.checked < lifetime {
-      return entry.revoked ? .revoked : .valid(entry.identity)
+      return entry.lookup
     }
     guard let record = try store.token(hash: hash) else {
       entries.withLock { _ = $0.removeValue(forKey: hash) }
       return .unknown
     }
-    let identity = Identity(role: record.role, name: record.name, therapist: record.therapist)
-    let revoked = record.revoked != nil
-    entries.withLock {
-      $0[hash] = Entry(identity: identity, revoked: revoked, checked: now)
+    let read: Lookup =
+      record.revoked == nil
+      ? .valid(Identity(role: record.role, name: record.name, therapist: record.therapist))
+      : .revoked
+    return entries.withLock { entries in
+      // Revocation is for good: one that landed while the store was being read stands.
+      let lookup = entries[hash]?.lookup == .revoked ? .revoked : read
+      entries[hash] = Entry(lookup: lookup, checked: now)
+      return lookup
     }
-    return revoked ? .revoked : .valid(identity)
   }
 
   /// Marks the token revoked at once (the store already says so).
   func revoke(hash: String) {
-    entries.withLock { entries in
-      if entries[hash] != nil { entries[hash]?.revoked = true }
-    }
+    entries.withLock { $0[hash] = Entry(lookup: .revoked, checked: .now) }
   }
 
   /// Returns when the token stops being valid (checked every `interval`); throws when the

@@ -23,6 +23,14 @@ public struct Identity: Sendable, Equatable {
   }
 }
 
+/// A token was asked for under a name someone else already holds.
+public struct TokenNameTaken: Error, CustomStringConvertible {
+  public var name: String
+  public var description: String {
+    "the name '\(name)' already belongs to another holder; choose another"
+  }
+}
+
 /// Bearer tokens: random, shown once, stored only as their SHA-256.
 public enum Tokens {
   /// A new token: 32 random bytes, base64url without padding, prefixed `otk_`.

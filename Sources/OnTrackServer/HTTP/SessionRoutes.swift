@@ -154,8 +154,13 @@ struct SessionRoutes {
       guard !name.isEmpty, name.count <= 64 else {
         throw APIError.badRequest("name must be 1–64 characters")
       }
-      let token = try Tokens.create(
-        role: .patient, name: name, therapist: therapist.name, in: hub.store)
+      let token: String
+      do {
+        token = try Tokens.create(
+          role: .patient, name: name, therapist: therapist.name, in: hub.store)
+      } catch let error as TokenNameTaken {
+        throw APIError.conflict(error.description)
+      }
       return EditedResponse(
         status: .created,
         response: TokenResponse(

@@ -76,8 +76,20 @@ public final class Store: Sendable {
     public var revoked: Double?
   }
 
+  /// Stores a token. A name belongs to one holder: sessions are filed under it, so a name
+  /// already held by someone else (another role, or a patient of another therapist) is refused
+  /// with `TokenNameTaken`; the same holder may hold several tokens.
   public func addToken(hash: String, record: TokenRecord) throws {
     try pool.write { db in
+      let taken =
+        try Bool.fetchOne(
+          db,
+          sql: """
+            SELECT EXISTS (SELECT 1 FROM token
+              WHERE name = ? AND NOT (role = ? AND therapist IS ?))
+            """,
+          arguments: [record.name, record.role.rawValue, record.therapist]) ?? false
+      if taken { throw TokenNameTaken(name: record.name) }
       try db.execute(
         sql: "INSERT INTO token (hash, role, name, therapist, created) VALUES (?, ?, ?, ?, ?)",
         arguments: [
