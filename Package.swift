@@ -12,6 +12,7 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .executable(name: "ontrack", targets: ["ontrack"]),
+    .executable(name: "ontrack-server", targets: ["ontrack-server"]),
     .library(name: "OnTrackKinematics", targets: ["OnTrackKinematics"]),
     .library(name: "OnTrackFormats", targets: ["OnTrackFormats"]),
     .library(name: "OnTrackScoring", targets: ["OnTrackScoring"]),
@@ -22,6 +23,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-log.git", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.60.0"),
     .package(url: "https://github.com/apple/swift-crypto.git", from: "3.0.0"),
+    .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
     .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
     .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
     .package(
@@ -46,6 +48,11 @@ let package = Package(
     // A simulated patient: a reference performed slower, shallower, noisier, with compensation.
     .target(
       name: "OnTrackSimulation", dependencies: ["OnTrackKinematics"], swiftSettings: optimized),
+    // The wire: every message between the server and its clients (stream frames, server
+    // messages, API bodies) as Codable types, shared by server, clients and tests.
+    .target(
+      name: "OnTrackProtocol", dependencies: ["OnTrackFormats", "OnTrackScoring"],
+      swiftSettings: optimized),
     // SDL2 (window, events, fonts, PNG) and the OpenGL core-profile header.
     .systemLibrary(
       name: "CSDL2", path: "Sources/CSDL2",
@@ -63,9 +70,13 @@ let package = Package(
     .target(
       name: "OnTrackServer",
       dependencies: [
-        "OnTrackKinematics", "OnTrackFormats", "OnTrackScoring",
+        "OnTrackKinematics", "OnTrackFormats", "OnTrackScoring", "OnTrackProtocol",
         .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdTLS", package: "hummingbird"),
         .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "NIOWebSocket", package: "swift-nio"),
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "NIOCore", package: "swift-nio"),
@@ -74,12 +85,39 @@ let package = Package(
         .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ]),
+    // Clients of the server: the HTTP API, the watch socket, simulated patients streaming over
+    // WebSocket, Axis Neuron TCP or VMC UDP.
+    .target(
+      name: "OnTrackClient",
+      dependencies: [
+        "OnTrackKinematics", "OnTrackFormats", "OnTrackScoring", "OnTrackSimulation",
+        "OnTrackProtocol",
+        .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
+    // The server's commands (serve, token, backup), without the app: `ontrack-server` builds
+    // with no SDL or OpenGL.
+    .target(
+      name: "OnTrackServerCommands",
+      dependencies: [
+        "OnTrackKinematics", "OnTrackFormats", "OnTrackProtocol", "OnTrackServer",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .executableTarget(
+      name: "ontrack-server",
+      dependencies: [
+        "OnTrackServerCommands",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
     // The `ontrack` subcommands, as a library so tests can run them in-process.
     .target(
       name: "OnTrackCLI",
       dependencies: [
         "OnTrackKinematics", "OnTrackFormats", "OnTrackScoring", "OnTrackSimulation", "OnTrackApp",
-        "OnTrackServer",
+        "OnTrackProtocol", "OnTrackServer", "OnTrackServerCommands", "OnTrackClient",
         .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -108,7 +146,8 @@ let package = Package(
     .testTarget(
       name: "OnTrackServerTests",
       dependencies: [
-        "OnTrackServer", "OnTrackScoring", "OnTrackSimulation",
+        "OnTrackServer", "OnTrackScoring", "OnTrackSimulation", "OnTrackProtocol",
+        "OnTrackClient",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -2,8 +2,12 @@
 # Builds a fuzz target with libFuzzer + AddressSanitizer and runs it.
 #   Fuzz/run.sh [SECONDS] [extra libFuzzer flags...]     (default 300 s)
 #   FUZZ_TARGET=device Fuzz/run.sh 300                   (Axis Neuron lines and VMC/OSC packets)
-# Seeds for the BVH reader: every BVH in ../shared/data/bvh and the test fixtures. New inputs go
-# to Fuzz/corpus-work[-device]/ (ignored by git); crashes are written to Fuzz/.out/.
+#   FUZZ_TARGET=frames Fuzz/run.sh 600                   (WebSocket JSON stream frames)
+#   FUZZ_TARGET=api Fuzz/run.sh 600                      (HTTP API request bodies)
+# Seeds for the BVH reader: every BVH in ../shared/data/bvh and the test fixtures; for the
+# others, the committed corpus in Fuzz/corpus/<target>/. New inputs go to
+# Fuzz/corpus-work[-target]/ (ignored by git); crashes are written to Fuzz/.out/. After a long
+# run, `FUZZ_MERGE=1` merges what was found into the committed corpus (minimised).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-300}
@@ -20,6 +24,26 @@ swiftc "${flags[@]}" -emit-library -static -emit-module -module-name OnTrackForm
   Sources/OnTrackFormats/*.swift
 target=${FUZZ_TARGET:-bvh}
 export SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0
+if [ "$target" = frames ] || [ "$target" = api ]; then
+  swiftc "${flags[@]}" -emit-library -static -emit-module -module-name OnTrackScoring -I "$out" \
+    -I Sources/CZlib -emit-module-path "$out/OnTrackScoring.swiftmodule" \
+    -o "$out/libOnTrackScoring.a" $(find Sources/OnTrackScoring -name '*.swift')
+  swiftc "${flags[@]}" -emit-library -static -emit-module -module-name OnTrackProtocol -I "$out" \
+    -I Sources/CZlib -emit-module-path "$out/OnTrackProtocol.swiftmodule" \
+    -o "$out/libOnTrackProtocol.a" Sources/OnTrackProtocol/*.swift
+  source=Fuzz/StreamFrameFuzzer.swift
+  [ "$target" = api ] && source=Fuzz/APIBodiesFuzzer.swift
+  swiftc "${flags[@]}" -I "$out" -L "$out" -lOnTrackProtocol -lOnTrackScoring -lOnTrackFormats \
+    -lOnTrackKinematics -lz -I Sources/CZlib "$source" -o "$out/$target-fuzzer"
+  corpus=Fuzz/corpus/$target
+  work=Fuzz/corpus-work-$target
+  mkdir -p "$corpus" "$work"
+  if [ "${FUZZ_MERGE:-0}" = 1 ]; then
+    exec "$out/$target-fuzzer" -merge=1 "$corpus" "$work" -max_len=65536
+  fi
+  exec "$out/$target-fuzzer" "$work" "$corpus" -max_total_time="$seconds" -max_len=65536 \
+    -rss_limit_mb=2048 -timeout=10 -artifact_prefix=Fuzz/.out/ -print_final_stats=1 "$@"
+fi
 if [ "$target" = device ]; then
   swiftc "${flags[@]}" -I "$out" -L "$out" -lOnTrackFormats -lOnTrackKinematics -lz \
     -I Sources/CZlib Fuzz/DeviceFramesFuzzer.swift -o "$out/device-fuzzer"

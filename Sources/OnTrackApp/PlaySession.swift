@@ -3,16 +3,6 @@ import OnTrackKinematics
 import OnTrackScoring
 import OnTrackSimulation
 
-/// Where the patient's motion comes from.
-public enum PatientSource: Sendable {
-  /// A recording, replayed at its own rate.
-  case take(Clip)
-  /// The reference performed by a simulated patient.
-  case simulated(PatientSimulator.Variation, seed: UInt64)
-  /// Frames from a live stream (`ontrack play --connect`), shown and scored as they arrive.
-  case remote(RemoteFeed)
-}
-
 /// Side by side (guide left, patient right) or one over the other.
 public enum AvatarLayout: Sendable {
   case sideBySide, overlay
@@ -41,20 +31,15 @@ public final class PlaySession {
   /// Seconds the guide stands still between repetitions.
   public let guideRest: Double
 
-  private let source: PatientSource
-  private var simulator: PatientSimulator?
-  private var remoteDecoder: ChannelDecoder?
-  /// Frames taken from the remote feed, reused every frame.
-  private var remoteBatch: [(values: [Float], time: Double)] = []
-  private var takeFrame = 0
+  private let source: any PatientSource
   private(set) var guidePose: Pose
   private(set) var patientPose: Pose
-  private var streamPose: Pose
   private(set) var guideWorld: [RigidTransform]
   private(set) var patientWorld: [RigidTransform]
   private let guideOrigin: SIMD3<Float>
+  /// Where the patient's avatar stands: the root's place on the floor at their first frame.
   private var patientOrigin: SIMD3<Float>
-  private var remoteFrames = 0
+  private var patientFrames = 0
   /// The set summary and the repetition count it was built for (the HUD draws it every frame).
   private var summaryCache: (repetitions: Int, summary: TakeResult.Summary)?
 
@@ -66,46 +51,39 @@ public final class PlaySession {
 
   /// - Throws: `BodyModelError` if either skeleton lacks limbs, `AppError.resource` if the
   ///   exercise has no reference clip.
-  public init(exercise: Exercise, source: PatientSource) throws {
+  public init(exercise: Exercise, source: some PatientSource) throws {
     guard let reference = exercise.referenceClip else {
       throw AppError.resource("the exercise \(exercise.id) has no reference clip to show")
     }
     self.exercise = exercise
     self.reference = reference
     self.source = source
-    let patientSkeleton: Skeleton
-    switch source {
-    case .take(let clip):
-      patientSkeleton = clip.skeleton
-    case .simulated(let variation, let seed):
-      patientSkeleton = reference.skeleton
-      simulator = PatientSimulator(reference: reference, variation: variation, seed: seed)
-    case .remote(let feed):
-      patientSkeleton = feed.skeleton
-      remoteDecoder = ChannelDecoder(skeleton: feed.skeleton)
-    }
-    guideRest = simulator?.variation.restSeconds ?? 1
+    let patientSkeleton = source.skeleton
+    guideRest = source.guideRest ?? 1
     scorer = try StreamingScorer(exercise: exercise, skeleton: patientSkeleton)
     guideModel = try AvatarModel(skeleton: reference.skeleton)
     patientModel = try AvatarModel(skeleton: patientSkeleton)
     guidePose = reference.pose(atFrame: 0)
     patientPose = patientSkeleton.restPose
-    streamPose = patientSkeleton.restPose
     guideWorld = Array(repeating: .identity, count: reference.skeleton.count)
     patientWorld = Array(repeating: .identity, count: patientSkeleton.count)
     guideOrigin = Self.groundOrigin(reference)
-    switch source {
-    case .take(let clip):
-      patientOrigin = Self.groundOrigin(clip)
-      clip.copyFrame(0, into: &patientPose)
-    case .simulated:
-      patientOrigin = guideOrigin
-      patientPose = guidePose
-    case .remote(let feed):
-      let root = feed.skeleton.joints[0].offset
-      patientOrigin = SIMD3(root.x, 0, root.z)
-    }
+    let root = patientSkeleton.joints[0].offset
+    patientOrigin = SIMD3(root.x, 0, root.z)
+    feedDueFrames()
     updateWorld()
+  }
+
+  /// A session where a simulated patient performs the exercise's own reference.
+  public convenience init(
+    exercise: Exercise, simulating variation: PatientSimulator.Variation, seed: UInt64
+  ) throws {
+    guard let reference = exercise.referenceClip else {
+      throw AppError.resource("the exercise \(exercise.id) has no reference clip to show")
+    }
+    try self.init(
+      exercise: exercise,
+      source: SimulatedPatientSource(reference: reference, variation: variation, seed: seed))
   }
 
   /// The root's horizontal position at the first frame: avatars are drawn relative to it.
@@ -117,8 +95,8 @@ public final class PlaySession {
   /// Starts the session again from the beginning.
   public func restart() throws {
     time = 0
-    takeFrame = 0
-    simulator?.restart()
+    patientFrames = 0
+    source.restart()
     scorer = try StreamingScorer(exercise: exercise, skeleton: patientModel.skeleton)
     cue = "Follow the guide"
     cueUntil = .infinity
@@ -154,50 +132,21 @@ public final class PlaySession {
   }
 
   private func feedDueFrames() {
-    switch source {
-    case .take(let clip):
-      while takeFrame < clip.frameCount, Double(takeFrame) * clip.frameTime <= time {
-        clip.copyFrame(takeFrame, into: &streamPose)
-        let update = scorer.push(pose: streamPose, at: Double(takeFrame) * clip.frameTime)
-        takeFrame += 1
-        if update.completedRepetitions > 0 { repetitionCompleted() }
+    var completed = false
+    let status = source.advance(to: time, shown: &patientPose) { pose, frameTime in
+      if patientFrames == 0 {
+        // Stand the patient where they first appear.
+        let root = pose.translations[0]
+        patientOrigin = SIMD3(root.x, 0, root.z)
       }
-      clip.sample(at: min(time, clip.lastFrameTime), into: &patientPose)
-      if takeFrame >= clip.frameCount && !finished {
-        if scorer.finish() > 0 { repetitionCompleted() }
-        finished = true
-        cue = "Set complete"
-      }
-    case .simulated:
-      // Mutated in place through the optional: a local copy would duplicate its buffers.
-      while let next = simulator?.nextFrameTime, next <= time,
-        let (frameTime, dropped) = simulator?.nextFrame(into: &streamPose)
-      {
-        guard !dropped else { continue }
-        let update = scorer.push(pose: streamPose, at: frameTime)
-        patientPose.copy(from: streamPose)
-        if update.completedRepetitions > 0 { repetitionCompleted() }
-      }
-    case .remote(let feed):
-      let (ended, status) = feed.drain(into: &remoteBatch)
-      guard let decoder = remoteDecoder else { return }
-      for frame in remoteBatch {
-        guard decoder.decode(frame.values, into: &streamPose) else { continue }
-        if remoteFrames == 0 {
-          // Stand the patient where they first appear, as for recordings.
-          let root = streamPose.translations[0]
-          patientOrigin = SIMD3(root.x, 0, root.z)
-        }
-        remoteFrames += 1
-        let update = scorer.push(pose: streamPose, at: frame.time)
-        patientPose.copy(from: streamPose)
-        if update.completedRepetitions > 0 { repetitionCompleted() }
-      }
-      if ended && !finished {
-        if scorer.finish() > 0 { repetitionCompleted() }
-        finished = true
-        cue = status
-      }
+      patientFrames += 1
+      if scorer.push(pose: pose, at: frameTime).completedRepetitions > 0 { completed = true }
+    }
+    if completed { repetitionCompleted() }
+    if case .ended(let words) = status, !finished {
+      if scorer.finish() > 0 { repetitionCompleted() }
+      finished = true
+      cue = words
     }
   }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackServerCommands
 
 struct BenchCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -27,13 +28,6 @@ enum Stopwatch {
     } while samples.count < 3 || (clock.now - started).seconds < minimumSeconds
     samples.sort()
     return samples[samples.count / 2]
-  }
-}
-
-extension Duration {
-  var seconds: Double {
-    let (s, attoseconds) = components
-    return Double(s) + Double(attoseconds) * 1e-18
   }
 }
 

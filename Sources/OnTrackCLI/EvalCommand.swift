@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OnTrackFormats
 import OnTrackScoring
+import OnTrackServerCommands
 
 struct EvalCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -26,7 +27,7 @@ struct UIPRMDEvalCommand: AsyncParsableCommand {
   var dataset: String = "../shared/data/uiprmd"
 
   @Option(help: "The folder with the uiprmd-mNN-*.json exercise definitions.")
-  var exercises: String = "Assets/exercises"
+  var exercises: String = BundledExercises.path
 
   @Option(parsing: .upToNextOption, help: "Movements to evaluate (1–10).")
   var movements: [Int] = Array(1...10)

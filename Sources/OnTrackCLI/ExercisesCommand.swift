@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OnTrackScoring
+import OnTrackServerCommands
 
 struct ExercisesCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -15,7 +16,7 @@ struct ListExercisesCommand: AsyncParsableCommand {
     commandName: "list", abstract: "List the exercises in a folder of definitions.")
 
   @Option(help: "The folder with exercise definitions (*.json).")
-  var exercises: String = "Assets/exercises"
+  var exercises: String = BundledExercises.path
 
   @Flag(help: "Print JSON.")
   var json = false
@@ -70,7 +71,7 @@ struct BuildUIPRMDExercisesCommand: AsyncParsableCommand {
   var dataset: String = "../shared/data/uiprmd"
 
   @Option(help: "The folder with the uiprmd-mNN-*.json definitions.")
-  var exercises: String = "Assets/exercises"
+  var exercises: String = BundledExercises.path
 
   func run() async throws {
     _ = try UIPRMDExerciseBuilder.build(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackServerCommands
 
 struct FKCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(

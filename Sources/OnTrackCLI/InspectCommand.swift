@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackServerCommands
 
 struct InspectCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(

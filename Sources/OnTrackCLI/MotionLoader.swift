@@ -18,24 +18,8 @@ enum MotionLoader {
   }
 }
 
-/// Writes command output to standard output in one piece.
-enum Output {
-  static func write(_ text: String) {
-    FileHandle.standardOutput.write(Data(text.utf8))
-  }
-
-  static func write(bytes: [UInt8]) {
-    FileHandle.standardOutput.write(Data(bytes))
-  }
-
-  static func json<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
-  }
-
-  /// `value` with `decimals` digits after the point.
-  static func fixed(_ value: Double, _ decimals: Int) -> String {
-    String(format: "%.\(decimals)f", value)
-  }
+/// The bundled exercise library as commands name it by default: `Assets/exercises` found
+/// beside the program (`InstallLocation`), whatever the working directory.
+enum BundledExercises {
+  static var path: String { InstallLocation.exercises?.path ?? "Assets/exercises" }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import OnTrackServerCommands
 
 /// The `ontrack` command tree; the executable's root command uses this configuration.
 public enum OnTrackCommands {
@@ -14,7 +15,8 @@ public enum OnTrackCommands {
     subcommands: [
       InspectCommand.self, FKCommand.self, ConvertCommand.self, ScoreCommand.self,
       EvalCommand.self, ExercisesCommand.self, PlayCommand.self, RenderCommand.self,
-      ServeCommand.self, TokenCommand.self, RecordCommand.self, SimulateCommand.self,
+      ServeCommand.self, TokenCommand.self, BackupCommand.self, RecordCommand.self,
+      SimulateCommand.self,
       BenchCommand.self,
     ])
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OnTrackApp
 import OnTrackScoring
+import OnTrackServerCommands
 import OnTrackSimulation
 
 /// The options `play` and `render` share: what to show.
@@ -19,7 +20,7 @@ struct SessionOptions: ParsableArguments {
   var variation: String = "demo"
 
   @Option(help: "The exercise library folder.")
-  var library: String = "Assets/exercises"
+  var library: String = BundledExercises.path
 
   @Option(help: "Watch a live session on a server: http://HOST:PORT/v1/sessions/ID.")
   var connect: String?
@@ -48,7 +49,7 @@ struct SessionOptions: ParsableArguments {
       return try PlaySession(exercise: exercise, source: .take(clip))
     }
     let variation = PatientSimulator.Variation.named(variation) ?? PatientSimulator.Variation()
-    return try PlaySession(exercise: exercise, source: .simulated(variation, seed: 7))
+    return try PlaySession(exercise: exercise, simulating: variation, seed: 7)
   }
 }
 
@@ -184,10 +185,9 @@ struct RenderBenchCommand: AsyncParsableCommand {
 
   func run() async throws {
     let (width, height) = try parseSize(size)
-    let chosen = try Exercise.find(exercise, library: URL(fileURLWithPath: "Assets/exercises"))
+    let chosen = try Exercise.find(exercise, library: URL(fileURLWithPath: BundledExercises.path))
     let session = try PlaySession(
-      exercise: chosen,
-      source: .simulated(PatientSimulator.Variation.named("demo") ?? .init(), seed: 1))
+      exercise: chosen, simulating: PatientSimulator.Variation.named("demo") ?? .init(), seed: 1)
     let renderer = try HeadlessRenderer(width: width, height: height)
     let clock = ContinuousClock()
     var samples: [Double] = []

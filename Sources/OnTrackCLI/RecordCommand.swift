@@ -1,9 +1,12 @@
 import ArgumentParser
 import Foundation
+import OnTrackClient
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackProtocol
 import OnTrackScoring
 import OnTrackServer
+import OnTrackServerCommands
 
 struct RecordCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -38,6 +41,12 @@ struct RecordCommand: AsyncParsableCommand {
 
   @OptionGroup var dataOptions: DataOptions
 
+  @Option(
+    help:
+      "Without --server: the therapist who owns the exercise (default: the bundled library, which only a clinic admin may change over the API)."
+  )
+  var owner: String?
+
   func validate() throws {
     if server != nil && token == nil { throw ValidationError("--server needs --token") }
     if from.hasPrefix("http") && server == nil && token == nil {
@@ -60,7 +69,7 @@ struct RecordCommand: AsyncParsableCommand {
       let client = ServerClient(base: try ServerClient.base(of: url), token: token)
       try await record(on: client, given: given, trim: trimRange, isURL: isURL)
     } else {
-      try recordLocally(given: given, trim: trimRange)
+      try await recordLocally(given: given, trim: trimRange)
     }
   }
 
@@ -89,26 +98,16 @@ struct RecordCommand: AsyncParsableCommand {
   private func record(
     on client: ServerClient, given: ExerciseDefinition?, trim: (Double, Double)?, isURL: Bool
   ) async throws {
-    struct Upload: Encodable {
-      var definition: ExerciseDefinition
-      var reference: String?
-      var fromSession: String?
-      var trim: [Double]?
-    }
-    struct Stored: Decodable {
-      var id: String
-      var version: Int
-    }
     var existing: ExerciseDefinition?
     do {
-      existing = try await client.get(
-        "/v1/exercises/\(exercise)", as: ServerClient.ExerciseDetail.self
-      ).definition
+      existing = try await client.exerciseDetail(exercise).definition
     } catch let failure as ServerClient.Failure where failure.status == 404 {
       existing = nil
     }
-    var upload = Upload(definition: given ?? existing ?? defaultDefinition())
-    upload.definition.id = exercise
+    var definition = given ?? existing ?? defaultDefinition()
+    definition.id = exercise
+    var upload = ExerciseUpload(
+      definition: try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(definition)))
     if isURL {
       guard let url = URL(string: from), let session = ServerClient.sessionID(in: url) else {
         throw ValidationError("--from URL must be …/v1/sessions/ID")
@@ -118,24 +117,28 @@ struct RecordCommand: AsyncParsableCommand {
     } else {
       upload.reference = try referenceFromFile(trim: trim)
     }
-    let stored =
-      existing == nil
-      ? try await client.send("POST", "/v1/exercises", json: upload, as: Stored.self)
-      : try await client.send("PUT", "/v1/exercises/\(exercise)", json: upload, as: Stored.self)
+    let stored = try await client.storeExercise(upload, update: existing == nil ? nil : exercise)
     Output.write("stored exercise \(stored.id) version \(stored.version) on \(client.base)\n")
   }
 
-  private func recordLocally(given: ExerciseDefinition?, trim: (Double, Double)?) throws {
-    let store = try Store(folder: dataOptions.folder)
+  private func recordLocally(given: ExerciseDefinition?, trim: (Double, Double)?) async throws {
+    let store = try dataOptions.openStore()
     let library = ExerciseLibrary(store: store)
-    let existing = try store.exercise(id: exercise).flatMap {
+    let record = try await store.exercise(id: exercise, version: nil)
+    let existing = record.flatMap {
       try? ExerciseDefinition.decode(Data($0.definition.utf8), file: exercise)
     }
     var definition = given ?? existing ?? defaultDefinition()
     definition.id = exercise
     let reference = try referenceFromFile(trim: trim)
-    let (id, version) = try library.add(
-      definition, referenceBVH: reference, as: existing == nil ? .new : .update(exercise))
+    // Written directly, as the exercise's owner (a new one is the bundled library's unless
+    // --owner names a therapist).
+    let identity = Identity(
+      role: owner == nil ? .admin : .therapist, name: owner ?? "admin", therapist: nil,
+      tokenID: "command-line")
+    let (id, version) = try await library.add(
+      definition, referenceBVH: reference, as: existing == nil ? .new : .update(exercise),
+      by: identity)
     Output.write("stored exercise \(id) version \(version) in \(dataOptions.folder.path)\n")
   }
 }

@@ -2,8 +2,10 @@ import Foundation
 import HummingbirdWSClient
 import Logging
 import OnTrackApp
+import OnTrackClient
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackProtocol
 import OnTrackScoring
 import Synchronization
 
@@ -12,24 +14,13 @@ import Synchronization
 /// feeds the frames that arrive to the app, which shows them and scores them with the same
 /// engine (so its repetitions and scores are the server's).
 enum RemoteSession {
-  struct Hello: Decodable {
-    var session: String
-    var skeleton: String
-  }
-
-  struct FrameMessage: Decodable {
-    var type: String
-    var t: Double?
-    var values: [Float]?
-  }
-
   static func connect(url text: String, token: String) async throws -> PlaySession {
     guard let url = URL(string: text), let id = ServerClient.sessionID(in: url) else {
       throw ServerClient.Failure(
         status: 0, message: "--connect needs http://HOST:PORT/v1/sessions/ID")
     }
     let client = ServerClient(base: try ServerClient.base(of: url), token: token)
-    let view = try await client.get("/v1/sessions/\(id)", as: ServerClient.Session.self)
+    let view = try await client.session(id)
     let exercise = try await client.exercise(view.exercise, version: view.exerciseVersion)
     let (feeds, announce) = AsyncStream<Result<RemoteFeed, any Error>>.makeStream()
     let configuration = client.webSocketConfiguration(maxFrameSize: 4 << 20)
@@ -44,25 +35,24 @@ enum RemoteSession {
           url: watchURL, configuration: configuration, logger: quietLogger
         ) { inbound, _, _ in
           for try await message in inbound.messages(maxSize: 4 << 20) {
-            guard case .text(let text) = message else { continue }
-            guard let current = holder.feed else {
-              let hello = try JSONDecoder().decode(Hello.self, from: Data(text.utf8))
+            guard case .text(let text) = message,
+              let decoded = try? ServerMessage.decode(text)
+            else { continue }
+            switch decoded {
+            case .session(let hello) where holder.feed == nil:
               let skeleton = try BVHReader().read(
                 text: hello.skeleton, fileName: "session skeleton"
-              )
-              .skeleton
+              ).skeleton
               let created = RemoteFeed(skeleton: skeleton)
               created.setStatus("Connected to session \(hello.session.prefix(8))")
               holder.feed = created
               announce.yield(.success(created))
+            case .frame(let frame):
+              if let values = frame.values { holder.feed?.push(values: values, time: frame.t) }
+            case .finished:
+              holder.feed?.end(status: "Session finished")
+            default:
               continue
-            }
-            guard let frame = try? JSONDecoder().decode(FrameMessage.self, from: Data(text.utf8))
-            else { continue }
-            if frame.type == "frame", let t = frame.t, let values = frame.values {
-              current.push(values: values, time: t)
-            } else if frame.type == "finished" {
-              current.end(status: "Session finished")
             }
           }
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OnTrackScoring
+import OnTrackServerCommands
 
 struct ScoreCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -20,7 +21,7 @@ struct ScoreCommand: AsyncParsableCommand {
   var take: String
 
   @Option(help: "The exercise library folder.")
-  var library: String = "Assets/exercises"
+  var library: String = BundledExercises.path
 
   @Flag(help: "Print every number as JSON.")
   var json = false

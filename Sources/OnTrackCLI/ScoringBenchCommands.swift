@@ -3,6 +3,7 @@ import Foundation
 import OnTrackFormats
 import OnTrackKinematics
 import OnTrackScoring
+import OnTrackServerCommands
 
 struct DTWBenchCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -145,7 +146,7 @@ struct StreamBenchCommand: AsyncParsableCommand {
   var dataset: String = "../shared/data/uiprmd"
 
   @Option(help: "The exercise library folder.")
-  var exercises: String = "Assets/exercises"
+  var exercises: String = BundledExercises.path
 
   @Flag(help: "Print JSON.")
   var json = false

@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
+import OnTrackClient
+import OnTrackProtocol
 import OnTrackScoring
+import OnTrackServerCommands
 import OnTrackSimulation
 
 struct SimulateCommand: AsyncParsableCommand {
@@ -112,7 +115,14 @@ struct SimulateCommand: AsyncParsableCommand {
     var sessions: [String] = session.map { [$0] } ?? []
     for _ in sessions.count..<patients {
       sessions.append(
-        try await client.createSession(exercise: exercise.id, skeleton: proto.skeleton).id)
+        try await client.createSession(
+          CreateSessionRequest(exercise: exercise.id, skeleton: proto.skeleton)
+        ).id)
+    }
+    // Devices stream into a session only once paired with it.
+    var codes: [String?] = []
+    for session in sessions {
+      codes.append(proto == .ws ? nil : try await client.pairingCode(session).code)
     }
     var logger = Logger(label: "ontrack.simulate")
     logger.logLevel = .warning
@@ -121,7 +131,8 @@ struct SimulateCommand: AsyncParsableCommand {
       SimulatedPatientStream(
         client: client, session: session, reference: reference,
         variation: variation, rate: rate, frames: frames, seed: UInt64(k + 1), proto: proto,
-        devicePort: devicePort, phase: Double(k) / (Double(patients) * rate),
+        devicePort: devicePort, pairingCode: codes[k],
+        phase: Double(k) / (Double(patients) * rate),
         watched: k < watch, logger: logger)
     }
     // Every frame of every patient is made first; then all start on one clock, a second
@@ -146,12 +157,13 @@ struct SimulateCommand: AsyncParsableCommand {
     }
     for session in sessions {
       if !keepOpen {
-        let result = try await client.send(
-          "POST", "/v1/sessions/\(session)/finish", json: [String: String](), as: TakeResult.self)
-        scores += result.repetitions.map(\.score)
+        scores += try await client.finish(session).repetitions.map(\.score)
       }
-      let view = try await client.get("/v1/sessions/\(session)", as: ServerClient.Session.self)
-      if let frames = view.frames { stored += frames } else { storedKnown = false }
+      if let frames = try await client.session(session).frames {
+        stored += frames
+      } else {
+        storedKnown = false
+      }
     }
     if keepOpen { scores = reports.flatMap(\.repetitionScores) }
     let latencies = reports.flatMap(\.latencies).sorted()

@@ -20,8 +20,8 @@ public struct VMCError: Error, Sendable, Equatable, CustomStringConvertible {
 /// - `/VMC/Ext/Bone/Pos s:bone f:px py pz f:qx qy qz qw` — one bone's local transform (Unity
 ///   `HumanBodyBones` names).
 /// - `/VMC/Ext/T f:seconds` — the sender's clock.
-/// - `/OnTrack/Session s:id` (OnTrack's own, ignored by other receivers) — the session a packet
-///   is for, when one port serves several.
+/// - `/OnTrack/Pair s:code` (OnTrack's own, ignored by other receivers) — a pairing code that
+///   binds the sender to a session (read by the server's listener, not here).
 ///
 /// Unity is left-handed (X right, Y up, Z forward); OnTrack is right-handed with Y up and the
 /// character's left at +X. A point converts as (−x, y, z) and a rotation as (x, −y, −z, w).
@@ -36,7 +36,6 @@ public struct VMCPoseAssembler: Sendable {
   /// What one packet carried besides bones.
   public struct PacketInfo: Sendable, Equatable {
     public var time: Double?
-    public var session: String?
     public var bones = 0
   }
 
@@ -86,11 +85,6 @@ public struct VMCPoseAssembler: Sendable {
           throw VMCError(kind: .malformed, message: "/VMC/Ext/T needs a finite time")
         }
         info.time = t
-      case "/OnTrack/Session":
-        guard let id = message.arguments.first?.string else {
-          throw VMCError(kind: .malformed, message: "/OnTrack/Session needs a session id")
-        }
-        info.session = id
       default:
         continue
       }
@@ -136,11 +130,11 @@ public struct VMCPoseAssembler: Sendable {
 
 /// Writes VMC bundles as a performer sends them (for simulated devices and tests).
 public enum VMCPacketWriter {
-  /// One frame: `/OnTrack/Session` (if `session` is given), the root at the origin, every joint
+  /// One frame: `/OnTrack/Pair` (if a pairing `code` is given), the root at the origin, every joint
   /// in `bones` (and `Hips`) with its local transform converted to Unity's left-handed frame,
   /// and `/VMC/Ext/T`.
   public static func bundle(
-    session: String?, rig: Skeleton, pose: Pose, bones: [Int], time: Double
+    pairing code: String?, rig: Skeleton, pose: Pose, bones: [Int], time: Double
   ) -> [UInt8] {
     func transform(_ name: String, _ p: SIMD3<Float>, _ q: Quaternion) -> [OSCArgument] {
       let up = VMCPoseAssembler.point(fromUnity: p)
@@ -151,7 +145,7 @@ public enum VMCPacketWriter {
       ]
     }
     var messages: [OSCMessage] = []
-    if let session { messages.append(OSCMessage("/OnTrack/Session", [.string(session)])) }
+    if let code { messages.append(OSCMessage("/OnTrack/Pair", [.string(code)])) }
     messages.append(OSCMessage("/VMC/Ext/Root/Pos", transform("root", .zero, .identity)))
     messages.append(
       OSCMessage("/VMC/Ext/Bone/Pos", transform("Hips", pose.translations[0], pose.rotations[0])))

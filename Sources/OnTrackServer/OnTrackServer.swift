@@ -1,110 +1,83 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
+import NIOSSL
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackProtocol
 import ServiceLifecycle
 
-/// How to run a server.
-public struct ServerConfiguration: Sendable {
-  /// Address to listen on (HTTP, WebSocket, Axis Neuron, VMC). Loopback by default.
-  public var host = "127.0.0.1"
-  /// HTTP and WebSocket port; 0 picks a free one.
-  public var port = 8080
-  /// Folder of the SQLite store.
-  public var dataFolder: URL
-  /// Exercises to seed an empty library with (`Assets/exercises`).
-  public var seedExercises: URL?
-  /// Axis Neuron BVH broadcast (TCP) port, if any.
-  public var axisPort: Int?
-  /// The skeleton Axis Neuron frames are declared on.
-  public var axisSkeleton: Skeleton = DeviceRigs.perceptionNeuron(displacement: false)
-  /// Frames per second of the Axis Neuron broadcast.
-  public var axisFrameRate = 60.0
-  /// VMC (OSC over UDP) port, if any.
-  public var vmcPort: Int?
-  /// Largest accepted JSON frame, bytes.
-  public var maximumFrameBytes = 64 * 1024
-  /// Open sessions unused this long leave memory (and return from the store when used).
-  public var idleSessionTimeout: Duration = .seconds(30 * 60)
-  /// How long a token's identity is trusted before the store is read again: the longest a
-  /// token revoked on disk (`ontrack token revoke`) keeps working. Revoking through the API
-  /// acts at once.
-  public var tokenRecheckInterval: Duration = IdentityCache.defaultLifetime
-  public var logger = Logger(label: "ontrack.server")
-
-  public init(dataFolder: URL) {
-    self.dataFolder = dataFolder
-  }
-
-  /// The default data folder: `$XDG_DATA_HOME/ontrack`, else `~/.local/share/ontrack`.
-  public static var defaultDataFolder: URL {
-    let environment = ProcessInfo.processInfo.environment
-    if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty {
-      return URL(fileURLWithPath: xdg).appendingPathComponent("ontrack")
-    }
-    return FileManager.default.homeDirectoryForCurrentUser
-      .appendingPathComponent(".local/share/ontrack")
-  }
-}
-
-/// The OnTrack server: HTTP API and WebSockets (Hummingbird), the Axis Neuron and VMC
-/// listeners (SwiftNIO), the SQLite store (GRDB) and its frame writer.
+/// The OnTrack server: HTTP API and WebSockets (Hummingbird, optionally over TLS), the Axis
+/// Neuron and VMC listeners (SwiftNIO), the store and its frame writer.
 ///
 /// ```swift
-/// let server = try OnTrackServer(configuration: configuration)
+/// let server = try await OnTrackServer(configuration: configuration)
 /// try await server.run()   // until SIGINT or SIGTERM
 /// ```
 public final class OnTrackServer: Sendable {
   public let configuration: ServerConfiguration
-  public let store: Store
+  public let store: any ServerStore
   public let metrics: ServerMetrics
   public let hub: SessionHub
   let identities: IdentityCache
+  let audit: AuditLog
   let axis: AxisNeuronListener?
   let vmc: VMCListener?
+  let connections = ConnectionCounter()
 
-  /// Opens the store, seeds the exercise library if it is empty, and restores open sessions.
-  public init(configuration: ServerConfiguration) throws {
+  /// Opens the store (SQLite in the data folder unless `store` is given), adds the bundled
+  /// exercises it lacks, and starts the frame writer. Open sessions are not loaded: each
+  /// returns to memory when it is used.
+  public init(configuration: ServerConfiguration, store: (any ServerStore)? = nil) async throws {
     self.configuration = configuration
     let logger = configuration.logger
-    store = try Store(folder: configuration.dataFolder)
+    let store =
+      try store ?? SQLiteStore(folder: configuration.dataFolder, options: configuration.sqlite)
+    self.store = store
     metrics = ServerMetrics()
+    audit = AuditLog(logger: configuration.auditLogger)
     identities = IdentityCache(store: store, lifetime: configuration.tokenRecheckInterval)
     let library = ExerciseLibrary(store: store)
     if let seed = configuration.seedExercises {
-      let added = try library.seed(from: seed)
-      if added > 0 { logger.info("exercise library seeded", metadata: ["exercises": "\(added)"]) }
+      let added = try await library.seed(from: seed)
+      if added > 0 { logger.info("bundled exercises added", metadata: ["exercises": "\(added)"]) }
+    } else {
+      logger.warning(
+        "no bundled exercise library found (set ONTRACK_HOME to the folder holding Assets/)")
     }
-    let writer = FrameWriter(store: store, logger: logger)
-    writer.start()
+    let storage = StorageGuard(
+      folder: configuration.dataFolder, floor: configuration.limits.minimumFreeDiskBytes,
+      measure: configuration.freeDiskBytes)
     hub = SessionHub(
-      store: store, library: library, writer: writer, metrics: metrics, logger: logger,
-      maximumFrameBytes: configuration.maximumFrameBytes)
+      store: store, library: library, metrics: metrics, logger: logger, audit: audit,
+      limits: configuration.limits, storage: storage)
     let hub = self.hub
     axis = configuration.axisPort.map {
       AxisNeuronListener(
-        hub: hub, host: configuration.host, port: $0, skeleton: configuration.axisSkeleton,
+        hub: hub, host: configuration.deviceHost, port: $0, skeleton: configuration.axisSkeleton,
         frameRate: configuration.axisFrameRate, logger: logger)
     }
     vmc = configuration.vmcPort.map {
-      VMCListener(hub: hub, host: configuration.host, port: $0, logger: logger)
+      VMCListener(hub: hub, host: configuration.deviceHost, port: $0, logger: logger)
     }
-    let restored = try hub.restoreOpenSessions()
-    if restored > 0 { logger.info("open sessions restored", metadata: ["sessions": "\(restored)"]) }
   }
 
   /// The router of every HTTP and WebSocket route.
   public func router() -> Router<ServerContext> {
     let router = Router(context: ServerContext.self)
     router.add(middleware: RequestLogger())
-    router.add(middleware: TokenAuthenticator(identities: identities))
-    router.get("health") { _, _ -> HealthResponse in
-      HealthResponse(
+    router.add(middleware: ErrorMapper())
+    router.add(
+      middleware: TokenAuthenticator(identities: identities, metrics: metrics, audit: audit))
+    router.get("health") { _, _ -> HealthStatus in
+      HealthStatus(
         status: "ok", openSessions: self.hub.openSessionCount,
         connectedSessions: self.hub.connectedSessionCount,
-        exercises: (try? self.store.exercises().count) ?? 0)
+        exercises: (try? await self.store.exerciseCount()) ?? 0,
+        storageWritable: !self.hub.writer.isFailing && !self.hub.storage.isBelowFloor)
     }
     router.get("metrics") { _, _ -> Response in
       Response(
@@ -112,27 +85,54 @@ public final class OnTrackServer: Sendable {
         body: .init(byteBuffer: ByteBuffer(string: self.metrics.exposition())))
     }
     ExerciseRoutes(library: hub.library, hub: hub).add(to: router)
-    SessionRoutes(hub: hub, identities: identities).add(to: router)
+    SessionRoutes(hub: hub).add(to: router)
+    TokenRoutes(hub: hub, identities: identities).add(to: router)
     StreamRoutes(hub: hub, identities: identities).add(to: router)
     return router
+  }
+
+  /// The HTTP/1.1 + WebSocket server, behind the connection guard, over TLS if configured.
+  func serverBuilder(router: Router<ServerContext>) throws -> HTTPServerBuilder {
+    let limits = configuration.limits
+    let counter = connections
+    let webSocketResponder = router.buildResponder()
+    let plain = HTTPServerBuilder { responder in
+      let upgrade = HTTP1WebSocketUpgradeChannel(
+        responder: responder, webSocketResponder: webSocketResponder,
+        configuration: .init(
+          http1: .init(idleTimeout: .nanoseconds(Int64(limits.httpIdleTimeout.seconds * 1e9))),
+          ws: .init(maxFrameSize: StreamRoutes.maximumMessageBytes)))
+      return GuardedChannel(base: upgrade, limits: limits.connections, counter: counter)
+    }
+    guard let tls = configuration.tls else { return plain }
+    let certificates: [NIOSSLCertificate]
+    let key: NIOSSLPrivateKey
+    do {
+      certificates = try NIOSSLCertificate.fromPEMFile(tls.certificate.path)
+      key = try NIOSSLPrivateKey(file: tls.key.path, format: .pem)
+    } catch {
+      throw ServerStartError.tls(
+        "cannot read the TLS certificate \(tls.certificate.path) or key \(tls.key.path): \(error)")
+    }
+    let settings = TLSConfiguration.makeServerConfiguration(
+      certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
+    return try .tls(plain, tlsConfiguration: settings)
   }
 
   /// The Hummingbird application (for `run()` and for in-process tests).
   public func application(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-  ) -> some ApplicationProtocol {
+  ) throws -> some ApplicationProtocol {
     let router = router()
     var services: [any Service] = [
-      WriterService(writer: hub.writer),
-      SessionJanitor(hub: hub, timeout: configuration.idleSessionTimeout),
+      WriterService(writer: hub.writer, store: store, logger: configuration.logger),
+      SessionJanitor(hub: hub, limits: configuration.limits),
     ]
     if let axis { services.append(axis) }
     if let vmc { services.append(vmc) }
     return Application(
       router: router,
-      server: .http1WebSocketUpgrade(
-        webSocketRouter: router,
-        configuration: .init(ws: .init(maxFrameSize: StreamRoutes.maximumMessageBytes))),
+      server: try serverBuilder(router: router),
       configuration: .init(
         address: .hostname(configuration.host, port: configuration.port),
         serverName: "OnTrack"),
@@ -141,7 +141,7 @@ public final class OnTrackServer: Sendable {
       logger: configuration.logger)
   }
 
-  /// Runs until SIGINT or SIGTERM, then drains the frame writer.
+  /// Runs until SIGINT or SIGTERM, then drains the frame writer and checkpoints the store.
   public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws
   {
     try await application(onServerRunning: onServerRunning).runService()
@@ -152,38 +152,60 @@ public final class OnTrackServer: Sendable {
 
   /// The UDP port the VMC listener bound, once it has.
   public var vmcPort: Int? { vmc?.boundPort.withLock { $0 } }
+}
 
-  struct HealthResponse: ResponseCodable {
-    var status: String
-    var openSessions: Int
-    var connectedSessions: Int
-    var exercises: Int
+/// Why the server could not start.
+public enum ServerStartError: Error, CustomStringConvertible {
+  case tls(String)
+
+  public var description: String {
+    switch self {
+    case .tls(let message): message
+    }
   }
 }
 
-/// Drains the frame writer when the server shuts down.
+/// Drains the frame writer and checkpoints the store when the server shuts down.
 struct WriterService: Service {
   let writer: FrameWriter
+  let store: any ServerStore
+  let logger: Logger
 
   func run() async throws {
     try? await gracefulShutdown()
-    await writer.flush()
+    await writer.stop()
+    do {
+      try await store.close()
+    } catch {
+      logger.warning("could not checkpoint the store", metadata: ["error": "\(error)"])
+    }
   }
 }
 
-/// Puts idle sessions to sleep once a minute, so memory follows the sessions in use.
+/// Housekeeping every few seconds: measures free disk space, puts idle sessions to sleep
+/// (memory follows the sessions in use), finishes abandoned ones, updates the gauges.
 struct SessionJanitor: Service {
   let hub: SessionHub
-  let timeout: Duration
+  let limits: ServerLimits
 
   func run() async throws {
     do {
       try await cancelWhenGracefulShutdown {
+        var ticks = 0
         while true {
-          try await Task.sleep(for: .seconds(60))
-          let slept = hub.sleepIdleSessions(timeout: timeout)
+          try await Task.sleep(for: .seconds(2))
+          ticks += 1
+          hub.storage.refresh()
+          hub.metrics.frameBacklog.set(Double(hub.writer.backlogCount))
+          hub.metrics.storageFailing.set(Double(hub.writer.isFailing ? 1 : 0))
+          guard ticks % 30 == 0 else { continue }
+          let slept = hub.sleepIdleSessions(timeout: limits.idleSessionTimeout)
           if slept > 0 {
             hub.logger.info("idle sessions put to sleep", metadata: ["sessions": "\(slept)"])
+          }
+          let finished = await hub.finishAbandonedSessions(age: limits.abandonedSessionAge)
+          if finished > 0 {
+            hub.logger.info("abandoned sessions finished", metadata: ["sessions": "\(finished)"])
           }
         }
       }

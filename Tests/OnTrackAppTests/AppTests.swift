@@ -18,8 +18,8 @@ enum AppData {
 
   static func simulated(_ variation: String = "perfect") throws -> PlaySession {
     try PlaySession(
-      exercise: exercise(),
-      source: .simulated(PatientSimulator.Variation.named(variation) ?? .init(), seed: 3))
+      exercise: exercise(), simulating: PatientSimulator.Variation.named(variation) ?? .init(),
+      seed: 3)
   }
 
   /// The reference performed over and over, with the right upper arm turned `degrees` forward

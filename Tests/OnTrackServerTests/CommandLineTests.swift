@@ -1,6 +1,7 @@
 import Foundation
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackProtocol
 import OnTrackScoring
 import Testing
 
@@ -14,10 +15,14 @@ import Testing
 @Suite("Server commands", .serialized)
 struct CommandLineTests {
   /// Runs `ontrack` with `arguments`; returns its standard output, or throws with its errors.
-  static func ontrack(_ arguments: [String]) throws -> String {
+  static func ontrack(
+    _ arguments: [String], program: String = "ontrack", workingDirectory: URL? = nil
+  ) throws -> String {
     let process = Process()
-    process.executableURL = ServerProcess.executable
+    process.executableURL = ServerProcess.executable.deletingLastPathComponent()
+      .appendingPathComponent(program)
     process.arguments = arguments
+    if let workingDirectory { process.currentDirectoryURL = workingDirectory }
     let output = Pipe()
     let errors = Pipe()
     process.standardOutput = output
@@ -37,7 +42,7 @@ struct CommandLineTests {
   }
 
   @Test("token create and record (from a file, into the data folder) version the library")
-  func tokenAndRecordLocally() throws {
+  func tokenAndRecordLocally() async throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
       "ontrack-cli-\(UUID())")
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -46,12 +51,12 @@ struct CommandLineTests {
     ])
     .trimmingCharacters(in: .whitespacesAndNewlines)
     #expect(token.hasPrefix("otk_"))
-    let store = try Store(folder: folder)
+    let store = try SQLiteStore(folder: folder)
     #expect(
-      try store.token(hash: Tokens.hash(token))
+      try await store.token(hash: Tokens.hash(token))
         == .init(role: .therapist, name: "lee", therapist: nil))
     #expect(throws: (any Error).self) {
-      try Self.ontrack(["token", "create", "--role", "admin", "--name", "x", "--data", folder.path])
+      try Self.ontrack(["token", "create", "--role", "nurse", "--name", "x", "--data", folder.path])
     }
     let patient = try Self.ontrack([
       "token", "create", "--role", "patient", "--name", "ann", "--therapist", "lee", "--data",
@@ -63,10 +68,10 @@ struct CommandLineTests {
     #expect(table.contains(patientID) && !table.contains(patient))
     #expect(
       try Self.ontrack(["token", "revoke", patientID, "--data", folder.path]).contains("revoked"))
-    #expect(try store.token(hash: Tokens.hash(patient))?.revoked != nil)
-    #expect(try store.token(hash: Tokens.hash(token))?.revoked == nil)
+    #expect(try await store.token(hash: Tokens.hash(patient))?.revoked != nil)
+    #expect(try await store.token(hash: Tokens.hash(token))?.revoked == nil)
     let listed = try JSONDecoder().decode(
-      [Store.TokenListing].self,
+      [TokenListing].self,
       from: Data(try Self.ontrack(["token", "list", "--json", "--data", folder.path]).utf8))
     #expect(listed.map(\.name) == ["lee", "ann"])
     #expect(listed.map { $0.revoked != nil } == [false, true])
@@ -85,7 +90,7 @@ struct CommandLineTests {
         "record", "--from", csv.path, "--exercise", "from-csv", "--data", folder.path,
       ])
     }
-    #expect(try store.exerciseVersions(id: "from-csv").isEmpty)
+    #expect(try await store.exerciseVersions(id: "from-csv").isEmpty)
     let angles = ServerData.shared.appendingPathComponent(
       "data/uiprmd/sample_plain/kinect_m07_s01_e01_angles.txt")
     let first = try Self.ontrack([
@@ -97,11 +102,11 @@ struct CommandLineTests {
       "record", "--from", angles.path, "--exercise", "lee-abduction", "--data", folder.path,
     ])
     #expect(second.contains("version 2"))
-    #expect(try store.exerciseVersions(id: "lee-abduction") == [1, 2])
+    #expect(try await store.exerciseVersions(id: "lee-abduction") == [1, 2])
     let v1 = try BVHReader().read(
-      text: try #require(try store.exercise(id: "lee-abduction", version: 1)).reference)
+      text: try #require(try await store.exercise(id: "lee-abduction", version: 1)).reference)
     let v2 = try BVHReader().read(
-      text: try #require(try store.exercise(id: "lee-abduction", version: 2)).reference)
+      text: try #require(try await store.exercise(id: "lee-abduction", version: 2)).reference)
     let whole = try UIPRMDReader.readKinect(
       angles: angles, positions: UIPRMDReader.positionsPath(forAngles: angles))
     #expect(abs(v1.duration - 2) < 2 * v1.frameTime)
@@ -113,7 +118,7 @@ struct CommandLineTests {
         folder.path,
       ])
     }
-    #expect(try store.exerciseVersions(id: "lee-abduction") == [1, 2])
+    #expect(try await store.exerciseVersions(id: "lee-abduction") == [1, 2])
   }
 
   @Test("simulate streams patients to a live server, and record cuts a reference from a session")
@@ -121,8 +126,8 @@ struct CommandLineTests {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
       "ontrack-cli-\(UUID())")
     defer { try? FileManager.default.removeItem(at: folder) }
-    let token = try Tokens.create(
-      role: .therapist, name: "lee", therapist: nil, in: try Store(folder: folder))
+    let token = try await Tokens.create(
+      role: .therapist, name: "lee", therapist: nil, in: try SQLiteStore(folder: folder))
     let server = try ServerProcess(folder: folder)
     defer { server.kill() }
     let url = "http://127.0.0.1:\(server.port)"
@@ -166,5 +171,92 @@ struct CommandLineTests {
       as? [String: Any]
     let duration = try #require(detail?["referenceDuration"] as? Double)
     #expect(abs(duration - 4.5) < 0.1)
+  }
+
+  @Test("backup copies a running server's database consistently, and the copy serves again")
+  func backupAndRestore() async throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "ontrack-cli-\(UUID())")
+    let restored = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "ontrack-restored-\(UUID())")
+    defer {
+      try? FileManager.default.removeItem(at: folder)
+      try? FileManager.default.removeItem(at: restored)
+    }
+    let token = try Self.ontrack([
+      "token", "create", "--role", "therapist", "--name", "lee", "--data", folder.path,
+    ]).trimmingCharacters(in: .whitespacesAndNewlines)
+    let server = try ServerProcess(folder: folder)
+    let created = try await server.request(
+      "POST", "/v1/sessions", token: token,
+      body: Data(#"{"exercise":"uiprmd-m07-shoulder-abduction"}"#.utf8))
+    let session = try JSONDecoder().decode(SessionView.self, from: created).id
+    let copy = folder.appendingPathComponent("copy.sqlite")
+    // While the server runs.
+    let said = try Self.ontrack(["backup", copy.path, "--data", folder.path])
+    #expect(said.contains("backed up"))
+    server.kill()
+    #expect(throws: (any Error).self) {
+      try Self.ontrack(["backup", copy.path, "--data", folder.path])
+    }
+    let mode =
+      try FileManager.default.attributesOfItem(atPath: copy.path)[.posixPermissions] as? Int
+    #expect(mode == 0o600)
+    try FileManager.default.createDirectory(at: restored, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(
+      at: copy, to: restored.appendingPathComponent(SQLiteStore.fileName))
+    let second = try ServerProcess(folder: restored)
+    defer { second.kill() }
+    let view = try JSONDecoder().decode(
+      SessionView.self,
+      from: try await second.request("GET", "/v1/sessions/\(session)", token: token, body: nil))
+    #expect(view.open)
+    #expect(view.exercise == "uiprmd-m07-shoulder-abduction")
+  }
+
+  @Test("serve and score find the bundled exercises from any working directory")
+  func bundledExercisesFromAnywhere() async throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "ontrack-cli-\(UUID())")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let elsewhere = FileManager.default.temporaryDirectory
+    let angles = ServerData.shared.appendingPathComponent(
+      "data/uiprmd/sample_plain/kinect_m07_s01_e01_angles.txt")
+    let scored = try Self.ontrack(
+      ["score", "--exercise", "uiprmd-m07-shoulder-abduction", angles.path, "--json"],
+      workingDirectory: elsewhere)
+    #expect(scored.contains("\"repetitions\""))
+    let token = try Self.ontrack([
+      "token", "create", "--role", "therapist", "--name", "lee", "--data", folder.path,
+    ]).trimmingCharacters(in: .whitespacesAndNewlines)
+    let server = try ServerProcess(folder: folder, workingDirectory: elsewhere)
+    defer { server.kill() }
+    let list = try JSONDecoder().decode(
+      [ExerciseSummary].self,
+      from: try await server.request("GET", "/v1/exercises", token: token, body: nil))
+    #expect(list.count >= 10)
+  }
+
+  @Test("ontrack-server runs the server without the avatar app: no SDL, no OpenGL")
+  func serverWithoutGraphics() async throws {
+    let program = ServerProcess.executable.deletingLastPathComponent()
+      .appendingPathComponent("ontrack-server")
+    let libraries = try HardeningTests.run("/usr/bin/ldd", [program.path])
+    #expect(libraries.contains("libsqlite3"))
+    #expect(!libraries.contains("SDL"))
+    #expect(!libraries.contains("libGL") && !libraries.contains("libEGL"))
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "ontrack-cli-\(UUID())")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let token = try Self.ontrack(
+      ["token", "create", "--role", "therapist", "--name", "lee", "--data", folder.path],
+      program: "ontrack-server"
+    ).trimmingCharacters(in: .whitespacesAndNewlines)
+    let server = try ServerProcess(folder: folder, program: "ontrack-server")
+    defer { server.kill() }
+    let list = try JSONDecoder().decode(
+      [ExerciseSummary].self,
+      from: try await server.request("GET", "/v1/exercises", token: token, body: nil))
+    #expect(list.count >= 10)
   }
 }

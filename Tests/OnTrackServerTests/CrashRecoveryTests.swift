@@ -4,6 +4,7 @@ import HummingbirdWSClient
 import Logging
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackProtocol
 import OnTrackScoring
 import Synchronization
 import Testing
@@ -22,8 +23,8 @@ struct CrashRecoveryTests {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
       "ontrack-kill-\(UUID())")
     defer { try? FileManager.default.removeItem(at: folder) }
-    let token = try Tokens.create(
-      role: .patient, name: "ann", therapist: "lee", in: try Store(folder: folder))
+    let token = try await Tokens.create(
+      role: .patient, name: "ann", therapist: "lee", in: try SQLiteStore(folder: folder))
     let take = try ServerData.kinectTake(movement: 1, subject: 1, episodes: 1...5)
     let exercise = try ServerData.exercise("uiprmd-m01-deep-squat")
     let offline = try TakeScorer(exercise: exercise).score(take)
@@ -44,7 +45,7 @@ struct CrashRecoveryTests {
         if f % 20 == 19 {
           // Read what has come back so far, to know what is acknowledged.
           while let message = try await messages.next(), case .text(let text) = message {
-            if text.hasPrefix("{\"type\":\"ack\""), let seq = Self.seq(text) {
+            if case .ack(let seq) = try ServerMessage.decode(text) {
               acknowledged.withLock { $0 = max($0, seq) }
             }
             if text.contains("\"seq\":\(f)") { break }
@@ -60,7 +61,7 @@ struct CrashRecoveryTests {
     #expect(acked > take.frameCount / 3, "acknowledged up to \(acked) before the kill")
 
     // Everything acknowledged is on disk.
-    let stored = try Store(folder: folder).frames(session: session)
+    let stored = try await SQLiteStore(folder: folder).frames(session: session, from: 0)
     let storedSeqs = Set(stored.map(\.seq))
     #expect(
       (0...acked).allSatisfy { storedSeqs.contains($0) }, "stored \(stored.count), acked \(acked)")
@@ -81,7 +82,7 @@ struct CrashRecoveryTests {
         try await outbound.writeTextMessage(ServerData.valuesFrame(take, f, encoder: encoder))
       }
       while let message = try await messages.next(), case .text(let text) = message {
-        if text.hasPrefix("{\"type\":\"ack\""), Self.seq(text) == take.frameCount - 1 { break }
+        if case .ack(let seq) = try ServerMessage.decode(text), seq == take.frameCount - 1 { break }
       }
       try await outbound.close(.normalClosure, reason: nil)
     }
@@ -93,13 +94,9 @@ struct CrashRecoveryTests {
       #expect(abs(a.score - b.score) < 0.5, "repetition \(a.index)")
       #expect(abs(a.startTime - b.startTime) < 1e-6)
     }
-    #expect(try Store(folder: folder).frameCount(session: session) == take.frameCount)
+    #expect(try await SQLiteStore(folder: folder).frameCount(session: session) == take.frameCount)
   }
 
-  static func seq(_ text: String) -> Int? {
-    guard let range = text.range(of: "\"seq\":") else { return nil }
-    return Int(text[range.upperBound...].prefix { $0.isNumber || $0 == "-" })
-  }
 }
 
 /// `ontrack serve` as a child process on a free port.
@@ -115,13 +112,22 @@ struct ServerProcess {
     return ServerData.root.appendingPathComponent(".build/debug/ontrack")
   }
 
-  init(folder: URL) throws {
+  /// Starts `ontrack serve` on `folder`. With `workingDirectory`, it runs there and is not
+  /// told where the bundled exercises are (it must find them itself).
+  init(folder: URL, workingDirectory: URL? = nil, program: String = "ontrack") throws {
     process = Process()
-    process.executableURL = Self.executable
-    process.arguments = [
-      "serve", "--data", folder.path, "--port", "0", "--no-axis", "--no-vmc", "--exercises",
-      ServerData.exercises.path, "--log-level", "error",
+    process.executableURL = Self.executable.deletingLastPathComponent()
+      .appendingPathComponent(program)
+    var arguments = [
+      "serve", "--data", folder.path, "--port", "0", "--no-axis", "--no-vmc", "--max-frame-rate",
+      "10000", "--log-level", "error",
     ]
+    if let workingDirectory {
+      process.currentDirectoryURL = workingDirectory
+    } else {
+      arguments += ["--exercises", ServerData.exercises.path]
+    }
+    process.arguments = arguments
     let output = Pipe()
     process.standardOutput = output
     try process.run()

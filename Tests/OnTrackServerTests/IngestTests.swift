@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackProtocol
 import OnTrackScoring
 import Testing
 
@@ -223,33 +224,9 @@ struct IngestTests {
 
   // MARK: Live devices
 
-  @Test("a device finds its session by name or id, also after the session was put to sleep")
-  func deviceRouting() async throws {
-    let t = try TestServer()
-    defer { t.removeFolder() }
-    try await t.run { c in
-      let suit = try await c.createSession(token: t.ann, extra: #","device":"suit-1""#)
-      let other = try await c.createSession(token: t.ann)
-      let hub = t.server.hub
-      #expect(hub.session(forDevice: "suit-1")?.record.id == suit.id)
-      #expect(hub.session(forDevice: other.id)?.record.id == other.id)
-      #expect(hub.session(forDevice: "suit-2") == nil)
-      #expect(hub.sleepIdleSessions(timeout: .zero) == 2)
-      #expect(hub.openSessionCount == 0)
-      #expect(hub.session(forDevice: "suit-2") == nil)
-      #expect(hub.openSessionCount == 0)
-      #expect(hub.session(forDevice: "suit-1")?.record.id == suit.id)
-      #expect(hub.session(forDevice: other.id)?.record.id == other.id)
-      #expect(hub.openSessionCount == 2)
-      // A finished session is found by no device.
-      _ = try await c.request(.post, "/v1/sessions/\(suit.id)/finish", token: t.ann)
-      #expect(hub.session(forDevice: "suit-1") == nil)
-    }
-  }
-
   @Test("Axis Neuron over TCP and VMC over UDP are scored like the WebSocket, bad packets counted")
   func liveDevices() async throws {
-    let t = try TestServer(axis: true, vmc: true)
+    let t = try await TestServer(axis: true, vmc: true)
     defer { t.removeFolder() }
     let exercise = try ServerData.exercise("uiprmd-m07-shoulder-abduction")
     let reference = try #require(exercise.referenceClip)
@@ -261,12 +238,20 @@ struct IngestTests {
       let axisPort = try #require(t.server.axisPort)
       let vmcPort = try #require(t.server.vmcPort)
       let axisSession = try await c.createSession(
-        token: t.ann, extra: #","skeleton":"perception-neuron","device":"Avatar00""#)
+        token: t.ann, extra: #","skeleton":"perception-neuron""#)
       let vmcSession = try await c.createSession(
         token: t.ann, extra: #","skeleton":"unity-humanoid""#)
+      // Each device pairs with its session by a code the session's owner asks for.
+      let axisCode = try await c.json(
+        .post, "/v1/sessions/\(axisSession.id)/pairing", token: t.ann, as: PairingCode.self
+      ).code
+      let vmcCode = try await c.json(
+        .post, "/v1/sessions/\(vmcSession.id)/pairing", token: t.ann, as: PairingCode.self
+      ).code
       let frames = 3 * (reference.frameCount + 30)
 
-      // Axis Neuron: lines over one TCP connection, named by the device alias; some bad lines.
+      // Axis Neuron: lines over one TCP connection, the avatar named with the code; some bad
+      // lines, and one from an avatar nobody paired.
       let pn = DeviceRigs.perceptionNeuron(displacement: false)
       let toPN = RigRetargeter(
         source: reference.skeleton, target: pn, map: DeviceRigs.canonicalToPerceptionNeuron)
@@ -277,9 +262,9 @@ struct IngestTests {
       for k in 0..<frames {
         toPN.retarget(Self.patientPose(reference, k), into: &target)
         pnEncoder.encode(target, into: &values)
-        payload += AxisNeuronFrameWriter.line(index: 0, name: "Avatar00", values: values)
+        payload += AxisNeuronFrameWriter.line(index: 0, name: axisCode, values: values)
         if k == 10 {
-          payload += Array("0 Avatar00 1 2 3 ||\n0 Avatar00 x ||\n".utf8)
+          payload += Array("0 \(axisCode) 1 2 3 ||\n0 \(axisCode) x ||\n".utf8)
           payload += AxisNeuronFrameWriter.line(index: 0, name: "Nobody", values: values)
         }
       }
@@ -299,7 +284,8 @@ struct IngestTests {
         }
       }
 
-      // VMC: one bundle per frame over UDP, tagged with the session; a few hostile datagrams.
+      // VMC: one bundle per frame over UDP, the first with the pairing code; a few hostile
+      // datagrams.
       let unity = DeviceRigs.unityHumanoid()
       let toUnity = RigRetargeter(
         source: reference.skeleton, target: unity, map: DeviceRigs.canonicalToUnityHumanoid)
@@ -317,20 +303,20 @@ struct IngestTests {
         for k in 0..<frames {
           toUnity.retarget(Self.patientPose(reference, k), into: &pose)
           let packet = VMCPacketWriter.bundle(
-            session: vmcSession.id, rig: unity, pose: pose, bones: bones, time: Double(k) / 30)
+            pairing: k == 0 ? vmcCode : nil, rig: unity, pose: pose, bones: bones,
+            time: Double(k) / 30)
           try await outbound.write(
             AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: packet)))
           if k == 10 {
             try await outbound.write(
               AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: [0, 1, 2])))
             let tail = OSCPacket.bundle([
-              OSCMessage("/OnTrack/Session", [.string(vmcSession.id)]),
               OSCMessage(
                 "/VMC/Ext/Bone/Pos",
                 [
                   .string("Tail"), .float(0), .float(0), .float(0), .float(0), .float(0), .float(0),
                   .float(1),
-                ]),
+                ])
             ])
             try await outbound.write(
               AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: tail)))
@@ -342,13 +328,13 @@ struct IngestTests {
 
       // Wait until both sessions have every good frame.
       for _ in 0..<500 {
-        let a = try t.server.store.frameCount(session: axisSession.id)
-        let v = try t.server.store.frameCount(session: vmcSession.id)
+        let a = try await t.server.store.frameCount(session: axisSession.id)
+        let v = try await t.server.store.frameCount(session: vmcSession.id)
         if a == frames && v == frames { break }
         try await Task.sleep(for: .milliseconds(20))
       }
-      #expect(try t.server.store.frameCount(session: axisSession.id) == frames)
-      #expect(try t.server.store.frameCount(session: vmcSession.id) == frames)
+      #expect(try await t.server.store.frameCount(session: axisSession.id) == frames)
+      #expect(try await t.server.store.frameCount(session: vmcSession.id) == frames)
       for session in [axisSession, vmcSession] {
         let result = try await c.json(
           .post, "/v1/sessions/\(session.id)/finish", token: t.ann, as: TakeResult.self)

@@ -26,7 +26,7 @@ struct LibraryAndReportTests {
 
   @Test("a therapist records a reference from a session, versions it, exports and deletes it")
   func recordVersionExportDelete() async throws {
-    let t = try TestServer()
+    let t = try await TestServer()
     defer { t.removeFolder() }
     let take = try ServerData.kinectTake(movement: 10, subject: 1, episodes: 1...3)
     let skeletonBVH = try ServerData.bvh(of: take.skeleton)
@@ -124,7 +124,7 @@ struct LibraryAndReportTests {
 
   @Test("a wrong definition or reference is refused with the reason")
   func validation() async throws {
-    let t = try TestServer()
+    let t = try await TestServer()
     defer { t.removeFolder() }
     let reference = try String(
       contentsOf: ServerData.exercises.appendingPathComponent("uiprmd-m07-shoulder-abduction.bvh"),
@@ -169,7 +169,7 @@ struct LibraryAndReportTests {
 
   @Test("the report shows repetitions, primary angles against the reference, and range of motion")
   func report() async throws {
-    let t = try TestServer()
+    let t = try await TestServer()
     defer { t.removeFolder() }
     let take = try ServerData.kinectTake(movement: 7, subject: 3, episodes: 1...4)
     let skeletonBVH = try ServerData.bvh(of: take.skeleton)

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackProtocol
 import OnTrackScoring
 import Synchronization
 import Testing
@@ -67,10 +68,15 @@ struct TestServer {
   let ann: String
   let bob: String
 
+  /// - Parameters:
+  ///   - configure: changes the configuration before the server starts.
+  ///   - store: a store to use instead of SQLite in the folder.
   init(
     axis: Bool = false, vmc: Bool = false, folder: URL? = nil,
-    tokenRecheckInterval: Duration = IdentityCache.defaultLifetime
-  ) throws {
+    tokenRecheckInterval: Duration = IdentityCache.defaultLifetime,
+    store: (any ServerStore)? = nil,
+    configure: (inout ServerConfiguration) -> Void = { _ in }
+  ) async throws {
     let folder =
       folder
       ?? FileManager.default.temporaryDirectory.appendingPathComponent("ontrack-test-\(UUID())")
@@ -80,16 +86,26 @@ struct TestServer {
     configuration.seedExercises = ServerData.exercises
     configuration.axisPort = axis ? 0 : nil
     configuration.vmcPort = vmc ? 0 : nil
-    configuration.maximumFrameBytes = 16 * 1024
+    configuration.limits.maximumFrameBytes = 16 * 1024
+    // Tests stream recordings as fast as they can; the rate cap has a test of its own.
+    configuration.limits.maximumFrameRate = 1_000_000
     configuration.tokenRecheckInterval = tokenRecheckInterval
     var logger = Logger(label: "ontrack.test")
     logger.logLevel = .warning
     configuration.logger = logger
-    server = try OnTrackServer(configuration: configuration)
-    lee = try Tokens.create(role: .therapist, name: "lee", therapist: nil, in: server.store)
-    kim = try Tokens.create(role: .therapist, name: "kim", therapist: nil, in: server.store)
-    ann = try Tokens.create(role: .patient, name: "ann", therapist: "lee", in: server.store)
-    bob = try Tokens.create(role: .patient, name: "bob", therapist: "kim", in: server.store)
+    configuration.auditLogger = logger
+    configure(&configuration)
+    server = try await OnTrackServer(configuration: configuration, store: store)
+    let store = server.store
+    lee = try await Tokens.create(role: .therapist, name: "lee", therapist: nil, in: store)
+    kim = try await Tokens.create(role: .therapist, name: "kim", therapist: nil, in: store)
+    ann = try await Tokens.create(role: .patient, name: "ann", therapist: "lee", in: store)
+    bob = try await Tokens.create(role: .patient, name: "bob", therapist: "kim", in: store)
+  }
+
+  /// The SQLite store (the default).
+  var sqlite: SQLiteStore {
+    get throws { try #require(server.store as? SQLiteStore) }
   }
 
   /// Runs `body` against the live server.

@@ -5,10 +5,10 @@ import Testing
 @testable import OnTrackServer
 
 @Suite struct StoreTests {
-  @Test func opensAnEmptyStore() throws {
+  @Test func opensAnEmptyStore() async throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
     defer { try? FileManager.default.removeItem(at: folder) }
-    let store = try Store(folder: folder)
-    #expect(try store.exerciseCount() == 0)
+    let store = try SQLiteStore(folder: folder)
+    #expect(try await store.exerciseCount() == 0)
   }
 }

@@ -14,7 +14,7 @@ struct StreamTests {
   /// are scored as the offline scorer scores the same recording.
   @Test("a real recording streamed over the WebSocket scores as offline, every frame stored")
   func streamedEqualsOffline() async throws {
-    let t = try TestServer()
+    let t = try await TestServer()
     defer { t.removeFolder() }
     let take = try ServerData.kinectTake(movement: 7, subject: 1, episodes: 1...6)
     let exercise = try ServerData.exercise("uiprmd-m07-shoulder-abduction")
@@ -67,7 +67,7 @@ struct StreamTests {
         let summary = try #require(finished.repetitions.first { $0.index == index })
         #expect(abs(summary.score - score) < 1e-9)
       }
-      #expect(try t.server.store.frameCount(session: session.id) == take.frameCount)
+      #expect(try await t.server.store.frameCount(session: session.id) == take.frameCount)
       let view = try await c.json(
         .get, "/v1/sessions/\(session.id)", token: t.lee, as: LiveClient.Session.self)
       #expect(view.repetitions == offline.repetitions.count)
@@ -77,7 +77,7 @@ struct StreamTests {
 
   @Test("bad frames are rejected with a counted reason and the session goes on")
   func rejections() async throws {
-    let t = try TestServer()
+    let t = try await TestServer()
     defer { t.removeFolder() }
     let exercise = try ServerData.exercise("uiprmd-m07-shoulder-abduction")
     let reference = try #require(exercise.referenceClip)
@@ -160,7 +160,7 @@ struct StreamTests {
 
   @Test("a client that disconnects resumes where the server got to, and nothing is lost")
   func reconnectAndResume() async throws {
-    let t = try TestServer()
+    let t = try await TestServer()
     defer { t.removeFolder() }
     let take = try ServerData.kinectTake(movement: 9, subject: 2, episodes: 1...4)
     let exercise = try ServerData.exercise("uiprmd-m09-shoulder-rotation")
@@ -210,13 +210,13 @@ struct StreamTests {
       for (a, b) in zip(result.repetitions, offline.repetitions) {
         #expect(abs(a.score - b.score) < 0.5)
       }
-      #expect(try t.server.store.frameCount(session: session.id) == take.frameCount)
+      #expect(try await t.server.store.frameCount(session: session.id) == take.frameCount)
     }
   }
 
   @Test("quaternion and Euler frames score as the channel values they stand for")
   func namedJointForms() async throws {
-    let t = try TestServer()
+    let t = try await TestServer()
     defer { t.removeFolder() }
     let exercise = try ServerData.exercise("uiprmd-m07-shoulder-abduction")
     let reference = try #require(exercise.referenceClip)
@@ -277,7 +277,7 @@ struct StreamTests {
 
   @Test("watchers get every frame with its pose, the repetitions, and the end of the session")
   func watchers() async throws {
-    let t = try TestServer()
+    let t = try await TestServer()
     defer { t.removeFolder() }
     let take = try ServerData.kinectTake(movement: 7, subject: 2, episodes: 1...3)
     let skeletonBVH = try ServerData.bvh(of: take.skeleton)

@@ -1,11 +1,6 @@
 import Crypto
 import Foundation
-
-/// Who may do what: a therapist manages exercises and reads every session of their patients;
-/// a patient streams to, and reads, only their own sessions.
-public enum Role: String, Sendable, Codable, CaseIterable {
-  case therapist, patient
-}
+import OnTrackProtocol
 
 /// The holder of a valid bearer token.
 public struct Identity: Sendable, Equatable {
@@ -13,21 +8,30 @@ public struct Identity: Sendable, Equatable {
   public var name: String
   /// For a patient: the therapist who looks after them.
   public var therapist: String?
+  /// The token's public id (first 16 hex digits of its hash), for the audit log.
+  public var tokenID: String
 
-  /// True if this identity may read or stream `session`.
-  func mayAccess(_ session: Store.SessionRecord) -> Bool {
+  public init(role: Role, name: String, therapist: String?, tokenID: String) {
+    self.role = role
+    self.name = name
+    self.therapist = therapist
+    self.tokenID = tokenID
+  }
+
+  /// True if this identity may read or stream `session`: its patient, or the therapist who
+  /// looks after that patient.
+  func mayAccess(_ session: SessionRecord) -> Bool {
     switch role {
     case .patient: session.patient == name
     case .therapist: session.therapist == name
+    case .admin: false
     }
   }
-}
 
-/// A token was asked for under a name someone else already holds.
-public struct TokenNameTaken: Error, CustomStringConvertible {
-  public var name: String
-  public var description: String {
-    "the name '\(name)' already belongs to another holder; choose another"
+  /// True if this identity may change or delete `exercise`: its owner, or a clinic admin
+  /// (the only one who may change the bundled library).
+  func mayEdit(_ exercise: ExerciseRecord) -> Bool {
+    role == .admin || (role == .therapist && exercise.owner == name)
   }
 }
 
@@ -57,13 +61,26 @@ public enum Tokens {
     id.utf8.count == 16 && id.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
   }
 
-  /// Creates a token for `name` with `role` in `store` and returns it (the only time it is seen).
-  public static func create(role: Role, name: String, therapist: String?, in store: Store) throws
-    -> String
-  {
+  /// The longest holder name, in characters.
+  public static let maximumNameLength = 64
+
+  /// True if `name` can name a holder: 1–64 characters, no control characters.
+  public static func isValidName(_ name: String) -> Bool {
+    !name.isEmpty && name.count <= maximumNameLength
+      && !name.unicodeScalars.contains { $0.properties.generalCategory == .control }
+  }
+
+  /// Creates a token for `name` with `role` in `store` and returns it (the only time it is
+  /// seen). `ttl`: seconds until it expires (none: until revoked).
+  /// - Throws: `StoreError.nameTaken` if someone else holds the name.
+  public static func create(
+    role: Role, name: String, therapist: String?, ttl: Double? = nil, in store: any TokenStore
+  ) async throws -> String {
     let token = generate()
-    try store.addToken(
-      hash: hash(token), record: .init(role: role, name: name, therapist: therapist))
+    let expires = ttl.map { Date().timeIntervalSince1970 + $0 }
+    try await store.addToken(
+      hash: hash(token),
+      record: TokenRecord(role: role, name: name, therapist: therapist, expires: expires))
     return token
   }
 }

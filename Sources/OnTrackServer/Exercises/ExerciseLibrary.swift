@@ -1,36 +1,49 @@
 import Foundation
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackProtocol
 import OnTrackScoring
 import Synchronization
 
-/// The therapist's exercise library in the store: definitions with their reference movements,
-/// versioned. Updating an exercise adds a version; a session keeps the version it was scored
-/// against, and deleting hides an exercise from the list without touching old sessions.
+/// The exercise library in the store: definitions with their reference movements, versioned
+/// and owned.
+///
+/// The bundled exercises (`Assets/exercises`) belong to nobody and are read-only to
+/// therapists; an exercise a therapist adds is theirs: only they (or a clinic admin) may
+/// update or delete it, and only they and their patients see it. Updating adds a version; a
+/// session keeps the version it was scored against, and deleting hides an exercise from lists
+/// and new sessions without touching old sessions.
 public final class ExerciseLibrary: Sendable {
-  let store: Store
+  let store: any ExerciseStore
   /// Ready-to-score exercises by "id@version" (building one parses BVH and extracts features).
   private let cache = Mutex<[String: Exercise]>([:])
 
-  public init(store: Store) {
+  /// The longest exercise name, in characters.
+  public static let maximumNameLength = 120
+  /// The longest description, in characters.
+  public static let maximumDescriptionLength = 4000
+
+  public init(store: any ExerciseStore) {
     self.store = store
   }
 
-  /// Adds every exercise in `folder` (definition JSON + reference BVH) when the library is
-  /// empty; returns how many were added.
+  /// Adds every bundled exercise in `folder` (definition JSON + reference BVH) whose id the
+  /// library has never held; returns how many were added. Existing ids, deleted ones
+  /// included, are left as they are.
   @discardableResult
-  func seed(from folder: URL) throws -> Int {
-    guard try store.exerciseCount() == 0 else { return 0 }
+  func seed(from folder: URL) async throws -> Int {
     let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
     var added = 0
     for file in files.sorted() where file.hasSuffix(".json") {
       let url = folder.appendingPathComponent(file)
-      let definition = try ExerciseDefinition.decode(Data(contentsOf: url), file: url.path)
+      var definition = try ExerciseDefinition.decode(Data(contentsOf: url), file: url.path)
+      if definition.id == nil { definition.id = String(file.dropLast(5)) }
+      guard let id = definition.id, try await store.exerciseVersions(id: id).isEmpty else {
+        continue
+      }
       let reference = try String(
         contentsOf: URL(fileURLWithPath: definition.reference, relativeTo: folder), encoding: .utf8)
-      var withID = definition
-      if withID.id == nil { withID.id = String(file.dropLast(5)) }
-      _ = try add(withID, referenceBVH: reference, as: .new)
+      _ = try await store(definition, referenceBVH: reference, owner: nil)
       added += 1
     }
     return added
@@ -43,85 +56,139 @@ public final class ExerciseLibrary: Sendable {
     case update(String)
   }
 
-  /// Validates a definition and its reference (one repetition, as BVH text) and stores them.
+  /// Validates a definition and its reference (one repetition, as BVH text) and stores them
+  /// for `identity` (a therapist owns what they add; an admin's additions are bundled).
   /// - Returns: the id and the version stored.
   public func add(
-    _ definition: ExerciseDefinition, referenceBVH: String, as mode: AddMode
-  ) throws(APIError)
-    -> (id: String, version: Int)
-  {
+    _ definition: ExerciseDefinition, referenceBVH: String, as mode: AddMode, by identity: Identity
+  ) async throws -> (id: String, version: Int) {
     var definition = definition
-    switch mode {
-    case .new:
-      break
-    case .update(let id):
-      definition.id = id
-    }
+    if case .update(let id) = mode { definition.id = id }
     let id = definition.id ?? Self.slug(definition.name)
     guard Self.isValidID(id) else {
-      throw .badRequest(
-        "exercise id '\(id.prefix(60))' must be 1–64 letters, digits, '-' or '_'")
+      throw ExerciseError.invalid(
+        "exercise id '\(ServerText.truncated(id))' must be 1–64 letters, digits, '-' or '_'")
+    }
+    guard definition.name.count <= Self.maximumNameLength else {
+      throw ExerciseError.invalid("name: at most \(Self.maximumNameLength) characters")
+    }
+    guard (definition.description ?? "").count <= Self.maximumDescriptionLength else {
+      throw ExerciseError.invalid(
+        "description: at most \(Self.maximumDescriptionLength) characters")
     }
     definition.id = id
+    let existing = try await store.exercise(id: id, version: nil)
+    let owner: String?
+    switch mode {
+    case .new:
+      guard try await store.exerciseVersions(id: id).isEmpty else {
+        throw ExerciseError.exists(
+          "an exercise '\(id)' exists; choose another id, or update yours with PUT /v1/exercises/\(id)"
+        )
+      }
+      owner = identity.role == .admin ? nil : identity.name
+    case .update:
+      guard let existing, visible(existing, to: identity) else {
+        throw ExerciseError.notFound("no exercise '\(id)'")
+      }
+      guard identity.mayEdit(existing) else {
+        throw ExerciseError.notYours(
+          existing.owner == nil
+            ? "'\(id)' is in the bundled library, which only a clinic admin may change; add your own copy under another id"
+            : "'\(id)' belongs to another therapist")
+      }
+      owner = existing.owner
+    }
+    let version = try await store(definition, referenceBVH: referenceBVH, owner: owner)
+    return (id, version)
+  }
+
+  /// Checks and stores one version.
+  private func store(_ definition: ExerciseDefinition, referenceBVH: String, owner: String?)
+    async throws -> Int
+  {
+    var definition = definition
+    let id = definition.id ?? ""
     definition.reference = id + ".bvh"
     let clip: Clip
     do {
       clip = try BVHReader().read(text: referenceBVH, fileName: "reference of \(id)")
     } catch {
-      throw .badRequest("reference: \(error)")
+      throw ExerciseError.invalid("reference: \(error)")
     }
     do {
       _ = try Exercise(definition: definition, referenceClip: clip, file: "exercise \(id)")
     } catch {
-      throw .badRequest("\(error)")
-    }
-    let existing: Store.ExerciseRecord?
-    do {
-      existing = try store.exercise(id: id)
-    } catch {
-      throw .internal("\(error)")
-    }
-    switch mode {
-    case .new where existing != nil:
-      throw .conflict("an exercise '\(id)' exists; update it with PUT /v1/exercises/\(id)")
-    case .update where existing == nil:
-      throw .notFound("no exercise '\(id)'")
-    default: break
+      throw ExerciseError.invalid("\(error)")
     }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    do {
-      let text = String(decoding: try encoder.encode(definition), as: UTF8.self)
-      let version = try store.addExercise(id: id, definition: text, reference: referenceBVH)
-      return (id, version)
-    } catch {
-      throw .internal("\(error)")
+    let text = String(decoding: try encoder.encode(definition), as: UTF8.self)
+    return try await store.addExercise(
+      id: id, owner: owner, definition: text, reference: referenceBVH)
+  }
+
+  /// Deletes exercise `id` for `identity` (its owner, or an admin).
+  public func delete(_ id: String, by identity: Identity) async throws {
+    guard let existing = try await store.exercise(id: id, version: nil),
+      visible(existing, to: identity)
+    else {
+      throw ExerciseError.notFound("no exercise '\(ServerText.truncated(id))'")
+    }
+    guard identity.mayEdit(existing) else {
+      throw ExerciseError.notYours(
+        existing.owner == nil
+          ? "'\(id)' is in the bundled library, which only a clinic admin may change"
+          : "'\(id)' belongs to another therapist")
+    }
+    _ = try await store.deleteExercise(id: id)
+  }
+
+  /// True if `identity` may see `record`: the bundled library, their own, or (for a patient)
+  /// their therapist's; an admin sees everything.
+  func visible(_ record: ExerciseRecord, to identity: Identity) -> Bool {
+    guard let owner = record.owner else { return true }
+    switch identity.role {
+    case .admin: return true
+    case .therapist: return owner == identity.name
+    case .patient: return owner == identity.therapist
     }
   }
 
+  /// The newest live version of every exercise `identity` may see.
+  func list(for identity: Identity) async throws -> [ExerciseRecord] {
+    try await store.exercises().filter { visible($0, to: identity) }
+  }
+
+  /// The stored record of `id` at `version` (the newest live one if `nil`), if `identity` may
+  /// see it (nil: anyone, for the server's own use).
+  func record(id: String, version: Int?, for identity: Identity?) async throws -> ExerciseRecord {
+    guard let record = try await store.exercise(id: id, version: version),
+      identity.map({ visible(record, to: $0) }) ?? true
+    else {
+      throw ExerciseError.notFound(
+        version.map { "no version \($0) of exercise '\(ServerText.truncated(id))'" }
+          ?? "no exercise '\(ServerText.truncated(id))'")
+    }
+    return record
+  }
+
   /// The exercise `id` at `version` (the newest live one if `nil`), ready to score.
-  func exercise(id: String, version: Int? = nil) throws(APIError) -> (Exercise, version: Int) {
-    let record: Store.ExerciseRecord?
-    do {
-      record = try store.exercise(id: id, version: version)
-    } catch {
-      throw .internal("\(error)")
-    }
-    guard let record else {
-      throw .notFound(
-        version.map { "no version \($0) of exercise '\(id)'" } ?? "no exercise '\(id)'")
-    }
+  func exercise(id: String, version: Int?, for identity: Identity? = nil) async throws
+    -> (Exercise, record: ExerciseRecord)
+  {
+    let record = try await record(id: id, version: version, for: identity)
     let key = "\(record.id)@\(record.version)"
-    if let cached = cache.withLock({ $0[key] }) { return (cached, record.version) }
+    if let cached = cache.withLock({ $0[key] }) { return (cached, record) }
     do {
       let definition = try ExerciseDefinition.decode(
         Data(record.definition.utf8), file: "exercise \(key)")
       let clip = try BVHReader().read(text: record.reference, fileName: "reference of \(key)")
       let exercise = try Exercise(definition: definition, referenceClip: clip, file: key)
       cache.withLock { $0[key] = exercise }
-      return (exercise, record.version)
+      return (exercise, record)
     } catch {
-      throw .internal("stored exercise \(key) no longer loads: \(error)")
+      throw ExerciseError.unloadable("stored exercise \(key) no longer loads: \(error)")
     }
   }
 

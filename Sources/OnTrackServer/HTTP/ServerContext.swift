@@ -1,5 +1,7 @@
 import Hummingbird
 import HummingbirdWebSocket
+import NIOCore
+import OnTrackProtocol
 
 /// The request context of every route: Hummingbird's core storage, the WebSocket upgrade
 /// slot, and who is asking (set by `TokenAuthenticator`).
@@ -11,9 +13,12 @@ public struct ServerContext: RequestContext, WebSocketRequestContext {
   /// The SHA-256 of the request's bearer token, so an open stream can be closed when the token
   /// is revoked.
   var tokenHash: String?
+  /// The connection the request came on.
+  let channel: any Channel
 
   public init(source: Source) {
     coreContext = .init(source: source)
+    channel = source.channel
     webSocket = .init()
     identity = nil
     tokenHash = nil
@@ -22,31 +27,37 @@ public struct ServerContext: RequestContext, WebSocketRequestContext {
   /// Exercise definitions with a reference BVH of a long recording can be large.
   public var maxUploadSize: Int { 16 * 1024 * 1024 }
 
-  /// The identity, or 401.
-  func requireIdentity() throws(APIError) -> Identity {
-    guard let identity else {
-      throw .unauthorized(
-        "this endpoint needs a bearer token (Authorization: Bearer …, or ?token= for WebSockets)")
+  /// The identity, or `AccessError.noToken`.
+  func requireIdentity() throws(AccessError) -> Identity {
+    guard let identity else { throw .noToken }
+    return identity
+  }
+
+  /// A therapist (or clinic admin) identity.
+  func requireTherapist() throws(AccessError) -> Identity {
+    let identity = try requireIdentity()
+    guard identity.role == .therapist || identity.role == .admin else {
+      throw .wrongRole("only a therapist may do this")
     }
     return identity
   }
 
-  /// The session named in the path, if the caller may read it (401, 403 or 404 otherwise).
-  func readableSession(in hub: SessionHub) throws -> Store.SessionRecord {
+  /// The session named in the path, if the caller may read it.
+  func readableSession(in hub: SessionHub) async throws -> (SessionRecord, Identity) {
     let identity = try requireIdentity()
-    let record = try hub.record(try parameters.require("id"))
+    let record = try await hub.record(try parameters.require("id"))
     guard identity.mayAccess(record) else {
-      throw APIError.forbidden("this session belongs to another patient")
+      throw AccessError.notYours("this session belongs to another patient")
     }
-    return record
-  }
-
-  /// A therapist identity, or 401/403.
-  func requireTherapist() throws(APIError) -> Identity {
-    let identity = try requireIdentity()
-    guard identity.role == .therapist else {
-      throw .forbidden("only a therapist may do this")
-    }
-    return identity
+    return (record, identity)
   }
 }
+
+extension SessionView: ResponseEncodable {}
+extension TokenListing: ResponseEncodable {}
+extension TokenResponse: ResponseEncodable {}
+extension ExerciseSummary: ResponseEncodable {}
+extension ExerciseDetail: ResponseEncodable {}
+extension ExerciseCreated: ResponseEncodable {}
+extension HealthStatus: ResponseEncodable {}
+extension PairingCode: ResponseEncodable {}

@@ -1,120 +1,73 @@
 import Foundation
 import Hummingbird
 import OnTrackFormats
+import OnTrackProtocol
 import OnTrackScoring
 
 /// `/v1/sessions`: a patient creates and reads their own sessions; a therapist creates them for
-/// their patients and reads all of their patients' sessions. Also `/v1/tokens`, where a
-/// therapist issues, lists and revokes their patients' tokens.
+/// their patients and reads all of their patients' sessions. Every read and export goes to the
+/// audit log.
 struct SessionRoutes {
   let hub: SessionHub
-  let identities: IdentityCache
-
-  struct CreateRequest: Decodable {
-    var exercise: String
-    var version: Int?
-    /// `reference` (default), `perception-neuron`, `perception-neuron-displacement`,
-    /// `unity-humanoid`.
-    var skeleton: String?
-    /// A BVH file declaring the skeleton instead.
-    var skeletonBVH: String?
-    /// For a therapist: the patient the session is for (default: the therapist, for recording
-    /// a reference).
-    var patient: String?
-    /// A device name that routes Axis Neuron / VMC frames here.
-    var device: String?
-  }
-
-  /// A session as the API shows it.
-  struct SessionView: ResponseCodable {
-    var id: String
-    var patient: String
-    var therapist: String?
-    var exercise: String
-    var exerciseVersion: Int
-    var device: String?
-    var created: Double
-    var finished: Double?
-    var open: Bool
-    var frames: Int?
-    var lastSeq: Int?
-    var durableSeq: Int?
-    var repetitions: Int
-    var meanScore: Double?
-    var rejected: [String: Int]
-    var stream: String
-    var watch: String
-  }
-
-  struct TokenRequest: Decodable {
-    var name: String
-  }
-
-  struct TokenResponse: ResponseCodable {
-    var token: String
-    /// The token's public id, for listing and revoking it.
-    var id: String
-    var role: Role
-    var name: String
-    var therapist: String?
-  }
 
   func add(to router: Router<ServerContext>) {
     let group = router.group("v1/sessions")
     group.post { request, context -> EditedResponse<SessionView> in
       let identity = try context.requireIdentity()
-      let body = try await request.decode(as: CreateRequest.self, context: context)
-      let patient: String
-      let therapist: String?
-      switch identity.role {
-      case .patient:
-        if let other = body.patient, other != identity.name {
-          throw APIError.forbidden("a patient may only create their own sessions")
-        }
-        patient = identity.name
-        therapist = identity.therapist
-      case .therapist:
-        patient = body.patient ?? identity.name
-        therapist = identity.name
-        if patient != identity.name {
-          guard try hub.store.isPatient(patient, of: identity.name) else {
-            throw APIError.forbidden("'\(patient.prefix(64))' is not one of your patients")
-          }
-        }
-      }
+      let body = try await request.decode(as: CreateSessionRequest.self, context: context)
+      let (patient, therapist) = try await owner(of: body, for: identity)
       let choice: SessionHub.SkeletonChoice
       switch (body.skeleton, body.skeletonBVH) {
       case (nil, nil): choice = .reference
       case (let name?, nil):
         guard let named = SessionHub.SkeletonChoice.named(name) else {
-          throw APIError.badRequest(
-            "unknown skeleton '\(name.prefix(40))' (reference, perception-neuron, perception-neuron-displacement, unity-humanoid, or skeletonBVH)"
+          throw SessionError.invalid(
+            "unknown skeleton '\(ServerText.truncated(name))' (reference, perception-neuron, perception-neuron-displacement, unity-humanoid, or skeletonBVH)"
           )
         }
         choice = named
       case (nil, let text?): choice = .bvh(text)
-      default: throw APIError.badRequest("give skeleton or skeletonBVH, not both")
+      default: throw SessionError.invalid("give skeleton or skeletonBVH, not both")
       }
-      let session = try hub.create(
+      let session = try await hub.create(
         exerciseID: body.exercise, version: body.version, skeleton: choice, patient: patient,
-        therapist: therapist, device: body.device)
-      return EditedResponse(status: .created, response: try view(session.record))
+        therapist: therapist, identity: identity)
+      hub.audit.record(
+        .sessionCreate, by: identity, patient: patient, session: session.record.id,
+        exercise: body.exercise)
+      return EditedResponse(
+        status: .created, response: try await view(session.record, detailed: true))
     }
     group.get { _, context -> [SessionView] in
       let identity = try context.requireIdentity()
-      let records =
-        identity.role == .patient
-        ? try hub.store.sessions(patient: identity.name)
-        : try hub.store.sessions(therapist: identity.name)
-      return try records.map { try view($0, detailed: false) }
+      let listings: [SessionListing]
+      switch identity.role {
+      case .patient: listings = try await hub.store.sessions(patient: identity.name, therapist: nil)
+      case .therapist:
+        listings = try await hub.store.sessions(patient: nil, therapist: identity.name)
+      case .admin: throw AccessError.wrongRole("a clinic admin reads no patient's sessions")
+      }
+      hub.audit.record(.sessionList, by: identity)
+      return listings.map { listing in
+        SessionView(
+          id: listing.record.id, patient: listing.record.patient,
+          therapist: listing.record.therapist, exercise: listing.record.exercise,
+          exerciseVersion: listing.record.exerciseVersion, created: listing.record.created,
+          finished: listing.record.finished, open: listing.record.finished == nil, frames: nil,
+          lastSeq: nil, durableSeq: nil, repetitions: listing.repetitions,
+          meanScore: listing.meanScore, rejected: hub.rejectedCounts(listing.record))
+      }
     }
     group.get(":id") { _, context -> SessionView in
-      try view(try context.readableSession(in: hub))
+      let (record, identity) = try await context.readableSession(in: hub)
+      hub.audit.record(.sessionRead, by: identity, patient: record.patient, session: record.id)
+      return try await view(record, detailed: true)
     }
     group.get(":id/report") { request, context -> Response in
-      let record = try context.readableSession(in: hub)
-      await hub.writer.flush()
-      let report = try SessionReport.build(record, hub: hub)
+      let (record, identity) = try await context.readableSession(in: hub)
+      await hub.writer.flush(timeout: .seconds(5))
+      let report = try await SessionReport.build(record, hub: hub)
+      hub.audit.record(.reportRead, by: identity, patient: record.patient, session: record.id)
       let wantsHTML =
         request.uri.queryParameters.get("format") == "html"
         || (request.uri.queryParameters.get("format") == nil
@@ -131,9 +84,10 @@ struct SessionRoutes {
         body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(report))))
     }
     group.get(":id/recording.bvh") { _, context -> Response in
-      let record = try context.readableSession(in: hub)
-      await hub.writer.flush()
-      let clip = try SessionRecording.clip(of: record, store: hub.store)
+      let (record, identity) = try await context.readableSession(in: hub)
+      await hub.writer.flush(timeout: .seconds(5))
+      let clip = try await SessionRecording.clip(of: record, store: hub.store)
+      hub.audit.record(.recordingExport, by: identity, patient: record.patient, session: record.id)
       return Response(
         status: .ok,
         headers: [
@@ -143,60 +97,54 @@ struct SessionRoutes {
         body: .init(byteBuffer: ByteBuffer(string: BVHWriter().text(for: clip))))
     }
     group.post(":id/finish") { _, context -> TakeResult in
-      let record = try context.readableSession(in: hub)
-      return try await hub.finish(record.id)
+      let (record, identity) = try await context.readableSession(in: hub)
+      let result = try await hub.finish(record.id)
+      hub.audit.record(.sessionFinish, by: identity, patient: record.patient, session: record.id)
+      return result
     }
-
-    router.post("v1/tokens") { request, context -> EditedResponse<TokenResponse> in
-      let therapist = try context.requireTherapist()
-      let body = try await request.decode(as: TokenRequest.self, context: context)
-      let name = body.name.trimmingCharacters(in: .whitespaces)
-      guard !name.isEmpty, name.count <= 64 else {
-        throw APIError.badRequest("name must be 1–64 characters")
-      }
-      let token: String
-      do {
-        token = try Tokens.create(
-          role: .patient, name: name, therapist: therapist.name, in: hub.store)
-      } catch let error as TokenNameTaken {
-        throw APIError.conflict(error.description)
-      }
-      return EditedResponse(
-        status: .created,
-        response: TokenResponse(
-          token: token, id: Tokens.id(ofHash: Tokens.hash(token)), role: .patient, name: name,
-          therapist: therapist.name)
-      )
-    }
-    router.get("v1/tokens") { _, context -> [Store.TokenListing] in
-      let therapist = try context.requireTherapist()
-      return try hub.store.tokens(issuedBy: therapist.name)
-    }
-    router.delete("v1/tokens/:id") { _, context -> HTTPResponse.Status in
-      let therapist = try context.requireTherapist()
-      let id = try context.parameters.require("id")
-      // Someone else's token answers as a missing one: ids are not to be probed.
-      guard let hash = try hub.store.revokeToken(id: id, issuedBy: therapist.name) else {
-        throw APIError.notFound("no patient token \(id) issued by \(therapist.name)")
-      }
-      identities.revoke(hash: hash)
-      return .noContent
+    group.post(":id/pairing") { _, context -> EditedResponse<PairingCode> in
+      let (record, identity) = try await context.readableSession(in: hub)
+      let (code, expires) = try await hub.pairingCode(for: record.id)
+      hub.audit.record(.devicePair, by: identity, patient: record.patient, session: record.id)
+      return EditedResponse(status: .created, response: PairingCode(code: code, expires: expires))
     }
   }
 
-  private func view(_ record: Store.SessionRecord, detailed: Bool = true) throws -> SessionView {
-    let live = record.finished == nil && detailed ? try? hub.liveSession(record.id) : nil
-    let result = detailed ? try hub.result(record) : nil
-    let rejected = live?.rejectedByReason ?? record.storedRejected
+  /// Whose session a request makes: a patient's own; a therapist's for one of their patients
+  /// (or for themselves, to record a reference).
+  private func owner(of body: CreateSessionRequest, for identity: Identity) async throws
+    -> (patient: String, therapist: String?)
+  {
+    switch identity.role {
+    case .patient:
+      if let other = body.patient, other != identity.name {
+        throw AccessError.wrongRole("a patient may only create their own sessions")
+      }
+      return (identity.name, identity.therapist)
+    case .therapist:
+      let patient = body.patient ?? identity.name
+      if patient != identity.name {
+        guard try await hub.store.isPatient(patient, of: identity.name) else {
+          throw AccessError.notYours(
+            "'\(ServerText.truncated(patient))' is not one of your patients")
+        }
+      }
+      return (patient, identity.name)
+    case .admin:
+      throw AccessError.wrongRole("a clinic admin does not run sessions; use a therapist token")
+    }
+  }
+
+  private func view(_ record: SessionRecord, detailed: Bool) async throws -> SessionView {
+    let live = record.finished == nil ? try await hub.liveSession(record.id) : nil
+    let result = try await hub.result(record)
     return SessionView(
       id: record.id, patient: record.patient, therapist: record.therapist,
-      exercise: record.exercise, exerciseVersion: record.exerciseVersion, device: record.device,
+      exercise: record.exercise, exerciseVersion: record.exerciseVersion,
       created: record.created, finished: record.finished, open: record.finished == nil,
-      frames: detailed ? try hub.store.frameCount(session: record.id) : nil,
+      frames: try await hub.store.frameCount(session: record.id),
       lastSeq: live?.lastSeq, durableSeq: live?.durableSeq,
       repetitions: result?.repetitions.count ?? 0, meanScore: result?.summary.meanScore,
-      rejected: rejected,
-      stream: "/v1/sessions/\(record.id)/stream", watch: "/v1/sessions/\(record.id)/watch")
+      rejected: live?.rejectedByReason ?? record.storedRejected)
   }
 }
-extension Store.TokenListing: ResponseEncodable {}

@@ -3,20 +3,26 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOWebSocket
+import OnTrackProtocol
 
 /// The two WebSockets of a session.
 ///
 /// `/v1/sessions/{id}/stream` (the patient, or their therapist): the client sends JSON frames
-/// (`Schemas/frame.schema.json`); the server answers every frame at once with a `frame`
-/// message (current per-joint error), a `repetition` message when one completes (score,
-/// cues), or a `rejected` message (reason), and sends `ack` messages as frames become durable.
-/// The first message is `session` (the skeleton, and `lastSeq` to resume after).
+/// (`StreamFrame`, `Schemas/frame.schema.json`); the server answers every frame at once with a
+/// `frame` message (current per-joint error), a `repetition` message when one completes (score,
+/// cues), or a `rejected` message (reason), and sends `ack` messages as frames become durable
+/// and `notice` messages when storage fails or recovers (`ServerMessage`). The first message is
+/// `session` (the skeleton, and `lastSeq` to resume after). A session has one stream
+/// connection at a time: a new one takes over, and the old one hears a `replaced` notice and
+/// closes (code 4409).
 ///
 /// `/v1/sessions/{id}/watch` (anyone who may read the session): the same `frame` messages
 /// with the pose's channel values added, and the `repetition` messages, for viewers such as
 /// `ontrack play --connect`.
 ///
-/// Both close (code 1008, "token revoked") soon after the token that opened them is revoked.
+/// A message over `maximumMessageBytes` closes the connection with 1009; both sockets close
+/// (1008, "token revoked") soon after the token that opened them is revoked or expires.
 struct StreamRoutes {
   let hub: SessionHub
   let identities: IdentityCache
@@ -25,20 +31,24 @@ struct StreamRoutes {
   static let maximumMessageBytes = 1 << 20
   /// Shortest time between two acknowledgements on one stream.
   static let acknowledgementInterval = Duration.milliseconds(50)
+  /// The close code of a stream another connection took over.
+  static let replacedCloseCode = WebSocketErrorCode.unknown(4409)
 
   func add(to router: Router<ServerContext>) {
-    register("v1/sessions/:id/stream", on: router) { session, inbound, outbound, logger in
+    register("v1/sessions/:id/stream", action: .streamOpen, on: router) {
+      session, inbound, outbound, logger in
       try await stream(session, inbound: inbound, outbound: outbound, logger: logger)
     }
-    register("v1/sessions/:id/watch", on: router) { session, inbound, outbound, _ in
+    register("v1/sessions/:id/watch", action: .watchOpen, on: router) {
+      session, inbound, outbound, _ in
       try await watch(session, inbound: inbound, outbound: outbound)
     }
   }
 
   /// A WebSocket route on an open session the caller may read; `handler` runs the connection
-  /// until it returns or the token that opened it is revoked.
+  /// until it returns or the token that opened it stops being valid.
   private func register(
-    _ path: RouterPath, on router: Router<ServerContext>,
+    _ path: RouterPath, action: AuditLog.Action, on router: Router<ServerContext>,
     handler:
       @escaping @Sendable (
         LiveSession, WebSocketInboundStream, WebSocketOutboundWriter, Logger
@@ -47,17 +57,25 @@ struct StreamRoutes {
     router.ws(
       path,
       shouldUpgrade: { _, context in
-        _ = try hub.liveSession(context.readableSession(in: hub).id)
+        // A refusal here becomes a 401/403/404/409 answer (`ErrorMapper`, `UpgradeRefusal`).
+        let (record, identity) = try await context.readableSession(in: hub)
+        _ = try await hub.liveSession(record.id)
+        hub.audit.record(action, by: identity, patient: record.patient, session: record.id)
         return .upgrade([:])
       },
       onUpgrade: { inbound, outbound, context in
         guard let id = context.requestContext.parameters.get("id"),
-          let session = try? hub.liveSession(id), let token = context.requestContext.tokenHash
+          let session = try? await hub.liveSession(id),
+          let token = context.requestContext.tokenHash
         else { return }
         try await withThrowingTaskGroup(of: Void.self) { group in
           group.addTask {
-            try await identities.waitUntilInvalid(hash: token)
-            try await outbound.close(.policyViolation, reason: "token revoked")
+            let reason =
+              switch try await identities.waitUntilInvalid(hash: token) {
+              case .expired: "token expired"
+              default: "token revoked"
+              }
+            try await outbound.close(.policyViolation, reason: reason)
           }
           group.addTask { try await handler(session, inbound, outbound, context.logger) }
           _ = try await group.next()
@@ -71,20 +89,34 @@ struct StreamRoutes {
     outbound: WebSocketOutboundWriter,
     logger: Logger
   ) async throws {
-    let (listener, acknowledgements) = session.listenForAcknowledgements()
+    let (connection, events) = session.attachStream()
     hub.metrics.activeSessions.set(Double(hub.connectedSessionCount))
     defer {
-      session.stopListening(listener)
+      session.detachStream(connection)
       hub.metrics.activeSessions.set(Double(hub.connectedSessionCount))
     }
-    try await outbound.writeTextMessage(session.helloMessage())
+    try await outbound.writeTextMessage(ServerMessage.session(session.hello()).json)
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask {
         // At most one acknowledgement per interval: each names the newest durable frame, so
         // a client loses nothing by hearing fewer, and the socket carries far fewer messages.
-        for await seq in acknowledgements {
-          try await outbound.writeTextMessage("{\"type\":\"ack\",\"seq\":\(seq)}")
-          try? await Task.sleep(for: Self.acknowledgementInterval)
+        for await event in events {
+          switch event {
+          case .ack(let seq):
+            try await outbound.writeTextMessage(ServerMessage.ack(seq: seq).json)
+            try? await Task.sleep(for: Self.acknowledgementInterval)
+          case .notice(let notice):
+            try await outbound.writeTextMessage(ServerMessage.notice(notice).json)
+          case .replaced:
+            try await outbound.writeTextMessage(
+              ServerMessage.notice(
+                Notice(
+                  code: .replaced,
+                  message: "another connection took over this session's stream")
+              ).json)
+            try await outbound.close(Self.replacedCloseCode, reason: "replaced")
+            return
+          }
         }
       }
       group.addTask {
@@ -92,10 +124,10 @@ struct StreamRoutes {
           for try await message in inbound.messages(maxSize: Self.maximumMessageBytes) {
             let start = ContinuousClock.now
             guard case .text(let text) = message else {
-              let rejection = FrameRejection(
+              let rejection = Rejection(
                 reason: .malformed, message: "binary message; frames are JSON text")
               hub.reject(rejection, source: "websocket", session: session)
-              try await outbound.writeTextMessage(LiveSession.rejectionMessage(rejection))
+              try await outbound.writeTextMessage(ServerMessage.rejected(rejection).json)
               continue
             }
             switch hub.take(json: text, session: session) {
@@ -105,20 +137,21 @@ struct StreamRoutes {
                 try await outbound.writeTextMessage(repetition.message)
               }
             case .rejected(let rejection):
-              try await outbound.writeTextMessage(LiveSession.rejectionMessage(rejection))
+              try await outbound.writeTextMessage(ServerMessage.rejected(rejection).json)
             }
             hub.metrics.scoringLatency.record(ContinuousClock.now - start)
           }
         } catch {
-          // A message over the read limit (or a protocol error) ends the connection, not the
-          // session: the client reconnects and resumes.
+          // A message over the read limit (closed with 1009) or a protocol error ends the
+          // connection, not the session: the client reconnects and resumes.
           logger.info(
             "stream connection ended",
             metadata: ["session": "\(session.record.id)", "error": "\(error)"])
           throw error
         }
       }
-      // Whichever ends first (the client leaves, or the session is finished) ends both.
+      // Whichever ends first (the client leaves, the session is finished or taken over) ends
+      // both.
       _ = try await group.next()
       group.cancelAll()
     }
@@ -130,7 +163,7 @@ struct StreamRoutes {
   ) async throws {
     let (watcher, messages) = session.watch()
     defer { session.unwatch(watcher) }
-    try await outbound.writeTextMessage(session.helloMessage())
+    try await outbound.writeTextMessage(ServerMessage.session(session.hello()).json)
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask {
         for await message in messages {

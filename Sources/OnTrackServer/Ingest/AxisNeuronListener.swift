@@ -4,16 +4,19 @@ import NIOCore
 import NIOPosix
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackProtocol
 import ServiceLifecycle
 import Synchronization
 
 /// Receives Axis Neuron's BVH broadcast over TCP: frames `<avatar index> <avatar name> v1 … vn
 /// ||`, values in the channel order of the skeleton declared for the port.
 ///
-/// The avatar name picks the session: a session whose id, or whose `device`, is that name. The
-/// session must be declared on a skeleton with the port's channel count. Axis Neuron sends no
-/// timestamps, so frame times count frames at the port's frame rate. Results go to the
-/// session's watchers (the broadcast is one-way).
+/// A connection's frames reach a session only once paired: the session's owner asks for a code
+/// (`POST /v1/sessions/{id}/pairing`) and names the avatar in Axis Neuron with it; from then on
+/// frames with that avatar name on that connection feed that session. Unpaired frames are
+/// rejected without naming any session. The session must be declared on a skeleton with the
+/// port's channel count. Axis Neuron sends no timestamps, so frame times count frames at the
+/// port's frame rate. Results go to the session's watchers (the broadcast is one-way).
 final class AxisNeuronListener: Service, Sendable {
   let hub: SessionHub
   let host: String
@@ -24,6 +27,8 @@ final class AxisNeuronListener: Service, Sendable {
   let logger: Logger
   /// The port actually bound (differs from `port` when that is 0).
   let boundPort = Mutex<Int?>(nil)
+  /// The address actually bound.
+  let boundAddress = Mutex<String?>(nil)
 
   init(
     hub: SessionHub, host: String, port: Int, skeleton: Skeleton, frameRate: Double, logger: Logger
@@ -46,6 +51,7 @@ final class AxisNeuronListener: Service, Sendable {
         }
       }
     boundPort.withLock { $0 = server.channel.localAddress?.port }
+    boundAddress.withLock { $0 = server.channel.localAddress?.ipAddress }
     logger.info(
       "Axis Neuron listener ready",
       metadata: [
@@ -67,6 +73,10 @@ final class AxisNeuronListener: Service, Sendable {
 
   private func handle(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
     let reader = AxisNeuronFrameReader(valueCount: skeleton.channelCount)
+    // Wrong pairing codes are counted per remote host: reconnecting gives no fresh guesses.
+    let source = connection.channel.remoteAddress?.ipAddress ?? "unknown"
+    /// Avatar names paired on this connection → session ids.
+    var paired: [String: String] = [:]
     var buffer: [UInt8] = []
     var values: [Float] = []
     var scanned = 0
@@ -84,13 +94,13 @@ final class AxisNeuronListener: Service, Sendable {
               discarding = false
               continue
             }
-            take(line, reader: reader, values: &values)
+            await take(line, reader: reader, values: &values, source: source, paired: &paired)
           }
           scanned = max(0, buffer.count - 1)
           if buffer.count > reader.maximumBytes {
             if !discarding {
               hub.reject(
-                FrameRejection(
+                Rejection(
                   reason: .oversized,
                   message: "no '||' within \(reader.maximumBytes) bytes; skipping to the next frame"
                 ),
@@ -107,6 +117,48 @@ final class AxisNeuronListener: Service, Sendable {
     }
   }
 
+  /// The session an avatar name feeds on this connection: one paired before, or the one whose
+  /// pairing code the name is. Rejects (and returns nil) otherwise.
+  private func session(named name: String, source: String, paired: inout [String: String]) async
+    -> LiveSession?
+  {
+    if let id = paired[name] {
+      if let session = hub.loadedSession(id) { return session }
+      do {
+        return try await hub.liveSession(id)
+      } catch {
+        paired[name] = nil
+        hub.reject(
+          Rejection(reason: .noSession, message: "the paired session is no longer open"),
+          source: "axis")
+        return nil
+      }
+    }
+    switch hub.pairing.claim(name, from: source) {
+    case .paired(let id):
+      guard let session = try? await hub.liveSession(id) else {
+        hub.reject(
+          Rejection(reason: .noSession, message: "the paired session is no longer open"),
+          source: "axis")
+        return nil
+      }
+      paired[name] = id
+      logger.info(
+        "Axis Neuron avatar paired", metadata: ["session": "\(id)", "source": "\(source)"])
+      return session
+    case .refused:
+      hub.reject(
+        Rejection(
+          reason: .noSession,
+          message:
+            "avatar '\(ServerText.truncated(name))' is not paired: name it with a pairing code (POST /v1/sessions/ID/pairing)"
+        ), source: "axis")
+      return nil
+    case .ignored:
+      return nil
+    }
+  }
+
   static func terminator(in buffer: [UInt8], from start: Int) -> Int? {
     var i = start
     while i + 1 < buffer.count {
@@ -116,7 +168,10 @@ final class AxisNeuronListener: Service, Sendable {
     return nil
   }
 
-  private func take(_ line: [UInt8], reader: AxisNeuronFrameReader, values: inout [Float]) {
+  private func take(
+    _ line: [UInt8], reader: AxisNeuronFrameReader, values: inout [Float], source: String,
+    paired: inout [String: String]
+  ) async {
     let start = ContinuousClock.now
     let frame: AxisNeuronFrame
     do {
@@ -129,20 +184,14 @@ final class AxisNeuronListener: Service, Sendable {
         case .wrongValueCount: .wrongValueCount
         case .oversized: .oversized
         }
-      hub.reject(FrameRejection(reason: reason, message: error.message), source: "axis")
+      hub.reject(Rejection(reason: reason, message: error.message), source: "axis")
       return
     }
-    guard let session = hub.session(forDevice: frame.avatarName) else {
-      hub.reject(
-        FrameRejection(
-          reason: .noSession,
-          message: "no open session with id or device '\(frame.avatarName.prefix(64))'"),
-        source: "axis")
-      return
-    }
+    guard let session = await session(named: frame.avatarName, source: source, paired: &paired)
+    else { return }
     guard session.skeleton.channelCount == skeleton.channelCount else {
       hub.reject(
-        FrameRejection(
+        Rejection(
           reason: .wrongValueCount,
           message:
             "session \(session.record.id) has \(session.skeleton.channelCount) channels; this port's skeleton has \(skeleton.channelCount)"

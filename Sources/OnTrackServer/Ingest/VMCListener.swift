@@ -4,19 +4,23 @@ import NIOCore
 import NIOPosix
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackProtocol
 import ServiceLifecycle
 import Synchronization
 
 /// Receives the VMC protocol (OSC over UDP, default port 39539): each datagram (a bundle, as
 /// performers send them) that moves bones is one frame of the Unity humanoid rig.
 ///
-/// A packet goes to the session named by an `/OnTrack/Session` message in it, or else to the
-/// open session whose `device` is `vmc`. Frame times come from `/VMC/Ext/T` when the sender
-/// includes it, else from the arrival clock. Packets that do not parse, carry a non-finite
-/// value or an unknown bone are rejected and counted; the session's pose stays as it was.
+/// A sender's packets reach a session only once paired: the session's owner asks for a code
+/// (`POST /v1/sessions/{id}/pairing`) and the sender includes `/OnTrack/Pair s:CODE` in a
+/// packet; from then on every packet from that source address feeds that session. Packets
+/// from unpaired sources are rejected without naming any session. Frame times come from
+/// `/VMC/Ext/T` when the sender includes it, else from the arrival clock. Packets that do not
+/// parse, carry a non-finite value or an unknown bone are rejected and counted; the session's
+/// pose stays as it was.
 final class VMCListener: Service, Sendable {
-  /// The device name of the session that takes packets naming no session.
-  static let defaultDevice = "vmc"
+  /// The OSC address of a pairing message (`s:CODE`).
+  static let pairAddress = "/OnTrack/Pair"
   let hub: SessionHub
   let host: String
   let port: Int
@@ -24,6 +28,8 @@ final class VMCListener: Service, Sendable {
   let boundPort = Mutex<Int?>(nil)
   private let rig = DeviceRigs.unityHumanoid()
   private let states = Mutex<[String: Assembly]>([:])
+  /// Paired source addresses → session ids.
+  private let sources = Mutex<[String: String]>([:])
   private let clockStart = ContinuousClock.now
 
   /// One session's VMC state: the assembler (root and hips so far), the last good pose, and
@@ -79,37 +85,75 @@ final class VMCListener: Service, Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
       let envelope = unwrapInboundIn(data)
-      listener.take(Array(envelope.data.readableBytesView))
+      listener.take(
+        Array(envelope.data.readableBytesView), from: envelope.remoteAddress.description,
+        host: envelope.remoteAddress.ipAddress ?? "unknown")
     }
   }
 
-  /// Takes one datagram.
-  func take(_ bytes: [UInt8]) {
+  /// Takes one datagram from `source` (an address and port) on `host` (its address, by which
+  /// wrong pairing codes are counted).
+  func take(_ bytes: [UInt8], from source: String, host: String) {
     let start = ContinuousClock.now
     let messages: [OSCMessage]
     do {
       messages = try OSCPacket.messages(in: bytes)
     } catch {
-      hub.reject(FrameRejection(reason: .malformed, message: "\(error)"), source: "vmc")
+      hub.reject(Rejection(reason: .malformed, message: "\(error)"), source: "vmc")
       return
     }
-    let named = messages.first { $0.address == "/OnTrack/Session" }?.arguments.first?.string
-    guard let session = hub.session(forDevice: named ?? Self.defaultDevice) else {
+    if sources.withLock({ $0[source] }) == nil,
+      let code = messages.first(where: { $0.address == Self.pairAddress })?.arguments.first?.string
+    {
+      switch hub.pairing.claim(code, from: host) {
+      case .paired(let id):
+        sources.withLock { $0[source] = id }
+        logger.info("VMC source paired", metadata: ["session": "\(id)", "source": "\(source)"])
+      case .refused:
+        hub.reject(
+          Rejection(reason: .noSession, message: "not a valid pairing code"), source: "vmc")
+        return
+      case .ignored:
+        return
+      }
+    }
+    guard let id = sources.withLock({ $0[source] }) else {
       hub.reject(
-        FrameRejection(
+        Rejection(
           reason: .noSession,
-          message: named.map { "no open session '\($0.prefix(64))'" }
-            ?? "no open session with device 'vmc' (and the packet names none)"),
-        source: "vmc")
+          message:
+            "this sender is not paired: send /OnTrack/Pair with a code from POST /v1/sessions/ID/pairing"
+        ), source: "vmc")
       return
     }
+    guard let session = hub.loadedSession(id) else {
+      // Asleep or not yet loaded since a restart: wake it, then take the packet.
+      Task {
+        do {
+          let session = try await hub.liveSession(id)
+          take(messages, session: session, start: start)
+        } catch {
+          sources.withLock { _ = $0.removeValue(forKey: source) }
+          hub.reject(
+            Rejection(reason: .noSession, message: "the paired session is no longer open"),
+            source: "vmc")
+        }
+      }
+      return
+    }
+    take(messages, session: session, start: start)
+  }
+
+  /// Applies one packet's messages to the session's pose and takes the frame.
+  private func take(_ messages: [OSCMessage], session: LiveSession, start: ContinuousClock.Instant)
+  {
     let id = session.record.id
     // Taken out of the table while in use, so its arrays are uniquely held and change in place.
     var taken = states.withLock { $0.removeValue(forKey: id) }
     if taken == nil {
       guard session.skeleton == rig else {
         hub.reject(
-          FrameRejection(
+          Rejection(
             reason: .wrongValueCount,
             message: "session \(id) is not declared on the unity-humanoid skeleton"),
           source: "vmc", session: session)
@@ -134,7 +178,7 @@ final class VMCListener: Service, Sendable {
         case .unknownBone: .unknownJoint
         }
       hub.reject(
-        FrameRejection(reason: reason, message: error.message), source: "vmc", session: session)
+        Rejection(reason: reason, message: error.message), source: "vmc", session: session)
       return
     }
     guard info.bones > 0 else { return }
@@ -142,12 +186,5 @@ final class VMCListener: Service, Sendable {
     let time = info.time ?? (ContinuousClock.now - clockStart).seconds
     _ = hub.take(pose: state.pose, time: time, session: session)
     hub.metrics.scoringLatency.record(ContinuousClock.now - start)
-  }
-}
-
-extension Duration {
-  var seconds: Double {
-    let (s, attoseconds) = components
-    return Double(s) + Double(attoseconds) * 1e-18
   }
 }

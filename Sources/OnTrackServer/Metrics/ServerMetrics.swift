@@ -1,4 +1,5 @@
 import Foundation
+import OnTrackProtocol
 import Prometheus
 
 /// The server's Prometheus metrics, in a registry of its own (so several servers, as in tests,
@@ -10,6 +11,9 @@ public final class ServerMetrics: Sendable {
   let activeSessions: Gauge
   let scoringLatency: DurationHistogram
   private let rejectedCounters: [RejectionReason: Counter]
+  private let authenticationFailures: [String: Counter]
+  let storageFailing: Gauge
+  let frameBacklog: Gauge
 
   init() {
     framesReceived = registry.makeCounter(
@@ -43,6 +47,27 @@ public final class ServerMetrics: Sendable {
         labels: [("reason", reason.rawValue)])
     }
     rejectedCounters = rejected
+    var failures: [String: Counter] = [:]
+    for reason in ["invalid", "revoked", "expired", "token_in_query"] {
+      failures[reason] = registry.makeCounter(
+        descriptor: .init(
+          namespace: "ontrack", metricName: "auth_failures", unitName: "total",
+          helpText: "Requests refused for their token, by reason"),
+        labels: [("reason", reason)])
+    }
+    authenticationFailures = failures
+    storageFailing = registry.makeGauge(
+      descriptor: .init(
+        namespace: "ontrack", metricName: "storage_failing", unitName: "bool",
+        helpText: "1 while frames cannot be written (acknowledgements paused)"))
+    frameBacklog = registry.makeGauge(
+      descriptor: .init(
+        namespace: "ontrack", metricName: "frame_backlog", unitName: "frames",
+        helpText: "Frames taken but not yet stored"))
+  }
+
+  func authenticationFailed(reason: String) {
+    authenticationFailures[reason]?.increment()
   }
 
   func rejected(_ reason: RejectionReason) {
@@ -53,16 +78,4 @@ public final class ServerMetrics: Sendable {
   public func exposition() -> String {
     registry.emitToString()
   }
-}
-
-/// Why a frame was not scored.
-public enum RejectionReason: String, Sendable, CaseIterable, Codable {
-  case malformed
-  case oversized
-  case outOfOrder = "out_of_order"
-  case nonFinite = "non_finite"
-  case unknownJoint = "unknown_joint"
-  case wrongValueCount = "wrong_value_count"
-  case noSession = "no_session"
-  case notAllowed = "not_allowed"
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import OnTrackKinematics
+import OnTrackProtocol
 import OnTrackScoring
 
 /// What a therapist reads about a session: who did what and when, every repetition's score and
@@ -54,11 +55,11 @@ struct SessionReport: Codable, Sendable, ResponseEncodable {
   /// The most samples a plotted series keeps (longer sessions are thinned evenly).
   static let maximumSamples = 1500
 
-  static func build(_ record: Store.SessionRecord, hub: SessionHub) throws -> SessionReport {
-    let (exercise, _) = try hub.library.exercise(
+  static func build(_ record: SessionRecord, hub: SessionHub) async throws -> SessionReport {
+    let (exercise, _) = try await hub.library.exercise(
       id: record.exercise, version: record.exerciseVersion)
-    let frames = try hub.store.frames(session: record.id)
-    let result = try hub.result(record)
+    let frames = try await hub.store.frames(session: record.id, from: 0)
+    let result = try await hub.result(record)
     let rejected = hub.rejectedCounts(record)
     let info = SessionInfo(
       id: record.id, patient: record.patient, therapist: record.therapist,
@@ -86,7 +87,7 @@ struct SessionReport: Codable, Sendable, ResponseEncodable {
   }
 
   private static func measureSeries(
-    frames: [Store.StoredFrame], record: Store.SessionRecord, exercise: Exercise,
+    frames: [StoredFrame], record: SessionRecord, exercise: Exercise,
     result: TakeResult?
   ) throws -> Series? {
     guard frames.count >= 2 else { return nil }
@@ -138,16 +139,6 @@ struct SessionReport: Codable, Sendable, ResponseEncodable {
           patient: patient, reference: reference))
     }
     return Series(start: start, step: step * Double(stride), measures: measures)
-  }
-}
-
-extension SessionHub {
-  /// Rejection counts of a session: live if open, else as stored.
-  func rejectedCounts(_ record: Store.SessionRecord) -> [String: Int] {
-    if record.finished == nil, let session = try? liveSession(record.id) {
-      return session.rejectedByReason
-    }
-    return record.storedRejected
   }
 }
 

@@ -1,18 +1,33 @@
 import Foundation
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackProtocol
 import OnTrackScoring
 import Synchronization
 
 /// A session in memory: its live scorer and everything needed to take the next frame, whichever
 /// protocol brings it. All state sits behind one lock; a frame takes microseconds.
+///
+/// Every number a client sends is checked before it is used: `seq` and `t` are bounded
+/// (`StreamFrame.maximumSeq`), so counting on from the last frame can never overflow, and a
+/// device frame after the last representable sequence number is rejected, never trapped on.
 public final class LiveSession: Sendable {
-  public let record: Store.SessionRecord
+  public let record: SessionRecord
   public let exercise: Exercise
   let skeleton: Skeleton
-  let decoder: FrameDecoder
+  let decoder: StreamFrameDecoder
   let encoder: ChannelEncoder
+  let limits: ServerLimits
   private let state: Mutex<State>
+
+  /// What a connected stream hears besides the answers to its frames.
+  enum StreamEvent: Sendable {
+    /// Frames up to `seq` are on disk.
+    case ack(Int)
+    case notice(Notice)
+    /// Another connection took over the stream: this one says so and closes.
+    case replaced
+  }
 
   struct State {
     var scorer: StreamingScorer
@@ -24,40 +39,48 @@ public final class LiveSession: Sendable {
     var durableSeq = -1
     var rejected: [RejectionReason: Int] = [:]
     var watchers: [UUID: AsyncStream<String>.Continuation] = [:]
-    var ackListeners: [UUID: AsyncStream<Int>.Continuation] = [:]
-    var connections = 0
+    /// The one connected stream, if any, and where its events go.
+    var stream: (id: UUID, events: AsyncStream<StreamEvent>.Continuation)?
     var closed = false
     /// When a frame last arrived or a client last attached.
     var lastActivity = ContinuousClock.now
+    /// Frame-rate cap: a token bucket of `limits.maximumFrameRate` frames a second holding at
+    /// most one second's worth, refilled by the arrival clock.
+    var allowance: Double
+    var allowanceTime: Double?
   }
 
   /// What taking a frame produced.
   enum Outcome {
-    /// Scored: the message to send back and to watchers, the frame to store, and any
-    /// repetitions it completed.
-    case scored(message: String, frame: Store.StoredFrame, repetitions: [EncodedRepetition])
-    case rejected(FrameRejection)
+    /// Scored: the message to send back, the frame to store, and any repetitions it completed.
+    case scored(message: String, frame: StoredFrame, repetitions: [EncodedRepetition])
+    case rejected(Rejection)
   }
 
-  init(record: Store.SessionRecord, exercise: Exercise, skeleton: Skeleton, maximumFrameBytes: Int)
+  /// The wire names of the bones, in `FeatureLayout.bones` order.
+  static let boneNames = FeatureLayout.bones.map(\.rawValue)
+
+  init(record: SessionRecord, exercise: Exercise, skeleton: Skeleton, limits: ServerLimits)
     throws
   {
     self.record = record
     self.exercise = exercise
     self.skeleton = skeleton
-    decoder = FrameDecoder(skeleton: skeleton, maximumBytes: maximumFrameBytes)
+    self.limits = limits
+    decoder = StreamFrameDecoder(skeleton: skeleton, maximumBytes: limits.maximumFrameBytes)
     encoder = ChannelEncoder(skeleton: skeleton)
     state = Mutex(
       State(
-        scorer: try StreamingScorer(exercise: exercise, skeleton: skeleton), pose: skeleton.restPose
-      ))
+        scorer: try StreamingScorer(exercise: exercise, skeleton: skeleton),
+        pose: skeleton.restPose, allowance: limits.maximumFrameRate))
   }
 
   /// Takes one JSON frame.
-  func take(json text: String, received: Double) -> Outcome {
+  func take(json text: String, received: Double, storage: StorageStatus) -> Outcome {
     state.withLock { s in
-      do throws(FrameRejection) {
+      do throws(Rejection) {
         let (seq, time) = try decoder.decode(text, into: &s.pose, scratch: &s.scratch)
+        try admit(&s, received: received, storage: storage, seq: seq)
         return accept(&s, seq: seq, time: time, received: received)
       } catch {
         s.rejected[error.reason, default: 0] += 1
@@ -66,51 +89,97 @@ public final class LiveSession: Sendable {
     }
   }
 
-  /// Takes one frame of channel values (Axis Neuron, VMC after assembly, replay).
-  func take(channels values: [Float], seq: Int?, time: Double, received: Double) -> Outcome {
+  /// Takes one frame of channel values (Axis Neuron); its sequence number follows the last.
+  func take(channels values: [Float], time: Double, received: Double, storage: StorageStatus)
+    -> Outcome
+  {
     state.withLock { s in
-      guard values.count == decoder.channels.channelCount else {
-        let rejection = FrameRejection(
-          reason: .wrongValueCount,
-          message:
-            "\(values.count) values; the skeleton has \(decoder.channels.channelCount) channels",
-          seq: seq)
-        s.rejected[rejection.reason, default: 0] += 1
-        return .rejected(rejection)
+      do throws(Rejection) {
+        try admit(&s, received: received, storage: storage, seq: nil)
+        guard values.count == decoder.channels.channelCount else {
+          throw Rejection(
+            reason: .wrongValueCount,
+            message:
+              "\(values.count) values; the skeleton has \(decoder.channels.channelCount) channels")
+        }
+        guard decoder.channels.decode(values, into: &s.pose) else {
+          throw Rejection(reason: .nonFinite, message: "a value is not finite")
+        }
+        return accept(&s, seq: try nextSeq(s), time: time, received: received)
+      } catch {
+        s.rejected[error.reason, default: 0] += 1
+        return .rejected(error)
       }
-      guard decoder.channels.decode(values, into: &s.pose) else {
-        let rejection = FrameRejection(
-          reason: .nonFinite, message: "a value is not finite", seq: seq)
-        s.rejected[rejection.reason, default: 0] += 1
-        return .rejected(rejection)
-      }
-      return accept(&s, seq: seq ?? (s.lastSeq + 1), time: time, received: received)
     }
   }
 
-  /// Takes one pose (already decoded).
-  func take(pose: Pose, seq: Int?, time: Double, received: Double) -> Outcome {
+  /// Takes one pose (VMC, after assembly); its sequence number follows the last.
+  func take(pose: Pose, time: Double, received: Double, storage: StorageStatus) -> Outcome {
     state.withLock { s in
-      s.pose.copy(from: pose)
-      return accept(&s, seq: seq ?? (s.lastSeq + 1), time: time, received: received)
+      do throws(Rejection) {
+        try admit(&s, received: received, storage: storage, seq: nil)
+        s.pose.copy(from: pose)
+        return accept(&s, seq: try nextSeq(s), time: time, received: received)
+      } catch {
+        s.rejected[error.reason, default: 0] += 1
+        return .rejected(error)
+      }
     }
+  }
+
+  /// The sequence number after the last, or a rejection once none is left.
+  private func nextSeq(_ s: State) throws(Rejection) -> Int {
+    guard s.lastSeq < StreamFrame.maximumSeq else {
+      throw Rejection(
+        reason: .outOfOrder,
+        message: "this session has used every sequence number; start a new session")
+    }
+    return s.lastSeq + 1
+  }
+
+  /// Refuses a frame the session cannot take now, whatever it holds: a finished session, the
+  /// rate cap, or storage that cannot keep up.
+  private func admit(_ s: inout State, received: Double, storage: StorageStatus, seq: Int?)
+    throws(Rejection)
+  {
+    guard !s.closed else {
+      throw Rejection(reason: .noSession, message: "session \(record.id) is finished", seq: seq)
+    }
+    switch storage {
+    case .writable: break
+    case .belowFloor:
+      throw Rejection(
+        reason: .storageFull,
+        message: "the server's disk is nearly full; this frame was not taken, send it again later",
+        seq: seq)
+    case .backlogged:
+      throw Rejection(
+        reason: .storageUnavailable,
+        message: "the server cannot store frames at the moment; send this frame again later",
+        seq: seq)
+    }
+    let rate = limits.maximumFrameRate
+    if let last = s.allowanceTime {
+      s.allowance = min(rate, s.allowance + max(0, received - last) * rate)
+    }
+    s.allowanceTime = received
+    guard s.allowance >= 1 else {
+      throw Rejection(
+        reason: .rateLimited,
+        message: "more than \(Int(rate)) frames a second; send this frame again later", seq: seq)
+    }
+    s.allowance -= 1
   }
 
   private func accept(_ s: inout State, seq: Int, time: Double, received: Double) -> Outcome {
-    guard !s.closed else {
-      let rejection = FrameRejection(
-        reason: .noSession, message: "session \(record.id) is finished", seq: seq)
-      s.rejected[rejection.reason, default: 0] += 1
-      return .rejected(rejection)
-    }
     guard seq > s.lastSeq else {
-      let rejection = FrameRejection(
+      let rejection = Rejection(
         reason: .outOfOrder, message: "seq \(seq) is not after \(s.lastSeq)", seq: seq)
       s.rejected[rejection.reason, default: 0] += 1
       return .rejected(rejection)
     }
     guard time > s.lastTime else {
-      let rejection = FrameRejection(
+      let rejection = Rejection(
         reason: .outOfOrder, message: "t \(time) is not after \(s.lastTime)", seq: seq)
       s.rejected[rejection.reason, default: 0] += 1
       return .rejected(rejection)
@@ -120,14 +189,14 @@ public final class LiveSession: Sendable {
     s.lastActivity = .now
     let before = s.scorer.repetitions.count
     _ = s.scorer.push(pose: s.pose, at: time)
-    let completed = EncodedRepetition.encode(s.scorer.repetitions[before...])
+    let completed = EncodedRepetition.encode(s.scorer.repetitions[before...], session: record.id)
     encoder.encode(s.pose, into: &s.channels)
-    let frame = Store.StoredFrame(
+    let frame = StoredFrame(
       session: record.id, seq: seq, time: time, received: received, channels: s.channels)
-    let message = Self.frameMessage(seq: seq, time: time, scorer: s.scorer)
+    let message = Self.frameMessage(seq: seq, time: time, scorer: s.scorer, values: nil)
     if !s.watchers.isEmpty {
       // Viewers also get the pose, to move the patient's avatar.
-      let withPose = Self.withPose(message, channels: s.channels)
+      let withPose = Self.frameMessage(seq: seq, time: time, scorer: s.scorer, values: s.channels)
       for watcher in s.watchers.values { watcher.yield(withPose) }
     }
     for repetition in completed {
@@ -141,7 +210,9 @@ public final class LiveSession: Sendable {
     state.withLock { s in
       let before = s.scorer.repetitions.count
       _ = s.scorer.finish()
-      for repetition in EncodedRepetition.encode(s.scorer.repetitions[before...]) {
+      for repetition in EncodedRepetition.encode(
+        s.scorer.repetitions[before...], session: record.id)
+      {
         for watcher in s.watchers.values { watcher.yield(repetition.message) }
       }
       s.closed = true
@@ -149,16 +220,17 @@ public final class LiveSession: Sendable {
     }
   }
 
-  /// Ends every watcher and acknowledgement stream.
+  /// Ends every watcher and the stream's events.
   func close() {
     state.withLock { s in
       s.closed = true
       for watcher in s.watchers.values {
-        watcher.yield("{\"type\":\"finished\",\"session\":\"\(record.id)\"}")
+        watcher.yield(ServerMessage.finished(session: record.id).json)
         watcher.finish()
       }
       s.watchers = [:]
-      for listener in s.ackListeners.values { listener.finish() }
+      s.stream?.events.finish()
+      s.stream = nil
     }
   }
 
@@ -184,11 +256,19 @@ public final class LiveSession: Sendable {
     }
   }
 
-  /// Rebuilds the scorer's state from stored frames (after a restart).
-  func replay(_ frames: [Store.StoredFrame]) {
+  /// Rebuilds the scorer's state from stored frames (after a restart, or waking from sleep).
+  /// Frames a bounded session could not have taken (a sequence number above
+  /// `StreamFrame.maximumSeq`, stored by an older server) are skipped; returns how many.
+  @discardableResult
+  func replay(_ frames: [StoredFrame]) -> Int {
     state.withLock { s in
+      var skipped = 0
       for frame in frames where frame.seq > s.lastSeq {
-        guard decoder.channels.decode(frame.channels, into: &s.pose), frame.time > s.lastTime else {
+        guard frame.seq <= StreamFrame.maximumSeq,
+          abs(frame.time) <= Double(StreamFrame.maximumSeq),
+          frame.time > s.lastTime, decoder.channels.decode(frame.channels, into: &s.pose)
+        else {
+          skipped += 1
           continue
         }
         s.lastSeq = frame.seq
@@ -196,80 +276,45 @@ public final class LiveSession: Sendable {
         _ = s.scorer.push(pose: s.pose, at: frame.time)
       }
       s.durableSeq = s.lastSeq
+      return skipped
     }
   }
 
-  // MARK: Messages (JSON written by hand: one per frame, kept small and fast)
+  // MARK: Messages
 
-  static func frameMessage(seq: Int, time: Double, scorer: StreamingScorer) -> String {
+  static func frameMessage(seq: Int, time: Double, scorer: StreamingScorer, values: [Float]?)
+    -> String
+  {
     var out: [UInt8] = []
-    out.reserveCapacity(640)
-    out.append(contentsOf: #"{"type":"frame","seq":"#.utf8)
-    out.append(contentsOf: String(seq).utf8)
-    out.append(contentsOf: #","t":"#.utf8)
-    NumberFormatting.appendShortest(time, to: &out)
-    out.append(contentsOf: #","progress":"#.utf8)
-    NumberFormatting.appendFixed(Double(scorer.progress), decimals: 3, to: &out)
-    out.append(contentsOf: #","repetitions":"#.utf8)
-    out.append(contentsOf: String(scorer.repetitions.count).utf8)
-    for (key, values, decimals) in [
-      (#","errors":{"#, scorer.currentBoneErrors, 1),
-      (#"},"severity":{"#, scorer.currentBoneSeverity, 2),
-    ] {
-      out.append(contentsOf: key.utf8)
-      var first = true
-      for (k, bone) in FeatureLayout.bones.enumerated() where scorer.measuredBones[k] {
-        if !first { out.append(UInt8(ascii: ",")) }
-        first = false
-        out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: bone.rawValue.utf8)
-        out.append(contentsOf: #"":"#.utf8)
-        NumberFormatting.appendFixed(Double(values[k]), decimals: decimals, to: &out)
-      }
-    }
-    out.append(contentsOf: "}}".utf8)
-    return String(decoding: out, as: UTF8.self)
-  }
-
-  /// A frame message with the pose's channel values added (for viewers).
-  static func withPose(_ message: String, channels: [Float]) -> String {
-    var out = Array(message.utf8.dropLast())
-    out.reserveCapacity(out.count + channels.count * 9 + 16)
-    out.append(contentsOf: #","values":["#.utf8)
-    for (k, v) in channels.enumerated() {
-      if k > 0 { out.append(UInt8(ascii: ",")) }
-      NumberFormatting.appendFixed(Double(v), decimals: 3, to: &out)
-    }
-    out.append(contentsOf: "]}".utf8)
+    out.reserveCapacity(640 + (values?.count ?? 0) * 9)
+    FrameResult.appendJSON(
+      seq: seq, time: time, progress: Double(scorer.progress),
+      repetitions: scorer.repetitions.count, names: boneNames, measured: scorer.measuredBones,
+      errors: scorer.currentBoneErrors, severity: scorer.currentBoneSeverity, values: values,
+      to: &out)
     return String(decoding: out, as: UTF8.self)
   }
 
   /// A completed repetition, encoded once for the stream, the viewers and the store.
   struct EncodedRepetition: Sendable {
-    var index: Int
-    /// The result as JSON with sorted keys; `nil` if it does not encode.
-    var json: String?
+    var stored: StoredRepetition
     /// The `repetition` message clients and viewers get.
-    var message: String { "{\"type\":\"repetition\",\"result\":\(json ?? "null")}" }
+    var message: String { #"{"type":"repetition","result":"# + stored.result + "}" }
 
-    static func encode(_ repetitions: ArraySlice<RepetitionResult>) -> [EncodedRepetition] {
+    static func encode(_ repetitions: ArraySlice<RepetitionResult>, session: String)
+      -> [EncodedRepetition]
+    {
       guard !repetitions.isEmpty else { return [] }
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys]
-      return repetitions.map { repetition in
-        EncodedRepetition(
-          index: repetition.index,
-          json: (try? encoder.encode(repetition)).map { String(decoding: $0, as: UTF8.self) })
+      return repetitions.compactMap { repetition in
+        guard let data = try? encoder.encode(repetition) else { return nil }
+        return EncodedRepetition(
+          stored: StoredRepetition(
+            session: session, index: repetition.index, score: repetition.score,
+            result: String(decoding: data, as: UTF8.self)))
       }
     }
-  }
-
-  static func rejectionMessage(_ rejection: FrameRejection) -> String {
-    let reason = rejection.message.replacingOccurrences(of: "\\", with: "\\\\")
-      .replacingOccurrences(of: "\"", with: "\\\"")
-    let seq = rejection.seq.map { ",\"seq\":\($0)" } ?? ""
-    return
-      "{\"type\":\"rejected\"\(seq),\"reason\":\"\(rejection.reason.rawValue)\",\"message\":\"\(reason)\"}"
   }
 
   // MARK: Listeners
@@ -288,26 +333,33 @@ public final class LiveSession: Sendable {
 
   func unwatch(_ id: UUID) {
     state.withLock {
-      $0.watchers[id]?.finish(); $0.watchers[id] = nil
+      $0.watchers[id]?.finish()
+      $0.watchers[id] = nil
     }
   }
 
-  /// Durable-sequence notifications for a streaming connection.
-  func listenForAcknowledgements() -> (UUID, AsyncStream<Int>) {
-    let (stream, continuation) = AsyncStream<Int>.makeStream(bufferingPolicy: .bufferingNewest(1))
+  /// Attaches a streaming connection: from now on it is the session's only one (a connection
+  /// already attached hears `.replaced` and closes). Returns its id and its events.
+  func attachStream() -> (UUID, AsyncStream<StreamEvent>) {
+    let (stream, continuation) = AsyncStream<StreamEvent>.makeStream(
+      bufferingPolicy: .bufferingNewest(8))
     let id = UUID()
-    state.withLock {
-      $0.ackListeners[id] = continuation
-      $0.connections += 1
-      $0.lastActivity = .now
+    state.withLock { s in
+      if let previous = s.stream {
+        previous.events.yield(.replaced)
+        previous.events.finish()
+      }
+      s.stream = (id, continuation)
+      s.lastActivity = .now
     }
     return (id, stream)
   }
 
-  func stopListening(_ id: UUID) {
-    state.withLock {
-      $0.ackListeners[id]?.finish()
-      if $0.ackListeners.removeValue(forKey: id) != nil { $0.connections -= 1 }
+  func detachStream(_ id: UUID) {
+    state.withLock { s in
+      guard s.stream?.id == id else { return }
+      s.stream?.events.finish()
+      s.stream = nil
     }
   }
 
@@ -316,8 +368,13 @@ public final class LiveSession: Sendable {
     state.withLock { s in
       guard seq > s.durableSeq else { return }
       s.durableSeq = seq
-      for listener in s.ackListeners.values { listener.yield(seq) }
+      s.stream?.events.yield(.ack(seq))
     }
+  }
+
+  /// Tells the connected stream, if any.
+  func notify(_ notice: Notice) {
+    state.withLock { $0.stream?.events.yield(.notice(notice)) }
   }
 
   /// The highest sequence number stored durably.
@@ -338,39 +395,24 @@ public final class LiveSession: Sendable {
 
   var result: TakeResult { state.withLock { $0.scorer.result } }
 
-  var isConnected: Bool { state.withLock { $0.connections > 0 } }
+  var isConnected: Bool { state.withLock { $0.stream != nil } }
 
   /// True if nobody is connected or watching and nothing arrived since `cutoff`.
   func isIdle(since cutoff: ContinuousClock.Instant) -> Bool {
-    state.withLock { $0.connections == 0 && $0.watchers.isEmpty && $0.lastActivity < cutoff }
+    state.withLock { $0.stream == nil && $0.watchers.isEmpty && $0.lastActivity < cutoff }
   }
 
   /// What a client hears first: the session, its skeleton (BVH), and how far the server got,
   /// so a reconnecting client resumes after `lastSeq`.
-  func helloMessage() -> String {
-    struct Hello: Encodable {
-      var type = "session"
-      var session: String
-      var patient: String
-      var exercise: String
-      var exerciseVersion: Int
-      var skeleton: String
-      var channels: Int
-      var lastSeq: Int
-      var durableSeq: Int
-      var repetitions: Int
-    }
+  func hello() -> SessionHello {
     let (last, durable, repetitions) = state.withLock {
       ($0.lastSeq, $0.durableSeq, $0.scorer.repetitions.count)
     }
-    let hello = Hello(
+    return SessionHello(
       session: record.id, patient: record.patient, exercise: record.exercise,
       exerciseVersion: record.exerciseVersion, skeleton: SessionSkeleton.bvh(record.skeleton),
       channels: skeleton.channelCount, lastSeq: last, durableSeq: durable,
       repetitions: repetitions)
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return (try? encoder.encode(hello)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
   }
 }
 
@@ -381,4 +423,13 @@ extension LiveSession {
     let last = lastTime
     return last.isFinite ? last + 1 / frameRate : 0
   }
+}
+
+/// Whether frames can be stored now, as the hub sees it for each frame.
+enum StorageStatus: Sendable {
+  case writable
+  /// The disk is below the free-space floor.
+  case belowFloor
+  /// The writer's queue of unwritten frames is full (the database is locked or failing).
+  case backlogged
 }

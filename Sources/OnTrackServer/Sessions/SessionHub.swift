@@ -2,35 +2,45 @@ import Foundation
 import Logging
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackProtocol
 import OnTrackScoring
 import Synchronization
 
-/// Every session the server knows: creates them, keeps the open ones in memory (rebuilding a
-/// session's scorer from its stored frames after a restart), routes frames from any protocol to
-/// them, and finishes them.
+/// Every session the server knows: creates them (within the quotas), keeps the ones in use in
+/// memory and loads the others from the store when they are used (rebuilding the scorer from
+/// the stored frames), routes frames from any protocol to them, and finishes them.
+///
+/// Nothing is loaded eagerly: after a restart an open session returns to memory when its
+/// client reconnects, a paired device sends, or someone reads it.
 public final class SessionHub: Sendable {
-  let store: Store
+  let store: any ServerStore
   let library: ExerciseLibrary
   let writer: FrameWriter
   let metrics: ServerMetrics
   let logger: Logger
-  /// Largest accepted JSON frame, bytes.
-  let maximumFrameBytes: Int
+  let audit: AuditLog
+  let limits: ServerLimits
+  let pairing: DevicePairing
+  let storage: StorageGuard
   private let live = Mutex<[String: LiveSession]>([:])
-  /// Open sessions put to sleep (`sleepIdleSessions`), by id and by device name → id: the only
-  /// open sessions not in `live`, so a device frame that matches neither needs no store read.
-  private let asleep = Mutex<[String: String]>([:])
+  /// Loads in progress, so two callers waking one session share one load.
+  private let loading = Mutex<[String: Task<LiveSession, any Error>]>([:])
 
   init(
-    store: Store, library: ExerciseLibrary, writer: FrameWriter, metrics: ServerMetrics,
-    logger: Logger, maximumFrameBytes: Int
+    store: any ServerStore, library: ExerciseLibrary, metrics: ServerMetrics, logger: Logger,
+    audit: AuditLog, limits: ServerLimits, storage: StorageGuard
   ) {
     self.store = store
     self.library = library
-    self.writer = writer
     self.metrics = metrics
     self.logger = logger
-    self.maximumFrameBytes = maximumFrameBytes
+    self.audit = audit
+    self.limits = limits
+    self.storage = storage
+    writer = FrameWriter(store: store, logger: logger, maximumBacklog: limits.maximumBacklog)
+    pairing = DevicePairing(lifetime: limits.pairingCodeLifetime)
+    writer.onHealthChange { [weak self] failing in self?.storageHealthChanged(failing: failing) }
+    writer.start()
   }
 
   // MARK: Creating and finding sessions
@@ -58,17 +68,25 @@ public final class SessionHub: Sendable {
     }
   }
 
-  /// Creates a session of `patient` doing `exerciseID` and returns it.
+  /// Creates a session of `patient` doing `exerciseID` (an exercise `identity` may see) and
+  /// returns it.
+  /// - Throws: `SessionError.storageFull` below the disk floor, `.quota` over the open-session
+  ///   limits, `.invalid` for a skeleton that cannot be scored; `ExerciseError.notFound`.
   func create(
     exerciseID: String, version: Int?, skeleton choice: SkeletonChoice, patient: String,
-    therapist: String?, device: String?
-  ) throws(APIError) -> LiveSession {
-    let (exercise, exerciseVersion) = try library.exercise(id: exerciseID, version: version)
+    therapist: String?, identity: Identity
+  ) async throws -> LiveSession {
+    guard !storage.isBelowFloor else {
+      throw SessionError.storageFull(
+        "the server's disk is nearly full; no new sessions until space is freed")
+    }
+    let (exercise, exerciseRecord) = try await library.exercise(
+      id: exerciseID, version: version, for: identity)
     let skeleton: Skeleton
     switch choice {
     case .reference:
       guard let clip = exercise.referenceClip else {
-        throw .badRequest("exercise '\(exerciseID)' has no reference skeleton")
+        throw SessionError.invalid("exercise '\(exerciseID)' has no reference skeleton")
       }
       skeleton = clip.skeleton
     case .perceptionNeuron(let displacement):
@@ -79,70 +97,61 @@ public final class SessionHub: Sendable {
       do {
         skeleton = try BVHReader().read(text: text, fileName: "session skeleton").skeleton
       } catch {
-        throw .badRequest("skeleton: \(error)")
+        throw SessionError.invalid("skeleton: \(error)")
       }
     }
-    if let device {
-      guard !device.isEmpty, device.count <= 64 else {
-        throw .badRequest("device must be 1–64 characters")
-      }
-      if let holder = live.withLock({ $0.values.first { $0.record.device == device } }) {
-        throw .conflict("device '\(device)' is in use by open session \(holder.record.id)")
-      }
-    }
-    let record = Store.SessionRecord(
+    let record = SessionRecord(
       id: UUID().uuidString.lowercased(), patient: patient, therapist: therapist,
-      exercise: exercise.id, exerciseVersion: exerciseVersion,
-      skeleton: SessionSkeleton.encode(skeleton), device: device,
-      created: Date().timeIntervalSince1970, finished: nil, summary: nil, rejected: "{}")
+      exercise: exercise.id, exerciseVersion: exerciseRecord.version,
+      skeleton: SessionSkeleton.encode(skeleton), created: Date().timeIntervalSince1970)
     let session: LiveSession
     do {
       session = try LiveSession(
-        record: record, exercise: exercise, skeleton: skeleton,
-        maximumFrameBytes: maximumFrameBytes)
+        record: record, exercise: exercise, skeleton: skeleton, limits: limits)
     } catch {
-      throw .badRequest("this skeleton cannot be scored: \(error)")
+      throw SessionError.invalid("this skeleton cannot be scored: \(error)")
     }
     do {
-      try store.addSession(record)
-    } catch {
-      throw .internal("\(error)")
+      try await store.addSession(
+        record, maximumOpen: limits.maximumOpenSessions,
+        maximumOpenPerPatient: limits.maximumOpenSessionsPerPatient)
+    } catch StoreError.quota(let message) {
+      throw SessionError.quota(message)
     }
     live.withLock { $0[record.id] = session }
     logger.info(
       "session created",
       metadata: [
-        "session": "\(record.id)", "exercise": "\(exercise.id)@\(exerciseVersion)",
+        "session": "\(record.id)", "exercise": "\(exercise.id)@\(exerciseRecord.version)",
         "patient": "\(patient)",
       ])
     return session
   }
 
   /// The stored record of session `id`.
-  func record(_ id: String) throws(APIError) -> Store.SessionRecord {
-    if let session = live.withLock({ $0[id] }) { return session.record }
-    do {
-      guard let record = try store.session(id: id) else {
-        throw APIError.notFound("no session '\(id.prefix(64))'")
-      }
-      return record
-    } catch let error as APIError {
-      throw error
-    } catch {
-      throw .internal("\(error)")
-    }
+  func record(_ id: String) async throws -> SessionRecord {
+    if let session = loadedSession(id) { return session.record }
+    guard let record = try await store.session(id: id) else { throw SessionError.missing(id) }
+    return record
   }
 
-  /// The open session `id`, loaded from the store (and its scorer rebuilt from its frames) if
-  /// the server restarted since it was created.
-  func liveSession(_ id: String) throws(APIError) -> LiveSession {
-    if let session = live.withLock({ $0[id] }) { return session }
-    let record = try record(id)
-    guard record.finished == nil else {
-      throw .conflict("session \(id) is finished; start a new one")
+  /// Session `id` if it is in memory.
+  func loadedSession(_ id: String) -> LiveSession? {
+    live.withLock { $0[id] }
+  }
+
+  /// The open session `id`, loaded from the store (its scorer rebuilt from its frames) if it
+  /// is not in memory.
+  func liveSession(_ id: String) async throws -> LiveSession {
+    if let session = loadedSession(id) { return session }
+    let task = loading.withLock { tasks in
+      if let running = tasks[id] { return running }
+      let task = Task<LiveSession, any Error> { try await self.load(id) }
+      tasks[id] = task
+      return task
     }
-    let session = try load(record)
-    asleep.withLock { names in names = names.filter { $0.value != id } }
+    defer { _ = loading.withLock { $0.removeValue(forKey: id) } }
+    let session = try await task.value
     return live.withLock { sessions in
       if let other = sessions[id] { return other }
       sessions[id] = session
@@ -150,71 +159,95 @@ public final class SessionHub: Sendable {
     }
   }
 
-  private func load(_ record: Store.SessionRecord) throws(APIError) -> LiveSession {
-    let (exercise, _) = try library.exercise(id: record.exercise, version: record.exerciseVersion)
+  private func load(_ id: String) async throws -> LiveSession {
+    let record = try await record(id)
+    guard record.finished == nil else {
+      throw SessionError.finished(
+        "session \(ServerText.truncated(id)) is finished; start a new one")
+    }
+    let (exercise, _) = try await library.exercise(
+      id: record.exercise, version: record.exerciseVersion)
+    let session: LiveSession
     do {
       let skeleton = try SessionSkeleton.decode(record.skeleton)
-      let session = try LiveSession(
-        record: record, exercise: exercise, skeleton: skeleton,
-        maximumFrameBytes: maximumFrameBytes)
-      session.replay(try store.frames(session: record.id))
-      session.restoreRejected(record.storedRejected)
-      return session
+      session = try LiveSession(
+        record: record, exercise: exercise, skeleton: skeleton, limits: limits)
     } catch {
-      throw .internal("session \(record.id) cannot be restored: \(error)")
+      throw SessionError.invalid("session \(record.id) cannot be restored: \(error)")
     }
-  }
-
-  /// Loads every open session (at start-up, so devices find theirs and watchers can attach).
-  func restoreOpenSessions() throws -> Int {
-    let records = try store.openSessions()
-    var restored = 0
-    for record in records {
-      do {
-        _ = try liveSession(record.id)
-        restored += 1
-      } catch {
-        logger.error(
-          "cannot restore session", metadata: ["session": "\(record.id)", "error": "\(error)"])
-      }
+    let skipped = session.replay(try await store.frames(session: record.id, from: 0))
+    if skipped > 0 {
+      logger.warning(
+        "stored frames skipped on restore",
+        metadata: ["session": "\(record.id)", "frames": "\(skipped)"])
     }
-    return restored
-  }
-
-  /// The open session bound to a device name (Axis Neuron avatar name, VMC), or whose id is
-  /// the name; woken from the store if it was put to sleep.
-  func session(forDevice name: String) -> LiveSession? {
-    let found = live.withLock { sessions in
-      sessions[name] ?? sessions.values.first { $0.record.device == name }
-    }
-    if let found { return found }
-    guard let id = asleep.withLock({ $0[name] }) else { return nil }
-    return try? liveSession(id)
+    session.restoreRejected(record.storedRejected)
+    return session
   }
 
   /// Drops open sessions nobody has used for `timeout` from memory (they stay open in the
-  /// store and come back, scorer rebuilt, when a frame or a client arrives). Returns how many.
+  /// store and come back, scorer rebuilt, when used). Returns how many.
   @discardableResult
   func sleepIdleSessions(timeout: Duration) -> Int {
     let cutoff = ContinuousClock.now - timeout
-    let idle = live.withLock { sessions in
+    return live.withLock { sessions in
       let idle = sessions.values.filter { $0.isIdle(since: cutoff) }
       for session in idle { sessions[session.record.id] = nil }
-      return idle
+      return idle.count
     }
-    asleep.withLock { names in
-      // Oldest first, so a device name shared by several ends at the newest session.
-      for session in idle.sorted(by: { $0.record.created < $1.record.created }) {
-        names[session.record.id] = session.record.id
-        if let device = session.record.device { names[device] = session.record.id }
+  }
+
+  /// Finishes open sessions that received nothing for `age` (a patient who closed the app
+  /// mid-session), scoring what they have. Returns how many.
+  @discardableResult
+  func finishAbandonedSessions(age: Duration) async -> Int {
+    let before = Date().timeIntervalSince1970 - age.seconds
+    guard let ids = try? await store.abandonedSessionIDs(before: before) else { return 0 }
+    var finished = 0
+    for id in ids {
+      if let session = loadedSession(id), !session.isIdle(since: .now - age) { continue }
+      do {
+        _ = try await finish(id)
+        finished += 1
+      } catch {
+        logger.warning(
+          "cannot finish abandoned session", metadata: ["session": "\(id)", "error": "\(error)"])
       }
     }
-    return idle.count
+    return finished
   }
 
   var openSessionCount: Int { live.withLock { $0.count } }
 
   var connectedSessionCount: Int { live.withLock { $0.values.count(where: \.isConnected) } }
+
+  /// Whether frames can be stored now.
+  var storageStatus: StorageStatus {
+    if storage.isBelowFloor { return .belowFloor }
+    if writer.isBacklogged { return .backlogged }
+    return .writable
+  }
+
+  private func storageHealthChanged(failing: Bool) {
+    let notice =
+      failing
+      ? Notice(
+        code: .storageUnavailable,
+        message:
+          "the server cannot store frames at the moment; it keeps retrying, and acknowledgements resume once they are stored"
+      )
+      : Notice(code: .storageRestored, message: "frames are being stored again")
+    let sessions = live.withLock { Array($0.values) }
+    for session in sessions { session.notify(notice) }
+  }
+
+  // MARK: Devices
+
+  /// A pairing code for the open session `id`.
+  func pairingCode(for id: String) async throws -> (code: String, expires: Double) {
+    let session = try await liveSession(id)
+    return pairing.issue(for: session.record.id)
+  }
 
   // MARK: Frames
 
@@ -222,14 +255,15 @@ public final class SessionHub: Sendable {
   /// rejection.
   func take(json text: String, session: LiveSession) -> LiveSession.Outcome {
     let received = Date().timeIntervalSince1970
-    return handle(session.take(json: text, received: received), session: session)
+    return handle(
+      session.take(json: text, received: received, storage: storageStatus), session: session)
   }
 
   /// Takes one frame of channel values (Axis Neuron).
   func take(channels: [Float], time: Double, session: LiveSession) -> LiveSession.Outcome {
     let received = Date().timeIntervalSince1970
     return handle(
-      session.take(channels: channels, seq: nil, time: time, received: received),
+      session.take(channels: channels, time: time, received: received, storage: storageStatus),
       session: session)
   }
 
@@ -237,16 +271,17 @@ public final class SessionHub: Sendable {
   func take(pose: Pose, time: Double, session: LiveSession) -> LiveSession.Outcome {
     let received = Date().timeIntervalSince1970
     return handle(
-      session.take(pose: pose, seq: nil, time: time, received: received), session: session)
+      session.take(pose: pose, time: time, received: received, storage: storageStatus),
+      session: session)
   }
 
   /// Counts and logs a frame rejected before it reached a session (no session, bad packet).
-  func reject(_ rejection: FrameRejection, source: String, session: LiveSession? = nil) {
+  func reject(_ rejection: Rejection, source: String, session: LiveSession? = nil) {
     metrics.framesReceived.increment()
     metrics.rejected(rejection.reason)
     if let session {
       session.countRejection(rejection.reason)
-      writer.enqueueRejected(session: session.record.id, counts: session.rejectedJSON)
+      writer.enqueue(rejected: (session.record.id, session.rejectedJSON))
     }
     logger.info(
       "frame rejected",
@@ -261,13 +296,11 @@ public final class SessionHub: Sendable {
     switch outcome {
     case .scored(_, let frame, let repetitions):
       for _ in repetitions { metrics.repetitions.increment() }
-      writer.enqueue(
-        frame, repetitions: repetitions.compactMap { r in r.json.map { (r.index, $0) } },
-        session: session)
+      writer.enqueue(frame, repetitions: repetitions.map(\.stored), session: session)
     case .rejected(let rejection):
       metrics.rejected(rejection.reason)
-      writer.enqueueRejected(session: session.record.id, counts: session.rejectedJSON)
-      logger.info(
+      writer.enqueue(rejected: (session.record.id, session.rejectedJSON))
+      logger.debug(
         "frame rejected",
         metadata: [
           "session": "\(session.record.id)", "reason": "\(rejection.reason.rawValue)",
@@ -280,22 +313,18 @@ public final class SessionHub: Sendable {
   // MARK: Finishing
 
   /// Ends session `id`: scores what is left, stores the summary, and closes it to new frames.
-  func finish(_ id: String) async throws(APIError) -> TakeResult {
-    let session = try liveSession(id)
+  func finish(_ id: String) async throws -> TakeResult {
+    let session = try await liveSession(id)
     let result = session.finish()
-    await writer.flush()
+    let encoded = LiveSession.EncodedRepetition.encode(result.repetitions[...], session: id)
+    writer.enqueue(repetitions: encoded.map(\.stored), rejected: (id, session.rejectedJSON))
+    guard await writer.flush(timeout: .seconds(30)) else {
+      throw StoreError.failed("the session's frames cannot be stored at the moment; try again")
+    }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
-    do {
-      let summary = String(decoding: try encoder.encode(result), as: UTF8.self)
-      let repetitions = try result.repetitions.map {
-        (id, $0.index, String(decoding: try encoder.encode($0), as: UTF8.self))
-      }
-      try store.write(frames: [], repetitions: repetitions, rejected: [:])
-      try store.finishSession(id: id, summary: summary, rejected: session.rejectedJSON)
-    } catch {
-      throw .internal("\(error)")
-    }
+    let summary = String(decoding: try encoder.encode(result), as: UTF8.self)
+    try await store.finishSession(id: id, summary: summary, rejected: session.rejectedJSON)
     live.withLock { _ = $0.removeValue(forKey: id) }
     session.close()
     logger.info(
@@ -305,18 +334,24 @@ public final class SessionHub: Sendable {
   }
 
   /// The session's results so far: live from its scorer if open, else its stored summary.
-  func result(_ record: Store.SessionRecord) throws(APIError) -> TakeResult? {
-    if record.finished == nil, let session = live.withLock({ $0[record.id] }) {
-      return session.result
+  func result(_ record: SessionRecord) async throws -> TakeResult? {
+    if record.finished == nil {
+      return try await liveSession(record.id).result
     }
-    guard let summary = record.summary else {
-      return record.finished == nil ? try liveSession(record.id).result : nil
-    }
+    guard let summary = record.summary else { return nil }
     do {
       return try JSONDecoder().decode(TakeResult.self, from: Data(summary.utf8))
     } catch {
-      throw .internal("stored summary of \(record.id) does not decode: \(error)")
+      throw StoreError.failed("stored summary of \(record.id) does not decode: \(error)")
     }
+  }
+
+  /// Rejection counts of a session: live if it is in memory, else as stored.
+  func rejectedCounts(_ record: SessionRecord) -> [String: Int] {
+    if record.finished == nil, let session = loadedSession(record.id) {
+      return session.rejectedByReason
+    }
+    return record.storedRejected
   }
 }
 

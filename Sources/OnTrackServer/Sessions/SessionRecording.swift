@@ -5,23 +5,35 @@ import OnTrackKinematics
 /// even grid at the stream's own (median) frame rate, so jittered or dropped frames become a
 /// regular recording. Time 0 is the first frame.
 enum SessionRecording {
-  static func clip(of record: Store.SessionRecord, store: Store) throws -> Clip {
-    let frames = try store.frames(session: record.id)
+  /// At most this many grid frames per stored frame: a long gap in a stream's clock (a client
+  /// may send any `t`) is not turned into a huge recording.
+  static let maximumFramesPerStored = 4
+
+  static func clip(of record: SessionRecord, store: any FrameStore) async throws -> Clip {
+    let frames = try await store.frames(session: record.id, from: 0)
+    return try clip(of: frames, record: record)
+  }
+
+  static func clip(of frames: [StoredFrame], record: SessionRecord) throws -> Clip {
     let skeleton = try SessionSkeleton.decode(record.skeleton)
     guard frames.count >= 2 else {
-      throw APIError.badRequest(
+      throw SessionError.unusable(
         "session \(record.id) has \(frames.count) frames; a recording needs 2 or more")
     }
     let decoder = ChannelDecoder(skeleton: skeleton)
-    var intervals = zip(frames.dropFirst(), frames).map { $0.time - $1.time }.sorted()
+    let intervals = zip(frames.dropFirst(), frames).map { $0.time - $1.time }.sorted()
     let step = intervals[intervals.count / 2]
-    intervals = []
-    guard step > 0, step.isFinite else {
-      throw APIError.badRequest("session \(record.id) frames have no usable time step")
-    }
     let start = frames[0].time
     let duration = frames[frames.count - 1].time - start
-    let count = min(Int((duration / step).rounded(.down)) + 1, 1_000_000)
+    // Counted in Double: a hostile clock cannot overflow an Int.
+    let wanted = (duration / step).rounded(.down) + 1
+    let limit = Double(frames.count * maximumFramesPerStored)
+    guard step > 0, step.isFinite, wanted.isFinite, wanted <= limit else {
+      throw SessionError.unusable(
+        "session \(record.id)'s frame times have no usable step (gaps far longer than the frame interval)"
+      )
+    }
+    let count = Int(wanted)
     let n = skeleton.count
     var rotations = [Quaternion](repeating: .identity, count: count * n)
     var translations = [SIMD3<Float>](repeating: .zero, count: count * n)
@@ -29,7 +41,7 @@ enum SessionRecording {
     var after = skeleton.restPose
     var k = 0
     _ = decoder.decode(frames[0].channels, into: &before)
-    _ = decoder.decode(frames[min(1, frames.count - 1)].channels, into: &after)
+    _ = decoder.decode(frames[1].channels, into: &after)
     for f in 0..<count {
       let t = start + Double(f) * step
       while k + 1 < frames.count - 1 && frames[k + 1].time <= t {

@@ -2,48 +2,23 @@ import Foundation
 import OnTrackFormats
 import OnTrackKinematics
 
-/// One incoming frame in OnTrack's JSON stream schema (`Schemas/frame.schema.json`):
+/// Turns stream frames (JSON text, `StreamFrame`) into poses of one skeleton, validating every
+/// number on the way: `seq` within 0 … 2⁵³, `t` finite and within ±2⁵³ s, values finite and
+/// below 10⁷, quaternions of unit length, joints that exist. Every refusal is a `Rejection`
+/// with its reason; nothing is half-applied in a way a later frame could see.
 ///
-/// ```json
-/// { "seq": 12, "t": 0.4, "values": [ … ] }
-/// { "seq": 13, "t": 0.433, "rotations": { "Hips": [0, 0, 0, 1], … }, "root": [0, 0.93, 0] }
-/// { "seq": 14, "t": 0.466, "euler": { "order": "zxy", "degrees": { "LeftArm": [10, 80, 0] } } }
+/// ```swift
+/// let decoder = StreamFrameDecoder(skeleton: skeleton, maximumBytes: 64 * 1024)
+/// var pose = skeleton.restPose, scratch: [Float] = []
+/// let (seq, t) = try decoder.decode(text, into: &pose, scratch: &scratch)
 /// ```
-///
-/// `seq` counts frames (strictly increasing), `t` is seconds (strictly increasing). Exactly one
-/// of `values` (the session skeleton's channel values, degrees and its length unit, in BVH
-/// channel order), `rotations` (local quaternions x, y, z, w per joint name) or `euler` (local
-/// Euler angles in degrees per joint name, intrinsic `order`). `root` (metres) moves the root
-/// for the named-joint forms. Joints not named keep their rest pose.
-struct FrameMessage: Decodable {
-  var seq: Int
-  var t: Double
-  var values: [Double]?
-  var rotations: [String: [Double]]?
-  var euler: EulerFrame?
-  var root: [Double]?
-
-  struct EulerFrame: Decodable {
-    var order: String
-    var degrees: [String: [Double]]
-  }
-}
-
-/// A frame rejected before scoring, with the reason to count and the words to log and send.
-struct FrameRejection: Error, Sendable {
-  var reason: RejectionReason
-  var message: String
-  var seq: Int?
-}
-
-/// Turns frame messages into poses of one skeleton, validating everything on the way.
-struct FrameDecoder: Sendable {
-  let skeleton: Skeleton
-  let channels: ChannelDecoder
+public struct StreamFrameDecoder: Sendable {
+  public let skeleton: Skeleton
+  public let channels: ChannelDecoder
   /// Largest accepted message, bytes.
-  let maximumBytes: Int
+  public let maximumBytes: Int
 
-  init(skeleton: Skeleton, maximumBytes: Int) {
+  public init(skeleton: Skeleton, maximumBytes: Int) {
     self.skeleton = skeleton
     self.channels = ChannelDecoder(skeleton: skeleton)
     self.maximumBytes = maximumBytes
@@ -54,11 +29,12 @@ struct FrameDecoder: Sendable {
   /// `{"seq", "t", "values"}` frames take a fast path (`ValuesFrameJSON`) that builds no JSON
   /// tree; everything else, and anything the fast path does not accept, goes through
   /// `JSONDecoder`, with the same checks and the same reasons either way.
-  func decode(_ text: String, into pose: inout Pose, scratch: inout [Float]) throws(FrameRejection)
+  public func decode(_ text: String, into pose: inout Pose, scratch: inout [Float])
+    throws(Rejection)
     -> (seq: Int, time: Double)
   {
     guard text.utf8.count <= maximumBytes else {
-      throw FrameRejection(
+      throw Rejection(
         reason: .oversized, message: "frame of \(text.utf8.count) bytes; at most \(maximumBytes)")
     }
     if scratch.count != channels.channelCount {
@@ -76,18 +52,18 @@ struct FrameDecoder: Sendable {
       }
       return (header.seq, header.time)
     }
-    let message: FrameMessage
+    let message: StreamFrame
     do {
-      message = try JSONDecoder().decode(FrameMessage.self, from: Data(text.utf8))
+      message = try JSONDecoder().decode(StreamFrame.self, from: Data(text.utf8))
     } catch {
-      throw FrameRejection(reason: .malformed, message: "not a frame: \(Self.describe(error))")
+      throw Rejection(reason: .malformed, message: "not a frame: \(Self.describe(error))")
     }
     try check(seq: message.seq, time: message.t)
     let forms = [message.values != nil, message.rotations != nil, message.euler != nil].filter {
       $0
     }.count
     guard forms == 1 else {
-      throw FrameRejection(
+      throw Rejection(
         reason: .malformed, message: "a frame needs exactly one of values, rotations, euler",
         seq: message.seq)
     }
@@ -100,48 +76,53 @@ struct FrameDecoder: Sendable {
     return (message.seq, message.t)
   }
 
-  private func check(seq: Int, time: Double) throws(FrameRejection) {
-    guard seq >= 0 else {
-      throw FrameRejection(reason: .malformed, message: "seq must be ≥ 0", seq: seq)
+  private func check(seq: Int, time: Double) throws(Rejection) {
+    guard seq >= 0, seq <= StreamFrame.maximumSeq else {
+      throw Rejection(
+        reason: .malformed, message: "seq must be 0 … 2^53, not \(seq)",
+        seq: seq >= 0 && seq <= StreamFrame.maximumSeq ? seq : nil)
     }
     guard time.isFinite else {
-      throw FrameRejection(reason: .nonFinite, message: "t is not finite", seq: seq)
+      throw Rejection(reason: .nonFinite, message: "t is not finite", seq: seq)
+    }
+    guard abs(time) <= Double(StreamFrame.maximumSeq) else {
+      throw Rejection(reason: .malformed, message: "t must be within ±2^53 seconds", seq: seq)
     }
   }
 
   /// Checks and decodes `count` channel values already in `scratch`.
   private func decodeValues(count: Int, into pose: inout Pose, scratch: [Float])
-    throws(FrameRejection)
+    throws(Rejection)
   {
     guard count == channels.channelCount else {
-      throw FrameRejection(
+      throw Rejection(
         reason: .wrongValueCount,
         message: "\(count) values; the session skeleton has \(channels.channelCount) channels")
     }
     for k in 0..<count {
       let v = scratch[k]
       guard v.isFinite, abs(v) < 1e7 else {
-        throw FrameRejection(reason: .nonFinite, message: "value \(k) is \(v)")
+        throw Rejection(reason: .nonFinite, message: "value \(k) is \(v)")
       }
     }
     guard channels.decode(scratch, into: &pose) else {
-      throw FrameRejection(reason: .nonFinite, message: "values out of range")
+      throw Rejection(reason: .nonFinite, message: "values out of range")
     }
   }
 
-  private func fill(_ message: FrameMessage, into pose: inout Pose, scratch: inout [Float])
-    throws(FrameRejection)
+  private func fill(_ message: StreamFrame, into pose: inout Pose, scratch: inout [Float])
+    throws(Rejection)
   {
     if let values = message.values {
       guard values.count == channels.channelCount else {
-        throw FrameRejection(
+        throw Rejection(
           reason: .wrongValueCount,
           message:
             "\(values.count) values; the session skeleton has \(channels.channelCount) channels")
       }
       for (k, v) in values.enumerated() {
         guard v.isFinite, abs(v) < 1e7 else {
-          throw FrameRejection(reason: .nonFinite, message: "value \(k) is \(v)")
+          throw Rejection(reason: .nonFinite, message: "value \(k) is \(v)")
         }
         scratch[k] = Float(v)
       }
@@ -155,7 +136,7 @@ struct FrameDecoder: Sendable {
     }
     if let root = message.root {
       guard root.count == 3, root.allSatisfy({ $0.isFinite && abs($0) < 1e4 }) else {
-        throw FrameRejection(reason: .nonFinite, message: "root must be 3 finite numbers (metres)")
+        throw Rejection(reason: .nonFinite, message: "root must be 3 finite numbers (metres)")
       }
       pose.translations[0] = SIMD3(Float(root[0]), Float(root[1]), Float(root[2]))
     }
@@ -163,12 +144,12 @@ struct FrameDecoder: Sendable {
       for (name, q) in rotations {
         let j = try joint(name)
         guard q.count == 4, q.allSatisfy(\.isFinite) else {
-          throw FrameRejection(
+          throw Rejection(
             reason: .nonFinite, message: "rotation of '\(name)' must be 4 finite numbers")
         }
         let quaternion = Quaternion(x: Float(q[0]), y: Float(q[1]), z: Float(q[2]), w: Float(q[3]))
         guard quaternion.length > 0.5, quaternion.length < 2 else {
-          throw FrameRejection(
+          throw Rejection(
             reason: .malformed, message: "rotation of '\(name)' is not a unit quaternion")
         }
         pose.rotations[j] = quaternion.normalized
@@ -176,12 +157,12 @@ struct FrameDecoder: Sendable {
     }
     if let euler = message.euler {
       guard let order = EulerOrder(rawValue: euler.order.lowercased()) else {
-        throw FrameRejection(reason: .malformed, message: "unknown Euler order '\(euler.order)'")
+        throw Rejection(reason: .malformed, message: "unknown Euler order '\(euler.order)'")
       }
       for (name, angles) in euler.degrees {
         let j = try joint(name)
         guard angles.count == 3, angles.allSatisfy({ $0.isFinite && abs($0) < 1e5 }) else {
-          throw FrameRejection(
+          throw Rejection(
             reason: .nonFinite, message: "angles of '\(name)' must be 3 finite numbers")
         }
         pose.rotations[j] = Quaternion(
@@ -190,9 +171,9 @@ struct FrameDecoder: Sendable {
     }
   }
 
-  private func joint(_ name: String) throws(FrameRejection) -> Int {
+  private func joint(_ name: String) throws(Rejection) -> Int {
     guard let j = skeleton.index(of: name), !skeleton.joints[j].isEndSite else {
-      throw FrameRejection(
+      throw Rejection(
         reason: .unknownJoint,
         message: "unknown joint '\(name.prefix(60))' for this session's skeleton")
     }

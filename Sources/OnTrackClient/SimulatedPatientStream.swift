@@ -5,16 +5,17 @@ import NIOCore
 import NIOPosix
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackProtocol
 import OnTrackScoring
 import OnTrackSimulation
 import Synchronization
 
 /// How frames reach the server in `ontrack simulate`.
-enum StreamProtocol: String, CaseIterable, Sendable {
+public enum StreamProtocol: String, CaseIterable, Sendable {
   case ws, axis, vmc
 
   /// The session skeleton the protocol streams on.
-  var skeleton: String {
+  public var skeleton: String {
     switch self {
     case .ws: "reference"
     case .axis: "perception-neuron"
@@ -24,18 +25,18 @@ enum StreamProtocol: String, CaseIterable, Sendable {
 }
 
 /// What one simulated patient saw.
-struct PatientStreamReport: Sendable {
-  var sent = 0
+public struct PatientStreamReport: Sendable {
+  public var sent = 0
   /// Frames the server answered with a score (WebSocket) or showed to a watcher (devices).
-  var scored = 0
-  var rejected = 0
+  public var scored = 0
+  public var rejected = 0
   /// Highest sequence number acknowledged as stored (WebSocket only).
-  var acknowledged = -1
-  var lastSeq = -1
+  public var acknowledged = -1
+  public var lastSeq = -1
   /// Frame in → score out, milliseconds, per scored frame.
-  var latencies: [Double] = []
-  var repetitionScores: [Double] = []
-  var error: String?
+  public var latencies: [Double] = []
+  public var repetitionScores: [Double] = []
+  public var error: String?
 }
 
 /// Thread-safe bookkeeping shared by a patient's sending and receiving tasks.
@@ -104,7 +105,7 @@ final class StreamLedger: Sendable {
 }
 
 /// One simulated patient streaming an exercise to the server over one protocol.
-struct SimulatedPatientStream: Sendable {
+public struct SimulatedPatientStream: Sendable {
   let client: ServerClient
   let session: String
   let reference: Clip
@@ -114,6 +115,8 @@ struct SimulatedPatientStream: Sendable {
   let seed: UInt64
   let proto: StreamProtocol
   let devicePort: Int
+  /// For devices: the pairing code that binds the device connection to the session.
+  let pairingCode: String?
   /// Seconds this patient's frame clock lags the others' (independent devices are not in step).
   let phase: Double
   /// For devices: whether a `/watch` viewer times this patient's frames (a sample is enough,
@@ -121,15 +124,36 @@ struct SimulatedPatientStream: Sendable {
   let watched: Bool
   let logger: Logger
 
+  public init(
+    client: ServerClient, session: String, reference: Clip,
+    variation: PatientSimulator.Variation, rate: Double, frames: Int, seed: UInt64,
+    proto: StreamProtocol, devicePort: Int, pairingCode: String?, phase: Double,
+    watched: Bool, logger: Logger
+  ) {
+    self.client = client
+    self.session = session
+    self.reference = reference
+    self.variation = variation
+    self.rate = rate
+    self.frames = frames
+    self.seed = seed
+    self.proto = proto
+    self.devicePort = devicePort
+    self.pairingCode = pairingCode
+    self.phase = phase
+    self.watched = watched
+    self.logger = logger
+  }
+
   /// What goes on the wire, frame by frame, made before any patient starts: text frames for
   /// the WebSocket, lines or datagrams for devices.
-  enum Payloads: Sendable {
+  public enum Payloads: Sendable {
     case text([(Int, String)])
     case bytes([(Int, [UInt8])])
   }
 
   /// Every frame the simulated patient sends (those it drops left out), ready to send.
-  func payloads() -> Payloads {
+  public func payloads() -> Payloads {
     switch proto {
     case .ws:
       let encoder = ChannelEncoder(skeleton: reference.skeleton)
@@ -137,7 +161,7 @@ struct SimulatedPatientStream: Sendable {
       return .text(
         prepare { seq, pose, time in
           encoder.encode(pose, into: &values)
-          return Self.frameJSON(seq: seq, time: time, values: values)
+          return StreamFrame.valuesJSON(seq: seq, time: time, values: values)
         })
     case .axis:
       let rig = DeviceRigs.perceptionNeuron(displacement: false)
@@ -150,7 +174,7 @@ struct SimulatedPatientStream: Sendable {
         prepare { _, pose, _ in
           retargeter.retarget(pose, into: &target)
           encoder.encode(target, into: &values)
-          return AxisNeuronFrameWriter.line(index: 0, name: session, values: values)
+          return AxisNeuronFrameWriter.line(index: 0, name: pairingCode ?? session, values: values)
         })
     case .vmc:
       let rig = DeviceRigs.unityHumanoid()
@@ -159,10 +183,13 @@ struct SimulatedPatientStream: Sendable {
       let bones = (1..<rig.count).filter { !rig.joints[$0].isEndSite }
       var target = rig.restPose
       return .bytes(
-        prepare { _, pose, time in
+        prepare { seq, pose, time in
           retargeter.retarget(pose, into: &target)
+          // The first packets carry the pairing code (a packet may be lost); a paired sender's
+          // later codes would be ignored anyway.
           return VMCPacketWriter.bundle(
-            session: session, rig: rig, pose: target, bones: bones, time: time)
+            pairing: seq < 5 ? pairingCode : nil, rig: rig, pose: target, bones: bones,
+            time: time)
         })
     }
   }
@@ -170,7 +197,8 @@ struct SimulatedPatientStream: Sendable {
   /// Streams `payloads` from `start` (plus this patient's phase) at `rate` frames per second,
   /// then waits until the server has answered (devices) or acknowledged (WebSocket)
   /// everything, or 15 s pass.
-  func run(_ payloads: Payloads, start: ContinuousClock.Instant) async -> PatientStreamReport {
+  public func run(_ payloads: Payloads, start: ContinuousClock.Instant) async -> PatientStreamReport
+  {
     let ledger = StreamLedger(frames: frames)
     do {
       switch (proto, payloads) {
@@ -223,52 +251,16 @@ struct SimulatedPatientStream: Sendable {
     }
   }
 
-  /// `{"seq":N,"t":T,"values":[…]}` written without Foundation's formatter.
-  static func frameJSON(seq: Int, time: Double, values: [Float]) -> String {
-    var out: [UInt8] = []
-    out.reserveCapacity(32 + values.count * 9)
-    out.append(contentsOf: Array("{\"seq\":\(seq),\"t\":".utf8))
-    NumberFormatting.appendFixed(time, decimals: 6, to: &out)
-    out.append(contentsOf: Array(",\"values\":[".utf8))
-    for (k, v) in values.enumerated() {
-      if k > 0 { out.append(UInt8(ascii: ",")) }
-      NumberFormatting.appendFixed(Double(v), decimals: 3, to: &out)
-    }
-    out.append(contentsOf: Array("]}".utf8))
-    return String(decoding: out, as: UTF8.self)
-  }
-
   /// Books one server message.
   static func read(_ text: String, into ledger: StreamLedger) {
-    if text.hasPrefix("{\"type\":\"frame\"") {
-      ledger.scored(seq: integer(after: "\"seq\":", in: text) ?? -1)
-    } else if text.hasPrefix("{\"type\":\"ack\"") {
-      ledger.acknowledged(seq: integer(after: "\"seq\":", in: text) ?? -1)
-    } else if text.hasPrefix("{\"type\":\"rejected\"") {
-      ledger.rejected()
-    } else if text.hasPrefix("{\"type\":\"repetition\"") {
-      struct Message: Decodable { var result: RepetitionResult }
-      if let message = try? JSONDecoder().decode(Message.self, from: Data(text.utf8)) {
-        ledger.repetition(score: message.result.score)
-      }
+    guard let message = try? ServerMessage.decode(text) else { return }
+    switch message {
+    case .frame(let frame): ledger.scored(seq: frame.seq)
+    case .ack(let seq): ledger.acknowledged(seq: seq)
+    case .rejected: ledger.rejected()
+    case .repetition(let result): ledger.repetition(score: result.score)
+    case .session, .notice, .finished: break
     }
-  }
-
-  static func integer(after key: String, in text: String) -> Int? {
-    guard let range = text.range(of: key) else { return nil }
-    var value = 0
-    var digits = 0
-    var negative = false
-    for c in text[range.upperBound...].utf8 {
-      if c == UInt8(ascii: "-") && digits == 0 && !negative {
-        negative = true
-        continue
-      }
-      guard c >= 48 && c <= 57 else { break }
-      value = value * 10 + Int(c - 48)
-      digits += 1
-    }
-    return digits > 0 ? (negative ? -value : value) : nil
   }
 
   // MARK: Devices (Axis Neuron over TCP, VMC over UDP), watched over WebSocket

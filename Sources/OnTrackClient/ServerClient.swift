@@ -2,32 +2,44 @@ import Foundation
 import HummingbirdWSClient
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackProtocol
 import OnTrackScoring
 
 #if canImport(FoundationNetworking)
   import FoundationNetworking
 #endif
 
-/// A small client of the server's HTTP API, for `record`, `simulate` and `play --connect`.
-struct ServerClient: Sendable {
+/// A client of the server's HTTP API (`/v1/…`), speaking its Codable bodies
+/// (`OnTrackProtocol`): for `record`, `simulate`, `play --connect` and programme sessions.
+///
+/// ```swift
+/// let client = ServerClient(base: URL(string: "http://127.0.0.1:8080")!, token: token)
+/// let session = try await client.createSession(.init(exercise: "uiprmd-m07-shoulder-abduction"))
+/// ```
+public struct ServerClient: Sendable {
   /// `http://host:port`, no trailing slash.
-  let base: URL
-  let token: String
+  public let base: URL
+  public let token: String
 
   /// Why a request failed, with the server's own message.
-  struct Failure: Error, CustomStringConvertible {
-    var status: Int
-    var message: String
-    var description: String { "server answered \(status): \(message)" }
+  public struct Failure: Error, CustomStringConvertible {
+    public var status: Int
+    public var message: String
+    public var description: String { "server answered \(status): \(message)" }
+
+    public init(status: Int, message: String) {
+      self.status = status
+      self.message = message
+    }
   }
 
-  init(base: URL, token: String) {
+  public init(base: URL, token: String) {
     self.base = base
     self.token = token
   }
 
   /// The base of any URL on the server (`http://h:p/v1/sessions/x` → `http://h:p`).
-  static func base(of url: URL) throws -> URL {
+  public static func base(of url: URL) throws -> URL {
     guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false),
       components.host != nil
     else { throw Failure(status: 0, message: "not a server URL: \(url)") }
@@ -45,14 +57,14 @@ struct ServerClient: Sendable {
   }
 
   /// The session id in a URL such as `…/v1/sessions/ID[/watch]`.
-  static func sessionID(in url: URL) -> String? {
+  public static func sessionID(in url: URL) -> String? {
     let parts = url.path.split(separator: "/").map(String.init)
     guard let k = parts.firstIndex(of: "sessions"), k + 1 < parts.count else { return nil }
     return parts[k + 1]
   }
 
   /// The WebSocket URL of `path` (the token goes in a header: `webSocketConfiguration`).
-  func webSocketURL(_ path: String) -> String {
+  public func webSocketURL(_ path: String) -> String {
     var text = base.absoluteString
     if text.hasPrefix("https") {
       text = "wss" + text.dropFirst(5)
@@ -63,15 +75,17 @@ struct ServerClient: Sendable {
   }
 
   /// WebSocket client settings carrying the token, for messages up to `maxFrameSize` bytes.
-  func webSocketConfiguration(maxFrameSize: Int) -> WebSocketClientConfiguration {
+  public func webSocketConfiguration(maxFrameSize: Int) -> WebSocketClientConfiguration {
     var configuration = WebSocketClientConfiguration()
     configuration.maxFrameSize = maxFrameSize
     configuration.additionalHeaders[.authorization] = "Bearer \(token)"
     return configuration
   }
 
-  func request(_ method: String, _ path: String, json body: (any Encodable)? = nil) async throws
-    -> Data
+  /// Sends a request and returns the body of a 2xx answer; any other answer throws `Failure`
+  /// with the server's message.
+  public func request(_ method: String, _ path: String, json body: (any Encodable)? = nil)
+    async throws -> Data
   {
     guard let url = URL(string: base.absoluteString + path) else {
       throw Failure(status: 0, message: "bad path \(path)")
@@ -86,72 +100,75 @@ struct ServerClient: Sendable {
     let (data, response) = try await URLSession.shared.data(for: request)
     let status = (response as? HTTPURLResponse)?.statusCode ?? 0
     guard (200..<300).contains(status) else {
-      struct ErrorBody: Decodable {
-        struct Inner: Decodable { var message: String }
-        var error: Inner
-      }
       let message =
-        (try? JSONDecoder().decode(ErrorBody.self, from: data).error.message)
+        (try? JSONDecoder().decode(ErrorResponse.self, from: data).error.message)
         ?? String(decoding: data.prefix(300), as: UTF8.self)
       throw Failure(status: status, message: message)
     }
     return data
   }
 
-  func get<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
+  public func get<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
     try JSONDecoder().decode(type, from: try await request("GET", path))
   }
 
-  func send<T: Decodable>(
+  public func send<T: Decodable>(
     _ method: String, _ path: String, json body: any Encodable, as type: T.Type
-  )
-    async throws -> T
-  {
+  ) async throws -> T {
     try JSONDecoder().decode(type, from: try await request(method, path, json: body))
   }
 
-  /// What the CLI needs of a session.
-  struct Session: Decodable, Sendable {
-    var id: String
-    var patient: String
-    var exercise: String
-    var exerciseVersion: Int
-    var repetitions: Int
-    var meanScore: Double?
-    var frames: Int?
-    var rejected: [String: Int]
+  // MARK: Sessions
+
+  public func createSession(_ body: CreateSessionRequest) async throws -> SessionView {
+    try await send("POST", "/v1/sessions", json: body, as: SessionView.self)
   }
 
-  struct SessionRequest: Encodable {
-    var exercise: String
-    var skeleton: String?
-    var patient: String?
+  public func session(_ id: String) async throws -> SessionView {
+    try await get("/v1/sessions/\(id)", as: SessionView.self)
   }
 
-  /// Creates a session.
-  func createSession(exercise: String, skeleton: String, patient: String? = nil) async throws
-    -> Session
-  {
+  public func sessions() async throws -> [SessionView] {
+    try await get("/v1/sessions", as: [SessionView].self)
+  }
+
+  /// Scores what is left and closes the session.
+  public func finish(_ id: String) async throws -> TakeResult {
     try await send(
-      "POST", "/v1/sessions",
-      json: SessionRequest(exercise: exercise, skeleton: skeleton, patient: patient),
-      as: Session.self)
+      "POST", "/v1/sessions/\(id)/finish", json: [String: String](), as: TakeResult.self)
   }
 
-  struct ExerciseDetail: Decodable {
-    var id: String
-    var version: Int
-    var definition: ExerciseDefinition
+  /// A code that pairs one device connection with the session.
+  public func pairingCode(_ id: String) async throws -> PairingCode {
+    try await send(
+      "POST", "/v1/sessions/\(id)/pairing", json: [String: String](), as: PairingCode.self)
+  }
+
+  // MARK: Exercises
+
+  public func exerciseDetail(_ id: String, version: Int? = nil) async throws -> ExerciseDetail {
+    let query = version.map { "?version=\($0)" } ?? ""
+    return try await get("/v1/exercises/\(id)\(query)", as: ExerciseDetail.self)
   }
 
   /// Exercise `id` at `version` with its reference, ready to score and show.
-  func exercise(_ id: String, version: Int? = nil) async throws -> Exercise {
+  public func exercise(_ id: String, version: Int? = nil) async throws -> Exercise {
     let query = version.map { "?version=\($0)" } ?? ""
-    let detail = try await get("/v1/exercises/\(id)\(query)", as: ExerciseDetail.self)
+    let detail = try await exerciseDetail(id, version: version)
     let bvh = String(
       decoding: try await request("GET", "/v1/exercises/\(id)/reference.bvh\(query)"),
       as: UTF8.self)
     let clip = try BVHReader().read(text: bvh, fileName: "\(id) reference")
     return try Exercise(definition: detail.definition, referenceClip: clip, file: id)
+  }
+
+  /// Adds a new exercise, or a version of an existing one (`update`).
+  public func storeExercise(_ upload: ExerciseUpload, update id: String? = nil) async throws
+    -> ExerciseCreated
+  {
+    if let id {
+      return try await send("PUT", "/v1/exercises/\(id)", json: upload, as: ExerciseCreated.self)
+    }
+    return try await send("POST", "/v1/exercises", json: upload, as: ExerciseCreated.self)
   }
 }

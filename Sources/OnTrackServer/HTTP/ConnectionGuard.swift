@@ -1,0 +1,299 @@
+import Foundation
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// What a connection may cost before the server cuts it off.
+public struct ConnectionLimits: Sendable {
+  /// Open connections at once; more are closed as they arrive.
+  public var maximumConnections = 4096
+  /// Seconds to send a request's line and headers (408 after).
+  public var headerTimeout: Duration = .seconds(10)
+  /// Longest request line (method, target, version), bytes (414 over it).
+  public var maximumRequestLineBytes = 8 * 1024
+  /// Largest header block, bytes (431 over it).
+  public var maximumHeaderBytes = 32 * 1024
+
+  public init() {}
+}
+
+/// Wraps the HTTP/WebSocket child channel with the limits a server facing a network needs, in
+/// the pipeline before Hummingbird sees a request: a connection cap, a deadline for the
+/// request head (slow clients hold no connection for ever), 414 and 431 for oversized request
+/// lines and headers, and proper 401/403/404/409 answers for refused WebSocket upgrades
+/// (Hummingbird's WebSocket upgrader answers every refusal with an empty 400; the route
+/// remembers why it refused, `UpgradeRefusal`, and the guard writes that answer instead).
+struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
+  typealias Value = Base.Value
+  let base: Base
+  let limits: ConnectionLimits
+  let counter: ConnectionCounter
+
+  func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+    guard counter.open() <= limits.maximumConnections else {
+      counter.close()
+      logger.warning(
+        "connection refused: too many open", metadata: ["limit": "\(limits.maximumConnections)"])
+      channel.close(promise: nil)
+      return channel.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+    }
+    let counter = self.counter
+    channel.closeFuture.whenComplete { _ in counter.close() }
+    let limits = self.limits
+    return base.setup(channel: channel, logger: logger).flatMapThrowing { value in
+      let pipeline = channel.pipeline.syncOperations
+      let watch = RequestLineWatch()
+      // The raw watch goes just before the HTTP decoder (after TLS, if any, so it sees plain
+      // text); the request guard right after it, so it sees each request head and every
+      // response the server writes.
+      let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+      try pipeline.addHandler(watch, position: .before(decoder))
+      try pipeline.addHandler(
+        RequestGuard(limits: limits, watch: watch), position: .after(decoder))
+      return value
+    }
+  }
+
+  func handle(value: Value, logger: Logger) async {
+    await base.handle(value: value, logger: logger)
+  }
+}
+
+/// Counts open connections.
+final class ConnectionCounter: Sendable {
+  private let count = Atomic<Int>(0)
+
+  /// Counts one more; returns the new count.
+  func open() -> Int { count.add(1, ordering: .relaxed).newValue }
+
+  func close() { count.subtract(1, ordering: .relaxed) }
+
+  var current: Int { count.load(ordering: .relaxed) }
+}
+
+/// The refusal a WebSocket route gave a connection's upgrade request, so the guard can answer
+/// with it (the upgrader itself only says 400).
+enum UpgradeRefusal {
+  private static let refusals = Mutex<[ObjectIdentifier: APIError]>([:])
+
+  static func remember(_ error: APIError, on channel: any Channel) {
+    refusals.withLock { $0[ObjectIdentifier(channel)] = error }
+  }
+
+  static func take(for channel: any Channel) -> APIError? {
+    refusals.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+  }
+}
+
+/// Watches raw request bytes: when a request's first byte arrives (so its head has a
+/// deadline) and where its request line ends, so an overflow the HTTP decoder reports can be
+/// told apart: still in the request line (414) or in the headers (431).
+final class RequestLineWatch: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+  // @unchecked: used only on its channel's event loop.
+  typealias InboundIn = ByteBuffer
+  typealias InboundOut = ByteBuffer
+  /// True once bytes of the current request arrived.
+  private(set) var started = false
+  /// True once the current request's line ended (a line feed seen since it began).
+  private(set) var lineEnded = false
+  /// False after a WebSocket upgrade: the bytes are frames, not requests.
+  var active = true
+  /// Called when the first byte of a request arrives.
+  var onRequestStart: (() -> Void)?
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    if active && !lineEnded {
+      let buffer = unwrapInboundIn(data)
+      if !started && buffer.readableBytes > 0 {
+        started = true
+        onRequestStart?()
+      }
+      if buffer.readableBytesView.contains(UInt8(ascii: "\n")) { lineEnded = true }
+    }
+    context.fireChannelRead(data)
+  }
+
+  /// The request ended; the next one begins with its first byte.
+  func reset() {
+    started = false
+    lineEnded = false
+  }
+}
+
+/// Enforces the request-head limits and rewrites refused WebSocket upgrades (see
+/// `GuardedChannel`).
+final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchecked Sendable {
+  // @unchecked: used only on its channel's event loop.
+  typealias InboundIn = HTTPServerRequestPart
+  typealias InboundOut = HTTPServerRequestPart
+  typealias OutboundIn = HTTPServerResponsePart
+  typealias OutboundOut = HTTPServerResponsePart
+
+  let limits: ConnectionLimits
+  let watch: RequestLineWatch
+  private var deadline: Scheduled<Void>?
+  /// A WebSocket upgrade is under way: pass everything through untouched.
+  private var upgrading = false
+  /// A refused request was answered; drop the rest of it.
+  private var refused = false
+  /// The refusal that replaces the upgrader's empty 400, while it is being written.
+  private var rewrite: APIError?
+  /// The 101 went out: leave the pipeline once it is flushed.
+  private var upgraded = false
+
+  init(limits: ConnectionLimits, watch: RequestLineWatch) {
+    self.limits = limits
+    self.watch = watch
+  }
+
+  func handlerAdded(context: ChannelHandlerContext) {
+    // A new connection must start a request within the deadline; after that, each request's
+    // head has the deadline from its first byte (between requests, the idle timeout rules).
+    armDeadline(context: context)
+    watch.onRequestStart = { [weak self] in self?.armDeadline(context: context) }
+  }
+
+  func handlerRemoved(context: ChannelHandlerContext) {
+    deadline?.cancel()
+    deadline = nil
+    watch.onRequestStart = nil
+  }
+
+  private func armDeadline(context: ChannelHandlerContext) {
+    deadline?.cancel()
+    let nanoseconds =
+      limits.headerTimeout.components.seconds * 1_000_000_000
+      + limits.headerTimeout.components.attoseconds / 1_000_000_000
+    deadline = context.eventLoop.assumeIsolated().scheduleTask(
+      in: .nanoseconds(nanoseconds)
+    ) { [self] in
+      if watch.started {
+        refuse(context: context, status: .requestTimeout, message: "the request head took too long")
+      } else {
+        context.close(promise: nil)
+      }
+    }
+  }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    if upgrading {
+      context.fireChannelRead(data)
+      return
+    }
+    let part = unwrapInboundIn(data)
+    switch part {
+    case .head(let head):
+      deadline?.cancel()
+      deadline = nil
+      if head.uri.utf8.count > limits.maximumRequestLineBytes {
+        refuse(context: context, status: .uriTooLong, message: "the request line is too long")
+        return
+      }
+      let headerBytes = head.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
+      if headerBytes > limits.maximumHeaderBytes {
+        refuse(
+          context: context, status: .requestHeaderFieldsTooLarge,
+          message: "the request headers are too large")
+        return
+      }
+      refused = false
+      if head.headers["upgrade"].contains(where: { $0.lowercased() == "websocket" }) {
+        upgrading = true
+      }
+      context.fireChannelRead(data)
+    case .body, .end:
+      guard !refused else { return }
+      if case .end = part { watch.reset() }
+      context.fireChannelRead(data)
+    }
+  }
+
+  func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    if let error = error as? HTTPParserError, error == .headerOverflow {
+      if watch.lineEnded {
+        refuse(
+          context: context, status: .requestHeaderFieldsTooLarge,
+          message: "the request headers are too large")
+      } else {
+        refuse(context: context, status: .uriTooLong, message: "the request line is too long")
+      }
+      return
+    }
+    context.fireErrorCaught(error)
+  }
+
+  func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    let part = unwrapOutboundIn(data)
+    switch part {
+    case .head(let head) where upgrading:
+      if head.status == .switchingProtocols {
+        // Upgraded: from now on the bytes are WebSocket frames.
+        watch.active = false
+        upgraded = true
+        context.write(data, promise: promise)
+        return
+      }
+      upgrading = false
+      if head.status == .badRequest, let refusal = UpgradeRefusal.take(for: context.channel) {
+        rewrite = refusal
+        let body = Self.body(refusal.message)
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json; charset=utf-8")
+        headers.add(name: "content-length", value: "\(body.readableBytes)")
+        headers.add(name: "connection", value: "close")
+        if refusal.status == .unauthorized {
+          headers.add(name: "www-authenticate", value: "Bearer")
+        }
+        let rewritten = HTTPResponseHead(
+          version: head.version, status: HTTPResponseStatus(statusCode: refusal.status.code),
+          headers: headers)
+        context.write(wrapOutboundOut(.head(rewritten)), promise: promise)
+        return
+      }
+      context.write(data, promise: promise)
+    case .end where rewrite != nil:
+      if let refusal = rewrite {
+        rewrite = nil
+        context.write(wrapOutboundOut(.body(.byteBuffer(Self.body(refusal.message)))), promise: nil)
+      }
+      context.write(data, promise: promise)
+    default:
+      context.write(data, promise: promise)
+    }
+  }
+
+  func flush(context: ChannelHandlerContext) {
+    context.flush()
+    if upgraded {
+      upgraded = false
+      context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+  }
+
+  /// Answers with `status` and closes the connection.
+  private func refuse(context: ChannelHandlerContext, status: HTTPResponseStatus, message: String) {
+    deadline?.cancel()
+    deadline = nil
+    refused = true
+    let body = Self.body(message)
+    var headers = HTTPHeaders()
+    headers.add(name: "content-type", value: "application/json; charset=utf-8")
+    headers.add(name: "content-length", value: "\(body.readableBytes)")
+    headers.add(name: "connection", value: "close")
+    context.write(
+      wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
+      promise: nil)
+    context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+    context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+      context.close(promise: nil)
+    }
+  }
+
+  static func body(_ message: String) -> ByteBuffer {
+    let escaped = message.replacingOccurrences(of: "\\", with: "\\\\")
+      .replacingOccurrences(of: "\"", with: "\\\"")
+    return ByteBuffer(string: #"{"error":{"message":""# + escaped + #""}}"#)
+  }
+}

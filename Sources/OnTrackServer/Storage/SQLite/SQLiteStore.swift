@@ -1,0 +1,489 @@
+import Foundation
+import GRDB
+import OnTrackProtocol
+
+/// The embedded store: one SQLite database (WAL mode) in the data folder, through GRDB.
+///
+/// Frames are written in group commits (`FrameWriter`); a frame is acknowledged to its client
+/// only after the commit that holds it, so a server killed with SIGKILL restarts with every
+/// acknowledged frame (WAL with `synchronous = NORMAL` survives a process crash, not a power
+/// cut). The folder is made private (0700) and the database files are created 0600, whatever
+/// the umask. Every call runs on GRDB's own queues (`async`), never on the caller's thread.
+public final class SQLiteStore: ServerStore {
+  let pool: DatabasePool
+  public let file: URL
+
+  public struct Options: Sendable {
+    /// How long a write waits for a lock another connection holds before failing.
+    public var busyTimeout: TimeInterval = 5
+    /// SQL run on every new connection after OnTrack's own pragmas (tests use it to cap the
+    /// database size with `PRAGMA max_page_count`, a real "disk full").
+    public var connectionSQL: String?
+
+    public init() {}
+  }
+
+  /// The database file's name in the data folder.
+  public static let fileName = "ontrack.sqlite"
+
+  /// Opens (creating if needed) the store in `folder`, migrates it, and checks its integrity.
+  /// - Throws: `StoreError.damaged` if the database fails SQLite's `quick_check`,
+  ///   `StoreError.newerSchema` if a newer OnTrack wrote it.
+  public init(folder: URL, options: Options = Options()) throws {
+    try Self.makePrivateFolder(folder)
+    file = folder.appendingPathComponent(Self.fileName)
+    try Self.createPrivateFile(file)
+    var configuration = Configuration()
+    configuration.busyMode = .timeout(options.busyTimeout)
+    let connectionSQL = options.connectionSQL
+    configuration.prepareDatabase { db in
+      try db.execute(sql: "PRAGMA synchronous = NORMAL")
+      if let connectionSQL { try db.execute(sql: connectionSQL) }
+    }
+    do {
+      pool = try DatabasePool(path: file.path, configuration: configuration)
+      let result = try pool.read { db in try String.fetchOne(db, sql: "PRAGMA quick_check") }
+      guard result == "ok" else {
+        throw StoreError.damaged("\(file.path): quick_check says \(result ?? "nothing")")
+      }
+      let migrator = Self.migrator
+      if try pool.read({ try migrator.hasBeenSuperseded($0) }) {
+        throw StoreError.newerSchema(
+          "\(file.path) has migrations this version does not know; use a newer ontrack")
+      }
+      try migrator.migrate(pool)
+    } catch let error as StoreError {
+      throw error
+    } catch let error as DatabaseError {
+      // Corrupt pages, a file that is not a database, or one SQLite cannot read at all.
+      throw StoreError.damaged("\(file.path): \(error.message ?? "\(error)")")
+    }
+    for suffix in ["", "-wal", "-shm"] {
+      chmod(file.path + suffix, 0o600)
+    }
+  }
+
+  public var location: String { file.path }
+
+  /// Creates `folder` (and its parents) and makes it 0700.
+  static func makePrivateFolder(_ folder: URL) throws {
+    try FileManager.default.createDirectory(
+      at: folder, withIntermediateDirectories: true,
+      attributes: [.posixPermissions: NSNumber(value: 0o700)])
+    guard chmod(folder.path, 0o700) == 0 else {
+      throw StoreError.failed("cannot make \(folder.path) private: errno \(errno)")
+    }
+  }
+
+  /// Creates an empty file 0600 unless it exists (SQLite gives its -wal and -shm files the
+  /// database file's permissions).
+  static func createPrivateFile(_ file: URL) throws {
+    let fd = open(file.path, O_RDWR | O_CREAT, 0o600)
+    guard fd >= 0 else {
+      throw StoreError.failed("cannot create \(file.path): errno \(errno)")
+    }
+    fchmod(fd, 0o600)
+    _ = Glibc.close(fd)
+  }
+
+  static var migrator: DatabaseMigrator {
+    var migrator = DatabaseMigrator()
+    migrator.registerMigration("v1") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE token (
+            hash TEXT PRIMARY KEY, role TEXT NOT NULL, name TEXT NOT NULL,
+            therapist TEXT, created REAL NOT NULL);
+          CREATE TABLE exercise (
+            id TEXT NOT NULL, version INTEGER NOT NULL, definition TEXT NOT NULL,
+            reference TEXT NOT NULL, created REAL NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (id, version));
+          CREATE TABLE session (
+            id TEXT PRIMARY KEY, patient TEXT NOT NULL, therapist TEXT,
+            exercise TEXT NOT NULL, exerciseVersion INTEGER NOT NULL, skeleton TEXT NOT NULL,
+            device TEXT, created REAL NOT NULL, finished REAL, summary TEXT,
+            rejected TEXT NOT NULL DEFAULT '{}');
+          CREATE TABLE frame (
+            session TEXT NOT NULL, seq INTEGER NOT NULL, time REAL NOT NULL,
+            received REAL NOT NULL, channels BLOB NOT NULL, PRIMARY KEY (session, seq))
+            WITHOUT ROWID;
+          CREATE TABLE repetition (
+            session TEXT NOT NULL, idx INTEGER NOT NULL, result TEXT NOT NULL,
+            PRIMARY KEY (session, idx));
+          """)
+    }
+    migrator.registerMigration("v2: token revocation") { db in
+      try db.execute(sql: "ALTER TABLE token ADD COLUMN revoked REAL")
+    }
+    migrator.registerMigration("v3: expiry, exercise owners, repetition scores") { db in
+      try db.execute(
+        sql: """
+          ALTER TABLE token ADD COLUMN expires REAL;
+          ALTER TABLE exercise ADD COLUMN owner TEXT;
+          ALTER TABLE repetition ADD COLUMN score REAL;
+          UPDATE repetition SET score = json_extract(result, '$.score');
+          CREATE INDEX session_patient ON session (patient, created);
+          CREATE INDEX session_therapist ON session (therapist, created);
+          CREATE INDEX session_open ON session (finished, created);
+          """)
+    }
+    return migrator
+  }
+
+  // MARK: Tokens
+
+  public func addToken(hash: String, record: TokenRecord) async throws {
+    try await pool.write { db in
+      let taken =
+        try Bool.fetchOne(
+          db,
+          sql: """
+            SELECT EXISTS (SELECT 1 FROM token
+              WHERE name = ? AND NOT (role = ? AND therapist IS ?))
+            """,
+          arguments: [record.name, record.role.rawValue, record.therapist]) ?? false
+      if taken { throw StoreError.nameTaken(record.name) }
+      try db.execute(
+        sql: """
+          INSERT INTO token (hash, role, name, therapist, created, expires)
+          VALUES (?, ?, ?, ?, ?, ?)
+          """,
+        arguments: [
+          hash, record.role.rawValue, record.name, record.therapist,
+          Date().timeIntervalSince1970, record.expires,
+        ])
+    }
+  }
+
+  public func token(hash: String) async throws -> TokenRecord? {
+    try await pool.read { db in
+      try Row.fetchOne(db, sql: "SELECT * FROM token WHERE hash = ?", arguments: [hash])
+        .flatMap(Self.tokenListing).map {
+          TokenRecord(
+            role: $0.role, name: $0.name, therapist: $0.therapist, revoked: $0.revoked,
+            expires: $0.expires)
+        }
+    }
+  }
+
+  /// A token row as listed (`nil` for a role this version does not know).
+  private static func tokenListing(_ row: Row) -> TokenListing? {
+    guard let role = Role(rawValue: row["role"]) else { return nil }
+    let hash: String = row["hash"]
+    return TokenListing(
+      id: Tokens.id(ofHash: hash), role: role, name: row["name"], therapist: row["therapist"],
+      created: row["created"], revoked: row["revoked"], expires: row["expires"])
+  }
+
+  public func tokens(issuedBy therapist: String?) async throws -> [TokenListing] {
+    try await pool.read { db in
+      let rows =
+        if let therapist {
+          try Row.fetchAll(
+            db,
+            sql:
+              "SELECT * FROM token WHERE role = 'patient' AND therapist = ? ORDER BY created, hash",
+            arguments: [therapist])
+        } else {
+          try Row.fetchAll(db, sql: "SELECT * FROM token ORDER BY created, hash")
+        }
+      return rows.compactMap(Self.tokenListing)
+    }
+  }
+
+  public func revokeToken(id: String, issuedBy therapist: String?) async throws -> String? {
+    guard Tokens.isValidID(id) else { return nil }
+    return try await pool.write { db in
+      let rows = try Row.fetchAll(
+        db, sql: "SELECT * FROM token WHERE substr(hash, 1, 16) = ?", arguments: [id])
+      guard rows.count == 1, let row = rows.first else { return nil }
+      let hash: String = row["hash"]
+      if let therapist {
+        guard row["role"] == Role.patient.rawValue, row["therapist"] == therapist else {
+          return nil
+        }
+      }
+      try db.execute(
+        sql: "UPDATE token SET revoked = ? WHERE hash = ? AND revoked IS NULL",
+        arguments: [Date().timeIntervalSince1970, hash])
+      return hash
+    }
+  }
+
+  public func isPatient(_ patient: String, of therapist: String) async throws -> Bool {
+    try await pool.read { db in
+      try Bool.fetchOne(
+        db,
+        sql:
+          "SELECT EXISTS (SELECT 1 FROM token WHERE role = 'patient' AND name = ? AND therapist = ?)",
+        arguments: [patient, therapist]) ?? false
+    }
+  }
+
+  // MARK: Exercises
+
+  private static func exercise(_ row: Row) -> ExerciseRecord {
+    ExerciseRecord(
+      id: row["id"], version: row["version"], definition: row["definition"],
+      reference: row["reference"], created: row["created"], deleted: row["deleted"] != 0,
+      owner: row["owner"])
+  }
+
+  public func addExercise(id: String, owner: String?, definition: String, reference: String)
+    async throws -> Int
+  {
+    try await pool.write { db in
+      let latest =
+        try Int.fetchOne(db, sql: "SELECT MAX(version) FROM exercise WHERE id = ?", arguments: [id])
+        ?? 0
+      try db.execute(
+        sql: """
+          INSERT INTO exercise (id, version, definition, reference, created, owner)
+          VALUES (?, ?, ?, ?, ?, ?)
+          """,
+        arguments: [id, latest + 1, definition, reference, Date().timeIntervalSince1970, owner])
+      return latest + 1
+    }
+  }
+
+  public func exercise(id: String, version: Int?) async throws -> ExerciseRecord? {
+    try await pool.read { db in
+      let row: Row?
+      if let version {
+        row = try Row.fetchOne(
+          db, sql: "SELECT * FROM exercise WHERE id = ? AND version = ?", arguments: [id, version])
+      } else {
+        row = try Row.fetchOne(
+          db,
+          sql: "SELECT * FROM exercise WHERE id = ? AND deleted = 0 ORDER BY version DESC LIMIT 1",
+          arguments: [id])
+      }
+      return row.map(Self.exercise)
+    }
+  }
+
+  public func exercises() async throws -> [ExerciseRecord] {
+    try await pool.read { db in
+      try Row.fetchAll(
+        db,
+        sql: """
+          SELECT e.* FROM exercise e JOIN (SELECT id, MAX(version) AS v FROM exercise
+          WHERE deleted = 0 GROUP BY id) m ON e.id = m.id AND e.version = m.v ORDER BY e.id
+          """
+      ).map(Self.exercise)
+    }
+  }
+
+  public func exerciseVersions(id: String) async throws -> [Int] {
+    try await pool.read { db in
+      try Int.fetchAll(
+        db, sql: "SELECT version FROM exercise WHERE id = ? ORDER BY version", arguments: [id])
+    }
+  }
+
+  public func deleteExercise(id: String) async throws -> Bool {
+    try await pool.write { db in
+      try db.execute(
+        sql: "UPDATE exercise SET deleted = 1 WHERE id = ? AND deleted = 0", arguments: [id])
+      return db.changesCount > 0
+    }
+  }
+
+  public func exerciseCount() async throws -> Int {
+    try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM exercise") ?? 0 }
+  }
+
+  // MARK: Sessions
+
+  public func addSession(
+    _ record: SessionRecord, maximumOpen: Int, maximumOpenPerPatient: Int
+  ) async throws {
+    try await pool.write { db in
+      let open =
+        try Int.fetchOne(
+          db, sql: "SELECT COUNT(*) FROM session WHERE finished IS NULL") ?? 0
+      guard open < maximumOpen else {
+        throw StoreError.quota(
+          "the server has \(open) open sessions, its limit; try again when some have finished")
+      }
+      let mine =
+        try Int.fetchOne(
+          db, sql: "SELECT COUNT(*) FROM session WHERE finished IS NULL AND patient = ?",
+          arguments: [record.patient]) ?? 0
+      guard mine < maximumOpenPerPatient else {
+        throw StoreError.quota(
+          "\(record.patient) has \(mine) open sessions, the limit; finish one (POST /v1/sessions/ID/finish) before starting another"
+        )
+      }
+      try db.execute(
+        sql: """
+          INSERT INTO session (id, patient, therapist, exercise, exerciseVersion, skeleton, created)
+          VALUES (?, ?, ?, ?, ?, ?, ?)
+          """,
+        arguments: [
+          record.id, record.patient, record.therapist, record.exercise, record.exerciseVersion,
+          record.skeleton, record.created,
+        ])
+    }
+  }
+
+  private static func session(_ row: Row) -> SessionRecord {
+    SessionRecord(
+      id: row["id"], patient: row["patient"], therapist: row["therapist"],
+      exercise: row["exercise"], exerciseVersion: row["exerciseVersion"],
+      skeleton: row["skeleton"], created: row["created"], finished: row["finished"],
+      summary: row["summary"], rejected: row["rejected"])
+  }
+
+  public func session(id: String) async throws -> SessionRecord? {
+    try await pool.read { db in
+      try Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [id])
+        .map(Self.session)
+    }
+  }
+
+  public func sessions(patient: String?, therapist: String?) async throws -> [SessionListing] {
+    try await pool.read { db in
+      let filter: String
+      let arguments: StatementArguments
+      switch (patient, therapist) {
+      case (let p?, let t?): (filter, arguments) = ("s.patient = ? AND s.therapist = ?", [p, t])
+      case (let p?, nil): (filter, arguments) = ("s.patient = ?", [p])
+      case (nil, let t?): (filter, arguments) = ("s.therapist = ?", [t])
+      case (nil, nil): (filter, arguments) = ("1", [])
+      }
+      return try Row.fetchAll(
+        db,
+        sql: """
+          SELECT s.*, COUNT(r.idx) AS repetitionCount, AVG(r.score) AS meanScore
+          FROM session s LEFT JOIN repetition r ON r.session = s.id
+          WHERE \(filter) GROUP BY s.id ORDER BY s.created, s.id
+          """, arguments: arguments
+      ).map { row in
+        SessionListing(
+          record: Self.session(row), repetitions: row["repetitionCount"],
+          meanScore: row["meanScore"])
+      }
+    }
+  }
+
+  public func openSessionIDs(patient: String?) async throws -> [String] {
+    try await pool.read { db in
+      if let patient {
+        return try String.fetchAll(
+          db,
+          sql: "SELECT id FROM session WHERE finished IS NULL AND patient = ? ORDER BY created",
+          arguments: [patient])
+      }
+      return try String.fetchAll(
+        db, sql: "SELECT id FROM session WHERE finished IS NULL ORDER BY created")
+    }
+  }
+
+  public func abandonedSessionIDs(before: Double) async throws -> [String] {
+    try await pool.read { db in
+      try String.fetchAll(
+        db,
+        sql: """
+          SELECT s.id FROM session s WHERE s.finished IS NULL
+          AND COALESCE((SELECT MAX(f.received) FROM frame f WHERE f.session = s.id), s.created) < ?
+          ORDER BY s.created
+          """, arguments: [before])
+    }
+  }
+
+  public func finishSession(id: String, summary: String, rejected: String) async throws {
+    try await pool.write { db in
+      try db.execute(
+        sql: "UPDATE session SET finished = ?, summary = ?, rejected = ? WHERE id = ?",
+        arguments: [Date().timeIntervalSince1970, summary, rejected, id])
+    }
+  }
+
+  public func repetitions(session: String) async throws -> [String] {
+    try await pool.read { db in
+      try String.fetchAll(
+        db, sql: "SELECT result FROM repetition WHERE session = ? ORDER BY idx",
+        arguments: [session])
+    }
+  }
+
+  // MARK: Frames
+
+  public func commit(_ batch: FrameBatch) async throws {
+    try await pool.write { db in
+      for (session, counts) in batch.rejected {
+        try db.execute(
+          sql: "UPDATE session SET rejected = ? WHERE id = ?", arguments: [counts, session])
+      }
+      let insert = try db.cachedStatement(
+        sql:
+          "INSERT OR IGNORE INTO frame (session, seq, time, received, channels) VALUES (?, ?, ?, ?, ?)"
+      )
+      for frame in batch.frames {
+        let blob = frame.channels.withUnsafeBytes { Data($0) }
+        try insert.execute(arguments: [frame.session, frame.seq, frame.time, frame.received, blob])
+      }
+      let repetition = try db.cachedStatement(
+        sql: "INSERT OR REPLACE INTO repetition (session, idx, result, score) VALUES (?, ?, ?, ?)")
+      for r in batch.repetitions {
+        try repetition.execute(arguments: [r.session, r.index, r.result, r.score])
+      }
+    }
+  }
+
+  public func frames(session: String, from seq: Int) async throws -> [StoredFrame] {
+    try await pool.read { db in
+      try Row.fetchAll(
+        db, sql: "SELECT * FROM frame WHERE session = ? AND seq >= ? ORDER BY seq",
+        arguments: [session, seq]
+      ).map { row in
+        let data: Data = row["channels"]
+        let channels = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        return StoredFrame(
+          session: row["session"], seq: row["seq"], time: row["time"], received: row["received"],
+          channels: channels)
+      }
+    }
+  }
+
+  public func frameCount(session: String) async throws -> Int {
+    try await pool.read { db in
+      try Int.fetchOne(
+        db, sql: "SELECT COUNT(*) FROM frame WHERE session = ?", arguments: [session]) ?? 0
+    }
+  }
+
+  // MARK: Maintenance
+
+  public func check() async throws {
+    let result = try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA quick_check") }
+    guard result == "ok" else {
+      throw StoreError.damaged("\(file.path): quick_check says \(result ?? "nothing")")
+    }
+  }
+
+  /// Copies the database with SQLite's online backup into a new file at `destination` (0600),
+  /// which must not exist.
+  public func backup(to destination: URL) async throws {
+    guard !FileManager.default.fileExists(atPath: destination.path) else {
+      throw StoreError.failed("\(destination.path) exists; name a new file")
+    }
+    try Self.createPrivateFile(destination)
+    let pool = self.pool
+    try await Task.detached {
+      let target = try DatabaseQueue(path: destination.path)
+      try pool.backup(to: target)
+      try target.writeWithoutTransaction { db in
+        try db.execute(sql: "PRAGMA journal_mode = DELETE")
+      }
+      try target.close()
+    }.value
+  }
+
+  public func close() async throws {
+    try await pool.writeWithoutTransaction { db in
+      try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import OnTrackProtocol
+
+// The server's durable state, one protocol per aggregate. Every call is `async`: an
+// implementation does its I/O off the caller's thread (GRDB's queues, PostgresNIO's event
+// loops), so route handlers and listeners never block. `SQLiteStore` and `PostgresStore`
+// implement all of them and pass the same contract tests (`StoreContractTests`).
+
+/// Bearer tokens, stored only as their SHA-256 hashes.
+public protocol TokenStore: Sendable {
+  /// Stores a token. A name belongs to one holder (sessions are filed under it): a name
+  /// already held by someone else (another role, or a patient of another therapist) is
+  /// refused with `StoreError.nameTaken`; the same holder may hold several tokens.
+  func addToken(hash: String, record: TokenRecord) async throws
+  func token(hash: String) async throws -> TokenRecord?
+  /// Every token, or only the patient tokens issued by `therapist`, oldest first.
+  func tokens(issuedBy therapist: String?) async throws -> [TokenListing]
+  /// Revokes the token with `id` (the first 16 hex digits of its hash), if `therapist` is nil
+  /// or issued it. Returns its hash, or `nil` if there is no such token (or it is not theirs).
+  /// Revoking a revoked token keeps its first revocation time.
+  func revokeToken(id: String, issuedBy therapist: String?) async throws -> String?
+  /// True if a patient token named `patient` was issued under `therapist`.
+  func isPatient(_ patient: String, of therapist: String) async throws -> Bool
+}
+
+/// The versioned exercise library.
+public protocol ExerciseStore: Sendable {
+  /// Adds a version (1 for a new id) and returns its number.
+  func addExercise(id: String, owner: String?, definition: String, reference: String)
+    async throws -> Int
+  /// The newest live version, or the given version (deleted ones included: sessions keep
+  /// theirs).
+  func exercise(id: String, version: Int?) async throws -> ExerciseRecord?
+  /// The newest live version of every exercise, by id.
+  func exercises() async throws -> [ExerciseRecord]
+  func exerciseVersions(id: String) async throws -> [Int]
+  /// Marks every version deleted; false if there was none live.
+  func deleteExercise(id: String) async throws -> Bool
+  /// Versions stored, deleted ones included.
+  func exerciseCount() async throws -> Int
+}
+
+/// Sessions and their summaries.
+public protocol SessionStore: Sendable {
+  /// Stores a new session unless that would leave more than `maximumOpen` sessions open in
+  /// all, or more than `maximumOpenPerPatient` open for its patient: then it throws
+  /// `StoreError.quota` and stores nothing. The check and the insert are one transaction.
+  func addSession(_ record: SessionRecord, maximumOpen: Int, maximumOpenPerPatient: Int)
+    async throws
+  func session(id: String) async throws -> SessionRecord?
+  /// Sessions a patient owns, or a therapist looks after, oldest first, with their stored
+  /// repetition counts and mean scores.
+  func sessions(patient: String?, therapist: String?) async throws -> [SessionListing]
+  /// Ids of sessions not finished, oldest first (optionally one patient's).
+  func openSessionIDs(patient: String?) async throws -> [String]
+  /// Sessions not finished whose newest frame (or creation, without frames) is older than
+  /// `before` (seconds since 1970), oldest first.
+  func abandonedSessionIDs(before: Double) async throws -> [String]
+  func finishSession(id: String, summary: String, rejected: String) async throws
+  /// Repetition results (JSON) in order.
+  func repetitions(session: String) async throws -> [String]
+}
+
+/// Every frame received, and the repetitions scored from them.
+public protocol FrameStore: Sendable {
+  /// Writes the batch in one transaction (a group commit).
+  func commit(_ batch: FrameBatch) async throws
+  /// Frames of a session in sequence order, from `seq` on.
+  func frames(session: String, from seq: Int) async throws -> [StoredFrame]
+  func frameCount(session: String) async throws -> Int
+}
+
+/// The whole store: every aggregate, and what an operator needs of it.
+public protocol ServerStore: TokenStore, ExerciseStore, SessionStore, FrameStore {
+  /// Checks the database's integrity (SQLite's `quick_check`); throws `StoreError.damaged`.
+  func check() async throws
+  /// Writes a consistent copy of the whole database to `destination` while it is in use.
+  func backup(to destination: URL) async throws
+  /// Writes everything out (a WAL checkpoint) before a clean shutdown.
+  func close() async throws
+  /// Where it lives, for logs (never a password).
+  var location: String { get }
+}
+
+/// What can go wrong in a store, in the domain's words.
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// A token was asked for under a name someone else holds.
+  case nameTaken(String)
+  /// The database failed its integrity check.
+  case damaged(String)
+  /// The database was written by a newer OnTrack (its schema version is unknown here).
+  case newerSchema(String)
+  /// A limit would be exceeded; the message says which.
+  case quota(String)
+  /// Anything else the database said.
+  case failed(String)
+
+  public var description: String {
+    switch self {
+    case .nameTaken(let name):
+      "the name '\(name.prefix(64))' already belongs to another holder; choose another"
+    case .damaged(let detail): "the database is damaged: \(detail)"
+    case .newerSchema(let detail): "the database is newer than this OnTrack: \(detail)"
+    case .quota(let detail), .failed(let detail): detail
+    }
+  }
+}

@@ -1,0 +1,1013 @@
+import Foundation
+import GRDB
+import Hummingbird
+import HummingbirdTesting
+import HummingbirdWSClient
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import OnTrackFormats
+import OnTrackKinematics
+import OnTrackProtocol
+import OnTrackScoring
+import Synchronization
+import Testing
+
+@testable import OnTrackServer
+
+/// What a hostile or clumsy client tries, and what a clinic's network needs (issue 9).
+@Suite("Server hardening")
+struct HardeningTests {
+  static let exercise = "uiprmd-m07-shoulder-abduction"
+
+  /// The exercise's reference and a way to write its frames as JSON.
+  struct Frames: Sendable {
+    let clip: Clip
+    let encoder: ChannelEncoder
+
+    init() throws {
+      clip = try #require(try ServerData.exercise(HardeningTests.exercise).referenceClip)
+      encoder = ChannelEncoder(skeleton: clip.skeleton)
+    }
+
+    /// Frame `seq` (the reference looped, 30 Hz) as a `values` frame.
+    func json(_ seq: Int) -> String {
+      var values: [Float] = []
+      encoder.encode(clip.pose(atFrame: seq % clip.frameCount), into: &values)
+      return StreamFrame.valuesJSON(seq: seq, time: Double(seq) / 30, values: values)
+    }
+  }
+
+  /// Every server message of a stream, as it came.
+  final class Heard: Sendable {
+    private let messages = Mutex<[ServerMessage]>([])
+
+    func add(_ text: String) {
+      if let message = try? ServerMessage.decode(text) { messages.withLock { $0.append(message) } }
+    }
+
+    var all: [ServerMessage] { messages.withLock { $0 } }
+    var acks: [Int] { all.compactMap { if case .ack(let s) = $0 { s } else { nil } } }
+    var maxAck: Int { acks.max() ?? -1 }
+    var notices: [Notice.Code] {
+      all.compactMap { if case .notice(let n) = $0 { n.code } else { nil } }
+    }
+    var rejections: [Rejection] {
+      all.compactMap { if case .rejected(let r) = $0 { r } else { nil } }
+    }
+    var scored: Int { all.count { if case .frame = $0 { true } else { false } } }
+  }
+
+  /// Streams over `/stream`: `body` gets a send function; every message goes to `heard`.
+  static func stream(
+    _ c: LiveClient, session: String, token: String, heard: Heard,
+    _ body:
+      @escaping @Sendable (_ send: @Sendable (String) async throws -> Void) async throws
+      -> Void
+  ) async throws -> WebSocketCloseFrame? {
+    try await c.webSocket("/v1/sessions/\(session)/stream", token: token) { messages, outbound in
+      try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask {
+          while let text = try await messages.next() { heard.add(text) }
+        }
+        try await body { try await outbound.writeTextMessage($0) }
+        try? await outbound.close(.normalClosure, reason: nil)
+        group.cancelAll()
+      }
+    }
+  }
+
+  /// Waits (up to `limit`) until `condition` holds.
+  static func eventually(
+    _ limit: Duration = .seconds(15), _ condition: @Sendable () async throws -> Bool
+  ) async throws -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+      if try await condition() { return true }
+      try await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+  }
+
+  // MARK: Numbers from clients
+
+  @Test(
+    "a sequence number past 2^53 is refused, device frames after the last one never trap, and one stored by an older server is skipped"
+  )
+  func boundedSequenceNumbers() async throws {
+    let t = try await TestServer(axis: true)
+    defer { t.removeFolder() }
+    try await t.run { c in
+      for _ in 0..<250 where t.server.axisPort == nil {
+        try await Task.sleep(for: .milliseconds(20))
+      }
+      let axisPort = try #require(t.server.axisPort)
+      let session = try await c.createSession(
+        token: t.ann, extra: #","skeleton":"perception-neuron""#)
+      let zeros = Array(repeating: "0", count: 180).joined(separator: ",")
+      let heard = Heard()
+      _ = try await Self.stream(c, session: session.id, token: t.ann, heard: heard) { send in
+        try await send(#"{"seq":9223372036854775807,"t":0,"values":[\#(zeros)]}"#)
+        try await send(#"{"seq":-1,"t":0,"values":[\#(zeros)]}"#)
+        try await send(#"{"seq":9007199254740993,"t":0,"values":[\#(zeros)]}"#)
+        try await send(#"{"seq":9007199254740992,"t":0,"values":[\#(zeros)]}"#)
+        _ = try await Self.eventually { heard.scored == 1 && heard.rejections.count == 3 }
+      }
+      #expect(heard.rejections.map(\.reason) == [.malformed, .malformed, .malformed])
+      #expect(heard.scored == 1)
+      // An Axis Neuron frame for the same session would be seq 2^53 + 1: refused, no trap.
+      let code = try await c.json(
+        .post, "/v1/sessions/\(session.id)/pairing", token: t.ann, as: PairingCode.self
+      ).code
+      let line = AxisNeuronFrameWriter.line(
+        index: 0, name: code, values: [Float](repeating: 0, count: 180))
+      try await Self.sendTCP(port: axisPort, line + line)
+      #expect(
+        try await Self.eventually {
+          t.server.hub.loadedSession(session.id)?.rejectedCounts[.outOfOrder] == 2
+        })
+      #expect(try await c.request(.get, "/health", token: nil).status == .ok)
+
+      // A frame with an enormous seq stored by an older server: the session still loads, the
+      // frame is skipped, and a device frame after it counts from there.
+      let old = try await c.createSession(token: t.ann, extra: #","skeleton":"perception-neuron""#)
+      let blob = [Float](repeating: 0, count: 180).withUnsafeBytes { Data($0) }
+      try await t.sqlite.pool.write { db in
+        try db.execute(
+          sql: "INSERT INTO frame (session, seq, time, received, channels) VALUES (?, ?, 0, 0, ?)",
+          arguments: [old.id, Int64.max, blob])
+      }
+      #expect(t.server.hub.sleepIdleSessions(timeout: .zero) >= 1)
+      let code2 = try await c.json(
+        .post, "/v1/sessions/\(old.id)/pairing", token: t.ann, as: PairingCode.self
+      ).code
+      try await Self.sendTCP(
+        port: axisPort,
+        AxisNeuronFrameWriter.line(index: 0, name: code2, values: [Float](repeating: 0, count: 180))
+      )
+      #expect(
+        try await Self.eventually { try await t.server.store.frameCount(session: old.id) == 2 })
+      #expect(t.server.hub.loadedSession(old.id)?.lastSeq == 0)
+    }
+  }
+
+  // MARK: Nothing acknowledged is lost
+
+  @Test(
+    "a database locked by another process delays acknowledgements; nothing acknowledged is lost")
+  func lockedDatabase() async throws {
+    let t = try await TestServer { $0.sqlite.busyTimeout = 0.2 }
+    defer { t.removeFolder() }
+    let frames = try Frames()
+    let file = try t.sqlite.file
+    try await t.run { c in
+      let session = try await c.createSession(token: t.ann)
+      let heard = Heard()
+      let locked = Flag()
+      let ackedWhileLocked = Mutex<[Int]>([])
+      _ = try await Self.stream(c, session: session.id, token: t.ann, heard: heard) { send in
+        for seq in 0..<40 { try await send(frames.json(seq)) }
+        #expect(try await Self.eventually { heard.maxAck == 39 })
+        // Another process takes the database's write lock and holds it for 4 s.
+        let holder = Task.detached {
+          let other = try DatabaseQueue(path: file.path)
+          try await other.writeWithoutTransaction { db in
+            try db.execute(sql: "BEGIN EXCLUSIVE")
+            locked.value.store(true, ordering: .relaxed)
+            Thread.sleep(forTimeInterval: 4)
+            locked.value.store(false, ordering: .relaxed)
+            try db.execute(sql: "COMMIT")
+          }
+        }
+        while !locked.value.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(5)) }
+        let before = heard.acks.count
+        for seq in 40..<100 {
+          try await send(frames.json(seq))
+          try await Task.sleep(for: .milliseconds(10))
+        }
+        // Still locked: nothing after frame 39 may be acknowledged.
+        let stillLocked = locked.value.load(ordering: .relaxed)
+        #expect(stillLocked)
+        ackedWhileLocked.withLock { $0 = Array(heard.acks[before...]) }
+        try await holder.value
+        #expect(try await Self.eventually { heard.maxAck == 99 })
+      }
+      #expect(ackedWhileLocked.withLock { $0.allSatisfy { $0 <= 39 } })
+      #expect(heard.scored == 100)
+      #expect(heard.notices.contains(.storageUnavailable))
+      #expect(heard.notices.last == .storageRestored)
+      let stored = try await t.server.store.frames(session: session.id, from: 0).map(\.seq)
+      #expect(stored == Array(0..<100))
+    }
+  }
+
+  @Test(
+    "a full database holds acknowledgements until there is room again; every frame is stored once")
+  func fullDatabase() async throws {
+    let t = try await TestServer()
+    defer { t.removeFolder() }
+    let frames = try Frames()
+    let pool = try t.sqlite.pool
+    try await t.run { c in
+      let session = try await c.createSession(token: t.ann)
+      // SQLite's own "database or disk is full": the writer may grow the file by a few pages.
+      let pages = try await pool.read { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
+      try await pool.writeWithoutTransaction { db in
+        try db.execute(sql: "PRAGMA max_page_count = \(pages + 4)")
+      }
+      let heard = Heard()
+      let storedWhenFull = Mutex(0)
+      let ackWhenFull = Mutex(-1)
+      _ = try await Self.stream(c, session: session.id, token: t.ann, heard: heard) { send in
+        for seq in 0..<300 { try await send(frames.json(seq)) }
+        #expect(try await Self.eventually { heard.notices.contains(.storageUnavailable) })
+        try await Task.sleep(for: .milliseconds(500))
+        let stored = try await t.server.store.frameCount(session: session.id)
+        storedWhenFull.withLock { $0 = stored }
+        ackWhenFull.withLock { $0 = heard.maxAck }
+        try await pool.writeWithoutTransaction { db in
+          try db.execute(sql: "PRAGMA max_page_count = 1000000")
+        }
+        #expect(try await Self.eventually { heard.maxAck == 299 })
+      }
+      let stored = storedWhenFull.withLock { $0 }
+      let acked = ackWhenFull.withLock { $0 }
+      #expect(stored < 300, "the database was full after \(stored) frames")
+      #expect(acked < stored, "acknowledged \(acked) with \(stored) frames stored")
+      let seqs = try await t.server.store.frames(session: session.id, from: 0).map(\.seq)
+      #expect(seqs == Array(0..<300))
+    }
+  }
+
+  @Test(
+    "a failing write is retried; the client hears storage fail and recover, and acks follow the disk"
+  )
+  func injectedWriteErrors() async throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "ontrack-test-\(UUID())")
+    let store = FailingStore(base: try SQLiteStore(folder: folder))
+    let t = try await TestServer(folder: folder, store: store)
+    defer { t.removeFolder() }
+    let frames = try Frames()
+    try await t.run { c in
+      let session = try await c.createSession(token: t.ann)
+      let heard = Heard()
+      _ = try await Self.stream(c, session: session.id, token: t.ann, heard: heard) { send in
+        try await send(frames.json(0))
+        #expect(try await Self.eventually { heard.maxAck == 0 })
+        store.failures.store(4, ordering: .relaxed)
+        for seq in 1..<30 { try await send(frames.json(seq)) }
+        #expect(try await Self.eventually { heard.maxAck == 29 })
+      }
+      #expect(store.attempts.load(ordering: .relaxed) >= 5)
+      #expect(heard.notices == [.storageUnavailable, .storageRestored])
+      #expect(
+        try await t.server.store.frames(session: session.id, from: 0).map(\.seq) == Array(0..<30))
+    }
+  }
+
+  // MARK: Quotas
+
+  @Test(
+    "open sessions per patient and in all, a frame-rate cap and a free-disk floor are enforced with the reason"
+  )
+  func quotas() async throws {
+    let free = Atomic<Int64>(1 << 40)
+    let t = try await TestServer {
+      $0.limits.maximumOpenSessionsPerPatient = 3
+      $0.limits.maximumOpenSessions = 5
+      $0.limits.maximumFrameRate = 50
+      $0.freeDiskBytes = { _ in free.load(ordering: .relaxed) }
+    }
+    defer { t.removeFolder() }
+    let frames = try Frames()
+    try await t.run { c in
+      var anns: [String] = []
+      for _ in 0..<3 { anns.append(try await c.createSession(token: t.ann).id) }
+      let refused = try await c.request(
+        .post, "/v1/sessions", token: t.ann, json: #"{"exercise":"\#(Self.exercise)"}"#)
+      #expect(refused.status == .tooManyRequests)
+      #expect(String(buffer: refused.body).contains("open sessions"))
+      _ = try await c.request(.post, "/v1/sessions/\(anns[0])/finish", token: t.ann)
+      anns[0] = try await c.createSession(token: t.ann).id
+      _ = try await c.createSession(token: t.bob)
+      _ = try await c.createSession(token: t.bob)
+      let full = try await c.request(
+        .post, "/v1/sessions", token: t.bob, json: #"{"exercise":"\#(Self.exercise)"}"#)
+      #expect(full.status == .tooManyRequests)
+      #expect(String(buffer: full.body).contains("server"))
+
+      // A client sending far faster than the cap: the excess is rejected as retryable.
+      let heard = Heard()
+      _ = try await Self.stream(c, session: anns[1], token: t.ann, heard: heard) { send in
+        for seq in 0..<300 { try await send(frames.json(seq)) }
+        _ = try await Self.eventually { heard.scored + heard.rejections.count == 300 }
+      }
+      let limited = heard.rejections.filter { $0.reason == .rateLimited }
+      #expect(limited.count > 100)
+      #expect(limited.allSatisfy { $0.reason.isRetryable && $0.seq != nil })
+      #expect(heard.scored >= 50)
+
+      // Below the disk floor: no frames, no sessions, each with its reason.
+      free.store(10 << 20, ordering: .relaxed)
+      t.server.hub.storage.refresh()
+      let starved = Heard()
+      _ = try await Self.stream(c, session: anns[2], token: t.ann, heard: starved) { send in
+        try await send(frames.json(0))
+        _ = try await Self.eventually { starved.rejections.count == 1 }
+      }
+      #expect(starved.rejections.map(\.reason) == [.storageFull])
+      _ = try await c.request(.post, "/v1/sessions/\(anns[0])/finish", token: t.ann)
+      let noRoom = try await c.request(
+        .post, "/v1/sessions", token: t.ann, json: #"{"exercise":"\#(Self.exercise)"}"#)
+      #expect(noRoom.status.code == 507)
+      free.store(1 << 40, ordering: .relaxed)
+      t.server.hub.storage.refresh()
+      #expect(
+        try await c.request(
+          .post, "/v1/sessions", token: t.ann, json: #"{"exercise":"\#(Self.exercise)"}"#
+        ).status == .created)
+    }
+  }
+
+  @Test("after a restart no session is loaded until it is used")
+  func lazyRestore() async throws {
+    let t = try await TestServer()
+    defer { t.removeFolder() }
+    let frames = try Frames()
+    let ids = try await t.run { c in
+      var ids: [String] = []
+      for _ in 0..<3 {
+        let id = try await c.createSession(token: t.ann).id
+        let heard = Heard()
+        _ = try await Self.stream(c, session: id, token: t.ann, heard: heard) { send in
+          for seq in 0..<20 { try await send(frames.json(seq)) }
+          _ = try await Self.eventually { heard.maxAck == 19 }
+        }
+        ids.append(id)
+      }
+      return ids
+    }
+    let restarted = try await TestServer(folder: t.folder)
+    try await restarted.run { c in
+      #expect(restarted.server.hub.openSessionCount == 0)
+      let view = try await c.json(
+        .get, "/v1/sessions/\(ids[1])", token: t.ann, as: LiveClient.Session.self)
+      #expect(view.lastSeq == 19)
+      #expect(restarted.server.hub.openSessionCount == 1)
+    }
+  }
+
+  @Test(
+    "one stream connection per session: a new one takes over and the old one is told and closed")
+  func oneStreamPerSession() async throws {
+    let t = try await TestServer()
+    defer { t.removeFolder() }
+    let frames = try Frames()
+    try await t.run { c in
+      let session = try await c.createSession(token: t.ann).id
+      let first = Heard()
+      let close = try await c.webSocket("/v1/sessions/\(session)/stream", token: t.ann) {
+        messages, outbound in
+        _ = try await messages.next()
+        try await outbound.writeTextMessage(frames.json(0))
+        let second = Heard()
+        let taker = Task {
+          try await Self.stream(c, session: session, token: t.ann, heard: second) { send in
+            try await send(frames.json(1))
+            _ = try await Self.eventually { second.scored == 1 }
+          }
+        }
+        while let text = try await messages.next() { first.add(text) }
+        _ = try await taker.value
+        #expect(second.scored == 1)
+      }
+      #expect(first.notices.contains(.replaced))
+      #expect(close?.closeCode == .unknown(4409))
+    }
+  }
+
+  // MARK: Devices
+
+  @Test(
+    "devices pair by a one-time code: unpaired frames reach no session and name none; codes expire and cannot be guessed"
+  )
+  func devicePairing() async throws {
+    let t = try await TestServer(axis: true) { $0.limits.pairingCodeLifetime = .seconds(2) }
+    defer { t.removeFolder() }
+    #expect(ServerConfiguration(dataFolder: t.folder).deviceHost == "127.0.0.1")
+    try await t.run { c in
+      for _ in 0..<250 where t.server.axisPort == nil {
+        try await Task.sleep(for: .milliseconds(20))
+      }
+      let port = try #require(t.server.axisPort)
+      #expect(t.server.axis?.boundAddress.withLock { $0 } == "127.0.0.1")
+      let session = try await c.createSession(
+        token: t.ann, extra: #","skeleton":"perception-neuron""#)
+      let values = [Float](repeating: 0, count: 180)
+      func line(_ name: String) -> [UInt8] {
+        AxisNeuronFrameWriter.line(index: 0, name: name, values: values)
+      }
+      // Naming the session's id, as the old server allowed: nothing reaches it.
+      try await Self.sendTCP(port: port, line(session.id) + line("Avatar00"))
+      try await Task.sleep(for: .milliseconds(200))
+      #expect(try await t.server.store.frameCount(session: session.id) == 0)
+      // Only someone who may read the session gets a code.
+      #expect(
+        try await c.request(.post, "/v1/sessions/\(session.id)/pairing", token: t.bob).status
+          == .forbidden)
+      #expect(
+        try await c.request(.post, "/v1/sessions/\(session.id)/pairing", token: nil).status
+          == .unauthorized)
+      let code = try await c.json(
+        .post, "/v1/sessions/\(session.id)/pairing", token: t.ann, as: PairingCode.self
+      ).code
+      #expect(code.count == 8)
+      try await Self.sendTCP(port: port, line(code) + line(code) + line(code))
+      #expect(
+        try await Self.eventually { try await t.server.store.frameCount(session: session.id) == 3 })
+      // A code pairs once.
+      try await Self.sendTCP(port: port, line(code))
+      try await Task.sleep(for: .milliseconds(200))
+      #expect(try await t.server.store.frameCount(session: session.id) == 3)
+      // A code expires.
+      let late = try await c.json(
+        .post, "/v1/sessions/\(session.id)/pairing", token: t.ann, as: PairingCode.self
+      ).code
+      try await Task.sleep(for: .milliseconds(2300))
+      try await Self.sendTCP(port: port, line(late))
+      try await Task.sleep(for: .milliseconds(200))
+      #expect(try await t.server.store.frameCount(session: session.id) == 3)
+      // Ten wrong guesses, and even the right code is ignored for a while.
+      let right = try await c.json(
+        .post, "/v1/sessions/\(session.id)/pairing", token: t.ann, as: PairingCode.self
+      ).code
+      var guesses: [UInt8] = []
+      for k in 0..<10 { guesses += line("WRONG\(k)XX") }
+      try await Self.sendTCP(port: port, guesses + line(right))
+      try await Task.sleep(for: .milliseconds(200))
+      #expect(try await t.server.store.frameCount(session: session.id) == 3)
+      let metrics = String(buffer: try await c.request(.get, "/metrics", token: nil).body)
+      #expect(!metrics.contains(session.id))
+    }
+  }
+
+  // MARK: Exercises
+
+  @Test(
+    "an exercise belongs to the therapist who made it; the bundled library is read-only but to a clinic admin"
+  )
+  func exerciseOwnership() async throws {
+    let t = try await TestServer()
+    defer { t.removeFolder() }
+    let admin = try await Tokens.create(
+      role: .admin, name: "clinic", therapist: nil, in: t.server.store)
+    let reference = try String(
+      contentsOf: ServerData.exercises.appendingPathComponent("\(Self.exercise).bvh"),
+      encoding: .utf8)
+    @Sendable func upload(_ id: String, _ name: String) throws -> String {
+      try AccessTests.json(["definition": ["id": id, "name": name], "reference": reference])
+    }
+    try await t.run { c in
+      #expect(
+        try await c.request(
+          .post, "/v1/exercises", token: t.lee, json: try upload("lee-raise", "Raise")
+        ).status == .created)
+      // Another therapist can neither change nor delete it, nor see it.
+      #expect(
+        try await c.request(
+          .put, "/v1/exercises/lee-raise", token: t.kim, json: try upload("lee-raise", "Mine")
+        ).status == .notFound)
+      #expect(
+        try await c.request(.delete, "/v1/exercises/lee-raise", token: t.kim).status == .notFound)
+      #expect(
+        try await c.request(.get, "/v1/exercises/lee-raise", token: t.kim).status == .notFound)
+      #expect(
+        try await c.request(.get, "/v1/exercises/lee-raise", token: t.bob).status == .notFound)
+      #expect(
+        try await c.request(.post, "/v1/sessions", token: t.bob, json: #"{"exercise":"lee-raise"}"#)
+          .status == .notFound)
+      // Lee's patient sees it and trains with it.
+      let anns = try await c.json(.get, "/v1/exercises", token: t.ann, as: [ExerciseSummary].self)
+      #expect(anns.contains { $0.id == "lee-raise" && $0.owner == "lee" })
+      let kims = try await c.json(.get, "/v1/exercises", token: t.kim, as: [ExerciseSummary].self)
+      #expect(!kims.contains { $0.id == "lee-raise" })
+      #expect(
+        try await c.request(.post, "/v1/sessions", token: t.ann, json: #"{"exercise":"lee-raise"}"#)
+          .status == .created)
+      // The bundled library: therapists may not change it; a clinic admin may.
+      let bundled = try await c.request(
+        .put, "/v1/exercises/\(Self.exercise)", token: t.lee,
+        json: try upload(Self.exercise, "Changed"))
+      #expect(bundled.status == .forbidden)
+      #expect(String(buffer: bundled.body).contains("bundled"))
+      #expect(
+        try await c.request(.delete, "/v1/exercises/\(Self.exercise)", token: t.kim).status
+          == .forbidden)
+      #expect(
+        try await c.request(
+          .put, "/v1/exercises/\(Self.exercise)", token: admin,
+          json: try upload(Self.exercise, "Changed")
+        ).status == .ok)
+      #expect(try await t.server.store.exerciseVersions(id: Self.exercise) == [1, 2])
+      #expect(try await t.server.store.exerciseVersions(id: "lee-raise") == [1])
+    }
+  }
+
+  // MARK: The data on disk
+
+  @Test("the data folder is 0700 and the database files 0600, whatever the umask")
+  func privateFiles() async throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "ontrack-umask-\(UUID())")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let previous = umask(0)
+    let store: SQLiteStore
+    do {
+      store = try SQLiteStore(folder: folder)
+      try await store.addToken(
+        hash: "h", record: TokenRecord(role: .therapist, name: "lee", therapist: nil))
+    } catch {
+      umask(previous)
+      throw error
+    }
+    umask(previous)
+    func mode(_ path: String) throws -> Int {
+      try #require(
+        try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+    }
+    #expect(try mode(folder.path) == 0o700)
+    for suffix in ["", "-wal", "-shm"] {
+      #expect(try mode(store.file.path + suffix) == 0o600, "ontrack.sqlite\(suffix)")
+    }
+  }
+
+  @Test("a damaged database is refused at start; a clean shutdown checkpoints; a backup restores")
+  func integrityCheckpointBackup() async throws {
+    let t = try await TestServer()
+    defer { t.removeFolder() }
+    let frames = try Frames()
+    let session = try await t.run { c in
+      let id = try await c.createSession(token: t.ann).id
+      let heard = Heard()
+      _ = try await Self.stream(c, session: id, token: t.ann, heard: heard) { send in
+        for seq in 0..<50 { try await send(frames.json(seq)) }
+        _ = try await Self.eventually { heard.maxAck == 49 }
+      }
+      return id
+    }
+    // The application shut down cleanly: the write-ahead log was checkpointed into the file.
+    let wal = try t.sqlite.file.path + "-wal"
+    let walSize = (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
+    #expect(walSize == 0)
+    let backup = t.folder.appendingPathComponent("backup.sqlite")
+    try await t.server.store.backup(to: backup)
+    await #expect(throws: StoreError.self) { try await t.server.store.backup(to: backup) }
+    let restored = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "ontrack-restore-\(UUID())")
+    defer { try? FileManager.default.removeItem(at: restored) }
+    try FileManager.default.createDirectory(at: restored, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(
+      at: backup, to: restored.appendingPathComponent(SQLiteStore.fileName))
+    let copy = try SQLiteStore(folder: restored)
+    #expect(try await copy.frames(session: session, from: 0).map(\.seq) == Array(0..<50))
+    #expect(try await copy.token(hash: Tokens.hash(t.ann))?.name == "ann")
+
+    // Damage the copy in the middle of its pages: refused at start, with the reason.
+    let file = restored.appendingPathComponent(SQLiteStore.fileName)
+    var bytes = try Data(contentsOf: file)
+    let pageSize = 4096
+    for k in (2 * pageSize)..<min(bytes.count, 6 * pageSize) { bytes[k] = 0x5A }
+    try bytes.write(to: file)
+    try? FileManager.default.removeItem(atPath: file.path + "-wal")
+    try? FileManager.default.removeItem(atPath: file.path + "-shm")
+    #expect {
+      _ = try SQLiteStore(folder: restored)
+    } throws: { error in
+      guard case StoreError.damaged(let detail) = error else { return false }
+      return detail.contains("ontrack.sqlite")
+    }
+  }
+
+  // MARK: Who did what
+
+  @Test(
+    "the audit log records who read or changed what; failed authentications are logged and counted")
+  func auditLog() async throws {
+    let lines = AuditCapture()
+    let t = try await TestServer {
+      $0.auditLogger = Logger(label: "ontrack.audit") { _ in lines }
+    }
+    defer { t.removeFolder() }
+    try await t.run { c in
+      let session = try await c.createSession(token: t.ann).id
+      #expect(
+        try await c.request(.get, "/v1/sessions/\(session)/report", token: t.lee).status == .ok)
+      #expect(
+        try await c.request(.get, "/v1/sessions", token: "otk_forged").status == .unauthorized)
+      #expect(
+        try await c.request(.get, "/v1/sessions", token: "otk_forged2").status == .unauthorized)
+      let metrics = String(buffer: try await c.request(.get, "/metrics", token: nil).body)
+      #expect(metrics.contains(#"ontrack_auth_failures_total{reason="invalid"} 2"#))
+      let leeID = Tokens.id(ofHash: Tokens.hash(t.lee))
+      let report = lines.entries.first { $0["action"] == "report.read" }
+      #expect(report?["token"] == leeID)
+      #expect(report?["role"] == "therapist")
+      #expect(report?["patient"] == "ann")
+      #expect(report?["session"] == session)
+      #expect(lines.entries.contains { $0["action"] == "session.create" && $0["patient"] == "ann" })
+      #expect(lines.entries.count { $0["action"] == "auth.failed" } == 2)
+      #expect(!lines.entries.contains { $0.values.contains { $0.contains("otk_") } })
+    }
+  }
+
+  @Test(
+    "a token in the URL is taken only on WebSocket upgrades; an expired token is refused with the reason"
+  )
+  func tokenPlacementAndExpiry() async throws {
+    let t = try await TestServer(tokenRecheckInterval: .milliseconds(100))
+    defer { t.removeFolder() }
+    try await t.run { c in
+      let query = try await c.request(.get, "/v1/sessions?token=\(t.ann)", token: nil)
+      #expect(query.status == .badRequest)
+      #expect(String(buffer: query.body).contains("WebSocket"))
+      // A token past its expiry is refused whatever the timing.
+      let stale = Tokens.generate()
+      try await t.server.store.addToken(
+        hash: Tokens.hash(stale),
+        record: TokenRecord(
+          role: .patient, name: "ann", therapist: "lee",
+          expires: Date().timeIntervalSince1970 - 1))
+      let refused = try await c.request(.get, "/v1/sessions", token: stale)
+      #expect(refused.status == .unauthorized)
+      #expect(String(buffer: refused.body).contains("expired"))
+      // A token that works, then expires while the server holds it in its cache.
+      let created = Date()
+      let brief = try await Tokens.create(
+        role: .patient, name: "cat", therapist: "lee", ttl: 3, in: t.server.store)
+      let first = try await c.request(.get, "/v1/sessions", token: brief).status
+      if Date().timeIntervalSince(created) < 2.5 { #expect(first == .ok) }
+      try await Task.sleep(for: .seconds(max(0, 3.3 - Date().timeIntervalSince(created))))
+      let expired = try await c.request(.get, "/v1/sessions", token: brief)
+      #expect(expired.status == .unauthorized)
+      #expect(String(buffer: expired.body).contains("expired"))
+      // Issued through the API with a ttl, listed with its expiry.
+      let issued = try await c.json(
+        .post, "/v1/tokens", token: t.lee, body: #"{"name":"dan","ttl":3600}"#,
+        as: TokenResponse.self)
+      #expect(abs((issued.expires ?? 0) - Date().timeIntervalSince1970 - 3600) < 60)
+      #expect(
+        try await c.request(.post, "/v1/tokens", token: t.lee, json: #"{"name":"eve","ttl":-1}"#)
+          .status == .badRequest)
+    }
+  }
+
+  // MARK: Connections
+
+  @Test(
+    "slow, oversized and surplus connections are cut off: 408, 414, 431, a connection cap, close 1009"
+  )
+  func connectionLimits() async throws {
+    let t = try await TestServer {
+      $0.limits.connections.headerTimeout = .seconds(1)
+      $0.limits.connections.maximumConnections = 16
+    }
+    defer { t.removeFolder() }
+    try await t.run { c in
+      let port = c.port
+      // (The test client's own connection is cut off too if it idles past the deadline: use it
+      // first.)
+      let session = try await c.createSession(token: t.ann).id
+      // A request head that never ends: 408, then the connection closes.
+      let slow = try await Self.exchange(
+        port: port, Array("GET /health HTTP/1.1\r\nHost: x\r\n".utf8))
+      #expect(slow.hasPrefix("HTTP/1.1 408"))
+      // A connection that says nothing is closed without an answer.
+      #expect(try await Self.exchange(port: port, []).isEmpty)
+      let longLine = try await Self.exchange(
+        port: port,
+        Array("GET /\(String(repeating: "a", count: 20_000)) HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+      #expect(longLine.hasPrefix("HTTP/1.1 414"))
+      let hugeLine = try await Self.exchange(
+        port: port,
+        Array("GET /\(String(repeating: "a", count: 200_000)) HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+      #expect(hugeLine.hasPrefix("HTTP/1.1 414"))
+      let bigHeader = try await Self.exchange(
+        port: port,
+        Array(
+          "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "b", count: 40_000))\r\n\r\n"
+            .utf8))
+      #expect(bigHeader.hasPrefix("HTTP/1.1 431"))
+      let hugeHeader = try await Self.exchange(
+        port: port,
+        Array(
+          "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "b", count: 200_000))\r\n\r\n"
+            .utf8))
+      #expect(hugeHeader.hasPrefix("HTTP/1.1 431"))
+      // Ordinary requests still work on the same server.
+      #expect(
+        try await Self.exchange(
+          port: port, Array("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)
+        ).hasPrefix("HTTP/1.1 200"))
+
+      // More connections than the cap: the surplus is closed at once.
+      let open = try await withThrowingTaskGroup(of: Bool.self) { group in
+        for _ in 0..<24 {
+          group.addTask { try await Self.staysOpen(port: port, for: .milliseconds(250)) }
+        }
+        var open = 0
+        for try await stayed in group where stayed { open += 1 }
+        return open
+      }
+      #expect(open <= 16)
+      #expect(open >= 12)
+
+      // The server notices those connections closing.
+      #expect(try await Self.eventually(.seconds(5)) { t.server.connections.current <= 1 })
+      // A WebSocket message over 1 MiB closes the connection with 1009.
+      let close = try await c.webSocket("/v1/sessions/\(session)/stream", token: t.ann) {
+        messages, outbound in
+        _ = try await messages.next()
+        try? await outbound.writeTextMessage(String(repeating: "x", count: 1_500_000))
+        while (try? await messages.next()) != nil {}
+      }
+      #expect(close?.closeCode == .messageTooLarge)
+    }
+  }
+
+  @Test("refused WebSocket upgrades answer 401, 403, 404 and 409 with the reason")
+  func refusedUpgrades() async throws {
+    let t = try await TestServer()
+    defer { t.removeFolder() }
+    try await t.run { c in
+      let session = try await c.createSession(token: t.ann).id
+      let finished = try await c.createSession(token: t.ann).id
+      _ = try await c.request(.post, "/v1/sessions/\(finished)/finish", token: t.ann)
+      func upgrade(_ path: String, _ token: String?) async throws -> String {
+        var head =
+          "GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        head += "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        if let token { head += "Authorization: Bearer \(token)\r\n" }
+        return try await Self.exchange(port: c.port, Array((head + "\r\n").utf8), until: "\r\n\r\n")
+      }
+      let none = try await upgrade("/v1/sessions/\(session)/stream", nil)
+      #expect(none.hasPrefix("HTTP/1.1 401"))
+      #expect(none.contains("bearer token"))
+      #expect(
+        try await upgrade("/v1/sessions/\(session)/stream", "otk_forged").hasPrefix("HTTP/1.1 401"))
+      let other = try await upgrade("/v1/sessions/\(session)/watch", t.bob)
+      #expect(other.hasPrefix("HTTP/1.1 403"))
+      #expect(other.contains("another patient"))
+      #expect(try await upgrade("/v1/sessions/nope/stream", t.ann).hasPrefix("HTTP/1.1 404"))
+      #expect(try await upgrade("/v1/sessions/\(finished)/stream", t.ann).hasPrefix("HTTP/1.1 409"))
+      #expect(try await upgrade("/v1/sessions/\(session)/stream", t.ann).hasPrefix("HTTP/1.1 101"))
+    }
+  }
+
+  @Test("names and descriptions are bounded; ids are cut short in messages")
+  func boundedText() async throws {
+    let t = try await TestServer()
+    defer { t.removeFolder() }
+    let reference = try String(
+      contentsOf: ServerData.exercises.appendingPathComponent("\(Self.exercise).bvh"),
+      encoding: .utf8)
+    try await t.run { c in
+      let longName = String(repeating: "n", count: 200)
+      #expect(
+        try await c.request(.post, "/v1/tokens", token: t.lee, json: #"{"name":"\#(longName)"}"#)
+          .status == .badRequest)
+      let named = try AccessTests.json([
+        "definition": ["id": "long", "name": String(repeating: "n", count: 500)],
+        "reference": reference,
+      ])
+      #expect(
+        try await c.request(.post, "/v1/exercises", token: t.lee, json: named).status == .badRequest
+      )
+      let described = try AccessTests.json([
+        "definition": [
+          "id": "long", "name": "Long", "description": String(repeating: "d", count: 10_000),
+        ],
+        "reference": reference,
+      ])
+      #expect(
+        try await c.request(.post, "/v1/exercises", token: t.lee, json: described).status
+          == .badRequest)
+      let id = String(repeating: "x", count: 2000)
+      let missing = try await c.request(.get, "/v1/sessions/\(id)", token: t.ann)
+      #expect(missing.status == .notFound)
+      #expect(String(buffer: missing.body).count < 200)
+    }
+  }
+
+  @Test("HTTPS and WSS with a certificate; plain HTTP to that port gets nothing")
+  func tls() async throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "ontrack-tls-\(UUID())")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let certificate = folder.appendingPathComponent("cert.pem")
+    let key = folder.appendingPathComponent("key.pem")
+    try Self.run(
+      "/usr/bin/openssl",
+      [
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+        "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        "-keyout", key.path, "-out", certificate.path,
+      ])
+    let t = try await TestServer { $0.tls = (certificate, key) }
+    defer { t.removeFolder() }
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      let started = AsyncStream<Int>.makeStream()
+      let app = try t.server.application { started.continuation.yield($0) }
+      group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+      var iterator = started.stream.makeAsyncIterator()
+      let bound = try #require(await iterator.next())
+      let health = try Self.run(
+        "/usr/bin/curl", ["-s", "--cacert", certificate.path, "https://127.0.0.1:\(bound)/health"])
+      #expect(health.contains(#""status":"ok""#))
+      let plain = try? Self.run(
+        "/usr/bin/curl", ["-s", "-m", "3", "http://127.0.0.1:\(bound)/health"])
+      #expect(!(plain ?? "").contains("status"))
+      // A session over WSS.
+      let created = try Self.run(
+        "/usr/bin/curl",
+        [
+          "-s", "--cacert", certificate.path, "-H", "Authorization: Bearer \(t.ann)",
+          "-d", #"{"exercise":"\#(Self.exercise)"}"#, "https://127.0.0.1:\(bound)/v1/sessions",
+        ])
+      let session = try JSONDecoder().decode(SessionView.self, from: Data(created.utf8))
+      var client = TLSConfiguration.makeClientConfiguration()
+      client.trustRoots = .file(certificate.path)
+      var configuration = WebSocketClientConfiguration()
+      configuration.additionalHeaders[.authorization] = "Bearer \(t.ann)"
+      let hello = Mutex<String?>(nil)
+      var logger = Logger(label: "test")
+      logger.logLevel = .critical
+      _ = try await WebSocketClient.connect(
+        url: "wss://localhost:\(bound)/v1/sessions/\(session.id)/stream",
+        configuration: configuration, tlsConfiguration: client, logger: logger
+      ) { inbound, outbound, _ in
+        for try await message in inbound.messages(maxSize: 1 << 20) {
+          if case .text(let text) = message { hello.withLock { $0 = text } }
+          break
+        }
+        try await outbound.close(.normalClosure, reason: nil)
+      }
+      #expect(hello.withLock { $0 }?.contains(#""type":"session""#) == true)
+      group.cancelAll()
+    }
+  }
+
+  @Test("the session list agrees with the report")
+  func listAgreesWithReport() async throws {
+    let t = try await TestServer()
+    defer { t.removeFolder() }
+    let frames = try Frames()
+    try await t.run { c in
+      let session = try await c.createSession(token: t.ann).id
+      let heard = Heard()
+      let count = frames.clip.frameCount * 3
+      _ = try await Self.stream(c, session: session, token: t.ann, heard: heard) { send in
+        for seq in 0..<count { try await send(frames.json(seq)) }
+        _ = try await Self.eventually { heard.maxAck == count - 1 }
+      }
+      let result = try await c.json(
+        .post, "/v1/sessions/\(session)/finish", token: t.ann, as: TakeResult.self)
+      #expect(result.repetitions.count >= 2)
+      for token in [t.ann, t.lee] {
+        let listed = try await c.json(.get, "/v1/sessions", token: token, as: [SessionView].self)
+        let row = try #require(listed.first { $0.id == session })
+        #expect(row.repetitions == result.repetitions.count)
+        #expect(abs((row.meanScore ?? 0) - (result.summary.meanScore ?? -1)) < 1e-6)
+      }
+    }
+  }
+
+  // MARK: Helpers
+
+  /// Sends bytes to a TCP port and closes.
+  static func sendTCP(port: Int, _ bytes: [UInt8]) async throws {
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .connect(host: "127.0.0.1", port: port) { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+        }
+      }
+    try await channel.executeThenClose { _, outbound in
+      try await outbound.write(ByteBuffer(bytes: bytes))
+    }
+  }
+
+  /// Sends `bytes` over a new connection and returns what the server says until it closes the
+  /// connection, or the answer holds `until` (or 5 s pass).
+  static func exchange(port: Int, _ bytes: [UInt8], until: String? = nil) async throws -> String {
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .connect(host: "127.0.0.1", port: port) { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+        }
+      }
+    let answer = Mutex("")
+    return try await withTimeout(.seconds(5)) {
+      // The server may close while we still write, or before we close: what it said is kept.
+      try? await channel.executeThenClose { inbound, outbound in
+        if !bytes.isEmpty { try? await outbound.write(ByteBuffer(bytes: bytes)) }
+        for try await chunk in inbound {
+          let text = answer.withLock {
+            $0 += String(buffer: chunk)
+            return $0
+          }
+          if let until, text.contains(until) { break }
+        }
+      }
+      return answer.withLock { $0 }
+    }
+  }
+
+  /// True if a new connection is still open after `duration`.
+  static func staysOpen(port: Int, for duration: Duration) async throws -> Bool {
+    do {
+      return try await connectionStaysOpen(port: port, for: duration)
+    } catch {
+      return false
+    }
+  }
+
+  private static func connectionStaysOpen(port: Int, for duration: Duration) async throws -> Bool {
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .connect(host: "127.0.0.1", port: port) { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+        }
+      }
+    return try await channel.executeThenClose { inbound, _ in
+      try await withThrowingTaskGroup(of: Bool.self) { group in
+        group.addTask {
+          do { for try await _ in inbound {} } catch {}
+          return false
+        }
+        group.addTask {
+          try await Task.sleep(for: duration)
+          return true
+        }
+        let first = try await group.next() ?? false
+        group.cancelAll()
+        return first
+      }
+    }
+  }
+
+  /// Runs a program; returns its standard output, or throws with its errors.
+  @discardableResult
+  static func run(_ program: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: program)
+    process.arguments = arguments
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let problems = String(
+      decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+      throw ServerProcess.ServerClientError(
+        message: "\(program) exited \(process.terminationStatus): \(problems)")
+    }
+    return text
+  }
+}
+
+/// A flag shared with other tasks.
+final class Flag: Sendable {
+  let value = Atomic<Bool>(false)
+}
+
+/// Keeps every line a logger writes, as its metadata.
+final class AuditCapture: LogHandler, Sendable {
+  private let lines = Mutex<[[String: String]]>([])
+
+  var entries: [[String: String]] { lines.withLock { $0 } }
+
+  var metadata: Logger.Metadata {
+    get { [:] }
+    set {}
+  }
+  var logLevel: Logger.Level {
+    get { .trace }
+    set {}
+  }
+  subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    get { nil }
+    set {}
+  }
+
+  func log(event: LogEvent) {
+    var entry: [String: String] = ["message": "\(event.message)"]
+    for (key, value) in event.metadata ?? [:] { entry[key] = "\(value)" }
+    lines.withLock { $0.append(entry) }
+  }
+}
