@@ -48,6 +48,11 @@ let package = Package(
     // A simulated patient: a reference performed slower, shallower, noisier, with compensation.
     .target(
       name: "OnTrackSimulation", dependencies: ["OnTrackKinematics"], swiftSettings: optimized),
+    // How well the scoring works, measured: UI-PRMD (Kinect and Vicon), the robustness suite.
+    .target(
+      name: "OnTrackEvaluation",
+      dependencies: ["OnTrackKinematics", "OnTrackFormats", "OnTrackScoring", "OnTrackSimulation"],
+      swiftSettings: optimized),
     // The wire: every message between the server and its clients (stream frames, server
     // messages, API bodies) as Codable types, shared by server, clients and tests.
     .target(
@@ -118,6 +123,7 @@ let package = Package(
       dependencies: [
         "OnTrackKinematics", "OnTrackFormats", "OnTrackScoring", "OnTrackSimulation", "OnTrackApp",
         "OnTrackProtocol", "OnTrackServer", "OnTrackServerCommands", "OnTrackClient",
+        "OnTrackEvaluation",
         .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -137,7 +143,10 @@ let package = Package(
       ]),
     .testTarget(
       name: "OnTrackScoringTests",
-      dependencies: ["OnTrackKinematics", "OnTrackFormats", "OnTrackScoring", "AllocationCounter"],
+      dependencies: [
+        "OnTrackKinematics", "OnTrackFormats", "OnTrackScoring", "OnTrackSimulation",
+        "OnTrackEvaluation", "AllocationCounter",
+      ],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "OnTrackAppTests",

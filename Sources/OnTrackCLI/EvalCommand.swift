@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OnTrackEvaluation
 import OnTrackFormats
 import OnTrackScoring
 import OnTrackServerCommands
@@ -8,7 +9,7 @@ struct EvalCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "eval",
     abstract: "Validate the scorer on public datasets.",
-    subcommands: [UIPRMDEvalCommand.self])
+    subcommands: [UIPRMDEvalCommand.self, RobustnessEvalCommand.self])
 }
 
 struct UIPRMDEvalCommand: AsyncParsableCommand {
@@ -57,12 +58,12 @@ struct UIPRMDEvalCommand: AsyncParsableCommand {
       return
     }
     var lines = [
-      "| movement | AUC | mean score correct | mean score incorrect | mirrored | reps counted in joined takes (correct / incorrect, of 100) |",
-      "|---|---:|---:|---:|---:|---:|",
+      "| movement | AUC | median score correct | median score incorrect | mirrored | reps counted in joined takes (correct / incorrect, of 100) | single repetitions found as one (stable ±1 frame) |",
+      "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for m in report.movements {
       lines.append(
-        "| m\(UIPRMDReader.twoDigits(m.movement)) \(m.name) | \(Output.fixed(m.auc, 3)) | \(Output.fixed(m.meanScoreCorrect, 1)) | \(Output.fixed(m.meanScoreIncorrect, 1)) | \(m.mirroredCount) | \(m.countedCorrect) / \(m.countedIncorrect) |"
+        "| m\(UIPRMDReader.twoDigits(m.movement)) \(m.name) | \(Output.fixed(m.auc, 3)) | \(Output.fixed(m.medianScoreCorrect, 1)) | \(Output.fixed(m.medianScoreIncorrect, 1)) | \(m.mirroredCount) | \(m.countedCorrect) / \(m.countedIncorrect) | \(m.singleCounted) / \(m.singleTried) (\(m.singleStable)) |"
       )
     }
     if diagnose {
@@ -79,5 +80,42 @@ struct UIPRMDEvalCommand: AsyncParsableCommand {
       )
     }
     Output.write(lines.joined(separator: "\n") + "\n")
+  }
+}
+
+struct RobustnessEvalCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "robustness",
+    abstract:
+      "Score each exercise's reference performed with noise, drift, jitter, tempo, mirror, less range, compensation.",
+    discussion: """
+      Three repetitions of the reference by a simulated patient, perfect and then with one \
+      change at a time. Prints the mean repetition score of each (and the repetitions found \
+      where that is not three). See README, "How robust the score is".
+      """)
+
+  @Option(help: "The exercise folder.")
+  var exercises: String = BundledExercises.path
+
+  @Option(parsing: .upToNextOption, help: "Exercise ids (default: every exercise in the folder).")
+  var only: [String] = []
+
+  @Flag(help: "Print JSON.")
+  var json = false
+
+  func run() async throws {
+    let folder = URL(fileURLWithPath: exercises)
+    let ids =
+      only.isEmpty
+      ? try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+      : only
+    var rows: [RobustnessSuite.Row] = []
+    for id in ids {
+      let exercise = try Exercise.load(contentsOf: folder.appendingPathComponent(id + ".json"))
+      rows.append(try RobustnessSuite.run(exercise))
+      if !json { FileHandle.standardError.write(Data("\(id) done\n".utf8)) }
+    }
+    Output.write(json ? try Output.json(rows) : RobustnessSuite.markdown(rows))
   }
 }

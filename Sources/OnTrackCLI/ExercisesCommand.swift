@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OnTrackEvaluation
 import OnTrackScoring
 import OnTrackServerCommands
 

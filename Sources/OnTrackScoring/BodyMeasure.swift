@@ -97,8 +97,8 @@ public enum BodyBone: String, CaseIterable, Sendable, Codable {
 /// is positive away from the midline in the trunk's frontal plane. Knee and elbow flexion are
 /// 180° minus the angle between the two segments (0 = straight). Trunk flexion is the forward
 /// lean of the trunk from vertical, lateral flexion its lean towards the left (positive) or right.
-/// Head flexion is the forward tilt of the head (shoulder centre → head) relative to the trunk
-/// (looking down). Knee valgus is how far the knee sits inside the hip–ankle line, as an angle
+/// Head flexion is the forward tilt of the head (neck → head) relative to the trunk (looking
+/// down). Knee valgus is how far the knee sits inside the hip–ankle line, as an angle
 /// (asin of the inward offset over the thigh length; positive = knee collapsing inwards).
 public enum BodyAngle: String, CaseIterable, Sendable, Codable {
   case trunkFlexion, trunkLateralFlexion, headFlexion
@@ -157,6 +157,14 @@ public enum BodyMeasure: Hashable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// The column of the measure's per-frame noise value.
+  var noiseColumn: Int {
+    switch self {
+    case .bone(let b): FeatureLayout.noiseColumn(b)
+    case .angle(let a): FeatureLayout.noiseColumn(a)
+    }
+  }
+
   public var mirrored: BodyMeasure {
     switch self {
     case .bone(let b): .bone(b.mirrored)
@@ -191,11 +199,16 @@ public enum BodyMeasure: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Where each feature sits in a frame: three values per bone (its unit direction in the body
-/// frame: left, up, forward), then one value per angle (radians).
+/// frame: left, up, forward), then one value per angle (radians) — the measures, from
+/// low-pass-filtered landmarks — then one *noise* value per bone and per angle: the size of
+/// the second difference of the unfiltered measure at that frame (radians), from which a
+/// repetition's own sensor noise is estimated (`RepetitionScorer`).
 public enum FeatureLayout {
   public static let bones = BodyBone.allCases
   public static let angles = BodyAngle.allCases
-  public static let width = 3 * bones.count + angles.count
+  /// The measure columns (bones and angles).
+  public static let measureWidth = 3 * bones.count + angles.count
+  public static let width = measureWidth + bones.count + angles.count
 
   static func boneColumn(_ bone: BodyBone) -> Int {
     3 * (bones.firstIndex(of: bone) ?? 0)
@@ -203,6 +216,14 @@ public enum FeatureLayout {
 
   static func angleColumn(_ angle: BodyAngle) -> Int {
     3 * bones.count + (angles.firstIndex(of: angle) ?? 0)
+  }
+
+  static func noiseColumn(_ bone: BodyBone) -> Int {
+    measureWidth + (bones.firstIndex(of: bone) ?? 0)
+  }
+
+  static func noiseColumn(_ angle: BodyAngle) -> Int {
+    measureWidth + bones.count + (angles.firstIndex(of: angle) ?? 0)
   }
 }
 

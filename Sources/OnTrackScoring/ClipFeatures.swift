@@ -21,37 +21,34 @@ public enum ClipFeatures {
     return frames
   }
 
-  /// Features of timestamped landmark frames, resampled to one frame every `step` seconds.
+  /// Features of timestamped landmark frames, resampled to one frame every `step` seconds
+  /// (`FeaturePipeline`).
   public static func features(
     landmarks: [LandmarkFrame], times: [Double], step: Double,
-    headingTimeConstant: Double = 2
+    headingTimeConstant: Double = 2, cutoff: Double? = LandmarkFilter.defaultCutoff
   ) -> FeatureSequence {
-    var resampler = GridResampler(step: step)
-    var extractor = FeatureExtractor(headingTimeConstant: headingTimeConstant)
+    var pipeline = FeaturePipeline(
+      step: step, headingTimeConstant: headingTimeConstant, cutoff: cutoff)
     var sequence = FeatureSequence(frameTime: step)
-    let width = FeatureLayout.width
-    var row = [Float](repeating: 0, count: width)
-    var first = true
+    sequence.values.reserveCapacity(landmarks.count * FeatureLayout.width)
     for (frame, time) in zip(landmarks, times) {
-      resampler.push(frame, at: time)
-      for k in 0..<resampler.outputCount {
-        row.withUnsafeMutableBufferPointer { out in
-          extractor.extract(resampler.output[k], timeStep: first ? 0 : step, into: out)
-        }
-        first = false
-        sequence.values.append(contentsOf: row)
-      }
+      pipeline.push(frame, at: time)
+      sequence.values.append(
+        contentsOf: pipeline.output[0..<(pipeline.outputCount * FeatureLayout.width)])
     }
     return sequence
   }
 
-  /// Features of a whole clip at `step` seconds per frame (its own rate if `nil`).
-  public static func features(of clip: Clip, body: BodyModel, step: Double? = nil)
-    -> FeatureSequence
-  {
+  /// Features of a whole clip at `step` seconds per frame (its own rate if `nil`); `cutoff`
+  /// `nil` measures the landmarks unfiltered.
+  public static func features(
+    of clip: Clip, body: BodyModel, step: Double? = nil,
+    cutoff: Double? = LandmarkFilter.defaultCutoff
+  ) -> FeatureSequence {
     let times = (0..<clip.frameCount).map { Double($0) * clip.frameTime }
     return features(
-      landmarks: landmarks(of: clip, body: body), times: times, step: step ?? clip.frameTime)
+      landmarks: landmarks(of: clip, body: body), times: times, step: step ?? clip.frameTime,
+      cutoff: cutoff)
   }
 }
 

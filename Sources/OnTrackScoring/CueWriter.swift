@@ -101,6 +101,28 @@ enum CueWriter {
     return Cue(kind: .compensation, text: text, measure: measure.description, severity: 0)
   }
 
+  /// A cue for a posture not held; `signedDeviation` is value − target (radians, angles).
+  static func postureCue(for measure: BodyMeasure, signedDeviation: Double) -> Cue {
+    let text: String
+    switch measure {
+    case .angle(.trunkFlexion):
+      text = signedDeviation > 0 ? "Keep your trunk upright" : "Don't lean back"
+    case .angle(.trunkLateralFlexion), .bone(.trunk):
+      text = "Keep your trunk straight, not leaning to the side"
+    case .angle(.headFlexion), .bone(.head):
+      text = signedDeviation > 0 ? "Keep your head up" : "Keep your head in line with your back"
+    case .bone(.pelvis):
+      text = "Keep your hips level"
+    case .bone(.shoulders):
+      text = "Keep your shoulders level"
+    case .angle(let angle):
+      text = "Hold your \(side(angle.side))\(angle.jointWords) in position"
+    case .bone(let bone):
+      text = "Hold your \(bone.words) in position"
+    }
+    return Cue(kind: .posture, text: text, measure: measure.description, severity: 0)
+  }
+
   static func tempoCue(slow: Bool) -> Cue {
     Cue(
       kind: .tempo, text: slow ? "You can go a little faster" : "Slow down", measure: nil,

@@ -5,17 +5,66 @@ import OnTrackKinematics
 /// A measure with its weight and tolerance, as the scorer uses it.
 public struct ScoredMeasure: Sendable, Equatable {
   public var measure: BodyMeasure
+  /// Compared from each one's starting posture (true, the default) or as absolute values.
+  public var relative = true
   public var weight: Float
   /// Accepted mean aligned error, radians.
   public var tolerance: Float
   /// Accepted shortfall of range of motion against the reference's, radians.
   public var rangeTolerance: Float
+
+  public init(measure: BodyMeasure, weight: Float, tolerance: Float, rangeTolerance: Float) {
+    self.measure = measure
+    self.weight = weight
+    self.tolerance = tolerance
+    self.rangeTolerance = rangeTolerance
+  }
+}
+
+/// A posture to hold: the measure's absolute value within `tolerance` of `target` (radians).
+public struct PostureMeasure: Sendable, Equatable {
+  public var measure: BodyMeasure
+  /// For an angle: the value to hold (radians).
+  public var target: Float
+  /// For a bone: the direction to hold (in the body frame); the deviation is the angle to it.
+  public var direction: SIMD3<Float>
+  public var tolerance: Float
+
+  public init(measure: BodyMeasure, target: Float, direction: SIMD3<Float>, tolerance: Float) {
+    self.measure = measure
+    self.target = target
+    self.direction = direction
+    self.tolerance = tolerance
+  }
+
+  /// How far the posture is off at frame `f` of `s` (radians): |value − target| for an angle,
+  /// the angle to the held direction for a bone.
+  func deviation(_ s: FeatureSequence, _ f: Int) -> Float {
+    let c = measure.column
+    switch measure {
+    case .angle: return abs(s[f, c] - target)
+    case .bone:
+      let u = SIMD3(s[f, c], s[f, c + 1], s[f, c + 2])
+      return atan2(length(cross(u, direction)), dot(u, direction))
+    }
+  }
+
+  /// The signed deviation at frame `f` (angles; 0 for bones).
+  func signedDeviation(_ s: FeatureSequence, _ f: Int) -> Float {
+    guard case .angle = measure else { return 0 }
+    return s[f, measure.column] - target
+  }
 }
 
 /// A measure that should stay still, with how much more than the reference may move (radians).
 public struct StillMeasure: Sendable, Equatable {
   public var measure: BodyMeasure
   public var tolerance: Float
+
+  public init(measure: BodyMeasure, tolerance: Float) {
+    self.measure = measure
+    self.tolerance = tolerance
+  }
 }
 
 /// An exercise ready to score: its definition with defaults applied, and the reference
@@ -29,6 +78,7 @@ public struct Exercise: Sendable {
   public let reference: FeatureSequence
   public var measures: [ScoredMeasure]
   public var keepStill: [StillMeasure]
+  public var postures: [PostureMeasure]
   /// Alignment weight of every bone (`FeatureLayout.bones` order).
   public let boneWeights: [Float]
   /// The square roots of `boneWeights`: what alignment rows scale bone directions by.
@@ -79,11 +129,31 @@ public struct Exercise: Sendable {
       ?? BodyBone.allCases.map { ExerciseDefinition.MeasureSpec(measure: $0.rawValue) }
     measures = specs.compactMap { spec in
       BodyMeasure(name: spec.measure).map {
-        ScoredMeasure(
+        var scored = ScoredMeasure(
           measure: $0, weight: Float(spec.weight ?? ExerciseDefinition.Defaults.weight),
           tolerance: Float(spec.tolerance ?? ExerciseDefinition.Defaults.tolerance) * degrees,
           rangeTolerance: Float(
             spec.rangeTolerance ?? spec.tolerance ?? ExerciseDefinition.Defaults.tolerance)
+            * degrees)
+        scored.relative = spec.compare != "absolute"
+        return scored
+      }
+    }
+    postures = (definition.postures ?? []).compactMap { spec in
+      BodyMeasure(name: spec.measure).map { measure in
+        let c = measure.column
+        var mean = SIMD3<Float>.zero
+        var angle: Float = 0
+        for f in 0..<reference.count {
+          angle += reference[f, c] / Float(reference.count)
+          if case .bone = measure {
+            mean += SIMD3(reference[f, c], reference[f, c + 1], reference[f, c + 2])
+          }
+        }
+        return PostureMeasure(
+          measure: measure, target: spec.target.map { Float($0) * degrees } ?? angle,
+          direction: normalizeOrUp(mean),
+          tolerance: Float(spec.tolerance ?? ExerciseDefinition.Defaults.postureTolerance)
             * degrees)
       }
     }
@@ -173,8 +243,8 @@ public struct Exercise: Sendable {
     var swapped = 0.0
     for m in measures {
       let w = Double(m.weight)
-      direct += w * m.measure.excursion(take, range)
-      swapped += w * m.measure.mirrored.excursion(take, range)
+      direct += w * abs(m.measure.excursion(take, range))
+      swapped += w * abs(m.measure.mirrored.excursion(take, range))
     }
     return swapped > direct
   }
@@ -208,16 +278,41 @@ public struct Exercise: Sendable {
 }
 
 extension BodyMeasure {
-  /// How far the measure moves over `range` of `s` (radians): a bone's widest angle from its
-  /// starting direction, an angle's largest departure from its starting value.
-  func excursion(_ s: FeatureSequence, _ range: Range<Int>) -> Double {
+  /// How far the measure moves over `range` of `s` (radians, robust: `RepetitionScorer`): a
+  /// bone's reach from its starting direction, an angle's signed reach from its starting value.
+  func excursion(
+    _ s: FeatureSequence, _ range: Range<Int>,
+    quantile: Double = RepetitionScorer.excursionQuantile
+  ) -> Double {
     switch self {
-    case .bone: RepetitionScorer.boneExcursion(s, range, column)
-    case .angle: abs(RepetitionScorer.angleExcursion(s, range, column))
+    case .bone: RepetitionScorer.boneExcursion(s, range, column, quantile: quantile)
+    case .angle: RepetitionScorer.angleExcursion(s, range, column, quantile: quantile)
     }
   }
 
-  /// The bones whose directions determine this measure (for alignment weights, colouring).
+  /// The body parts a patient sees named when this measure is off, and that are coloured for
+  /// it: a shoulder angle colours the whole arm ("raise your arm"), a hip or knee angle the
+  /// whole leg, a trunk angle the trunk.
+  public var colouredBones: [BodyBone] {
+    switch self {
+    case .bone(let b): [b]
+    case .angle(let a):
+      switch a {
+      case .trunkFlexion, .trunkLateralFlexion: [.trunk]
+      case .headFlexion: [.head]
+      case .leftKneeValgus, .leftHipFlexion, .leftHipAbduction, .leftKneeFlexion:
+        [.leftThigh, .leftShank]
+      case .rightKneeValgus, .rightHipFlexion, .rightHipAbduction, .rightKneeFlexion:
+        [.rightThigh, .rightShank]
+      case .leftShoulderFlexion, .leftShoulderAbduction, .leftElbowFlexion:
+        [.leftUpperArm, .leftForearm]
+      case .rightShoulderFlexion, .rightShoulderAbduction, .rightElbowFlexion:
+        [.rightUpperArm, .rightForearm]
+      }
+    }
+  }
+
+  /// The bones whose directions determine this measure (for alignment weights).
   public var bones: [BodyBone] {
     switch self {
     case .bone(let b): [b]

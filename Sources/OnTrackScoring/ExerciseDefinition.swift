@@ -45,6 +45,9 @@ public struct ExerciseDefinition: Codable, Sendable, Equatable {
   /// Alignment weight of the bones no measure involves (default 0.25): they still guide the
   /// time alignment a little.
   public var alignmentWeight: Double?
+  /// Postures to hold through the repetition, checked on the absolute value of a measure (the
+  /// trunk upright, the pelvis level): where posture is the point, not the movement.
+  public var postures: [PostureSpec]?
 
   public struct TempoRange: Codable, Sendable, Equatable {
     public var minimumRatio: Double
@@ -54,6 +57,11 @@ public struct ExerciseDefinition: Codable, Sendable, Equatable {
   public struct MeasureSpec: Codable, Sendable, Equatable {
     /// A `BodyAngle` (`leftKneeFlexion`) or a `BodyBone` (`leftThigh`) name.
     public var measure: String
+    /// `"relative"` (default): the patient's movement from their own starting posture is
+    /// compared with the reference's from its own, so a sensor that puts joint centres
+    /// elsewhere, or a body built differently, is not read as error; `"absolute"`: the values
+    /// themselves are compared.
+    public var compare: String?
     public var weight: Double?
     /// Accepted mean error at aligned instants, degrees.
     public var tolerance: Double?
@@ -69,6 +77,20 @@ public struct ExerciseDefinition: Codable, Sendable, Equatable {
       self.weight = weight
       self.tolerance = tolerance
       self.rangeTolerance = rangeTolerance
+    }
+  }
+
+  /// A posture held through the repetition: `measure` stays within `tolerance` degrees of
+  /// `target` (degrees; default: the reference's own mean value).
+  public struct PostureSpec: Codable, Sendable, Equatable {
+    public var measure: String
+    public var target: Double?
+    public var tolerance: Double?
+
+    public init(measure: String, target: Double? = nil, tolerance: Double? = nil) {
+      self.measure = measure
+      self.target = target
+      self.tolerance = tolerance
     }
   }
 
@@ -92,6 +114,7 @@ public struct ExerciseDefinition: Codable, Sendable, Equatable {
     public static let repetitions = 10
     public static let tolerance = 15.0
     public static let stillTolerance = 10.0
+    public static let postureTolerance = 15.0
     public static let weight = 1.0
     public static let alignmentWeight = 0.25
     public static let tempo = TempoRange(minimumRatio: 0.6, maximumRatio: 1.8)
@@ -184,6 +207,25 @@ extension ExerciseDefinition {
     if let measures, measures.isEmpty {
       throw ExerciseError(
         file: file, field: "measures", reason: "must list at least one measure (or be left out)")
+    }
+    for (k, spec) in (measures ?? []).enumerated() {
+      if let compare = spec.compare, !["relative", "absolute"].contains(compare) {
+        throw ExerciseError(
+          file: file, field: "measures[\(k)].compare",
+          reason: "'\(compare)' is not relative or absolute")
+      }
+    }
+    for (k, spec) in (postures ?? []).enumerated() {
+      try Self.checkMeasure(spec.measure, file: file, field: "postures[\(k)].measure")
+      if let t = spec.tolerance, !(t > 0 && t <= 180) {
+        throw ExerciseError(
+          file: file, field: "postures[\(k)].tolerance",
+          reason: "must be > 0 and ≤ 180 degrees, not \(t)")
+      }
+      if let t = spec.target, !(t >= -360 && t <= 360) {
+        throw ExerciseError(
+          file: file, field: "postures[\(k)].target", reason: "must be −360 to 360 degrees")
+      }
     }
     for (k, spec) in (keepStill ?? []).enumerated() {
       try Self.checkMeasure(spec.measure, file: file, field: "keepStill[\(k)].measure")

@@ -54,7 +54,7 @@ public struct FeatureExtractor: Sendable {
     self.headingTimeConstant = headingTimeConstant
   }
 
-  /// Writes the features of `frame` into `out` (`FeatureLayout.width` values); `timeStep` is
+  /// Writes the measures of `frame` into `out[0..<FeatureLayout.measureWidth]`; `timeStep` is
   /// the seconds since the previous frame of this take.
   public mutating func extract(
     _ frame: LandmarkFrame, timeStep: Double, into out: UnsafeMutableBufferPointer<Float>
@@ -178,7 +178,7 @@ extension FeatureLayout {
   /// Writes the mirror image of feature frame `source` into `target`: left and right swap;
   /// the lateral component of every bone direction changes sign, except for the right→left
   /// bones (pelvis, shoulders), whose up and forward components change sign instead; lateral
-  /// trunk flexion changes sign.
+  /// trunk flexion changes sign; noise values swap sides.
   public static func mirror(
     _ source: UnsafeBufferPointer<Float>, into target: UnsafeMutableBufferPointer<Float>
   ) {
@@ -198,5 +198,7 @@ extension FeatureLayout {
     for angle in angles {
       target[angleColumn(angle.mirrored)] = source[angleColumn(angle)] * angle.mirrorSign
     }
+    for bone in bones { target[noiseColumn(bone.mirrored)] = source[noiseColumn(bone)] }
+    for angle in angles { target[noiseColumn(angle.mirrored)] = source[noiseColumn(angle)] }
   }
 }

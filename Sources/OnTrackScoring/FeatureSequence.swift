@@ -56,6 +56,9 @@ public struct GridResampler: Sendable {
   /// The grid frames produced by the last `push`: `output[0..<outputCount]`.
   public private(set) var output: [LandmarkFrame]
   public private(set) var outputCount = 0
+  /// True if the last `push` started a new grid (the first frame, or after a gap longer than
+  /// `maximumGap`): what follows does not continue what came before.
+  public private(set) var restarted = false
   private var previous = LandmarkFrame()
   private var previousTime: Double?
   private var gridStart = 0.0
@@ -74,6 +77,7 @@ public struct GridResampler: Sendable {
   @discardableResult
   public mutating func push(_ frame: LandmarkFrame, at time: Double) -> Bool {
     outputCount = 0
+    restarted = false
     guard time.isFinite else { return false }
     guard let last = previousTime, time - last <= maximumGap else {
       // The first frame, or a gap too long to interpolate: a grid starts here.
@@ -85,6 +89,7 @@ public struct GridResampler: Sendable {
       gridIndex = 1
       output[0].blend(frame, frame, 0)
       outputCount = 1
+      restarted = true
       return true
     }
     guard time > last else { return false }

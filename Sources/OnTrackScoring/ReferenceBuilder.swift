@@ -9,9 +9,10 @@ import OnTrackKinematics
 ///   directions) is chosen: a real movement, free of any one performer's quirks.
 /// - A measure's tolerance is the mean plus three standard deviations of the correct
 ///   repetitions' own aligned errors, at least 3°; its range tolerance likewise from their
-///   range-of-motion shortfalls;
-///   a keep-still tolerance likewise from their excess movement. So a correct repetition
-///   scores well above 70.
+///   range-of-motion shortfalls; a keep-still tolerance likewise from their excess movement.
+/// - Then one scale for every exercise: all tolerances are multiplied by the one factor that
+///   makes the median correct repetition score `typicalCorrectScore` (85), so a score means
+///   the same on a squat as on a shoulder raise (README, "What a score means").
 public enum ReferenceBuilder {
   /// The index of the representative repetition among `repetitions` (all on the working side).
   public static func representative(
@@ -82,10 +83,23 @@ public enum ReferenceBuilder {
     return (zip(repetitions, flags).map { $1 ? $0.mirrored() : $0 }, flags)
   }
 
+  /// The score the median correct repetition gets after calibration.
+  public static let typicalCorrectScore = 85.0
+
   /// `exercise` with tolerances estimated from correct repetitions scored against its
-  /// reference (mean + 3 SD, floor 3°).
+  /// reference (mean + 3 SD, floor 3°), then scaled together so that the median of them scores
+  /// `typicalCorrectScore`.
   public static func calibrated(
-    _ exercise: Exercise, correct repetitions: [FeatureSequence], floorDegrees: Double = 3
+    _ exercise: Exercise, correct repetitions: [FeatureSequence],
+    floorDegrees: Double = 3
+  ) -> Exercise {
+    let estimated = estimated(exercise, correct: repetitions, floorDegrees: floorDegrees)
+    return scaled(estimated, correct: repetitions)
+  }
+
+  /// Tolerances from the correct repetitions' own errors (mean + 3 SD, floor).
+  static func estimated(
+    _ exercise: Exercise, correct repetitions: [FeatureSequence], floorDegrees: Double
   ) -> Exercise {
     var probe = exercise
     // Score with unit tolerances so the normalised errors are the raw numerators (radians).
@@ -95,6 +109,7 @@ public enum ReferenceBuilder {
     }
     for k in probe.keepStill.indices { probe.keepStill[k].tolerance = 1 }
     var scorer = RepetitionScorer(exercise: probe)
+    scorer.allowsForNoise = false
     var numerators = [[Double]](repeating: [], count: probe.measures.count)
     var deficits = [[Double]](repeating: [], count: probe.measures.count)
     var excesses = [[Double]](repeating: [], count: probe.keepStill.count)
@@ -118,8 +133,46 @@ public enum ReferenceBuilder {
     return calibrated
   }
 
+  /// `exercise` with every tolerance multiplied by the factor that makes the median of
+  /// `repetitions` score `typicalCorrectScore`: `N²` falls as the square of the factor, so the
+  /// factor is `√(median N² / N²_typical)` with `N²_typical = ln(0.85) / ln(0.7)`. Tempo is not
+  /// a tolerance and is left out of both.
+  static func scaled(_ exercise: Exercise, correct repetitions: [FeatureSequence]) -> Exercise {
+    guard !repetitions.isEmpty else { return exercise }
+    var scorer = RepetitionScorer(exercise: exercise)
+    var terms = repetitions.map { repetition -> Double in
+      let result = scorer.score(repetition, frames: 0..<repetition.count)
+      let tempo = tempoTerm(result.tempoRatio, exercise.tempo)
+      return max(0, log(result.score / 100) / log(0.7) - tempo)
+    }
+    terms.sort()
+    let median = terms[terms.count / 2]
+    let typical = log(typicalCorrectScore / 100) / log(0.7)
+    guard median > 1e-6 else { return exercise }
+    let factor = Float((median / typical).squareRoot())
+    var scaled = exercise
+    for k in scaled.measures.indices {
+      scaled.measures[k].tolerance *= factor
+      scaled.measures[k].rangeTolerance *= factor
+    }
+    for k in scaled.keepStill.indices { scaled.keepStill[k].tolerance *= factor }
+    // Postures are limits the therapist sets (the trunk within 12° of upright), not learnt.
+    return scaled
+  }
+
+  /// The tempo term of `N²` (`RepetitionScorer`).
+  static func tempoTerm(_ ratio: Double, _ tempo: ExerciseDefinition.TempoRange) -> Double {
+    var excess = 0.0
+    if ratio > tempo.maximumRatio {
+      excess = (ratio / tempo.maximumRatio - 1) / 0.5
+    } else if ratio < tempo.minimumRatio {
+      excess = (tempo.minimumRatio / ratio - 1) / 0.5
+    }
+    return excess * excess
+  }
+
   /// Mean plus three standard deviations: beyond what nearly all correct executions show.
-  static func meanPlusThreeSD(_ values: [Double]) -> Double {
+  public static func meanPlusThreeSD(_ values: [Double]) -> Double {
     guard !values.isEmpty else { return 0 }
     let mean = values.reduce(0, +) / Double(values.count)
     let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)

@@ -11,6 +11,8 @@ public struct RepetitionResult: Codable, Sendable, Equatable {
   public var mirrored: Bool
   public var measures: [MeasureResult]
   public var compensations: [CompensationResult]
+  /// Postures held (or not) through the repetition (`nil` in results from before postures).
+  public var postures: [PostureResult]?
   /// Repetition duration ÷ reference duration (2 = twice as slow).
   public var tempoRatio: Double
   /// Plain-word feedback, most important first.
@@ -39,6 +41,21 @@ public struct RepetitionResult: Codable, Sendable, Equatable {
     /// The reference's range of motion, degrees.
     public var referenceRangeOfMotion: Double
     public var weight: Double
+    /// The sensor noise estimated on this measure (patient and reference, after filtering),
+    /// degrees: the tolerance was widened by it (`nil` in results from before it was).
+    public var noise: Double?
+  }
+
+  public struct PostureResult: Codable, Sendable, Equatable {
+    public var measure: String
+    /// Mean deviation from the posture to hold, degrees.
+    public var deviation: Double
+    /// Mean signed deviation (value − target), degrees (angles; 0 for bones).
+    public var signedDeviation: Double
+    /// Accepted deviation, degrees.
+    public var tolerance: Double
+    /// max(0, deviation − tolerance) ÷ (tolerance / 2).
+    public var normalizedExcess: Double
   }
 
   public struct CompensationResult: Codable, Sendable, Equatable {
@@ -56,7 +73,7 @@ public struct RepetitionResult: Codable, Sendable, Equatable {
 /// One piece of feedback for the patient.
 public struct Cue: Codable, Sendable, Equatable, CustomStringConvertible {
   public enum Kind: String, Codable, Sendable {
-    case position, range, compensation, tempo, praise
+    case position, range, compensation, posture, tempo, praise
   }
 
   public var kind: Kind

@@ -7,30 +7,58 @@ import OnTrackKinematics
 ///    (`Exercise.boneWeights`), radius a quarter of the reference widened by the length
 ///    difference, so a slower patient is aligned, not punished.
 /// 2. Per measure, the error at aligned instants, averaged per *reference* frame (each
-///    reference instant counts once however long the patient lingered): the angle between
-///    bone directions, or the absolute angle difference. Range of motion: each angle's largest
-///    excursion from its value at the start of the repetition, compared with the reference's.
-/// 3. `e_m = error / tolerance` and `r_m = range deficit / range tolerance` per measure;
-///    compensation `c_k = max(0, movement − reference movement) / tolerance`; tempo `t` grows
-///    by 1 for every 50 % outside the accepted tempo range.
-/// 4. `N² = Σ w (e² + r²) / Σ w + Σ c² + t²` and `score = 100 · 0.7^(N²)`: 100 for a perfect
-///    copy, 70 when the errors average one tolerance, 24 at two.
-/// 5. Cues: the largest terms over their tolerance, in words; with none, praise if the score is
+///    reference instant counts once however long the patient lingered). By default the
+///    patient's movement from their own starting posture is compared with the reference's from
+///    its own (`ScoredMeasure.relative`): angle differences `|(x_i − x₀) − (r_j − r₀)|`, and for
+///    bones the angle between directions after the rotation that takes the patient's starting
+///    direction onto the reference's. Starting values are the mean of the first
+///    `originFrames` frames. Range of motion: each measure's robust excursion from its start
+///    (the 90th percentile of the departures, so one noisy frame does not make a range),
+///    compared with the reference's.
+/// 3. Noise: each measure's sensor noise σ is estimated from the repetition itself (the median
+///    second difference of the unfiltered measure, `FeaturePipeline`, times the landmark
+///    filter's noise gain), for the patient and the reference, and every tolerance τ the
+///    error is held to becomes `√(τ² + (3σ)²)`: a jittery sensor widens the tolerances by what
+///    it alone would cost, a clean one leaves them as they are. Short segments are noisier and
+///    get wider allowances by themselves.
+/// 4. `e_m = error / tolerance` and `r_m = range deficit / range tolerance` per measure;
+///    compensation `c_k = max(0, movement − reference movement) / tolerance`; posture
+///    `p_k = max(0, mean deviation − tolerance) / (tolerance / 2)`; tempo `t` grows by 1 for
+///    every 50 % outside the accepted tempo range.
+/// 5. `N² = Σ w (e² + r²) / Σ w + Σ c² + Σ p² + t²` and `score = 100 · 0.7^(N²)`: 100 for a
+///    perfect copy, 70 when the errors average one tolerance, 24 at two (README, "What a score
+///    means").
+/// 6. Cues: the largest terms over their tolerance, in words; with none, praise if the score is
 ///    at least `praiseScore`, else the largest term under its tolerance.
 public struct RepetitionScorer: Sendable {
   /// The score a repetition needs to be praised when no single error is over its tolerance.
   public static let praiseScore = 70.0
+  /// How many standard deviations of noise a tolerance allows for.
+  public static let noiseAllowance = 3.0
 
   public let exercise: Exercise
+  /// Widen tolerances by the estimated sensor noise (off only to calibrate tolerances).
+  public var allowsForNoise = true
   private var dtw = DynamicTimeWarping()
   private var referenceRows: DTWMatrix { exercise.referenceRows }
+  /// Noise after the landmark filter ÷ noise before it, at the exercise's frame rate.
+  private let filterNoiseGain: Double
+  /// How late the filtered features follow the movement (seconds): reported times are moved
+  /// back by it, to the patient's own clock.
+  private let filterDelay: Double
 
   public init(exercise: Exercise) {
     self.exercise = exercise
+    let filter = LandmarkFilter(rate: 1 / exercise.frameTime)
+    filterNoiseGain = filter.noiseGain
+    filterDelay = filter.delay
   }
 
   /// The DTW band radius for a repetition of `n` frames against the reference.
   public var bandRadius: Int { max(4, exercise.reference.count / 4) }
+
+  /// Frames averaged for a starting value: a tenth of the repetition, 1 to 3 frames.
+  static func originFrames(_ count: Int) -> Int { max(1, min(3, count / 10)) }
 
   /// Scores frames `range` of `take` (body features at the exercise's frame rate) as one
   /// repetition; `mirrored` says the take's features were mirrored to the reference's side.
@@ -65,6 +93,8 @@ public struct RepetitionScorer: Sendable {
       }
       return total / Double(m)
     }
+    let takeOrigin = range.lowerBound..<(range.lowerBound + Self.originFrames(n))
+    let referenceOrigin = 0..<Self.originFrames(m)
     var results: [RepetitionResult.MeasureResult] = []
     var weighted = 0.0
     var weightSum = 0.0
@@ -73,22 +103,37 @@ public struct RepetitionScorer: Sendable {
     var minor: [(Double, Cue)] = []
     for scored in exercise.measures {
       let column = scored.measure.column
-      let tolerance = Double(scored.tolerance)
+      let noise = noiseLevel(scored.measure, take, range)
+      let tolerance = allowing(Double(scored.tolerance), noise)
       var error = 0.0
       var signed = 0.0
-      var reached = 0.0
-      var referenceRange = 0.0
       switch scored.measure {
       case .bone:
-        error = alignedMean { i, j in Self.boneAngle(take, i, reference, j, column) }
-        reached = Self.boneExcursion(take, range, column)
-        referenceRange = Self.boneExcursion(reference, 0..<m, column)
+        if scored.relative {
+          let u0 = Self.meanDirection(take, takeOrigin, column)
+          let v0 = Self.meanDirection(reference, referenceOrigin, column)
+          let turn = Quaternion.shortestArc(from: u0, to: v0)
+          error = alignedMean { i, j in
+            let u = turn.act(on: SIMD3(take[i, column], take[i, column + 1], take[i, column + 2]))
+            let v = SIMD3(reference[j, column], reference[j, column + 1], reference[j, column + 2])
+            return Double(atan2(length(cross(u, v)), dot(u, v)))
+          }
+        } else {
+          error = alignedMean { i, j in Self.boneAngle(take, i, reference, j, column) }
+        }
       case .angle:
-        error = alignedMean { i, j in abs(Double(take[i, column] - reference[j, column])) }
-        signed = alignedMean { i, j in Double(take[i, column] - reference[j, column]) }
-        reached = Self.angleExcursion(take, range, column)
-        referenceRange = Self.angleExcursion(reference, 0..<m, column)
+        let offset =
+          scored.relative
+          ? Self.meanValue(take, takeOrigin, column)
+            - Self.meanValue(reference, referenceOrigin, column)
+          : 0
+        error = alignedMean { i, j in
+          abs(Double(take[i, column] - reference[j, column]) - offset)
+        }
+        signed = alignedMean { i, j in Double(take[i, column] - reference[j, column]) - offset }
       }
+      let reached = scored.measure.excursion(take, range)
+      let referenceRange = scored.measure.excursion(reference, 0..<m)
       let deficit = max(0, abs(referenceRange) - abs(reached))
       let normalized = error / tolerance
       let rangeTolerance = Double(scored.rangeTolerance)
@@ -106,7 +151,7 @@ public struct RepetitionScorer: Sendable {
           normalizedError: normalized, rangeDeficit: deficit * degrees,
           rangeTolerance: rangeTolerance * degrees, normalizedRangeDeficit: normalizedDeficit,
           rangeOfMotion: reached * degrees, referenceRangeOfMotion: referenceRange * degrees,
-          weight: w))
+          weight: w, noise: noise * degrees))
       if term > 0 {
         let rangeShort = normalizedDeficit > normalized
         let cue = CueWriter.cue(
@@ -125,29 +170,49 @@ public struct RepetitionScorer: Sendable {
     for index in minor.indices { minor[index].0 /= max(weightSum, 1e-9) }
     var compensations: [RepetitionResult.CompensationResult] = []
     for still in exercise.keepStill {
-      let column = still.measure.column
-      let movement: Double
-      let referenceMovement: Double
-      switch still.measure {
-      case .bone:
-        movement = Self.boneExcursion(take, range, column)
-        referenceMovement = Self.boneExcursion(reference, 0..<m, column)
-      case .angle:
-        movement = abs(Self.angleExcursion(take, range, column))
-        referenceMovement = abs(Self.angleExcursion(reference, 0..<m, column))
-      }
-      let excess = max(0, movement - referenceMovement) / Double(still.tolerance)
+      let movement = abs(still.measure.excursion(take, range))
+      let referenceMovement = abs(still.measure.excursion(reference, 0..<m))
+      let tolerance = allowing(Double(still.tolerance), noiseLevel(still.measure, take, range))
+      let excess = max(0, movement - referenceMovement) / tolerance
       nSquared += excess * excess
       let patientStill = mirrored ? still.measure.mirrored : still.measure
       compensations.append(
         .init(
           measure: patientStill.description, movement: movement * degrees,
-          referenceMovement: referenceMovement * degrees,
-          tolerance: Double(still.tolerance) * degrees, normalizedExcess: excess))
+          referenceMovement: referenceMovement * degrees, tolerance: tolerance * degrees,
+          normalizedExcess: excess))
       if excess > 1 {
         contributions.append((excess * excess, CueWriter.stillCue(for: patientStill)))
       } else if excess > 0 {
         minor.append((excess * excess, CueWriter.stillCue(for: patientStill)))
+      }
+    }
+    var postures: [RepetitionResult.PostureResult] = []
+    for posture in exercise.postures {
+      var deviation = 0.0
+      var signed = 0.0
+      for f in range {
+        deviation += Double(posture.deviation(take, f))
+        signed += Double(posture.signedDeviation(take, f))
+      }
+      deviation /= Double(max(n, 1))
+      signed /= Double(max(n, 1))
+      let tolerance = allowing(
+        Double(posture.tolerance), noiseLevel(posture.measure, take, range))
+      let excess = max(0, deviation - tolerance) / (tolerance / 2)
+      nSquared += excess * excess
+      let patientPosture = mirrored ? posture.measure.mirrored : posture.measure
+      let patientSigned = mirroredSign(posture.measure, signed, mirrored)
+      postures.append(
+        .init(
+          measure: patientPosture.description, deviation: deviation * degrees,
+          signedDeviation: patientSigned * degrees, tolerance: tolerance * degrees,
+          normalizedExcess: excess))
+      let cue = CueWriter.postureCue(for: patientPosture, signedDeviation: patientSigned)
+      if excess > 1 {
+        contributions.append((excess * excess, cue))
+      } else if excess > 0 {
+        minor.append((excess * excess, cue))
       }
     }
     let tempoRatio = Double(n) / Double(m)
@@ -180,11 +245,48 @@ public struct RepetitionScorer: Sendable {
       }
     }
     let frameTime = take.frameTime
+    let start = Double(frameOffset + range.lowerBound) * frameTime
+    let end = Double(frameOffset + range.upperBound - 1) * frameTime
     return RepetitionResult(
-      index: index, startTime: timeOffset + Double(frameOffset + range.lowerBound) * frameTime,
-      endTime: timeOffset + Double(frameOffset + range.upperBound - 1) * frameTime, score: score,
+      index: index, startTime: timeOffset + max(0, start - filterDelay),
+      endTime: timeOffset + max(0, end - filterDelay), score: score,
       mirrored: mirrored, measures: results, compensations: compensations,
-      tempoRatio: tempoRatio, cues: Array(cues), alignmentCost: Double(cost) / Double(m))
+      postures: exercise.postures.isEmpty ? nil : postures, tempoRatio: tempoRatio,
+      cues: Array(cues), alignmentCost: Double(cost) / Double(m))
+  }
+
+  /// `tolerance` widened by the noise `sigma` (radians): `√(τ² + (3σ)²)`.
+  private func allowing(_ tolerance: Double, _ sigma: Double) -> Double {
+    guard allowsForNoise else { return tolerance }
+    let allowance = Self.noiseAllowance * sigma
+    return (tolerance * tolerance + allowance * allowance).squareRoot()
+  }
+
+  /// The sensor noise of `measure` in frames `range` of `take` and in the reference, after the
+  /// landmark filter (radians): `√(σ_take² + σ_reference²)`.
+  func noiseLevel(_ measure: BodyMeasure, _ take: FeatureSequence, _ range: Range<Int>)
+    -> Double
+  {
+    let a = Self.rawNoise(measure, take, range)
+    let b = Self.rawNoise(measure, exercise.reference, 0..<exercise.reference.count)
+    return (a * a + b * b).squareRoot() * filterNoiseGain
+  }
+
+  /// σ of white noise that explains the median second difference of `measure` over `range`
+  /// (radians, before filtering). A second difference of white noise σ has standard deviation
+  /// √6 σ: its absolute value has median 0.6745 · √6 σ for an angle, and (a two-dimensional
+  /// Rayleigh) 1.1774 · √6 σ for a bone direction.
+  static func rawNoise(_ measure: BodyMeasure, _ s: FeatureSequence, _ range: Range<Int>)
+    -> Double
+  {
+    let frames = range.dropFirst(2)
+    guard !frames.isEmpty else { return 0 }
+    let c = measure.noiseColumn
+    var values = frames.map { s[$0, c] }
+    values.sort()
+    let median = Double(values[values.count / 2])
+    let scale = 6.0.squareRoot() * (measure.isBone ? 1.1774 : 0.6745)
+    return median / scale
   }
 
   /// True if frames `range` of `take` fit the *mirrored* reference better than the reference
@@ -217,23 +319,63 @@ public struct RepetitionScorer: Sendable {
     return Double(atan2(length(cross(u, v)), dot(u, v)))
   }
 
-  /// Largest angle (radians) a bone reaches away from its direction at the range's start.
-  static func boneExcursion(_ s: FeatureSequence, _ range: Range<Int>, _ column: Int) -> Double {
-    guard let start = range.first else { return 0 }
-    var widest = 0.0
-    for f in range { widest = max(widest, boneAngle(s, start, s, f, column)) }
-    return widest
+  /// The mean of an angle over `range`.
+  static func meanValue(_ s: FeatureSequence, _ range: Range<Int>, _ column: Int) -> Double {
+    guard !range.isEmpty else { return 0 }
+    var sum = 0.0
+    for f in range { sum += Double(s[f, column]) }
+    return sum / Double(range.count)
   }
 
-  /// The signed excursion (radians) of an angle from its value at the range's start: the value
-  /// furthest from the start, minus the start.
-  static func angleExcursion(_ s: FeatureSequence, _ range: Range<Int>, _ column: Int) -> Double {
-    guard let start = range.first else { return 0 }
-    let origin = s[start, column]
-    var furthest: Float = 0
-    for f in range where abs(s[f, column] - origin) > abs(furthest) {
-      furthest = s[f, column] - origin
+  /// The mean direction of a bone over `range`, normalised.
+  static func meanDirection(_ s: FeatureSequence, _ range: Range<Int>, _ column: Int)
+    -> SIMD3<Float>
+  {
+    var sum = SIMD3<Float>.zero
+    for f in range { sum += SIMD3(s[f, column], s[f, column + 1], s[f, column + 2]) }
+    return normalizeOrUp(sum)
+  }
+
+  /// The share of departures from the start that counts as a measure's reach: the 90th
+  /// percentile, so a single noisy frame does not make a range.
+  static let excursionQuantile = 0.9
+
+  /// A bone's robust reach (radians): the `excursionQuantile` of its angles from its starting
+  /// direction (the mean of the first `originFrames`).
+  static func boneExcursion(
+    _ s: FeatureSequence, _ range: Range<Int>, _ column: Int, quantile: Double = excursionQuantile
+  ) -> Double {
+    guard !range.isEmpty else { return 0 }
+    let origin = meanDirection(
+      s, range.lowerBound..<(range.lowerBound + originFrames(range.count)), column)
+    var angles = range.map { f -> Float in
+      let u = SIMD3(s[f, column], s[f, column + 1], s[f, column + 2])
+      return atan2(length(cross(u, origin)), dot(u, origin))
     }
-    return Double(furthest)
+    angles.sort()
+    return Double(angles[min(angles.count - 1, Int(quantile * Double(angles.count)))])
+  }
+
+  /// An angle's robust signed reach (radians) from its starting value (the mean of the first
+  /// `originFrames`): the 90th or the 10th percentile of its departures, whichever is further.
+  static func angleExcursion(
+    _ s: FeatureSequence, _ range: Range<Int>, _ column: Int, quantile: Double = excursionQuantile
+  ) -> Double {
+    guard !range.isEmpty else { return 0 }
+    let origin = Float(
+      meanValue(s, range.lowerBound..<(range.lowerBound + originFrames(range.count)), column))
+    var departures = range.map { s[$0, column] - origin }
+    departures.sort()
+    let count = departures.count
+    let high = departures[min(count - 1, Int(quantile * Double(count)))]
+    let low = departures[max(0, min(count - 1, Int((1 - quantile) * Double(count))))]
+    return Double(abs(high) >= abs(low) ? high : low)
+  }
+}
+
+extension BodyMeasure {
+  var isBone: Bool {
+    if case .bone = self { return true }
+    return false
   }
 }

@@ -6,7 +6,10 @@ import OnTrackKinematics
 /// repetition scoring), run incrementally over ring buffers.
 ///
 /// Every frame updates `currentBoneErrors` (degrees, for colouring the patient's avatar) and
-/// `progress`; a repetition is scored a few frames after it ends and appended to
+/// `progress`: each bone shows the largest of the terms the score is made of that involve it —
+/// a measure's departure from the patient's starting posture against the reference's at the
+/// tracked instant, a keep-still measure's movement, a posture's deviation — each against its
+/// tolerance, so the body part a cue names is the one coloured; a repetition is scored a few frames after it ends and appended to
 /// `repetitions`. Frames between repetitions allocate nothing; scoring a finished repetition
 /// allocates its report.
 ///
@@ -36,8 +39,7 @@ public struct StreamingScorer: Sendable {
   private let finding: RepetitionFinding
   private var matcher: SubsequenceMatcher
   private var scorer: RepetitionScorer
-  private var resampler: GridResampler
-  private var extractor = FeatureExtractor()
+  private var pipeline: FeaturePipeline
   private let capacity: Int
   private var features: [Float]
   private var rows: DTWMatrix
@@ -47,7 +49,15 @@ public struct StreamingScorer: Sendable {
   private var landmarks = LandmarkFrame()
   private var mirrorScratch: [Float]
   private var trackedIndex = 0
-  private let boneTolerance: [Float]
+  /// The patient's starting posture (measure columns): the first frames of the stream, then
+  /// the end of each repetition scored.
+  private var baseline: [Float]
+  private var baselineFrames = 0
+  /// Per measure, per keep-still and per posture: the bones (`FeatureLayout.bones` indices)
+  /// its colour goes to.
+  private let measureBones: [[Int]]
+  private let stillBones: [[Int]]
+  private let postureBones: [[Int]]
 
   /// What one push did.
   public struct Update: Sendable, Equatable {
@@ -67,7 +77,7 @@ public struct StreamingScorer: Sendable {
     finding = RepetitionFinding(exercise: exercise)
     matcher = finding.matcher()
     scorer = RepetitionScorer(exercise: exercise)
-    resampler = GridResampler(step: exercise.frameTime)
+    pipeline = FeaturePipeline(step: exercise.frameTime)
     capacity = 2 * finding.maximumLength + finding.decisionWindow + 8
     features = [Float](repeating: 0, count: capacity * FeatureLayout.width)
     rows = DTWMatrix(capacity: capacity, width: Exercise.alignmentWidth)
@@ -76,19 +86,18 @@ public struct StreamingScorer: Sendable {
     let bones = FeatureLayout.bones
     currentBoneErrors = [Float](repeating: 0, count: bones.count)
     currentBoneSeverity = [Float](repeating: 0, count: bones.count)
-    var tolerance = [Float](
-      repeating: Float(ExerciseDefinition.Defaults.tolerance) * .pi / 180, count: bones.count)
-    for measure in exercise.measures {
-      for bone in measure.measure.bones {
-        if let k = bones.firstIndex(of: bone) {
-          tolerance[k] = min(tolerance[k], measure.tolerance)
-        }
-      }
+    baseline = [Float](repeating: 0, count: FeatureLayout.measureWidth)
+    func indices(_ measure: BodyMeasure) -> [Int] {
+      measure.colouredBones.compactMap { bones.firstIndex(of: $0) }
     }
-    boneTolerance = tolerance
+    measureBones = exercise.measures.map { indices($0.measure) }
+    stillBones = exercise.keepStill.map { indices($0.measure) }
+    postureBones = exercise.postures.map { indices($0.measure) }
     var measured = [Bool](repeating: false, count: bones.count)
-    for measure in exercise.measures.map(\.measure) + exercise.keepStill.map(\.measure) {
-      for bone in measure.bones {
+    for measure in exercise.measures.map(\.measure) + exercise.keepStill.map(\.measure)
+      + exercise.postures.map(\.measure)
+    {
+      for bone in measure.colouredBones {
         if let k = bones.firstIndex(of: bone) { measured[k] = true }
       }
     }
@@ -107,15 +116,15 @@ public struct StreamingScorer: Sendable {
 
   /// Feeds one frame of landmark positions (metres, Y up) at `time` seconds.
   public mutating func push(landmarks frame: LandmarkFrame, at time: Double) -> Update {
-    guard resampler.push(frame, at: time) else {
+    guard pipeline.push(frame, at: time) else {
       rejectedFrames += 1
       return Update(newFrames: 0, completedRepetitions: 0, accepted: false)
     }
     if firstTime == nil { firstTime = time }
     let before = repetitions.count
-    let produced = resampler.outputCount
+    let produced = pipeline.outputCount
     for k in 0..<produced {
-      append(resampler.output[k])
+      append(outputFrame: k)
     }
     return Update(
       newFrames: produced, completedRepetitions: repetitions.count - before, accepted: true)
@@ -128,6 +137,16 @@ public struct StreamingScorer: Sendable {
     let before = repetitions.count
     if !decided { decide(frames: frameCount) }
     if let match = matcher.finish() { report(match) }
+    if repetitions.isEmpty, frameCount <= capacity {
+      // Nothing matched: the whole stream may still be one repetition (`isOneRepetition`).
+      let width = FeatureLayout.width
+      let whole = FeatureSequence(
+        width: width, frameTime: exercise.frameTime,
+        values: Array(features[0..<(frameCount * width)]))
+      if finding.isOneRepetition(whole, frames: 0..<frameCount, exercise: exercise) {
+        report(SubsequenceMatcher.Match(start: 0, end: frameCount - 1, cost: .nan))
+      }
+    }
     return repetitions.count - before
   }
 
@@ -140,16 +159,10 @@ public struct StreamingScorer: Sendable {
 
   // MARK: Frames
 
-  private mutating func append(_ frame: LandmarkFrame) {
+  private mutating func append(outputFrame k: Int) {
     let width = FeatureLayout.width
     let slot = frameCount % capacity
-    let step = exercise.frameTime
-    let timeStep = frameCount == 0 ? 0 : step
-    features.withUnsafeMutableBufferPointer { all in
-      extractor.extract(
-        frame, timeStep: timeStep,
-        into: UnsafeMutableBufferPointer(rebasing: all[(slot * width)..<((slot + 1) * width)]))
-    }
+    for c in 0..<width { features[slot * width + c] = pipeline.output[k * width + c] }
     frameCount += 1
     if decided {
       process(slot: slot, track: true)
@@ -171,6 +184,14 @@ public struct StreamingScorer: Sendable {
       values: Array(features[0..<(count * width)]))
     mirrored = scorer.worksOtherSide(window, frames: 0..<min(finding.decisionWindow, count))
     for slot in 0..<count { process(slot: slot, track: false) }
+    if mirrored {
+      // The starting posture was taken before the frames were mirrored.
+      baselineFrames = 0
+      for c in baseline.indices { baseline[c] = 0 }
+      for slot in 0..<min(count, RepetitionScorer.originFrames(finding.referenceRows.rows)) {
+        updateBaseline(slot: slot)
+      }
+    }
   }
 
   /// Mirrors (if decided so) and matches the frame in `slot`.
@@ -231,16 +252,95 @@ public struct StreamingScorer: Sendable {
     }
     trackedIndex = best
     progress = m > 1 ? Float(best) / Float(m - 1) : 0
+    updateBaseline(slot: slot)
+    colour(slot: slot, reference: best)
+  }
+
+  /// Averages the stream's first frames into the starting posture.
+  private mutating func updateBaseline(slot: Int) {
+    let frames = RepetitionScorer.originFrames(finding.referenceRows.rows)
+    guard baselineFrames < frames else { return }
+    let width = FeatureLayout.width
+    baselineFrames += 1
+    let weight = 1 / Float(baselineFrames)
+    for c in 0..<FeatureLayout.measureWidth {
+      baseline[c] += (features[slot * width + c] - baseline[c]) * weight
+    }
+  }
+
+  /// Takes the frame in `slot` as the new starting posture (a repetition just ended there).
+  private mutating func resetBaseline(slot: Int) {
+    let width = FeatureLayout.width
+    for c in 0..<FeatureLayout.measureWidth { baseline[c] = features[slot * width + c] }
+    baselineFrames = RepetitionScorer.originFrames(finding.referenceRows.rows)
+  }
+
+  /// Colours the bones for the frame in `slot`, tracked at reference frame `j`.
+  private mutating func colour(slot: Int, reference j: Int) {
+    for k in currentBoneErrors.indices {
+      currentBoneErrors[k] = 0
+      currentBoneSeverity[k] = 0
+    }
     let width = FeatureLayout.width
     let reference = exercise.reference
-    for (k, bone) in FeatureLayout.bones.enumerated() {
-      let c = FeatureLayout.boneColumn(bone)
-      let base = slot * width + c
-      let u = SIMD3(features[base], features[base + 1], features[base + 2])
-      let v = SIMD3(reference[best, c], reference[best, c + 1], reference[best, c + 2])
-      let angle = atan2(length(cross(u, v)), dot(u, v))
-      currentBoneErrors[k] = angle * 180 / .pi
-      currentBoneSeverity[k] = angle / boneTolerance[k]
+    let base = slot * width
+    func mark(_ bones: [Int], _ error: Float, _ tolerance: Float) {
+      let degrees = error * 180 / .pi
+      let severity = error / max(tolerance, 1e-6)
+      for k in bones {
+        currentBoneErrors[k] = max(currentBoneErrors[k], degrees)
+        currentBoneSeverity[k] = max(currentBoneSeverity[k], severity)
+      }
+    }
+    for (k, scored) in exercise.measures.enumerated() {
+      let c = scored.measure.column
+      let error: Float
+      switch scored.measure {
+      case .angle:
+        let own = features[base + c] - (scored.relative ? baseline[c] : 0)
+        let theirs = reference[j, c] - (scored.relative ? reference[0, c] : 0)
+        error = abs(own - theirs)
+      case .bone:
+        var u = SIMD3(features[base + c], features[base + c + 1], features[base + c + 2])
+        let v = SIMD3(reference[j, c], reference[j, c + 1], reference[j, c + 2])
+        if scored.relative {
+          let u0 = SIMD3(baseline[c], baseline[c + 1], baseline[c + 2])
+          let v0 = SIMD3(reference[0, c], reference[0, c + 1], reference[0, c + 2])
+          u = Quaternion.shortestArc(from: normalizeOrUp(u0), to: normalizeOrUp(v0)).act(on: u)
+        }
+        error = atan2(length(cross(u, v)), dot(u, v))
+      }
+      mark(measureBones[k], error, scored.tolerance)
+    }
+    for (k, still) in exercise.keepStill.enumerated() {
+      let c = still.measure.column
+      let moved: Float
+      let allowed: Float
+      switch still.measure {
+      case .angle:
+        moved = abs(features[base + c] - baseline[c])
+        allowed = abs(reference[j, c] - reference[0, c])
+      case .bone:
+        let u = SIMD3(features[base + c], features[base + c + 1], features[base + c + 2])
+        let u0 = normalizeOrUp(SIMD3(baseline[c], baseline[c + 1], baseline[c + 2]))
+        let v = SIMD3(reference[j, c], reference[j, c + 1], reference[j, c + 2])
+        let v0 = SIMD3(reference[0, c], reference[0, c + 1], reference[0, c + 2])
+        moved = atan2(length(cross(u, u0)), dot(u, u0))
+        allowed = atan2(length(cross(v, v0)), dot(v, v0))
+      }
+      mark(stillBones[k], max(0, moved - allowed), still.tolerance)
+    }
+    for (k, posture) in exercise.postures.enumerated() {
+      let c = posture.measure.column
+      let deviation: Float
+      switch posture.measure {
+      case .angle: deviation = abs(features[base + c] - posture.target)
+      case .bone:
+        let u = SIMD3(features[base + c], features[base + c + 1], features[base + c + 2])
+        deviation = atan2(length(cross(u, posture.direction)), dot(u, posture.direction))
+      }
+      // Within the tolerance a posture is held (0); beyond it, one more tolerance's half per unit.
+      mark(postureBones[k], max(0, deviation - posture.tolerance) * 2, posture.tolerance)
     }
   }
 
@@ -259,5 +359,7 @@ public struct StreamingScorer: Sendable {
       take, frames: 0..<length, index: repetitions.count + 1, timeOffset: firstTime ?? 0,
       frameOffset: match.start, mirrored: mirrored)
     repetitions.append(result)
+    // The next repetition starts where this one ended.
+    resetBaseline(slot: match.end % capacity)
   }
 }

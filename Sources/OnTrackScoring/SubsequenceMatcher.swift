@@ -8,8 +8,10 @@
 /// but at most twice as fast (which also rules out degenerate matches squeezed into a frame);
 /// a skipped reference frame is still charged, so every reference frame costs at least once.
 /// A match ends at t when its mean cost per reference frame, `D(t, m−1) / m`, is at most
-/// `share` times the cost of *not moving*: of holding the pose the stream had when the match
-/// started against every reference frame. The test is relative, so a patient whose posture
+/// `share` times the cost of *not moving*: of holding, against every reference frame, the pose
+/// the stream had where the match starts or where it ends, whichever explains the reference
+/// better (so a patient resting between repetitions matches nothing, however the last
+/// repetition ended). The test is relative, so a patient whose posture
 /// differs from the reference's throughout (arms held differently, a stiffer trunk) is still
 /// counted, while one who barely moves is not. Overlapping candidates compete: the best is reported once no path still
 /// running (and starting before its end) can beat it, which happens a few frames after the
@@ -63,6 +65,7 @@ public struct SubsequenceMatcher: Sendable {
     stillCosts = [Float](repeating: 0, count: maximumLength + 1)
     cost = [Float](repeating: .infinity, count: m)
     start = [Int](repeating: 0, count: m)
+
     previousCost = cost
     previousStart = start
   }
@@ -122,10 +125,13 @@ public struct SubsequenceMatcher: Sendable {
     if let current = candidate {
       var final = t - current.end >= maximumDelay
       if !final {
-        // Final once no overlapping path still running is cheaper (costs only grow).
+        // Final once no path still running that overlaps it — one that started in its first
+        // half, so a slower performance of the same repetition, not the next repetition
+        // beginning where this one ends — is cheaper (costs only grow).
         final = true
         let limit = current.cost * Float(m)
-        for i in 0..<m where cost[i] < limit && start[i] <= current.end {
+        let overlap = current.start + (current.end - current.start) / 2
+        for i in 0..<m where cost[i] < limit && start[i] <= overlap {
           final = false
           break
         }
@@ -135,9 +141,12 @@ public struct SubsequenceMatcher: Sendable {
     let length = t - start[m - 1] + 1
     let endCost = cost[m - 1] / Float(m)
     if length >= minimumLength, length <= maximumLength,
-      endCost <= share * stillCosts[start[m - 1] % stillCosts.count]
+      endCost <= share
+        * min(stillCosts[start[m - 1] % stillCosts.count], stillCosts[t % stillCosts.count])
     {
-      if let current = candidate, start[m - 1] > current.end, report == nil {
+      if let current = candidate, start[m - 1] > current.start + (current.end - current.start) / 2,
+        report == nil
+      {
         // A separate repetition has ended: the pending one cannot improve any more.
         report = conclude()
       }

@@ -1,3 +1,4 @@
+import Foundation
 import OnTrackKinematics
 
 /// The scores of a whole take (a recording, or a live session so far).
@@ -50,7 +51,7 @@ public struct RepetitionFinding: Sendable {
   public let referenceRows: DTWMatrix
   /// A repetition must match the reference at less than this share of the cost of not moving
   /// at all (see `SubsequenceMatcher`).
-  public static let detectionShare: Float = 0.8
+  public static let detectionShare: Float = 0.9
   public let minimumLength: Int
   public let maximumLength: Int
   /// Frames watched before deciding whether the patient works the other side.
@@ -62,10 +63,30 @@ public struct RepetitionFinding: Sendable {
   public init(exercise: Exercise) {
     referenceRows = exercise.referenceRows
     let m = referenceRows.rows
-    minimumLength = max(3, m / 2)
+    minimumLength = max(3, Int((Double(m) * 0.35).rounded()))
     maximumLength = Int(Double(m) * 3)
     decisionWindow = m
-    maximumDelay = max(4, Int((1.0 / 3 / exercise.frameTime).rounded()))
+    maximumDelay = 2 * m
+  }
+
+  /// True if frames `range` of `features` (already on the reference's side), in which the
+  /// matcher found nothing, are still one repetition: a take cut to a single repetition, whose
+  /// ends the matcher needs context around to see. It must last as long as a repetition may
+  /// (`minimumLength`…`maximumLength`) and its measures must move at least half as much as the
+  /// reference's (weighted). Offline and live scoring ask the same question at the end.
+  public func isOneRepetition(
+    _ features: FeatureSequence, frames range: Range<Int>, exercise: Exercise
+  ) -> Bool {
+    guard range.count >= minimumLength, range.count <= maximumLength else { return false }
+    var moved = 0.0
+    var reference = 0.0
+    for measure in exercise.measures {
+      let w = Double(measure.weight)
+      moved += w * abs(measure.measure.excursion(features, range))
+      reference +=
+        w * abs(measure.measure.excursion(exercise.reference, 0..<exercise.reference.count))
+    }
+    return reference > 0 && moved >= 0.5 * reference
   }
 
   public func matcher() -> SubsequenceMatcher {
@@ -115,6 +136,11 @@ public struct TakeScorer: Sendable {
       }
     }
     if let last = matcher.finish() { matches.append(last) }
+    if matches.isEmpty,
+      finding.isOneRepetition(features, frames: 0..<features.count, exercise: exercise)
+    {
+      matches.append(SubsequenceMatcher.Match(start: 0, end: features.count - 1, cost: .nan))
+    }
     let repetitions = matches.enumerated().map { k, match in
       scorer.score(
         features, frames: match.start..<(match.end + 1), index: k + 1, timeOffset: firstTime,

@@ -14,11 +14,18 @@ public struct PatientSimulator: Sendable {
     public var tempo: Double = 1
     /// Share of the reference's range of motion reached (0.7 = 70 %).
     public var range: Float = 1
-    /// Standard deviation of joint-angle noise, degrees.
+    /// Standard deviation of joint-angle noise, degrees: white, independent every frame.
     public var noiseDegrees: Float = 0
+    /// Standard deviation of slow joint-angle drift, degrees: noise with a correlation time of
+    /// `driftSeconds` (a sensor's slowly wandering offsets, soft-tissue motion).
+    public var driftDegrees: Float = 0
+    /// Correlation time of the drift, seconds.
+    public var driftSeconds: Double = 1
     /// Trunk lean added at the height of each repetition, degrees (positive: to the patient's
     /// right side, a typical hip-hike/side-bend compensation).
     public var trunkLeanDegrees: Float = 0
+    /// Forward trunk bend held through the whole session, degrees (a stooped posture).
+    public var stoopDegrees: Float = 0
     /// Probability that a frame is lost.
     public var dropRate: Double = 0
     /// Standard deviation of timestamp jitter, seconds.
@@ -62,6 +69,8 @@ public struct PatientSimulator: Sendable {
   private var start: Pose
   private var rng: SplitMix64
   private var frameIndex = 0
+  /// Per joint: the drift's current rotation vector (radians), an Ornstein–Uhlenbeck process.
+  private var drift: [SIMD3<Float>]
 
   /// - Parameter reference: One repetition, starting and ending at rest.
   public init(reference: Clip, variation: Variation, frameRate: Double = 30, seed: UInt64 = 1) {
@@ -84,6 +93,7 @@ public struct PatientSimulator: Sendable {
     start = skeleton.restPose
     self.reference.copyFrame(0, into: &start)
     rng = SplitMix64(seed: seed)
+    drift = [SIMD3<Float>](repeating: .zero, count: skeleton.count)
   }
 
   /// Seconds one repetition takes, rest included.
@@ -109,6 +119,18 @@ public struct PatientSimulator: Sendable {
       pose.translations[j] =
         start.translations[j] + (source.translations[j] - start.translations[j]) * range
     }
+    if let trunk, variation.stoopDegrees != 0 {
+      // Bent forward at the hips, legs as they were: the root turns forward about its left
+      // axis (X in a Y-up, Z-forward rig) and the legs turn back by as much.
+      let bend = Quaternion(angle: variation.stoopDegrees * .pi / 180, axis: [1, 0, 0])
+      pose.rotations[0] = bend * pose.rotations[0]
+      let back = bend.conjugate
+      for child in reference.skeleton.children(of: 0) where child != trunk {
+        // The child's rotation is in the root's frame: undo the bend in world terms.
+        let root = pose.rotations[0]
+        pose.rotations[child] = root.conjugate * back * root * pose.rotations[child]
+      }
+    }
     if let trunk, variation.trunkLeanDegrees != 0, phase >= 0 {
       let amount = Float(sin(phase * .pi)) * variation.trunkLeanDegrees * .pi / 180
       // Lean about the root's forward axis (Z in a Y-up, Z-forward rig).
@@ -132,6 +154,20 @@ public struct PatientSimulator: Sendable {
           pose.rotations[j] * Quaternion(angle: Float(rng.gaussian()) * sigma, axis: axis)
       }
     }
+    if variation.driftDegrees > 0 {
+      // x ← a·x + √(1 − a²)·σ·n keeps the stationary standard deviation at σ per axis, with
+      // a = exp(−Δt / τ).
+      let a = Float(exp(-1 / (frameRate * max(variation.driftSeconds, 1e-3))))
+      let b = (1 - a * a).squareRoot() * variation.driftDegrees * .pi / 180 / Float(3).squareRoot()
+      for j in 0..<pose.count where !reference.skeleton.joints[j].channels.isEmpty {
+        let n = SIMD3(Float(rng.gaussian()), Float(rng.gaussian()), Float(rng.gaussian()))
+        drift[j] = drift[j] * a + n * b
+        let angle = length(drift[j])
+        if angle > 1e-9 {
+          pose.rotations[j] = pose.rotations[j] * Quaternion(angle: angle, axis: drift[j] / angle)
+        }
+      }
+    }
     var time = nominal
     if variation.jitterSeconds > 0 {
       // Jitter never reorders frames: at most 40 % of a frame either way.
@@ -147,17 +183,39 @@ public struct PatientSimulator: Sendable {
   public mutating func restart() {
     frameIndex = 0
   }
+
+  /// `repetitions` repetitions with their rests, and a last rest, as a recording at
+  /// `frameRate` (dropped frames are kept: a recording has no gaps; jitter is not applied).
+  public mutating func take(repetitions: Int) throws -> Clip {
+    restart()
+    let skeleton = reference.skeleton
+    let seconds = Double(repetitions) * cycleSeconds + variation.restSeconds
+    let frames = max(2, Int((seconds * frameRate).rounded()))
+    var pose = skeleton.restPose
+    var rotations: [Quaternion] = []
+    var translations: [SIMD3<Float>] = []
+    rotations.reserveCapacity(frames * skeleton.count)
+    translations.reserveCapacity(frames * skeleton.count)
+    for _ in 0..<frames {
+      _ = nextFrame(into: &pose)
+      rotations.append(contentsOf: pose.rotations)
+      translations.append(contentsOf: pose.translations)
+    }
+    return try Clip(
+      skeleton: skeleton, frameTime: 1 / frameRate, rotations: rotations,
+      translations: translations)
+  }
 }
 
 /// SplitMix64 random numbers (deterministic, no allocation).
-struct SplitMix64: Sendable {
+public struct SplitMix64: Sendable {
   private var state: UInt64
 
-  init(seed: UInt64) {
+  public init(seed: UInt64) {
     state = seed
   }
 
-  mutating func next() -> UInt64 {
+  public mutating func next() -> UInt64 {
     state &+= 0x9E37_79B9_7F4A_7C15
     var z = state
     z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -166,12 +224,12 @@ struct SplitMix64: Sendable {
   }
 
   /// Uniform in [0, 1).
-  mutating func unit() -> Double {
+  public mutating func unit() -> Double {
     Double(next() >> 11) / Double(1 << 53)
   }
 
   /// Standard normal (Box–Muller).
-  mutating func gaussian() -> Double {
+  public mutating func gaussian() -> Double {
     let u = max(unit(), 1e-12)
     let v = unit()
     return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)

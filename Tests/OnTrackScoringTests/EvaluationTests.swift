@@ -1,4 +1,5 @@
 import Foundation
+import OnTrackEvaluation
 import OnTrackFormats
 import OnTrackScoring
 import Testing
@@ -26,6 +27,15 @@ struct EvaluationTests {
         "m\(movement.movement) \(movement.name): AUC \(movement.auc) < \(floor)")
       #expect(movement.correctCount == 100 && movement.incorrectCount == 100)
       #expect(movement.meanScoreCorrect > movement.meanScoreIncorrect)
+      // One scale: a typical correct repetition scores 80 or more, a typical incorrect one 50
+      // or less, on every movement.
+      #expect(movement.medianScoreCorrect >= 80, "m\(movement.movement) median correct")
+      #expect(movement.medianScoreIncorrect <= 50, "m\(movement.movement) median incorrect")
+      // A single repetition cut out alone is found as one, whatever the frame it ends on.
+      #expect(
+        movement.singleCounted >= 197, "m\(movement.movement) singles \(movement.singleCounted)")
+      #expect(movement.singleStable >= 180)
+      #expect(movement.countedCorrect >= 88 && movement.countedCorrect <= 102)
     }
     let vicon = try #require(report.vicon)
     #expect(vicon.repetitions == 180)

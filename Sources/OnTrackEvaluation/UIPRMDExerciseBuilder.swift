@@ -1,6 +1,7 @@
 import Foundation
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackScoring
 
 /// Builds the bundled UI-PRMD exercises (`Assets/exercises/uiprmd-mNN-*.{json,bvh}`) from the
 /// public-domain dataset: for each movement, the representative correct repetition over all ten

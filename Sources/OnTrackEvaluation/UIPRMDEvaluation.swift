@@ -1,6 +1,7 @@
 import Foundation
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackScoring
 
 /// The validity protocol on UI-PRMD (see README, "Validation on UI-PRMD").
 ///
@@ -29,6 +30,8 @@ public enum UIPRMDEvaluation {
     public var auc: Double
     public var meanScoreCorrect: Double
     public var meanScoreIncorrect: Double
+    public var medianScoreCorrect: Double
+    public var medianScoreIncorrect: Double
     public var correctCount: Int
     public var incorrectCount: Int
     /// Repetitions compared with the mirrored reference.
@@ -39,6 +42,12 @@ public enum UIPRMDEvaluation {
     public var countedCorrect: Int
     public var countedIncorrect: Int
     public var countingError: Int
+    /// Single repetitions (each segmented file scored as a take of its own, with the bundled
+    /// exercise) found as exactly one repetition, of those tried; and how many of them give the
+    /// same count and a score within 5 points with one frame more or less at either end.
+    public var singleCounted: Int
+    public var singleTried: Int
+    public var singleStable: Int
     /// Diagnostics: the AUC each measure's normalised error (and each compensation's excess)
     /// would reach alone, lower error counting as better.
     public var measureAUC: [String: Double]
@@ -187,17 +196,42 @@ public enum UIPRMDEvaluation {
       auc: rocAUC(positives: correctScores, negatives: incorrectScores),
       meanScoreCorrect: correctScores.reduce(0, +) / Double(max(correctScores.count, 1)),
       meanScoreIncorrect: incorrectScores.reduce(0, +) / Double(max(incorrectScores.count, 1)),
+      medianScoreCorrect: median(correctScores), medianScoreIncorrect: median(incorrectScores),
       correctCount: correctScores.count, incorrectCount: incorrectScores.count,
       mirroredCount: mirroredCount, countedCorrect: 0, countedIncorrect: 0, countingError: 0,
+      singleCounted: 0, singleTried: 0, singleStable: 0,
       measureAUC: perMeasure.mapValues { rocAUC(positives: $0.correct, negatives: $0.incorrect) })
   }
 
   /// Joins each subject's ten episodes into one take and counts the repetitions the bundled
-  /// exercise finds in it.
+  /// exercise finds in it; scores every segmented repetition alone, and again with a frame
+  /// more or less at either end.
   static func countRepetitions(
     exercise: Exercise, repetitions: [Repetition], into result: inout MovementResult
   ) throws {
     let scorer = TakeScorer(exercise: exercise)
+    for repetition in repetitions {
+      let clip = repetition.clip
+      let alone = try scorer.score(clip)
+      result.singleTried += 1
+      guard alone.repetitions.count == 1 else { continue }
+      result.singleCounted += 1
+      let n = clip.frameCount
+      var stable = true
+      for frames in [1..<n, 0..<(n - 1), 0..<n] {
+        let variant = try clip.trimmed(frames: frames)
+        let variants =
+          frames == 0..<n
+          ? try Clip(joining: [variant, try clip.trimmed(frames: (n - 1)..<n)]) : variant
+        let again = try scorer.score(variants)
+        if again.repetitions.count != 1
+          || abs((again.repetitions.first?.score ?? 0) - alone.repetitions[0].score) > 5
+        {
+          stable = false
+        }
+      }
+      if stable { result.singleStable += 1 }
+    }
     for correct in [true, false] {
       for subject in 1...10 {
         let take = try Clip(
@@ -208,6 +242,14 @@ public enum UIPRMDEvaluation {
         result.countingError += abs(found - 10)
       }
     }
+  }
+
+  /// The middle value (the mean of the two middle ones for an even count); NaN when empty.
+  static func median(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return .nan }
+    let sorted = values.sorted()
+    let k = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[k] : (sorted[k - 1] + sorted[k]) / 2
   }
 
   /// An exercise whose reference and tolerances come from `correct` repetitions only.

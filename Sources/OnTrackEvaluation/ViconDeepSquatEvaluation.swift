@@ -1,5 +1,6 @@
 import Foundation
 import OnTrackFormats
+import OnTrackScoring
 
 extension UIPRMDEvaluation {
   /// The deep-squat repetitions Liao, Vakanski & Xian (2020) kept, as 1-based positions in

@@ -1,6 +1,7 @@
 import Foundation
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackScoring
 
 /// Raw material for studying the scorer on UI-PRMD outside Swift (`Scripts/uiprmd-ablation.py`):
 /// for every leave-one-subject-out fold, every measure OnTrack knows, unweighted and

@@ -1,0 +1,168 @@
+import Foundation
+import OnTrackKinematics
+import OnTrackScoring
+import OnTrackSimulation
+
+/// What a score must withstand, measured on an exercise's own reference performed by a
+/// simulated patient (`PatientSimulator`): three repetitions with rests, perfect, then with one
+/// thing changed at a time.
+///
+/// - sensor noise on a correct performance: white joint-angle noise, low-frequency joint-angle
+///   noise (correlation time 0.25 s), landmark jitter (each 1–3° or 1–3 cm) — the score should
+///   drop only a little;
+/// - tempo from 0.4× to 2.5× the reference's duration — the same count of repetitions;
+/// - the other side (mirrored) — the same score;
+/// - range shrunk to 80, 60, 40 % — the score should fall, monotonically;
+/// - a trunk-lean compensation growing with the movement, 5–20° — the score should fall.
+///
+/// `ontrack eval robustness` prints the table; `RobustnessTests` holds it to the relations.
+public enum RobustnessSuite {
+  /// One performance: repetitions found and their mean score.
+  public struct Outcome: Codable, Sendable, Equatable {
+    public var repetitions: Int
+    public var meanScore: Double
+  }
+
+  /// Every perturbation of one exercise, by its size.
+  public struct Row: Codable, Sendable {
+    public var exercise: String
+    public var perfect: Outcome
+    /// Degrees of white joint noise → outcome.
+    public var whiteNoise: [Double: Outcome]
+    /// Degrees of slow drift → outcome.
+    public var drift: [Double: Outcome]
+    /// Centimetres of landmark jitter → outcome.
+    public var jitter: [Double: Outcome]
+    /// Duration ratio → outcome.
+    public var tempo: [Double: Outcome]
+    public var mirrored: Outcome
+    /// Share of the range reached → outcome.
+    public var range: [Double: Outcome]
+    /// Degrees of trunk lean at the height of the movement → outcome.
+    public var compensation: [Double: Outcome]
+    /// The trunk bent 25° forward through the whole performance (a posture fault).
+    public var stooped: Outcome
+  }
+
+  public static let noiseLevels = [1.0, 2.0, 3.0]
+  public static let tempi = [0.4, 0.6, 1.5, 2.0, 2.5]
+  public static let ranges = [0.8, 0.6, 0.4]
+  public static let leans = [5.0, 10.0, 20.0]
+  public static let repetitions = 3
+  /// Correlation time of the low-frequency noise, seconds: slower than white noise, still
+  /// faster than a repetition.
+  public static let driftSeconds = 0.25
+
+  /// Runs every perturbation on `exercise`.
+  public static func run(_ exercise: Exercise, seed: UInt64 = 11) throws -> Row {
+    guard let reference = exercise.referenceClip else {
+      throw ExerciseError(file: exercise.id, reason: "no reference clip to perform")
+    }
+    let scorer = TakeScorer(exercise: exercise)
+    func perform(_ change: (inout PatientSimulator.Variation) -> Void) throws -> Outcome {
+      var variation = PatientSimulator.Variation()
+      change(&variation)
+      var simulator = PatientSimulator(
+        reference: reference, variation: variation, frameRate: 1 / reference.frameTime,
+        seed: seed)
+      let result = try scorer.score(try simulator.take(repetitions: repetitions))
+      return outcome(result)
+    }
+    var row = Row(
+      exercise: exercise.id, perfect: try perform { _ in }, whiteNoise: [:], drift: [:],
+      jitter: [:], tempo: [:], mirrored: try perform { $0.otherSide = true }, range: [:],
+      compensation: [:], stooped: try perform { $0.stoopDegrees = 25 })
+    for level in noiseLevels {
+      row.whiteNoise[level] = try perform { $0.noiseDegrees = Float(level) }
+      row.drift[level] = try perform {
+        $0.driftDegrees = Float(level)
+        $0.driftSeconds = driftSeconds
+      }
+      row.jitter[level] = try jittered(exercise, reference, centimetres: level, seed: seed)
+    }
+    for tempo in tempi { row.tempo[tempo] = try perform { $0.tempo = tempo } }
+    for range in ranges { row.range[range] = try perform { $0.range = Float(range) } }
+    for lean in leans { row.compensation[lean] = try perform { $0.trunkLeanDegrees = Float(lean) } }
+    return row
+  }
+
+  /// A perfect performance whose landmark positions carry white noise of `centimetres` per
+  /// axis, as a camera or depth sensor gives them.
+  static func jittered(
+    _ exercise: Exercise, _ reference: Clip, centimetres: Double, seed: UInt64
+  ) throws -> Outcome {
+    var simulator = PatientSimulator(
+      reference: reference, variation: .init(), frameRate: 1 / reference.frameTime, seed: seed)
+    let take = try simulator.take(repetitions: repetitions)
+    let body = try BodyModel(skeleton: take.skeleton)
+    var landmarks = ClipFeatures.landmarks(of: take, body: body)
+    var rng = SplitMix64(seed: seed &+ 101)
+    let sigma = Float(centimetres / 100)
+    for f in landmarks.indices {
+      for k in landmarks[f].positions.indices {
+        landmarks[f].positions[k] +=
+          SIMD3(Float(rng.gaussian()), Float(rng.gaussian()), Float(rng.gaussian())) * sigma
+      }
+    }
+    let times = (0..<take.frameCount).map { Double($0) * take.frameTime }
+    return outcome(TakeScorer(exercise: exercise).score(landmarks: landmarks, times: times))
+  }
+
+  static func outcome(_ result: TakeResult) -> Outcome {
+    Outcome(repetitions: result.repetitions.count, meanScore: result.summary.meanScore ?? 0)
+  }
+
+  /// The table as Markdown: one row per exercise, the mean score (and, where it differs from
+  /// three, the repetitions found) of each perturbation.
+  public static func markdown(_ rows: [Row]) -> String {
+    func cell(_ o: Outcome?) -> String {
+      guard let o else { return "–" }
+      let score = String(format: "%.0f", o.meanScore)
+      return o.repetitions == repetitions ? score : "\(score) (\(o.repetitions))"
+    }
+    var header = "| exercise | perfect |"
+    var rule = "|---|---:|"
+    for l in noiseLevels {
+      header += " noise \(Int(l))° |"
+      rule += "---:|"
+    }
+    for l in noiseLevels {
+      header += " drift \(Int(l))° |"
+      rule += "---:|"
+    }
+    for l in noiseLevels {
+      header += " jitter \(Int(l)) cm |"
+      rule += "---:|"
+    }
+    for t in tempi {
+      header += " tempo \(t)× |"
+      rule += "---:|"
+    }
+    header += " mirrored |"
+    rule += "---:|"
+    for r in ranges {
+      header += " range \(Int(r * 100)) % |"
+      rule += "---:|"
+    }
+    for l in leans {
+      header += " lean \(Int(l))° |"
+      rule += "---:|"
+    }
+    header += " stooped 25° |"
+    rule += "---:|"
+    var lines = [header, rule]
+    for row in rows {
+      var line = "| \(row.exercise) | \(cell(row.perfect)) |"
+      for l in noiseLevels { line += " \(cell(row.whiteNoise[l])) |" }
+      for l in noiseLevels { line += " \(cell(row.drift[l])) |" }
+      for l in noiseLevels { line += " \(cell(row.jitter[l])) |" }
+      for t in tempi { line += " \(cell(row.tempo[t])) |" }
+      line += " \(cell(row.mirrored)) |"
+      for r in ranges { line += " \(cell(row.range[r])) |" }
+      for l in leans { line += " \(cell(row.compensation[l])) |" }
+      line += " \(cell(row.stooped)) |"
+      lines.append(line)
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+}
