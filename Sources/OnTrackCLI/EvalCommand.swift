@@ -9,7 +9,10 @@ struct EvalCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "eval",
     abstract: "Validate the scorer on public datasets.",
-    subcommands: [UIPRMDEvalCommand.self, RobustnessEvalCommand.self])
+    subcommands: [
+      UIPRMDEvalCommand.self, RobustnessEvalCommand.self, KeypointsEvalCommand.self,
+      ViconEvalCommand.self,
+    ])
 }
 
 struct UIPRMDEvalCommand: AsyncParsableCommand {
@@ -117,5 +120,110 @@ struct RobustnessEvalCommand: AsyncParsableCommand {
       if !json { FileHandle.standardError.write(Data("\(id) done\n".utf8)) }
     }
     Output.write(json ? try Output.json(rows) : RobustnessSuite.markdown(rows))
+  }
+}
+
+struct KeypointsEvalCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "keypoints",
+    abstract: "UI-PRMD's Kinect repetitions as keypoints through the solver: AUC beside angles.",
+    discussion: """
+      Leave-one-subject-out as `eval uiprmd`, the test subject's repetitions fed as keypoints \
+      (the Kinect joints' world positions) as they are, with Gaussian jitter on every \
+      coordinate, and with the movement's key landmark lost for 0.5 s in every repetition \
+      (counting cues that would blame the patient for it). See README, "Keypoints, cameras \
+      and other sensors".
+      """)
+
+  @Argument(help: "The UI-PRMD folder (holding raw/).")
+  var dataset: String = "../shared/data/uiprmd"
+
+  @Option(help: "The folder with the uiprmd-mNN-*.json exercise definitions.")
+  var exercises: String = BundledExercises.path
+
+  @Option(parsing: .upToNextOption, help: "Movements to evaluate (1–10).")
+  var movements: [Int] = Array(1...10)
+
+  @Option(help: "Jitter per coordinate, metres.")
+  var jitter: Float = 0.02
+
+  @Flag(help: "Print JSON.")
+  var json = false
+
+  func run() async throws {
+    let results = try KeypointEvaluation.kinect(
+      dataset: URL(fileURLWithPath: dataset), exercises: URL(fileURLWithPath: exercises),
+      movements: movements, jitter: jitter,
+      progress: { if !json { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } })
+    if json {
+      Output.write(try Output.json(results))
+      return
+    }
+    var lines = [
+      "| movement | AUC from angles | as keypoints | with \(Output.fixed(Double(jitter) * 100, 0)) cm jitter | one landmark lost 0.5 s per rep (lost; left out in reps; false cues) |",
+      "|---|---:|---:|---:|---:|",
+    ]
+    for r in results {
+      lines.append(
+        "| m\(UIPRMDReader.twoDigits(r.movement)) \(r.name) | \(Output.fixed(r.anglesAUC, 3)) | \(Output.fixed(r.keypointsAUC, 3)) | \(Output.fixed(r.jitterAUC, 3)) | \(Output.fixed(r.dropoutAUC, 3)) (\(r.dropped); \(r.unseenRepetitions)/\(r.repetitions); \(r.falseCues)) |"
+      )
+    }
+    Output.write(lines.joined(separator: "\n") + "\n")
+  }
+}
+
+struct ViconEvalCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "vicon",
+    abstract:
+      "Cross-sensor: UI-PRMD's Vicon marker repetitions scored with the Kinect-built exercises.",
+    discussion: """
+      Joint centres from the Plug-in-Gait markers (PlugInGait), solved like any keypoints, \
+      every repetition scored with the bundled exercise of its movement. Nothing is fitted \
+      to these takes.
+      """)
+
+  @Argument(help: "The folder holding correct/ and incorrect/ Vicon marker files.")
+  var vicon: String = "../shared/data/uiprmd/vicon"
+
+  @Option(help: "The folder with the uiprmd-mNN-*.json exercises.")
+  var exercises: String = BundledExercises.path
+
+  @Option(parsing: .upToNextOption, help: "Movements to evaluate (those present are scored).")
+  var movements: [Int] = Array(1...10)
+
+  @Flag(help: "Also print every score term's median, correct and incorrect.")
+  var diagnose = false
+
+  @Flag(help: "Print JSON.")
+  var json = false
+
+  func run() async throws {
+    let results = try KeypointEvaluation.vicon(
+      vicon: URL(fileURLWithPath: vicon), exercises: URL(fileURLWithPath: exercises),
+      movements: movements,
+      progress: { if !json { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } })
+    if json {
+      Output.write(try Output.json(results))
+      return
+    }
+    var lines = [
+      "| movement | AUC (Vicon) | median score correct | median score incorrect | repetitions (correct / incorrect) | mirrored |",
+      "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in results {
+      lines.append(
+        "| m\(UIPRMDReader.twoDigits(r.movement)) \(r.name) | \(Output.fixed(r.auc, 3)) | \(Output.fixed(r.medianCorrect, 1)) | \(Output.fixed(r.medianIncorrect, 1)) | \(r.correct) / \(r.incorrect) | \(r.mirrored) |"
+      )
+    }
+    if diagnose {
+      for r in results {
+        lines.append("m\(r.movement) median normalised terms (correct / incorrect):")
+        for (name, values) in r.terms.sorted(by: { $0.value[0] > $1.value[0] }) {
+          lines.append("  \(name): \(Output.fixed(values[0], 2)) / \(Output.fixed(values[1], 2))")
+        }
+      }
+    }
+    Output.write(lines.joined(separator: "\n") + "\n")
   }
 }

@@ -13,7 +13,8 @@ struct RecordCommand: AsyncParsableCommand {
     commandName: "record",
     abstract: "Store a reference movement in the exercise library (a new exercise or version).",
     discussion: """
-      --from is a motion file (BVH, or a UI-PRMD Kinect angles file) or the URL of a recorded \
+      --from is a motion file (BVH, a UI-PRMD Kinect angles file, or keypoints: CSV, JSON \
+      lines, .trc, UI-PRMD Vicon markers, solved onto the canonical skeleton) or the URL of a recorded \
       session (http://HOST:PORT/v1/sessions/ID). --trim A:B keeps seconds A to B: the \
       reference should hold one repetition. An existing exercise gets a new version with its \
       definition unchanged (sessions keep the version they were scored against); a new one \
@@ -29,6 +30,9 @@ struct RecordCommand: AsyncParsableCommand {
 
   @Option(help: "Seconds to keep, A:B.")
   var trim: String?
+
+  @Option(help: "The layout of a keypoint file, if its point names do not tell.")
+  var layout: String?
 
   @Option(help: "A definition (JSON) for a new exercise, or to replace the current one.")
   var definition: String?
@@ -84,7 +88,8 @@ struct RecordCommand: AsyncParsableCommand {
   /// The file's motion, trimmed, as BVH text.
   private func referenceFromFile(trim: (Double, Double)?) throws -> String {
     // A joint-angle CSV carries no skeleton of its own, and a new reference has none to lend.
-    var clip = try TakeLoader.load(URL(fileURLWithPath: from), csvSkeleton: nil)
+    var clip = try TakeLoader.load(URL(fileURLWithPath: from), csvSkeleton: nil, layout: layout)
+      .clip
     if let (a, b) = trim { clip = try clip.trimmed(from: a, to: b) }
     return BVHWriter().text(for: clip)
   }

@@ -16,8 +16,11 @@ struct CSVTable {
   /// - Parameters:
   ///   - hasHeader: The first non-blank line holds column names.
   ///   - maximumColumns: Upper bound on cells per row, against hostile input.
+  ///   - allowsMissing: An empty cell, `nan`, `NaN`, `null` or `None` is a missing value (NaN)
+  ///     rather than an error (infinities are still refused).
   init(
-    bytes: [UInt8], fileName: String, hasHeader: Bool = true, maximumColumns: Int = 100_000
+    bytes: [UInt8], fileName: String, hasHeader: Bool = true, maximumColumns: Int = 100_000,
+    allowsMissing: Bool = false
   ) throws(MotionFormatError) {
     var lines = LineSplitter(bytes: bytes)
     var header: [String] = []
@@ -48,6 +51,10 @@ struct CSVTable {
         let result = bytes.withUnsafeBufferPointer {
           DecimalParser.parse($0, cell.lowerBound, cell.upperBound)
         }
+        if allowsMissing, Self.isMissing(bytes, cell) {
+          values.append(.nan)
+          continue
+        }
         switch result {
         case .value(let v):
           values.append(v)
@@ -65,6 +72,14 @@ struct CSVTable {
     }
     self.header = header
     self.rows = rows
+  }
+
+  /// An empty cell or a spelling of "no value".
+  private static func isMissing(_ bytes: [UInt8], _ range: Range<Int>) -> Bool {
+    guard !range.isEmpty else { return true }
+    guard range.count <= 4 else { return false }
+    let word = String(decoding: bytes[range], as: UTF8.self).lowercased()
+    return word == "nan" || word == "null" || word == "none" || word == "-nan"
   }
 
   /// The column count (header width, or the rows' width).

@@ -13,6 +13,15 @@ public struct Clip: Sendable {
   public let rotations: [Quaternion]
   /// Local translations in metres, frame-major like `rotations`.
   public let translations: [SIMD3<Float>]
+  /// For a clip solved from keypoints: per frame, the `BodyLandmark`s the sensor did not see
+  /// (bit `landmark.rawValue` set), whose positions were held or guessed. `nil`: every
+  /// landmark was measured in every frame (motion capture, BVH). Scoring leaves measures of
+  /// unseen landmarks out rather than reading them as the patient's faults.
+  public var untracked: [UInt32]? {
+    didSet {
+      if let untracked, untracked.count != frameCount { self.untracked = nil }
+    }
+  }
 
   /// Builds a clip from flat frame-major arrays.
   ///
@@ -67,6 +76,9 @@ public struct Clip: Sendable {
     try self.init(
       skeleton: first.skeleton, frameTime: first.frameTime, rotations: rotations,
       translations: translations)
+    if clips.contains(where: { $0.untracked != nil }) {
+      untracked = clips.flatMap { $0.untracked ?? [UInt32](repeating: 0, count: $0.frameCount) }
+    }
   }
 
   /// The highest frame rate `resampled(frameRate:)` accepts (Hz); no motion sensor comes near.
@@ -152,14 +164,25 @@ public struct Clip: Sendable {
     newRotations.reserveCapacity(count * skeleton.count)
     newTranslations.reserveCapacity(count * skeleton.count)
     var pose = skeleton.restPose
+    var newUntracked: [UInt32] = []
     for k in 0..<count {
       sample(at: Double(k) / frameRate, into: &pose)
       newRotations.append(contentsOf: pose.rotations)
       newTranslations.append(contentsOf: pose.translations)
+      if let untracked {
+        // Unseen if either neighbouring frame was.
+        let position = Double(k) / frameRate / frameTime
+        let f0 = min(max(Int(position.rounded(.down)), 0), frameCount - 1)
+        let f1 = min(f0 + 1, frameCount - 1)
+        let exact = abs(position - Double(f0)) < 1e-6
+        newUntracked.append(exact ? untracked[f0] : untracked[f0] | untracked[f1])
+      }
     }
-    return Clip(
+    var clip = Clip(
       validatedSkeleton: skeleton, frameTime: 1 / frameRate, rotations: newRotations,
       translations: newTranslations)
+    if untracked != nil { clip.untracked = newUntracked }
+    return clip
   }
 
   /// The frames in `range` (clamped to the clip) as a new clip starting at time zero.
@@ -170,10 +193,12 @@ public struct Clip: Sendable {
     let upper = min(range.upperBound, frameCount)
     guard lower < upper else { throw .noFrames }
     let n = skeleton.count
-    return Clip(
+    var clip = Clip(
       validatedSkeleton: skeleton, frameTime: frameTime,
       rotations: Array(rotations[(lower * n)..<(upper * n)]),
       translations: Array(translations[(lower * n)..<(upper * n)]))
+    if let untracked { clip.untracked = Array(untracked[lower..<upper]) }
+    return clip
   }
 
   /// The frames whose times lie in `[start, end]` seconds (rounded to the nearest frames).

@@ -6,9 +6,10 @@ import OnTrackKinematics
 /// Directions are unit vectors in the heading-normalised body frame (`FeatureExtractor`), so
 /// they depend neither on the rig, nor on body size, nor on where the patient faces.
 public enum BodyBone: String, CaseIterable, Sendable, Codable {
-  /// Pelvis centre → shoulder centre.
+  /// Pelvis centre → neck (the base of the neck: the spine's top, which does not ride up with
+  /// a raised arm as the shoulder joints do).
   case trunk
-  /// Shoulder centre → head.
+  /// Neck → head.
   case head
   /// Right hip → left hip (pelvic tilt and rotation).
   case pelvis
@@ -20,8 +21,8 @@ public enum BodyBone: String, CaseIterable, Sendable, Codable {
   /// The landmarks the segment runs between (`nil` start = the derived centre of the body).
   var endpoints: (from: Endpoint, to: Endpoint) {
     switch self {
-    case .trunk: (.pelvisCentre, .shoulderCentre)
-    case .head: (.shoulderCentre, .landmark(.head))
+    case .trunk: (.pelvisCentre, .landmark(.neck))
+    case .head: (.landmark(.neck), .landmark(.head))
     case .pelvis: (.landmark(.rightHip), .landmark(.leftHip))
     case .shoulders: (.landmark(.rightShoulder), .landmark(.leftShoulder))
     case .leftUpperArm: (.landmark(.leftShoulder), .landmark(.leftElbow))
@@ -157,6 +158,41 @@ public enum BodyMeasure: Hashable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// The landmarks the measure is computed from (not counting the heading and trunk frame,
+  /// which follow the hips and shoulders slowly): when one is unseen, so is the measure.
+  public var landmarks: [BodyLandmark] {
+    func endpoint(_ e: BodyBone.Endpoint) -> [BodyLandmark] {
+      switch e {
+      case .landmark(let l): [l]
+      case .pelvisCentre: [.leftHip, .rightHip]
+      case .shoulderCentre: [.leftShoulder, .rightShoulder]
+      }
+    }
+    switch self {
+    case .bone(let b):
+      return endpoint(b.endpoints.from) + endpoint(b.endpoints.to)
+    case .angle(let a):
+      switch a {
+      case .trunkFlexion, .trunkLateralFlexion:
+        return [.leftHip, .rightHip, .neck]
+      case .headFlexion: return [.neck, .head]
+      case .leftHipFlexion, .leftHipAbduction: return [.leftHip, .leftKnee]
+      case .rightHipFlexion, .rightHipAbduction: return [.rightHip, .rightKnee]
+      case .leftKneeFlexion, .leftKneeValgus: return [.leftHip, .leftKnee, .leftAnkle]
+      case .rightKneeFlexion, .rightKneeValgus: return [.rightHip, .rightKnee, .rightAnkle]
+      case .leftShoulderFlexion, .leftShoulderAbduction: return [.leftShoulder, .leftElbow]
+      case .rightShoulderFlexion, .rightShoulderAbduction: return [.rightShoulder, .rightElbow]
+      case .leftElbowFlexion: return [.leftShoulder, .leftElbow, .leftWrist]
+      case .rightElbowFlexion: return [.rightShoulder, .rightElbow, .rightWrist]
+      }
+    }
+  }
+
+  /// `landmarks` as bits (`1 << landmark.rawValue`).
+  var landmarkMask: UInt32 {
+    landmarks.reduce(0) { $0 | (1 << UInt32($1.rawValue)) }
+  }
+
   /// The column of the measure's per-frame noise value.
   var noiseColumn: Int {
     switch self {
@@ -202,7 +238,8 @@ public enum BodyMeasure: Hashable, Sendable, CustomStringConvertible {
 /// frame: left, up, forward), then one value per angle (radians) — the measures, from
 /// low-pass-filtered landmarks — then one *noise* value per bone and per angle: the size of
 /// the second difference of the unfiltered measure at that frame (radians), from which a
-/// repetition's own sensor noise is estimated (`RepetitionScorer`).
+/// repetition's own sensor noise is estimated (`RepetitionScorer`); NaN where a landmark the
+/// measure needs was not seen (`LandmarkFrame.untracked`).
 public enum FeatureLayout {
   public static let bones = BodyBone.allCases
   public static let angles = BodyAngle.allCases

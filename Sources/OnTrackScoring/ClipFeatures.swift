@@ -16,6 +16,7 @@ public enum ClipFeatures {
       clip.copyFrame(f, into: &pose)
       ForwardKinematics.computeWorldTransforms(skeleton: skeleton, pose: pose, into: &world)
       frame.update(body: body, world: world)
+      frame.untracked = clip.untracked?[f] ?? 0
       frames.append(frame)
     }
     return frames

@@ -279,14 +279,18 @@ public struct Exercise: Sendable {
 
 extension BodyMeasure {
   /// How far the measure moves over `range` of `s` (radians, robust: `RepetitionScorer`): a
-  /// bone's reach from its starting direction, an angle's signed reach from its starting value.
+  /// bone's reach from its resting direction, an angle's signed reach from its resting value,
+  /// the rest being the mean over `origin` (default: the first `originFrames` of `range`).
   func excursion(
-    _ s: FeatureSequence, _ range: Range<Int>,
+    _ s: FeatureSequence, _ range: Range<Int>, origin: Range<Int>? = nil,
     quantile: Double = RepetitionScorer.excursionQuantile
   ) -> Double {
-    switch self {
-    case .bone: RepetitionScorer.boneExcursion(s, range, column, quantile: quantile)
-    case .angle: RepetitionScorer.angleExcursion(s, range, column, quantile: quantile)
+    let origin =
+      origin ?? range.lowerBound..<(range.lowerBound + RepetitionScorer.originFrames(range.count))
+    return switch self {
+    case .bone: RepetitionScorer.boneExcursion(s, range, column, origin: origin, quantile: quantile)
+    case .angle:
+      RepetitionScorer.angleExcursion(s, range, column, origin: origin, quantile: quantile)
     }
   }
 

@@ -6,6 +6,9 @@ public struct LandmarkFrame: Sendable {
   /// `positions[landmark.rawValue]`; a landmark the rig lacks holds its nearest stand-in
   /// (a missing toe sits at the ankle, a missing neck at the head).
   public var positions: [SIMD3<Float>]
+  /// Bit `landmark.rawValue`: the sensor did not see this landmark (its position is held or
+  /// guessed). Measures that need it are left out of scoring (`FeaturePipeline`).
+  public var untracked: UInt32 = 0
 
   public init() {
     positions = Array(repeating: .zero, count: BodyLandmark.allCases.count)
@@ -34,6 +37,7 @@ public struct LandmarkFrame: Sendable {
     for i in 0..<positions.count {
       positions[i] = a.positions[i] + (b.positions[i] - a.positions[i]) * t
     }
+    untracked = t <= 0 ? a.untracked : (t >= 1 ? b.untracked : a.untracked | b.untracked)
   }
 }
 
@@ -87,6 +91,8 @@ public struct FeatureExtractor: Sendable {
     }
     let pelvis = (hipL + hipR) * 0.5
     let chest = (shL + shR) * 0.5
+    // The trunk's axis runs to the base of the neck.
+    let neck = frame[.neck]
     func point(_ e: BodyBone.Endpoint) -> SIMD3<Float> {
       switch e {
       case .landmark(let landmark): frame[landmark]
@@ -104,7 +110,7 @@ public struct FeatureExtractor: Sendable {
       k += 3
     }
     // Anatomical angles in the trunk's own frame.
-    let trunk = body(normalizeOrUp(chest - pelvis))
+    let trunk = body(normalizeOrUp(neck - pelvis))
     let trunkX = normalizeOrUp(SIMD3<Float>(1, 0, 0) - trunk * trunk.x, fallback: [1, 0, 0])
     let trunkZ = cross(trunkX, trunk)
     func inTrunk(_ from: BodyLandmark, _ to: BodyLandmark) -> SIMD3<Float> {

@@ -14,8 +14,9 @@ import OnTrackKinematics
 /// size of the second difference of the *unfiltered* measure (`|x[t] − 2x[t−1] + x[t−2]|`,
 /// radians; the norm of the vector difference for bone directions). Smooth movement contributes
 /// little to a second difference at 30 Hz and white sensor noise of σ contributes √6 σ, so the
-/// median over a repetition estimates the sensor's own noise (`RepetitionScorer`). Nothing is
-/// allocated per frame.
+/// median over a repetition estimates the sensor's own noise (`RepetitionScorer`). A measure
+/// whose landmarks the sensor did not see in a frame (`LandmarkFrame.untracked`) has NaN there
+/// instead, which the scorer counts to leave the measure out. Nothing is allocated per frame.
 public struct FeaturePipeline: Sendable {
   public let step: Double
   private var resampler: GridResampler
@@ -31,6 +32,8 @@ public struct FeaturePipeline: Sendable {
   private var raw: [Float]
   private var filtered: [Float]
   private var noise: [Float]
+  /// Per noise column: the landmarks its measure needs (`BodyMeasure.landmarkMask`).
+  private let noiseMasks: [UInt32]
   private var produced = 0
   /// The frames the last `push` produced: `output[k * width ..< (k + 1) * width]`.
   public private(set) var output: [Float]
@@ -50,6 +53,9 @@ public struct FeaturePipeline: Sendable {
     raw = [Float](repeating: 0, count: measures)
     filtered = [Float](repeating: 0, count: measures)
     noise = [Float](repeating: 0, count: FeatureLayout.width - measures)
+    noiseMasks =
+      FeatureLayout.bones.map { BodyMeasure.bone($0).landmarkMask }
+      + FeatureLayout.angles.map { BodyMeasure.angle($0).landmarkMask }
     output = [Float](repeating: 0, count: resampler.output.count * FeatureLayout.width)
   }
 
@@ -75,6 +81,7 @@ public struct FeaturePipeline: Sendable {
       frame.positions.withUnsafeMutableBufferPointer { target in
         for i in 0..<target.count { target[i] = resampler.output[k].positions[i] }
       }
+      frame.untracked = resampler.output[k].untracked
       raw.withUnsafeMutableBufferPointer { out in
         rawExtractor.extract(frame, timeStep: timeStep, into: out)
       }
@@ -82,7 +89,7 @@ public struct FeaturePipeline: Sendable {
       filtered.withUnsafeMutableBufferPointer { out in
         filteredExtractor.extract(frame, timeStep: timeStep, into: out)
       }
-      writeNoise()
+      writeNoise(untracked: frame.untracked)
       let base = outputCount * width
       for c in 0..<measures { output[base + c] = filtered[c] }
       for c in 0..<noise.count { output[base + measures + c] = noise[c] }
@@ -94,8 +101,14 @@ public struct FeaturePipeline: Sendable {
     return true
   }
 
-  /// The noise columns of the current frame (`raw`), from the two frames before it.
-  private mutating func writeNoise() {
+  /// The noise columns of the current frame (`raw`), from the two frames before it; NaN for
+  /// measures of an `untracked` landmark.
+  private mutating func writeNoise(untracked: UInt32) {
+    defer {
+      if untracked != 0 {
+        for i in 0..<noise.count where noiseMasks[i] & untracked != 0 { noise[i] = .nan }
+      }
+    }
     guard history == 2 else {
       for i in 0..<noise.count { noise[i] = 0 }
       return

@@ -84,6 +84,7 @@ public struct GridResampler: Sendable {
       previous.positions.withUnsafeMutableBufferPointer { p in
         for i in 0..<p.count { p[i] = frame.positions[i] }
       }
+      previous.untracked = frame.untracked
       previousTime = time
       gridStart = time
       gridIndex = 1
@@ -105,6 +106,7 @@ public struct GridResampler: Sendable {
     previous.positions.withUnsafeMutableBufferPointer { p in
       for i in 0..<p.count { p[i] = frame.positions[i] }
     }
+    previous.untracked = frame.untracked
     previousTime = time
     return true
   }

@@ -19,6 +19,16 @@ public struct RepetitionResult: Codable, Sendable, Equatable {
   public var cues: [Cue]
   /// Mean squared alignment cost per reference frame.
   public var alignmentCost: Double
+  /// Measures (on the patient's side) left out because the sensor did not see a landmark
+  /// they need in more than `RepetitionScorer.unseenLimit` of the repetition: not scored, not
+  /// cued (`nil`: every measure was seen).
+  public var unseen: [String]? = nil
+  /// True when none of the exercise's measures was seen: the repetition was counted but could
+  /// not be measured, and its `score` (0) is not a judgement; summaries leave it out.
+  public var unmeasured: Bool? = nil
+
+  /// Whether the score says something about the movement.
+  public var isMeasured: Bool { unmeasured != true }
 
   public struct MeasureResult: Codable, Sendable, Equatable {
     public var measure: String

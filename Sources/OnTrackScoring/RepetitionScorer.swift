@@ -21,6 +21,12 @@ import OnTrackKinematics
 ///    error is held to becomes `√(τ² + (3σ)²)`: a jittery sensor widens the tolerances by what
 ///    it alone would cost, a clean one leaves them as they are. Short segments are noisier and
 ///    get wider allowances by themselves.
+///    The head may also move against the trunk by as much as the trunk itself leans in the
+///    repetition: a person who leans forward and looks ahead turns the head back by as much,
+///    which no sensor that tracks the head properly reads as stillness.
+///    Keep-still tolerances are at least `keepStillFloor` (5°, the head 10°): what two sensors
+///    agree to. A range deficit is counted only for measures whose reference range is at
+///    least `leastRange` (10°): below that the reference's "range" is sensor wobble.
 /// 4. `e_m = error / tolerance` and `r_m = range deficit / range tolerance` per measure;
 ///    compensation `c_k = max(0, movement − reference movement) / tolerance`; posture
 ///    `p_k = max(0, mean deviation − tolerance) / (tolerance / 2)`; tempo `t` grows by 1 for
@@ -30,11 +36,26 @@ import OnTrackKinematics
 ///    means").
 /// 6. Cues: the largest terms over their tolerance, in words; with none, praise if the score is
 ///    at least `praiseScore`, else the largest term under its tolerance.
+/// 7. Unseen landmarks (a hand out of the camera's view; not the patient's fault, so never a
+///    cost or a cue): a scored measure's error is taken over the frames in which its landmarks
+///    were seen, and its range is not asked when more than `unseenLimit` of the repetition was
+///    unseen (the peak may be in the gap), nor is it cued; a measure unseen in more than
+///    `unseenMeasureLimit`,
+///    and a keep-still or posture check unseen in more than `unseenLimit`, is left out and
+///    listed in `unseen`. With none of the exercise's measures seen the repetition is
+///    `unmeasured`.
 public struct RepetitionScorer: Sendable {
   /// The score a repetition needs to be praised when no single error is over its tolerance.
   public static let praiseScore = 70.0
   /// How many standard deviations of noise a tolerance allows for.
   public static let noiseAllowance = 3.0
+  /// The share of a repetition's frames in which a measure's landmarks may go unseen before
+  /// its range, or a keep-still or posture check on it, is left out of the score and cues
+  /// (short gaps are bridged before that).
+  public static let unseenLimit = 0.05
+  /// The share beyond which a scored measure is left out altogether; below it, its error is
+  /// taken over the frames in which it was seen.
+  public static let unseenMeasureLimit = 0.5
 
   public let exercise: Exercise
   /// Widen tolerances by the estimated sensor noise (off only to calibrate tolerances).
@@ -60,6 +81,35 @@ public struct RepetitionScorer: Sendable {
   /// Frames averaged for a starting value: a tenth of the repetition, 1 to 3 frames.
   static func originFrames(_ count: Int) -> Int { max(1, min(3, count / 10)) }
 
+  /// The frames of `range` (in `take`'s numbering) that hold the patient's resting posture:
+  /// the first `originFrames`, or the last ones when those are nearer the reference's own
+  /// start. A repetition starts and ends at rest, but one cut from a recording may begin
+  /// part-way through the movement (UI-PRMD's Vicon segments do); its rest is then at its end.
+  /// `rows`: the repetition's alignment rows (`Exercise.alignmentMatrix`), row 0 = the first
+  /// frame of `range`.
+  static func restingEnd(_ rows: DTWMatrix, range: Range<Int>, reference: DTWMatrix)
+    -> Range<Int>
+  {
+    let n = range.count
+    let k = originFrames(n)
+    let first = range.lowerBound..<(range.lowerBound + k)
+    guard n >= 2 * k, reference.rows > 0 else { return first }
+    func distance(_ rowsRange: Range<Int>) -> Float {
+      var total: Float = 0
+      for r in rowsRange {
+        for c in 0..<rows.width {
+          let d = rows.values[r * rows.stride + c] - reference.values[c]
+          total += d * d
+        }
+      }
+      return total
+    }
+    let atStart = distance(0..<k)
+    let atEnd = distance((n - k)..<n)
+    // Only a clear difference moves the rest to the end.
+    return atEnd * 2 < atStart ? (range.upperBound - k)..<range.upperBound : first
+  }
+
   /// Scores frames `range` of `take` (body features at the exercise's frame rate) as one
   /// repetition; `mirrored` says the take's features were mirrored to the reference's side.
   ///
@@ -84,16 +134,27 @@ public struct RepetitionScorer: Sendable {
       matchCount[j] += 1
       order.append(i + range.lowerBound)
     }
-    func alignedMean(_ value: (Int, Int) -> Double) -> Double {
+    /// The mean of `value(i, j)` over aligned pairs, per reference frame; patient frames for
+    /// which `seen(i)` is false are left out (and reference frames they alone matched).
+    func alignedMean(_ value: (Int, Int) -> Double, seen: (Int) -> Bool = { _ in true })
+      -> Double
+    {
       var total = 0.0
+      var counted = 0
       for j in 0..<m where matchCount[j] > 0 {
         var sum = 0.0
-        for k in firstMatch[j]..<(firstMatch[j] + matchCount[j]) { sum += value(order[k], j) }
-        total += sum / Double(matchCount[j])
+        var pairs = 0
+        for k in firstMatch[j]..<(firstMatch[j] + matchCount[j]) where seen(order[k]) {
+          sum += value(order[k], j)
+          pairs += 1
+        }
+        guard pairs > 0 else { continue }
+        total += sum / Double(pairs)
+        counted += 1
       }
-      return total / Double(m)
+      return counted > 0 ? total / Double(counted) : 0
     }
-    let takeOrigin = range.lowerBound..<(range.lowerBound + Self.originFrames(n))
+    let takeOrigin = Self.restingEnd(rows, range: range, reference: referenceRows)
     let referenceOrigin = 0..<Self.originFrames(m)
     var results: [RepetitionResult.MeasureResult] = []
     var weighted = 0.0
@@ -101,8 +162,19 @@ public struct RepetitionScorer: Sendable {
     var contributions: [(Double, Cue)] = []
     // Terms under their tolerance: cues only when nothing larger is wrong and the score is low.
     var minor: [(Double, Cue)] = []
-    for scored in exercise.measures {
+    var unseen: [String] = []
+    func seen(_ measure: BodyMeasure, limit: Double = Self.unseenLimit) -> Bool {
+      guard Self.unseenShare(measure, take, range) > limit else { return true }
+      let onPatient = mirrored ? measure.mirrored : measure
+      if !unseen.contains(onPatient.description) { unseen.append(onPatient.description) }
+      return false
+    }
+    for scored in exercise.measures where seen(scored.measure, limit: Self.unseenMeasureLimit) {
       let column = scored.measure.column
+      // Frames in which the measure's landmarks were seen; its error is taken over those.
+      let noiseColumn = scored.measure.noiseColumn
+      let partlyUnseen = Self.unseenShare(scored.measure, take, range) > Self.unseenLimit
+      let isSeen: (Int) -> Bool = { !take[$0, noiseColumn].isNaN }
       let noise = noiseLevel(scored.measure, take, range)
       let tolerance = allowing(Double(scored.tolerance), noise)
       var error = 0.0
@@ -113,13 +185,17 @@ public struct RepetitionScorer: Sendable {
           let u0 = Self.meanDirection(take, takeOrigin, column)
           let v0 = Self.meanDirection(reference, referenceOrigin, column)
           let turn = Quaternion.shortestArc(from: u0, to: v0)
-          error = alignedMean { i, j in
-            let u = turn.act(on: SIMD3(take[i, column], take[i, column + 1], take[i, column + 2]))
-            let v = SIMD3(reference[j, column], reference[j, column + 1], reference[j, column + 2])
-            return Double(atan2(length(cross(u, v)), dot(u, v)))
-          }
+          error = alignedMean(
+            { i, j in
+              let u = turn.act(
+                on: SIMD3(take[i, column], take[i, column + 1], take[i, column + 2]))
+              let v = SIMD3(
+                reference[j, column], reference[j, column + 1], reference[j, column + 2])
+              return Double(atan2(length(cross(u, v)), dot(u, v)))
+            }, seen: isSeen)
         } else {
-          error = alignedMean { i, j in Self.boneAngle(take, i, reference, j, column) }
+          error = alignedMean(
+            { i, j in Self.boneAngle(take, i, reference, j, column) }, seen: isSeen)
         }
       case .angle:
         let offset =
@@ -127,14 +203,19 @@ public struct RepetitionScorer: Sendable {
           ? Self.meanValue(take, takeOrigin, column)
             - Self.meanValue(reference, referenceOrigin, column)
           : 0
-        error = alignedMean { i, j in
-          abs(Double(take[i, column] - reference[j, column]) - offset)
-        }
-        signed = alignedMean { i, j in Double(take[i, column] - reference[j, column]) - offset }
+        error = alignedMean(
+          { i, j in abs(Double(take[i, column] - reference[j, column]) - offset) },
+          seen: isSeen)
+        signed = alignedMean(
+          { i, j in Double(take[i, column] - reference[j, column]) - offset }, seen: isSeen)
       }
-      let reached = scored.measure.excursion(take, range)
+      let reached = scored.measure.excursion(take, range, origin: takeOrigin)
       let referenceRange = scored.measure.excursion(reference, 0..<m)
-      let deficit = max(0, abs(referenceRange) - abs(reached))
+      // A range is asked only of a measure the reference clearly moves (`leastRange`): a few
+      // degrees of elbow bend during an arm raise are no target.
+      // Nor of one the sensor lost for part of the repetition: its peak may be in the gap.
+      let referenceMoves = abs(referenceRange) >= Self.leastRange && !partlyUnseen
+      let deficit = referenceMoves ? max(0, abs(referenceRange) - abs(reached)) : 0
       let normalized = error / tolerance
       let rangeTolerance = Double(scored.rangeTolerance)
       let normalizedDeficit = deficit / rangeTolerance
@@ -152,7 +233,9 @@ public struct RepetitionScorer: Sendable {
           rangeTolerance: rangeTolerance * degrees, normalizedRangeDeficit: normalizedDeficit,
           rangeOfMotion: reached * degrees, referenceRangeOfMotion: referenceRange * degrees,
           weight: w, noise: noise * degrees))
-      if term > 0 {
+      // A measure the sensor lost for part of the repetition counts, but is not cued: the
+      // patient cannot be told about what was not seen.
+      if term > 0 && !partlyUnseen {
         let rangeShort = normalizedDeficit > normalized
         let cue = CueWriter.cue(
           for: patientMeasure, signedError: mirroredSign(scored.measure, signed, mirrored),
@@ -169,11 +252,20 @@ public struct RepetitionScorer: Sendable {
     for index in contributions.indices { contributions[index].0 /= max(weightSum, 1e-9) }
     for index in minor.indices { minor[index].0 /= max(weightSum, 1e-9) }
     var compensations: [RepetitionResult.CompensationResult] = []
-    for still in exercise.keepStill {
-      let movement = abs(still.measure.excursion(take, range))
+    for still in exercise.keepStill where seen(still.measure) {
+      let movement = abs(still.measure.excursion(take, range, origin: takeOrigin))
       let referenceMovement = abs(still.measure.excursion(reference, 0..<m))
-      let tolerance = allowing(Double(still.tolerance), noiseLevel(still.measure, take, range))
-      let excess = max(0, movement - referenceMovement) / tolerance
+      let tolerance = allowing(
+        max(Double(still.tolerance), Self.keepStillFloor(still.measure)),
+        noiseLevel(still.measure, take, range))
+      var allowed = referenceMovement
+      if still.measure == .angle(.headFlexion) {
+        // Gaze: someone leaning forward and looking ahead turns the head back against the
+        // trunk by about as much as the trunk leans, so that much is allowed.
+        allowed += abs(
+          BodyMeasure.angle(.trunkFlexion).excursion(take, range, origin: takeOrigin))
+      }
+      let excess = max(0, movement - allowed) / tolerance
       nSquared += excess * excess
       let patientStill = mirrored ? still.measure.mirrored : still.measure
       compensations.append(
@@ -188,7 +280,7 @@ public struct RepetitionScorer: Sendable {
       }
     }
     var postures: [RepetitionResult.PostureResult] = []
-    for posture in exercise.postures {
+    for posture in exercise.postures where seen(posture.measure) {
       var deviation = 0.0
       var signed = 0.0
       for f in range {
@@ -227,13 +319,14 @@ public struct RepetitionScorer: Sendable {
       contributions.append(
         (tempoExcess * tempoExcess, CueWriter.tempoCue(slow: tempoRatio > 1)))
     }
-    let score = 100 * pow(0.7, nSquared)
+    let unmeasured = weightSum == 0 && !exercise.measures.isEmpty
+    let score = unmeasured ? 0 : 100 * pow(0.7, nSquared)
     var cues = contributions.sorted { $0.0 > $1.0 }.prefix(3).map { contribution in
       var cue = contribution.1
       cue.severity = contribution.0
       return cue
     }
-    if cues.isEmpty {
+    if cues.isEmpty && !unmeasured {
       // Several small errors can add up to a low score with none over its tolerance: then the
       // largest of them is still worth saying; praise is for repetitions that score well.
       if score < Self.praiseScore, let largest = minor.max(by: { $0.0 < $1.0 }) {
@@ -252,7 +345,39 @@ public struct RepetitionScorer: Sendable {
       endTime: timeOffset + max(0, end - filterDelay), score: score,
       mirrored: mirrored, measures: results, compensations: compensations,
       postures: exercise.postures.isEmpty ? nil : postures, tempoRatio: tempoRatio,
-      cues: Array(cues), alignmentCost: Double(cost) / Double(m))
+      cues: Array(cues), alignmentCost: Double(cost) / Double(m),
+      unseen: unseen.isEmpty ? nil : unseen, unmeasured: unmeasured ? true : nil)
+  }
+
+  /// The share of frames `range` of `take` in which a landmark `measure` needs was not seen
+  /// (its noise value is NaN, `FeaturePipeline`).
+  static func unseenShare(_ measure: BodyMeasure, _ take: FeatureSequence, _ range: Range<Int>)
+    -> Double
+  {
+    guard !range.isEmpty else { return 0 }
+    let c = measure.noiseColumn
+    var missing = 0
+    for f in range where take[f, c].isNaN { missing += 1 }
+    return Double(missing) / Double(range.count)
+  }
+
+  /// The least keep-still tolerance (radians) any exercise gets for `measure`: how far two
+  /// good sensors disagree on it. Joint centres are estimated differently by every sensor
+  /// (a depth camera's learned skeleton, a marker model, a webcam's landmarks), so the trunk,
+  /// pelvis and shoulder-girdle directions agree to about 5° between them, and the head's
+  /// tilt, read from two or three points close together, to about 10°. A tighter tolerance
+  /// would score the sensor rather than the patient.
+  /// The least reference range (radians) a measure needs for its range to be asked of the
+  /// patient: 10°, beyond what sensors disagree on.
+  public static let leastRange = 10 * Double.pi / 180
+
+  static func keepStillFloor(_ measure: BodyMeasure) -> Double {
+    let degrees: Double =
+      switch measure {
+      case .angle(.headFlexion), .bone(.head): 10
+      default: 4
+      }
+    return degrees * .pi / 180
   }
 
   /// `tolerance` widened by the noise `sigma` (radians): `√(τ² + (3σ)²)`.
@@ -282,7 +407,8 @@ public struct RepetitionScorer: Sendable {
     let frames = range.dropFirst(2)
     guard !frames.isEmpty else { return 0 }
     let c = measure.noiseColumn
-    var values = frames.map { s[$0, c] }
+    var values = frames.map { s[$0, c] }.filter { !$0.isNaN }
+    guard !values.isEmpty else { return 0 }
     values.sort()
     let median = Double(values[values.count / 2])
     let scale = 6.0.squareRoot() * (measure.isBone ? 1.1774 : 0.6745)
@@ -340,14 +466,14 @@ public struct RepetitionScorer: Sendable {
   /// percentile, so a single noisy frame does not make a range.
   static let excursionQuantile = 0.9
 
-  /// A bone's robust reach (radians): the `excursionQuantile` of its angles from its starting
-  /// direction (the mean of the first `originFrames`).
+  /// A bone's robust reach (radians): the `excursionQuantile` of its angles from its resting
+  /// direction (the mean over `origin`).
   static func boneExcursion(
-    _ s: FeatureSequence, _ range: Range<Int>, _ column: Int, quantile: Double = excursionQuantile
+    _ s: FeatureSequence, _ range: Range<Int>, _ column: Int, origin originRange: Range<Int>,
+    quantile: Double = excursionQuantile
   ) -> Double {
     guard !range.isEmpty else { return 0 }
-    let origin = meanDirection(
-      s, range.lowerBound..<(range.lowerBound + originFrames(range.count)), column)
+    let origin = meanDirection(s, originRange, column)
     var angles = range.map { f -> Float in
       let u = SIMD3(s[f, column], s[f, column + 1], s[f, column + 2])
       return atan2(length(cross(u, origin)), dot(u, origin))
@@ -356,14 +482,14 @@ public struct RepetitionScorer: Sendable {
     return Double(angles[min(angles.count - 1, Int(quantile * Double(angles.count)))])
   }
 
-  /// An angle's robust signed reach (radians) from its starting value (the mean of the first
-  /// `originFrames`): the 90th or the 10th percentile of its departures, whichever is further.
+  /// An angle's robust signed reach (radians) from its resting value (the mean over
+  /// `origin`): the 90th or the 10th percentile of its departures, whichever is further.
   static func angleExcursion(
-    _ s: FeatureSequence, _ range: Range<Int>, _ column: Int, quantile: Double = excursionQuantile
+    _ s: FeatureSequence, _ range: Range<Int>, _ column: Int, origin originRange: Range<Int>,
+    quantile: Double = excursionQuantile
   ) -> Double {
     guard !range.isEmpty else { return 0 }
-    let origin = Float(
-      meanValue(s, range.lowerBound..<(range.lowerBound + originFrames(range.count)), column))
+    let origin = Float(meanValue(s, originRange, column))
     var departures = range.map { s[$0, column] - origin }
     departures.sort()
     let count = departures.count

@@ -104,13 +104,16 @@ public struct StreamingScorer: Sendable {
     measuredBones = measured
   }
 
-  /// Feeds one local pose of the skeleton given at `init`, at `time` seconds.
-  public mutating func push(pose: Pose, at time: Double) -> Update {
+  /// Feeds one local pose of the skeleton given at `init`, at `time` seconds; `untracked`:
+  /// the landmarks the sensor did not see in it (`LandmarkFrame.untracked`, from a keypoint
+  /// solve).
+  public mutating func push(pose: Pose, at time: Double, untracked: UInt32 = 0) -> Update {
     guard let body else {
       return Update(newFrames: 0, completedRepetitions: 0, accepted: false)
     }
     ForwardKinematics.computeWorldTransforms(skeleton: body.skeleton, pose: pose, into: &world)
     landmarks.update(body: body, world: world)
+    landmarks.untracked = untracked
     return push(landmarks: landmarks, at: time)
   }
 

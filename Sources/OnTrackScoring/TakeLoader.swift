@@ -3,15 +3,35 @@ import OnTrackFormats
 import OnTrackKinematics
 
 /// Loads a patient's take by file type: BVH (`.bvh`), joint-angle CSV (`.csv`, on the
-/// exercise's reference skeleton) or a UI-PRMD Kinect angles file (`*_angles*.txt[.gz]`, whose
-/// positions file is found beside it).
+/// exercise's reference skeleton), a UI-PRMD Kinect angles file (`*_angles*.txt[.gz]`, whose
+/// positions file is found beside it), or keypoints (`KeypointFiles`: keypoint CSV, JSON
+/// lines, TRC, UI-PRMD Vicon markers), solved onto the canonical skeleton.
 public enum TakeLoader {
-  public static func load(_ url: URL, exercise: Exercise) throws -> Clip {
-    try load(url, csvSkeleton: exercise.referenceClip?.skeleton)
+  /// A loaded take; for keypoints, what the solve saw.
+  public struct Loaded: Sendable {
+    public var clip: Clip
+    public var keypoints: KeypointTake.Solved?
+    public var layout: String?
   }
 
-  /// Loads `url`; a joint-angle CSV is read on `csvSkeleton` (and refused without one).
-  public static func load(_ url: URL, csvSkeleton: Skeleton?) throws -> Clip {
+  public static func load(_ url: URL, exercise: Exercise, layout: String? = nil) throws -> Clip {
+    try load(url, csvSkeleton: exercise.referenceClip?.skeleton, layout: layout).clip
+  }
+
+  /// Loads `url`; a joint-angle CSV is read on `csvSkeleton` (and refused without one);
+  /// `layout` names the layout of a keypoint file (recognised from its names otherwise).
+  public static func load(_ url: URL, csvSkeleton: Skeleton?, layout: String? = nil) throws
+    -> Loaded
+  {
+    if KeypointFiles.isKeypointFile(url) || layout != nil {
+      let take = try KeypointFiles.read(url, layout: layout)
+      let solved = try take.solved()
+      return Loaded(clip: solved.clip, keypoints: solved, layout: take.layout.id)
+    }
+    return Loaded(clip: try loadMotion(url, csvSkeleton: csvSkeleton))
+  }
+
+  static func loadMotion(_ url: URL, csvSkeleton: Skeleton?) throws -> Clip {
     let name = url.lastPathComponent.lowercased()
     if name.hasSuffix(".bvh") || name.hasSuffix(".bvh.gz") {
       return try BVHReader().read(contentsOf: url)
@@ -31,7 +51,8 @@ public enum TakeLoader {
     throw MotionFormatError(
       .invalidData, file: url.path,
       reason:
-        "unknown take format (expected .bvh, joint-angle .csv, or a UI-PRMD *_angles.txt[.gz])")
+        "unknown take format (expected .bvh, joint-angle or keypoint .csv, keypoint .jsonl, .trc, a UI-PRMD *_angles.txt[.gz] or Vicon *_positions.txt[.gz])"
+    )
   }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import OnTrackFormats
 import OnTrackKinematics
 
 /// The scores of a whole take (a recording, or a live session so far).
@@ -11,6 +12,10 @@ public struct TakeResult: Codable, Sendable, Equatable {
   public var mirrored: Bool
   public var repetitions: [RepetitionResult]
   public var summary: Summary
+  /// For a keypoint take: per body point the source gives (`BodyPoint` names), the share of
+  /// frames in which it was seen (0…1), so a therapist can tell when the camera could not see
+  /// the knee.
+  public var tracking: [String: Double]? = nil
 
   public struct Summary: Codable, Sendable, Equatable {
     public var repetitions: Int
@@ -28,7 +33,8 @@ public struct TakeResult: Codable, Sendable, Equatable {
     self.duration = duration
     self.mirrored = mirrored
     self.repetitions = repetitions
-    let scores = repetitions.map(\.score)
+    // A repetition the sensor could not measure is counted but not averaged.
+    let scores = repetitions.filter(\.isMeasured).map(\.score)
     var counts: [String: Int] = [:]
     for cue in repetitions.flatMap(\.cues) where cue.kind != .praise {
       counts[cue.text, default: 0] += 1
@@ -149,5 +155,32 @@ public struct TakeScorer: Sendable {
     return TakeResult(
       exercise: exercise, duration: Double(features.count) * exercise.frameTime,
       mirrored: mirrored, repetitions: repetitions)
+  }
+}
+
+extension TakeScorer {
+  /// Scores a keypoint take from the landmarks its solve placed (`KeypointTake.Solved`), with
+  /// unseen landmarks left out, and reports how much of the time each body point was seen.
+  public func score(_ solved: KeypointTake.Solved) -> TakeResult {
+    var result = score(landmarks: ClipFeatures.landmarks(of: solved), times: solved.times)
+    result.tracking = Dictionary(
+      uniqueKeysWithValues: solved.tracking.map { ("\($0.key)", $0.value) })
+    return result
+  }
+}
+
+extension ClipFeatures {
+  /// The landmark frames of a solved keypoint take.
+  public static func landmarks(of solved: KeypointTake.Solved) -> [LandmarkFrame] {
+    let count = BodyLandmark.allCases.count
+    var frames: [LandmarkFrame] = []
+    frames.reserveCapacity(solved.times.count)
+    var frame = LandmarkFrame()
+    for f in solved.times.indices {
+      for l in 0..<count { frame.positions[l] = solved.landmarks[f * count + l] }
+      frame.untracked = solved.untracked[f]
+      frames.append(frame)
+    }
+    return frames
   }
 }

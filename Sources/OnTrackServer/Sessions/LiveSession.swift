@@ -311,7 +311,8 @@ public final class LiveSession: Sendable {
         guard let data = try? encoder.encode(repetition) else { return nil }
         return EncodedRepetition(
           stored: StoredRepetition(
-            session: session, index: repetition.index, score: repetition.score,
+            session: session, index: repetition.index,
+            score: repetition.isMeasured ? repetition.score : nil,
             result: String(decoding: data, as: UTF8.self)))
       }
     }

@@ -118,14 +118,15 @@ public struct StoredFrame: Sendable, Equatable {
   }
 }
 
-/// A repetition result as stored: its score, and the whole `RepetitionResult` as JSON.
+/// A repetition result as stored: its score (`nil` for a repetition the sensor could not
+/// measure, left out of means), and the whole `RepetitionResult` as JSON.
 public struct StoredRepetition: Sendable, Equatable {
   public var session: String
   public var index: Int
-  public var score: Double
+  public var score: Double?
   public var result: String
 
-  public init(session: String, index: Int, score: Double, result: String) {
+  public init(session: String, index: Int, score: Double?, result: String) {
     self.session = session
     self.index = index
     self.score = score

@@ -1,0 +1,126 @@
+import Foundation
+import OnTrackKinematics
+
+/// Turns one source frame of a layout's points (any unit, any of the layouts' axes) into a
+/// `KeypointFrame` of joint centres in OnTrack's frame and metres: the one conversion that
+/// files and live streams share.
+///
+/// - Joint-centre layouts: each body point is its source point, or the mean of several
+///   (`KeypointLayout`).
+/// - Marker sets: joint centres estimated by `PlugInGait`. A stream measures the pelvis
+///   constants (width, depth) over its first `calibrationFrames` frames and then holds their
+///   median; a whole take can set them first (`calibrate`).
+/// - Unit: the layout's, or guessed from the body's size on the first frame that shows a limb
+///   (`guessMetresPerUnit`).
+public struct KeypointConverter: Sendable {
+  public let layout: KeypointLayout
+  /// Metres per source unit, once known.
+  public private(set) var metresPerUnit: Double?
+  private var model: PlugInGait?
+  /// Frames whose pelvis dimensions a stream measures before holding them.
+  public static let calibrationFrames = 100
+  private var calibration: [[SIMD3<Float>?]] = []
+
+  public init(layout: KeypointLayout) {
+    self.layout = layout
+    metresPerUnit = layout.metresPerUnit
+    makeModel()
+  }
+
+  private mutating func makeModel() {
+    guard layout.isMarkerSet, model == nil, let metres = metresPerUnit else { return }
+    model = PlugInGait(
+      names: layout.names, unitsPerMillimetre: 0.001 / metres, sourceUp: layout.sourceUp)
+  }
+
+  /// Sets the marker model's pelvis constants from a whole take (no effect for joint-centre
+  /// layouts).
+  public mutating func calibrate(_ frames: [[SIMD3<Float>?]]) {
+    if metresPerUnit == nil,
+      let first = frames.first(where: { frame in
+        Self.guessMetresPerUnit(layout: layout, frame: frame) != nil
+      })
+    {
+      metresPerUnit = Self.guessMetresPerUnit(layout: layout, frame: first)
+      makeModel()
+    }
+    model?.calibrate(frames)
+  }
+
+  /// Fills `frame` from one source frame: `positions[k]` in the layout's order (nil or
+  /// non-finite: missing) and `confidence[k]` (1 where the source gives none). Returns false
+  /// while the unit cannot be told yet (no limb seen): `frame` is then empty.
+  @discardableResult
+  public mutating func convert(
+    positions: [SIMD3<Float>?], confidence: [Float]?, into frame: inout KeypointFrame
+  ) -> Bool {
+    if metresPerUnit == nil {
+      metresPerUnit = Self.guessMetresPerUnit(layout: layout, frame: positions)
+      makeModel()
+    }
+    guard let metres = metresPerUnit else {
+      frame.clear()
+      return false
+    }
+    let scale = Float(metres)
+    guard layout.isMarkerSet, var model else {
+      layout.bodyPoints(
+        positions: positions, confidence: confidence, scale: scale, into: &frame)
+      return true
+    }
+    if model.pelvisWidth == nil {
+      // A stream: the first frames, then the take constants held.
+      if model.pelvisDimensions(positions).width != nil { calibration.append(positions) }
+      if calibration.count >= Self.calibrationFrames {
+        model.calibrate(calibration)
+        calibration = []
+        self.model = model
+      }
+    }
+    frame.clear()
+    let centres = model.centres(positions)
+    for (point, p) in centres.points {
+      frame[point] = layout.convert(SIMD3<Float>(Float(p.x), Float(p.y), Float(p.z)), scale: scale)
+      frame.confidence[point.rawValue] = 1
+    }
+    return true
+  }
+
+  /// Metres per unit such that the body's limbs have an adult's proportions: the median
+  /// distance along the arms and legs in one frame compared with the canonical skeleton's,
+  /// snapped to metres, centimetres, millimetres or inches. `nil` if no limb is seen.
+  public static func guessMetresPerUnit(layout: KeypointLayout, frame: [SIMD3<Float>?])
+    -> Double?
+  {
+    if layout.isMarkerSet {
+      // Markers: the pelvis width (about 0.25 m between the ASIS markers).
+      let model = PlugInGait(names: layout.names, unitsPerMillimetre: 1, sourceUp: layout.sourceUp)
+      guard let width = model.pelvisDimensions(frame).width, width > 0 else { return nil }
+      return snap(0.25 / width)
+    }
+    var points = KeypointFrame()
+    layout.bodyPoints(positions: frame, confidence: nil, scale: 1, into: &points)
+    let segments: [(BodyPoint, BodyPoint, Float)] = [
+      (.leftShoulder, .leftElbow, 0.28), (.rightShoulder, .rightElbow, 0.28),
+      (.leftElbow, .leftWrist, 0.25), (.rightElbow, .rightWrist, 0.25),
+      (.leftHip, .leftKnee, 0.42), (.rightHip, .rightKnee, 0.42),
+      (.leftKnee, .leftAnkle, 0.40), (.rightKnee, .rightAnkle, 0.40),
+    ]
+    var ratios: [Double] = []
+    for (a, b, metres) in segments {
+      if let p = points[a], let q = points[b] {
+        let d = length(q - p)
+        if d > 0, d.isFinite { ratios.append(Double(metres / d)) }
+      }
+    }
+    guard !ratios.isEmpty else { return nil }
+    ratios.sort()
+    return snap(ratios[ratios.count / 2])
+  }
+
+  /// The common unit nearest (in ratio) to `metresPerUnit`.
+  static func snap(_ metresPerUnit: Double) -> Double {
+    let units = [1, 0.01, 0.001, 0.0254]
+    return units.min { abs(log($0 / metresPerUnit)) < abs(log($1 / metresPerUnit)) } ?? 1
+  }
+}

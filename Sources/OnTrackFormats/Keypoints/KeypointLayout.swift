@@ -1,0 +1,281 @@
+import Foundation
+import OnTrackKinematics
+
+/// A named set of keypoints as a source gives them, with the coordinate frame they come in,
+/// and how each `BodyPoint` (a joint centre) is found among them.
+///
+/// | layout | points | frame and unit |
+/// |---|---|---|
+/// | `blazepose33` | MediaPipe Pose's 33 world landmarks (`nose` … `right_foot_index`) | metres, origin between the hips, x to the image's right, **y down**, z away from the camera |
+/// | `kinect-v2` | Kinect v2's 25 joints (`SpineBase` … `ThumbRight`) | metres, camera space, Y up |
+/// | `uiprmd-kinect` | UI-PRMD's 22 Kinect joints (`Waist` … `RToes`) as world positions | the file's unit, Y up |
+/// | `coco17` | COCO's 17 keypoints (`nose` … `right_ankle`), lifted to 3-D | metres, Y up |
+/// | `body25` | OpenPose BODY_25 (`Nose`, `Neck`, … `RHeel`), lifted to 3-D | metres, Y up |
+/// | `plug-in-gait` | Vicon Plug-in-Gait's 39 full-body markers (`LFHD` … `RTOE`); joint centres estimated (`PlugInGait`) | millimetres, **Z up** (x forward, y left) |
+/// | `named` | any names a skeleton would use (`LeftKnee`, `LeftLeg`, `l_knee`, …), as `ontrack fk --csv` writes them | the unit guessed from the body's size, Y up |
+///
+/// Everything ends in OnTrack's frame: right-handed, Y up, metres.
+public struct KeypointLayout: Sendable, Equatable {
+  public let id: String
+  /// The point names, in the source's order.
+  public let names: [String]
+  /// How each body point is made: the mean of these source points (indices into `names`).
+  public var sources: [BodyPoint: [Int]] { sourcesByIndex }
+  private var sourcesByIndex: [BodyPoint: [Int]]
+  public let axes: Axes
+  /// Metres per source unit; `nil`: guessed from the body's size.
+  public let metresPerUnit: Double?
+  /// The points are skin markers whose joint centres are estimated (`PlugInGait`), not joint
+  /// centres.
+  public let isMarkerSet: Bool
+
+  /// How the source's axes map onto OnTrack's (X left, Y up, Z forward for a body facing +Z;
+  /// any right-handed frame with Y up is fine, the scorer normalises heading).
+  public enum Axes: String, Sendable, Equatable {
+    /// Already right-handed with Y up.
+    case yUp
+    /// MediaPipe: x right, y down, z away from the camera → (x, −y, −z).
+    case yDown
+    /// A motion-capture lab: x forward, y left, z up → (y, z, x).
+    case zUp
+  }
+
+  public init(
+    id: String, names: [String], sources: [BodyPoint: [String]], axes: Axes,
+    metresPerUnit: Double?, isMarkerSet: Bool = false
+  ) {
+    self.id = id
+    self.names = names
+    let index = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    self.sourcesByIndex = sources.compactMapValues { list in
+      let found = list.compactMap { index[$0] }
+      return found.isEmpty ? nil : found
+    }
+    self.axes = axes
+    self.metresPerUnit = metresPerUnit
+    self.isMarkerSet = isMarkerSet
+  }
+
+  /// The same layout with another unit (`nil`: guessed) or axes.
+  public func with(metresPerUnit: Double?, axes: Axes? = nil) -> KeypointLayout {
+    var copy = KeypointLayout(
+      id: id, names: names, sources: [:], axes: axes ?? self.axes, metresPerUnit: metresPerUnit,
+      isMarkerSet: isMarkerSet)
+    copy.sourcesByIndex = sources
+    return copy
+  }
+
+  /// Up in the source's frame.
+  public var sourceUp: SIMD3<Double> {
+    switch axes {
+    case .yUp: SIMD3(0, 1, 0)
+    case .yDown: SIMD3(0, -1, 0)
+    case .zUp: SIMD3(0, 0, 1)
+    }
+  }
+
+  /// A source position in OnTrack's frame and metres (`scale`: metres per source unit).
+  @inline(__always)
+  public func convert(_ p: SIMD3<Float>, scale: Float) -> SIMD3<Float> {
+    switch axes {
+    case .yUp: p * scale
+    case .yDown: SIMD3(p.x, -p.y, -p.z) * scale
+    case .zUp: SIMD3(p.y, p.z, p.x) * scale
+    }
+  }
+
+  /// Fills `frame` from one source frame: `positions[k]` (source frame and unit; `nil` or
+  /// non-finite: missing) and `confidence[k]` (1 where the source gives none). A body point
+  /// made of several source points needs all of them.
+  public func bodyPoints(
+    positions: [SIMD3<Float>?], confidence: [Float]?, scale: Float, into frame: inout KeypointFrame
+  ) {
+    frame.clear()
+    for point in BodyPoint.allCases {
+      guard let list = sources[point] else { continue }
+      var sum = SIMD3<Float>.zero
+      var least: Float = 1
+      var complete = true
+      for k in list {
+        guard k < positions.count, let p = positions[k], p.x.isFinite, p.y.isFinite, p.z.isFinite
+        else {
+          complete = false
+          break
+        }
+        sum += p
+        least = min(least, confidence.map { k < $0.count ? $0[k] : 1 } ?? 1)
+      }
+      guard complete else { continue }
+      frame[point] = convert(sum / Float(list.count), scale: scale)
+      frame.confidence[point.rawValue] = least
+    }
+  }
+
+  // MARK: The layouts
+
+  public static let blazePose33 = KeypointLayout(
+    id: "blazepose33",
+    names: [
+      "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
+      "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder",
+      "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_pinky",
+      "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb", "left_hip",
+      "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel",
+      "right_heel", "left_foot_index", "right_foot_index",
+    ],
+    sources: [
+      .head: ["left_ear", "right_ear"], .leftShoulder: ["left_shoulder"],
+      .rightShoulder: ["right_shoulder"], .leftElbow: ["left_elbow"],
+      .rightElbow: ["right_elbow"], .leftWrist: ["left_wrist"], .rightWrist: ["right_wrist"],
+      .leftHand: ["left_index", "left_pinky"], .rightHand: ["right_index", "right_pinky"],
+      .leftHip: ["left_hip"], .rightHip: ["right_hip"], .leftKnee: ["left_knee"],
+      .rightKnee: ["right_knee"], .leftAnkle: ["left_ankle"], .rightAnkle: ["right_ankle"],
+      .leftToe: ["left_foot_index"], .rightToe: ["right_foot_index"],
+    ], axes: .yDown, metresPerUnit: 1)
+
+  public static let kinectV2 = KeypointLayout(
+    id: "kinect-v2",
+    names: [
+      "SpineBase", "SpineMid", "Neck", "Head", "ShoulderLeft", "ElbowLeft", "WristLeft",
+      "HandLeft", "ShoulderRight", "ElbowRight", "WristRight", "HandRight", "HipLeft",
+      "KneeLeft", "AnkleLeft", "FootLeft", "HipRight", "KneeRight", "AnkleRight", "FootRight",
+      "SpineShoulder", "HandTipLeft", "ThumbLeft", "HandTipRight", "ThumbRight",
+    ],
+    sources: [
+      .pelvis: ["SpineBase"], .spine: ["SpineMid"], .chest: ["SpineShoulder"], .neck: ["Neck"],
+      .head: ["Head"], .leftShoulder: ["ShoulderLeft"], .leftElbow: ["ElbowLeft"],
+      .leftWrist: ["WristLeft"], .leftHand: ["HandTipLeft"], .rightShoulder: ["ShoulderRight"],
+      .rightElbow: ["ElbowRight"], .rightWrist: ["WristRight"], .rightHand: ["HandTipRight"],
+      .leftHip: ["HipLeft"], .leftKnee: ["KneeLeft"], .leftAnkle: ["AnkleLeft"],
+      .leftToe: ["FootLeft"], .rightHip: ["HipRight"], .rightKnee: ["KneeRight"],
+      .rightAnkle: ["AnkleRight"], .rightToe: ["FootRight"],
+    ], axes: .yUp, metresPerUnit: 1)
+
+  /// UI-PRMD's 22 Kinect joints (`UIPRMDReader.kinectJointNames`; world positions from the
+  /// data's own hierarchy, centimetres). Each joint is named after the segment it starts:
+  /// `LeftUpperArm` is the shoulder, `LeftLowerLeg` the knee.
+  public static let uiprmdKinect = KeypointLayout(
+    id: "uiprmd-kinect", names: UIPRMDReader.kinectJointNames,
+    sources: [
+      .pelvis: ["Waist"], .spine: ["Spine"], .chest: ["Chest"], .neck: ["Neck"],
+      .head: ["Head"], .headTop: ["HeadTip"], .leftShoulder: ["LeftUpperArm"],
+      .leftElbow: ["LeftForearm"], .leftWrist: ["LeftHand"], .rightShoulder: ["RightUpperArm"],
+      .rightElbow: ["RightForearm"], .rightWrist: ["RightHand"], .leftHip: ["LeftUpperLeg"],
+      .leftKnee: ["LeftLowerLeg"], .leftAnkle: ["LeftFoot"], .leftToe: ["LeftToes"],
+      .rightHip: ["RightUpperLeg"], .rightKnee: ["RightLowerLeg"], .rightAnkle: ["RightFoot"],
+      .rightToe: ["RightToes"],
+    ], axes: .yUp, metresPerUnit: 0.01)
+
+  public static let coco17 = KeypointLayout(
+    id: "coco17",
+    names: [
+      "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder",
+      "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip",
+      "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
+    ],
+    sources: [
+      .head: ["left_ear", "right_ear"], .leftShoulder: ["left_shoulder"],
+      .rightShoulder: ["right_shoulder"], .leftElbow: ["left_elbow"],
+      .rightElbow: ["right_elbow"], .leftWrist: ["left_wrist"], .rightWrist: ["right_wrist"],
+      .leftHip: ["left_hip"], .rightHip: ["right_hip"], .leftKnee: ["left_knee"],
+      .rightKnee: ["right_knee"], .leftAnkle: ["left_ankle"], .rightAnkle: ["right_ankle"],
+    ], axes: .yUp, metresPerUnit: 1)
+
+  public static let body25 = KeypointLayout(
+    id: "body25",
+    names: [
+      "Nose", "Neck", "RShoulder", "RElbow", "RWrist", "LShoulder", "LElbow", "LWrist",
+      "MidHip", "RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "REye", "LEye", "REar",
+      "LEar", "LBigToe", "LSmallToe", "LHeel", "RBigToe", "RSmallToe", "RHeel",
+    ],
+    sources: [
+      .pelvis: ["MidHip"], .neck: ["Neck"], .head: ["LEar", "REar"],
+      .leftShoulder: ["LShoulder"], .leftElbow: ["LElbow"], .leftWrist: ["LWrist"],
+      .rightShoulder: ["RShoulder"], .rightElbow: ["RElbow"], .rightWrist: ["RWrist"],
+      .leftHip: ["LHip"], .leftKnee: ["LKnee"], .leftAnkle: ["LAnkle"],
+      .leftToe: ["LBigToe", "LSmallToe"], .rightHip: ["RHip"], .rightKnee: ["RKnee"],
+      .rightAnkle: ["RAnkle"], .rightToe: ["RBigToe", "RSmallToe"],
+    ], axes: .yUp, metresPerUnit: 1)
+
+  /// Every fixed layout, for recognition by name.
+  public static let all: [KeypointLayout] = [
+    blazePose33, kinectV2, uiprmdKinect, coco17, body25, PlugInGait.layout,
+  ]
+
+  /// The layout called `id` for a source with these point names (`named` and `plug-in-gait`
+  /// adapt to the names).
+  public static func named(_ id: String, names: [String]) -> KeypointLayout? {
+    if id == "named" { return generic(names) }
+    if id == PlugInGait.layout.id {
+      return names == PlugInGait.markers
+        ? PlugInGait.layout : PlugInGait.layout(names: names, axes: .zUp, metresPerUnit: 0.001)
+    }
+    return all.first { $0.id == id }
+  }
+
+  /// Every layout id `--layout` accepts.
+  public static var ids: [String] { all.map(\.id) + ["named"] }
+
+  /// The layout whose point names these are: a fixed layout if most of its names are here,
+  /// else the generic one if it finds the limbs.
+  public static func recognise(_ names: [String]) -> KeypointLayout? {
+    let given = Set(names)
+    let best = all.map { layout in
+      (layout, layout.names.filter(given.contains).count, layout.names.count)
+    }.max { $0.1 * $1.2 < $1.1 * $0.2 }
+    if let (layout, hits, total) = best, hits * 2 >= total { return layout }
+    if PlugInGait.recognises(names) {
+      return PlugInGait.layout(names: names, axes: .zUp, metresPerUnit: 0.001)
+    }
+    let generic = generic(names)
+    let limbs: [BodyPoint] = [.leftElbow, .rightElbow, .leftKnee, .rightKnee]
+    return limbs.allSatisfy { generic.sources[$0] != nil } ? generic : nil
+  }
+
+  /// A layout from skeleton-like names: `LeftArm`/`LeftShoulder` → shoulder, `LeftForeArm` →
+  /// elbow, `LeftHand` → wrist, `LeftHand_End` → hand, `LeftUpLeg`/`LeftHip` → hip,
+  /// `LeftLeg`/`LeftKnee` → knee, `LeftFoot`/`LeftAnkle` → ankle, `LeftToeBase` → toe, and the
+  /// trunk (`Hips`, `Spine`, `Chest`, `Neck`, `Head`, `Head_End`). Y up; the unit is guessed
+  /// from the body's size.
+  public static func generic(_ names: [String]) -> KeypointLayout {
+    var sources: [BodyPoint: [String]] = [:]
+    // Candidates in order of preference for each point.
+    func take(_ point: BodyPoint, _ name: String) {
+      if sources[point] == nil { sources[point] = [name] }
+    }
+    let parsed = names.map { ($0, BodyModel.parse($0)) }
+    func find(_ side: BodyModel.Side?, _ stems: [String]) -> String? {
+      for stem in stems {
+        if let hit = parsed.first(where: { $0.1.side == side && $0.1.stem == stem }) {
+          return hit.0
+        }
+      }
+      return nil
+    }
+    for side in [BodyModel.Side.left, .right] {
+      let left = side == .left
+      func put(_ l: BodyPoint, _ r: BodyPoint, _ stems: [String]) {
+        if let name = find(side, stems) { take(left ? l : r, name) }
+      }
+      put(.leftShoulder, .rightShoulder, ["arm", "upperarm", "humerus", "shoulder"])
+      put(.leftElbow, .rightElbow, ["forearm", "elbow", "lowerarm"])
+      put(.leftWrist, .rightWrist, ["hand", "wrist"])
+      put(.leftHand, .rightHand, ["handend", "handtip", "handindex1", "finger", "fingerbase"])
+      put(.leftHip, .rightHip, ["upleg", "upperleg", "thigh", "hip"])
+      put(.leftKnee, .rightKnee, ["leg", "knee", "lowerleg", "shin", "calf"])
+      put(.leftAnkle, .rightAnkle, ["foot", "ankle"])
+      put(.leftToe, .rightToe, ["toebase", "toe", "toes", "footend", "bigtoe"])
+    }
+    for (point, stems) in [
+      (BodyPoint.pelvis, ["hips", "pelvis", "root", "spinebase", "waist", "midhip"]),
+      (.spine, ["spine", "spinemid", "lowerback"]),
+      (.chest, ["chest", "spine1", "spine2", "spineshoulder", "thorax", "upperchest"]),
+      (.neck, ["neck", "neck1"]), (.head, ["head"]),
+      (.headTop, ["headend", "headtop", "headtip", "headtopend"]),
+    ] {
+      if let name = find(nil, stems) { take(point, name) }
+    }
+    return KeypointLayout(
+      id: "named", names: names, sources: sources, axes: .yUp, metresPerUnit: nil)
+  }
+}

@@ -1,0 +1,263 @@
+import Foundation
+import OnTrackKinematics
+
+/// A recorded stream of keypoints (a camera's landmarks, a depth sensor's joints, optical
+/// markers): per frame a time and a position per named point, maybe a confidence; missing
+/// points are `nil`. `solved()` turns it into a `Clip` on the canonical skeleton, so scoring,
+/// reports, recording and the avatar treat it like any motion capture.
+public struct KeypointTake: Sendable {
+  public let layout: KeypointLayout
+  /// Seconds, strictly increasing.
+  public let times: [Double]
+  /// `frames[f][k]`: point `layout.names[k]` in frame f, in the source's frame and unit.
+  public let frames: [[SIMD3<Float>?]]
+  /// `confidence[f][k]` (0…1) where the source gives one.
+  public let confidence: [[Float]]?
+  /// The file (or stream) it came from, for messages.
+  public let source: String
+
+  /// A take from points in the layout's own order.
+  ///
+  /// - Throws: `MotionFormatError` if there is no frame, a frame's width differs from the
+  ///   layout's, or times are not finite and strictly increasing (the frame is named).
+  public init(
+    layout: KeypointLayout, times: [Double], frames: [[SIMD3<Float>?]], confidence: [[Float]]?,
+    source: String
+  ) throws(MotionFormatError) {
+    guard !frames.isEmpty else {
+      throw MotionFormatError(.emptyMotion, file: source, reason: "no keypoint frames")
+    }
+    guard times.count == frames.count, confidence.map({ $0.count == frames.count }) ?? true
+    else {
+      throw MotionFormatError(
+        .valueCount, file: source,
+        reason: "\(times.count) times for \(frames.count) frames of keypoints")
+    }
+    let width = layout.names.count
+    for (f, frame) in frames.enumerated() where frame.count != width {
+      throw MotionFormatError(
+        .valueCount, file: source,
+        reason: "frame \(f) has \(frame.count) points; the \(layout.id) layout has \(width)")
+    }
+    for f in times.indices {
+      guard times[f].isFinite else {
+        throw MotionFormatError(
+          .nonFinite, file: source, reason: "frame \(f): the time is not a finite number")
+      }
+      if f > 0, times[f] <= times[f - 1] {
+        throw MotionFormatError(
+          .invalidData, file: source,
+          reason:
+            "frame \(f): time \(times[f]) s does not come after \(times[f - 1]) s (times must increase)"
+        )
+      }
+    }
+    self.layout = layout
+    self.times = times
+    self.frames = frames
+    self.confidence = confidence
+    self.source = source
+  }
+
+  /// Frames per second: the median step's.
+  public var frameRate: Double {
+    guard times.count > 1 else { return 30 }
+    var steps = zip(times.dropFirst(), times).map { $0 - $1 }
+    steps.sort()
+    return 1 / steps[steps.count / 2]
+  }
+
+  /// How many points of the layout the source gives in at least one frame.
+  public var pointsPresent: Int {
+    var seen = [Bool](repeating: false, count: layout.names.count)
+    for frame in frames { for (k, p) in frame.enumerated() where p != nil { seen[k] = true } }
+    return seen.filter { $0 }.count
+  }
+
+  /// Gaps of at most `maximumGapSeconds` filled (`MarkerGapFilling`): interpolated, and for a
+  /// marker set, rigid clusters completed. Offline only: it looks ahead.
+  public func gapsFilled(maximumGapSeconds: Double = 0.1) -> [[SIMD3<Float>?]] {
+    var filled = frames
+    // A point below the solver's confidence threshold counts as missing here too.
+    if let confidence {
+      for f in filled.indices {
+        for k in filled[f].indices where k < confidence[f].count && confidence[f][k] < 0.5 {
+          filled[f][k] = nil
+        }
+      }
+    }
+    let gap = max(1, Int((maximumGapSeconds * frameRate).rounded()))
+    MarkerGapFilling.interpolate(&filled, maximumGap: gap)
+    if layout.isMarkerSet {
+      let model = PlugInGait(names: layout.names, unitsPerMillimetre: 1, sourceUp: layout.sourceUp)
+      for cluster in model.rigidClusters {
+        MarkerGapFilling.rigidFill(&filled, cluster: cluster)
+      }
+    }
+    return filled
+  }
+
+  /// The joint centres of every frame (OnTrack's frame, metres), after gap filling.
+  ///
+  /// - Throws: `MotionFormatError` if the unit cannot be told (no limb in any frame).
+  public func bodyFrames() throws(MotionFormatError) -> [KeypointFrame] {
+    let filled = gapsFilled()
+    var converter = KeypointConverter(layout: layout)
+    converter.calibrate(filled)
+    var out: [KeypointFrame] = []
+    out.reserveCapacity(filled.count)
+    var frame = KeypointFrame()
+    for (f, positions) in filled.enumerated() {
+      let scores: [Float]? = confidence.map { c in
+        // Interpolated points have no confidence of their own: they count as seen.
+        c[f].enumerated().map { k, value in
+          positions[k] != nil && frames[f][k] == nil ? 1 : value
+        }
+      }
+      converter.convert(positions: positions, confidence: scores, into: &frame)
+      out.append(frame)
+    }
+    guard converter.metresPerUnit != nil else {
+      throw MotionFormatError(
+        .invalidData, file: source,
+        reason: "no frame shows a whole limb, so the unit of the \(layout.id) points cannot be told"
+      )
+    }
+    return out
+  }
+
+  /// The take on the canonical skeleton.
+  public struct Solved: Sendable {
+    /// The motion, with per-frame untracked landmarks (`Clip.untracked`).
+    public var clip: Clip
+    /// Per body point the source gives: the share of frames in which it was seen (0…1).
+    public var tracking: [BodyPoint: Double]
+    /// Points refused for an impossible bone length.
+    public var implausible: Int
+    /// Frames in which nothing could be solved (no hips or shoulders yet).
+    public var unsolvedFrames: Int
+    /// The take's own times (seconds from its first frame) and, per time, every
+    /// `BodyLandmark`'s position (metres, `landmarks[f * BodyLandmark.allCases.count + l]`)
+    /// as the solver placed it from the keypoints (`KeypointSolver.landmarks`), and which
+    /// were unseen. Scoring reads these: they do not depend on the skeleton's proportions,
+    /// and a live stream of the same keypoints gives the same.
+    public var times: [Double]
+    public var landmarks: [SIMD3<Float>]
+    public var untracked: [UInt32]
+  }
+
+  /// Solves every frame (`KeypointSolver`) onto `skeleton`, or onto the canonical skeleton
+  /// with bone lengths measured over the first two seconds, at the take's own frame rate
+  /// (frames at irregular times are resampled onto a regular grid).
+  ///
+  /// - Throws: `MotionFormatError` if the take lacks the points a skeleton needs (both hips or
+  ///   both shoulders, and the limbs), naming what it found.
+  public func solved(skeleton given: Skeleton? = nil) throws(MotionFormatError) -> Solved {
+    let body = try bodyFrames()
+    var seenAnywhere: UInt32 = 0
+    for frame in body { seenAnywhere |= frame.present }
+    let needed = BodyPoint.essential.filter { seenAnywhere & $0.bit == 0 }
+    if needed.count > BodyPoint.essential.count / 2 {
+      let found = BodyPoint.allCases.filter { seenAnywhere & $0.bit != 0 }.map { "\($0)" }
+      throw MotionFormatError(
+        .invalidData, file: source,
+        reason:
+          "too few body points to solve a skeleton: found \(found.isEmpty ? "none" : found.joined(separator: ", ")); missing \(needed.map { "\($0)" }.joined(separator: ", "))"
+      )
+    }
+    let skeleton: Skeleton
+    if let given {
+      skeleton = given
+    } else {
+      let start = times[0]
+      let first = body.indices.filter { times[$0] - start <= 2 }.map { body[$0] }
+      skeleton = KeypointSolver.fittedSkeleton(first)
+    }
+    var solver = KeypointSolver(skeleton: skeleton)
+    var pose = skeleton.restPose
+    let n = skeleton.count
+    var rotations: [Quaternion] = []
+    var translations: [SIMD3<Float>] = []
+    rotations.reserveCapacity(body.count * n)
+    translations.reserveCapacity(body.count * n)
+    var untracked: [UInt32] = []
+    untracked.reserveCapacity(body.count)
+    var seenCounts = [Int](repeating: 0, count: BodyPoint.allCases.count)
+    var unsolved = 0
+    var landmarks: [SIMD3<Float>] = []
+    landmarks.reserveCapacity(body.count * BodyLandmark.allCases.count)
+    let everyLandmark = UInt32((1 << BodyLandmark.allCases.count) - 1)
+    for (f, frame) in body.enumerated() {
+      if solver.solve(frame, at: times[f], into: &pose) {
+        untracked.append(solver.untrackedLandmarks)
+      } else {
+        unsolved += 1
+        untracked.append(everyLandmark)
+      }
+      for point in BodyPoint.allCases where solver.tracked & point.bit != 0 {
+        seenCounts[point.rawValue] += 1
+      }
+      rotations.append(contentsOf: pose.rotations)
+      translations.append(contentsOf: pose.translations)
+      landmarks.append(contentsOf: solver.landmarks)
+    }
+    var tracking: [BodyPoint: Double] = [:]
+    for point in BodyPoint.allCases where seenAnywhere & point.bit != 0 {
+      tracking[point] = Double(seenCounts[point.rawValue]) / Double(body.count)
+    }
+    let clip = try regularClip(
+      skeleton: skeleton, rotations: rotations, translations: translations, untracked: untracked)
+    return Solved(
+      clip: clip, tracking: tracking, implausible: solver.implausible, unsolvedFrames: unsolved,
+      times: times.map { $0 - times[0] }, landmarks: landmarks, untracked: untracked)
+  }
+
+  /// A clip at the median frame rate from poses at `times` (resampled when a time is more than
+  /// a quarter frame off the regular grid).
+  private func regularClip(
+    skeleton: Skeleton, rotations: [Quaternion], translations: [SIMD3<Float>],
+    untracked: [UInt32]
+  ) throws(MotionFormatError) -> Clip {
+    let step = 1 / frameRate
+    let n = skeleton.count
+    let count = times.count
+    let regular = times.indices.allSatisfy { f in
+      abs((times[f] - times[0]) - Double(f) * step) <= 0.25 * step
+    }
+    var outRotations = rotations
+    var outTranslations = translations
+    var outUntracked = untracked
+    if !regular, let last = times.last {
+      let frames = Int(((last - times[0]) / step).rounded(.down)) + 1
+      outRotations = []
+      outTranslations = []
+      outUntracked = []
+      outRotations.reserveCapacity(frames * n)
+      outTranslations.reserveCapacity(frames * n)
+      var i = 0
+      for k in 0..<frames {
+        let t = times[0] + Double(k) * step
+        while i + 1 < count - 1, times[i + 1] <= t { i += 1 }
+        let j = min(i + 1, count - 1)
+        let span = times[j] - times[i]
+        let u = Float(span > 0 ? min(max((t - times[i]) / span, 0), 1) : 0)
+        for joint in 0..<n {
+          outRotations.append(
+            Quaternion.slerp(rotations[i * n + joint], rotations[j * n + joint], t: u))
+          let a = translations[i * n + joint]
+          outTranslations.append(a + (translations[j * n + joint] - a) * u)
+        }
+        outUntracked.append(u == 0 ? untracked[i] : untracked[i] | untracked[j])
+      }
+    }
+    do {
+      var clip = try Clip(
+        skeleton: skeleton, frameTime: step, rotations: outRotations,
+        translations: outTranslations)
+      clip.untracked = outUntracked
+      return clip
+    } catch {
+      throw MotionFormatError(.invalidData, file: source, reason: "\(error)")
+    }
+  }
+}

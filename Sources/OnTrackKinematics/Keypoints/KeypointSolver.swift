@@ -1,0 +1,458 @@
+import Foundation
+
+/// Puts OnTrack's canonical skeleton (or any skeleton with the canonical joint names) through
+/// streams of keypoints: joint-centre positions in, local joint rotations out, so a patient
+/// seen by a camera, a depth sensor or markers moves a real skeleton, and recordings,
+/// scoring, reports and the avatar work as for any motion capture.
+///
+/// Per frame, allocating nothing:
+/// 1. **Gaps.** A point missing (or below `minimumConfidence`) holds its last seen position
+///    for up to `maximumHold` seconds, relative to its parent joint, so it moves with the body;
+///    it is *not tracked* meanwhile (`tracked`), and stays untracked after that until seen
+///    again: scoring then leaves out the measures that depend on it, instead of reading a
+///    hand out of frame as an elbow that will not bend.
+/// 2. **Impossible lengths.** Segment lengths are measured over the first `calibrationTime`
+///    seconds (the median of each segment seen; a point more than 3× off the skeleton's own
+///    proportions meanwhile is refused) and then held. After that, a limb point whose distance
+///    to its parent differs from its segment's length by more than `lengthTolerance` (a share
+///    of it) is treated as missing for that frame and counted (`implausible`).
+/// 3. **Derived points.** The pelvis is the mid-hip point when not given, the neck the
+///    mid-shoulder point, the spine and chest lie on the line between them, the head top, hand
+///    tips and toe tips continue their segments.
+/// 4. **Limits.** Elbows and knees flex at most `maximumFlexion` (165°): a point past it is
+///    turned back in the limb's plane.
+/// 5. **Smoothing.** Each point follows its measurement through a first-order filter with time
+///    constant `smoothing` (30 ms by default: the documented latency, for the avatar; the
+///    scorer filters again on its own grid).
+/// 6. **Rotations.** `PositionSolver`: each bone along its target, the least rotation from rest
+///    (no invented twist on limbs); the pelvis and chest take their twist from the hips and the
+///    shoulders. Bone lengths and the trunk's shape are the skeleton's: fit them to the body
+///    from its first seconds (`fittedSkeleton`) so the joints land on the keypoints.
+///
+/// Latency: the smoothing's time constant (30 ms) for the avatar; `landmarks` carry the same.
+public struct KeypointSolver: Sendable {
+  public let skeleton: Skeleton
+  /// Points with less confidence than this count as missing.
+  public var minimumConfidence: Float = 0.5
+  /// Seconds a missing point is held.
+  public var maximumHold = 0.5
+  /// Accepted departure of a segment's length from the skeleton's, as a share of it.
+  public var lengthTolerance: Float = 0.5
+  /// Largest elbow and knee flexion, radians.
+  public var maximumFlexion: Float = 165 * .pi / 180
+  /// Time constant of the smoothing, seconds (0: none).
+  public var smoothing = 0.03
+  /// Seconds from the first frame over which segment lengths are measured.
+  public var calibrationTime = 2.0
+
+  /// Bit `point.rawValue`: the point was seen in the last frame solved (not held or derived).
+  public private(set) var tracked: UInt32 = 0
+  /// Points refused for an impossible segment length, counted since the start.
+  public private(set) var implausible = 0
+  /// Bit `landmark.rawValue`: a scoring landmark (`BodyLandmark`) the last frame did not
+  /// measure: not seen, held, or guessed (a toe the source does not give; a neck derived from
+  /// shoulders counts as measured when both were seen).
+  public private(set) var untrackedLandmarks: UInt32 = 0
+  /// Whether segment lengths have been measured (`calibrationTime` has passed).
+  public internal(set) var isCalibrated = false
+
+  private let solver: PositionSolver
+  /// Per canonical joint index: the skeleton's joint index (−1 if it has none).
+  private let jointOf: [Int]
+  private let lengths: [Float]
+  var current: KeypointFrame
+  private var lastSeen: [Double]
+  private var smoothed: [SIMD3<Float>]
+  var smoothedValid: [Bool]
+  private var lastTime: Double?
+  private var targets: [SIMD3<Float>]
+  private var world: [RigidTransform]
+  /// Per canonical joint: its target in the last frame solved (metres).
+  public private(set) var jointTargets: [SIMD3<Float>]
+  /// Per `BodyLandmark`: its position in the last frame solved (metres), the keypoint itself
+  /// (smoothed, held or derived) rather than where the skeleton's bones put it. Scoring a
+  /// keypoint stream reads these, so the skeleton's proportions cannot bias the score.
+  public private(set) var landmarks: [SIMD3<Float>]
+  /// Per point: the length (metres) of the segment from its parent point; 0 = unknown.
+  private var segment: [Float]
+  /// Length samples during calibration: `samples[point * sampleCapacity + k]`.
+  private var samples: [Float]
+  private var sampleCounts: [Int]
+  private static let sampleCapacity = 256
+  private var firstTime: Double?
+
+  /// - Parameter skeleton: a skeleton with the canonical joint names (`CanonicalSkeleton`).
+  public init(skeleton: Skeleton) {
+    self.skeleton = skeleton
+    solver = PositionSolver(skeleton: skeleton)
+    jointOf = CanonicalSkeleton.joints.map { skeleton.index(of: $0.name) ?? -1 }
+    lengths = CanonicalSkeleton.joints.indices.map { j in
+      guard let k = skeleton.index(of: CanonicalSkeleton.joints[j].name) else { return 0 }
+      return length(skeleton.joints[k].offset) * Float(skeleton.lengthUnit.metres)
+    }
+    let count = BodyPoint.allCases.count
+    current = KeypointFrame()
+    lastSeen = [Double](repeating: -.infinity, count: count)
+    smoothed = [SIMD3<Float>](repeating: .zero, count: count)
+    smoothedValid = [Bool](repeating: false, count: count)
+    targets = [SIMD3<Float>](repeating: .zero, count: skeleton.count)
+    world = [RigidTransform](repeating: .identity, count: skeleton.count)
+    jointTargets = [SIMD3<Float>](repeating: .zero, count: CanonicalSkeleton.joints.count)
+    landmarks = [SIMD3<Float>](repeating: .zero, count: BodyLandmark.allCases.count)
+    segment = [Float](repeating: 0, count: count)
+    samples = [Float](repeating: 0, count: count * Self.sampleCapacity)
+    sampleCounts = [Int](repeating: 0, count: count)
+    for point in BodyPoint.allCases {
+      segment[point.rawValue] = expectedLength(point) ?? 0
+    }
+  }
+
+  /// The segment lengths in use (metres, from each point's parent point; 0 where unknown).
+  public func segmentLength(_ point: BodyPoint) -> Float { segment[point.rawValue] }
+
+  /// The parent point a point is held relative to, and the segment its length is checked on.
+  static func parent(of point: BodyPoint) -> BodyPoint? {
+    switch point {
+    case .leftElbow: .leftShoulder
+    case .leftWrist: .leftElbow
+    case .leftHand: .leftWrist
+    case .rightElbow: .rightShoulder
+    case .rightWrist: .rightElbow
+    case .rightHand: .rightWrist
+    case .leftKnee: .leftHip
+    case .leftAnkle: .leftKnee
+    case .leftToe: .leftAnkle
+    case .rightKnee: .rightHip
+    case .rightAnkle: .rightKnee
+    case .rightToe: .rightAnkle
+    case .head, .headTop: .neck
+    default: nil
+    }
+  }
+
+  /// Solves one frame at `time` seconds into `pose` (sized for `skeleton`). Returns false if
+  /// the frame could not be solved at all (neither hips nor shoulders ever seen): `pose` is
+  /// then left as it was.
+  @discardableResult
+  public mutating func solve(_ frame: KeypointFrame, at time: Double, into pose: inout Pose)
+    -> Bool
+  {
+    let dt = lastTime.map { max(0, time - $0) } ?? 0
+    lastTime = time
+    if firstTime == nil { firstTime = time }
+    let calibrating = !isCalibrated && time - (firstTime ?? time) < calibrationTime
+    tracked = 0
+    // 1–2: take what was seen, refuse impossible lengths, hold what is missing.
+    let previous = current
+    for point in BodyPoint.allCases {
+      let k = point.rawValue
+      guard frame.has(point), frame.confidence[k] >= minimumConfidence,
+        frame.positions[k].x.isFinite, frame.positions[k].y.isFinite,
+        frame.positions[k].z.isFinite
+      else { continue }
+      if let parent = Self.parent(of: point), segment[k] > 0,
+        let anchor = frame.has(parent) ? frame.positions[parent.rawValue] : previous[parent]
+      {
+        let d = length(frame.positions[k] - anchor)
+        let expected = segment[k]
+        let plausible =
+          calibrating
+          ? d > expected / 3 && d < expected * 3
+          : abs(d - expected) <= lengthTolerance * expected
+        guard plausible else {
+          implausible += 1
+          continue
+        }
+        if calibrating, frame.has(parent), sampleCounts[k] < Self.sampleCapacity {
+          samples[k * Self.sampleCapacity + sampleCounts[k]] = d
+          sampleCounts[k] += 1
+        }
+      }
+      tracked |= point.bit
+      lastSeen[k] = time
+    }
+    if !isCalibrated && !calibrating { finishCalibration() }
+    for point in BodyPoint.allCases {
+      let k = point.rawValue
+      if tracked & point.bit != 0 {
+        current[point] = frame.positions[k]
+      } else if previous.has(point) {
+        // Held: moves with its parent, stays where it was relative to it.
+        if let parent = Self.parent(of: point), tracked & parent.bit != 0,
+          let oldParent = previous[parent]
+        {
+          current[point] = frame.positions[parent.rawValue] + (previous.positions[k] - oldParent)
+        }
+      }
+    }
+    untrackedLandmarks = 0
+    for point in BodyPoint.allCases {
+      guard let landmark = point.landmark else { continue }
+      var measured = tracked & point.bit != 0
+      if !measured && !current.has(point) {
+        // Derived from points that were seen.
+        switch point {
+        case .neck:
+          measured =
+            tracked & BodyPoint.leftShoulder.bit != 0 && tracked & BodyPoint.rightShoulder.bit != 0
+        default: break
+        }
+      }
+      if !measured { untrackedLandmarks |= 1 << UInt32(landmark.rawValue) }
+    }
+    guard
+      (current.has(.leftHip) && current.has(.rightHip)) || current.has(.pelvis)
+        || (current.has(.leftShoulder) && current.has(.rightShoulder))
+    else { return false }
+    // 5: smooth.
+    let alpha: Float = smoothing > 0 && dt > 0 ? Float(1 - exp(-dt / smoothing)) : 1
+    for point in BodyPoint.allCases where current.has(point) {
+      let k = point.rawValue
+      if smoothedValid[k] {
+        smoothed[k] += (current.positions[k] - smoothed[k]) * alpha
+      } else {
+        smoothed[k] = current.positions[k]
+        smoothedValid[k] = true
+      }
+    }
+    // 3–4: every canonical joint's target.
+    writeTargets()
+    solver.solve(targets: targets, into: &pose, world: &world)
+    return true
+  }
+
+  /// Ends calibration: each segment's median length where enough samples were seen.
+  private mutating func finishCalibration() {
+    isCalibrated = true
+    for k in 0..<segment.count where sampleCounts[k] >= 5 {
+      let base = k * Self.sampleCapacity
+      let n = sampleCounts[k]
+      samples.withUnsafeMutableBufferPointer { buffer in
+        var slice = UnsafeMutableBufferPointer(rebasing: buffer[base..<(base + n)])
+        slice.sort()
+      }
+      segment[k] = samples[base + n / 2]
+    }
+  }
+
+  /// The length (metres) of the segment ending at `point`, if the skeleton has it.
+  private func expectedLength(_ point: BodyPoint) -> Float? {
+    guard let j = CanonicalSkeleton.joints.firstIndex(where: { $0.point == point }) else {
+      return nil
+    }
+    let value = lengths[j]
+    // The upper arm's canonical segment starts at the clavicle: check from the shoulder.
+    return value > 0.02 ? value : nil
+  }
+
+  private func point(_ p: BodyPoint) -> SIMD3<Float>? {
+    smoothedValid[p.rawValue] && current.has(p) ? smoothed[p.rawValue] : nil
+  }
+
+  private mutating func writeTargets() {
+    let hipL = point(.leftHip)
+    let hipR = point(.rightHip)
+    let shL = point(.leftShoulder)
+    let shR = point(.rightShoulder)
+    var midHips: SIMD3<Float>?
+    if let l = hipL, let r = hipR { midHips = (l + r) * 0.5 }
+    var midShoulders: SIMD3<Float>?
+    if let l = shL, let r = shR { midShoulders = (l + r) * 0.5 }
+    let lowered: SIMD3<Float>? = midShoulders.map { $0 - SIMD3<Float>(0, 0.5, 0) }
+    let pelvis: SIMD3<Float> = point(.pelvis) ?? midHips ?? lowered ?? SIMD3<Float>(0, 0, 0)
+    let raised: SIMD3<Float> = pelvis + SIMD3<Float>(0, 0.5, 0)
+    let neck: SIMD3<Float> = point(.neck) ?? midShoulders ?? raised
+    let up = normalizeOr(neck - pelvis, SIMD3<Float>(0, 1, 0))
+    let trunk: SIMD3<Float> = neck - pelvis
+    let spine: SIMD3<Float> = point(.spine) ?? pelvis + trunk * Float(0.35)
+    let chest: SIMD3<Float> = point(.chest) ?? pelvis + trunk * Float(0.75)
+    let head: SIMD3<Float> = point(.head) ?? neck + up * Float(0.12)
+    let headUp = normalizeOr(head - neck, up)
+    let headTop: SIMD3<Float> = point(.headTop) ?? head + headUp * Float(0.12)
+    var across = SIMD3<Float>(1, 0, 0)
+    if let l = hipL, let r = hipR {
+      across = l - r
+    } else if let l = shL, let r = shR {
+      across = l - r
+    }
+    across = normalizeOr(across - up * dot(across, up), SIMD3<Float>(1, 0, 0))
+    let forward = cross(across, up)
+    func limb(
+      _ root: SIMD3<Float>?, _ mid: BodyPoint, _ end: BodyPoint, fallback: SIMD3<Float>
+    ) -> (SIMD3<Float>, SIMD3<Float>, SIMD3<Float>) {
+      let a = root ?? fallback
+      let b: SIMD3<Float> = point(mid) ?? a - up * Float(0.3)
+      var c: SIMD3<Float> = point(end) ?? b - up * Float(0.3)
+      // Flexion limit: the angle at `b` between the two segments stays ≥ 180° − max.
+      let u = normalizeOr(a - b, up)
+      let v = c - b
+      let lengthV = length(v)
+      if lengthV > 1e-6 {
+        let interior = acos(min(max(dot(u, v / lengthV), -1), 1))
+        let least = Float.pi - maximumFlexion
+        if interior < least {
+          var normal = cross(u, v)
+          if length(normal) < 1e-6 { normal = across }
+          let turn = Quaternion(angle: least, axis: normalize(normal))
+          c = b + turn.act(on: u) * lengthV
+        }
+      }
+      return (a, b, c)
+    }
+    let side = across * Float(0.18)
+    let hipSide = across * Float(0.1)
+    let (lShoulder, lElbow, lWrist) = limb(shL, .leftElbow, .leftWrist, fallback: neck + side)
+    let (rShoulder, rElbow, rWrist) = limb(shR, .rightElbow, .rightWrist, fallback: neck - side)
+    let (lHip, lKnee, lAnkle) = limb(hipL, .leftKnee, .leftAnkle, fallback: pelvis + hipSide)
+    let (rHip, rKnee, rAnkle) = limb(hipR, .rightKnee, .rightAnkle, fallback: pelvis - hipSide)
+    let down = -up
+    let lHandGuess: SIMD3<Float> = lWrist + normalizeOr(lWrist - lElbow, down) * Float(0.08)
+    let rHandGuess: SIMD3<Float> = rWrist + normalizeOr(rWrist - rElbow, down) * Float(0.08)
+    let lHand: SIMD3<Float> = point(.leftHand) ?? lHandGuess
+    let rHand: SIMD3<Float> = point(.rightHand) ?? rHandGuess
+    let footReach: SIMD3<Float> = forward * Float(0.13) - up * Float(0.05)
+    let lToe: SIMD3<Float> = point(.leftToe) ?? lAnkle + footReach
+    let rToe: SIMD3<Float> = point(.rightToe) ?? rAnkle + footReach
+    let lToeEnd: SIMD3<Float> = lToe + normalizeOr(lToe - lAnkle, forward) * Float(0.05)
+    let rToeEnd: SIMD3<Float> = rToe + normalizeOr(rToe - rAnkle, forward) * Float(0.05)
+    let lCollar: SIMD3<Float> = neck + (lShoulder - neck) * Float(0.3)
+    let rCollar: SIMD3<Float> = neck + (rShoulder - neck) * Float(0.3)
+    // In `CanonicalSkeleton.joints` order.
+    put(0, pelvis)
+    put(1, spine)
+    put(2, chest)
+    put(3, neck)
+    put(4, head)
+    put(5, headTop)
+    put(6, lCollar)
+    put(7, lShoulder)
+    put(8, lElbow)
+    put(9, lWrist)
+    put(10, lHand)
+    put(11, rCollar)
+    put(12, rShoulder)
+    put(13, rElbow)
+    put(14, rWrist)
+    put(15, rHand)
+    put(16, lHip)
+    put(17, lKnee)
+    put(18, lAnkle)
+    put(19, lToe)
+    put(20, lToeEnd)
+    put(21, rHip)
+    put(22, rKnee)
+    put(23, rAnkle)
+    put(24, rToe)
+    put(25, rToeEnd)
+  }
+
+  /// Sets the target of canonical joint `c` (metres, converted to the skeleton's unit).
+  private mutating func put(_ c: Int, _ value: SIMD3<Float>) {
+    jointTargets[c] = value
+    if let landmark = CanonicalSkeleton.joints[c].point?.landmark {
+      landmarks[landmark.rawValue] = value
+    }
+    guard jointOf[c] >= 0 else { return }
+    targets[jointOf[c]] = value / Float(skeleton.lengthUnit.metres)
+  }
+
+  /// The canonical skeleton fitted to a body: its rest offsets (metres) measured from
+  /// keypoint `frames` (the first seconds of a take, the patient roughly upright), so that the
+  /// solved skeleton puts its joints where the keypoints are.
+  ///
+  /// Trunk joints (hip centres, spine, chest, neck, head, clavicles, shoulders) keep the
+  /// measured offset from their parent as a vector in the body frame (X across the hips to
+  /// the left, Y up the trunk, Z forward), the per-component median over the frames; limb
+  /// segments keep the canonical rest direction (the T-pose) with the median measured length.
+  /// Segments never seen keep the canonical proportions, scaled to the body's measured size.
+  public static func fittedSkeleton(_ frames: [KeypointFrame], minimumConfidence: Float = 0.5)
+    -> Skeleton
+  {
+    let canonical = CanonicalSkeleton.joints
+    var probe = KeypointSolver(skeleton: CanonicalSkeleton.make())
+    probe.smoothing = 0
+    probe.lengthTolerance = 1000
+    probe.minimumConfidence = minimumConfidence
+    probe.calibrationTime = 0
+    probe.isCalibrated = true
+    var pose = probe.skeleton.restPose
+    // Per joint: the samples of its offset in the body frame, and of its length.
+    var offsets = [[SIMD3<Float>]](repeating: [], count: canonical.count)
+    var lengths = [[Float]](repeating: [], count: canonical.count)
+    for (k, frame) in frames.enumerated() {
+      // Only what this frame shows: no holding from earlier frames.
+      probe.current.clear()
+      probe.smoothedValid = probe.smoothedValid.map { _ in false }
+      guard probe.solve(frame, at: Double(k), into: &pose) else { continue }
+      let seen = probe.tracked
+      let t = probe.jointTargets
+      let pelvis = t[0]
+      let up = normalizeOr(t[3] - pelvis, SIMD3(0, 1, 0))
+      var across = t[16] - t[21]
+      across = normalizeOr(across - up * dot(across, up), SIMD3(1, 0, 0))
+      let forward = cross(across, up)
+      for (j, spec) in canonical.enumerated() {
+        guard let parent = spec.parent else { continue }
+        // Both ends measured (or derived from measured points) in this frame.
+        guard Self.measured(joint: j, seen: seen), Self.measured(joint: parent, seen: seen)
+        else { continue }
+        let d = t[j] - t[parent]
+        lengths[j].append(length(d))
+        offsets[j].append(SIMD3(dot(d, across), dot(d, up), dot(d, forward)))
+      }
+    }
+    func median(_ values: [Float]) -> Float? {
+      guard !values.isEmpty else { return nil }
+      let sorted = values.sorted()
+      return sorted[sorted.count / 2]
+    }
+    var ratios: [Float] = []
+    for j in canonical.indices where canonical[j].length > 0 {
+      if let m = median(lengths[j]) { ratios.append(m / canonical[j].length) }
+    }
+    let scale = median(ratios) ?? 1
+    var result: [SIMD3<Float>] = []
+    for (j, spec) in canonical.enumerated() {
+      let rest = spec.rest == .zero ? spec.rest : normalize(spec.rest)
+      let isTrunk = Self.trunkJoints.contains(j)
+      if isTrunk, !offsets[j].isEmpty,
+        let x = median(offsets[j].map(\.x)), let y = median(offsets[j].map(\.y)),
+        let z = median(offsets[j].map(\.z)), length(SIMD3(x, y, z)) > 1e-4
+      {
+        result.append(SIMD3(x, y, z))
+      } else if let l = median(lengths[j]), l > 1e-4 {
+        result.append(rest * l)
+      } else {
+        result.append(rest * spec.length * scale)
+      }
+    }
+    return CanonicalSkeleton.make(offsets: result)
+  }
+
+  /// Canonical joints whose offset from their parent is a fixed shape of the trunk.
+  static let trunkJoints: Set<Int> = [1, 2, 3, 4, 5, 6, 7, 11, 12, 16, 21]
+
+  /// Whether canonical joint `j`'s target came from seen points (`seen`: `tracked` bits).
+  static func measured(joint j: Int, seen: UInt32) -> Bool {
+    func has(_ p: BodyPoint) -> Bool { seen & p.bit != 0 }
+    let hips = has(.leftHip) && has(.rightHip)
+    let shoulders = has(.leftShoulder) && has(.rightShoulder)
+    switch j {
+    case 0: return hips || has(.pelvis)
+    case 1, 2: return (hips || has(.pelvis)) && (shoulders || has(.neck))
+    case 3: return has(.neck) || shoulders
+    case 4: return has(.head)
+    case 5: return has(.headTop)
+    case 6, 11: return shoulders
+    default:
+      guard let point = CanonicalSkeleton.joints[j].point else { return false }
+      return has(point)
+    }
+  }
+}
+
+@inline(__always)
+func normalizeOr(_ v: SIMD3<Float>, _ fallback: SIMD3<Float>) -> SIMD3<Float> {
+  let n = length(v)
+  return n > 1e-6 ? v / n : fallback
+}

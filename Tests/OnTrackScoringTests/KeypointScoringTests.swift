@@ -1,0 +1,218 @@
+import Foundation
+import OnTrackEvaluation
+import OnTrackFormats
+import OnTrackKinematics
+import OnTrackScoring
+import Testing
+
+/// Keypoint input scored like any motion capture: the same takes from their angles and as
+/// keypoints, another sensor's markers, and landmarks the sensor lost.
+@Suite("Scoring keypoints")
+struct KeypointScoringTests {
+  struct Committed: Decodable {
+    var auc: [String: Double]
+  }
+
+  static func committed() throws -> Committed {
+    try JSONDecoder().decode(
+      Committed.self,
+      from: Data(contentsOf: ScoringData.fixtures.appendingPathComponent("uiprmd-committed.json")))
+  }
+
+  @Test("UI-PRMD Kinect as keypoints: AUC as from angles; a lost landmark draws no cue")
+  func kinectAsKeypoints() throws {
+    let results = try KeypointEvaluation.kinect(
+      dataset: ScoringData.uiprmd, exercises: ScoringData.exercises, movements: [1, 7, 9])
+    #expect(results.count == 3)
+    for r in results {
+      #expect(
+        abs(r.keypointsAUC - r.anglesAUC) <= 0.02,
+        "m\(r.movement): \(r.keypointsAUC) vs \(r.anglesAUC)")
+      #expect(r.falseCues == 0, "m\(r.movement): \(r.falseCues) cues about the lost \(r.dropped)")
+      // Losing the movement's key landmark for half a second costs some separation, not all.
+      #expect(r.dropoutAUC >= r.anglesAUC - 0.15, "m\(r.movement) dropout \(r.dropoutAUC)")
+      #expect(r.jitterAUC >= 0.7, "m\(r.movement) jitter \(r.jitterAUC)")
+    }
+  }
+
+  @Test("UI-PRMD Vicon markers scored with the Kinect-built exercises (cross-sensor)")
+  func viconCrossSensor() throws {
+    let committed = try Self.committed()
+    let results = try KeypointEvaluation.vicon(
+      vicon: ScoringData.uiprmd.appendingPathComponent("vicon"), exercises: ScoringData.exercises)
+    #expect(results.count >= 3)
+    for r in results {
+      let kinect = try #require(committed.auc["\(r.movement)"])
+      #expect(r.auc >= kinect - 0.05, "m\(r.movement): Vicon AUC \(r.auc), Kinect \(kinect)")
+      #expect(r.medianCorrect >= 70, "m\(r.movement): median correct \(r.medianCorrect)")
+      #expect(r.correct == 100 && r.incorrect == 100)
+    }
+  }
+
+  /// World positions of every joint of `clip` as a keypoint CSV, as `ontrack fk --csv`
+  /// writes it (in the file's unit, here centimetres).
+  static func fkCSV(_ clip: Clip, unit: Float = 100, drop: (Int, Int) -> Bool = { _, _ in false })
+    -> [UInt8]
+  {
+    let skeleton = clip.skeleton
+    var text = "frame,time"
+    for joint in skeleton.joints { text += ",\(joint.name).x,\(joint.name).y,\(joint.name).z" }
+    text += "\n"
+    var pose = skeleton.restPose
+    var world = [RigidTransform](repeating: .identity, count: skeleton.count)
+    for f in 0..<clip.frameCount {
+      clip.copyFrame(f, into: &pose)
+      ForwardKinematics.computeWorldTransforms(skeleton: skeleton, pose: pose, into: &world)
+      text += "\(f),\(Double(f) * clip.frameTime)"
+      for (j, w) in world.enumerated() {
+        if drop(f, j) {
+          text += ",,,"
+        } else {
+          let p = w.translation * unit
+          text += ",\(p.x),\(p.y),\(p.z)"
+        }
+      }
+      text += "\n"
+    }
+    return Array(text.utf8)
+  }
+
+  @Test("a BVH take and its joints' positions as keypoints score alike")
+  func keypointCSVScoresLikeTheBVH() throws {
+    let exercise = try ScoringData.exercise("uiprmd-m01-deep-squat")
+    let bvh = try BVHReader().read(
+      contentsOf: ScoringData.root.appendingPathComponent("Assets/examples/squat_demo.bvh"))
+    let direct = try TakeScorer(exercise: exercise).score(bvh)
+    let take = try KeypointFiles.csv(bytes: Self.fkCSV(bvh), file: "squat.csv")
+    #expect(take.layout.id == "named")
+    let solved = try take.solved()
+    let viaKeypoints = TakeScorer(exercise: exercise).score(solved)
+    #expect(viaKeypoints.repetitions.count == direct.repetitions.count)
+    #expect(direct.repetitions.count >= 2)
+    for (a, b) in zip(direct.repetitions, viaKeypoints.repetitions) {
+      #expect(abs(a.score - b.score) <= 3, "\(a.score) vs \(b.score)")
+      #expect(abs(a.startTime - b.startTime) <= 0.2)
+    }
+    // The solved clip itself (as recorded to BVH) scores close too.
+    let viaClip = try TakeScorer(exercise: exercise).score(solved.clip)
+    #expect(viaClip.repetitions.count == direct.repetitions.count)
+    for (a, b) in zip(direct.repetitions, viaClip.repetitions) {
+      #expect(abs(a.score - b.score) <= 8, "clip \(b.score) vs \(a.score)")
+    }
+    #expect(viaKeypoints.tracking?["leftKnee"] == 1)
+  }
+
+  @Test("a wrist out of view for a second: its measures are left out, not cued")
+  func lostWristIsNotThePatientsFault() throws {
+    let exercise = try ScoringData.exercise("uiprmd-m07-shoulder-abduction")
+    let clip = try ScoringData.kinect(movement: 7, subject: 1, episode: 1)
+    let skeleton = clip.skeleton
+    let wrist = try #require(skeleton.index(of: "RightHand"))
+    let elbow = try #require(skeleton.index(of: "RightForearm"))
+    let n = clip.frameCount
+    // The arm above the elbow vanishes for the middle of the repetition.
+    let lost = (n / 4)..<(n * 3 / 4)
+    let bytes = Self.fkCSV(clip) { f, j in lost.contains(f) && (j == wrist || j == elbow) }
+    let take = try KeypointFiles.csv(bytes: bytes, file: "m07.csv")
+    #expect(take.layout.id == "uiprmd-kinect")
+    let solved = try take.solved()
+    #expect((solved.tracking[.rightElbow] ?? 1) < 0.6)
+    let result = TakeScorer(exercise: exercise).score(solved)
+    let repetition = try #require(result.repetitions.first)
+    let unseen = repetition.unseen ?? []
+    #expect(unseen.contains("rightElbowFlexion"), "\(unseen)")
+    for cue in repetition.cues {
+      let measure = cue.measure.flatMap(BodyMeasure.init(name:))
+      #expect(
+        measure.map { !$0.landmarks.contains(.rightElbow) && !$0.landmarks.contains(.rightWrist) }
+          ?? true, "cue about the unseen arm: \(cue.text)")
+    }
+  }
+
+  @Test("bad keypoint input: clear errors naming where, or documented handling")
+  func badInput() throws {
+    // No time column.
+    #expect(throws: MotionFormatError.self) {
+      try KeypointFiles.csv(
+        bytes: Array("frame,LeftKnee.x,LeftKnee.y,LeftKnee.z\n0,1,2,3\n".utf8), file: "a.csv")
+    }
+    // A point without its z column.
+    do {
+      _ = try KeypointFiles.csv(
+        bytes: Array("time,LeftKnee.x,LeftKnee.y\n0,1,2\n".utf8), file: "b.csv")
+      Issue.record("accepted a point without z")
+    } catch {
+      #expect("\(error)".contains("LeftKnee.z"))
+    }
+    // Names that are no layout.
+    do {
+      _ = try KeypointFiles.csv(
+        bytes: Array("time,foo.x,foo.y,foo.z\n0,1,2,3\n".utf8), file: "c.csv")
+      Issue.record("accepted an unknown layout")
+    } catch {
+      #expect("\(error)".contains("--layout"))
+    }
+    // An unknown --layout.
+    #expect(throws: MotionFormatError.self) {
+      try KeypointFiles.csv(
+        bytes: Array("time,LeftKnee.x,LeftKnee.y,LeftKnee.z\n0,1,2,3\n".utf8), file: "d.csv",
+        layout: "openpose-99")
+    }
+    // Times that go back.
+    let names = KeypointLayout.blazePose33.names
+    var rows = "t"
+    for n in names { rows += ",\(n).x,\(n).y,\(n).z" }
+    rows += "\n0" + String(repeating: ",0.1,0.2,0.3", count: names.count) + "\n"
+    rows += "-1" + String(repeating: ",0.1,0.2,0.3", count: names.count) + "\n"
+    #expect(throws: MotionFormatError.self) {
+      try KeypointFiles.csv(bytes: Array(rows.utf8), file: "e.csv")
+    }
+    // A JSON line that is no frame names its line.
+    do {
+      _ = try KeypointFiles.jsonLines(
+        bytes: Array("{\"t\":0,\"keypoints\":{\"left_knee\":[0,0,0]}}\n{\"t\":1}\n".utf8),
+        file: "f.jsonl", layout: "blazepose33")
+      Issue.record("accepted a line without keypoints")
+    } catch {
+      #expect(error.line == 2)
+    }
+  }
+
+  @Test("impossible bone lengths are refused and counted; NaN points are missing")
+  func impossibleLengths() throws {
+    let clip = try ScoringData.kinect(movement: 1, subject: 2, episode: 3)
+    let skeleton = clip.skeleton
+    let knee = try #require(skeleton.index(of: "LeftLowerLeg"))
+    var bytes = Self.fkCSV(clip)
+    // After two seconds, the left knee jumps a metre away in every tenth frame.
+    var text = String(decoding: bytes, as: UTF8.self)
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    for f in stride(from: 70, to: clip.frameCount, by: 10) {
+      var cells = lines[f + 1].split(separator: ",").map(String.init)
+      let column = 2 + 3 * knee
+      if let x = Double(cells[column]) { cells[column] = String(x + 100) }
+      cells[column + 1] = "nan"
+      lines[f + 1] = cells.joined(separator: ",")
+    }
+    text = lines.joined(separator: "\n")
+    bytes = Array(text.utf8)
+    let take = try KeypointFiles.csv(bytes: bytes, file: "jump.csv")
+    // NaN makes the point missing in those frames; single-frame gaps are bridged.
+    let kneeColumn = try #require(take.layout.names.firstIndex(of: "LeftLowerLeg"))
+    #expect(take.frames[70][kneeColumn] == nil)
+    #expect(take.frames[71][kneeColumn] != nil)
+    let solved = try take.solved()
+    #expect(solved.unsolvedFrames == 0)
+    #expect(solved.tracking[.leftKnee] == 1)
+    // Now only x: a finite point a metre away from where the thigh allows.
+    var far = lines
+    for f in stride(from: 70, to: clip.frameCount, by: 10) {
+      far[f + 1] = far[f + 1].replacingOccurrences(of: ",nan,", with: ",0,")
+    }
+    let jumped = try KeypointFiles.csv(
+      bytes: Array(far.joined(separator: "\n").utf8), file: "far.csv"
+    )
+    .solved()
+    #expect(jumped.implausible > 0)
+  }
+}
