@@ -31,6 +31,24 @@ ontrack=.build/release/ontrack
   echo
   "$ontrack" bench stream
   echo
+  echo "## Keypoints onto the skeleton, per frame"
+  echo
+  echo "Command: \`.build/release/ontrack bench keypoints\` (UI-PRMD subject 1's Kinect joint positions as keypoints: layout conversion, the solver, and FK of the solved pose beside it)."
+  echo
+  "$ontrack" bench keypoints
+  echo
+  echo "## Camera (MediaPipe pose, CPU)"
+  echo
+  echo "Command: \`Scripts/camera/make_test_video.py /tmp/astronaut.avi 300\` then \`.build/release/ontrack camera --source /tmp/astronaut.avi --exercise uiprmd-m07-shoulder-abduction --headless\` (a 640×480 video of a real person; the helper's frames per second and capture → keypoints latency)."
+  echo
+  if [ -x ".build/camera-venv/bin/python" ]; then
+    video=$(mktemp -d)/astronaut.avi
+    ".build/camera-venv/bin/python" "Scripts/camera/make_test_video.py" "$video" 300 >/dev/null
+    "$ontrack" camera --source "$video" --exercise uiprmd-m07-shoulder-abduction --headless 2>/dev/null | tail -1
+  else
+    echo "(camera helper not installed: \`bash Scripts/camera/install.sh\`)"
+  fi
+  echo
   echo "## Avatar app frame time"
   echo
   echo "Command: \`.build/release/ontrack bench render\` (headless, the window's renderer into a 1280×720 framebuffer, both avatars and the HUD, session update included)."

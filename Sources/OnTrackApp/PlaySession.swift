@@ -133,14 +133,17 @@ public final class PlaySession {
 
   private func feedDueFrames() {
     var completed = false
-    let status = source.advance(to: time, shown: &patientPose) { pose, frameTime in
+    let status = source.advance(to: time, shown: &patientPose) { pose, frameTime, landmarks in
       if patientFrames == 0 {
         // Stand the patient where they first appear.
         let root = pose.translations[0]
         patientOrigin = SIMD3(root.x, 0, root.z)
       }
       patientFrames += 1
-      if scorer.push(pose: pose, at: frameTime).completedRepetitions > 0 { completed = true }
+      let update =
+        landmarks.map { scorer.push(landmarks: $0, at: frameTime) }
+        ?? scorer.push(pose: pose, at: frameTime)
+      if update.completedRepetitions > 0 { completed = true }
     }
     if completed { repetitionCompleted() }
     if case .ended(let words) = status, !finished {

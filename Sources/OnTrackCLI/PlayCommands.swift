@@ -10,8 +10,14 @@ struct SessionOptions: ParsableArguments {
   @Option(help: "An exercise id from the library, or a path to a definition (.json).")
   var exercise: String = "uiprmd-m07-shoulder-abduction"
 
-  @Option(help: "A take to replay as the patient (BVH, joint-angle CSV, UI-PRMD angles file).")
+  @Option(
+    help:
+      "A take to replay as the patient (BVH, joint-angle CSV, UI-PRMD angles file, or keypoints: CSV, JSON lines, .trc, UI-PRMD Vicon markers)."
+  )
   var take: String?
+
+  @Option(help: "The layout of a keypoint take, if its point names do not tell.")
+  var layout: String?
 
   @Flag(help: "Stream the reference through a simulated patient (no hardware needed).")
   var simulate = false
@@ -45,8 +51,12 @@ struct SessionOptions: ParsableArguments {
     }
     let exercise = try Exercise.find(self.exercise, library: URL(fileURLWithPath: library))
     if let take {
-      let clip = try TakeLoader.load(URL(fileURLWithPath: take), exercise: exercise)
-      return try PlaySession(exercise: exercise, source: .take(clip))
+      let loaded = try TakeLoader.load(
+        URL(fileURLWithPath: take), csvSkeleton: exercise.referenceClip?.skeleton, layout: layout)
+      if let solved = loaded.keypoints {
+        return try PlaySession(exercise: exercise, source: KeypointRecordingSource(solved))
+      }
+      return try PlaySession(exercise: exercise, source: .take(loaded.clip))
     }
     let variation = PatientSimulator.Variation.named(variation) ?? PatientSimulator.Variation()
     return try PlaySession(exercise: exercise, simulating: variation, seed: 7)

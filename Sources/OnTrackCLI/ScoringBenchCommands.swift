@@ -211,3 +211,93 @@ struct StreamBenchCommand: AsyncParsableCommand {
     Output.write(lines.joined(separator: "\n") + "\n")
   }
 }
+
+struct KeypointBenchCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "keypoints",
+    abstract: "Microseconds per frame of the keypoint solver, beside forward kinematics.",
+    discussion: """
+      UI-PRMD subject 1's ten joined Kinect repetitions of each movement, as keypoints (the 22 \
+      joints' world positions): per frame, the layout conversion and the solve onto the \
+      canonical skeleton (gaps, lengths, limits, smoothing, rotations), and for comparison the \
+      forward kinematics of the solved pose. Medians over every frame, five passes.
+      """)
+
+  @Option(help: "The UI-PRMD folder (holding raw/).")
+  var dataset: String = "../shared/data/uiprmd"
+
+  @Flag(help: "Print JSON.")
+  var json = false
+
+  struct Row: Codable {
+    var movement: Int
+    var frames: Int
+    var convertMicroseconds: Double
+    var solveMicroseconds: Double
+    var forwardKinematicsMicroseconds: Double
+  }
+
+  func run() async throws {
+    var rows: [Row] = []
+    let layout = KeypointLayout.uiprmdKinect.with(metresPerUnit: 1)
+    for movement in 1...10 {
+      let take = try UIPRMDReader.readKinectTake(
+        root: URL(fileURLWithPath: dataset).appendingPathComponent("raw"), movement: movement,
+        subject: 1, episodes: 1...10)
+      let source = take.skeleton
+      let indices = layout.names.map { source.index(of: $0) }
+      var world = [RigidTransform](repeating: .identity, count: source.count)
+      var pose = source.restPose
+      var frames: [[SIMD3<Float>?]] = []
+      for f in 0..<take.frameCount {
+        take.copyFrame(f, into: &pose)
+        ForwardKinematics.computeWorldTransforms(skeleton: source, pose: pose, into: &world)
+        frames.append(indices.map { $0.map { world[$0].translation } })
+      }
+      let skeleton = CanonicalSkeleton.make()
+      var convert: [Double] = []
+      var solve: [Double] = []
+      var fk: [Double] = []
+      var canonicalWorld = [RigidTransform](repeating: .identity, count: skeleton.count)
+      let clock = ContinuousClock()
+      for _ in 0..<5 {
+        var converter = KeypointConverter(layout: layout)
+        var solver = KeypointSolver(skeleton: skeleton)
+        var keypoints = KeypointFrame()
+        var solved = skeleton.restPose
+        for (f, frame) in frames.enumerated() {
+          let t0 = clock.now
+          converter.convert(positions: frame, confidence: nil, into: &keypoints)
+          let t1 = clock.now
+          solver.solve(keypoints, at: Double(f) * take.frameTime, into: &solved)
+          let t2 = clock.now
+          ForwardKinematics.computeWorldTransforms(
+            skeleton: skeleton, pose: solved, into: &canonicalWorld)
+          let t3 = clock.now
+          convert.append((t1 - t0).seconds * 1e6)
+          solve.append((t2 - t1).seconds * 1e6)
+          fk.append((t3 - t2).seconds * 1e6)
+        }
+      }
+      func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
+      rows.append(
+        Row(
+          movement: movement, frames: frames.count, convertMicroseconds: median(convert),
+          solveMicroseconds: median(solve), forwardKinematicsMicroseconds: median(fk)))
+    }
+    if json {
+      Output.write(try Output.json(rows))
+      return
+    }
+    var lines = [
+      "| movement | frames | convert µs/frame | solve µs/frame | FK of the solved pose µs/frame |",
+      "|---|---:|---:|---:|---:|",
+    ]
+    for r in rows {
+      lines.append(
+        "| m\(UIPRMDReader.twoDigits(r.movement)) | \(r.frames) | \(Output.fixed(r.convertMicroseconds, 2)) | \(Output.fixed(r.solveMicroseconds, 2)) | \(Output.fixed(r.forwardKinematicsMicroseconds, 2)) |"
+      )
+    }
+    Output.write(lines.joined(separator: "\n") + "\n")
+  }
+}

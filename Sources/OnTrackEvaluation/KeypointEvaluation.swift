@@ -217,12 +217,8 @@ public enum KeypointEvaluation {
         guard let before = cuesWithoutDropout?[index] else { continue }
         for name in cued[index] where !before.contains(name) {
           guard let measure = BodyMeasure(name: name), let droppedLandmark else { continue }
-          // Cues are on the patient's side; the lost landmark is on the recording's.
-          if measure.landmarks.contains(droppedLandmark)
-            || measure.mirrored.landmarks.contains(droppedLandmark) && mirrored
-          {
-            falseCues += 1
-          }
+          // Cues name the patient's own side, as the recording's landmarks do.
+          if measure.landmarks.contains(droppedLandmark) { falseCues += 1 }
         }
       }
     }

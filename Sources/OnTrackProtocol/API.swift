@@ -16,7 +16,8 @@ public struct CreateSessionRequest: Codable, Sendable {
   public var exercise: String
   public var version: Int?
   /// `reference` (default), `perception-neuron`, `perception-neuron-displacement`,
-  /// `unity-humanoid`.
+  /// `unity-humanoid`, or `keypoints` / `keypoints:LAYOUT` (`KeypointLayout` ids, e.g.
+  /// `keypoints:blazepose33`) for keypoint frames solved onto the canonical skeleton.
   public var skeleton: String?
   /// A BVH file declaring the skeleton instead.
   public var skeletonBVH: String?

@@ -228,6 +228,11 @@ public enum RejectionReason: String, Sendable, CaseIterable, Codable {
   /// Frames cannot be written right now (the database is locked or failing) and the queue of
   /// unwritten frames is full.
   case storageUnavailable = "storage_unavailable"
+  /// A keypoints frame in another layout than the session's.
+  case layoutMismatch = "layout_mismatch"
+  /// Not a frame rejection: keypoints whose distance from their neighbour no body could have
+  /// (a mis-detection), left out of the solve and counted.
+  case implausibleKeypoint = "implausible_keypoint"
 
   /// True if the same frame may be taken when sent again later.
   public var isRetryable: Bool {

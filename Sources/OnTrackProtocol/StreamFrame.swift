@@ -6,13 +6,18 @@ import OnTrackFormats
 /// { "seq": 12, "t": 0.4, "values": [ … ] }
 /// { "seq": 13, "t": 0.433, "rotations": { "Hips": [0, 0, 0, 1], … }, "root": [0, 0.93, 0] }
 /// { "seq": 14, "t": 0.466, "euler": { "order": "zxy", "degrees": { "LeftArm": [10, 80, 0] } } }
+/// { "seq": 15, "t": 0.5, "layout": "blazepose33",
+///   "keypoints": { "left_knee": [0.1, -0.45, 0.02], … }, "confidence": { "left_knee": 0.98 } }
 /// ```
 ///
 /// `seq` counts frames (strictly increasing, 0 … 2⁵³), `t` is seconds (strictly increasing).
 /// Exactly one of `values` (the session skeleton's channel values, degrees and its length
 /// unit, in BVH channel order), `rotations` (local quaternions x, y, z, w per joint name) or
 /// `euler` (local Euler angles in degrees per joint name, intrinsic `order`). `root` (metres)
-/// moves the root for the named-joint forms. Joints not named keep their rest pose.
+/// moves the root for the named-joint forms. Joints not named keep their rest pose. A session
+/// created on the `keypoints` skeleton takes `keypoints` instead: 3-D positions per point name
+/// of a `KeypointLayout` (`null` = not seen), optional `confidence` per point (0…1) and
+/// `layout` (the session's, if it has one); the server solves them onto the canonical skeleton.
 public struct StreamFrame: Codable, Sendable, Equatable {
   public var seq: Int
   public var t: Double
@@ -20,6 +25,9 @@ public struct StreamFrame: Codable, Sendable, Equatable {
   public var rotations: [String: [Double]]?
   public var euler: EulerAngles?
   public var root: [Double]?
+  public var keypoints: [String: [Double]?]?
+  public var confidence: [String: Double]?
+  public var layout: String?
 
   /// Local Euler angles per joint, degrees, in one intrinsic order.
   public struct EulerAngles: Codable, Sendable, Equatable {
@@ -39,7 +47,8 @@ public struct StreamFrame: Codable, Sendable, Equatable {
 
   public init(
     seq: Int, t: Double, values: [Double]? = nil, rotations: [String: [Double]]? = nil,
-    euler: EulerAngles? = nil, root: [Double]? = nil
+    euler: EulerAngles? = nil, root: [Double]? = nil, keypoints: [String: [Double]?]? = nil,
+    confidence: [String: Double]? = nil, layout: String? = nil
   ) {
     self.seq = seq
     self.t = t
@@ -47,6 +56,9 @@ public struct StreamFrame: Codable, Sendable, Equatable {
     self.rotations = rotations
     self.euler = euler
     self.root = root
+    self.keypoints = keypoints
+    self.confidence = confidence
+    self.layout = layout
   }
 
   /// `{"seq":N,"t":T,"values":[…]}`, the commonest frame, written without a JSON encoder

@@ -59,6 +59,13 @@ public struct StreamFrameDecoder: Sendable {
       throw Rejection(reason: .malformed, message: "not a frame: \(Self.describe(error))")
     }
     try check(seq: message.seq, time: message.t)
+    guard message.keypoints == nil else {
+      throw Rejection(
+        reason: .malformed,
+        message:
+          "this session's skeleton takes values, rotations or euler; create a session on the 'keypoints' skeleton to send keypoints",
+        seq: message.seq)
+    }
     let forms = [message.values != nil, message.rotations != nil, message.euler != nil].filter {
       $0
     }.count
@@ -74,6 +81,31 @@ public struct StreamFrameDecoder: Sendable {
       throw rejection
     }
     return (message.seq, message.t)
+  }
+
+  /// Parses a `keypoints` frame (for a session on the `keypoints` skeleton): size, JSON, `seq`
+  /// and `t` checked; the points are the caller's (`KeypointStream`).
+  public func decodeKeypoints(_ text: String) throws(Rejection) -> StreamFrame {
+    guard text.utf8.count <= maximumBytes else {
+      throw Rejection(
+        reason: .oversized, message: "frame of \(text.utf8.count) bytes; at most \(maximumBytes)")
+    }
+    let message: StreamFrame
+    do {
+      message = try JSONDecoder().decode(StreamFrame.self, from: Data(text.utf8))
+    } catch {
+      throw Rejection(reason: .malformed, message: "not a frame: \(Self.describe(error))")
+    }
+    try check(seq: message.seq, time: message.t)
+    guard message.keypoints != nil, message.values == nil, message.rotations == nil,
+      message.euler == nil
+    else {
+      throw Rejection(
+        reason: .malformed,
+        message: "this session takes keypoints frames ({\"seq\", \"t\", \"keypoints\": {…}})",
+        seq: message.seq)
+    }
+    return message
   }
 
   private func check(seq: Int, time: Double) throws(Rejection) {

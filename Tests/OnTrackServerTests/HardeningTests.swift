@@ -725,14 +725,29 @@ struct HardeningTests {
 
       // The server notices those connections closing.
       #expect(try await Self.eventually(.seconds(5)) { t.server.connections.current <= 1 })
-      // A WebSocket message over 1 MiB closes the connection with 1009.
-      let close = try await c.webSocket("/v1/sessions/\(session)/stream", token: t.ann) {
-        messages, outbound in
-        _ = try await messages.next()
-        try? await outbound.writeTextMessage(String(repeating: "x", count: 1_500_000))
-        while (try? await messages.next()) != nil {}
+      // A WebSocket message over 1 MiB closes the connection with 1009. (On a loaded machine
+      // the server's close can overtake the client's read of the close frame, which the
+      // client library reports as an I/O error: then the attempt is repeated.)
+      var codes: [String] = []
+      var tooLarge = false
+      for _ in 0..<3 {
+        do {
+          let close = try await c.webSocket("/v1/sessions/\(session)/stream", token: t.ann) {
+            messages, outbound in
+            _ = try await messages.next()
+            try? await outbound.writeTextMessage(String(repeating: "x", count: 1_500_000))
+            while (try? await messages.next()) != nil {}
+          }
+          codes.append("\(String(describing: close?.closeCode))")
+          if close?.closeCode == .messageTooLarge {
+            tooLarge = true
+            break
+          }
+        } catch {
+          codes.append("\(error)")
+        }
       }
-      #expect(close?.closeCode == .messageTooLarge)
+      #expect(tooLarge, "\(codes)")
     }
   }
 

@@ -59,7 +59,6 @@ public struct KeypointSolver: Sendable {
   private let solver: PositionSolver
   /// Per canonical joint index: the skeleton's joint index (−1 if it has none).
   private let jointOf: [Int]
-  private let lengths: [Float]
   var current: KeypointFrame
   private var lastSeen: [Double]
   private var smoothed: [SIMD3<Float>]
@@ -80,16 +79,16 @@ public struct KeypointSolver: Sendable {
   private var sampleCounts: [Int]
   private static let sampleCapacity = 256
   private var firstTime: Double?
+  private var input = KeypointFrame()
+  private var previous = KeypointFrame()
+  /// Frames whose left and right labels were swapped back (`labelsSwapped`).
+  public private(set) var swaps = 0
 
   /// - Parameter skeleton: a skeleton with the canonical joint names (`CanonicalSkeleton`).
   public init(skeleton: Skeleton) {
     self.skeleton = skeleton
     solver = PositionSolver(skeleton: skeleton)
     jointOf = CanonicalSkeleton.joints.map { skeleton.index(of: $0.name) ?? -1 }
-    lengths = CanonicalSkeleton.joints.indices.map { j in
-      guard let k = skeleton.index(of: CanonicalSkeleton.joints[j].name) else { return 0 }
-      return length(skeleton.joints[k].offset) * Float(skeleton.lengthUnit.metres)
-    }
     let count = BodyPoint.allCases.count
     current = KeypointFrame()
     lastSeen = [Double](repeating: -.infinity, count: count)
@@ -102,8 +101,13 @@ public struct KeypointSolver: Sendable {
     segment = [Float](repeating: 0, count: count)
     samples = [Float](repeating: 0, count: count * Self.sampleCapacity)
     sampleCounts = [Int](repeating: 0, count: count)
+    // Until measured, the canonical proportions (not the skeleton's, so every skeleton
+    // judges the same keypoints alike).
     for point in BodyPoint.allCases {
-      segment[point.rawValue] = expectedLength(point) ?? 0
+      guard let spec = CanonicalSkeleton.joints.first(where: { $0.point == point }),
+        spec.length > 0.02
+      else { continue }
+      segment[point.rawValue] = spec.length
     }
   }
 
@@ -142,18 +146,25 @@ public struct KeypointSolver: Sendable {
     if firstTime == nil { firstTime = time }
     let calibrating = !isCalibrated && time - (firstTime ?? time) < calibrationTime
     tracked = 0
+    // Scratch copies (no allocation): the frame as given, and the last frame's points.
+    Self.copy(frame, into: &input)
+    Self.copy(current, into: &previous)
+    // 0: a detector that swapped left and right (a body seen from an ambiguous angle).
+    if labelsSwapped() {
+      for (l, r) in Self.sidePairs { Self.exchange(l, r, in: &input) }
+      swaps += 1
+    }
     // 1–2: take what was seen, refuse impossible lengths, hold what is missing.
-    let previous = current
     for point in BodyPoint.allCases {
       let k = point.rawValue
-      guard frame.has(point), frame.confidence[k] >= minimumConfidence,
-        frame.positions[k].x.isFinite, frame.positions[k].y.isFinite,
-        frame.positions[k].z.isFinite
+      guard input.has(point), input.confidence[k] >= minimumConfidence,
+        input.positions[k].x.isFinite, input.positions[k].y.isFinite,
+        input.positions[k].z.isFinite
       else { continue }
       if let parent = Self.parent(of: point), segment[k] > 0,
-        let anchor = frame.has(parent) ? frame.positions[parent.rawValue] : previous[parent]
+        let anchor = input.has(parent) ? input.positions[parent.rawValue] : previous[parent]
       {
-        let d = length(frame.positions[k] - anchor)
+        let d = length(input.positions[k] - anchor)
         let expected = segment[k]
         let plausible =
           calibrating
@@ -163,7 +174,7 @@ public struct KeypointSolver: Sendable {
           implausible += 1
           continue
         }
-        if calibrating, frame.has(parent), sampleCounts[k] < Self.sampleCapacity {
+        if calibrating, input.has(parent), sampleCounts[k] < Self.sampleCapacity {
           samples[k * Self.sampleCapacity + sampleCounts[k]] = d
           sampleCounts[k] += 1
         }
@@ -175,13 +186,13 @@ public struct KeypointSolver: Sendable {
     for point in BodyPoint.allCases {
       let k = point.rawValue
       if tracked & point.bit != 0 {
-        current[point] = frame.positions[k]
+        current[point] = input.positions[k]
       } else if previous.has(point) {
         // Held: moves with its parent, stays where it was relative to it.
         if let parent = Self.parent(of: point), tracked & parent.bit != 0,
           let oldParent = previous[parent]
         {
-          current[point] = frame.positions[parent.rawValue] + (previous.positions[k] - oldParent)
+          current[point] = input.positions[parent.rawValue] + (previous.positions[k] - oldParent)
         }
       }
     }
@@ -221,6 +232,61 @@ public struct KeypointSolver: Sendable {
     return true
   }
 
+  /// Left–right pairs of points.
+  static let sidePairs: [(BodyPoint, BodyPoint)] = [
+    (.leftShoulder, .rightShoulder), (.leftElbow, .rightElbow), (.leftWrist, .rightWrist),
+    (.leftHand, .rightHand), (.leftHip, .rightHip), (.leftKnee, .rightKnee),
+    (.leftAnkle, .rightAnkle), (.leftToe, .rightToe),
+  ]
+
+  /// Whether `input`'s left and right points sit where the previous frame's right and left
+  /// ones were: a frame's points move a few centimetres at most, a swap moves each by a body's
+  /// width. Decided over the whole body (at least two pairs seen in both frames), and only
+  /// when the swapped reading is four times closer and the labelled one more than 3 cm off.
+  private func labelsSwapped() -> Bool {
+    var same: Float = 0
+    var swapped: Float = 0
+    var pairs = 0
+    for (l, r) in Self.sidePairs {
+      guard input.has(l), input.has(r), previous.has(l), previous.has(r),
+        input.confidence[l.rawValue] >= minimumConfidence,
+        input.confidence[r.rawValue] >= minimumConfidence
+      else { continue }
+      let a = input.positions[l.rawValue]
+      let b = input.positions[r.rawValue]
+      let pa = previous.positions[l.rawValue]
+      let pb = previous.positions[r.rawValue]
+      guard a.x.isFinite, a.y.isFinite, a.z.isFinite, b.x.isFinite, b.y.isFinite, b.z.isFinite
+      else { continue }
+      same += dot(a - pa, a - pa) + dot(b - pb, b - pb)
+      swapped += dot(a - pb, a - pb) + dot(b - pa, b - pa)
+      pairs += 1
+    }
+    return pairs >= 2 && swapped * 4 < same && same > Float(pairs) * 2 * 0.03 * 0.03
+  }
+
+  /// Exchanges two points (position, confidence, presence) of `frame`.
+  private static func exchange(_ a: BodyPoint, _ b: BodyPoint, in frame: inout KeypointFrame) {
+    let i = a.rawValue
+    let j = b.rawValue
+    frame.positions.swapAt(i, j)
+    frame.confidence.swapAt(i, j)
+    let hasA = frame.has(a)
+    let hasB = frame.has(b)
+    frame.present &= ~(a.bit | b.bit)
+    if hasA { frame.present |= b.bit }
+    if hasB { frame.present |= a.bit }
+  }
+
+  /// Copies `source` into `target` element by element (no allocation once sized).
+  static func copy(_ source: KeypointFrame, into target: inout KeypointFrame) {
+    target.present = source.present
+    for k in 0..<min(source.positions.count, target.positions.count) {
+      target.positions[k] = source.positions[k]
+      target.confidence[k] = source.confidence[k]
+    }
+  }
+
   /// Ends calibration: each segment's median length where enough samples were seen.
   private mutating func finishCalibration() {
     isCalibrated = true
@@ -233,16 +299,6 @@ public struct KeypointSolver: Sendable {
       }
       segment[k] = samples[base + n / 2]
     }
-  }
-
-  /// The length (metres) of the segment ending at `point`, if the skeleton has it.
-  private func expectedLength(_ point: BodyPoint) -> Float? {
-    guard let j = CanonicalSkeleton.joints.firstIndex(where: { $0.point == point }) else {
-      return nil
-    }
-    let value = lengths[j]
-    // The upper arm's canonical segment starts at the clavicle: check from the shoulder.
-    return value > 0.02 ? value : nil
   }
 
   private func point(_ p: BodyPoint) -> SIMD3<Float>? {

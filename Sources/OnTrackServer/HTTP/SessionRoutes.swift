@@ -22,7 +22,7 @@ struct SessionRoutes {
       case (let name?, nil):
         guard let named = SessionHub.SkeletonChoice.named(name) else {
           throw SessionError.invalid(
-            "unknown skeleton '\(ServerText.truncated(name))' (reference, perception-neuron, perception-neuron-displacement, unity-humanoid, or skeletonBVH)"
+            "unknown skeleton '\(ServerText.truncated(name))' (reference, perception-neuron, perception-neuron-displacement, unity-humanoid, keypoints, keypoints:LAYOUT with LAYOUT one of \(KeypointLayout.ids.joined(separator: ", ")), or skeletonBVH)"
           )
         }
         choice = named

@@ -99,10 +99,20 @@ struct SessionReport: Codable, Sendable, ResponseEncodable {
     var landmarks: [LandmarkFrame] = []
     landmarks.reserveCapacity(frames.count)
     var frame = LandmarkFrame()
+    let keypoints = SessionSkeleton.keypoints(record.skeleton) != nil
     for stored in frames {
-      _ = decoder.decode(stored.channels, into: &pose)
+      // A keypoint session's frames hold the landmarks that were scored.
+      if keypoints,
+        KeypointFrameBlock.read(
+          stored.channels, channelCount: decoder.channelCount, into: &frame)
+      {
+        landmarks.append(frame)
+        continue
+      }
+      _ = KeypointFrameBlock.decodePose(stored.channels, decoder: decoder, into: &pose)
       ForwardKinematics.computeWorldTransforms(skeleton: skeleton, pose: pose, into: &world)
       frame.update(body: body, world: world)
+      frame.untracked = 0
       landmarks.append(frame)
     }
     let step = exercise.frameTime

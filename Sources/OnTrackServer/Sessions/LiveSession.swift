@@ -15,6 +15,9 @@ public final class LiveSession: Sendable {
   public let record: SessionRecord
   public let exercise: Exercise
   let skeleton: Skeleton
+  /// For a session on the `keypoints` skeleton: its layout (frames carry keypoints, which are
+  /// solved onto `skeleton`, and the scorer reads the solver's landmarks).
+  let keypoints: KeypointSessionLayout?
   let decoder: StreamFrameDecoder
   let encoder: ChannelEncoder
   let limits: ServerLimits
@@ -34,6 +37,12 @@ public final class LiveSession: Sendable {
     var pose: Pose
     var scratch: [Float] = []
     var channels: [Float] = []
+    /// A keypoint session's solver, the landmarks it placed, and the stored frame (pose
+    /// channels and `KeypointFrameBlock`).
+    var keypointStream: KeypointStream?
+    var landmarks = LandmarkFrame()
+    var stored: [Float] = []
+    var implausibleSeen = 0
     var lastSeq = -1
     var lastTime = -Double.infinity
     var durableSeq = -1
@@ -60,28 +69,87 @@ public final class LiveSession: Sendable {
   /// The wire names of the bones, in `FeatureLayout.bones` order.
   static let boneNames = FeatureLayout.bones.map(\.rawValue)
 
-  init(record: SessionRecord, exercise: Exercise, skeleton: Skeleton, limits: ServerLimits)
-    throws
-  {
+  init(
+    record: SessionRecord, exercise: Exercise, skeleton: Skeleton,
+    keypoints: KeypointSessionLayout? = nil, limits: ServerLimits
+  ) throws {
     self.record = record
     self.exercise = exercise
     self.skeleton = skeleton
+    self.keypoints = keypoints
     self.limits = limits
     decoder = StreamFrameDecoder(skeleton: skeleton, maximumBytes: limits.maximumFrameBytes)
     encoder = ChannelEncoder(skeleton: skeleton)
-    state = Mutex(
-      State(
-        scorer: try StreamingScorer(exercise: exercise, skeleton: skeleton),
-        pose: skeleton.restPose, allowance: limits.maximumFrameRate))
+    var initial = State(
+      scorer: try StreamingScorer(exercise: exercise, skeleton: skeleton),
+      pose: skeleton.restPose, allowance: limits.maximumFrameRate)
+    if let keypoints {
+      initial.keypointStream = try KeypointStream(skeleton: skeleton, layout: keypoints.id)
+    }
+    state = Mutex(initial)
   }
 
   /// Takes one JSON frame.
   func take(json text: String, received: Double, storage: StorageStatus) -> Outcome {
-    state.withLock { s in
+    if keypoints != nil { return take(keypoints: text, received: received, storage: storage) }
+    return state.withLock { s in
       do throws(Rejection) {
         let (seq, time) = try decoder.decode(text, into: &s.pose, scratch: &s.scratch)
         try admit(&s, received: received, storage: storage, seq: seq)
         return accept(&s, seq: seq, time: time, received: received)
+      } catch {
+        s.rejected[error.reason, default: 0] += 1
+        return .rejected(error)
+      }
+    }
+  }
+
+  /// Takes one keypoints frame: solved onto the skeleton, scored from the solver's landmarks.
+  /// A frame before any body is seen is stored and acknowledged but not scored; points the
+  /// solver refuses for an impossible bone length are counted (`implausible_keypoint`).
+  private func take(keypoints text: String, received: Double, storage: StorageStatus) -> Outcome {
+    state.withLock { s in
+      do throws(Rejection) {
+        let message = try decoder.decodeKeypoints(text)
+        let seq = message.seq
+        try admit(&s, received: received, storage: storage, seq: seq)
+        guard seq > s.lastSeq, message.t > s.lastTime else {
+          return accept(&s, seq: seq, time: message.t, received: received)
+        }
+        guard var stream = s.keypointStream else {
+          throw Rejection(reason: .noSession, message: "no keypoint solver", seq: seq)
+        }
+        let solved: Bool
+        do throws(KeypointStream.Refusal) {
+          solved = try stream.push(
+            points: message.keypoints ?? [:], confidence: message.confidence,
+            layout: message.layout, time: message.t, into: &s.pose)
+        } catch {
+          s.keypointStream = stream
+          switch error {
+          case .layoutMismatch:
+            throw Rejection(reason: .layoutMismatch, message: error.description, seq: seq)
+          case .badPoint:
+            throw Rejection(reason: .nonFinite, message: error.description, seq: seq)
+          case .unknownLayout, .noKnownPoints:
+            throw Rejection(reason: .unknownJoint, message: error.description, seq: seq)
+          }
+        }
+        let implausible = stream.solver.implausible
+        if implausible > s.implausibleSeen {
+          s.rejected[.implausibleKeypoint, default: 0] += implausible - s.implausibleSeen
+          s.implausibleSeen = implausible
+        }
+        if solved {
+          for l in 0..<s.landmarks.positions.count {
+            s.landmarks.positions[l] = stream.solver.landmarks[l]
+          }
+          s.landmarks.untracked = stream.solver.untrackedLandmarks
+        }
+        s.keypointStream = stream
+        return accept(
+          &s, seq: seq, time: message.t, received: received, scoresLandmarks: true,
+          solved: solved)
       } catch {
         s.rejected[error.reason, default: 0] += 1
         return .rejected(error)
@@ -171,7 +239,12 @@ public final class LiveSession: Sendable {
     s.allowance -= 1
   }
 
-  private func accept(_ s: inout State, seq: Int, time: Double, received: Double) -> Outcome {
+  /// Takes a checked frame whose pose is in `s.pose` (and, for a keypoint session, whose
+  /// landmarks are in `s.landmarks` if `solved`).
+  private func accept(
+    _ s: inout State, seq: Int, time: Double, received: Double, scoresLandmarks: Bool = false,
+    solved: Bool = true
+  ) -> Outcome {
     guard seq > s.lastSeq else {
       let rejection = Rejection(
         reason: .outOfOrder, message: "seq \(seq) is not after \(s.lastSeq)", seq: seq)
@@ -188,11 +261,19 @@ public final class LiveSession: Sendable {
     s.lastTime = time
     s.lastActivity = .now
     let before = s.scorer.repetitions.count
-    _ = s.scorer.push(pose: s.pose, at: time)
+    if !scoresLandmarks {
+      _ = s.scorer.push(pose: s.pose, at: time)
+    } else if solved {
+      _ = s.scorer.push(landmarks: s.landmarks, at: time)
+    }
     let completed = EncodedRepetition.encode(s.scorer.repetitions[before...], session: record.id)
     encoder.encode(s.pose, into: &s.channels)
+    var storedChannels = s.channels
+    if scoresLandmarks {
+      KeypointFrameBlock.append(solved ? s.landmarks : nil, to: &storedChannels)
+    }
     let frame = StoredFrame(
-      session: record.id, seq: seq, time: time, received: received, channels: s.channels)
+      session: record.id, seq: seq, time: time, received: received, channels: storedChannels)
     let message = Self.frameMessage(seq: seq, time: time, scorer: s.scorer, values: nil)
     if !s.watchers.isEmpty {
       // Viewers also get the pose, to move the patient's avatar.
@@ -266,14 +347,21 @@ public final class LiveSession: Sendable {
       for frame in frames where frame.seq > s.lastSeq {
         guard frame.seq <= StreamFrame.maximumSeq,
           abs(frame.time) <= Double(StreamFrame.maximumSeq),
-          frame.time > s.lastTime, decoder.channels.decode(frame.channels, into: &s.pose)
+          frame.time > s.lastTime,
+          KeypointFrameBlock.decodePose(frame.channels, decoder: decoder.channels, into: &s.pose)
         else {
           skipped += 1
           continue
         }
         s.lastSeq = frame.seq
         s.lastTime = frame.time
-        _ = s.scorer.push(pose: s.pose, at: frame.time)
+        if keypoints == nil {
+          _ = s.scorer.push(pose: s.pose, at: frame.time)
+        } else if KeypointFrameBlock.read(
+          frame.channels, channelCount: decoder.channels.channelCount, into: &s.landmarks)
+        {
+          _ = s.scorer.push(landmarks: s.landmarks, at: frame.time)
+        }
       }
       s.durableSeq = s.lastSeq
       return skipped

@@ -55,15 +55,23 @@ public final class SessionHub: Sendable {
     case unityHumanoid
     /// Any skeleton, as a BVH file (hierarchy and at least one frame).
     case bvh(String)
+    /// Keypoint frames (a camera, a depth sensor, markers) in `layout` (or whichever the
+    /// first frame is in), solved onto the canonical skeleton.
+    case keypoints(layout: String?)
 
-    /// Parses the `skeleton` field of a session request.
+    /// Parses the `skeleton` field of a session request: `keypoints` or `keypoints:LAYOUT`
+    /// for keypoint frames.
     static func named(_ name: String) -> SkeletonChoice? {
       switch name {
-      case "reference": .reference
-      case "perception-neuron": .perceptionNeuron(displacement: false)
-      case "perception-neuron-displacement": .perceptionNeuron(displacement: true)
-      case "unity-humanoid", "vmc": .unityHumanoid
-      default: nil
+      case "reference": return .reference
+      case "perception-neuron": return .perceptionNeuron(displacement: false)
+      case "perception-neuron-displacement": return .perceptionNeuron(displacement: true)
+      case "unity-humanoid", "vmc": return .unityHumanoid
+      case "keypoints": return .keypoints(layout: nil)
+      default:
+        guard name.hasPrefix("keypoints:") else { return nil }
+        let layout = String(name.dropFirst("keypoints:".count))
+        return KeypointLayout.ids.contains(layout) ? .keypoints(layout: layout) : nil
       }
     }
   }
@@ -83,7 +91,11 @@ public final class SessionHub: Sendable {
     let (exercise, exerciseRecord) = try await library.exercise(
       id: exerciseID, version: version, for: identity)
     let skeleton: Skeleton
+    var keypoints: KeypointSessionLayout?
     switch choice {
+    case .keypoints(let layout):
+      skeleton = CanonicalSkeleton.make()
+      keypoints = KeypointSessionLayout(id: layout)
     case .reference:
       guard let clip = exercise.referenceClip else {
         throw SessionError.invalid("exercise '\(exerciseID)' has no reference skeleton")
@@ -103,11 +115,13 @@ public final class SessionHub: Sendable {
     let record = SessionRecord(
       id: UUID().uuidString.lowercased(), patient: patient, therapist: therapist,
       exercise: exercise.id, exerciseVersion: exerciseRecord.version,
-      skeleton: SessionSkeleton.encode(skeleton), created: Date().timeIntervalSince1970)
+      skeleton: SessionSkeleton.encode(skeleton, keypoints: keypoints),
+      created: Date().timeIntervalSince1970)
     let session: LiveSession
     do {
       session = try LiveSession(
-        record: record, exercise: exercise, skeleton: skeleton, limits: limits)
+        record: record, exercise: exercise, skeleton: skeleton, keypoints: keypoints,
+        limits: limits)
     } catch {
       throw SessionError.invalid("this skeleton cannot be scored: \(error)")
     }
@@ -171,7 +185,8 @@ public final class SessionHub: Sendable {
     do {
       let skeleton = try SessionSkeleton.decode(record.skeleton)
       session = try LiveSession(
-        record: record, exercise: exercise, skeleton: skeleton, limits: limits)
+        record: record, exercise: exercise, skeleton: skeleton,
+        keypoints: SessionSkeleton.keypoints(record.skeleton), limits: limits)
     } catch {
       throw SessionError.invalid("session \(record.id) cannot be restored: \(error)")
     }
@@ -355,9 +370,37 @@ public final class SessionHub: Sendable {
   }
 }
 
+/// A keypoint session's layout: an id, or `nil` for whichever the first frame is in.
+struct KeypointSessionLayout: Sendable, Equatable {
+  var id: String?
+}
+
 /// How a session's skeleton is stored: a BVH file with one rest frame, preceded by one line
-/// naming its length unit (`unit cm 0.01`), so it reads back in the unit it was declared in.
+/// naming its length unit (`unit cm 0.01`), so it reads back in the unit it was declared in;
+/// a keypoint session's first line is `keypoints LAYOUT` (`auto`: from the first frame).
 enum SessionSkeleton {
+  static func encode(_ skeleton: Skeleton, keypoints: KeypointSessionLayout?) -> String {
+    let prefix = keypoints.map { "keypoints \($0.id ?? "auto")\n" } ?? ""
+    return prefix + encode(skeleton)
+  }
+
+  /// The keypoint layout line of a stored skeleton, if it is a keypoint session's.
+  static func keypoints(_ stored: String) -> KeypointSessionLayout? {
+    guard stored.hasPrefix("keypoints "), let newline = stored.firstIndex(of: "\n") else {
+      return nil
+    }
+    let id = String(stored[stored.index(stored.startIndex, offsetBy: 10)..<newline])
+    return KeypointSessionLayout(id: id == "auto" ? nil : id)
+  }
+
+  /// `stored` without its keypoints line.
+  private static func withoutKeypoints(_ stored: String) -> String {
+    guard stored.hasPrefix("keypoints "), let newline = stored.firstIndex(of: "\n") else {
+      return stored
+    }
+    return String(stored[stored.index(after: newline)...])
+  }
+
   static func encode(_ skeleton: Skeleton) -> String {
     let rest = skeleton.restPose
     let text: String
@@ -373,6 +416,7 @@ enum SessionSkeleton {
   }
 
   static func decode(_ stored: String) throws -> Skeleton {
+    let stored = withoutKeypoints(stored)
     var bvh = Substring(stored)
     var unit: LengthUnit?
     if stored.hasPrefix("unit "), let newline = stored.firstIndex(of: "\n") {
@@ -389,6 +433,7 @@ enum SessionSkeleton {
 
   /// The BVH part alone (for clients).
   static func bvh(_ stored: String) -> String {
+    let stored = withoutKeypoints(stored)
     guard stored.hasPrefix("unit "), let newline = stored.firstIndex(of: "\n") else {
       return stored
     }

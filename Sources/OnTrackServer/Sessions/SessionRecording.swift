@@ -40,14 +40,14 @@ enum SessionRecording {
     var before = skeleton.restPose
     var after = skeleton.restPose
     var k = 0
-    _ = decoder.decode(frames[0].channels, into: &before)
-    _ = decoder.decode(frames[1].channels, into: &after)
+    _ = KeypointFrameBlock.decodePose(frames[0].channels, decoder: decoder, into: &before)
+    _ = KeypointFrameBlock.decodePose(frames[1].channels, decoder: decoder, into: &after)
     for f in 0..<count {
       let t = start + Double(f) * step
       while k + 1 < frames.count - 1 && frames[k + 1].time <= t {
         k += 1
-        _ = decoder.decode(frames[k].channels, into: &before)
-        _ = decoder.decode(frames[k + 1].channels, into: &after)
+        _ = KeypointFrameBlock.decodePose(frames[k].channels, decoder: decoder, into: &before)
+        _ = KeypointFrameBlock.decodePose(frames[k + 1].channels, decoder: decoder, into: &after)
       }
       let span = frames[k + 1].time - frames[k].time
       let w = Float(span > 0 ? min(max((t - frames[k].time) / span, 0), 1) : 0)

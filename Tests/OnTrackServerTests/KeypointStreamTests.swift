@@ -1,0 +1,163 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import OnTrackFormats
+import OnTrackKinematics
+import OnTrackScoring
+import Testing
+
+@testable import OnTrackServer
+
+/// Keypoint frames over the WebSocket: solved onto the canonical skeleton and scored as the
+/// same keypoints from a file; bad keypoint frames are counted rejections.
+@Suite("Keypoint streams")
+struct KeypointStreamTests {
+  /// Kinect joint positions of a UI-PRMD take (centimetres, the `uiprmd-kinect` layout).
+  static func keypoints(of clip: Clip) -> (times: [Double], frames: [[SIMD3<Float>?]]) {
+    let skeleton = clip.skeleton
+    let names = KeypointLayout.uiprmdKinect.names
+    let indices = names.map { skeleton.index(of: $0) }
+    var pose = skeleton.restPose
+    var world = [RigidTransform](repeating: .identity, count: skeleton.count)
+    var frames: [[SIMD3<Float>?]] = []
+    for f in 0..<clip.frameCount {
+      clip.copyFrame(f, into: &pose)
+      ForwardKinematics.computeWorldTransforms(skeleton: skeleton, pose: pose, into: &world)
+      frames.append(indices.map { $0.map { world[$0].translation * 100 } })
+    }
+    return ((0..<clip.frameCount).map { Double($0) * clip.frameTime }, frames)
+  }
+
+  static func frameJSON(seq: Int, time: Double, names: [String], points: [SIMD3<Float>?])
+    -> String
+  {
+    var parts: [String] = []
+    for (name, p) in zip(names, points) {
+      guard let p else {
+        parts.append("\"\(name)\":null")
+        continue
+      }
+      parts.append("\"\(name)\":[\(p.x),\(p.y),\(p.z)]")
+    }
+    return
+      "{\"seq\":\(seq),\"t\":\(time),\"layout\":\"uiprmd-kinect\",\"keypoints\":{\(parts.joined(separator: ","))}}"
+  }
+
+  @Test("a keypoint stream scores as the same keypoints from a file; bad frames are counted")
+  func streamEqualsFile() async throws {
+    let t = try await TestServer()
+    defer { t.removeFolder() }
+    let clip = try ServerData.kinectTake(movement: 7, subject: 1, episodes: 1...4)
+    let exercise = try ServerData.exercise("uiprmd-m07-shoulder-abduction")
+    let (times, frames) = Self.keypoints(of: clip)
+    let names = KeypointLayout.uiprmdKinect.names
+    let take = try KeypointTake(
+      layout: .uiprmdKinect, times: times, frames: frames, confidence: nil, source: "test")
+    let file = TakeScorer(exercise: exercise).score(try take.solved())
+    #expect(file.repetitions.count >= 3)
+    try await t.run { c in
+      let session = try await c.createSession(
+        token: t.ann, extra: ",\"skeleton\":\"keypoints:uiprmd-kinect\"")
+      _ = try await c.webSocket("/v1/sessions/\(session.id)/stream", token: t.ann) {
+        messages, outbound in
+        _ = try await messages.nextObject()
+        var others: [[String: Any]] = []
+        for f in frames.indices {
+          try await outbound.writeTextMessage(
+            Self.frameJSON(seq: f, time: times[f], names: names, points: frames[f]))
+          let reply = try #require(try await messages.until(type: "frame", collecting: &others))
+          #expect(reply["seq"] as? Int == f)
+          if f == 40 {
+            // Bad keypoint frames between good ones: each refused with its reason.
+            let seq = f + 1
+            let bad: [(String, String)] = [
+              (
+                "{\"seq\":\(seq),\"t\":\(times[f] + 0.001),\"layout\":\"coco17\",\"keypoints\":{\"left_knee\":[0,0,0]}}",
+                "layout_mismatch"
+              ),
+              (
+                "{\"seq\":\(seq),\"t\":\(times[f] + 0.001),\"keypoints\":{\"Waist\":[0,1]}}",
+                "non_finite"
+              ),
+              (
+                "{\"seq\":\(seq),\"t\":\(times[f] + 0.001),\"keypoints\":{\"Tail\":[0,1,2]}}",
+                "unknown_joint"
+              ),
+              ("{\"seq\":\(seq),\"t\":\(times[f] + 0.001),\"values\":[1,2,3]}", "malformed"),
+            ]
+            for (text, reason) in bad {
+              try await outbound.writeTextMessage(text)
+              let rejection = try #require(
+                try await messages.until(type: "rejected", collecting: &others))
+              #expect(rejection["reason"] as? String == reason, "\(text)")
+            }
+          }
+        }
+        var acked = -1
+        while acked < frames.count - 1 {
+          let ack = try #require(try await messages.until(type: "ack", collecting: &others))
+          acked = try #require(ack["seq"] as? Int)
+        }
+        try await outbound.close(.normalClosure, reason: nil)
+      }
+      let live = try await c.json(
+        .post, "/v1/sessions/\(session.id)/finish", token: t.ann, as: TakeResult.self)
+      #expect(live.repetitions.count == file.repetitions.count)
+      for (a, b) in zip(live.repetitions, file.repetitions) {
+        #expect(abs(a.score - b.score) < 0.5, "repetition \(a.index): \(a.score) vs \(b.score)")
+        #expect(abs(a.startTime - b.startTime) < 1e-6)
+      }
+      let view = try await c.json(
+        .get, "/v1/sessions/\(session.id)", token: t.ann, as: LiveClient.Session.self)
+      #expect(view.rejected["layout_mismatch"] == 1)
+      #expect(view.rejected["non_finite"] == 1)
+      #expect(view.rejected["unknown_joint"] == 1)
+      #expect(view.rejected["malformed"] == 1)
+      #expect(try await t.server.store.frameCount(session: session.id) == frames.count)
+    }
+  }
+
+  @Test("a keypoint session restored from its stored frames scores as it did live")
+  func replayEqualsLive() throws {
+    let clip = try ServerData.kinectTake(movement: 7, subject: 2, episodes: 1...3)
+    let exercise = try ServerData.exercise("uiprmd-m07-shoulder-abduction")
+    let (times, frames) = Self.keypoints(of: clip)
+    let names = KeypointLayout.uiprmdKinect.names
+    let skeleton = CanonicalSkeleton.make()
+    let layout = KeypointSessionLayout(id: "uiprmd-kinect")
+    let record = SessionRecord(
+      id: "s", patient: "p", therapist: nil, exercise: exercise.id, exerciseVersion: 1,
+      skeleton: SessionSkeleton.encode(skeleton, keypoints: layout), created: 0)
+    #expect(SessionSkeleton.keypoints(record.skeleton) == layout)
+    #expect(try SessionSkeleton.decode(record.skeleton).count == skeleton.count)
+    let live = try LiveSession(
+      record: record, exercise: exercise, skeleton: skeleton, keypoints: layout,
+      limits: ServerLimits())
+    var stored: [StoredFrame] = []
+    for f in frames.indices {
+      // Half a second without the right wrist in the middle of the take.
+      var points = frames[f]
+      if f >= 60 && f < 75 { points[13] = nil }
+      let outcome = live.take(
+        json: Self.frameJSON(seq: f, time: times[f], names: names, points: points),
+        received: Double(f) / 30, storage: .writable)
+      guard case .scored(_, let frame, _) = outcome else {
+        Issue.record("frame \(f) not scored: \(outcome)")
+        return
+      }
+      #expect(frame.channels.count == skeleton.channelCount + KeypointFrameBlock.width)
+      stored.append(frame)
+    }
+    let restored = try LiveSession(
+      record: record, exercise: exercise, skeleton: skeleton, keypoints: layout,
+      limits: ServerLimits())
+    #expect(restored.replay(stored) == 0)
+    let a = live.finish()
+    let b = restored.finish()
+    #expect(a.repetitions.count == b.repetitions.count)
+    #expect(a.repetitions.count >= 2)
+    for (x, y) in zip(a.repetitions, b.repetitions) {
+      #expect(abs(x.score - y.score) < 1e-9)
+    }
+  }
+}
