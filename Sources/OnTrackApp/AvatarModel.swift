@@ -53,7 +53,10 @@ struct AvatarModel {
     head = body.joint(.head) ?? 0
     headTip = skeleton.children(of: head).first
     let landmarkOf = Dictionary(
-      BodyLandmark.allCases.compactMap { l in body.joint(l).map { ($0, l) } },
+      // The lumbar joint is part of the trunk here.
+      BodyLandmark.allCases.filter { $0 != .spine }.compactMap { l in
+        body.joint(l).map { ($0, l) }
+      },
       uniquingKeysWith: { first, _ in first })
     func bone(_ b: BodyBone) -> Int { FeatureLayout.bones.firstIndex(of: b) ?? 0 }
     // The landmark a joint hangs below (itself included).
@@ -116,7 +119,7 @@ struct AvatarModel {
       case .neck?:
         part = .neck
         b = bone(.head)
-      case nil:
+      case nil, .spine?:
         if leadsTo(j, [.neck, .head]) {
           part = .trunk
           b = bone(.trunk)

@@ -68,6 +68,7 @@ public final class PlaySession {
     guideWorld = Array(repeating: .identity, count: reference.skeleton.count)
     patientWorld = Array(repeating: .identity, count: patientSkeleton.count)
     guideOrigin = Self.groundOrigin(reference)
+    view = Self.view(of: reference)
     let root = patientSkeleton.joints[0].offset
     patientOrigin = SIMD3(root.x, 0, root.z)
     feedDueFrames()
@@ -187,11 +188,41 @@ public final class PlaySession {
     return min(done / Double(max(exercise.repetitions, 1)), 1)
   }
 
-  /// Seconds left to hold, when the exercise has holds and the patient is in the held part of
-  /// the movement (the middle of the reference); `nil` otherwise.
-  public var holdRemaining: Double? {
-    guard exercise.holdSeconds > 0, scorer.progress > 0.4, scorer.progress < 0.6 else { return nil }
-    return exercise.holdSeconds * Double(0.6 - scorer.progress) / 0.2
+  /// The hold timer of the repetition in progress (`StreamingScorer.hold`): seconds held
+  /// within tolerance, and why it is paused; `nil` outside a hold.
+  public var hold: StreamingScorer.HoldState? { scorer.hold }
+
+  /// Seconds left to hold, while in a hold; `nil` otherwise.
+  public var holdRemaining: Double? { scorer.hold.map { max(0, $0.target - $0.held) } }
+
+  /// For an exercise on alternating sides: the side to do next.
+  public var nextSide: BodyModel.Side? { scorer.nextSide }
+
+  /// How the scene is framed: from the front for standing exercises, from the side for those
+  /// done lying or on hands and knees (the reference's trunk closer to horizontal than to
+  /// vertical at its start), with the two figures one beyond the other along the floor.
+  public let view: SceneView
+
+  /// The camera's framing of the exercise.
+  public enum SceneView: Sendable {
+    case front
+    /// From the patient's left; the figures lie along the line of sight's normal.
+    case side
+  }
+
+  /// `.side` if the clip's trunk (hips → neck) starts closer to horizontal than vertical.
+  static func view(of clip: Clip) -> SceneView {
+    guard let body = try? BodyModel(skeleton: clip.skeleton) else { return .front }
+    var world = [RigidTransform](repeating: .identity, count: clip.skeleton.count)
+    var pose = clip.skeleton.restPose
+    clip.copyFrame(0, into: &pose)
+    ForwardKinematics.computeWorldTransforms(skeleton: clip.skeleton, pose: pose, into: &world)
+    var frame = LandmarkFrame()
+    frame.update(body: body, world: world)
+    let trunk = frame[.neck] - (frame[.leftHip] + frame[.rightHip]) * 0.5
+    let length = (trunk * trunk).sum().squareRoot()
+    guard length > 1e-6 else { return .front }
+    return abs(trunk.y) / length < 0.7 ? .side : .front
   }
 
   /// World position of `joint` of the guide or patient as drawn (placed on its slot).
@@ -201,10 +232,15 @@ public final class PlaySession {
       + slot(patient: patient)
   }
 
-  /// The horizontal place of each avatar. With the view mirrored, +X shows on the left.
+  /// The horizontal place of each avatar. With the view mirrored, +X shows on the left. Seen
+  /// from the side, the guide lies nearer the left of the screen (+Z) and the patient nearer
+  /// the right, far enough apart for two lying bodies.
   func slot(patient: Bool) -> SIMD3<Float> {
     guard layout == .sideBySide else { return .zero }
     let side: Float = (patient ? 1 : -1) * (mirror ? -1 : 1)
-    return SIMD3(0.6 * side, 0, 0)
+    switch view {
+    case .front: return SIMD3(0.6 * side, 0, 0)
+    case .side: return SIMD3(0, 0, -1.05 * side)
+    }
   }
 }

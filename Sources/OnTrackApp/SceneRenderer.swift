@@ -66,18 +66,23 @@ final class SceneRenderer {
     let aspect = Float(width) / Float(max(height, 1))
     let fovY: Float = 0.62
     // Aim a little below the figures' middle so they sit between the top panels and the cue.
-    let focus = SIMD3<Float>(0, 0.86, 0)
-    // Frame two figures (2.8 m wide) or one, 2.2 m tall with room for the HUD, whichever needs
-    // more room.
-    let wide: Float = session.layout == .sideBySide ? 2.8 : 1.6
-    let fitHeight = 1.42 / tan(fovY / 2)
+    // Floor exercises are seen from the side and from a little higher, framed lower.
+    let side = session.view == .side
+    let focus = SIMD3<Float>(0, side ? 0.42 : 0.86, 0)
+    // Frame two figures (2.8 m wide; two lying bodies 4.2 m) or one, 2.2 m tall (lying 1.2 m)
+    // with room for the HUD, whichever needs more room.
+    let wide: Float =
+      session.layout == .sideBySide ? (side ? 4.2 : 2.8) : (side ? 2.2 : 1.6)
+    let fitHeight = (side ? 0.9 : 1.42) / tan(fovY / 2)
     let fitWidth = (wide / 2) / (tan(fovY / 2) * aspect)
     let distance = max(fitHeight, fitWidth) * orbit.zoom
+    let yaw = orbit.yaw + (side ? Float.pi / 2 : 0)
+    let pitch = orbit.pitch + (side ? 0.12 : 0)
     let eye =
       focus
       + SIMD3(
-        distance * cos(orbit.pitch) * sin(orbit.yaw), distance * sin(orbit.pitch),
-        distance * cos(orbit.pitch) * cos(orbit.yaw))
+        distance * cos(pitch) * sin(yaw), distance * sin(pitch),
+        distance * cos(pitch) * cos(yaw))
     var projection = Matrix4.perspective(fovY: fovY, aspect: aspect, near: 0.05, far: 60)
     if session.mirror { projection = Matrix4.scale([-1, 1, 1]) * projection }
     let view = Matrix4.lookAt(eye: eye, target: focus, up: [0, 1, 0])
@@ -225,16 +230,48 @@ final class SceneRenderer {
       }
     }
 
-    // Hold timer.
-    if let remaining = session.holdRemaining {
+    // Hold timer: seconds held of the target while the posture is within tolerance; paused,
+    // with the reason, when it is not.
+    var below = margin
+    if let hold = session.hold {
       clock.clear()
-      clock.append("Hold ")
-      clock.append(tenths: remaining)
+      // Not reached yet: what to hold; running: the count; broken off: paused, and why.
+      let reached = hold.holding || hold.held > 0
+      if reached {
+        clock.append(hold.holding ? "Hold " : "Paused ")
+        clock.append(tenths: hold.held)
+        clock.append(" of ")
+      } else {
+        clock.append("Hold for ")
+      }
+      clock.append(Int(hold.target.rounded()))
       clock.append(" s")
       let w = hud.measure(clock, .large) + 40 * s
+      let colour: SIMD4<Float> =
+        !reached
+        ? panel
+        : (hold.holding ? SIMD4(0.12, 0.42, 0.70, 0.92) : SIMD4(0.62, 0.40, 0.05, 0.92))
       hud.roundedRect(
-        x: (width - w) / 2, y: margin, width: w, height: 60 * s, radius: 14 * s, color: panel)
+        x: (width - w) / 2, y: margin, width: w, height: 60 * s, radius: 14 * s, color: colour)
       hud.centeredText(clock, centerX: width / 2, y: margin + 8 * s, style: .large, color: white)
+      below = margin + 68 * s
+      if let why = hold.why {
+        let ww = min(hud.measure(why.unicodeScalars, .small) + 30 * s, width - 2 * margin)
+        hud.roundedRect(
+          x: (width - ww) / 2, y: below, width: ww, height: 30 * s, radius: 10 * s, color: panel)
+        hud.centeredText(
+          why.unicodeScalars, centerX: width / 2, y: below + 5 * s, style: .small, color: white)
+        below += 38 * s
+      }
+    }
+    // Which side is next, for exercises on alternating sides.
+    if let next = session.nextSide, !session.finished {
+      let text = next == .left ? "Next: left side" : "Next: right side"
+      let w = hud.measure(text.unicodeScalars, .small) + 30 * s
+      hud.roundedRect(
+        x: (width - w) / 2, y: below, width: w, height: 30 * s, radius: 10 * s, color: panel)
+      hud.centeredText(
+        text.unicodeScalars, centerX: width / 2, y: below + 5 * s, style: .small, color: white)
     }
 
     // The cue and the progress bar.

@@ -1,14 +1,18 @@
 import ArgumentParser
 import Foundation
 import OnTrackEvaluation
+import OnTrackFormats
 import OnTrackScoring
 import OnTrackServerCommands
+import OnTrackSimulation
 
 struct ExercisesCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "exercises",
     abstract: "List the exercise library, or rebuild the bundled UI-PRMD exercises.",
-    subcommands: [ListExercisesCommand.self, BuildUIPRMDExercisesCommand.self],
+    subcommands: [
+      ListExercisesCommand.self, BuildUIPRMDExercisesCommand.self, AuthorBackPainCommand.self,
+    ],
     defaultSubcommand: ListExercisesCommand.self)
 }
 
@@ -78,5 +82,43 @@ struct BuildUIPRMDExercisesCommand: AsyncParsableCommand {
     _ = try UIPRMDExerciseBuilder.build(
       dataset: URL(fileURLWithPath: dataset), exercises: URL(fileURLWithPath: exercises),
       progress: { Output.write($0 + "\n") })
+  }
+}
+
+struct AuthorBackPainCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "author-backpain",
+    abstract: "Write the low-back-pain exercises' authored reference movements (BVH).",
+    discussion: """
+      Each reference is built by BackPainLibrary on the canonical skeleton (key postures from \
+      clinical sources, minimum-jerk between them) and written as <id>.bvh; the definitions \
+      (<id>.json) are written by hand. --variant fault writes each exercise's typical fault \
+      instead, for looking at or scoring.
+      """)
+
+  @Option(help: "The folder to write into.")
+  var out: String = "Assets/exercises"
+
+  @Option(help: "reference, fault or shortHold.")
+  var variant: String = "reference"
+
+  @Option(help: "Only this exercise id.")
+  var only: String?
+
+  func run() async throws {
+    guard let chosen = BackPainLibrary.Variant(rawValue: variant) else {
+      throw ValidationError("--variant must be reference, fault or shortHold, not '\(variant)'")
+    }
+    let folder = URL(fileURLWithPath: out)
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    for exercise in BackPainLibrary.exercises where only == nil || only == exercise.id {
+      let clip = try exercise.motion(chosen).clip()
+      let suffix = chosen == .reference ? "" : "-\(chosen.rawValue)"
+      let url = folder.appendingPathComponent("\(exercise.id)\(suffix).bvh")
+      try BVHWriter().write(clip, to: url)
+      Output.write(
+        "wrote \(url.path) (\(clip.frameCount) frames, \(Output.fixed(Double(clip.frameCount) * clip.frameTime, 1)) s)\n"
+      )
+    }
   }
 }

@@ -11,11 +11,16 @@ public enum BodyLandmark: Int, CaseIterable, Sendable, Codable {
   case rightShoulder, rightElbow, rightWrist
   case leftHip, leftKnee, leftAnkle, leftToe
   case rightHip, rightKnee, rightAnkle, rightToe
+  /// The lumbar spine: the first joint of the spine above the pelvis (`Spine`, CMU's
+  /// `LowerBack`, Kinect's `SpineMid`). It moves with the pelvis, so the pelvis centre → spine
+  /// direction is the pelvis's own forward/back tilt. A rig without one gets a stand-in on the
+  /// trunk line.
+  case spine
 
   /// The same landmark on the other side (itself on the midline).
   public var mirrored: BodyLandmark {
     switch self {
-    case .head, .neck: self
+    case .head, .neck, .spine: self
     case .leftShoulder: .rightShoulder
     case .leftElbow: .rightElbow
     case .leftWrist: .rightWrist
@@ -99,6 +104,10 @@ public struct BodyModel: Hashable, Sendable {
     if found[BodyLandmark.head.rawValue] < 0 {
       found[BodyLandmark.head.rawValue] = found[BodyLandmark.neck.rawValue]
     }
+    found[BodyLandmark.spine.rawValue] = Self.lumbarJoint(
+      skeleton, hips: (found[BodyLandmark.leftHip.rawValue], found[BodyLandmark.rightHip.rawValue]),
+      top: found[BodyLandmark.neck.rawValue] >= 0
+        ? found[BodyLandmark.neck.rawValue] : found[BodyLandmark.head.rawValue])
     let required: [BodyLandmark] = [
       .head, .leftShoulder, .leftElbow, .leftWrist, .rightShoulder, .rightElbow, .rightWrist,
       .leftHip, .leftKnee, .leftAnkle, .rightHip, .rightKnee, .rightAnkle,
@@ -107,6 +116,30 @@ public struct BodyModel: Hashable, Sendable {
       throw .missingLandmark(landmark)
     }
     self.joints = found
+  }
+
+  /// The first joint above the pelvis on the way to `top` (the neck): the child of the hips'
+  /// nearest common ancestor that leads to `top`, unless that is `top` itself. −1 if none.
+  static func lumbarJoint(_ skeleton: Skeleton, hips: (Int, Int), top: Int) -> Int {
+    guard hips.0 >= 0, hips.1 >= 0, top >= 0 else { return -1 }
+    func ancestors(_ j: Int) -> [Int] {
+      var chain: [Int] = []
+      var current = skeleton.joints[j].parent
+      while let c = current, chain.count <= skeleton.count {
+        chain.append(c)
+        current = skeleton.joints[c].parent
+      }
+      return chain
+    }
+    let right = Set(ancestors(hips.1))
+    guard let pelvis = ancestors(hips.0).first(where: right.contains) else { return -1 }
+    var j = top
+    while let parent = skeleton.joints[j].parent, parent != pelvis {
+      j = parent
+      guard j != top else { return -1 }
+    }
+    guard skeleton.joints[j].parent == pelvis, j != top else { return -1 }
+    return j
   }
 
   /// The joint of `landmark`, or `nil` if the rig lacks it.

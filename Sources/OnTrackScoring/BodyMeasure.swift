@@ -13,10 +13,17 @@ public enum BodyBone: String, CaseIterable, Sendable, Codable {
   case head
   /// Right hip → left hip (pelvic tilt and rotation).
   case pelvis
+  /// Pelvis centre → lumbar spine (`BodyLandmark.spine`): the pelvis's forward and backward
+  /// tilt, which no other bone shows (a posterior pelvic tilt, cat–camel).
   /// Right shoulder → left shoulder (shoulder-girdle tilt and rotation).
   case shoulders
   case leftUpperArm, leftForearm, rightUpperArm, rightForearm
   case leftThigh, leftShank, leftFoot, rightThigh, rightShank, rightFoot
+  case lowerBack
+
+  /// Bones that guide the time alignment only when an exercise measures them (added for
+  /// postures the first exercises did not need; they leave those exercises' scores alone).
+  public static let alignedOnlyWhenMeasured: Set<BodyBone> = [.lowerBack]
 
   /// The landmarks the segment runs between (`nil` start = the derived centre of the body).
   var endpoints: (from: Endpoint, to: Endpoint) {
@@ -35,6 +42,7 @@ public enum BodyBone: String, CaseIterable, Sendable, Codable {
     case .rightThigh: (.landmark(.rightHip), .landmark(.rightKnee))
     case .rightShank: (.landmark(.rightKnee), .landmark(.rightAnkle))
     case .rightFoot: (.landmark(.rightAnkle), .landmark(.rightToe))
+    case .lowerBack: (.pelvisCentre, .landmark(.spine))
     }
   }
 
@@ -47,7 +55,7 @@ public enum BodyBone: String, CaseIterable, Sendable, Codable {
   /// The bone on the other side of the body (itself for midline bones).
   public var mirrored: BodyBone {
     switch self {
-    case .trunk, .head, .pelvis, .shoulders: self
+    case .trunk, .head, .pelvis, .shoulders, .lowerBack: self
     case .leftUpperArm: .rightUpperArm
     case .leftForearm: .rightForearm
     case .rightUpperArm: .leftUpperArm
@@ -64,7 +72,7 @@ public enum BodyBone: String, CaseIterable, Sendable, Codable {
   /// Which side of the body the bone is on (`nil` on the midline).
   public var side: BodyModel.Side? {
     switch self {
-    case .trunk, .head, .pelvis, .shoulders: nil
+    case .trunk, .head, .pelvis, .shoulders, .lowerBack: nil
     case .leftUpperArm, .leftForearm, .leftThigh, .leftShank, .leftFoot: .left
     default: .right
     }
@@ -87,6 +95,7 @@ public enum BodyBone: String, CaseIterable, Sendable, Codable {
     case .rightThigh: "right thigh"
     case .rightShank: "right lower leg"
     case .rightFoot: "right foot"
+    case .lowerBack: "lower back"
     }
   }
 }
@@ -101,21 +110,41 @@ public enum BodyBone: String, CaseIterable, Sendable, Codable {
 /// Head flexion is the forward tilt of the head (neck → head) relative to the trunk (looking
 /// down). Knee valgus is how far the knee sits inside the hip–ankle line, as an angle
 /// (asin of the inward offset over the thigh length; positive = knee collapsing inwards).
+///
+/// Trunk flexion and lateral flexion are taken from the vertical, for standing and sitting
+/// exercises. Three angles use the body's own axes only, so they mean the same lying on the
+/// back or front, on hands and knees, or standing: `lumbarFlexion` is the trunk line
+/// (pelvis centre → neck) against the pelvis's own up direction (pelvis centre → lumbar spine)
+/// in the pelvis's sagittal plane, positive when the back rounds or the pelvis tilts back
+/// (posterior tilt), `atan2((p × t)·l, p·t)` with `l` the hip line across the trunk;
+/// `trunkRotation` is the shoulder line against the hip line about the trunk axis, positive
+/// when the shoulders turn to the left; `pelvicObliquity` is the hip line's tilt from the
+/// horizontal, `asin(ĥ·y)`, positive when the left hip is higher (hips level in a bridge, a
+/// bird-dog or standing).
 public enum BodyAngle: String, CaseIterable, Sendable, Codable {
   case trunkFlexion, trunkLateralFlexion, headFlexion
   case leftHipFlexion, leftHipAbduction, leftKneeFlexion, leftKneeValgus
   case rightHipFlexion, rightHipAbduction, rightKneeFlexion, rightKneeValgus
   case leftShoulderFlexion, leftShoulderAbduction, leftElbowFlexion
   case rightShoulderFlexion, rightShoulderAbduction, rightElbowFlexion
+  case lumbarFlexion, trunkRotation, pelvicObliquity
 
-  /// What the angle's value is multiplied by when the body is mirrored: lateral trunk flexion
-  /// leans the other way (−1); every other angle keeps its value on the other side (1).
-  public var mirrorSign: Float { self == .trunkLateralFlexion ? -1 : 1 }
+  /// What the angle's value is multiplied by when the body is mirrored: lateral trunk flexion,
+  /// trunk rotation and pelvic obliquity turn the other way (−1); every other angle keeps its
+  /// value on the other side (1).
+  public var mirrorSign: Float {
+    switch self {
+    case .trunkLateralFlexion, .trunkRotation, .pelvicObliquity: -1
+    default: 1
+    }
+  }
 
   /// The angle on the other side of the body (lateral flexion keeps its name: the sign flips).
   public var mirrored: BodyAngle {
     switch self {
-    case .trunkFlexion, .trunkLateralFlexion, .headFlexion: self
+    case .trunkFlexion, .trunkLateralFlexion, .headFlexion, .lumbarFlexion, .trunkRotation,
+      .pelvicObliquity:
+      self
     case .leftKneeValgus: .rightKneeValgus
     case .rightKneeValgus: .leftKneeValgus
     case .leftHipFlexion: .rightHipFlexion
@@ -135,7 +164,9 @@ public enum BodyAngle: String, CaseIterable, Sendable, Codable {
 
   public var side: BodyModel.Side? {
     switch self {
-    case .trunkFlexion, .trunkLateralFlexion, .headFlexion: nil
+    case .trunkFlexion, .trunkLateralFlexion, .headFlexion, .lumbarFlexion, .trunkRotation,
+      .pelvicObliquity:
+      nil
     case .leftHipFlexion, .leftHipAbduction, .leftKneeFlexion, .leftKneeValgus,
       .leftShoulderFlexion,
       .leftShoulderAbduction, .leftElbowFlexion:
@@ -184,6 +215,9 @@ public enum BodyMeasure: Hashable, Sendable, CustomStringConvertible {
       case .rightShoulderFlexion, .rightShoulderAbduction: return [.rightShoulder, .rightElbow]
       case .leftElbowFlexion: return [.leftShoulder, .leftElbow, .leftWrist]
       case .rightElbowFlexion: return [.rightShoulder, .rightElbow, .rightWrist]
+      case .lumbarFlexion: return [.leftHip, .rightHip, .spine, .neck]
+      case .trunkRotation: return [.leftHip, .rightHip, .leftShoulder, .rightShoulder, .neck]
+      case .pelvicObliquity: return [.leftHip, .rightHip]
       }
     }
   }

@@ -40,7 +40,9 @@ enum CueWriter {
           signedError > 0 && !rangeDeficit
           ? "Keep your trunk upright" : "Lean your trunk forward a little more"
       case .trunkLateralFlexion:
-        text = "Don't lean to the side"
+        text =
+          more && referenceRangeIsReal(referenceRange)
+          ? "Lean further to the side" : "Don't lean to the side"
       case .headFlexion:
         text = signedError > 0 ? "Keep your head up and look ahead" : "Tuck your chin a little"
       case .leftKneeValgus, .rightKneeValgus:
@@ -70,6 +72,15 @@ enum CueWriter {
           ? "Raise your \(s)arm higher out to the side" : "Don't lift your \(s)arm so high"
       case .leftElbowFlexion, .rightElbowFlexion:
         text = signedError > 0 ? "Straighten your \(s)elbow" : "Bend your \(s)elbow more"
+      case .lumbarFlexion:
+        text =
+          referenceRange < 0
+          ? (more ? "Arch your lower back a little more" : "Don't arch your lower back so much")
+          : (more ? "Round your lower back more" : "Don't round your lower back so much")
+      case .trunkRotation:
+        text = more ? "Turn your chest further" : "Don't turn so far"
+      case .pelvicObliquity:
+        text = "Keep your hips level"
       }
       return Cue(kind: kind, text: text, measure: name, severity: 0)
     }
@@ -89,6 +100,12 @@ enum CueWriter {
       text = "Keep your hips level"
     case .bone(.shoulders):
       text = "Keep your shoulders level"
+    case .angle(.trunkRotation):
+      text = "Keep your shoulders square to your hips, don't twist"
+    case .angle(.pelvicObliquity):
+      text = "Keep your hips level"
+    case .angle(.lumbarFlexion), .bone(.lowerBack):
+      text = "Keep your lower back still and neutral"
     case .angle(.leftKneeFlexion), .angle(.rightKneeFlexion):
       text = "Keep your \(side(measure.side))knee straight"
     case .angle(.leftElbowFlexion), .angle(.rightElbowFlexion):
@@ -115,6 +132,10 @@ enum CueWriter {
       text = "Keep your hips level"
     case .bone(.shoulders):
       text = "Keep your shoulders level"
+    case .angle(.pelvicObliquity):
+      text = "Keep your hips level"
+    case .angle(.trunkRotation):
+      text = "Keep your shoulders square to your hips"
     case .angle(let angle):
       text = "Hold your \(side(angle.side))\(angle.jointWords) in position"
     case .bone(let bone):
@@ -136,11 +157,16 @@ enum CueWriter {
   }
 }
 
+/// A reference range of 10° or more is a movement asked for, not sensor wobble.
+func referenceRangeIsReal(_ range: Double) -> Bool { abs(range) >= 10 * .pi / 180 }
+
 extension BodyAngle {
   /// The joint in words: "hip", "shoulder".
   var jointWords: String {
     switch self {
-    case .trunkFlexion, .trunkLateralFlexion: "trunk"
+    case .trunkFlexion, .trunkLateralFlexion, .trunkRotation: "trunk"
+    case .lumbarFlexion: "lower back"
+    case .pelvicObliquity: "hips"
     case .headFlexion: "head"
     case .leftKneeValgus, .rightKneeValgus: "knee"
     case .leftHipFlexion, .leftHipAbduction, .rightHipFlexion, .rightHipAbduction: "hip"

@@ -12,6 +12,11 @@ public struct ScoredMeasure: Sendable, Equatable {
   public var tolerance: Float
   /// Accepted shortfall of range of motion against the reference's, radians.
   public var rangeTolerance: Float
+  /// The exercise's own cue words for "further" and "not so far" (`MeasureSpec.more/less`).
+  public var more: String?
+  public var less: String?
+  /// Accepted excess range over the reference's, radians (`nil`: excess is not penalised).
+  public var overshootTolerance: Float?
 
   public init(measure: BodyMeasure, weight: Float, tolerance: Float, rangeTolerance: Float) {
     self.measure = measure
@@ -29,6 +34,8 @@ public struct PostureMeasure: Sendable, Equatable {
   /// For a bone: the direction to hold (in the body frame); the deviation is the angle to it.
   public var direction: SIMD3<Float>
   public var tolerance: Float
+  /// The exercise's own cue words (`PostureSpec.cue`).
+  public var cue: String?
 
   public init(measure: BodyMeasure, target: Float, direction: SIMD3<Float>, tolerance: Float) {
     self.measure = measure
@@ -60,6 +67,8 @@ public struct PostureMeasure: Sendable, Equatable {
 public struct StillMeasure: Sendable, Equatable {
   public var measure: BodyMeasure
   public var tolerance: Float
+  /// The exercise's own cue words (`StillSpec.cue`).
+  public var cue: String?
 
   public init(measure: BodyMeasure, tolerance: Float) {
     self.measure = measure
@@ -88,8 +97,16 @@ public struct Exercise: Sendable {
   /// The side a unilateral exercise works in the reference; `nil` for bilateral ones.
   public let workingSide: BodyModel.Side?
   public let tempo: ExerciseDefinition.TempoRange
+  /// True for a one-sided exercise done on alternating sides: each repetition takes the side
+  /// it matches.
+  public var alternates: Bool { definition.sides == "alternating" && workingSide != nil }
   public let repetitions: Int
   public let holdSeconds: Double
+  /// The reference frames of its hold: the longest stretch, away from both ends, in which
+  /// no scored measure moves faster than `holdSpeed` (`nil` without a hold).
+  public let holdFrames: Range<Int>?
+  /// Below this speed (radians a second) a measure is still.
+  public static let holdSpeed = 3 * Double.pi / 180
 
   /// Seconds between reference frames; takes are compared at this rate.
   public var frameTime: Double { reference.frameTime }
@@ -126,7 +143,9 @@ public struct Exercise: Sendable {
     let degrees = Float.pi / 180
     let specs =
       definition.measures
-      ?? BodyBone.allCases.map { ExerciseDefinition.MeasureSpec(measure: $0.rawValue) }
+      ?? BodyBone.allCases.filter { !BodyBone.alignedOnlyWhenMeasured.contains($0) }.map {
+        ExerciseDefinition.MeasureSpec(measure: $0.rawValue)
+      }
     measures = specs.compactMap { spec in
       BodyMeasure(name: spec.measure).map {
         var scored = ScoredMeasure(
@@ -136,6 +155,9 @@ public struct Exercise: Sendable {
             spec.rangeTolerance ?? spec.tolerance ?? ExerciseDefinition.Defaults.tolerance)
             * degrees)
         scored.relative = spec.compare != "absolute"
+        scored.more = spec.more
+        scored.less = spec.less
+        scored.overshootTolerance = spec.overshootTolerance.map { Float($0) * degrees }
         return scored
       }
     }
@@ -150,22 +172,28 @@ public struct Exercise: Sendable {
             mean += SIMD3(reference[f, c], reference[f, c + 1], reference[f, c + 2])
           }
         }
-        return PostureMeasure(
+        var posture = PostureMeasure(
           measure: measure, target: spec.target.map { Float($0) * degrees } ?? angle,
           direction: normalizeOrUp(mean),
           tolerance: Float(spec.tolerance ?? ExerciseDefinition.Defaults.postureTolerance)
             * degrees)
+        posture.cue = spec.cue
+        return posture
       }
     }
     keepStill = (definition.keepStill ?? []).compactMap { spec in
       BodyMeasure(name: spec.measure).map {
-        StillMeasure(
+        var still = StillMeasure(
           measure: $0,
           tolerance: Float(spec.tolerance ?? ExerciseDefinition.Defaults.stillTolerance) * degrees)
+        still.cue = spec.cue
+        return still
       }
     }
     let base = Float(definition.alignmentWeight ?? ExerciseDefinition.Defaults.alignmentWeight)
-    var weights = [Float](repeating: base, count: FeatureLayout.bones.count)
+    var weights = FeatureLayout.bones.map {
+      BodyBone.alignedOnlyWhenMeasured.contains($0) ? 0 : base
+    }
     for m in measures {
       for bone in m.measure.bones {
         if let k = FeatureLayout.bones.firstIndex(of: bone) {
@@ -184,8 +212,53 @@ public struct Exercise: Sendable {
     tempo = definition.tempo ?? ExerciseDefinition.Defaults.tempo
     repetitions = definition.repetitions ?? ExerciseDefinition.Defaults.repetitions
     holdSeconds = definition.holdSeconds ?? 0
+    holdFrames =
+      holdSeconds > 0 ? Self.stillStretch(reference, measures: measures.map(\.measure)) : nil
     referenceRows = Self.alignmentMatrix(
       reference, frames: 0..<reference.count, scales: alignmentScales)
+  }
+
+  /// The longest run of frames of `s` in which every measure moves slower than `holdSpeed`
+  /// (measured over 0.2 s),
+  /// touching neither end (the rest before and after), if at least 0.3 s long.
+  static func stillStretch(_ s: FeatureSequence, measures: [BodyMeasure]) -> Range<Int>? {
+    let n = s.count
+    guard n > 2 else { return nil }
+    // Speed over a fifth of a second, so that a recording's jitter is not read as motion.
+    let k = max(1, Int((0.2 / s.frameTime).rounded()))
+    let base = Float(holdSpeed * s.frameTime) * Float(k)
+    // A recorded reference's own noise (σ of the unfiltered measure) is not motion either.
+    let limits = measures.map { measure in
+      max(base, Float(3 * RepetitionScorer.rawNoise(measure, s, 0..<n)))
+    }
+    var best: Range<Int>?
+    var start: Int?
+    for f in 1...n {
+      var still = f < n
+      if f < n {
+        let p = max(0, f - k)
+        for (m, measure) in measures.enumerated() where still {
+          let c = measure.column
+          let limit = limits[m]
+          switch measure {
+          case .angle: still = abs(s[f, c] - s[p, c]) < limit
+          case .bone:
+            let u = SIMD3(s[f, c], s[f, c + 1], s[f, c + 2])
+            let v = SIMD3(s[p, c], s[p, c + 1], s[p, c + 2])
+            still = atan2(length(cross(u, v)), dot(u, v)) < limit
+          }
+        }
+      }
+      if still {
+        if start == nil { start = f - 1 }
+      } else if let a = start {
+        let run = a..<f
+        if a > 0 && f < n && run.count > (best?.count ?? 0) { best = run }
+        start = nil
+      }
+    }
+    guard let found = best, Double(found.count) * s.frameTime >= 0.3 else { return nil }
+    return found
   }
 
   /// A reference whose one side moves this many times more than the other is unilateral.
@@ -312,6 +385,9 @@ extension BodyMeasure {
         [.leftUpperArm, .leftForearm]
       case .rightShoulderFlexion, .rightShoulderAbduction, .rightElbowFlexion:
         [.rightUpperArm, .rightForearm]
+      case .lumbarFlexion: [.lowerBack, .trunk]
+      case .trunkRotation: [.shoulders, .trunk]
+      case .pelvicObliquity: [.pelvis]
       }
     }
   }
@@ -334,6 +410,9 @@ extension BodyMeasure {
       case .rightShoulderFlexion, .rightShoulderAbduction: [.rightUpperArm, .trunk]
       case .leftElbowFlexion: [.leftUpperArm, .leftForearm]
       case .rightElbowFlexion: [.rightUpperArm, .rightForearm]
+      case .lumbarFlexion: [.lowerBack, .trunk]
+      case .trunkRotation: [.shoulders, .pelvis]
+      case .pelvicObliquity: [.pelvis]
       }
     }
   }

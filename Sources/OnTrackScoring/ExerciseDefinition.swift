@@ -35,6 +35,10 @@ public struct ExerciseDefinition: Codable, Sendable, Equatable {
   /// and a patient working the other side is compared with the mirrored reference),
   /// `"bilateral"` (never mirror), `"left"` or `"right"` (the reference's working side).
   public var laterality: String?
+  /// `"same"` (default): every repetition on one side; `"alternating"`: a one-sided exercise
+  /// done left and right in turn (bird-dog), each repetition compared with the reference or
+  /// its mirror image, whichever it is, and the sides counted and compared.
+  public var sides: String?
   /// What is scored, each with a weight (default 1) and a tolerance in degrees (default 15).
   /// Default: every bone direction, weight 1.
   public var measures: [MeasureSpec]?
@@ -68,6 +72,14 @@ public struct ExerciseDefinition: Codable, Sendable, Equatable {
     /// Accepted shortfall of the range of motion against the reference's, degrees (default:
     /// `tolerance`).
     public var rangeTolerance: Double?
+    /// The exercise's own words for "move further than this" ("Lift your hips higher") and
+    /// "not so far" ("Don't let your knees drop so far"), instead of the generic cue.
+    public var more: String?
+    public var less: String?
+    /// Accepted *excess* range over the reference's, degrees: set it where going further is
+    /// the fault (a pain-free range, a bridge that arches the back); by default more range is
+    /// not penalised.
+    public var overshootTolerance: Double?
 
     public init(
       measure: String, weight: Double? = nil, tolerance: Double? = nil,
@@ -86,6 +98,8 @@ public struct ExerciseDefinition: Codable, Sendable, Equatable {
     public var measure: String
     public var target: Double?
     public var tolerance: Double?
+    /// The exercise's own words when the posture is not held ("Lie flat on your back").
+    public var cue: String?
 
     public init(measure: String, target: Double? = nil, tolerance: Double? = nil) {
       self.measure = measure
@@ -97,6 +111,8 @@ public struct ExerciseDefinition: Codable, Sendable, Equatable {
   public struct StillSpec: Codable, Sendable, Equatable {
     public var measure: String
     public var tolerance: Double?
+    /// The exercise's own words when it moves ("Keep your head on the floor").
+    public var cue: String?
 
     public init(measure: String, tolerance: Double? = nil) {
       self.measure = measure
@@ -183,6 +199,15 @@ extension ExerciseDefinition {
       throw ExerciseError(
         file: file, field: "laterality",
         reason: "'\(laterality)' is not one of auto, bilateral, left, right")
+    }
+    if let sides, !["same", "alternating"].contains(sides) {
+      throw ExerciseError(
+        file: file, field: "sides", reason: "'\(sides)' is not one of same, alternating")
+    }
+    if sides == "alternating", laterality == "bilateral" {
+      throw ExerciseError(
+        file: file, field: "sides",
+        reason: "alternating sides need a one-sided reference (laterality left, right or auto)")
     }
     if let alignmentWeight, !(alignmentWeight >= 0 && alignmentWeight <= 10) {
       throw ExerciseError(file: file, field: "alignmentWeight", reason: "must be 0 to 10")

@@ -30,6 +30,10 @@ public struct LandmarkFrame: Sendable {
     if body.joint(.leftToe) == nil { self[.leftToe] = self[.leftAnkle] }
     if body.joint(.rightToe) == nil { self[.rightToe] = self[.rightAnkle] }
     if body.joint(.neck) == nil { self[.neck] = self[.head] }
+    if body.joint(.spine) == nil {
+      let pelvis = (self[.leftHip] + self[.rightHip]) * 0.5
+      self[.spine] = pelvis + (self[.neck] - pelvis) * 0.3
+    }
   }
 
   /// Linear blend `a + (b − a)·t` of every landmark, written into `self`.
@@ -139,6 +143,22 @@ public struct FeatureExtractor: Sendable {
     let thighR = inTrunk(.rightHip, .rightKnee)
     let armL = inTrunk(.leftShoulder, .leftElbow)
     let armR = inTrunk(.rightShoulder, .rightElbow)
+    // Posture-free angles, from the body's own axes only (lying, kneeling or standing alike).
+    let trunkAxis = normalizeOrUp(neck - pelvis)
+    func across(_ v: SIMD3<Float>) -> SIMD3<Float> {
+      normalizeOrUp(v - trunkAxis * dot(v, trunkAxis), fallback: [1, 0, 0])
+    }
+    let hipLine = hipL - hipR
+    let pelvisLeft = across(hipLine)
+    let shoulderLeft = across(shL - shR)
+    let axial = atan2(
+      dot(cross(pelvisLeft, shoulderLeft), trunkAxis), dot(pelvisLeft, shoulderLeft))
+    let obliquity = asin(min(max(normalizeOrUp(hipLine, fallback: [1, 0, 0]).y, -1), 1))
+    let pelvisUpRaw = normalizeOrUp(frame[.spine] - pelvis)
+    let pelvisUp = normalizeOrUp(pelvisUpRaw - pelvisLeft * dot(pelvisUpRaw, pelvisLeft))
+    let trunkSagittal = normalizeOrUp(trunkAxis - pelvisLeft * dot(trunkAxis, pelvisLeft))
+    let lumbar = atan2(
+      dot(cross(pelvisUp, trunkSagittal), pelvisLeft), dot(pelvisUp, trunkSagittal))
     for angle in FeatureLayout.angles {
       let value: Float
       switch angle {
@@ -159,6 +179,9 @@ public struct FeatureExtractor: Sendable {
       case .rightShoulderFlexion: value = flexion(armR)
       case .rightShoulderAbduction: value = abduction(armR, left: false)
       case .rightElbowFlexion: value = between(.rightShoulder, .rightElbow, .rightWrist)
+      case .lumbarFlexion: value = lumbar
+      case .trunkRotation: value = axial
+      case .pelvicObliquity: value = obliquity
       }
       out[k] = value
       k += 1

@@ -26,6 +26,8 @@ public struct RepetitionResult: Codable, Sendable, Equatable {
   /// True when none of the exercise's measures was seen: the repetition was counted but could
   /// not be measured, and its `score` (0) is not a judgement; summaries leave it out.
   public var unmeasured: Bool? = nil
+  /// For an exercise with a hold: how much of it was held (`nil` otherwise).
+  public var hold: HoldResult? = nil
 
   /// Whether the score says something about the movement.
   public var isMeasured: Bool { unmeasured != true }
@@ -56,6 +58,17 @@ public struct RepetitionResult: Codable, Sendable, Equatable {
     public var noise: Double?
   }
 
+  /// The hold at the end position: only time within tolerance of the reference's held
+  /// posture counts.
+  public struct HoldResult: Codable, Sendable, Equatable {
+    /// Seconds asked (`holdSeconds`).
+    public var target: Double
+    /// Seconds held within tolerance.
+    public var held: Double
+    /// held ÷ target, at most 1.
+    public var share: Double
+  }
+
   public struct PostureResult: Codable, Sendable, Equatable {
     public var measure: String
     /// Mean deviation from the posture to hold, degrees.
@@ -83,7 +96,7 @@ public struct RepetitionResult: Codable, Sendable, Equatable {
 /// One piece of feedback for the patient.
 public struct Cue: Codable, Sendable, Equatable, CustomStringConvertible {
   public enum Kind: String, Codable, Sendable {
-    case position, range, compensation, posture, tempo, praise
+    case position, range, compensation, posture, tempo, hold, praise
   }
 
   public var kind: Kind

@@ -163,6 +163,10 @@ public struct RepetitionScorer: Sendable {
     // Terms under their tolerance: cues only when nothing larger is wrong and the score is low.
     var minor: [(Double, Cue)] = []
     var unseen: [String] = []
+    // Per scored measure, whether patient frame i is within tolerance of the reference's
+    // held posture (exercises with a hold).
+    let holdFrames = exercise.holdSeconds > 0 ? exercise.holdFrames : nil
+    var holdChecks: [(Int) -> Bool] = []
     func seen(_ measure: BodyMeasure, limit: Double = Self.unseenLimit) -> Bool {
       guard Self.unseenShare(measure, take, range) > limit else { return true }
       let onPatient = mirrored ? measure.mirrored : measure
@@ -209,6 +213,36 @@ public struct RepetitionScorer: Sendable {
         signed = alignedMean(
           { i, j in Double(take[i, column] - reference[j, column]) - offset }, seen: isSeen)
       }
+      if let held = holdFrames {
+        let c = column
+        switch scored.measure {
+        case .angle:
+          var mean = 0.0
+          for j in held { mean += Double(reference[j, c]) }
+          mean /= Double(held.count)
+          let offset =
+            scored.relative
+            ? Self.meanValue(take, takeOrigin, c)
+              - Self.meanValue(reference, referenceOrigin, c) : 0
+          let target = mean + offset
+          holdChecks.append { i in
+            take[i, noiseColumn].isNaN || abs(Double(take[i, c]) - target) <= tolerance
+          }
+        case .bone:
+          let target = Self.meanDirection(reference, held, c)
+          let turn =
+            scored.relative
+            ? Quaternion.shortestArc(
+              from: Self.meanDirection(take, takeOrigin, c),
+              to: Self.meanDirection(reference, referenceOrigin, c))
+            : Quaternion.identity
+          holdChecks.append { i in
+            if take[i, noiseColumn].isNaN { return true }
+            let u = turn.act(on: SIMD3(take[i, c], take[i, c + 1], take[i, c + 2]))
+            return Double(atan2(length(cross(u, target)), dot(u, target))) <= tolerance
+          }
+        }
+      }
       let reached = scored.measure.excursion(take, range, origin: takeOrigin)
       let referenceRange = scored.measure.excursion(reference, 0..<m)
       // A range is asked only of a measure the reference clearly moves (`leastRange`): a few
@@ -218,7 +252,16 @@ public struct RepetitionScorer: Sendable {
       let deficit = referenceMoves ? max(0, abs(referenceRange) - abs(reached)) : 0
       let normalized = error / tolerance
       let rangeTolerance = Double(scored.rangeTolerance)
-      let normalizedDeficit = deficit / rangeTolerance
+      var normalizedDeficit = deficit / rangeTolerance
+      // Going further than the reference, where that is the fault.
+      var overshoot = false
+      if let limit = scored.overshootTolerance, !partlyUnseen {
+        let excess = max(0, abs(reached) - abs(referenceRange)) / Double(limit)
+        if excess > normalizedDeficit {
+          normalizedDeficit = excess
+          overshoot = true
+        }
+      }
       let w = Double(scored.weight)
       let term = normalized * normalized + normalizedDeficit * normalizedDeficit
       weighted += w * term
@@ -236,11 +279,17 @@ public struct RepetitionScorer: Sendable {
       // A measure the sensor lost for part of the repetition counts, but is not cued: the
       // patient cannot be told about what was not seen.
       if term > 0 && !partlyUnseen {
-        let rangeShort = normalizedDeficit > normalized
-        let cue = CueWriter.cue(
+        let rangeShort = normalizedDeficit > normalized && !overshoot
+        var cue = CueWriter.cue(
           for: patientMeasure, signedError: mirroredSign(scored.measure, signed, mirrored),
           rangeDeficit: rangeShort,
           referenceRange: mirroredSign(scored.measure, referenceRange, mirrored))
+        // The exercise's own words, when it has them: "further" for a range that falls short
+        // or an error in the reference's direction of motion, else "not so far".
+        let further =
+          !(overshoot && normalizedDeficit > normalized)
+          && (rangeShort || (referenceRange >= 0 ? signed < 0 : signed > 0))
+        if let words = further ? scored.more : scored.less { cue.text = words }
         if max(normalized, normalizedDeficit) > 1 {
           contributions.append((w * term, cue))
         } else {
@@ -273,10 +322,12 @@ public struct RepetitionScorer: Sendable {
           measure: patientStill.description, movement: movement * degrees,
           referenceMovement: referenceMovement * degrees, tolerance: tolerance * degrees,
           normalizedExcess: excess))
+      var stillCue = CueWriter.stillCue(for: patientStill)
+      if let words = still.cue { stillCue.text = words }
       if excess > 1 {
-        contributions.append((excess * excess, CueWriter.stillCue(for: patientStill)))
+        contributions.append((excess * excess, stillCue))
       } else if excess > 0 {
-        minor.append((excess * excess, CueWriter.stillCue(for: patientStill)))
+        minor.append((excess * excess, stillCue))
       }
     }
     var postures: [RepetitionResult.PostureResult] = []
@@ -300,14 +351,52 @@ public struct RepetitionScorer: Sendable {
           measure: patientPosture.description, deviation: deviation * degrees,
           signedDeviation: patientSigned * degrees, tolerance: tolerance * degrees,
           normalizedExcess: excess))
-      let cue = CueWriter.postureCue(for: patientPosture, signedDeviation: patientSigned)
+      var cue = CueWriter.postureCue(for: patientPosture, signedDeviation: patientSigned)
+      if let words = posture.cue { cue.text = words }
       if excess > 1 {
         contributions.append((excess * excess, cue))
       } else if excess > 0 {
         minor.append((excess * excess, cue))
       }
     }
-    let tempoRatio = Double(n) / Double(m)
+    // The hold: patient frames aligned with the reference's held frames count while every
+    // measure is within tolerance of the held posture.
+    var holdResult: RepetitionResult.HoldResult?
+    var heldFrames = 0
+    var holdAligned = 0
+    if let held = holdFrames {
+      var aligned = [Bool](repeating: false, count: n)
+      for (i, j) in path where held.contains(j) { aligned[i] = true }
+      for i in 0..<n where aligned[i] {
+        holdAligned += 1
+        if holdChecks.allSatisfy({ $0(i + range.lowerBound) }) { heldFrames += 1 }
+      }
+      let seconds = Double(heldFrames) * take.frameTime
+      // Measured as the reference's own hold is: its still stretch includes the slow ends of
+      // the movement into and out of it, which a patient's within-tolerance time includes too.
+      let window = Double(held.count) * exercise.frameTime
+      let share = min(1, seconds / max(exercise.holdSeconds, window))
+      holdResult = .init(target: exercise.holdSeconds, held: seconds, share: share)
+      let shortfall = max(0, Self.holdShareCounted - share) / Self.holdShareTolerance
+      nSquared += shortfall * shortfall
+      let cue = Cue(
+        kind: .hold,
+        text:
+          "Hold the position for \(Int(exercise.holdSeconds.rounded())) seconds (you held \(String(format: "%.1f", seconds)))",
+        measure: nil, severity: 0)
+      // Said only when nothing else is wrong: a hold broken because the posture was never
+      // reached is cued by what was off.
+      if shortfall > 1 && contributions.isEmpty {
+        contributions.append((shortfall * shortfall, cue))
+      } else if shortfall > 0 {
+        minor.append((shortfall * shortfall, cue))
+      }
+    }
+    // A hold is not slowness: the tempo leaves out the held frames on both sides.
+    let referenceMoving = m - (holdFrames?.count ?? 0)
+    let tempoRatio =
+      holdFrames != nil && referenceMoving > 0 && n - holdAligned > 0
+      ? Double(n - holdAligned) / Double(referenceMoving) : Double(n) / Double(m)
     var tempoExcess = 0.0
     if tempoRatio > exercise.tempo.maximumRatio {
       tempoExcess = (tempoRatio / exercise.tempo.maximumRatio - 1) / 0.5
@@ -346,8 +435,15 @@ public struct RepetitionScorer: Sendable {
       mirrored: mirrored, measures: results, compensations: compensations,
       postures: exercise.postures.isEmpty ? nil : postures, tempoRatio: tempoRatio,
       cues: Array(cues), alignmentCost: Double(cost) / Double(m),
-      unseen: unseen.isEmpty ? nil : unseen, unmeasured: unmeasured ? true : nil)
+      unseen: unseen.isEmpty ? nil : unseen, unmeasured: unmeasured ? true : nil,
+      hold: holdResult)
   }
+
+  /// The share of a hold that counts as all of it (a sensor's jitter may put a few frames
+  /// out), and the shortfall below it that weighs as one tolerance: holding 60 % of the time
+  /// costs as much as every measure one tolerance off.
+  static let holdShareCounted = 0.9
+  static let holdShareTolerance = 0.3
 
   /// The share of frames `range` of `take` in which a landmark `measure` needs was not seen
   /// (its noise value is NaN, `FeaturePipeline`).

@@ -15,6 +15,12 @@ import OnTrackKinematics
 ///
 /// The side decision needs one reference-length of motion: until then frames are buffered,
 /// and once it is made they are replayed, so the first repetition is still found whole.
+///
+/// An exercise done on alternating sides (`Exercise.alternates`) makes no decision: the stream
+/// and its mirror image are matched side by side, a match waits a quarter of a reference
+/// length for a better one on the other side, and the avatar is coloured against the side
+/// expected next (`nextSide`). An exercise with a hold keeps a hold timer (`hold`): it runs
+/// only while every measure is within tolerance of the held posture, and says why when not.
 public struct StreamingScorer: Sendable {
   public let exercise: Exercise
   public let body: BodyModel?
@@ -35,6 +41,26 @@ public struct StreamingScorer: Sendable {
   public private(set) var frameCount = 0
   /// Frames rejected for a time not after the previous one.
   public private(set) var rejectedFrames = 0
+  /// The hold of the repetition in progress, while the patient is in its held part (`nil`
+  /// otherwise, and for exercises without a hold).
+  public private(set) var hold: HoldState?
+  /// For an exercise on alternating sides: the side the next repetition is expected on.
+  public var nextSide: BodyModel.Side? {
+    guard exercise.alternates, let working = exercise.workingSide else { return nil }
+    return nextMirrored ? working.other : working
+  }
+
+  /// The hold timer: seconds held within tolerance of the held posture.
+  public struct HoldState: Sendable, Equatable {
+    /// Seconds to hold.
+    public var target: Double
+    /// Seconds held so far (within tolerance).
+    public var held: Double
+    /// True while the posture is within tolerance (the timer runs).
+    public var holding: Bool
+    /// When the timer is paused: what is off, in words.
+    public var why: String?
+  }
 
   private let finding: RepetitionFinding
   private var matcher: SubsequenceMatcher
@@ -58,6 +84,21 @@ public struct StreamingScorer: Sendable {
   private let measureBones: [[Int]]
   private let stillBones: [[Int]]
   private let postureBones: [[Int]]
+  /// Per measure: the words for "further" and for "not so far" (hold cues).
+  private let holdWords: [(further: String, back: String)]
+  /// Alternating sides: the mirrored features and rows, their matcher, matches waiting for a
+  /// better one on the other side, and the side expected next.
+  private var otherFeatures: [Float]
+  private var otherRows: DTWMatrix
+  private var otherMatcher: SubsequenceMatcher
+  private var pending: [(match: SubsequenceMatcher.Match, mirrored: Bool)] = []
+  private var lastReported: SubsequenceMatcher.Match?
+  private var nextMirrored = false
+  private let sideWait: Int
+  /// Per measure: the held posture (an angle in `.x`, radians, or a bone's direction), the
+  /// reference's mean over its hold; empty without a hold.
+  private let holdTargets: [SIMD3<Float>]
+  private var holdEnded = false
 
   /// What one push did.
   public struct Update: Sendable, Equatable {
@@ -102,6 +143,49 @@ public struct StreamingScorer: Sendable {
       }
     }
     measuredBones = measured
+    let alternating = exercise.alternates
+    otherFeatures = [Float](repeating: 0, count: alternating ? capacity * FeatureLayout.width : 0)
+    otherRows = DTWMatrix(capacity: alternating ? capacity : 0, width: Exercise.alignmentWidth)
+    otherMatcher = finding.matcher()
+    pending.reserveCapacity(8)
+    sideWait = max(4, finding.referenceRows.rows / 4)
+    if alternating { decided = true }
+    if exercise.holdSeconds > 0, let window = exercise.holdFrames {
+      let reference = exercise.reference
+      holdTargets = exercise.measures.map { scored in
+        let c = scored.measure.column
+        var sum = SIMD3<Float>.zero
+        for j in window {
+          switch scored.measure {
+          case .angle: sum.x += reference[j, c]
+          case .bone: sum += SIMD3(reference[j, c], reference[j, c + 1], reference[j, c + 2])
+          }
+        }
+        switch scored.measure {
+        case .angle: return SIMD3(sum.x / Float(window.count), 0, 0)
+        case .bone: return normalizeOrUp(sum)
+        }
+      }
+    } else {
+      holdTargets = []
+    }
+    // The words for falling short of the held posture and for going past it: short means
+    // before it in the reference's own direction of motion from its start.
+    let reference = exercise.reference
+    let targets = holdTargets
+    holdWords = exercise.measures.enumerated().map { k, scored in
+      var direction = 1.0
+      if case .angle = scored.measure, k < targets.count {
+        direction = Double(targets[k].x - reference[0, scored.measure.column]) >= 0 ? 1 : -1
+      }
+      let further = CueWriter.cue(
+        for: scored.measure, signedError: -direction, rangeDeficit: false,
+        referenceRange: direction)
+      let back = CueWriter.cue(
+        for: scored.measure, signedError: direction, rangeDeficit: false,
+        referenceRange: direction)
+      return (scored.more ?? further.text, scored.less ?? back.text)
+    }
   }
 
   /// Feeds one local pose of the skeleton given at `init`, at `time` seconds; `untracked`:
@@ -139,7 +223,13 @@ public struct StreamingScorer: Sendable {
   public mutating func finish() -> Int {
     let before = repetitions.count
     if !decided { decide(frames: frameCount) }
-    if let match = matcher.finish() { report(match) }
+    if exercise.alternates {
+      if let match = matcher.finish() { pending.append((match, false)) }
+      if let match = otherMatcher.finish() { pending.append((match, true)) }
+      settlePending(flush: true)
+    } else if let match = matcher.finish() {
+      report(match)
+    }
     if repetitions.isEmpty, frameCount <= capacity {
       // Nothing matched: the whole stream may still be one repetition (`isOneRepetition`).
       let width = FeatureLayout.width
@@ -167,7 +257,9 @@ public struct StreamingScorer: Sendable {
     let slot = frameCount % capacity
     for c in 0..<width { features[slot * width + c] = pipeline.output[k * width + c] }
     frameCount += 1
-    if decided {
+    if exercise.alternates {
+      processAlternating(slot: slot)
+    } else if decided {
       process(slot: slot, track: true)
     } else {
       // Until the side is decided, colour the avatar against the reference as it stands.
@@ -193,6 +285,98 @@ public struct StreamingScorer: Sendable {
       for c in baseline.indices { baseline[c] = 0 }
       for slot in 0..<min(count, RepetitionScorer.originFrames(finding.referenceRows.rows)) {
         updateBaseline(slot: slot)
+      }
+    }
+  }
+
+  /// Alternating sides: matches the frame in `slot` and its mirror image, tracks and colours
+  /// it on the side expected next, and reports the matches that stand.
+  private mutating func processAlternating(slot: Int) {
+    let width = FeatureLayout.width
+    let range = (slot * width)..<((slot + 1) * width)
+    otherFeatures.withUnsafeMutableBufferPointer { other in
+      features.withUnsafeBufferPointer { all in
+        FeatureLayout.mirror(
+          UnsafeBufferPointer(rebasing: all[range]),
+          into: UnsafeMutableBufferPointer(rebasing: other[range]))
+      }
+    }
+    prepare(slot: slot, mirror: false)
+    otherRows.withRow(slot) { out in
+      otherFeatures.withUnsafeBufferPointer { all in
+        exercise.alignmentRow(UnsafeBufferPointer(rebasing: all[range]), into: out)
+      }
+    }
+    onExpectedSide { $0.track(slot: slot) }
+    let stride = rows.stride
+    let direct = rows.values.withUnsafeBufferPointer { values -> SubsequenceMatcher.Match? in
+      guard let base = values.baseAddress else { return nil }
+      return matcher.push(base + slot * stride)
+    }
+    let other = otherRows.values.withUnsafeBufferPointer {
+      values -> SubsequenceMatcher.Match? in
+      guard let base = values.baseAddress else { return nil }
+      return otherMatcher.push(base + slot * stride)
+    }
+    if let direct { pending.append((direct, false)) }
+    if let other { pending.append((other, true)) }
+    settlePending(flush: false)
+  }
+
+  /// True if the (unmirrored) frames of `match` fit the mirrored reference better
+  /// (`RepetitionScorer.worksOtherSide`); allocates, once per match.
+  private mutating func fitsOtherSide(_ match: SubsequenceMatcher.Match) -> Bool {
+    let length = match.end - match.start + 1
+    guard match.start >= frameCount - capacity, length > 1 else { return false }
+    let width = FeatureLayout.width
+    var values = [Float](repeating: 0, count: length * width)
+    for k in 0..<length {
+      let slot = (match.start + k) % capacity
+      for c in 0..<width { values[k * width + c] = features[slot * width + c] }
+    }
+    let take = FeatureSequence(width: width, frameTime: exercise.frameTime, values: values)
+    return scorer.worksOtherSide(take, frames: 0..<length)
+  }
+
+  /// Runs `body` with the buffers of the side expected next in place of the direct ones.
+  private mutating func onExpectedSide(_ body: (inout StreamingScorer) -> Void) {
+    guard nextMirrored else { return body(&self) }
+    swap(&features, &otherFeatures)
+    swap(&rows, &otherRows)
+    body(&self)
+    swap(&features, &otherFeatures)
+    swap(&rows, &otherRows)
+  }
+
+  /// Drops pending matches that overlap one already reported or a better pending one on the
+  /// other side, and reports those that have waited `sideWait` frames (all of them, flushing).
+  private mutating func settlePending(flush: Bool) {
+    guard !pending.isEmpty else { return }
+    var k = 0
+    while k < pending.count {
+      let candidate = pending[k]
+      var drop = false
+      if let last = lastReported, SideChoice.overlaps(last, candidate.match) { drop = true }
+      for other in pending.indices where other != k && !drop {
+        if SideChoice.overlaps(pending[other].match, candidate.match),
+          SideChoice.costOrder(pending[other].match, candidate.match)
+        {
+          drop = true
+        }
+      }
+      if drop {
+        pending.remove(at: k)
+      } else {
+        k += 1
+      }
+    }
+    while let first = pending.min(by: { $0.match.start < $1.match.start }),
+      flush || frameCount - 1 - first.match.end >= sideWait
+    {
+      pending.removeAll { $0.match == first.match && $0.mirrored == first.mirrored }
+      // As offline: it stands only if its frames fit its side better than the other.
+      if fitsOtherSide(first.match) == first.mirrored {
+        report(first.match, mirrored: first.mirrored)
       }
     }
   }
@@ -242,8 +426,13 @@ public struct StreamingScorer: Sendable {
         guard let row = values.baseAddress.map({ $0 + slot * stride }),
           let ref = reference.baseAddress
         else { return }
+        // Where the reference is still (a rest, a hold) its frames tie: the one a frame on
+        // from the last wins, so the tracker keeps the patient's pace through it.
+        let expected = trackedIndex + 1
         func consider(_ j: Int) {
-          let d = squaredDistance(row, ref + j * stride, stride: stride)
+          let d =
+            squaredDistance(row, ref + j * stride, stride: stride)
+            + Self.pace * Float(abs(j - expected))
           if d < bestDistance {
             bestDistance = d
             best = j
@@ -258,6 +447,10 @@ public struct StreamingScorer: Sendable {
     updateBaseline(slot: slot)
     colour(slot: slot, reference: best)
   }
+
+  /// The tie-break of the tracker per frame away from the expected one (squared alignment
+  /// units: far below any real difference in pose).
+  static let pace: Float = 1e-5
 
   /// Averages the stream's first frames into the starting posture.
   private mutating func updateBaseline(slot: Int) {
@@ -315,6 +508,7 @@ public struct StreamingScorer: Sendable {
       }
       mark(measureBones[k], error, scored.tolerance)
     }
+    updateHold(slot: slot)
     for (k, still) in exercise.keepStill.enumerated() {
       let c = still.measure.column
       let moved: Float
@@ -347,22 +541,110 @@ public struct StreamingScorer: Sendable {
     }
   }
 
-  /// Scores a finished match from the ring buffer.
-  private mutating func report(_ match: SubsequenceMatcher.Match) {
+  /// Runs the hold timer on the frame in `slot`. Each measure is compared with the held
+  /// posture (the reference's mean over its hold, both from their starting postures). The
+  /// hold begins once the patient is a quarter of the way there (weighted over the measures)
+  /// and ends when they are back within a sixth of it; meanwhile the timer runs while every
+  /// measure is within its tolerance of the held posture, and otherwise pauses with the words
+  /// of the one furthest off.
+  private mutating func updateHold(slot: Int) {
+    guard exercise.holdSeconds > 0, !holdTargets.isEmpty else { return }
+    let base = slot * FeatureLayout.width
+    let reference = exercise.reference
+    var worst: Float = 0
+    var worstMeasure = -1
+    var worstFurther = true
+    var reached: Float = 0
+    var weights: Float = 0
+    for (k, scored) in exercise.measures.enumerated() {
+      let c = scored.measure.column
+      var error: Float
+      var share: Float
+      var further = true
+      switch scored.measure {
+      case .angle:
+        let own = features[base + c] - (scored.relative ? baseline[c] : 0)
+        let target = holdTargets[k].x - (scored.relative ? reference[0, c] : 0)
+        error = abs(own - target)
+        share = abs(target) > 1e-4 ? own / target : 1
+        further = target >= 0 ? own < target : own > target
+      case .bone:
+        var u = SIMD3(features[base + c], features[base + c + 1], features[base + c + 2])
+        let rest = SIMD3(reference[0, c], reference[0, c + 1], reference[0, c + 2])
+        if scored.relative {
+          let u0 = SIMD3(baseline[c], baseline[c + 1], baseline[c + 2])
+          u = Quaternion.shortestArc(from: normalizeOrUp(u0), to: normalizeOrUp(rest)).act(on: u)
+        }
+        let target = holdTargets[k]
+        error = atan2(length(cross(u, target)), dot(u, target))
+        let span = atan2(length(cross(rest, target)), dot(rest, target))
+        share = span > 1e-3 ? 1 - error / span : 1
+      }
+      if !error.isFinite { error = 0 }
+      if !share.isFinite { share = 0 }
+      reached += scored.weight * min(max(share, 0), 1.5)
+      weights += scored.weight
+      let severity = error / max(scored.tolerance, 1e-6)
+      if severity > worst {
+        worst = severity
+        worstMeasure = k
+        worstFurther = further
+      }
+    }
+    let progress = weights > 0 ? reached / weights : 0
+    guard var state = hold else {
+      if progress >= 0.25 {
+        hold = HoldState(target: exercise.holdSeconds, held: 0, holding: false, why: nil)
+        updateHold(slot: slot)
+      }
+      return
+    }
+    if holdEnded || progress < 1.0 / 6 {
+      // Back towards the start: the hold is over; it shows as it ended until scored.
+      holdEnded = true
+      state.holding = false
+      state.why = nil
+      hold = state
+      return
+    }
+    state.holding = worst <= 1
+    if state.holding {
+      state.held = min(state.target, state.held + exercise.frameTime)
+      state.why = nil
+    } else if worstMeasure >= 0 {
+      state.why = worstFurther ? holdWords[worstMeasure].further : holdWords[worstMeasure].back
+    }
+    hold = state
+  }
+
+  /// Scores a finished match from the ring buffer (`side`: for alternating sides, whether it
+  /// is the mirror image's).
+  private mutating func report(_ match: SubsequenceMatcher.Match, mirrored side: Bool? = nil) {
     let length = match.end - match.start + 1
     guard match.start >= frameCount - capacity, length > 0 else { return }
     let width = FeatureLayout.width
+    let onOtherSide = side ?? false
     var values = [Float](repeating: 0, count: length * width)
     for k in 0..<length {
       let slot = (match.start + k) % capacity
-      for c in 0..<width { values[k * width + c] = features[slot * width + c] }
+      for c in 0..<width {
+        values[k * width + c] =
+          onOtherSide ? otherFeatures[slot * width + c] : features[slot * width + c]
+      }
     }
     let take = FeatureSequence(width: width, frameTime: exercise.frameTime, values: values)
     let result = scorer.score(
       take, frames: 0..<length, index: repetitions.count + 1, timeOffset: firstTime ?? 0,
-      frameOffset: match.start, mirrored: mirrored)
+      frameOffset: match.start, mirrored: side ?? mirrored)
     repetitions.append(result)
+    hold = nil
+    holdEnded = false
+    if side != nil {
+      lastReported = match
+      // Sides alternate: the other one is expected next.
+      nextMirrored = !onOtherSide
+    }
     // The next repetition starts where this one ended.
-    resetBaseline(slot: match.end % capacity)
+    onExpectedSide { $0.resetBaseline(slot: match.end % $0.capacity) }
   }
 }

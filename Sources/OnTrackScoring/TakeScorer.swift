@@ -16,6 +16,14 @@ public struct TakeResult: Codable, Sendable, Equatable {
   /// frames in which it was seen (0…1), so a therapist can tell when the camera could not see
   /// the knee.
   public var tracking: [String: Double]? = nil
+  /// For an exercise done on alternating sides: repetitions and mean score per side
+  /// (`left`, `right`), so a therapist can compare them (`nil` otherwise).
+  public var sides: [String: SideSummary]? = nil
+
+  public struct SideSummary: Codable, Sendable, Equatable {
+    public var repetitions: Int
+    public var meanScore: Double?
+  }
 
   public struct Summary: Codable, Sendable, Equatable {
     public var repetitions: Int
@@ -47,7 +55,23 @@ public struct TakeResult: Codable, Sendable, Equatable {
         ? nil : repetitions.map(\.tempoRatio).reduce(0, +) / Double(repetitions.count),
       commonCues: counts.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
         .prefix(3).map(\.key))
+    if exercise.alternates, let working = exercise.workingSide {
+      var sides: [String: SideSummary] = [:]
+      for side in [BodyModel.Side.left, .right] {
+        let reps = repetitions.filter { ($0.mirrored ? working.other : working) == side }
+        let measured = reps.filter(\.isMeasured).map(\.score)
+        sides[side == .left ? "left" : "right"] = SideSummary(
+          repetitions: reps.count,
+          meanScore: measured.isEmpty ? nil : measured.reduce(0, +) / Double(measured.count))
+      }
+      self.sides = sides
+    }
   }
+}
+
+extension BodyModel.Side {
+  /// The other side.
+  public var other: BodyModel.Side { self == .left ? .right : .left }
 }
 
 /// How repetitions are found in a take: the settings shared by `TakeScorer` and
@@ -129,6 +153,9 @@ public struct TakeScorer: Sendable {
     }
     let finding = RepetitionFinding(exercise: exercise)
     var scorer = RepetitionScorer(exercise: exercise)
+    if exercise.alternates {
+      return scoreAlternating(features, finding: finding, scorer: &scorer, firstTime: firstTime)
+    }
     let window = 0..<min(finding.decisionWindow, features.count)
     let mirrored = scorer.worksOtherSide(features, frames: window)
     if mirrored { features = features.mirrored() }
@@ -155,6 +182,80 @@ public struct TakeScorer: Sendable {
     return TakeResult(
       exercise: exercise, duration: Double(features.count) * exercise.frameTime,
       mirrored: mirrored, repetitions: repetitions)
+  }
+
+  /// Repetitions on alternating sides: the take and its mirror image are searched alike, and
+  /// where matches on the two sides overlap the better one (lower alignment cost) stands.
+  private func scoreAlternating(
+    _ features: FeatureSequence, finding: RepetitionFinding, scorer: inout RepetitionScorer,
+    firstTime: Double
+  ) -> TakeResult {
+    let mirroredFeatures = features.mirrored()
+    func matches(_ f: FeatureSequence) -> [SubsequenceMatcher.Match] {
+      let rows = exercise.alignmentMatrix(f)
+      var matcher = finding.matcher()
+      var found: [SubsequenceMatcher.Match] = []
+      rows.values.withUnsafeBufferPointer { values in
+        guard let base = values.baseAddress else { return }
+        for k in 0..<rows.rows {
+          if let match = matcher.push(base + k * rows.stride) { found.append(match) }
+        }
+      }
+      if let last = matcher.finish() { found.append(last) }
+      return found
+    }
+    // A match stands on a side only if its frames fit that side's reference better than the
+    // other's: noise can make a stretch of one side match the mirror image loosely too.
+    let candidates = (matches(features).map { ($0, false) }
+      + matches(mirroredFeatures).map { ($0, true) }).filter { match, mirrored in
+        scorer.worksOtherSide(features, frames: match.start..<(match.end + 1)) == mirrored
+      }
+    let chosen = SideChoice.resolve(candidates)
+    var repetitions = chosen.enumerated().map { k, pick in
+      scorer.score(
+        pick.1 ? mirroredFeatures : features, frames: pick.0.start..<(pick.0.end + 1),
+        index: k + 1, timeOffset: firstTime, mirrored: pick.1)
+    }
+    if repetitions.isEmpty {
+      for (f, mirrored) in [(features, false), (mirroredFeatures, true)]
+      where finding.isOneRepetition(f, frames: 0..<f.count, exercise: exercise) {
+        repetitions = [
+          scorer.score(f, frames: 0..<f.count, index: 1, timeOffset: firstTime, mirrored: mirrored)
+        ]
+        break
+      }
+    }
+    return TakeResult(
+      exercise: exercise, duration: Double(features.count) * exercise.frameTime,
+      mirrored: false, repetitions: repetitions)
+  }
+}
+
+/// Picks, among matches found on the reference's side and on its mirror image, the ones that
+/// stand: by increasing alignment cost, each match that overlaps none already chosen by more
+/// than a third of the shorter one; in time order.
+enum SideChoice {
+  static func resolve(_ candidates: [(SubsequenceMatcher.Match, Bool)])
+    -> [(SubsequenceMatcher.Match, Bool)]
+  {
+    var chosen: [(SubsequenceMatcher.Match, Bool)] = []
+    for candidate in candidates.sorted(by: { costOrder($0.0, $1.0) }) {
+      if !chosen.contains(where: { overlaps($0.0, candidate.0) }) { chosen.append(candidate) }
+    }
+    return chosen.sorted { $0.0.start < $1.0.start }
+  }
+
+  static func overlaps(_ a: SubsequenceMatcher.Match, _ b: SubsequenceMatcher.Match) -> Bool {
+    let shared = min(a.end, b.end) - max(a.start, b.start) + 1
+    let shorter = min(a.end - a.start, b.end - b.start) + 1
+    return shared * 3 > shorter
+  }
+
+  /// Lower alignment cost first (a NaN cost last).
+  static func costOrder(_ a: SubsequenceMatcher.Match, _ b: SubsequenceMatcher.Match) -> Bool {
+    if a.cost.isNaN { return false }
+    if b.cost.isNaN { return true }
+    return a.cost < b.cost
   }
 }
 

@@ -66,7 +66,11 @@ struct EvaluationTests {
     #expect(records.count == 10 * 110)
     let heldOut = records.filter { $0.subject == $0.fold }
     #expect(heldOut.count == 200)
-    #expect(records.allSatisfy { $0.measures.count == 31 && $0.measures["trunk"]?.count == 6 })
+    #expect(
+      records.allSatisfy {
+        $0.measures.count == BodyBone.allCases.count + BodyAngle.allCases.count
+          && $0.measures["trunk"]?.count == 6
+      })
     // The dumped scores are the evaluated ones.
     let auc = rocAUC(
       positives: heldOut.filter(\.correct).map(\.score),

@@ -109,7 +109,7 @@ struct LibraryAndReportTests {
           == .noContent)
       let list = try await c.json(.get, "/v1/exercises", token: t.ann, as: [Created].self)
       #expect(!list.contains { $0.id == "scaption-lee" })
-      #expect(list.count == 10)
+      #expect(list.count == 25)
       #expect(
         try await c.request(
           .post, "/v1/sessions", token: t.ann, json: #"{"exercise":"scaption-lee"}"#

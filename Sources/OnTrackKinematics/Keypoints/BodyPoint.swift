@@ -40,6 +40,7 @@ public enum BodyPoint: Int, CaseIterable, Sendable, Codable {
     switch self {
     case .head: .head
     case .neck: .neck
+    case .spine: .spine
     case .leftShoulder: .leftShoulder
     case .leftElbow: .leftElbow
     case .leftWrist: .leftWrist

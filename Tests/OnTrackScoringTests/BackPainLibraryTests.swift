@@ -1,0 +1,251 @@
+import Foundation
+import OnTrackFormats
+import OnTrackKinematics
+import OnTrackScoring
+import OnTrackSimulation
+import Testing
+
+/// The low-back-pain library: authored references that are what the code builds, lie on the
+/// floor and not through it, score as a reference should, and catch the fault each exercise is
+/// about with the right words.
+@Suite("Low-back-pain library")
+struct BackPainLibraryTests {
+  static let ids = BackPainLibrary.exercises.map(\.id)
+
+  static func world(_ clip: Clip, frame: Int) -> [SIMD3<Float>] {
+    var pose = clip.skeleton.restPose
+    var world = [RigidTransform](repeating: .identity, count: clip.skeleton.count)
+    clip.copyFrame(frame, into: &pose)
+    ForwardKinematics.computeWorldTransforms(skeleton: clip.skeleton, pose: pose, into: &world)
+    return world.map(\.translation)
+  }
+
+  @Test("every exercise is bundled, and its BVH is what the authoring code builds", arguments: ids)
+  func bundledAsBuilt(id: String) throws {
+    let library = try #require(BackPainLibrary.exercise(id))
+    let built = try library.motion().clip()
+    let bundled = try BVHReader().read(
+      contentsOf: ScoringData.exercises.appendingPathComponent(id + ".bvh"))
+    #expect(bundled.frameCount == built.frameCount)
+    var worst: Float = 0
+    for f in stride(from: 0, to: min(bundled.frameCount, built.frameCount), by: 5) {
+      for (a, b) in zip(Self.world(bundled, frame: f), Self.world(built, frame: f)) {
+        worst = max(worst, length(a - b))
+      }
+    }
+    #expect(
+      worst < 0.002, "\(id): joints differ by \(worst) m: run ontrack exercises author-backpain")
+    let exercise = try ScoringData.exercise(id)
+    #expect(exercise.holdSeconds == library.hold)
+    #expect(!(exercise.definition.description ?? "").isEmpty)
+    #expect((exercise.definition.source ?? "").contains("Authored"))
+  }
+
+  @Test("no joint goes through the floor; lying and kneeling exercises are on it", arguments: ids)
+  func onTheFloor(id: String) throws {
+    let library = try #require(BackPainLibrary.exercise(id))
+    let clip = try library.motion().clip()
+    let skeleton = clip.skeleton
+    let hips = try #require(skeleton.joints.firstIndex { $0.name == "Hips" })
+    var lowest: Float = .infinity
+    var highestPelvis: Float = -.infinity
+    for f in 0..<clip.frameCount {
+      let world = Self.world(clip, frame: f)
+      lowest = min(lowest, world.map(\.y).min() ?? 0)
+      highestPelvis = max(highestPelvis, world[hips].y)
+    }
+    #expect(lowest > -0.01, "\(id): a joint centre \(lowest) m below the floor")
+    #expect(lowest < 0.08, "\(id): nothing touches the floor (lowest \(lowest) m)")
+    switch library.position {
+    case .supine, .prone: #expect(highestPelvis < 0.35, "\(id): pelvis up to \(highestPelvis) m")
+    case .quadruped: #expect(highestPelvis < 0.6 && highestPelvis > 0.4)
+    case .standing: #expect(highestPelvis > 0.7)
+    }
+  }
+
+  @Test("three repetitions of the reference score at least 95 each", arguments: ids)
+  func referenceScores(id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    let clip = try #require(exercise.referenceClip)
+    let take = try Clip(joining: [clip, clip, clip])
+    let result = try TakeScorer(exercise: exercise).score(take)
+    #expect(result.repetitions.count == 3, "\(id): \(result.repetitions.map(\.score))")
+    for repetition in result.repetitions {
+      #expect(repetition.score >= 95, "\(id): \(repetition.score) \(repetition.cues)")
+      if exercise.holdSeconds > 0 {
+        #expect((repetition.hold?.share ?? 0) >= 0.95)
+      }
+    }
+  }
+
+  @Test("the fault each exercise is about scores low, with a cue that names it", arguments: ids)
+  func faultCaught(id: String) throws {
+    let library = try #require(BackPainLibrary.exercise(id))
+    let exercise = try ScoringData.exercise(id)
+    let result = try TakeScorer(exercise: exercise).score(library.motion(.fault).clip())
+    let repetition = try #require(result.repetitions.first, "\(id): no repetition found")
+    #expect(repetition.score <= 70, "\(id) (\(library.fault)): \(repetition.score)")
+    let cue = try #require(repetition.cues.first)
+    #expect(
+      library.faultMeasures.contains(cue.measure ?? ""),
+      "\(id) (\(library.fault)): cue '\(cue.text)' on \(cue.measure ?? "nothing")")
+  }
+
+  @Test(
+    "a hold released early scores low and says so",
+    arguments: BackPainLibrary.exercises.filter { $0.hold > 0 }.map(\.id))
+  func shortHold(id: String) throws {
+    let library = try #require(BackPainLibrary.exercise(id))
+    let exercise = try ScoringData.exercise(id)
+    let result = try TakeScorer(exercise: exercise).score(library.motion(.shortHold).clip())
+    let repetition = try #require(result.repetitions.first)
+    let hold = try #require(repetition.hold)
+    #expect(hold.share < 0.75, "\(id): held \(hold.held) of \(hold.target) s")
+    #expect(repetition.score <= 70, "\(id): \(repetition.score)")
+    #expect(repetition.cues.first?.kind == .hold, "\(id): \(repetition.cues)")
+  }
+
+  /// Lying down, the patient may lie in any direction on the floor; the body frame follows
+  /// the hips, so the score does not change.
+  @Test(
+    "lying or kneeling in another direction scores the same",
+    arguments: BackPainLibrary.exercises.filter { $0.position != .standing }.map(\.id))
+  func headingFree(id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    let clip = try #require(exercise.referenceClip)
+    let turn = Quaternion(angle: .pi / 2 + 0.3, axis: [0, 1, 0])
+    var rotations = clip.rotations
+    var translations = clip.translations
+    let n = clip.skeleton.count
+    for f in 0..<clip.frameCount {
+      rotations[f * n] = turn * rotations[f * n]
+      translations[f * n] = turn.act(on: translations[f * n]) + SIMD3(1.5, 0, -0.7)
+    }
+    let turned = try Clip(
+      skeleton: clip.skeleton, frameTime: clip.frameTime, rotations: rotations,
+      translations: translations)
+    let scorer = TakeScorer(exercise: exercise)
+    let a = try scorer.score(clip)
+    let b = try scorer.score(turned)
+    #expect(a.repetitions.count == 1 && b.repetitions.count == 1)
+    #expect(abs((a.summary.meanScore ?? 0) - (b.summary.meanScore ?? 0)) < 2)
+  }
+
+  /// A therapist replaces an authored reference with a recorded one: the definition points at
+  /// the new BVH and everything else stays.
+  @Test("a recorded reference replaces an authored one")
+  func recordedReplacement() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "ontrack-lbp-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    // "Recorded": the bridge performed by a simulated patient, a little slower, with sensor
+    // noise, written as a recording would be.
+    let authored = try ScoringData.exercise("lbp-glute-bridge")
+    var variation = PatientSimulator.Variation()
+    variation.tempo = 1.2
+    variation.noiseDegrees = 0.5
+    variation.restSeconds = 0.5
+    var simulator = PatientSimulator(
+      reference: try #require(authored.referenceClip), variation: variation, seed: 3)
+    let recorded = try simulator.take(repetitions: 1)
+    try BVHWriter().write(recorded, to: folder.appendingPathComponent("my-bridge.bvh"))
+    var definition = authored.definition
+    definition.id = "my-bridge"
+    definition.reference = "my-bridge.bvh"
+    definition.source = "Recorded by the therapist"
+    let encoder = JSONEncoder()
+    try encoder.encode(definition).write(to: folder.appendingPathComponent("my-bridge.json"))
+    let replaced = try Exercise.load(contentsOf: folder.appendingPathComponent("my-bridge.json"))
+    #expect(replaced.referenceClip?.frameCount == recorded.frameCount)
+    #expect(replaced.holdFrames != nil)
+    // The authored bridge, scored against the recorded one: counted and close.
+    let clip = try #require(authored.referenceClip)
+    let result = try TakeScorer(exercise: replaced).score(try Clip(joining: [clip, clip]))
+    #expect(result.repetitions.count == 2)
+    #expect(
+      (result.summary.meanScore ?? 0) >= 80,
+      "\(result.repetitions.map { ($0.score, $0.cues.map(\.text), $0.hold as Any) })")
+  }
+}
+
+@Suite("Alternating sides and holds, live and offline")
+struct AlternatingSidesTests {
+  /// Right, left, right: each side counted, each repetition scored on its own side, and the
+  /// stream scores as the recording does.
+  @Test(
+    "a bird-dog on alternating sides is counted per side, live as offline",
+    arguments: ["lbp-bird-dog", "lbp-knee-to-chest", "lbp-knee-rolls", "lbp-flank-stretch"])
+  func alternating(id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    #expect(exercise.alternates)
+    let reference = try #require(exercise.referenceClip)
+    func performed(otherSide: Bool, seed: UInt64) throws -> Clip {
+      var variation = PatientSimulator.Variation()
+      variation.otherSide = otherSide
+      variation.restSeconds = 0.6
+      var simulator = PatientSimulator(reference: reference, variation: variation, seed: seed)
+      return try simulator.take(repetitions: 1)
+    }
+    let take = try Clip(joining: [
+      performed(otherSide: false, seed: 1), performed(otherSide: true, seed: 2),
+      performed(otherSide: false, seed: 3),
+    ])
+    let offline = try TakeScorer(exercise: exercise).score(take)
+    #expect(offline.repetitions.map(\.mirrored) == [false, true, false], "\(id)")
+    for repetition in offline.repetitions {
+      #expect(repetition.score >= 90, "\(id): \(repetition.score) \(repetition.cues)")
+    }
+    let working = try #require(exercise.workingSide)
+    let sides = try #require(offline.sides)
+    #expect(sides[working == .left ? "left" : "right"]?.repetitions == 2)
+    #expect(sides[working == .left ? "right" : "left"]?.repetitions == 1)
+    // Live: frame by frame, the next side alternates and the scores are the offline ones.
+    var live = try StreamingScorer(exercise: exercise, skeleton: take.skeleton)
+    var pose = take.skeleton.restPose
+    var expected: [BodyModel.Side?] = []
+    for f in 0..<take.frameCount {
+      take.copyFrame(f, into: &pose)
+      if live.push(pose: pose, at: Double(f) * take.frameTime).completedRepetitions > 0 {
+        expected.append(live.nextSide)
+      }
+    }
+    live.finish()
+    #expect(live.repetitions.count == 3)
+    #expect(live.repetitions.map(\.mirrored) == [false, true, false])
+    for (a, b) in zip(live.repetitions, offline.repetitions) {
+      #expect(abs(a.score - b.score) < 3, "\(id): live \(a.score) offline \(b.score)")
+    }
+    #expect(expected.first == working.other)
+  }
+
+  /// The live hold timer runs while the bridge is held and pauses, naming why, when the hips
+  /// sag.
+  @Test("the live hold timer counts the held posture and pauses with the reason")
+  func liveHold() throws {
+    let exercise = try ScoringData.exercise("lbp-glute-bridge")
+    let library = try #require(BackPainLibrary.exercise("lbp-glute-bridge"))
+    func run(_ clip: Clip) throws -> (held: Double, whys: Set<String>) {
+      var live = try StreamingScorer(exercise: exercise, skeleton: clip.skeleton)
+      var pose = clip.skeleton.restPose
+      var held = 0.0
+      var whys = Set<String>()
+      for f in 0..<clip.frameCount {
+        clip.copyFrame(f, into: &pose)
+        _ = live.push(pose: pose, at: Double(f) * clip.frameTime)
+        if let hold = live.hold {
+          held = max(held, hold.held)
+          if let why = hold.why { whys.insert(why) }
+        }
+      }
+      return (held, whys)
+    }
+    let good = try run(try library.motion().clip())
+    #expect(good.held >= 4.5, "held \(good.held) s")
+    let sagging = try run(try library.motion(.fault).clip())
+    #expect(sagging.held < 2, "held \(sagging.held) s while sagging")
+    #expect(
+      sagging.whys.contains { $0.contains("Lift your hips higher") },
+      "\(sagging.whys) \(sagging.held)")
+  }
+}
