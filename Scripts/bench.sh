@@ -55,6 +55,15 @@ ontrack=.build/release/ontrack
   echo
   "$ontrack" bench render
   echo
+  echo "## Frame storage: SQLite and PostgreSQL"
+  echo
+  pg=$(Scripts/postgres-test-cluster.sh start)
+  psql "$pg" -q -c "DROP DATABASE IF EXISTS benchdb" -c "CREATE DATABASE benchdb" >/dev/null
+  echo "Command: \`.build/release/ontrack bench store --postgres ${pg%/*}/benchdb\` (a cluster from \`Scripts/postgres-test-cluster.sh start\`, fsync on; 60,000 frames of 61 channels in group commits of 200 across 100 sessions, as the frame writer commits them, then read back per session)."
+  echo
+  "$ontrack" bench store --postgres "${pg%/*}/benchdb"
+  Scripts/postgres-test-cluster.sh stop
+  echo
   echo "## Server load (loopback)"
   echo
   echo "Command: \`Scripts/load-test.sh N 60 PROTOCOL 2\` (a release \`ontrack serve\` on a fresh data folder; \`ontrack simulate\` streams N simulated patients doing 2 repetitions of the shoulder abduction at 60 Hz, each frame paced by the wall clock, on the same 2 cores as the server)."

@@ -8,5 +8,9 @@ ONTRACK_PEERS_PYTHON=$(Scripts/install-peers.sh)
 export ONTRACK_PEERS_PYTHON
 # The webcam's pose estimator (MediaPipe 0.10.14 in .build/camera-venv), for the camera tests.
 bash Scripts/camera/install.sh >/dev/null
+# A throwaway PostgreSQL cluster: the store contract tests run against it and SQLite alike.
+ONTRACK_TEST_POSTGRES=$(Scripts/postgres-test-cluster.sh start)
+export ONTRACK_TEST_POSTGRES ONTRACK_REQUIRE_POSTGRES=1
+trap 'Scripts/postgres-test-cluster.sh stop' EXIT
 swift build --build-tests
 swift test --skip-build "$@"

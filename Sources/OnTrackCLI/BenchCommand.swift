@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
     discussion: "Build with `swift build -c release` first; debug builds are 10–50× slower.",
     subcommands: [
       FKBenchCommand.self, DTWBenchCommand.self, StreamBenchCommand.self, RenderBenchCommand.self,
-      KeypointBenchCommand.self,
+      KeypointBenchCommand.self, StoreBenchCommand.self,
     ])
 }
 

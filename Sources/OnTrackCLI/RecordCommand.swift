@@ -127,7 +127,7 @@ struct RecordCommand: AsyncParsableCommand {
   }
 
   private func recordLocally(given: ExerciseDefinition?, trim: (Double, Double)?) async throws {
-    let store = try dataOptions.openStore()
+    let store = try await dataOptions.openStore()
     let library = ExerciseLibrary(store: store)
     let record = try await store.exercise(id: exercise, version: nil)
     let existing = record.flatMap {

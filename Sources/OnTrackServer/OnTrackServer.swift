@@ -28,14 +28,23 @@ public final class OnTrackServer: Sendable {
   let vmc: VMCListener?
   let connections = ConnectionCounter()
 
-  /// Opens the store (SQLite in the data folder unless `store` is given), adds the bundled
+  /// Opens the store (`store`, or PostgreSQL at `configuration.postgresURL`, or SQLite in the
+  /// data folder), adds the bundled
   /// exercises it lacks, and starts the frame writer. Open sessions are not loaded: each
   /// returns to memory when it is used.
-  public init(configuration: ServerConfiguration, store: (any ServerStore)? = nil) async throws {
+  public init(configuration: ServerConfiguration, store given: (any ServerStore)? = nil)
+    async throws
+  {
     self.configuration = configuration
     let logger = configuration.logger
-    let store =
-      try store ?? SQLiteStore(folder: configuration.dataFolder, options: configuration.sqlite)
+    let store: any ServerStore
+    if let given {
+      store = given
+    } else if let url = configuration.postgresURL {
+      store = try await PostgresStore(url: url, logger: logger)
+    } else {
+      store = try SQLiteStore(folder: configuration.dataFolder, options: configuration.sqlite)
+    }
     self.store = store
     metrics = ServerMetrics()
     audit = AuditLog(logger: configuration.auditLogger)

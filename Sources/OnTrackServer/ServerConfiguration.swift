@@ -61,6 +61,8 @@ public struct ServerConfiguration: Sendable {
   /// acts at once.
   public var tokenRecheckInterval: Duration = IdentityCache.defaultLifetime
   public var limits = ServerLimits()
+  /// A PostgreSQL store's URL (`postgres://USER@HOST/DB`) instead of SQLite in `dataFolder`.
+  public var postgresURL: String?
   /// Options of the SQLite store.
   public var sqlite = SQLiteStore.Options()
   /// Free bytes of the disk holding a folder (tests inject one to fill the disk).

@@ -23,7 +23,7 @@ public struct BackupCommand: AsyncParsableCommand {
   public init() {}
 
   public func run() async throws {
-    let store = try dataOptions.openStore()
+    let store = try await dataOptions.openStore()
     let url = URL(fileURLWithPath: destination)
     try await store.backup(to: url)
     let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0

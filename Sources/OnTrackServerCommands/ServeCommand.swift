@@ -17,6 +17,7 @@ public struct ServeCommand: AsyncParsableCommand {
       the --axis-skeleton rig) and VMC/OSC on --vmc-port (UDP), both on --device-host \
       (loopback unless set: devices pair with a session by a code from \
       POST /v1/sessions/ID/pairing). Frames are stored in an SQLite database (WAL) in --data, \
+      or in PostgreSQL with --store postgres://USER@HOST/DB, \
       made private to this user; the bundled exercises are added to the library. Stops on \
       SIGINT or SIGTERM after storing every frame received. The limits are described in \
       SECURITY.md. Create a token first with `ontrack token create`.
@@ -115,6 +116,7 @@ public struct ServeCommand: AsyncParsableCommand {
     LogSetup.bootstrap(level: logLevel)
     umask(0o077)
     var configuration = ServerConfiguration(dataFolder: dataOptions.folder)
+    configuration.postgresURL = dataOptions.postgresURL
     configuration.host = host
     configuration.port = port
     configuration.deviceHost = deviceHost
@@ -144,12 +146,13 @@ public struct ServeCommand: AsyncParsableCommand {
       )
     }
     let server = try await OnTrackServer(configuration: configuration)
-    let folder = configuration.dataFolder.path
+    let location =
+      server.store is SQLiteStore ? configuration.dataFolder.path : server.store.location
     let scheme = configuration.tls == nil ? "http" : "https"
     let host = self.host
     try await server.run { port in
       // One line scripts can wait for (the SIGKILL test and the README's examples do).
-      Output.write("ontrack serving on \(scheme)://\(host):\(port) (data \(folder))\n")
+      Output.write("ontrack serving on \(scheme)://\(host):\(port) (data \(location))\n")
     }
   }
 

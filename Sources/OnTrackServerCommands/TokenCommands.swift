@@ -58,7 +58,7 @@ struct TokenCreateCommand: AsyncParsableCommand {
 
   func run() async throws {
     guard let role = Role(rawValue: role) else { return }
-    let store = try dataOptions.openStore()
+    let store = try await dataOptions.openStore()
     let token = try await Tokens.create(
       role: role, name: name, therapist: therapist, ttl: ttl, in: store)
     Output.write(token + "\n")
@@ -80,7 +80,7 @@ struct TokenListCommand: AsyncParsableCommand {
   var json = false
 
   func run() async throws {
-    let store = try dataOptions.openStore()
+    let store = try await dataOptions.openStore()
     let tokens = try await store.tokens(issuedBy: therapist)
     if json {
       Output.write(try Output.json(tokens))
@@ -128,7 +128,7 @@ struct TokenRevokeCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let store = try dataOptions.openStore()
+    let store = try await dataOptions.openStore()
     guard try await store.revokeToken(id: id, issuedBy: nil) != nil else {
       Output.warn("Error: no token \(id) in \(dataOptions.folder.path)")
       throw ExitCode(1)

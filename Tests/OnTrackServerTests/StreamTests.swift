@@ -158,10 +158,18 @@ struct StreamTests {
     }
   }
 
-  @Test("a client that disconnects resumes where the server got to, and nothing is lost")
-  func reconnectAndResume() async throws {
-    let t = try await TestServer()
+  @Test(
+    "a client that disconnects resumes where the server got to, and nothing is lost",
+    arguments: StoreContractTests.Kind.allCases)
+  func reconnectAndResume(store kind: StoreContractTests.Kind) async throws {
+    guard let fixture = try await StoreContractTests.Fixture.make(kind) else { return }
+    let t = try await TestServer(store: fixture.store)
     defer { t.removeFolder() }
+    try await resume(t)
+    await fixture.tearDown()
+  }
+
+  func resume(_ t: TestServer) async throws {
     let take = try ServerData.kinectTake(movement: 9, subject: 2, episodes: 1...4)
     let exercise = try ServerData.exercise("uiprmd-m09-shoulder-rotation")
     let offline = try TakeScorer(exercise: exercise).score(take)
