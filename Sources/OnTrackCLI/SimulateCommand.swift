@@ -91,6 +91,8 @@ struct SimulateCommand: AsyncParsableCommand {
     var latencyMs: Latency?
     var repetitions: Int
     var meanScore: Double?
+    /// WebSocket connections re-established after dropping (a server restarting or dying).
+    var reconnections: Int
     var errors: [String]
 
     struct Latency: Encodable {
@@ -184,6 +186,7 @@ struct SimulateCommand: AsyncParsableCommand {
           max: latencies[latencies.count - 1]),
       repetitions: scores.count,
       meanScore: scores.isEmpty ? nil : scores.reduce(0, +) / Double(scores.count),
+      reconnections: reports.map(\.reconnections).reduce(0, +),
       errors: reports.compactMap(\.error))
     Output.write(json ? try Output.json(report) : Self.table(report))
     if !report.errors.isEmpty { throw ExitCode(1) }

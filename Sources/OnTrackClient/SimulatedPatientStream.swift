@@ -36,7 +36,16 @@ public struct PatientStreamReport: Sendable {
   /// Frame in → score out, milliseconds, per scored frame.
   public var latencies: [Double] = []
   public var repetitionScores: [Double] = []
+  /// Times the WebSocket was re-established after dropping.
+  public var reconnections = 0
   public var error: String?
+}
+
+/// Something that happens once (a connection's hello), seen from several tasks.
+final class Once: Sendable {
+  private let state = Mutex(false)
+  var happened: Bool { state.withLock { $0 } }
+  func mark() { state.withLock { $0 = true } }
 }
 
 /// Thread-safe bookkeeping shared by a patient's sending and receiving tasks.
@@ -87,6 +96,16 @@ final class StreamLedger: Sendable {
   }
 
   func finishSending() { state.withLock { $0.sendingDone = true } }
+
+  /// A dropped connection is being re-established: sending starts again from the hello.
+  func reconnected() {
+    state.withLock { s in
+      s.sendingDone = false
+      s.report.reconnections += 1
+      // Frames the lost connection never answered are sent again after the hello.
+      s.report.sent = s.report.scored + s.report.rejected
+    }
+  }
 
   func fail(_ message: String) { state.withLock { $0.report.error = $0.report.error ?? message } }
 
@@ -219,36 +238,101 @@ public struct SimulatedPatientStream: Sendable {
     client.webSocketConfiguration(maxFrameSize: 1 << 20)
   }
 
+  /// Streams over the WebSocket; when the connection drops (a server restarting, or dying
+  /// behind a balancer that sends the patient to another), reconnects with a growing pause
+  /// for up to `reconnectWindow` and resumes after the sequence number the server's hello
+  /// says it has (`lastSeq`), so frames not yet acknowledged are sent again and none is lost.
   private func streamWebSocket(
     _ ledger: StreamLedger, _ payloads: [(Int, String)], start: ContinuousClock.Instant
   ) async throws {
     let configuration = webSocketConfiguration
     let url = client.webSocketURL("/v1/sessions/\(session)/stream")
-    try await WebSocketClient.connect(
-      url: url, configuration: configuration, logger: logger
-    ) {
-      inbound, outbound, _ in
-      try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask {
-          try await pace(payloads, start: start) { seq, text in
-            try await outbound.writeTextMessage(text)
-            ledger.sent(seq: seq)
+    let clock = ContinuousClock()
+    var lostAt: ContinuousClock.Instant?
+    var pause = Duration.milliseconds(200)
+    while true {
+      let greeted = Once()
+      do {
+        try await WebSocketClient.connect(
+          url: url, configuration: configuration, logger: logger
+        ) {
+          inbound, outbound, _ in
+          // Each task answers whether the stream is complete; the first error ends it all.
+          try await withThrowingTaskGroup(of: Bool.self) { group in
+            let (hello, helloContinuation) = AsyncStream<Int>.makeStream()
+            group.addTask {
+              var iterator = hello.makeAsyncIterator()
+              guard let last = await iterator.next() else { return false }
+              // Frames the server lacks: on their own time, or, for those already due after
+              // a reconnection, caught up at 1.5× the rate (within the server's rate cap).
+              try await pace(
+                payloads.filter { $0.0 > last }, start: start, catchUp: 1.5
+              ) { seq, text in
+                try await outbound.writeTextMessage(text)
+                ledger.sent(seq: seq)
+              }
+              ledger.finishSending()
+              return false
+            }
+            group.addTask {
+              for try await message in inbound.messages(maxSize: 1 << 20) {
+                guard case .text(let text) = message else { continue }
+                if !greeted.happened,
+                  case .session(let hello)? = try? ServerMessage.decode(text)
+                {
+                  greeted.mark()
+                  ledger.acknowledged(seq: hello.durableSeq)
+                  helloContinuation.yield(hello.lastSeq)
+                  continue
+                }
+                Self.read(text, into: ledger)
+                if ledger.isComplete(needAcks: true) { return true }
+              }
+              // The server closed the connection before everything was acknowledged.
+              if !ledger.isComplete(needAcks: true) { throw StreamDropped() }
+              return true
+            }
+            // Done when every frame is answered and acknowledged (or the wait gives up).
+            group.addTask {
+              try await waitUntilComplete(ledger, needAcks: true)
+              return true
+            }
+            while let done = try await group.next() {
+              if done { break }
+            }
+            group.cancelAll()
           }
-          ledger.finishSending()
+          try? await outbound.close(.normalClosure, reason: nil)
         }
-        group.addTask {
-          for try await message in inbound.messages(maxSize: 1 << 20) {
-            guard case .text(let text) = message else { continue }
-            Self.read(text, into: ledger)
-            if ledger.isComplete(needAcks: true) { return }
-          }
+        if ledger.isComplete(needAcks: true) || (lostAt == nil && greeted.happened) {
+          return
         }
-        // Done when every frame is answered and acknowledged (or the wait gives up).
-        try await waitUntilComplete(ledger, needAcks: true)
-        group.cancelAll()
+      } catch {
+        if ledger.isComplete(needAcks: true) { return }
       }
-      try? await outbound.close(.normalClosure, reason: nil)
+      // A connection that got its hello resets the reconnection window.
+      if greeted.happened { lostAt = nil }
+      // Dropped, refused (another server still holds the session) or unreachable: try again.
+      let now = clock.now
+      let since = lostAt ?? now
+      lostAt = since
+      if now - since > reconnectWindow {
+        throw StreamDropped(
+          reason: "the server did not take the stream back within \(reconnectWindow)")
+      }
+      ledger.reconnected()
+      try await Task.sleep(for: pause)
+      pause = min(pause * 2, .seconds(2))
     }
+  }
+
+  /// How long a dropped stream keeps trying to reconnect.
+  public static let defaultReconnectWindow = Duration.seconds(60)
+  var reconnectWindow: Duration { Self.defaultReconnectWindow }
+
+  struct StreamDropped: Error, CustomStringConvertible {
+    var reason = "the connection dropped before every frame was acknowledged"
+    var description: String { reason }
   }
 
   /// Books one server message.
@@ -380,14 +464,21 @@ public struct SimulatedPatientStream: Sendable {
 
   /// Calls `send` for frame `k` at `k / rate` seconds of wall time after the start (plus this
   /// patient's phase).
+  /// With `catchUp`, frames already due are sent at `catchUp` times the rate from now
+  /// instead of all at once.
   private func pace<Payload>(
-    _ payloads: [(Int, Payload)], start: ContinuousClock.Instant,
+    _ payloads: [(Int, Payload)], start: ContinuousClock.Instant, catchUp: Double? = nil,
     _ send: (Int, Payload) async throws -> Void
   ) async throws {
     let clock = ContinuousClock()
     let first = start + .seconds(phase)
-    for (k, payload) in payloads {
-      try await clock.sleep(until: first + .seconds(Double(k) / rate))
+    let resumed = clock.now
+    for (i, (k, payload)) in payloads.enumerated() {
+      var due = first + .seconds(Double(k) / rate)
+      if let catchUp {
+        due = max(due, resumed + .seconds(Double(i) / (rate * catchUp)))
+      }
+      try await clock.sleep(until: due)
       try await send(k, payload)
     }
   }

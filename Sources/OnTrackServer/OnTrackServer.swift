@@ -62,7 +62,11 @@ public final class OnTrackServer: Sendable {
       measure: configuration.freeDiskBytes)
     hub = SessionHub(
       store: store, library: library, metrics: metrics, logger: logger, audit: audit,
-      limits: configuration.limits, storage: storage)
+      limits: configuration.limits, storage: storage,
+      holder: configuration.serverName
+        ?? (store is SQLiteStore
+          ? "local"
+          : "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"))
     let hub = self.hub
     axis = configuration.axisPort.map {
       AxisNeuronListener(
@@ -207,11 +211,16 @@ struct SessionJanitor: Service {
           hub.storage.refresh()
           hub.metrics.frameBacklog.set(Double(hub.writer.backlogCount))
           hub.metrics.storageFailing.set(Double(hub.writer.isFailing ? 1 : 0))
-          guard ticks % 30 == 0 else { continue }
-          let slept = hub.sleepIdleSessions(timeout: limits.idleSessionTimeout)
+          await hub.renewLeases()
+          guard ticks % 5 == 0 else { continue }
+          // A session nobody streams to or watches leaves memory (and gives up its lease, so
+          // that another server may take it when the balancer sends its client there).
+          let slept = hub.sleepIdleSessions(
+            timeout: min(limits.idleSessionTimeout, limits.sessionLease * 3))
           if slept > 0 {
             hub.logger.info("idle sessions put to sleep", metadata: ["sessions": "\(slept)"])
           }
+          guard ticks % 30 == 0 else { continue }
           let finished = await hub.finishAbandonedSessions(age: limits.abandonedSessionAge)
           if finished > 0 {
             hub.logger.info("abandoned sessions finished", metadata: ["sessions": "\(finished)"])

@@ -25,6 +25,10 @@ public struct ServerLimits: Sendable {
   public var abandonedSessionAge: Duration = .seconds(12 * 3600)
   /// Open sessions unused this long leave memory (and return from the store when used).
   public var idleSessionTimeout: Duration = .seconds(30 * 60)
+  /// How long a server's lease on a live session lasts without renewal (renewed every 2 s
+  /// while the session is in memory): after a server dies, another takes its sessions this
+  /// long after its last renewal.
+  public var sessionLease: Duration = .seconds(10)
   /// A kept-alive HTTP connection with no request this long is closed.
   public var httpIdleTimeout: Duration = .seconds(75)
   /// Connection count, request-head deadline and sizes.
@@ -63,6 +67,11 @@ public struct ServerConfiguration: Sendable {
   public var limits = ServerLimits()
   /// A PostgreSQL store's URL (`postgres://USER@HOST/DB`) instead of SQLite in `dataFolder`.
   public var postgresURL: String?
+  /// This server's name as a session lease holder. Default: `local` for SQLite (one server
+  /// per database, so a restarted server takes its sessions back at once); for PostgreSQL,
+  /// the host name and process id (a restarted server waits for its old leases to expire,
+  /// as another server would).
+  public var serverName: String?
   /// Options of the SQLite store.
   public var sqlite = SQLiteStore.Options()
   /// Free bytes of the disk holding a folder (tests inject one to fill the disk).

@@ -65,7 +65,7 @@ struct StoreContractTests {
           try await store.client.query(PostgresQuery(unsafeSQL: sql))
           try await store.close()
           return
-        } catch where attempt < 3 {
+        } catch  where attempt < 3 {
           try await Task.sleep(for: .seconds(1))
         }
       }
@@ -305,6 +305,31 @@ struct StoreContractTests {
       #expect(try await store.abandonedSessionIDs(before: 2049).isEmpty)
       #expect(try await store.abandonedSessionIDs(before: 2051) == ["s1"])
       try await store.commit(FrameBatch())
+    }
+  }
+}
+
+extension StoreContractTests {
+  @Test(
+    "leases: one holder at a time, renewed by it, taken over once expired", arguments: Kind.allCases
+  )
+  func leases(kind: Kind) async throws {
+    try await with(kind) { store, _ in
+      #expect(try await store.acquireLease(session: "s1", holder: "a", ttl: 30))
+      #expect(try await !store.acquireLease(session: "s1", holder: "b", ttl: 30))
+      #expect(try await store.acquireLease(session: "s1", holder: "a", ttl: 30))
+      #expect(try await store.lease(session: "s1")?.holder == "a")
+      try await store.releaseLease(session: "s1", holder: "b")
+      #expect(try await store.lease(session: "s1")?.holder == "a")
+      try await store.releaseLease(session: "s1", holder: "a")
+      #expect(try await store.lease(session: "s1") == nil)
+      #expect(try await store.acquireLease(session: "s1", holder: "b", ttl: 0.05))
+      #expect(try await store.acquireLease(session: "s2", holder: "b", ttl: 30))
+      try await Task.sleep(for: .milliseconds(150))
+      // b stalled past its lease on s1: a takes it, and b's renewal finds only s2.
+      #expect(try await store.acquireLease(session: "s1", holder: "a", ttl: 30))
+      #expect(try await store.renewLeases(["s1", "s2"], holder: "b", ttl: 30) == ["s2"])
+      #expect(try await store.renewLeases([], holder: "b", ttl: 30).isEmpty)
     }
   }
 }

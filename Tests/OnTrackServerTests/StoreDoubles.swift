@@ -85,6 +85,18 @@ final class FailingStore: ServerStore {
   func frameCount(session: String) async throws -> Int {
     try await base.frameCount(session: session)
   }
+  func acquireLease(session: String, holder: String, ttl: Double) async throws -> Bool {
+    try await base.acquireLease(session: session, holder: holder, ttl: ttl)
+  }
+  func renewLeases(_ sessions: [String], holder: String, ttl: Double) async throws -> [String] {
+    try await base.renewLeases(sessions, holder: holder, ttl: ttl)
+  }
+  func releaseLease(session: String, holder: String) async throws {
+    try await base.releaseLease(session: session, holder: holder)
+  }
+  func lease(session: String) async throws -> (holder: String, expires: Double)? {
+    try await base.lease(session: session)
+  }
   func check() async throws { try await base.check() }
   func backup(to destination: URL) async throws { try await base.backup(to: destination) }
   func close() async throws { try await base.close() }

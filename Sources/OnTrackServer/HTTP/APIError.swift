@@ -32,6 +32,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable, CustomStr
       switch error {
       case .notFound: self.init(.notFound, error.description)
       case .finished: self.init(.conflict, error.description)
+      case .heldElsewhere: self.init(.serviceUnavailable, error.description)
       case .invalid, .unusable: self.init(.badRequest, error.description)
       case .quota: self.init(.tooManyRequests, error.description)
       case .storageFull:

@@ -12,11 +12,13 @@ public enum SessionError: Error, Sendable, Equatable, CustomStringConvertible {
   case storageFull(String)
   /// The recording cannot be made (too few frames, no usable clock).
   case unusable(String)
+  /// Another server scores the session now (its lease runs until it stops or expires).
+  case heldElsewhere(String)
 
   public var description: String {
     switch self {
     case .notFound(let m), .finished(let m), .invalid(let m), .quota(let m), .storageFull(let m),
-      .unusable(let m):
+      .unusable(let m), .heldElsewhere(let m):
       m
     }
   }

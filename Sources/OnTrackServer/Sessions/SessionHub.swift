@@ -22,14 +22,17 @@ public final class SessionHub: Sendable {
   let limits: ServerLimits
   let pairing: DevicePairing
   let storage: StorageGuard
+  /// This server as a session lease holder (`LeaseStore`, `ServerConfiguration.serverName`).
+  let holder: String
   private let live = Mutex<[String: LiveSession]>([:])
   /// Loads in progress, so two callers waking one session share one load.
   private let loading = Mutex<[String: Task<LiveSession, any Error>]>([:])
 
   init(
     store: any ServerStore, library: ExerciseLibrary, metrics: ServerMetrics, logger: Logger,
-    audit: AuditLog, limits: ServerLimits, storage: StorageGuard
+    audit: AuditLog, limits: ServerLimits, storage: StorageGuard, holder: String
   ) {
+    self.holder = holder
     self.store = store
     self.library = library
     self.metrics = metrics
@@ -132,7 +135,8 @@ public final class SessionHub: Sendable {
     } catch StoreError.quota(let message) {
       throw SessionError.quota(message)
     }
-    live.withLock { $0[record.id] = session }
+    // Not kept in memory, and no lease taken: the server its stream reaches (behind a
+    // balancer, the one its id hashes to) loads it and takes the lease.
     logger.info(
       "session created",
       metadata: [
@@ -179,6 +183,16 @@ public final class SessionHub: Sendable {
       throw SessionError.finished(
         "session \(ServerText.truncated(id)) is finished; start a new one")
     }
+    // One server scores a session at a time: take its lease (free, ours, or expired).
+    let lease = limits.sessionLease.seconds
+    guard try await store.acquireLease(session: id, holder: holder, ttl: lease) else {
+      let until = try await store.lease(session: id)?.expires ?? 0
+      let wait = max(1, Int((until - Date().timeIntervalSince1970).rounded(.up)))
+      throw SessionError.heldElsewhere(
+        "session \(ServerText.truncated(id)) is being scored by another server; try again in \(wait) s"
+      )
+    }
+    // Its frames as stored now: another server may have written them up to a moment ago.
     let (exercise, _) = try await library.exercise(
       id: record.exercise, version: record.exerciseVersion)
     let session: LiveSession
@@ -205,10 +219,52 @@ public final class SessionHub: Sendable {
   @discardableResult
   func sleepIdleSessions(timeout: Duration) -> Int {
     let cutoff = ContinuousClock.now - timeout
-    return live.withLock { sessions in
+    let idle = live.withLock { sessions in
       let idle = sessions.values.filter { $0.isIdle(since: cutoff) }
       for session in idle { sessions[session.record.id] = nil }
-      return idle.count
+      return idle.map(\.record.id)
+    }
+    let (store, holder) = (self.store, self.holder)
+    if !idle.isEmpty {
+      Task {
+        // Unless it came back meanwhile (a client reconnecting here).
+        for id in idle where self.loadedSession(id) == nil {
+          try? await store.releaseLease(session: id, holder: holder)
+        }
+      }
+    }
+    return idle.count
+  }
+
+  /// Renews this server's leases on the sessions in memory; a session whose lease another
+  /// server took meanwhile (this one stalled past its lease) leaves memory, closed to
+  /// frames. Returns how many were lost.
+  @discardableResult
+  func renewLeases() async -> Int {
+    let ids = live.withLock { Array($0.keys) }
+    guard !ids.isEmpty else { return 0 }
+    do {
+      let held = Set(
+        try await store.renewLeases(ids, holder: holder, ttl: limits.sessionLease.seconds))
+      let lost = ids.filter { !held.contains($0) }
+      for id in lost {
+        let session = live.withLock { $0.removeValue(forKey: id) }
+        session?.close()
+        logger.warning("session lease lost to another server", metadata: ["session": "\(id)"])
+      }
+      return lost.count
+    } catch {
+      logger.warning("cannot renew session leases", metadata: ["error": "\(error)"])
+      return 0
+    }
+  }
+
+  /// Forgets every session in memory without releasing its lease: what a server that dies
+  /// leaves behind (tests of the takeover use it).
+  func abandonForTests() {
+    live.withLock { sessions in
+      for session in sessions.values { session.close() }
+      sessions.removeAll()
     }
   }
 
@@ -342,6 +398,7 @@ public final class SessionHub: Sendable {
     try await store.finishSession(id: id, summary: summary, rejected: session.rejectedJSON)
     live.withLock { _ = $0.removeValue(forKey: id) }
     session.close()
+    try? await store.releaseLease(session: id, holder: holder)
     logger.info(
       "session finished",
       metadata: ["session": "\(id)", "repetitions": "\(result.repetitions.count)"])

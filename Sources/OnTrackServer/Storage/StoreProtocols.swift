@@ -70,8 +70,25 @@ public protocol FrameStore: Sendable {
   func frameCount(session: String) async throws -> Int
 }
 
+/// Which server scores a live session: a lease per session with an expiry, so that servers
+/// sharing one database never score or write the same session at once.
+public protocol LeaseStore: Sendable {
+  /// Takes or renews the lease on `session` for `holder` until `now + ttl` (seconds since
+  /// 1970): succeeds if nobody holds it, `holder` does, or the holder's lease has expired.
+  /// Returns false (and changes nothing) if another holder's lease is still running.
+  func acquireLease(session: String, holder: String, ttl: Double) async throws -> Bool
+  /// Extends `holder`'s leases on `sessions` to `now + ttl` (taking any that nobody holds);
+  /// returns the sessions it holds now (one that expired and was taken by another server is
+  /// not among them).
+  func renewLeases(_ sessions: [String], holder: String, ttl: Double) async throws -> [String]
+  /// Gives up `holder`'s lease on `session` (nothing if another holds it).
+  func releaseLease(session: String, holder: String) async throws
+  /// Who holds `session` and until when (seconds since 1970), if anyone.
+  func lease(session: String) async throws -> (holder: String, expires: Double)?
+}
+
 /// The whole store: every aggregate, and what an operator needs of it.
-public protocol ServerStore: TokenStore, ExerciseStore, SessionStore, FrameStore {
+public protocol ServerStore: TokenStore, ExerciseStore, SessionStore, FrameStore, LeaseStore {
   /// Checks the database's integrity (SQLite's `quick_check`); throws `StoreError.damaged`.
   func check() async throws
   /// Writes a consistent copy of the whole database to `destination` while it is in use.

@@ -148,7 +148,11 @@ public final class PostgresStore: ServerStore {
     CREATE TABLE repetition (
       session TEXT NOT NULL, idx INTEGER NOT NULL, result TEXT NOT NULL,
       score DOUBLE PRECISION, PRIMARY KEY (session, idx));
+    """,
     """
+    CREATE TABLE lease (
+      session TEXT PRIMARY KEY, holder TEXT NOT NULL, expires DOUBLE PRECISION NOT NULL);
+    """,
   ]
 
   /// Advisory lock keys (one per kind of serialised check).
@@ -603,6 +607,59 @@ public final class PostgresStore: ServerStore {
     try await run("counting frames") {
       try await self.first(
         "SELECT COUNT(*)::BIGINT FROM frame WHERE session = \(session)", as: Int.self) ?? 0
+    }
+  }
+
+  // MARK: Leases
+
+  public func acquireLease(session: String, holder: String, ttl: Double) async throws -> Bool {
+    try await run("taking a session lease") {
+      let now = Date().timeIntervalSince1970
+      let taken = try await self.first(
+        """
+        WITH taken AS (
+          INSERT INTO lease (session, holder, expires) VALUES (\(session), \(holder), \(now + ttl))
+          ON CONFLICT (session) DO UPDATE SET holder = EXCLUDED.holder, expires = EXCLUDED.expires
+          WHERE lease.holder = EXCLUDED.holder OR lease.expires < \(now)
+          RETURNING 1)
+        SELECT COUNT(*)::BIGINT FROM taken
+        """, as: Int.self)
+      return (taken ?? 0) > 0
+    }
+  }
+
+  public func renewLeases(_ sessions: [String], holder: String, ttl: Double) async throws
+    -> [String]
+  {
+    guard !sessions.isEmpty else { return [] }
+    return try await run("renewing session leases") {
+      let now = Date().timeIntervalSince1970
+      return try await self.all(
+        """
+        INSERT INTO lease (session, holder, expires)
+        SELECT s, \(holder), \(now + ttl) FROM UNNEST(\(sessions)::TEXT[]) AS u(s)
+        ON CONFLICT (session) DO UPDATE SET holder = EXCLUDED.holder, expires = EXCLUDED.expires
+        WHERE lease.holder = EXCLUDED.holder OR lease.expires < \(now)
+        RETURNING session
+        """, as: String.self)
+    }
+  }
+
+  public func releaseLease(session: String, holder: String) async throws {
+    try await run("releasing a session lease") {
+      try await self.client.query(
+        "DELETE FROM lease WHERE session = \(session) AND holder = \(holder)", logger: self.logger)
+    }
+  }
+
+  public func lease(session: String) async throws -> (holder: String, expires: Double)? {
+    try await run("reading a session lease") {
+      for try await row in try await self.client.query(
+        "SELECT holder, expires FROM lease WHERE session = \(session)", logger: self.logger
+      ).decode((String, Double).self) {
+        return row
+      }
+      return nil
     }
   }
 

@@ -127,6 +127,13 @@ public final class SQLiteStore: ServerStore {
           CREATE INDEX session_open ON session (finished, created);
           """)
     }
+    migrator.registerMigration("v4: session leases") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE lease (
+            session TEXT PRIMARY KEY, holder TEXT NOT NULL, expires REAL NOT NULL)
+          """)
+    }
     return migrator
   }
 
@@ -451,6 +458,56 @@ public final class SQLiteStore: ServerStore {
     try await pool.read { db in
       try Int.fetchOne(
         db, sql: "SELECT COUNT(*) FROM frame WHERE session = ?", arguments: [session]) ?? 0
+    }
+  }
+
+  // MARK: Leases
+
+  public func acquireLease(session: String, holder: String, ttl: Double) async throws -> Bool {
+    try await pool.write { db in
+      let now = Date().timeIntervalSince1970
+      try db.execute(
+        sql: """
+          INSERT INTO lease (session, holder, expires) VALUES (?, ?, ?)
+          ON CONFLICT (session) DO UPDATE SET holder = excluded.holder, expires = excluded.expires
+          WHERE lease.holder = excluded.holder OR lease.expires < ?
+          """, arguments: [session, holder, now + ttl, now])
+      return db.changesCount > 0
+    }
+  }
+
+  public func renewLeases(_ sessions: [String], holder: String, ttl: Double) async throws
+    -> [String]
+  {
+    guard !sessions.isEmpty else { return [] }
+    return try await pool.write { db in
+      let now = Date().timeIntervalSince1970
+      var held: [String] = []
+      for session in sessions {
+        try db.execute(
+          sql: """
+            INSERT INTO lease (session, holder, expires) VALUES (?, ?, ?)
+            ON CONFLICT (session) DO UPDATE SET holder = excluded.holder, expires = excluded.expires
+            WHERE lease.holder = excluded.holder OR lease.expires < ?
+            """, arguments: [session, holder, now + ttl, now])
+        if db.changesCount > 0 { held.append(session) }
+      }
+      return held
+    }
+  }
+
+  public func releaseLease(session: String, holder: String) async throws {
+    try await pool.write { db in
+      try db.execute(
+        sql: "DELETE FROM lease WHERE session = ? AND holder = ?", arguments: [session, holder])
+    }
+  }
+
+  public func lease(session: String) async throws -> (holder: String, expires: Double)? {
+    try await pool.read { db in
+      try Row.fetchOne(
+        db, sql: "SELECT holder, expires FROM lease WHERE session = ?", arguments: [session]
+      ).map { ($0["holder"], $0["expires"]) }
     }
   }
 
