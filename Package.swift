@@ -38,6 +38,12 @@ let package = Package(
     // zlib, for gzip-compressed recordings (UI-PRMD ships as .txt.gz).
     .systemLibrary(
       name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+    // Debian's eSpeak NG, for spoken coaching (offline text to speech).
+    .systemLibrary(
+      name: "CEspeakNG", path: "Sources/CEspeakNG", providers: [.apt(["libespeak-ng-dev"])]),
+    // Spoken coaching: what to say when (one thing at a time, corrections spaced), spoken by
+    // eSpeak NG, rendered to PCM or WAV. Knows nothing of SDL.
+    .target(name: "OnTrackSpeech", dependencies: ["CEspeakNG"]),
     // Motion files in and out: BVH, joint-angle CSV, UI-PRMD.
     .target(
       name: "OnTrackFormats", dependencies: ["OnTrackKinematics", "CZlib"],
@@ -69,6 +75,7 @@ let package = Package(
       name: "OnTrackApp",
       dependencies: [
         "OnTrackKinematics", "OnTrackFormats", "OnTrackScoring", "OnTrackSimulation", "CSDL2",
+        "OnTrackSpeech",
         "CGLCore",
       ]),
     // The server: sessions over WebSocket, Axis Neuron TCP and VMC/OSC UDP; SQLite store;
@@ -125,7 +132,7 @@ let package = Package(
       dependencies: [
         "OnTrackKinematics", "OnTrackFormats", "OnTrackScoring", "OnTrackSimulation", "OnTrackApp",
         "OnTrackProtocol", "OnTrackServer", "OnTrackServerCommands", "OnTrackClient",
-        "OnTrackEvaluation",
+        "OnTrackEvaluation", "OnTrackSpeech",
         .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -152,7 +159,9 @@ let package = Package(
       exclude: ["Fixtures"]),
     .testTarget(
       name: "OnTrackAppTests",
-      dependencies: ["OnTrackApp", "OnTrackScoring", "OnTrackSimulation", "AllocationCounter"],
+      dependencies: [
+        "OnTrackApp", "OnTrackScoring", "OnTrackSimulation", "OnTrackSpeech", "AllocationCounter",
+      ],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "OnTrackServerTests",

@@ -179,6 +179,9 @@ public final class PlaySession {
 
   public var repetitionsDone: Int { scorer.repetitions.count }
 
+  /// The last repetition scored, if any.
+  public var lastRepetition: RepetitionResult? { scorer.repetitions.last }
+
   /// The repetition in progress (1-based), capped at the prescription.
   public var currentRepetition: Int { min(repetitionsDone + 1, exercise.repetitions) }
 

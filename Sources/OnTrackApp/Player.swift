@@ -13,6 +13,7 @@ public final class Player {
   private var fullscreen = false
   private var dragging = false
   private var builtForHeight: Int32
+  private let voice = CoachVoice()
 
   public init(session: PlaySession, width: Int32 = 1280, height: Int32 = 720) throws(AppError) {
     self.session = session
@@ -77,6 +78,9 @@ public final class Player {
         continue
       }
       session.advance(by: dt)
+      voice.update(session)
+      scene.voiceStatus =
+        voice.muted ? "Voice off (S)" : (voice.unavailable.map { "No voice: \($0)" })
       let size = context.drawableSize
       context.gl.bindFramebuffer(GLenum(GL_FRAMEBUFFER), 0)
       scene.draw(session, orbit: orbit, width: size.width, height: size.height)
@@ -119,10 +123,29 @@ public final class Player {
     case SDL_Keycode(SDLK_SLASH.rawValue), SDL_Keycode(SDLK_QUESTION.rawValue),
       SDL_Keycode(SDLK_h.rawValue):
       scene.showHelp.toggle()
+    case SDL_Keycode(SDLK_s.rawValue):
+      voice.muted.toggle()
+    case SDL_Keycode(SDLK_LEFTBRACKET.rawValue):
+      voice.volume = max(0, voice.volume - 0.1)
+    case SDL_Keycode(SDLK_RIGHTBRACKET.rawValue):
+      voice.volume = min(1, voice.volume + 0.1)
+    case SDL_Keycode(SDLK_t.rawValue):
+      scene.largeText.toggle()
+      try? rebuildForTextSize()
     default:
       break
     }
     return true
+  }
+
+  /// Re-rasterises the HUD's text for the large-text setting.
+  private func rebuildForTextSize() throws(AppError) {
+    let large = scene.largeText
+    let help = scene.showHelp
+    scene.delete()
+    scene = try SceneRenderer(
+      gl: context.gl, resources: resources, height: context.drawableSize.height, largeText: large)
+    scene.showHelp = help
   }
 
   /// Text is rasterised for the window height; a big change of size re-rasterises it.

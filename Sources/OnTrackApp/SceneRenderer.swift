@@ -25,11 +25,18 @@ final class SceneRenderer {
   private var clock = TextLine(capacity: 32)
   /// True to show the key help overlay.
   var showHelp = false
+  /// Larger HUD text (the T key), for patients who read small text badly.
+  var largeText: Bool
+  /// The voice's state when it is not speaking normally ("Voice off (S)").
+  var voiceStatus: String?
 
-  init(gl: GLFunctions, resources: URL, height: Int32) throws(AppError) {
+  init(gl: GLFunctions, resources: URL, height: Int32, largeText: Bool = false)
+    throws(AppError)
+  {
     self.gl = gl
+    self.largeText = largeText
     let shaders = resources.appendingPathComponent("Shaders")
-    scale = max(0.5, Float(height) / 720)
+    scale = max(0.5, Float(height) / 720) * (largeText ? 1.35 : 1)
     mannequins = try MannequinRenderer(gl: gl, shaders: shaders)
     floor = try FloorRenderer(gl: gl, shaders: shaders)
     hud = try HUDRenderer(
@@ -43,20 +50,28 @@ final class SceneRenderer {
     hud.delete()
   }
 
-  /// Colour of a body part by its error relative to tolerance: green up to half the
-  /// tolerance, amber at the tolerance, red at twice it.
+  /// Colour of a body part by its error relative to tolerance, on a scale colour-blind
+  /// patients can read (Okabe & Ito's blue, orange and vermillion, which differ in lightness
+  /// too, not green → red, which one man in twelve cannot tell apart): blue up to half the
+  /// tolerance, orange at the tolerance, vermillion at twice it.
   static func severityColor(_ s: Float) -> SIMD4<Float> {
-    let green = SIMD4<Float>(0.20, 0.72, 0.36, 1)
-    let amber = SIMD4<Float>(0.98, 0.68, 0.12, 1)
-    let red = SIMD4<Float>(0.88, 0.18, 0.16, 1)
-    if s <= 0.5 { return green }
-    if s <= 1 { return green + (amber - green) * ((s - 0.5) / 0.5) }
-    return amber + (red - amber) * min((s - 1), 1)
+    let good = SIMD4<Float>(0.00, 0.45, 0.70, 1)
+    let watch = SIMD4<Float>(0.90, 0.62, 0.00, 1)
+    let off = SIMD4<Float>(0.84, 0.37, 0.00, 1)
+    if s <= 0.5 { return good }
+    if s <= 1 { return good + (watch - good) * ((s - 0.5) / 0.5) }
+    return watch + (off - watch) * min((s - 1), 1)
   }
 
+  /// The score's colour, on the same scale, always shown with its word (`scoreWord`).
   static func scoreColor(_ score: Double) -> SIMD4<Float> {
     score >= 80
-      ? [0.30, 0.80, 0.45, 1] : (score >= 60 ? [0.98, 0.72, 0.20, 1] : [0.95, 0.35, 0.30, 1])
+      ? [0.35, 0.70, 0.95, 1] : (score >= 60 ? [0.95, 0.70, 0.10, 1] : [0.95, 0.45, 0.15, 1])
+  }
+
+  /// The score in a word, so that colour is never the only cue.
+  static func scoreWord(_ score: Double) -> String {
+    score >= 80 ? "Good" : (score >= 60 ? "Fair" : "Work on it")
   }
 
   /// The camera matrices for a `width`×`height` target.
@@ -199,7 +214,7 @@ final class SceneRenderer {
     let scoreWidth = 170 * s
     let scoreX = width - margin - scoreWidth
     hud.roundedRect(
-      x: scoreX, y: margin, width: scoreWidth, height: 112 * s, radius: 14 * s, color: panel)
+      x: scoreX, y: margin, width: scoreWidth, height: 122 * s, radius: 14 * s, color: panel)
     hud.centeredText(
       "Last score".unicodeScalars, centerX: scoreX + scoreWidth / 2, y: margin + 8 * s,
       style: .small, color: soft)
@@ -209,6 +224,9 @@ final class SceneRenderer {
       hud.centeredText(
         line, centerX: scoreX + scoreWidth / 2, y: margin + 30 * s, style: .huge,
         color: Self.scoreColor(score))
+      hud.centeredText(
+        Self.scoreWord(score).unicodeScalars, centerX: scoreX + scoreWidth / 2,
+        y: margin + 93 * s, style: .small, color: soft)
     } else {
       line.append("–" as Unicode.Scalar)
       hud.centeredText(
@@ -319,6 +337,11 @@ final class SceneRenderer {
     hud.text(
       "? help".unicodeScalars, x: width - margin - 70 * s, y: margin + 120 * s, style: .small,
       color: SIMD4(0.25, 0.28, 0.34, 0.9))
+    if let status = voiceStatus {
+      hud.text(
+        status.unicodeScalars, x: margin, y: height - margin - 56 * s, style: .small,
+        color: SIMD4(0.25, 0.28, 0.34, 0.9))
+    }
     hud.draw(width: width, height: height)
   }
 
@@ -369,6 +392,7 @@ final class SceneRenderer {
   static let helpLines: [(String, String)] = [
     ("Space", "pause / resume"), ("+ / −", "speed 0.25× … 2×"), ("R", "restart the set"),
     ("M", "mirror view on / off"), ("V", "side by side / overlay"), ("F", "full screen"),
+    ("S", "voice on / off"), ("[ ]", "voice quieter / louder"), ("T", "large text"),
     ("Drag, wheel", "orbit and zoom the camera"), ("C", "reset the camera"), ("?", "this help"),
     ("Esc", "quit"),
   ]

@@ -16,7 +16,7 @@ public enum OnTrackCommands {
       InspectCommand.self, FKCommand.self, ConvertCommand.self, ScoreCommand.self,
       EvalCommand.self, ExercisesCommand.self, PlayCommand.self, RenderCommand.self,
       ServeCommand.self, TokenCommand.self, BackupCommand.self, RecordCommand.self,
-      SimulateCommand.self, CameraCommand.self,
+      SimulateCommand.self, CameraCommand.self, SpeechCommand.self,
       BenchCommand.self,
     ])
 }

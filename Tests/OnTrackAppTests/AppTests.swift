@@ -96,7 +96,7 @@ struct AppTests {
     }
   }
 
-  @Test("an exaggerated error turns the limb red; the same limb done right is green")
+  @Test("an exaggerated error turns the limb vermillion; the same limb done right is blue")
   func errorColours() throws {
     let renderer = try renderer()
     let exercise = try AppData.exercise()
@@ -124,8 +124,9 @@ struct AppTests {
       Int(wrong.x) > Int(wrong.y) + 50 && Int(wrong.x) > Int(wrong.z) + 50,
       "wrong arm pixel \(wrong) at \(debugPoint)")
     let right = try upperArmPixel(try AppData.wrongArmTake(degrees: 0), "right")
+    // The colour-blind-safe scale: vermillion when off, blue when right.
     #expect(
-      Int(right.y) > Int(right.x) + 40 && Int(right.y) > Int(right.z) + 20,
+      Int(right.z) > Int(right.x) + 40 && Int(right.z) > Int(right.y) + 10,
       "correct arm pixel \(right) at \(debugPoint)")
   }
 
