@@ -159,16 +159,7 @@ public struct TakeScorer: Sendable {
     let window = 0..<min(finding.decisionWindow, features.count)
     let mirrored = scorer.worksOtherSide(features, frames: window)
     if mirrored { features = features.mirrored() }
-    let rows = exercise.alignmentMatrix(features)
-    var matcher = finding.matcher()
-    var matches: [SubsequenceMatcher.Match] = []
-    rows.values.withUnsafeBufferPointer { values in
-      guard let base = values.baseAddress else { return }
-      for f in 0..<rows.rows {
-        if let match = matcher.push(base + f * rows.stride) { matches.append(match) }
-      }
-    }
-    if let last = matcher.finish() { matches.append(last) }
+    var matches = self.matches(in: features, finding: finding)
     if matches.isEmpty,
       finding.isOneRepetition(features, frames: 0..<features.count, exercise: exercise)
     {
@@ -184,6 +175,23 @@ public struct TakeScorer: Sendable {
       mirrored: mirrored, repetitions: repetitions)
   }
 
+  /// Every repetition the subsequence matcher finds in `features`, in order.
+  private func matches(in features: FeatureSequence, finding: RepetitionFinding)
+    -> [SubsequenceMatcher.Match]
+  {
+    let rows = exercise.alignmentMatrix(features)
+    var matcher = finding.matcher()
+    var found: [SubsequenceMatcher.Match] = []
+    rows.values.withUnsafeBufferPointer { values in
+      guard let base = values.baseAddress else { return }
+      for f in 0..<rows.rows {
+        if let match = matcher.push(base + f * rows.stride) { found.append(match) }
+      }
+    }
+    if let last = matcher.finish() { found.append(last) }
+    return found
+  }
+
   /// Repetitions on alternating sides: the take and its mirror image are searched alike, and
   /// where matches on the two sides overlap the better one (lower alignment cost) stands.
   private func scoreAlternating(
@@ -191,23 +199,12 @@ public struct TakeScorer: Sendable {
     firstTime: Double
   ) -> TakeResult {
     let mirroredFeatures = features.mirrored()
-    func matches(_ f: FeatureSequence) -> [SubsequenceMatcher.Match] {
-      let rows = exercise.alignmentMatrix(f)
-      var matcher = finding.matcher()
-      var found: [SubsequenceMatcher.Match] = []
-      rows.values.withUnsafeBufferPointer { values in
-        guard let base = values.baseAddress else { return }
-        for k in 0..<rows.rows {
-          if let match = matcher.push(base + k * rows.stride) { found.append(match) }
-        }
-      }
-      if let last = matcher.finish() { found.append(last) }
-      return found
-    }
     // A match stands on a side only if its frames fit that side's reference better than the
     // other's: noise can make a stretch of one side match the mirror image loosely too.
-    let candidates = (matches(features).map { ($0, false) }
-      + matches(mirroredFeatures).map { ($0, true) }).filter { match, mirrored in
+    let candidates =
+      (matches(in: features, finding: finding).map { ($0, false) }
+      + matches(in: mirroredFeatures, finding: finding).map { ($0, true) }).filter {
+        match, mirrored in
         scorer.worksOtherSide(features, frames: match.start..<(match.end + 1)) == mirrored
       }
     let chosen = SideChoice.resolve(candidates)

@@ -87,6 +87,16 @@ public struct AuthoredPosture: Sendable, Equatable {
 
   public init() {}
 
+  /// Sets the reach of the left (`side` > 0) or right arm or leg.
+  mutating func setReach(side: Double, arm: Bool, _ reach: Reach) {
+    switch (side > 0, arm) {
+    case (true, true): leftArm.reach = reach
+    case (false, true): rightArm.reach = reach
+    case (true, false): leftLeg.reach = reach
+    case (false, false): rightLeg.reach = reach
+    }
+  }
+
   /// A wrist held this low (metres) is a hand flat on the floor.
   static let handOnFloorHeight = 0.08
 

@@ -65,7 +65,7 @@ public enum BackPainLibrary {
     for side in [1.0, -1.0] {
       let reach = AuthoredPosture.Reach(
         target: [side * 0.11, ankleHeight, 0.01], bend: [0, 0, 1])
-      if side > 0 { p.leftLeg.reach = reach } else { p.rightLeg.reach = reach }
+      p.setReach(side: side, arm: false, reach)
     }
     p.leftArm = .init(flexion: 3, abduction: 6, bend: 8)
     p.rightArm = .init(flexion: 3, abduction: 6, bend: 8)
@@ -83,7 +83,7 @@ public enum BackPainLibrary {
     for side in [1.0, -1.0] {
       let reach = AuthoredPosture.Reach(
         target: [side * feetApart, ankleHeight, 0.58], bend: [side * 0.15, 1, 0])
-      if side > 0 { p.leftLeg.reach = reach } else { p.rightLeg.reach = reach }
+      p.setReach(side: side, arm: false, reach)
     }
     p.leftArm = .init(flexion: -6, abduction: 14, bend: 5)
     p.rightArm = .init(flexion: -6, abduction: 14, bend: 5)
@@ -106,7 +106,7 @@ public enum BackPainLibrary {
       let shoulder = chest[side > 0 ? .leftShoulder : .rightShoulder] ?? .zero
       let reach = AuthoredPosture.Reach(
         target: [shoulder.x + side * 0.06, 0.05, shoulder.z - 0.02], bend: [side * 0.4, 1, -0.6])
-      if side > 0 { p.leftArm.reach = reach } else { p.rightArm.reach = reach }
+      p.setReach(side: side, arm: true, reach)
     }
     return p
   }
@@ -143,7 +143,7 @@ public enum BackPainLibrary {
       let shoulder = points[side > 0 ? .leftShoulder : .rightShoulder] ?? .zero
       let reach = AuthoredPosture.Reach(
         target: [shoulder.x, wristHeight, shoulder.z], bend: [0, 0, -1])
-      if side > 0 { p.leftArm.reach = reach } else { p.rightArm.reach = reach }
+      p.setReach(side: side, arm: true, reach)
     }
     p.headFlexion = -12
     return p
@@ -260,7 +260,7 @@ public enum BackPainLibrary {
         let hip = points[side > 0 ? .leftHip : .rightHip] ?? .zero
         let reach = AuthoredPosture.Reach(
           target: hip + [side * 0.07, 0.10, 0.0], bend: [side * 1, 0, -1])
-        if side > 0 { p.leftArm.reach = reach } else { p.rightArm.reach = reach }
+        p.setReach(side: side, arm: true, reach)
       }
     }
     hands(&rest)
@@ -444,7 +444,7 @@ public enum BackPainLibrary {
     for side in [1.0, -1.0] {
       let reach = AuthoredPosture.Reach(
         target: grip + [side * 0.06 - 0.02, -0.02, 0], bend: [side * 1, 0.8, 0.3])
-      if side > 0 { hold.leftArm.reach = reach } else { hold.rightArm.reach = reach }
+      hold.setReach(side: side, arm: true, reach)
     }
     return repetition(rest, moveAndHold(hold, move: 2, hold: 5, variant: variant), back: 2)
   }
@@ -471,7 +471,7 @@ public enum BackPainLibrary {
       let ankle = restPoints[side > 0 ? .leftAnkle : .rightAnkle]!
       let reach = AuthoredPosture.Reach(
         target: ankle + [0.04 * (1 - cos(a)), 0.02 * sin(a), 0], bend: [sin(a), cos(a), 0])
-      if side > 0 { top.leftLeg.reach = reach } else { top.rightLeg.reach = reach }
+      top.setReach(side: side, arm: false, reach)
     }
     return repetition(rest, moveAndHold(top, move: 3, hold: 2, variant: variant), back: 3)
   }
