@@ -27,7 +27,7 @@ public struct ServerLimits: Sendable {
   public var idleSessionTimeout: Duration = .seconds(30 * 60)
   /// How long a server's lease on a live session lasts without renewal (renewed every 2 s
   /// while the session is in memory): after a server dies, another takes its sessions this
-  /// long after its last renewal.
+  /// long after its last renewal. Keep it well above the 2 s renewal period.
   public var sessionLease: Duration = .seconds(10)
   /// A kept-alive HTTP connection with no request this long is closed.
   public var httpIdleTimeout: Duration = .seconds(75)

@@ -18,7 +18,8 @@ struct TakeoverTests {
     arguments: StoreContractTests.Kind.allCases)
   func takeover(kind: StoreContractTests.Kind) async throws {
     guard let fixture = try await StoreContractTests.Fixture.make(kind) else { return }
-    let lease = Duration.milliseconds(1500)
+    // Longer than the 2 s between renewals, so the first server never lapses while it lives.
+    let lease = Duration.seconds(3)
     let a = try await TestServer(store: fixture.store) {
       $0.limits.sessionLease = lease
       $0.serverName = "a"
