@@ -120,48 +120,22 @@ public enum RobustnessSuite {
       let score = String(format: "%.0f", o.meanScore)
       return o.repetitions == repetitions ? score : "\(score) (\(o.repetitions))"
     }
-    var header = "| exercise | perfect |"
-    var rule = "|---|---:|"
-    for l in noiseLevels {
-      header += " noise \(Int(l))° |"
-      rule += "---:|"
-    }
-    for l in noiseLevels {
-      header += " drift \(Int(l))° |"
-      rule += "---:|"
-    }
-    for l in noiseLevels {
-      header += " jitter \(Int(l)) cm |"
-      rule += "---:|"
-    }
-    for t in tempi {
-      header += " tempo \(t)× |"
-      rule += "---:|"
-    }
-    header += " mirrored |"
-    rule += "---:|"
-    for r in ranges {
-      header += " range \(Int(r * 100)) % |"
-      rule += "---:|"
-    }
-    for l in leans {
-      header += " lean \(Int(l))° |"
-      rule += "---:|"
-    }
-    header += " stooped 25° |"
-    rule += "---:|"
-    var lines = [header, rule]
+    // Each column once: its heading and where its outcome is in a row.
+    var columns: [(String, (Row) -> Outcome?)] = [("perfect", { $0.perfect })]
+    columns += noiseLevels.map { l in ("noise \(Int(l))°", { $0.whiteNoise[l] }) }
+    columns += noiseLevels.map { l in ("drift \(Int(l))°", { $0.drift[l] }) }
+    columns += noiseLevels.map { l in ("jitter \(Int(l)) cm", { $0.jitter[l] }) }
+    columns += tempi.map { t in ("tempo \(t)×", { $0.tempo[t] }) }
+    columns.append(("mirrored", { $0.mirrored }))
+    columns += ranges.map { r in ("range \(Int(r * 100)) %", { $0.range[r] }) }
+    columns += leans.map { l in ("lean \(Int(l))°", { $0.compensation[l] }) }
+    columns.append(("stooped 25°", { $0.stooped }))
+    var lines = [
+      "| exercise |" + columns.map { " \($0.0) |" }.joined(),
+      "|---|" + String(repeating: "---:|", count: columns.count),
+    ]
     for row in rows {
-      var line = "| \(row.exercise) | \(cell(row.perfect)) |"
-      for l in noiseLevels { line += " \(cell(row.whiteNoise[l])) |" }
-      for l in noiseLevels { line += " \(cell(row.drift[l])) |" }
-      for l in noiseLevels { line += " \(cell(row.jitter[l])) |" }
-      for t in tempi { line += " \(cell(row.tempo[t])) |" }
-      line += " \(cell(row.mirrored)) |"
-      for r in ranges { line += " \(cell(row.range[r])) |" }
-      for l in leans { line += " \(cell(row.compensation[l])) |" }
-      line += " \(cell(row.stooped)) |"
-      lines.append(line)
+      lines.append("| \(row.exercise) |" + columns.map { " \(cell($0.1(row))) |" }.joined())
     }
     return lines.joined(separator: "\n") + "\n"
   }

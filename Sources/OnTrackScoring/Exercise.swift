@@ -99,7 +99,7 @@ public struct Exercise: Sendable {
   public let tempo: ExerciseDefinition.TempoRange
   /// True for a one-sided exercise done on alternating sides: each repetition takes the side
   /// it matches.
-  public var alternates: Bool { definition.sides == "alternating" && workingSide != nil }
+  public let alternates: Bool
   public let repetitions: Int
   public let holdSeconds: Double
   /// The reference frames of its hold: the longest stretch, away from both ends, in which
@@ -209,6 +209,7 @@ public struct Exercise: Sendable {
     case "bilateral": workingSide = nil
     default: workingSide = SideActivity(reference).dominantSide(ratio: Exercise.unilateralRatio)
     }
+    alternates = definition.sides == "alternating" && workingSide != nil
     tempo = definition.tempo ?? ExerciseDefinition.Defaults.tempo
     repetitions = definition.repetitions ?? ExerciseDefinition.Defaults.repetitions
     holdSeconds = definition.holdSeconds ?? 0

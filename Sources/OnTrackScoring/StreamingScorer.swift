@@ -46,7 +46,7 @@ public struct StreamingScorer: Sendable {
   public private(set) var hold: HoldState?
   /// For an exercise on alternating sides: the side the next repetition is expected on.
   public var nextSide: BodyModel.Side? {
-    guard alternates, let working = exercise.workingSide else { return nil }
+    guard exercise.alternates, let working = exercise.workingSide else { return nil }
     return nextMirrored ? working.other : working
   }
 
@@ -95,8 +95,6 @@ public struct StreamingScorer: Sendable {
   private var lastReported: SubsequenceMatcher.Match?
   private var nextMirrored = false
   private let sideWait: Int
-  /// `exercise.alternates`, read once (it is asked every frame).
-  private let alternates: Bool
   /// Per measure: the held posture (an angle in `.x`, radians, or a bone's direction), the
   /// reference's mean over its hold; empty without a hold.
   private let holdTargets: [SIMD3<Float>]
@@ -146,7 +144,6 @@ public struct StreamingScorer: Sendable {
     }
     measuredBones = measured
     let alternating = exercise.alternates
-    alternates = alternating
     otherFeatures = [Float](repeating: 0, count: alternating ? capacity * FeatureLayout.width : 0)
     otherRows = DTWMatrix(capacity: alternating ? capacity : 0, width: Exercise.alignmentWidth)
     otherMatcher = finding.matcher()
@@ -226,7 +223,7 @@ public struct StreamingScorer: Sendable {
   public mutating func finish() -> Int {
     let before = repetitions.count
     if !decided { decide(frames: frameCount) }
-    if alternates {
+    if exercise.alternates {
       if let match = matcher.finish() { pending.append((match, false)) }
       if let match = otherMatcher.finish() { pending.append((match, true)) }
       settlePending(flush: true)
@@ -260,7 +257,7 @@ public struct StreamingScorer: Sendable {
     let slot = frameCount % capacity
     for c in 0..<width { features[slot * width + c] = pipeline.output[k * width + c] }
     frameCount += 1
-    if alternates {
+    if exercise.alternates {
       processAlternating(slot: slot)
     } else if decided {
       process(slot: slot, track: true)

@@ -17,10 +17,10 @@ struct RobustnessTests {
   /// library", lists the ones that do not yet and why).
   static let backPain = all.filter { $0.hasPrefix("lbp-") }
 
-  @Test(
-    "the low-back-pain exercises keep their scores under noise, slow tempo and less range",
-    arguments: backPain)
-  func backPainRelations(id: String) throws {
+  /// Runs the suite on exercise `id` and checks what every exercise must keep: three
+  /// repetitions performed perfectly score ≥ 95; sensor noise on a correct performance keeps
+  /// the count and costs at most 5 points at 1°.
+  static func runWithCommonRelations(_ id: String) throws -> (Exercise, RobustnessSuite.Row) {
     let exercise = try ScoringData.exercise(id)
     let row = try RobustnessSuite.run(exercise)
     let n = RobustnessSuite.repetitions
@@ -31,6 +31,16 @@ struct RobustnessTests {
       #expect(outcome.repetitions == n, "white noise \(level)°")
     }
     #expect(try #require(row.whiteNoise[1]).meanScore >= perfect - 5)
+    return (exercise, row)
+  }
+
+  @Test(
+    "the low-back-pain exercises keep their scores under noise, slow tempo and less range",
+    arguments: backPain)
+  func backPainRelations(id: String) throws {
+    let (exercise, row) = try Self.runWithCommonRelations(id)
+    let n = RobustnessSuite.repetitions
+    let perfect = row.perfect.meanScore
     #expect(try #require(row.whiteNoise[3]).meanScore >= 75)
     #expect(try #require(row.jitter[1]).repetitions == n)
     #expect(try #require(row.jitter[1]).meanScore >= 60)
@@ -63,17 +73,9 @@ struct RobustnessTests {
     "noise, tempo, mirroring, less range, compensation and posture move the score as they should",
     arguments: ids)
   func relations(id: String) throws {
-    let exercise = try ScoringData.exercise(id)
-    let row = try RobustnessSuite.run(exercise)
+    let (exercise, row) = try Self.runWithCommonRelations(id)
     let n = RobustnessSuite.repetitions
     let perfect = row.perfect.meanScore
-    #expect(row.perfect.repetitions == n)
-    #expect(perfect >= 95)
-    // Sensor noise on a correct performance: a small drop only, the same count.
-    for (level, outcome) in row.whiteNoise {
-      #expect(outcome.repetitions == n, "white noise \(level)°")
-    }
-    #expect(try #require(row.whiteNoise[1]).meanScore >= perfect - 5)
     #expect(try #require(row.whiteNoise[2]).meanScore >= perfect - 15)
     #expect(try #require(row.whiteNoise[3]).meanScore >= 80)
     #expect(try #require(row.drift[1]).meanScore >= 80)

@@ -42,10 +42,7 @@ struct LibraryAndReportTests {
         for f in 0..<take.frameCount {
           try await outbound.writeTextMessage(ServerData.valuesFrame(take, f, encoder: encoder))
         }
-        var others: [[String: Any]] = []
-        while let ack = try await messages.until(type: "ack", collecting: &others),
-          (ack["seq"] as? Int ?? -1) < take.frameCount - 1
-        {}
+        try await messages.waitForAck(through: take.frameCount - 1)
         try await outbound.close(.normalClosure, reason: nil)
       }
       // The recording exports as BVH on the session skeleton, as long as the stream.

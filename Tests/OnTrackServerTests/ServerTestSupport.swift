@@ -213,6 +213,19 @@ final class WebSocketMessages: @unchecked Sendable {
   }
 
   /// Messages until one of `type` arrives (returned), collecting the others.
+  /// Reads until an acknowledgement covers `seq` (or the stream ends); returns the highest
+  /// sequence number acknowledged (−1 if none).
+  @discardableResult
+  func waitForAck(through seq: Int) async throws -> Int {
+    var others: [[String: Any]] = []
+    var highest = -1
+    while let ack = try await until(type: "ack", collecting: &others) {
+      highest = max(highest, ack["seq"] as? Int ?? -1)
+      if highest >= seq { break }
+    }
+    return highest
+  }
+
   func until(type: String, collecting others: inout [[String: Any]]) async throws -> [String: Any]?
   {
     while let object = try await nextObject() {

@@ -187,10 +187,7 @@ struct StreamTests {
         for f in 0..<half {
           try await outbound.writeTextMessage(ServerData.valuesFrame(take, f, encoder: encoder))
         }
-        var others: [[String: Any]] = []
-        while let ack = try await messages.until(type: "ack", collecting: &others),
-          (ack["seq"] as? Int ?? -1) < half - 1
-        {}
+        try await messages.waitForAck(through: half - 1)
         try await outbound.close(.goingAway, reason: nil)
       }
       // Nobody connected: the session may leave memory; it comes back from the store.
@@ -206,10 +203,7 @@ struct StreamTests {
         for f in (last + 1)..<take.frameCount {
           try await outbound.writeTextMessage(ServerData.valuesFrame(take, f, encoder: encoder))
         }
-        var others: [[String: Any]] = []
-        while let ack = try await messages.until(type: "ack", collecting: &others),
-          (ack["seq"] as? Int ?? -1) < take.frameCount - 1
-        {}
+        try await messages.waitForAck(through: take.frameCount - 1)
         try await outbound.close(.normalClosure, reason: nil)
       }
       let result = try await c.json(

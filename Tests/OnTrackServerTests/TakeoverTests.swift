@@ -52,12 +52,8 @@ struct TakeoverTests {
         for f in 0..<half {
           try await outbound.writeTextMessage(ServerData.valuesFrame(take, f, encoder: encoder))
         }
-        var others: [[String: Any]] = []
-        while let ack = try await messages.until(type: "ack", collecting: &others) {
-          let seq = ack["seq"] as? Int ?? -1
-          last.withLock { $0 = max($0, seq) }
-          if seq >= half - 1 { break }
-        }
+        let seen = try await messages.waitForAck(through: half - 1)
+        last.withLock { $0 = seen }
         try await outbound.close(.goingAway, reason: nil)
       }
       return (session.id, last.withLock { $0 })
@@ -81,10 +77,7 @@ struct TakeoverTests {
         for f in (last + 1)..<take.frameCount {
           try await outbound.writeTextMessage(ServerData.valuesFrame(take, f, encoder: encoder))
         }
-        var others: [[String: Any]] = []
-        while let ack = try await messages.until(type: "ack", collecting: &others),
-          (ack["seq"] as? Int ?? -1) < take.frameCount - 1
-        {}
+        try await messages.waitForAck(through: take.frameCount - 1)
         try await outbound.close(.normalClosure, reason: nil)
       }
       let result = try await cb.json(

@@ -166,6 +166,14 @@ public enum BackPainLibrary {
     return AuthoredMotion(keys: keys)
   }
 
+  /// Phases to the left (2 s, a 1 s pause), back to `rest` (2 s), to the right (2 s, a 1 s
+  /// pause): one repetition of an exercise done to both sides.
+  static func leftThenRight(
+    _ rest: AuthoredPosture, _ toward: (Double) -> AuthoredPosture
+  ) -> [(Double, AuthoredPosture)] {
+    [(2, toward(1)), (1, toward(1)), (2, rest), (2, toward(-1)), (1, toward(-1))]
+  }
+
   /// Phases that move to `top`, hold it for `hold` seconds (a third of it for `.shortHold`).
   static func moveAndHold(
     _ top: AuthoredPosture, move: Double, hold: Double, variant: Variant
@@ -221,9 +229,7 @@ public enum BackPainLibrary {
       }
       return p
     }
-    return repetition(
-      rest, [(2, tilted(1)), (1, tilted(1)), (2, rest), (2, tilted(-1)), (1, tilted(-1))],
-      back: 2)
+    return repetition(rest, leftThenRight(rest, tilted), back: 2)
   }
 
   /// KIMORE Ex3: arms forward at shoulder height, the chest turns left and right over still
@@ -242,9 +248,7 @@ public enum BackPainLibrary {
       if variant == .fault { p.heading = side * 18 }
       return p
     }
-    return repetition(
-      rest, [(2, turned(1)), (1, turned(1)), (2, rest), (2, turned(-1)), (1, turned(-1))],
-      back: 2)
+    return repetition(rest, leftThenRight(rest, turned), back: 2)
   }
 
   /// KIMORE Ex4: hands on the hips, the pelvis draws a horizontal circle under still
