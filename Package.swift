@@ -65,6 +65,14 @@ let package = Package(
     .target(
       name: "OnTrackProtocol", dependencies: ["OnTrackFormats", "OnTrackScoring"],
       swiftSettings: optimized),
+    // A programme day as the patient goes through it (stages, live scoring, the outbox of
+    // results waiting for upload): shared by the app's window, the client and headless runs.
+    .target(
+      name: "OnTrackProgramme",
+      dependencies: [
+        "OnTrackKinematics", "OnTrackScoring", "OnTrackSimulation", "OnTrackProtocol",
+      ],
+      swiftSettings: optimized),
     // SDL2 (window, events, fonts, PNG) and the OpenGL core-profile header.
     .systemLibrary(
       name: "CSDL2", path: "Sources/CSDL2",
@@ -75,7 +83,7 @@ let package = Package(
       name: "OnTrackApp",
       dependencies: [
         "OnTrackKinematics", "OnTrackFormats", "OnTrackScoring", "OnTrackSimulation", "CSDL2",
-        "OnTrackSpeech",
+        "OnTrackSpeech", "OnTrackProgramme",
         "CGLCore",
       ]),
     // The server: sessions over WebSocket, Axis Neuron TCP and VMC/OSC UDP; SQLite store;
@@ -105,7 +113,7 @@ let package = Package(
       name: "OnTrackClient",
       dependencies: [
         "OnTrackKinematics", "OnTrackFormats", "OnTrackScoring", "OnTrackSimulation",
-        "OnTrackProtocol",
+        "OnTrackProtocol", "OnTrackProgramme",
         .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
@@ -132,7 +140,7 @@ let package = Package(
       dependencies: [
         "OnTrackKinematics", "OnTrackFormats", "OnTrackScoring", "OnTrackSimulation", "OnTrackApp",
         "OnTrackProtocol", "OnTrackServer", "OnTrackServerCommands", "OnTrackClient",
-        "OnTrackEvaluation", "OnTrackSpeech",
+        "OnTrackEvaluation", "OnTrackSpeech", "OnTrackProgramme",
         .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -167,7 +175,7 @@ let package = Package(
       name: "OnTrackServerTests",
       dependencies: [
         "OnTrackServer", "OnTrackScoring", "OnTrackSimulation", "OnTrackProtocol",
-        "OnTrackClient",
+        "OnTrackClient", "OnTrackProgramme",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "Hummingbird", package: "hummingbird"),

@@ -49,6 +49,20 @@ final class CoachVoice {
     if device != 0 { SDL_CloseAudioDevice(device) }
   }
 
+  /// Says `text` now (a programme day's announcements), unless muted; what was queued before
+  /// is finished first.
+  func say(_ text: String) {
+    guard let synthesizer, device != 0, !muted else { return }
+    var voice = voices[text] ?? synthesizer.speak(text)
+    voices[text] = voice
+    if volume < 1 {
+      for k in voice.indices { voice[k] = Int16(Double(voice[k]) * max(volume, 0)) }
+    }
+    voice.withUnsafeBytes { bytes in
+      _ = SDL_QueueAudio(device, bytes.baseAddress, UInt32(bytes.count))
+    }
+  }
+
   /// Speaks what is due now in `session`.
   func update(_ session: PlaySession) {
     guard let synthesizer, device != 0 else { return }

@@ -29,6 +29,16 @@ final class SceneRenderer {
   var largeText: Bool
   /// The voice's state when it is not speaking normally ("Voice off (S)").
   var voiceStatus: String?
+  /// A panel over the scene (a programme day's question, rest or summary); it replaces the
+  /// set summary while shown.
+  var overlay: Overlay?
+
+  struct Overlay {
+    var title: String
+    var lines: [String]
+    /// The keys that work now.
+    var keys: String
+  }
 
   init(gl: GLFunctions, resources: URL, height: Int32, largeText: Bool = false)
     throws(AppError)
@@ -332,7 +342,11 @@ final class SceneRenderer {
         "Paused".unicodeScalars, centerX: width / 2, y: height / 2 - 24 * s, style: .large,
         color: white)
     }
-    if session.finished { drawSummary(session, width: width, height: height) }
+    if let overlay {
+      drawOverlay(overlay, width: width, height: height)
+    } else if session.finished {
+      drawSummary(session, width: width, height: height)
+    }
     if showHelp { drawHelp(width: width, height: height) }
     hud.text(
       "? help".unicodeScalars, x: width - margin - 70 * s, y: margin + 120 * s, style: .small,
@@ -383,6 +397,33 @@ final class SceneRenderer {
     hud.centeredText(
       "R  restart     Esc  quit".unicodeScalars, centerX: width / 2, y: y + h - 44 * s,
       style: .small,
+      color: SIMD4(0.6, 0.75, 1, 1))
+  }
+
+  private func drawOverlay(_ overlay: Overlay, width: Float, height: Float) {
+    let s = scale
+    let lineHeight: Float = largeText ? 40 : 30
+    let widest =
+      ([overlay.title] + overlay.lines).map { hud.measure($0.unicodeScalars, .medium) }
+      .max() ?? 0
+    let w = min(max(620 * s, widest + 60 * s), width - 40 * s)
+    let h = (110 + Float(overlay.lines.count) * lineHeight + 60) * s
+    let x = (width - w) / 2
+    let y = max(20 * s, (height - h) / 2 - 30 * s)
+    hud.roundedRect(
+      x: x, y: y, width: w, height: h, radius: 22 * s, color: SIMD4(0.10, 0.12, 0.16, 0.92))
+    hud.centeredText(
+      overlay.title.unicodeScalars, centerX: width / 2, y: y + 20 * s, style: .large,
+      color: SIMD4(1, 1, 1, 1))
+    var rowY = y + 90 * s
+    for text in overlay.lines {
+      hud.centeredText(
+        text.unicodeScalars, centerX: width / 2, y: rowY, style: .medium,
+        color: SIMD4(0.82, 0.86, 0.92, 1))
+      rowY += lineHeight * s
+    }
+    hud.centeredText(
+      overlay.keys.unicodeScalars, centerX: width / 2, y: y + h - 44 * s, style: .small,
       color: SIMD4(0.6, 0.75, 1, 1))
   }
 

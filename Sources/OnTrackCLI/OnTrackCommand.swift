@@ -16,7 +16,8 @@ public enum OnTrackCommands {
       InspectCommand.self, FKCommand.self, ConvertCommand.self, ScoreCommand.self,
       EvalCommand.self, ExercisesCommand.self, PlayCommand.self, RenderCommand.self,
       ServeCommand.self, TokenCommand.self, BackupCommand.self, RecordCommand.self,
-      SimulateCommand.self, CameraCommand.self, SpeechCommand.self,
+      SimulateCommand.self, CameraCommand.self, SpeechCommand.self, ProgrammeCommand.self,
+      SessionCommand.self,
       BenchCommand.self,
     ])
 }

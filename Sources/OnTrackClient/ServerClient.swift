@@ -172,3 +172,33 @@ public struct ServerClient: Sendable {
     return try await send("POST", "/v1/exercises", json: upload, as: ExerciseCreated.self)
   }
 }
+
+// MARK: Programmes
+
+extension ServerClient {
+  public func programmes() async throws -> [ProgrammeView] {
+    try await get("/v1/programmes", as: [ProgrammeView].self)
+  }
+
+  public func programme(_ id: String) async throws -> ProgrammeView {
+    try await get("/v1/programmes/\(id)", as: ProgrammeView.self)
+  }
+
+  public func createProgramme(_ definition: ProgrammeDefinition) async throws -> ProgrammeView {
+    try await send("POST", "/v1/programmes", json: definition, as: ProgrammeView.self)
+  }
+
+  public func updateProgramme(_ id: String, _ definition: ProgrammeDefinition) async throws
+    -> ProgrammeView
+  {
+    try await send("PUT", "/v1/programmes/\(id)", json: definition, as: ProgrammeView.self)
+  }
+
+  public func progress(_ id: String) async throws -> ProgrammeProgress {
+    try await get("/v1/programmes/\(id)/progress", as: ProgrammeProgress.self)
+  }
+
+  public func recordDay(_ day: ProgrammeDay, programme id: String) async throws -> ProgrammeDay {
+    try await send("POST", "/v1/programmes/\(id)/days", json: day, as: ProgrammeDay.self)
+  }
+}

@@ -24,16 +24,24 @@ public struct CreateSessionRequest: Codable, Sendable {
   /// For a therapist: the patient the session is for (default: the therapist, to record a
   /// reference).
   public var patient: String?
+  /// The programme this session is a set of (`/v1/programmes`), if any.
+  public var programme: String?
+  /// A key the client makes once per session it means to create (8–64 letters, digits, `-`,
+  /// `_`): creating again with the same key answers the session already made (200) instead of
+  /// a new one, so an upload repeated after a lost answer makes no duplicate.
+  public var clientKey: String?
 
   public init(
     exercise: String, version: Int? = nil, skeleton: String? = nil, skeletonBVH: String? = nil,
-    patient: String? = nil
+    patient: String? = nil, programme: String? = nil, clientKey: String? = nil
   ) {
     self.exercise = exercise
     self.version = version
     self.skeleton = skeleton
     self.skeletonBVH = skeletonBVH
     self.patient = patient
+    self.programme = programme
+    self.clientKey = clientKey
   }
 }
 
@@ -56,12 +64,16 @@ public struct SessionView: Codable, Sendable {
   public var rejected: [String: Int]
   public var stream: String
   public var watch: String
+  /// The programme the session belongs to, if any.
+  public var programme: String?
 
   public init(
     id: String, patient: String, therapist: String?, exercise: String, exerciseVersion: Int,
     created: Double, finished: Double?, open: Bool, frames: Int?, lastSeq: Int?,
-    durableSeq: Int?, repetitions: Int, meanScore: Double?, rejected: [String: Int]
+    durableSeq: Int?, repetitions: Int, meanScore: Double?, rejected: [String: Int],
+    programme: String? = nil
   ) {
+    self.programme = programme
     self.id = id
     self.patient = patient
     self.therapist = therapist

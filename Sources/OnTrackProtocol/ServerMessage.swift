@@ -8,7 +8,7 @@ import OnTrackScoring
 /// | type | when | payload |
 /// |---|---|---|
 /// | `session` | first, on connecting | `SessionHello` |
-/// | `frame` | every scored frame | `FrameResult` (`/watch` adds the pose's channel values) |
+/// | `frame` | every scored frame | `FrameResult` (`/watch` adds the pose's channel values and joint positions) |
 /// | `repetition` | a repetition completed | `{"result": RepetitionResult}` |
 /// | `rejected` | a frame was not taken | `Rejection` |
 /// | `ack` | frames up to `seq` are on disk | `{"seq": N}` |
@@ -107,11 +107,18 @@ public struct SessionHello: Codable, Sendable, Equatable {
   /// The last frame stored durably; −1 before the first.
   public var durableSeq: Int
   public var repetitions: Int
+  /// The skeleton's joint names and each one's parent index (−1 for the root), so a viewer
+  /// can draw `FrameResult.positions` without reading the BVH.
+  public var joints: [String]?
+  public var parents: [Int]?
 
   public init(
     session: String, patient: String, exercise: String, exerciseVersion: Int, skeleton: String,
-    channels: Int, lastSeq: Int, durableSeq: Int, repetitions: Int
+    channels: Int, lastSeq: Int, durableSeq: Int, repetitions: Int, joints: [String]? = nil,
+    parents: [Int]? = nil
   ) {
+    self.joints = joints
+    self.parents = parents
     self.session = session
     self.patient = patient
     self.exercise = exercise
@@ -140,11 +147,15 @@ public struct FrameResult: Codable, Sendable, Equatable {
   public var severity: [String: Double]
   /// The pose as the session skeleton's channel values (`/watch` only).
   public var values: [Float]?
+  /// Each joint's world position, x y z in metres (Y up), in `SessionHello.joints` order
+  /// (`/watch` only).
+  public var positions: [Float]?
 
   public init(
     seq: Int, t: Double, progress: Double, repetitions: Int, errors: [String: Double],
-    severity: [String: Double], values: [Float]? = nil
+    severity: [String: Double], values: [Float]? = nil, positions: [Float]? = nil
   ) {
+    self.positions = positions
     self.seq = seq
     self.t = t
     self.progress = progress
@@ -160,7 +171,7 @@ public struct FrameResult: Codable, Sendable, Equatable {
   public static func appendJSON(
     seq: Int, time: Double, progress: Double, repetitions: Int, names: [String],
     measured: [Bool], errors: [Float], severity: [Float], values: [Float]?,
-    to out: inout [UInt8]
+    positions: [Float]? = nil, to out: inout [UInt8]
   ) {
     out.append(contentsOf: #"{"type":"frame","seq":"#.utf8)
     out.append(contentsOf: String(seq).utf8)
@@ -190,6 +201,14 @@ public struct FrameResult: Codable, Sendable, Equatable {
       for (k, v) in values.enumerated() {
         if k > 0 { out.append(UInt8(ascii: ",")) }
         NumberFormatting.appendFixed(Double(v), decimals: 3, to: &out)
+      }
+      out.append(UInt8(ascii: "]"))
+    }
+    if let positions {
+      out.append(contentsOf: #","positions":["#.utf8)
+      for (k, v) in positions.enumerated() {
+        if k > 0 { out.append(UInt8(ascii: ",")) }
+        NumberFormatting.appendFixed(Double(v), decimals: 4, to: &out)
       }
       out.append(UInt8(ascii: "]"))
     }

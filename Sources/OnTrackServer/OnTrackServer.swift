@@ -98,7 +98,10 @@ public final class OnTrackServer: Sendable {
         body: .init(byteBuffer: ByteBuffer(string: self.metrics.exposition())))
     }
     ExerciseRoutes(library: hub.library, hub: hub).add(to: router)
-    SessionRoutes(hub: hub).add(to: router)
+    let programmes = ProgrammeBook(store: store, library: hub.library)
+    SessionRoutes(hub: hub, programmes: programmes).add(to: router)
+    ProgrammeRoutes(book: programmes, audit: hub.audit).add(to: router)
+    DashboardRoutes(folder: configuration.dashboardFolder).add(to: router)
     TokenRoutes(hub: hub, identities: identities).add(to: router)
     StreamRoutes(hub: hub, identities: identities).add(to: router)
     return router

@@ -80,9 +80,15 @@ public struct ServerConfiguration: Sendable {
   /// Where audit lines go (`ontrack.audit`).
   public var auditLogger = Logger(label: "ontrack.audit")
 
+  /// The therapist's dashboard (`index.html`, `dashboard.css`, `dashboard.js`), served at
+  /// `/dashboard/`; `nil`: none.
+  public var dashboardFolder: URL?
+
   public init(dataFolder: URL) {
     self.dataFolder = dataFolder
     seedExercises = InstallLocation.exercises
+    dashboardFolder = InstallLocation.root(containing: "Assets/dashboard/index.html")
+      .map { $0.appendingPathComponent("Assets/dashboard") }
   }
 
   /// The default data folder: `$XDG_DATA_HOME/ontrack`, else `~/.local/share/ontrack`.

@@ -79,6 +79,32 @@ final class FailingStore: ServerStore {
   func repetitions(session: String) async throws -> [String] {
     try await base.repetitions(session: session)
   }
+  func session(patient: String, clientKey: String) async throws -> SessionRecord? {
+    try await base.session(patient: patient, clientKey: clientKey)
+  }
+  func addProgramme(id: String, therapist: String, patient: String, definition: String)
+    async throws -> Int
+  {
+    try await base.addProgramme(
+      id: id, therapist: therapist, patient: patient, definition: definition)
+  }
+  func programme(id: String, version: Int?) async throws -> ProgrammeRecord? {
+    try await base.programme(id: id, version: version)
+  }
+  func programmes(patient: String?, therapist: String?) async throws -> [ProgrammeRecord] {
+    try await base.programmes(patient: patient, therapist: therapist)
+  }
+  func programmeVersions(id: String) async throws -> [Int] {
+    try await base.programmeVersions(id: id)
+  }
+  func addProgrammeDay(_ record: ProgrammeDayRecord) async throws -> (
+    day: ProgrammeDay, added: Bool
+  ) {
+    try await base.addProgrammeDay(record)
+  }
+  func programmeDays(programme: String) async throws -> [ProgrammeDay] {
+    try await base.programmeDays(programme: programme)
+  }
   func frames(session: String, from seq: Int) async throws -> [StoredFrame] {
     try await base.frames(session: session, from: seq)
   }

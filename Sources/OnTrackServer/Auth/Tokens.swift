@@ -47,6 +47,15 @@ public enum Tokens {
     return "otk_" + text
   }
 
+  /// `bytes` random bytes as lowercase hex (ids that must not be guessed).
+  public static func randomHex(bytes: Int) -> String {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<bytes).map { _ in
+      String(format: "%02x", UInt8.random(in: 0...255, using: &generator))
+    }
+    .joined()
+  }
+
   /// The stored form of a token.
   public static func hash(_ token: String) -> String {
     SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()

@@ -46,6 +46,12 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable, CustomStr
       case .notYours: self.init(.forbidden, error.description)
       case .unloadable: self.init(.internalServerError, error.description)
       }
+    case let error as ProgrammeError:
+      switch error {
+      case .notFound: self.init(.notFound, error.description)
+      case .invalid: self.init(.badRequest, error.description)
+      case .notYours: self.init(.forbidden, error.description)
+      }
     case let error as StoreError:
       switch error {
       case .nameTaken: self.init(.conflict, error.description)
@@ -101,6 +107,8 @@ struct ErrorMapper: RouterMiddleware {
     } catch let error as SessionError {
       throw APIError(error)
     } catch let error as ExerciseError {
+      throw APIError(error)
+    } catch let error as ProgrammeError {
       throw APIError(error)
     } catch let error as StoreError {
       context.logger.error("store error", metadata: ["error": "\(error)"])

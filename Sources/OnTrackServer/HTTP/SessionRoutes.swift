@@ -9,6 +9,7 @@ import OnTrackScoring
 /// audit log.
 struct SessionRoutes {
   let hub: SessionHub
+  let programmes: ProgrammeBook
 
   func add(to router: Router<ServerContext>) {
     let group = router.group("v1/sessions")
@@ -16,6 +17,18 @@ struct SessionRoutes {
       let identity = try context.requireIdentity()
       let body = try await request.decode(as: CreateSessionRequest.self, context: context)
       let (patient, therapist) = try await owner(of: body, for: identity)
+      if let key = body.clientKey {
+        guard (8...64).contains(key.count),
+          key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+        else { throw SessionError.invalid("clientKey: 8 to 64 letters, digits, - or _") }
+        if let made = try await hub.store.session(patient: patient, clientKey: key) {
+          return EditedResponse(status: .ok, response: try await view(made, detailed: true))
+        }
+      }
+      if let programme = body.programme {
+        try await programmes.checkSession(
+          programme: programme, patient: patient, exercise: body.exercise)
+      }
       let choice: SessionHub.SkeletonChoice
       switch (body.skeleton, body.skeletonBVH) {
       case (nil, nil): choice = .reference
@@ -29,9 +42,21 @@ struct SessionRoutes {
       case (nil, let text?): choice = .bvh(text)
       default: throw SessionError.invalid("give skeleton or skeletonBVH, not both")
       }
-      let session = try await hub.create(
-        exerciseID: body.exercise, version: body.version, skeleton: choice, patient: patient,
-        therapist: therapist, identity: identity)
+      let session: LiveSession
+      do {
+        session = try await hub.create(
+          exerciseID: body.exercise, version: body.version, skeleton: choice, patient: patient,
+          therapist: therapist, identity: identity, programme: body.programme,
+          clientKey: body.clientKey)
+      } catch let error as StoreError {
+        // The same key created concurrently: the other request's session stands.
+        if let key = body.clientKey,
+          let made = try await hub.store.session(patient: patient, clientKey: key)
+        {
+          return EditedResponse(status: .ok, response: try await view(made, detailed: true))
+        }
+        throw error
+      }
       hub.audit.record(
         .sessionCreate, by: identity, patient: patient, session: session.record.id,
         exercise: body.exercise)
@@ -55,7 +80,8 @@ struct SessionRoutes {
           exerciseVersion: listing.record.exerciseVersion, created: listing.record.created,
           finished: listing.record.finished, open: listing.record.finished == nil, frames: nil,
           lastSeq: nil, durableSeq: nil, repetitions: listing.repetitions,
-          meanScore: listing.meanScore, rejected: hub.rejectedCounts(listing.record))
+          meanScore: listing.meanScore, rejected: hub.rejectedCounts(listing.record),
+          programme: listing.record.programme)
       }
     }
     group.get(":id") { _, context -> SessionView in
@@ -145,6 +171,6 @@ struct SessionRoutes {
       frames: try await hub.store.frameCount(session: record.id),
       lastSeq: live?.lastSeq, durableSeq: live?.durableSeq,
       repetitions: result?.repetitions.count ?? 0, meanScore: result?.summary.meanScore,
-      rejected: live?.rejectedByReason ?? record.storedRejected)
+      rejected: live?.rejectedByReason ?? record.storedRejected, programme: record.programme)
   }
 }

@@ -42,6 +42,9 @@ public final class LiveSession: Sendable {
     var keypointStream: KeypointStream?
     var landmarks = LandmarkFrame()
     var stored: [Float] = []
+    /// World transforms and joint positions for watchers (filled only while someone watches).
+    var world: [RigidTransform] = []
+    var positions: [Float] = []
     var implausibleSeen = 0
     var lastSeq = -1
     var lastTime = -Double.infinity
@@ -277,7 +280,19 @@ public final class LiveSession: Sendable {
     let message = Self.frameMessage(seq: seq, time: time, scorer: s.scorer, values: nil)
     if !s.watchers.isEmpty {
       // Viewers also get the pose, to move the patient's avatar.
-      let withPose = Self.frameMessage(seq: seq, time: time, scorer: s.scorer, values: s.channels)
+      if s.world.count != skeleton.count {
+        s.world = Array(repeating: RigidTransform(), count: skeleton.count)
+        s.positions = Array(repeating: 0, count: 3 * skeleton.count)
+      }
+      ForwardKinematics.computeWorldTransforms(skeleton: skeleton, pose: s.pose, into: &s.world)
+      for j in 0..<skeleton.count {
+        let p = s.world[j].translation
+        s.positions[3 * j] = p.x
+        s.positions[3 * j + 1] = p.y
+        s.positions[3 * j + 2] = p.z
+      }
+      let withPose = Self.frameMessage(
+        seq: seq, time: time, scorer: s.scorer, values: s.channels, positions: s.positions)
       for watcher in s.watchers.values { watcher.yield(withPose) }
     }
     for repetition in completed {
@@ -370,16 +385,17 @@ public final class LiveSession: Sendable {
 
   // MARK: Messages
 
-  static func frameMessage(seq: Int, time: Double, scorer: StreamingScorer, values: [Float]?)
-    -> String
-  {
+  static func frameMessage(
+    seq: Int, time: Double, scorer: StreamingScorer, values: [Float]?,
+    positions: [Float]? = nil
+  ) -> String {
     var out: [UInt8] = []
-    out.reserveCapacity(640 + (values?.count ?? 0) * 9)
+    out.reserveCapacity(640 + (values?.count ?? 0) * 9 + (positions?.count ?? 0) * 9)
     FrameResult.appendJSON(
       seq: seq, time: time, progress: Double(scorer.progress),
       repetitions: scorer.repetitions.count, names: boneNames, measured: scorer.measuredBones,
       errors: scorer.currentBoneErrors, severity: scorer.currentBoneSeverity, values: values,
-      to: &out)
+      positions: positions, to: &out)
     return String(decoding: out, as: UTF8.self)
   }
 
@@ -501,7 +517,8 @@ public final class LiveSession: Sendable {
       session: record.id, patient: record.patient, exercise: record.exercise,
       exerciseVersion: record.exerciseVersion, skeleton: SessionSkeleton.bvh(record.skeleton),
       channels: skeleton.channelCount, lastSeq: last, durableSeq: durable,
-      repetitions: repetitions)
+      repetitions: repetitions, joints: skeleton.joints.map(\.name),
+      parents: skeleton.parentIndices.map { Int($0) })
   }
 }
 

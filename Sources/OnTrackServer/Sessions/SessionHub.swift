@@ -85,7 +85,7 @@ public final class SessionHub: Sendable {
   ///   limits, `.invalid` for a skeleton that cannot be scored; `ExerciseError.notFound`.
   func create(
     exerciseID: String, version: Int?, skeleton choice: SkeletonChoice, patient: String,
-    therapist: String?, identity: Identity
+    therapist: String?, identity: Identity, programme: String? = nil, clientKey: String? = nil
   ) async throws -> LiveSession {
     guard !storage.isBelowFloor else {
       throw SessionError.storageFull(
@@ -119,7 +119,7 @@ public final class SessionHub: Sendable {
       id: UUID().uuidString.lowercased(), patient: patient, therapist: therapist,
       exercise: exercise.id, exerciseVersion: exerciseRecord.version,
       skeleton: SessionSkeleton.encode(skeleton, keypoints: keypoints),
-      created: Date().timeIntervalSince1970)
+      created: Date().timeIntervalSince1970, programme: programme, clientKey: clientKey)
     let session: LiveSession
     do {
       session = try LiveSession(

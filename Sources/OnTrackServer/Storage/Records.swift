@@ -63,12 +63,18 @@ public struct SessionRecord: Sendable, Codable, Equatable {
   public var summary: String?
   /// Rejected frames by reason, as JSON (`{"malformed": 2}`).
   public var rejected: String
+  /// The programme the session is a set of.
+  public var programme: String?
+  /// The key the client created it under (one session per patient and key).
+  public var clientKey: String?
 
   public init(
     id: String, patient: String, therapist: String?, exercise: String, exerciseVersion: Int,
     skeleton: String, created: Double, finished: Double? = nil, summary: String? = nil,
-    rejected: String = "{}"
+    rejected: String = "{}", programme: String? = nil, clientKey: String? = nil
   ) {
+    self.programme = programme
+    self.clientKey = clientKey
     self.id = id
     self.patient = patient
     self.therapist = therapist
@@ -157,5 +163,41 @@ public struct FrameBatch: Sendable {
     frames.append(contentsOf: other.frames)
     repetitions.append(contentsOf: other.repetitions)
     rejected.merge(other.rejected) { _, newer in newer }
+  }
+}
+
+/// One version of a programme: its definition (`ProgrammeDefinition` as JSON), who made it and
+/// for whom.
+public struct ProgrammeRecord: Sendable, Equatable {
+  public var id: String
+  public var version: Int
+  public var therapist: String
+  public var patient: String
+  public var definition: String
+  public var created: Double
+
+  public init(
+    id: String, version: Int, therapist: String, patient: String, definition: String,
+    created: Double
+  ) {
+    self.id = id
+    self.version = version
+    self.therapist = therapist
+    self.patient = patient
+    self.definition = definition
+    self.created = created
+  }
+}
+
+/// A day of a programme as stored: the client's record and whose it is.
+public struct ProgrammeDayRecord: Sendable, Equatable {
+  public var programme: String
+  public var patient: String
+  public var day: ProgrammeDay
+
+  public init(programme: String, patient: String, day: ProgrammeDay) {
+    self.programme = programme
+    self.patient = patient
+    self.day = day
   }
 }

@@ -59,6 +59,28 @@ public protocol SessionStore: Sendable {
   func finishSession(id: String, summary: String, rejected: String) async throws
   /// Repetition results (JSON) in order.
   func repetitions(session: String) async throws -> [String]
+  /// The session `patient` created under `clientKey`, if any.
+  func session(patient: String, clientKey: String) async throws -> SessionRecord?
+}
+
+/// Programmes (versioned, like exercises) and the days patients did them.
+public protocol ProgrammeStore: Sendable {
+  /// Adds a version of programme `id` (1 for a new id) and returns its number.
+  func addProgramme(id: String, therapist: String, patient: String, definition: String)
+    async throws -> Int
+  /// The newest version, or the given one.
+  func programme(id: String, version: Int?) async throws -> ProgrammeRecord?
+  /// The newest version of every programme for `patient` and/or by `therapist` (nil: any),
+  /// oldest first.
+  func programmes(patient: String?, therapist: String?) async throws -> [ProgrammeRecord]
+  func programmeVersions(id: String) async throws -> [Int]
+  /// Stores a day unless one with the same programme and key is stored: then nothing changes
+  /// and the stored one is returned. Returns the day as stored and whether it was new.
+  func addProgrammeDay(_ record: ProgrammeDayRecord) async throws -> (
+    day: ProgrammeDay, added: Bool
+  )
+  /// A programme's days, by date then time recorded.
+  func programmeDays(programme: String) async throws -> [ProgrammeDay]
 }
 
 /// Every frame received, and the repetitions scored from them.
@@ -88,7 +110,9 @@ public protocol LeaseStore: Sendable {
 }
 
 /// The whole store: every aggregate, and what an operator needs of it.
-public protocol ServerStore: TokenStore, ExerciseStore, SessionStore, FrameStore, LeaseStore {
+public protocol ServerStore: TokenStore, ExerciseStore, SessionStore, FrameStore, LeaseStore,
+  ProgrammeStore
+{
   /// Checks the database's integrity (SQLite's `quick_check`); throws `StoreError.damaged`.
   func check() async throws
   /// Writes a consistent copy of the whole database to `destination` while it is in use.

@@ -153,6 +153,23 @@ public final class PostgresStore: ServerStore {
     CREATE TABLE lease (
       session TEXT PRIMARY KEY, holder TEXT NOT NULL, expires DOUBLE PRECISION NOT NULL);
     """,
+    """
+    ALTER TABLE session ADD COLUMN programme TEXT;
+    ALTER TABLE session ADD COLUMN client_key TEXT;
+    CREATE UNIQUE INDEX session_client_key ON session (patient, client_key)
+      WHERE client_key IS NOT NULL;
+    CREATE INDEX session_programme ON session (programme) WHERE programme IS NOT NULL;
+    CREATE TABLE programme (
+      id TEXT NOT NULL, version INTEGER NOT NULL, therapist TEXT NOT NULL, patient TEXT NOT NULL,
+      definition TEXT NOT NULL, created DOUBLE PRECISION NOT NULL, PRIMARY KEY (id, version));
+    CREATE INDEX programme_patient ON programme (patient);
+    CREATE INDEX programme_therapist ON programme (therapist);
+    CREATE TABLE programme_day (
+      programme TEXT NOT NULL, key TEXT NOT NULL, patient TEXT NOT NULL, date TEXT NOT NULL,
+      pain_before INTEGER, pain_after INTEGER, sessions TEXT NOT NULL,
+      programme_version INTEGER, complete BOOLEAN NOT NULL,
+      recorded DOUBLE PRECISION NOT NULL, PRIMARY KEY (programme, key));
+    """,
   ]
 
   /// Advisory lock keys (one per kind of serialised check).
@@ -436,25 +453,45 @@ public final class PostgresStore: ServerStore {
         }
         try await connection.query(
           """
-          INSERT INTO session (id, patient, therapist, exercise, exercise_version, skeleton, created)
+          INSERT INTO session (
+            id, patient, therapist, exercise, exercise_version, skeleton, created, programme,
+            client_key)
           VALUES (\(record.id), \(record.patient), \(record.therapist), \(record.exercise),
-            \(record.exerciseVersion), \(record.skeleton), \(record.created))
+            \(record.exerciseVersion), \(record.skeleton), \(record.created),
+            \(record.programme), \(record.clientKey))
           """, logger: logger)
       }
     }
   }
 
   typealias SessionRow = (
-    String, String, String?, String, Int, String, Double, Double?, String?, String
+    String, String, String?, String, Int, String, Double, Double?, String?, String, String?,
+    String?
   )
 
   private static let sessionColumns =
-    "s.id, s.patient, s.therapist, s.exercise, s.exercise_version, s.skeleton, s.created, s.finished, s.summary, s.rejected"
+    "s.id, s.patient, s.therapist, s.exercise, s.exercise_version, s.skeleton, s.created, s.finished, s.summary, s.rejected, s.programme, s.client_key"
 
   private static func session(_ row: SessionRow) -> SessionRecord {
     SessionRecord(
       id: row.0, patient: row.1, therapist: row.2, exercise: row.3, exerciseVersion: row.4,
-      skeleton: row.5, created: row.6, finished: row.7, summary: row.8, rejected: row.9)
+      skeleton: row.5, created: row.6, finished: row.7, summary: row.8, rejected: row.9,
+      programme: row.10, clientKey: row.11)
+  }
+
+  public func session(patient: String, clientKey: String) async throws -> SessionRecord? {
+    try await run("reading a session") {
+      for try await row in try await self.client.query(
+        """
+        SELECT \(unescaped: Self.sessionColumns) FROM session s
+        WHERE s.patient = \(patient) AND s.client_key = \(clientKey)
+        """,
+        logger: self.logger
+      ).decode(SessionRow.self) {
+        return Self.session(row)
+      }
+      return nil
+    }
   }
 
   public func session(id: String) async throws -> SessionRecord? {
@@ -481,14 +518,17 @@ public final class PostgresStore: ServerStore {
       var out: [SessionListing] = []
       for try await row in try await self.client.query(query, logger: self.logger).decode(
         (
-          String, String, String?, String, Int, String, Double, Double?, String?, String, Int,
-          Double?
+          String, String, String?, String, Int, String, Double, Double?, String?, String,
+          String?, String?, Int, Double?
         )
         .self)
       {
         let record = Self.session(
-          (row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9))
-        out.append(SessionListing(record: record, repetitions: row.10, meanScore: row.11))
+          (
+            row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10,
+            row.11
+          ))
+        out.append(SessionListing(record: record, repetitions: row.12, meanScore: row.13))
       }
       return out
     }
@@ -686,6 +726,146 @@ public final class PostgresStore: ServerStore {
   // MARK: Helpers
 
   /// Runs `body`, turning driver errors into `StoreError` naming `what`.
+  // MARK: Programmes
+
+  public func addProgramme(id: String, therapist: String, patient: String, definition: String)
+    async throws -> Int
+  {
+    let logger = logger
+    return try await run("storing a programme") {
+      try await self.client.withTransaction(logger: logger) { connection -> Int in
+        var latest = 0
+        for try await v in try await connection.query(
+          "SELECT COALESCE(MAX(version), 0) FROM programme WHERE id = \(id)", logger: logger
+        ).decode(Int.self) {
+          latest = v
+        }
+        try await connection.query(
+          """
+          INSERT INTO programme (id, version, therapist, patient, definition, created)
+          VALUES (\(id), \(latest + 1), \(therapist), \(patient), \(definition),
+            \(Date().timeIntervalSince1970))
+          """, logger: logger)
+        return latest + 1
+      }
+    }
+  }
+
+  typealias ProgrammeRow = (String, Int, String, String, String, Double)
+  private static let programmeColumns =
+    "p.id, p.version, p.therapist, p.patient, p.definition, p.created"
+
+  private static func programme(_ row: ProgrammeRow) -> ProgrammeRecord {
+    ProgrammeRecord(
+      id: row.0, version: row.1, therapist: row.2, patient: row.3, definition: row.4,
+      created: row.5)
+  }
+
+  public func programme(id: String, version: Int?) async throws -> ProgrammeRecord? {
+    try await run("reading a programme") {
+      let query: PostgresQuery =
+        if let version {
+          "SELECT \(unescaped: Self.programmeColumns) FROM programme p WHERE p.id = \(id) AND p.version = \(version)"
+        } else {
+          "SELECT \(unescaped: Self.programmeColumns) FROM programme p WHERE p.id = \(id) ORDER BY p.version DESC LIMIT 1"
+        }
+      for try await row in try await self.client.query(query, logger: self.logger).decode(
+        ProgrammeRow.self)
+      {
+        return Self.programme(row)
+      }
+      return nil
+    }
+  }
+
+  public func programmes(patient: String?, therapist: String?) async throws -> [ProgrammeRecord] {
+    try await run("listing programmes") {
+      let query: PostgresQuery = """
+        SELECT \(unescaped: Self.programmeColumns) FROM programme p
+        WHERE p.version = (SELECT MAX(q.version) FROM programme q WHERE q.id = p.id)
+          AND (\(patient)::TEXT IS NULL OR p.patient = \(patient))
+          AND (\(therapist)::TEXT IS NULL OR p.therapist = \(therapist))
+        ORDER BY (SELECT MIN(q.created) FROM programme q WHERE q.id = p.id), p.id
+        """
+      var out: [ProgrammeRecord] = []
+      for try await row in try await self.client.query(query, logger: self.logger).decode(
+        ProgrammeRow.self)
+      {
+        out.append(Self.programme(row))
+      }
+      return out
+    }
+  }
+
+  public func programmeVersions(id: String) async throws -> [Int] {
+    try await run("listing programme versions") {
+      try await self.all(
+        "SELECT version FROM programme WHERE id = \(id) ORDER BY version", as: Int.self)
+    }
+  }
+
+  typealias DayRow = (String, String, Int?, Int?, String, Int?, Bool, Double)
+  private static let dayColumns =
+    "key, date, pain_before, pain_after, sessions, programme_version, complete, recorded"
+
+  private static func programmeDay(_ row: DayRow) -> ProgrammeDay {
+    let sessions = (try? JSONDecoder().decode([String].self, from: Data(row.4.utf8))) ?? []
+    return ProgrammeDay(
+      key: row.0, date: row.1, painBefore: row.2, painAfter: row.3, sessions: sessions,
+      programmeVersion: row.5, complete: row.6, recorded: row.7)
+  }
+
+  public func addProgrammeDay(_ record: ProgrammeDayRecord) async throws -> (
+    day: ProgrammeDay, added: Bool
+  ) {
+    let logger = logger
+    let sessions = String(decoding: try JSONEncoder().encode(record.day.sessions), as: UTF8.self)
+    var day = record.day
+    day.recorded = Date().timeIntervalSince1970
+    let fresh = day
+    return try await run("storing a programme day") {
+      try await self.client.withTransaction(logger: logger) { connection in
+        // A concurrent upload of the same key waits for this one, then finds it stored.
+        try await connection.query(
+          """
+          INSERT INTO programme_day (
+            programme, key, patient, date, pain_before, pain_after, sessions,
+            programme_version, complete, recorded)
+          VALUES (\(record.programme), \(fresh.key), \(record.patient), \(fresh.date),
+            \(fresh.painBefore), \(fresh.painAfter), \(sessions), \(fresh.programmeVersion),
+            \(fresh.complete), \(fresh.recorded ?? 0))
+          ON CONFLICT (programme, key) DO NOTHING
+          """, logger: logger)
+        var stored: ProgrammeDay?
+        for try await row in try await connection.query(
+          """
+          SELECT \(unescaped: Self.dayColumns) FROM programme_day
+          WHERE programme = \(record.programme) AND key = \(fresh.key)
+          """, logger: logger
+        ).decode(DayRow.self) {
+          stored = Self.programmeDay(row)
+        }
+        guard let stored else { throw StoreError.failed("the programme day was not stored") }
+        return (stored, stored.recorded == fresh.recorded && stored == fresh)
+      }
+    }
+  }
+
+  public func programmeDays(programme: String) async throws -> [ProgrammeDay] {
+    try await run("listing programme days") {
+      var out: [ProgrammeDay] = []
+      for try await row in try await self.client.query(
+        """
+        SELECT \(unescaped: Self.dayColumns) FROM programme_day
+        WHERE programme = \(programme) ORDER BY date, recorded, key
+        """, logger: self.logger
+      ).decode(DayRow.self) {
+        out.append(Self.programmeDay(row))
+      }
+      return out
+    }
+  }
+
   private func run<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
     do {
       return try await body()

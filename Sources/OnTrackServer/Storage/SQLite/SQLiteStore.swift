@@ -134,6 +134,27 @@ public final class SQLiteStore: ServerStore {
             session TEXT PRIMARY KEY, holder TEXT NOT NULL, expires REAL NOT NULL)
           """)
     }
+    migrator.registerMigration("v5: programmes") { db in
+      try db.execute(
+        sql: """
+          ALTER TABLE session ADD COLUMN programme TEXT;
+          ALTER TABLE session ADD COLUMN clientKey TEXT;
+          CREATE UNIQUE INDEX session_client_key ON session (patient, clientKey)
+            WHERE clientKey IS NOT NULL;
+          CREATE INDEX session_programme ON session (programme) WHERE programme IS NOT NULL;
+          CREATE TABLE programme (
+            id TEXT NOT NULL, version INTEGER NOT NULL, therapist TEXT NOT NULL,
+            patient TEXT NOT NULL, definition TEXT NOT NULL, created REAL NOT NULL,
+            PRIMARY KEY (id, version));
+          CREATE INDEX programme_patient ON programme (patient);
+          CREATE INDEX programme_therapist ON programme (therapist);
+          CREATE TABLE programme_day (
+            programme TEXT NOT NULL, key TEXT NOT NULL, patient TEXT NOT NULL,
+            date TEXT NOT NULL, painBefore INTEGER, painAfter INTEGER, sessions TEXT NOT NULL,
+            programmeVersion INTEGER, complete INTEGER NOT NULL, recorded REAL NOT NULL,
+            PRIMARY KEY (programme, key));
+          """)
+    }
     return migrator
   }
 
@@ -324,12 +345,14 @@ public final class SQLiteStore: ServerStore {
       }
       try db.execute(
         sql: """
-          INSERT INTO session (id, patient, therapist, exercise, exerciseVersion, skeleton, created)
-          VALUES (?, ?, ?, ?, ?, ?, ?)
+          INSERT INTO session (
+            id, patient, therapist, exercise, exerciseVersion, skeleton, created, programme,
+            clientKey)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
           """,
         arguments: [
           record.id, record.patient, record.therapist, record.exercise, record.exerciseVersion,
-          record.skeleton, record.created,
+          record.skeleton, record.created, record.programme, record.clientKey,
         ])
     }
   }
@@ -339,7 +362,17 @@ public final class SQLiteStore: ServerStore {
       id: row["id"], patient: row["patient"], therapist: row["therapist"],
       exercise: row["exercise"], exerciseVersion: row["exerciseVersion"],
       skeleton: row["skeleton"], created: row["created"], finished: row["finished"],
-      summary: row["summary"], rejected: row["rejected"])
+      summary: row["summary"], rejected: row["rejected"], programme: row["programme"],
+      clientKey: row["clientKey"])
+  }
+
+  public func session(patient: String, clientKey: String) async throws -> SessionRecord? {
+    try await pool.read { db in
+      try Row.fetchOne(
+        db, sql: "SELECT * FROM session WHERE patient = ? AND clientKey = ?",
+        arguments: [patient, clientKey]
+      ).map(Self.session)
+    }
   }
 
   public func session(id: String) async throws -> SessionRecord? {
@@ -541,6 +574,117 @@ public final class SQLiteStore: ServerStore {
   public func close() async throws {
     try await pool.writeWithoutTransaction { db in
       try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+  }
+
+  // MARK: Programmes
+
+  public func addProgramme(id: String, therapist: String, patient: String, definition: String)
+    async throws -> Int
+  {
+    try await pool.write { db in
+      let latest =
+        try Int.fetchOne(
+          db, sql: "SELECT COALESCE(MAX(version), 0) FROM programme WHERE id = ?",
+          arguments: [id]) ?? 0
+      try db.execute(
+        sql: """
+          INSERT INTO programme (id, version, therapist, patient, definition, created)
+          VALUES (?, ?, ?, ?, ?, ?)
+          """,
+        arguments: [
+          id, latest + 1, therapist, patient, definition, Date().timeIntervalSince1970,
+        ])
+      return latest + 1
+    }
+  }
+
+  private static func programme(_ row: Row) -> ProgrammeRecord {
+    ProgrammeRecord(
+      id: row["id"], version: row["version"], therapist: row["therapist"],
+      patient: row["patient"], definition: row["definition"], created: row["created"])
+  }
+
+  public func programme(id: String, version: Int?) async throws -> ProgrammeRecord? {
+    try await pool.read { db in
+      if let version {
+        return try Row.fetchOne(
+          db, sql: "SELECT * FROM programme WHERE id = ? AND version = ?",
+          arguments: [id, version]
+        ).map(Self.programme)
+      }
+      return try Row.fetchOne(
+        db, sql: "SELECT * FROM programme WHERE id = ? ORDER BY version DESC LIMIT 1",
+        arguments: [id]
+      ).map(Self.programme)
+    }
+  }
+
+  public func programmes(patient: String?, therapist: String?) async throws -> [ProgrammeRecord] {
+    try await pool.read { db in
+      try Row.fetchAll(
+        db,
+        sql: """
+          SELECT p.* FROM programme p
+          WHERE p.version = (SELECT MAX(q.version) FROM programme q WHERE q.id = p.id)
+            AND (? IS NULL OR p.patient = ?) AND (? IS NULL OR p.therapist = ?)
+          ORDER BY (SELECT MIN(q.created) FROM programme q WHERE q.id = p.id), p.id
+          """, arguments: [patient, patient, therapist, therapist]
+      ).map(Self.programme)
+    }
+  }
+
+  public func programmeVersions(id: String) async throws -> [Int] {
+    try await pool.read { db in
+      try Int.fetchAll(
+        db, sql: "SELECT version FROM programme WHERE id = ? ORDER BY version", arguments: [id])
+    }
+  }
+
+  private static func programmeDay(_ row: Row) -> ProgrammeDay {
+    let sessions =
+      (try? JSONDecoder().decode([String].self, from: Data((row["sessions"] as String).utf8)))
+      ?? []
+    return ProgrammeDay(
+      key: row["key"], date: row["date"], painBefore: row["painBefore"],
+      painAfter: row["painAfter"], sessions: sessions, programmeVersion: row["programmeVersion"],
+      complete: row["complete"], recorded: row["recorded"])
+  }
+
+  public func addProgrammeDay(_ record: ProgrammeDayRecord) async throws -> (
+    day: ProgrammeDay, added: Bool
+  ) {
+    let sessions = String(decoding: try JSONEncoder().encode(record.day.sessions), as: UTF8.self)
+    return try await pool.write { db in
+      if let stored = try Row.fetchOne(
+        db, sql: "SELECT * FROM programme_day WHERE programme = ? AND key = ?",
+        arguments: [record.programme, record.day.key])
+      {
+        return (Self.programmeDay(stored), false)
+      }
+      var day = record.day
+      day.recorded = Date().timeIntervalSince1970
+      try db.execute(
+        sql: """
+          INSERT INTO programme_day (
+            programme, key, patient, date, painBefore, painAfter, sessions, programmeVersion,
+            complete, recorded)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          """,
+        arguments: [
+          record.programme, day.key, record.patient, day.date, day.painBefore, day.painAfter,
+          sessions, day.programmeVersion, day.complete, day.recorded,
+        ])
+      return (day, true)
+    }
+  }
+
+  public func programmeDays(programme: String) async throws -> [ProgrammeDay] {
+    try await pool.read { db in
+      try Row.fetchAll(
+        db, sql: "SELECT * FROM programme_day WHERE programme = ? ORDER BY date, recorded, key",
+        arguments: [programme]
+      ).map(Self.programmeDay)
     }
   }
 }
