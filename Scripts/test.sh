@@ -11,6 +11,8 @@ bash Scripts/camera/install.sh >/dev/null
 # A throwaway PostgreSQL cluster: the store contract tests run against it and SQLite alike.
 ONTRACK_TEST_POSTGRES=$(Scripts/postgres-test-cluster.sh start)
 export ONTRACK_TEST_POSTGRES ONTRACK_REQUIRE_POSTGRES=1
+# The dashboard is driven in headless Chromium (installed above): required here.
+export ONTRACK_REQUIRE_CHROMIUM=1
 trap 'Scripts/postgres-test-cluster.sh stop' EXIT
 swift build --build-tests
 swift test --skip-build "$@"

@@ -1,5 +1,8 @@
 import Foundation
+import HummingbirdWSClient
+import Logging
 import OnTrackProtocol
+import Synchronization
 import Testing
 
 /// Drives the therapist's dashboard in headless Chromium (Debian's `chromium`) and reads the
@@ -44,17 +47,18 @@ enum DashboardCheck {
   }
 
   /// The attributes of every start tag in `html` that has `attribute="value"`.
-  static func tags(_ html: String, with attribute: String, _ value: String) -> [[String: String]] {
+  /// (`value` nil: every tag that has the attribute at all.)
+  static func tags(_ html: String, with attribute: String, _ value: String?) -> [[String: String]] {
     var found: [[String: String]] = []
     var rest = html[...]
-    let needle = "\(attribute)=\"\(value)\""
+    let needle = value.map { " \(attribute)=\"\($0)\"" } ?? " \(attribute)=\""
     while let hit = rest.range(of: needle) {
       guard let open = html[..<hit.lowerBound].range(of: "<", options: .backwards),
         let close = html[hit.upperBound...].range(of: ">")
       else { break }
       let tag = String(html[open.upperBound..<close.lowerBound])
       var attributes: [String: String] = [:]
-      let pattern = /([a-zA-Z-]+)="([^"]*)"/
+      let pattern = /([a-zA-Z0-9:_-]+)="([^"]*)"/
       for match in tag.matches(of: pattern) {
         attributes[String(match.1)] = String(match.2)
       }
@@ -99,5 +103,113 @@ enum DashboardCheck {
     }
     #expect(tags(html, with: "class", "week").count == progress.weeks.count)
     print("dashboard checked in chromium: \(text(html, id: "adherence") ?? "?")")
+  }
+}
+
+/// One page in headless Chromium, driven over the DevTools protocol (a WebSocket): open a URL,
+/// let it run in real time (a live page keeps its socket), read its DOM whenever wanted.
+final class ChromiumPage: Sendable {
+  let process: Process
+  let profile: URL
+  let endpoint: String
+
+  /// Starts Chromium, or returns nil (with a note, or a failure under
+  /// `ONTRACK_REQUIRE_CHROMIUM=1`) when it is not installed.
+  static func start() throws -> ChromiumPage? {
+    guard let chromium = DashboardCheck.chromium else {
+      #expect(!DashboardCheck.required, "chromium is not installed (ONTRACK_REQUIRE_CHROMIUM=1)")
+      print("note: chromium is not installed; the browser check is skipped")
+      return nil
+    }
+    let profile = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "ontrack-chromium-\(UUID())")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: chromium)
+    process.arguments = [
+      "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+      "--remote-debugging-port=0", "--remote-allow-origins=*", "--user-data-dir=\(profile.path)",
+      "about:blank",
+    ]
+    let errors = Pipe()
+    process.standardError = errors
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    // Chromium says where its DevTools endpoint listens on stderr.
+    var text = ""
+    let deadline = Date().addingTimeInterval(20)
+    while Date() < deadline {
+      let chunk = errors.fileHandleForReading.availableData
+      if chunk.isEmpty { break }
+      text += String(decoding: chunk, as: UTF8.self)
+      if let line = text.split(separator: "\n").first(where: { $0.contains("ws://") }),
+        let start = line.range(of: "ws://")
+      {
+        return ChromiumPage(
+          process: process, profile: profile,
+          endpoint: String(line[start.lowerBound...]).trimmingCharacters(in: .whitespaces))
+      }
+    }
+    process.terminate()
+    Issue.record("chromium did not report its DevTools endpoint: \(text.prefix(500))")
+    return nil
+  }
+
+  private init(process: Process, profile: URL, endpoint: String) {
+    self.process = process
+    self.profile = profile
+    self.endpoint = endpoint
+  }
+
+  func stop() {
+    process.terminate()
+    process.waitUntilExit()
+    try? FileManager.default.removeItem(at: profile)
+  }
+
+  /// Opens `url`, then after each of `pauses` returns the page's DOM.
+  func snapshots(of url: String, after pauses: [Duration]) async throws -> [String] {
+    var logger = Logger(label: "ontrack.test.cdp")
+    logger.logLevel = .critical
+    var configuration = WebSocketClientConfiguration()
+    configuration.maxFrameSize = 1 << 24
+    let found = Mutex<[String]>([])
+    _ = try await WebSocketClient.connect(
+      url: endpoint, configuration: configuration, logger: logger
+    ) { inbound, outbound, _ in
+      var messages = inbound.messages(maxSize: 1 << 24).makeAsyncIterator()
+      var next = 0
+      func call(_ method: String, _ params: [String: Any], session: String? = nil) async throws
+        -> [String: Any]
+      {
+        next += 1
+        var body: [String: Any] = ["id": next, "method": method, "params": params]
+        if let session { body["sessionId"] = session }
+        let data = try JSONSerialization.data(withJSONObject: body)
+        try await outbound.writeTextMessage(String(decoding: data, as: UTF8.self))
+        while let message = try await messages.next() {
+          guard case .text(let text) = message,
+            let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+            object["id"] as? Int == next
+          else { continue }
+          return object["result"] as? [String: Any] ?? [:]
+        }
+        return [:]
+      }
+      let target = try await call("Target.createTarget", ["url": url])
+      guard let id = target["targetId"] as? String else { return }
+      let attached = try await call("Target.attachToTarget", ["targetId": id, "flatten": true])
+      guard let session = attached["sessionId"] as? String else { return }
+      for pause in pauses {
+        try await Task.sleep(for: pause)
+        let result = try await call(
+          "Runtime.evaluate",
+          ["expression": "document.documentElement.outerHTML", "returnByValue": true],
+          session: session)
+        let value = (result["result"] as? [String: Any])?["value"] as? String ?? ""
+        found.withLock { $0.append(value) }
+      }
+      try? await outbound.close(.normalClosure, reason: nil)
+    }
+    return found.withLock { $0 }
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import OnTrackProtocol
 import PostgresNIO
 import Testing
 
@@ -330,6 +331,71 @@ extension StoreContractTests {
       #expect(try await store.acquireLease(session: "s1", holder: "a", ttl: 30))
       #expect(try await store.renewLeases(["s1", "s2"], holder: "b", ttl: 30) == ["s2"])
       #expect(try await store.renewLeases([], holder: "b", ttl: 30).isEmpty)
+    }
+  }
+
+  @Test(
+    "programmes: versions, one patient's or one therapist's, days stored once per key, sessions under a client key",
+    arguments: Kind.allCases)
+  func programmes(kind: Kind) async throws {
+    try await with(kind) { store, _ in
+      #expect(
+        try await store.addProgramme(
+          id: "prg_a", therapist: "lee", patient: "ann", definition: "{}")
+          == 1)
+      #expect(
+        try await store.addProgramme(
+          id: "prg_a", therapist: "lee", patient: "ann", definition: #"{"v":2}"#) == 2)
+      #expect(
+        try await store.addProgramme(
+          id: "prg_b", therapist: "kim", patient: "bob", definition: "{}")
+          == 1)
+      #expect(try await store.programme(id: "prg_a", version: nil)?.definition == #"{"v":2}"#)
+      #expect(try await store.programme(id: "prg_a", version: 1)?.definition == "{}")
+      #expect(try await store.programme(id: "prg_a", version: 3) == nil)
+      #expect(try await store.programmeVersions(id: "prg_a") == [1, 2])
+      #expect(try await store.programmes(patient: "ann", therapist: nil).map(\.version) == [2])
+      #expect(try await store.programmes(patient: nil, therapist: "kim").map(\.id) == ["prg_b"])
+      #expect(
+        try await store.programmes(patient: nil, therapist: nil).map(\.id) == ["prg_a", "prg_b"])
+
+      let day = ProgrammeDay(
+        key: "k-0000001", date: "2026-12-01", painBefore: 6, painAfter: nil,
+        sessions: ["s1", "s2"],
+        programmeVersion: 2, complete: true)
+      let first = try await store.addProgrammeDay(
+        ProgrammeDayRecord(programme: "prg_a", patient: "ann", day: day))
+      #expect(first.added && first.day.recorded != nil)
+      var changed = day
+      changed.painBefore = 1
+      let again = try await store.addProgrammeDay(
+        ProgrammeDayRecord(programme: "prg_a", patient: "ann", day: changed))
+      #expect(!again.added && again.day.painBefore == 6)
+      var earlier = day
+      earlier.key = "k-0000000"
+      earlier.date = "2026-11-30"
+      _ = try await store.addProgrammeDay(
+        ProgrammeDayRecord(programme: "prg_a", patient: "ann", day: earlier))
+      let days = try await store.programmeDays(programme: "prg_a")
+      #expect(days.map(\.date) == ["2026-11-30", "2026-12-01"])
+      #expect(days[1].sessions == ["s1", "s2"] && days[1].painAfter == nil && days[1].complete)
+      #expect(try await store.programmeDays(programme: "prg_b").isEmpty)
+
+      var record = Self.session("s-key", patient: "ann")
+      record.programme = "prg_a"
+      record.clientKey = "client-key-1"
+      try await store.addSession(record, maximumOpen: 10, maximumOpenPerPatient: 10)
+      let found = try await store.session(patient: "ann", clientKey: "client-key-1")
+      #expect(found?.id == "s-key" && found?.programme == "prg_a")
+      #expect(try await store.session(patient: "bob", clientKey: "client-key-1") == nil)
+      var twin = Self.session("s-twin", patient: "ann")
+      twin.clientKey = "client-key-1"
+      await #expect(throws: (any Error).self) {
+        try await store.addSession(twin, maximumOpen: 10, maximumOpenPerPatient: 10)
+      }
+      #expect(
+        try await store.sessions(patient: "ann", therapist: nil).first { $0.record.id == "s-key" }?
+          .record.programme == "prg_a")
     }
   }
 }
