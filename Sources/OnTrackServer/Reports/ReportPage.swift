@@ -19,6 +19,13 @@ enum ReportPage {
       th { background: #f4f4f4; } .num { text-align: right; font-variant-numeric: tabular-nums; }
       svg { background: #fcfcfc; border: 1px solid #e4e4e4; } .legend span { margin-right: 1.2em; }
       .swatch { display: inline-block; width: 1.6em; height: .35em; vertical-align: middle; margin-right: .3em; }
+      @media print {
+        @page { size: A4; margin: 15mm; }
+        body { font-size: 10.5pt; margin: 0; max-width: none; color: #000; }
+        svg { background: #fff; border-color: #999; max-width: 100%; height: auto; }
+        h2 { break-after: avoid; } svg, tr { break-inside: avoid; }
+        th { background: #eee; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+      }
       </style></head><body>
       <h1>\(escape(s.exerciseName))</h1>
       <p class="meta">Patient <b>\(escape(s.patient))</b>\(s.therapist.map { " · therapist \(escape($0))" } ?? "")
