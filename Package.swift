@@ -169,6 +169,7 @@ let package = Package(
       name: "OnTrackAppTests",
       dependencies: [
         "OnTrackApp", "OnTrackScoring", "OnTrackSimulation", "OnTrackSpeech", "AllocationCounter",
+        "OnTrackProgramme", "OnTrackProtocol",
       ],
       exclude: ["Fixtures"]),
     .testTarget(

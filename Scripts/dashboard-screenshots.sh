@@ -50,3 +50,12 @@ shot dashboard-patient.png 2200 "/patient/ann"
 shot dashboard-report.png 1600 "/session/$finished"
 shot dashboard-programme-form.png 1300 "/programme/$id/edit"
 shot dashboard-live.png 900 "/live/$live" 2500
+# The patient's side: today's session as the window shows it (drawn headless), four stages.
+stills="$work/stills"
+SDL_VIDEODRIVER=offscreen $bin session --programme-file docs/examples/back-care-programme.json \
+  --headless --stills "$stills" --pain-before 6 --pain-after 4 --outbox "$work/offline" >/dev/null
+pick() { ls "$stills"/*"$1".png | head -1; }
+ffmpeg -loglevel error -y -i "$(pick pain-before-typed)" -i "$(pick item1-set1-moving)" \
+  -i "$(pick item1-rest-before-set2)" -i "$(ls "$stills"/*-summary.png | tail -1)" \
+  -filter_complex '[0][1]hstack[a];[2][3]hstack[b];[a][b]vstack,scale=1600:-1' docs/programme-day.png
+echo docs/programme-day.png

@@ -66,6 +66,20 @@ public final class HeadlessRenderer {
     return capture.read()
   }
 
+  /// Draws a programme day's scene with its panel and returns the image (nil before the day
+  /// has a scene).
+  public func render(_ day: ProgrammeDayScene) -> Image? {
+    guard let session = day.session else { return nil }
+    context.makeCurrent()
+    defer { context.release() }
+    capture.bind()
+    scene.overlay = day.overlay
+    defer { scene.overlay = nil }
+    scene.draw(session, orbit: orbit, width: capture.width, height: capture.height)
+    context.gl.finish()
+    return capture.read()
+  }
+
   /// Draws without reading back (for timing the renderer alone).
   public func drawOnly(_ session: PlaySession) {
     context.makeCurrent()

@@ -403,9 +403,9 @@ final class SceneRenderer {
   private func drawOverlay(_ overlay: Overlay, width: Float, height: Float) {
     let s = scale
     let lineHeight: Float = largeText ? 40 : 30
-    let widest =
-      ([overlay.title] + overlay.lines).map { hud.measure($0.unicodeScalars, .medium) }
-      .max() ?? 0
+    let widest = max(
+      hud.measure(overlay.title.unicodeScalars, .large),
+      overlay.lines.map { hud.measure($0.unicodeScalars, .medium) }.max() ?? 0)
     let w = min(max(620 * s, widest + 60 * s), width - 40 * s)
     let h = (110 + Float(overlay.lines.count) * lineHeight + 60) * s
     let x = (width - w) / 2

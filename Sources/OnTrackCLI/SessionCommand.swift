@@ -69,6 +69,12 @@ struct SessionCommand: AsyncParsableCommand {
   @Option(help: "The day to record, yyyy-MM-dd (default: today, UTC).")
   var date: String?
 
+  @Option(
+    help:
+      "With --headless: go through the day as the window does and save a picture of each stage (PNG) in this folder."
+  )
+  var stills: String?
+
   @Option(help: "The exercise library folder (offline).")
   var library: String = BundledExercises.path
 
@@ -140,9 +146,7 @@ struct SessionCommand: AsyncParsableCommand {
     for item in items {
       let (exercise, exerciseVersion) = try await fetch(item.exercise)
       plan.append(
-        DayFlow.Planned(
-          item: item, exercise: Self.withHold(exercise, item.holdSeconds),
-          exerciseVersion: exerciseVersion))
+        DayFlow.Planned(item: item, exercise: exercise, exerciseVersion: exerciseVersion))
     }
     let today =
       date ?? ProgrammeCalendar.text(ProgrammeCalendar.day(of: Date().timeIntervalSince1970))
@@ -157,7 +161,11 @@ struct SessionCommand: AsyncParsableCommand {
       lastError = report.error
     }
     let variation = PatientSimulator.Variation.named(variation) ?? PatientSimulator.Variation()
-    if headless {
+    if headless, let stills {
+      try await Self.photographDay(
+        flow, variation: variation, painBefore: painBefore, painAfter: painAfter,
+        folder: URL(fileURLWithPath: stills), afterSet: afterSet)
+    } else if headless {
       try await SimulatedDay(
         variation: variation, rate: rate, painBefore: painBefore, painAfter: painAfter
       ).run(flow, afterSet: afterSet)
@@ -201,6 +209,67 @@ struct SessionCommand: AsyncParsableCommand {
     Output.write(text)
   }
 
+  /// The day as the window shows it, on the display clock without a window: a picture as
+  /// each stage begins (and halfway through each set), the pain typed as keys would.
+  static func photographDay(
+    _ flow: DayFlow, variation: PatientSimulator.Variation, painBefore: Int?, painAfter: Int?,
+    folder: URL, afterSet: (DayFlow.SetSummary) async -> Void
+  ) async throws {
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let renderer = try HeadlessRenderer(width: 1280, height: 720)
+    let day = ProgrammeDayScene(flow: flow, simulating: variation)
+    let step = HeadlessRenderer.step
+    var shot = 0
+    var lastStage: DayFlow.Stage?
+    var filed = flow.sets.count
+    func save(_ name: String) throws {
+      guard let image = renderer.render(day) else { return }
+      shot += 1
+      let file = folder.appendingPathComponent(String(format: "%02d-%@.png", shot, name))
+      try image.writePNG(to: file)
+      Output.write("\(file.path)\n")
+    }
+    try day.advance(by: step)
+    var steps = 0
+    while !flow.isFinished, steps < 10_000_000 {
+      steps += 1
+      if flow.stage != lastStage {
+        lastStage = flow.stage
+        try save(Self.name(of: flow.stage))
+        if flow.asksPain {
+          let value = flow.stage == .painBefore ? painBefore : painAfter
+          for digit in value.map({ String($0) }) ?? "" {
+            day.type(digit: Int(String(digit)) ?? 0)
+          }
+          try save(Self.name(of: flow.stage) + "-typed")
+          try day.confirmPain()
+          continue
+        }
+      }
+      if case .exercising(let i, _) = flow.stage, abs(flow.stageTime - 2.5) < step / 2, i == 0 {
+        try save(Self.name(of: flow.stage) + "-moving")
+      }
+      try day.advance(by: step)
+      if flow.sets.count > filed {
+        filed = flow.sets.count
+        if let set = flow.sets.last { await afterSet(set) }
+      }
+    }
+    try save("summary")
+  }
+
+  static func name(of stage: DayFlow.Stage) -> String {
+    switch stage {
+    case .painBefore: "pain-before"
+    case .demonstrate(let i): "item\(i + 1)-guide"
+    case .exercising(let i, let set): "item\(i + 1)-set\(set + 1)"
+    case .setSummary(let i, let set): "item\(i + 1)-set\(set + 1)-summary"
+    case .rest(let i, let set): "item\(i + 1)-rest-before-set\(set + 1)"
+    case .painAfter: "pain-after"
+    case .summary: "summary"
+    }
+  }
+
   typealias Fetch = (String) async throws -> (Exercise, Int?)
 
   /// The programme's id and version, today's items, and how to load an exercise.
@@ -236,16 +305,5 @@ struct SessionCommand: AsyncParsableCommand {
       return (try await client.exercise(id, version: detail.version), detail.version)
     }
     return (view.id, view.version, view.today, remote)
-  }
-
-  /// The exercise with the programme's hold time, if it prescribes one for an exercise that
-  /// holds.
-  static func withHold(_ exercise: Exercise, _ seconds: Double?) -> Exercise {
-    guard let seconds, exercise.definition.holdSeconds != nil, let clip = exercise.referenceClip
-    else { return exercise }
-    var definition = exercise.definition
-    definition.holdSeconds = seconds
-    return (try? Exercise(definition: definition, referenceClip: clip, file: exercise.id))
-      ?? exercise
   }
 }

@@ -20,10 +20,24 @@ public final class DayFlow {
     public var exercise: Exercise
     public var exerciseVersion: Int?
 
+    /// `exercise` as the item prescribes it: its repetitions per set, and its hold time (for
+    /// an exercise that holds).
     public init(item: ProgrammeItem, exercise: Exercise, exerciseVersion: Int? = nil) {
       self.item = item
-      self.exercise = exercise
+      self.exercise = Self.prescribed(exercise, item)
       self.exerciseVersion = exerciseVersion
+    }
+
+    static func prescribed(_ exercise: Exercise, _ item: ProgrammeItem) -> Exercise {
+      guard let clip = exercise.referenceClip else { return exercise }
+      var definition = exercise.definition
+      definition.repetitions = item.repetitions
+      if let hold = item.holdSeconds, definition.holdSeconds != nil {
+        definition.holdSeconds = hold
+      }
+      guard definition != exercise.definition else { return exercise }
+      return (try? Exercise(definition: definition, referenceClip: clip, file: exercise.id))
+        ?? exercise
     }
   }
 

@@ -1,6 +1,8 @@
 import AllocationCounter
 import Foundation
 import OnTrackKinematics
+import OnTrackProgramme
+import OnTrackProtocol
 import OnTrackScoring
 import OnTrackSimulation
 import Testing
@@ -59,6 +61,68 @@ func close(_ a: SIMD4<UInt8>, _ rgb: (Int, Int, Int), within: Int) -> Bool {
 @MainActor
 struct AppTests {
   func renderer() throws -> HeadlessRenderer { try sharedRenderer.get() }
+
+  @Test(
+    "a programme day drawn headless: pain asked by keys, the guide, sets with a rest, summaries, in order and filed"
+  )
+  func programmeDay() throws {
+    let renderer = try renderer()
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "ontrack-day-\(UUID())")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let outbox = try ProgrammeOutbox(folder: folder)
+    let exercise = try AppData.exercise()
+    let flow = DayFlow(
+      plan: [
+        DayFlow.Planned(
+          item: ProgrammeItem(exercise: exercise.id, sets: 2, repetitions: 2, restSeconds: 2),
+          exercise: exercise)
+      ], programme: nil, programmeVersion: nil, date: "2026-12-02", outbox: outbox)
+    let day = ProgrammeDayScene(
+      flow: flow, simulating: PatientSimulator.Variation.named("perfect") ?? .init())
+    try day.advance(by: HeadlessRenderer.step)
+    #expect(day.overlay?.title == "Pain before you start")
+    // The panel is drawn: dark in the middle of the picture, where the floor would be light.
+    let asked = try #require(renderer.render(day))
+    #expect(
+      close(asked.pixel(x: 640, y: 330), (36, 40, 48), within: 16), "\(asked.pixel(x: 640, y: 330))"
+    )
+    day.type(digit: 1)
+    day.type(digit: 0)
+    #expect(day.painDigits == "10")
+    try day.confirmPain()
+    #expect(flow.painBefore == 10)
+    // The HUD counts the programme's repetitions, not the exercise's default.
+    #expect(day.session?.exercise.repetitions == 2)
+
+    var stages: [DayFlow.Stage] = []
+    var steps = 0
+    while !flow.isFinished, steps < 200_000 {
+      steps += 1
+      if stages.last != flow.stage { stages.append(flow.stage) }
+      if flow.asksPain {
+        day.type(digit: 3)
+        try day.confirmPain()
+        continue
+      }
+      try day.advance(by: HeadlessRenderer.step)
+    }
+    #expect(
+      stages == [
+        .demonstrate(item: 0), .exercising(item: 0, set: 0), .setSummary(item: 0, set: 0),
+        .rest(item: 0, nextSet: 1), .exercising(item: 0, set: 1), .setSummary(item: 0, set: 1),
+        .painAfter,
+      ])
+    #expect(flow.painAfter == 3)
+    #expect(flow.sets.map(\.repetitions) == [2, 2])
+    #expect(flow.sets.allSatisfy { ($0.meanScore ?? 0) > 80 })
+    #expect(flow.isComplete)
+    #expect(try outbox.sets().count == 2)
+    let filed = try #require(try outbox.days().first)
+    #expect(filed.day.painBefore == 10 && filed.day.painAfter == 3 && filed.setKeys.count == 2)
+    #expect(day.overlay?.title == "Today's session is done")
+    #expect(renderer.render(day) != nil)
+  }
 
   @Test(
     "the avatars are drawn where forward kinematics projects their joints; empty space stays empty")
