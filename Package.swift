@@ -31,6 +31,8 @@ let package = Package(
       url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.0.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
+    .package(url: "https://github.com/apple/swift-configuration.git", from: "1.0.0"),
+    .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
   ],
   targets: [
     // Quaternions, skeletons, poses, clips, forward kinematics. Foundation at most.
@@ -127,6 +129,8 @@ let package = Package(
         "OnTrackKinematics", "OnTrackFormats", "OnTrackProtocol", "OnTrackServer",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Configuration", package: "swift-configuration"),
+        .product(name: "SystemPackage", package: "swift-system"),
       ]),
     .executableTarget(
       name: "ontrack-server",
@@ -176,7 +180,7 @@ let package = Package(
       name: "OnTrackServerTests",
       dependencies: [
         "OnTrackServer", "OnTrackScoring", "OnTrackSimulation", "OnTrackProtocol",
-        "OnTrackClient", "OnTrackProgramme",
+        "OnTrackClient", "OnTrackProgramme", "OnTrackServerCommands",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "Hummingbird", package: "hummingbird"),

@@ -17,6 +17,10 @@ public struct DataOptions: ParsableArguments {
 
   public init() {}
 
+  /// `--store` if it was given other than as the default (for `serve`, whose configuration
+  /// file and environment may name the store).
+  var storeGiven: String? { store == "sqlite" ? nil : store }
+
   public var folder: URL {
     data.map { URL(fileURLWithPath: $0) } ?? ServerConfiguration.defaultDataFolder
   }

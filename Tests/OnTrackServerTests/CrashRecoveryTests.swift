@@ -52,6 +52,15 @@ struct CrashRecoveryTests {
           }
         }
         if f == killAt {
+          // Wait for the group commits to acknowledge at least the first third (how fast they
+          // follow depends on the machine), then kill with the rest in flight.
+          while acknowledged.withLock({ $0 }) <= take.frameCount / 3,
+            let message = try await messages.next(), case .text(let text) = message
+          {
+            if case .ack(let seq) = try ServerMessage.decode(text) {
+              acknowledged.withLock { $0 = max($0, seq) }
+            }
+          }
           first.kill()
           return
         }
