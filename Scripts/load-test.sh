@@ -7,6 +7,10 @@
 #
 #   Scripts/load-test.sh [PATIENTS=200] [RATE=60] [PROTOCOL=ws] [REPETITIONS=2]
 #
+# PIN=1 runs the server on CPU 0 and the load generator on CPU 1 (taskset), so the table says
+# which side a latency tail is on; the last column is then also the server's CPU time per
+# frame (µs).
+#
 # Needs a release build (`swift build -c release --product ontrack`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +22,10 @@ ontrack=.build/release/ontrack
 data=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$data"' EXIT
 token=$("$ontrack" token create --role patient --name load --therapist load --data "$data")
-"$ontrack" serve --data "$data" --port 0 --axis-port 0 --vmc-port 0 --log-level info \
+server_cpu=(); client_cpu=()
+if [ "${PIN:-0}" = 1 ]; then server_cpu=(taskset -c 0); client_cpu=(taskset -c 1); fi
+"${server_cpu[@]}" "$ontrack" serve --data "$data" --port 0 --axis-port 0 --vmc-port 0 --log-level info \
+  --max-sessions-per-patient 5000 --max-open-sessions 5000 \
   > "$data/serve.out" 2> "$data/serve.err" &
 server=$!
 for _ in $(seq 100); do grep -q "serving on" "$data/serve.out" 2>/dev/null && break; sleep 0.1; done
@@ -28,7 +35,7 @@ for _ in $(seq 50); do grep -q "VMC listener ready" "$data/serve.err" && grep -q
 axis_port=$(grep 'Axis Neuron listener ready' "$data/serve.err" | grep -o 'port=[0-9]*' | grep -o '[0-9]*')
 vmc_port=$(grep 'VMC listener ready' "$data/serve.err" | grep -o 'port=[0-9]*' | grep -o '[0-9]*')
 cpu_before=$(awk '{print $14 + $15}' "/proc/$server/stat")
-"$ontrack" simulate --url "$url" --token "$token" --patients "$patients" --rate "$rate" \
+"${client_cpu[@]}" "$ontrack" simulate --url "$url" --token "$token" --patients "$patients" --rate "$rate" \
   --protocol "$protocol" --repetitions "$repetitions" --axis-port "$axis_port" \
   --vmc-port "$vmc_port" --json > "$data/simulate.json" || true
 cpu_after=$(awk '{print $14 + $15}' "/proc/$server/stat")
@@ -53,7 +60,8 @@ print(f"| {report['protocolName']} | {report['patients']} × {report['rateHz']:.
       f"| {report['framesSent']} | {report['framesScored']} | {report['framesRejected']} | {report['framesUnanswered']} "
       f"| {stored if stored is not None else '–'} "
       f"| {latency.get('p50', float('nan')):.2f} | {latency.get('p99', float('nan')):.2f} | {latency.get('max', float('nan')):.1f} "
-      f"| {share('0.001'):.1f} / {share('0.002'):.1f} / {share('0.005'):.2f} | {cpu / max(report['seconds'], 1):.2f} |")
+      f"| {share('0.001'):.1f} / {share('0.002'):.1f} / {share('0.005'):.2f} | {cpu / max(report['seconds'], 1):.2f} "
+      f"| {1e6 * cpu / max(report['framesScored'], 1):.0f} |")
 for error in report["errors"][:1]:
     print(f"load test: {len(report['errors'])} patient(s) reported: {error}", file=sys.stderr)
 PY

@@ -32,7 +32,7 @@ struct CameraTests {
   }
 
   /// Runs a Python script of `Scripts/camera` in the helper's environment.
-  static func script(_ name: String, _ arguments: [String]) throws {
+  static func script(_ name: String, _ arguments: [String]) async throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: python)
     process.arguments =
@@ -40,7 +40,7 @@ struct CameraTests {
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()
-    process.waitUntilExit()
+    await offPool { process.waitUntilExit() }
     #expect(process.terminationStatus == 0, "\(name) failed")
   }
 
@@ -85,15 +85,15 @@ struct CameraTests {
     var timings: Timings
   }
 
-  static func headless(_ source: String, exercise: String) throws -> Report {
-    let output = try CommandLineTests.ontrack([
+  static func headless(_ source: String, exercise: String) async throws -> Report {
+    let output = try await CommandLineTests.ontrack([
       "camera", "--source", source, "--headless", "--json", "--exercise", exercise,
     ])
     return try JSONDecoder().decode(Report.self, from: Data(output.utf8))
   }
 
   @Test("a video through the whole chain: helper, solver, scorer, timings, tracking")
-  func videoEndToEnd() throws {
+  func videoEndToEnd() async throws {
     try Self.requireHelper()
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
       "ontrack-camera-\(UUID().uuidString)")
@@ -101,8 +101,8 @@ struct CameraTests {
     defer { try? FileManager.default.removeItem(at: folder) }
     // The astronaut photo moving across a frame: a real person, half a body.
     let still = folder.appendingPathComponent("astronaut.avi").path
-    try Self.script("make_test_video.py", [still, "45"])
-    let report = try Self.headless(still, exercise: "uiprmd-m07-shoulder-abduction")
+    try await Self.script("make_test_video.py", [still, "45"])
+    let report = try await Self.headless(still, exercise: "uiprmd-m07-shoulder-abduction")
     #expect(report.timings.frames == 45)
     #expect(report.timings.framesWithPerson >= 40)
     #expect(report.timings.poseLatency.count == 2)
@@ -114,14 +114,14 @@ struct CameraTests {
     // The avatar performing shoulder abductions, rendered, cropped to the patient and
     // assembled into a video: the repetitions are counted.
     let frames = folder.appendingPathComponent("frames")
-    _ = try CommandLineTests.ontrack([
+    _ = try await CommandLineTests.ontrack([
       "render", "--exercise", "uiprmd-m07-shoulder-abduction", "--simulate", "--variation",
       "perfect", "--frames", frames.path, "--fps", "15", "--duration", "16", "--size", "640x480",
     ])
     let video = folder.appendingPathComponent("abduction.mp4").path
-    try Self.script(
+    try await Self.script(
       "frames_to_video.py", [frames.path, video, "--fps", "15", "--crop", "320,60,640,400"])
-    let performed = try Self.headless(video, exercise: "uiprmd-m07-shoulder-abduction")
+    let performed = try await Self.headless(video, exercise: "uiprmd-m07-shoulder-abduction")
     #expect(performed.timings.frames == 240)
     // MediaPipe on a faceless mannequin is fragile (it flips front and back; README): the
     // count is held to a loose band, the exact counts to the keypoint tests.
@@ -133,7 +133,7 @@ struct CameraTests {
   func failures() async throws {
     try Self.requireHelper()
     do {
-      _ = try CommandLineTests.ontrack(["camera", "--source", "/dev/video9", "--headless"])
+      _ = try await CommandLineTests.ontrack(["camera", "--source", "/dev/video9", "--headless"])
       Issue.record("a missing camera was accepted")
     } catch {
       #expect("\(error)".contains("/dev/video9"), "\(error)")
@@ -145,7 +145,7 @@ struct CameraTests {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let still = folder.appendingPathComponent("astronaut.avi").path
-    try Self.script("make_test_video.py", [still, "30"])
+    try await Self.script("make_test_video.py", [still, "30"])
     var options = CameraHelper.Options(source: still)
     options.loop = true
     let helper = try CameraHelper(options)

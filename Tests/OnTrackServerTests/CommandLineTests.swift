@@ -3,6 +3,7 @@ import OnTrackFormats
 import OnTrackKinematics
 import OnTrackProtocol
 import OnTrackScoring
+import Synchronization
 import Testing
 
 @testable import OnTrackServer
@@ -17,7 +18,7 @@ struct CommandLineTests {
   /// Runs `ontrack` with `arguments`; returns its standard output, or throws with its errors.
   static func ontrack(
     _ arguments: [String], program: String = "ontrack", workingDirectory: URL? = nil
-  ) throws -> String {
+  ) async throws -> String {
     let process = Process()
     process.executableURL = ServerProcess.executable.deletingLastPathComponent()
       .appendingPathComponent(program)
@@ -28,10 +29,19 @@ struct CommandLineTests {
     process.standardOutput = output
     process.standardError = errors
     try process.run()
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let problems = String(
-      decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
+    // Waited for off the concurrency pool (the servers of other tests need it).
+    let (text, problems) = await offPool { () -> (String, String) in
+      let group = DispatchGroup()
+      let problems = Mutex("")
+      DispatchQueue.global().async(group: group) {
+        let data = errors.fileHandleForReading.readDataToEndOfFile()
+        problems.withLock { $0 = String(decoding: data, as: UTF8.self) }
+      }
+      let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      group.wait()
+      process.waitUntilExit()
+      return (text, problems.withLock { $0 })
+    }
     guard process.terminationStatus == 0 else {
       throw ServerProcess.ServerClientError(
         message:
@@ -46,7 +56,7 @@ struct CommandLineTests {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
       "ontrack-cli-\(UUID())")
     defer { try? FileManager.default.removeItem(at: folder) }
-    let token = try Self.ontrack([
+    let token = try await Self.ontrack([
       "token", "create", "--role", "therapist", "--name", "lee", "--data", folder.path,
     ])
     .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -55,50 +65,53 @@ struct CommandLineTests {
     #expect(
       try await store.token(hash: Tokens.hash(token))
         == .init(role: .therapist, name: "lee", therapist: nil))
-    #expect(throws: (any Error).self) {
-      try Self.ontrack(["token", "create", "--role", "nurse", "--name", "x", "--data", folder.path])
+    await #expect(throws: (any Error).self) {
+      try await Self.ontrack([
+        "token", "create", "--role", "nurse", "--name", "x", "--data", folder.path,
+      ])
     }
-    let patient = try Self.ontrack([
+    let patient = try await Self.ontrack([
       "token", "create", "--role", "patient", "--name", "ann", "--therapist", "lee", "--data",
       folder.path,
     ])
     .trimmingCharacters(in: .whitespacesAndNewlines)
-    let table = try Self.ontrack(["token", "list", "--data", folder.path])
+    let table = try await Self.ontrack(["token", "list", "--data", folder.path])
     let patientID = Tokens.id(ofHash: Tokens.hash(patient))
     #expect(table.contains(patientID) && !table.contains(patient))
     #expect(
-      try Self.ontrack(["token", "revoke", patientID, "--data", folder.path]).contains("revoked"))
+      try await Self.ontrack(["token", "revoke", patientID, "--data", folder.path]).contains(
+        "revoked"))
     #expect(try await store.token(hash: Tokens.hash(patient))?.revoked != nil)
     #expect(try await store.token(hash: Tokens.hash(token))?.revoked == nil)
     let listed = try JSONDecoder().decode(
       [TokenListing].self,
-      from: Data(try Self.ontrack(["token", "list", "--json", "--data", folder.path]).utf8))
+      from: Data(try await Self.ontrack(["token", "list", "--json", "--data", folder.path]).utf8))
     #expect(listed.map(\.name) == ["lee", "ann"])
     #expect(listed.map { $0.revoked != nil } == [false, true])
-    #expect(throws: (any Error).self) {
-      try Self.ontrack(["token", "revoke", "0123456789abcdef", "--data", folder.path])
+    await #expect(throws: (any Error).self) {
+      try await Self.ontrack(["token", "revoke", "0123456789abcdef", "--data", folder.path])
     }
-    #expect(throws: (any Error).self) {
-      try Self.ontrack(["token", "revoke", "ann", "--data", folder.path])
+    await #expect(throws: (any Error).self) {
+      try await Self.ontrack(["token", "revoke", "ann", "--data", folder.path])
     }
 
     // A joint-angle CSV has no skeleton to be recorded on: a clear error, nothing stored.
     let csv = folder.appendingPathComponent("take.csv")
     try Data("time,Hips.Xrotation\n0,1\n".utf8).write(to: csv)
-    #expect(throws: (any Error).self) {
-      try Self.ontrack([
+    await #expect(throws: (any Error).self) {
+      try await Self.ontrack([
         "record", "--from", csv.path, "--exercise", "from-csv", "--data", folder.path,
       ])
     }
     #expect(try await store.exerciseVersions(id: "from-csv").isEmpty)
     let angles = ServerData.shared.appendingPathComponent(
       "data/uiprmd/sample_plain/kinect_m07_s01_e01_angles.txt")
-    let first = try Self.ontrack([
+    let first = try await Self.ontrack([
       "record", "--from", angles.path, "--exercise", "lee-abduction", "--trim", "0:2",
       "--data", folder.path,
     ])
     #expect(first.contains("stored exercise lee-abduction version 1"))
-    let second = try Self.ontrack([
+    let second = try await Self.ontrack([
       "record", "--from", angles.path, "--exercise", "lee-abduction", "--data", folder.path,
     ])
     #expect(second.contains("version 2"))
@@ -112,8 +125,8 @@ struct CommandLineTests {
     #expect(abs(v1.duration - 2) < 2 * v1.frameTime)
     #expect(v2.frameCount == whole.frameCount)
     // A wrong trim is refused and stores nothing.
-    #expect(throws: (any Error).self) {
-      try Self.ontrack([
+    await #expect(throws: (any Error).self) {
+      try await Self.ontrack([
         "record", "--from", angles.path, "--exercise", "lee-abduction", "--trim", "3:1", "--data",
         folder.path,
       ])
@@ -128,10 +141,10 @@ struct CommandLineTests {
     defer { try? FileManager.default.removeItem(at: folder) }
     let token = try await Tokens.create(
       role: .therapist, name: "lee", therapist: nil, in: try SQLiteStore(folder: folder))
-    let server = try ServerProcess(folder: folder)
+    let server = try await ServerProcess(folder: folder)
     defer { server.kill() }
     let url = "http://127.0.0.1:\(server.port)"
-    let report = try Self.ontrack([
+    let report = try await Self.ontrack([
       "simulate", "--url", url, "--token", token, "--patients", "2", "--repetitions", "2",
       "--variation", "perfect", "--keep-open", "--json",
     ])
@@ -159,7 +172,7 @@ struct CommandLineTests {
         with: try await server.request("GET", "/v1/sessions", token: token, body: nil))
       as? [[String: Any]]
     let session = try #require(sessions?.first?["id"] as? String)
-    let recorded = try Self.ontrack([
+    let recorded = try await Self.ontrack([
       "record", "--from", "\(url)/v1/sessions/\(session)", "--exercise", "lee-recorded",
       "--trim", "4.5:9", "--token", token,
     ])
@@ -183,21 +196,21 @@ struct CommandLineTests {
       try? FileManager.default.removeItem(at: folder)
       try? FileManager.default.removeItem(at: restored)
     }
-    let token = try Self.ontrack([
+    let token = try await Self.ontrack([
       "token", "create", "--role", "therapist", "--name", "lee", "--data", folder.path,
     ]).trimmingCharacters(in: .whitespacesAndNewlines)
-    let server = try ServerProcess(folder: folder)
+    let server = try await ServerProcess(folder: folder)
     let created = try await server.request(
       "POST", "/v1/sessions", token: token,
       body: Data(#"{"exercise":"uiprmd-m07-shoulder-abduction"}"#.utf8))
     let session = try JSONDecoder().decode(SessionView.self, from: created).id
     let copy = folder.appendingPathComponent("copy.sqlite")
     // While the server runs.
-    let said = try Self.ontrack(["backup", copy.path, "--data", folder.path])
+    let said = try await Self.ontrack(["backup", copy.path, "--data", folder.path])
     #expect(said.contains("backed up"))
     server.kill()
-    #expect(throws: (any Error).self) {
-      try Self.ontrack(["backup", copy.path, "--data", folder.path])
+    await #expect(throws: (any Error).self) {
+      try await Self.ontrack(["backup", copy.path, "--data", folder.path])
     }
     let mode =
       try FileManager.default.attributesOfItem(atPath: copy.path)[.posixPermissions] as? Int
@@ -205,7 +218,7 @@ struct CommandLineTests {
     try FileManager.default.createDirectory(at: restored, withIntermediateDirectories: true)
     try FileManager.default.copyItem(
       at: copy, to: restored.appendingPathComponent(SQLiteStore.fileName))
-    let second = try ServerProcess(folder: restored)
+    let second = try await ServerProcess(folder: restored)
     defer { second.kill() }
     let view = try JSONDecoder().decode(
       SessionView.self,
@@ -222,14 +235,14 @@ struct CommandLineTests {
     let elsewhere = FileManager.default.temporaryDirectory
     let angles = ServerData.shared.appendingPathComponent(
       "data/uiprmd/sample_plain/kinect_m07_s01_e01_angles.txt")
-    let scored = try Self.ontrack(
+    let scored = try await Self.ontrack(
       ["score", "--exercise", "uiprmd-m07-shoulder-abduction", angles.path, "--json"],
       workingDirectory: elsewhere)
     #expect(scored.contains("\"repetitions\""))
-    let token = try Self.ontrack([
+    let token = try await Self.ontrack([
       "token", "create", "--role", "therapist", "--name", "lee", "--data", folder.path,
     ]).trimmingCharacters(in: .whitespacesAndNewlines)
-    let server = try ServerProcess(folder: folder, workingDirectory: elsewhere)
+    let server = try await ServerProcess(folder: folder, workingDirectory: elsewhere)
     defer { server.kill() }
     let list = try JSONDecoder().decode(
       [ExerciseSummary].self,
@@ -241,18 +254,18 @@ struct CommandLineTests {
   func serverWithoutGraphics() async throws {
     let program = ServerProcess.executable.deletingLastPathComponent()
       .appendingPathComponent("ontrack-server")
-    let libraries = try HardeningTests.run("/usr/bin/ldd", [program.path])
+    let libraries = try await HardeningTests.run("/usr/bin/ldd", [program.path])
     #expect(libraries.contains("libsqlite3"))
     #expect(!libraries.contains("SDL"))
     #expect(!libraries.contains("libGL") && !libraries.contains("libEGL"))
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
       "ontrack-cli-\(UUID())")
     defer { try? FileManager.default.removeItem(at: folder) }
-    let token = try Self.ontrack(
+    let token = try await Self.ontrack(
       ["token", "create", "--role", "therapist", "--name", "lee", "--data", folder.path],
       program: "ontrack-server"
     ).trimmingCharacters(in: .whitespacesAndNewlines)
-    let server = try ServerProcess(folder: folder, program: "ontrack-server")
+    let server = try await ServerProcess(folder: folder, program: "ontrack-server")
     defer { server.kill() }
     let list = try JSONDecoder().decode(
       [ExerciseSummary].self,

@@ -31,7 +31,7 @@ struct CrashRecoveryTests {
     let encoder = ChannelEncoder(skeleton: take.skeleton)
 
     // First life: stream until well into the take, then kill the process with frames in flight.
-    let first = try ServerProcess(folder: folder)
+    let first = try await ServerProcess(folder: folder)
     let session = try await first.createSession(
       token: token, exercise: exercise.id, skeletonBVH: try ServerData.bvh(of: take.skeleton))
     let killAt = take.frameCount * 2 / 3
@@ -76,7 +76,7 @@ struct CrashRecoveryTests {
       (0...acked).allSatisfy { storedSeqs.contains($0) }, "stored \(stored.count), acked \(acked)")
 
     // Second life: the session is restored; the client resumes after lastSeq.
-    let server = try ServerProcess(folder: folder)
+    let server = try await ServerProcess(folder: folder)
     defer { server.kill() }
     let resumed = Mutex(-1)
     _ = try await server.webSocket("/v1/sessions/\(session)/stream", token: token) {
@@ -123,7 +123,7 @@ struct ServerProcess {
 
   /// Starts `ontrack serve` on `folder`. With `workingDirectory`, it runs there and is not
   /// told where the bundled exercises are (it must find them itself).
-  init(folder: URL, workingDirectory: URL? = nil, program: String = "ontrack") throws {
+  init(folder: URL, workingDirectory: URL? = nil, program: String = "ontrack") async throws {
     process = Process()
     process.executableURL = Self.executable.deletingLastPathComponent()
       .appendingPathComponent(program)
@@ -140,13 +140,16 @@ struct ServerProcess {
     let output = Pipe()
     process.standardOutput = output
     try process.run()
-    // The first line says where it listens.
-    var line = Data()
+    // The first line says where it listens (read off the concurrency pool: it blocks).
     let handle = output.fileHandleForReading
-    while !line.contains(UInt8(ascii: "\n")) {
-      let chunk = handle.availableData
-      guard !chunk.isEmpty else { break }
-      line.append(chunk)
+    let line = await offPool { () -> Data in
+      var line = Data()
+      while !line.contains(UInt8(ascii: "\n")) {
+        let chunk = handle.availableData
+        guard !chunk.isEmpty else { break }
+        line.append(chunk)
+      }
+      return line
     }
     let text = String(decoding: line, as: UTF8.self)
     guard let range = text.range(of: "http://127.0.0.1:"),

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import HummingbirdWSClient
 import Logging
@@ -20,7 +21,9 @@ enum DashboardCheck {
   }
 
   /// The DOM of `route` (a dashboard hash route) after its scripts ran, signed in with `token`.
-  static func dom(port: Int, token: String, route: String, wait: Int = 6000) throws -> String? {
+  static func dom(port: Int, token: String, route: String, wait: Int = 6000) async throws
+    -> String?
+  {
     guard let chromium else {
       #expect(!required, "chromium is not installed (ONTRACK_REQUIRE_CHROMIUM=1)")
       print("note: chromium is not installed; the dashboard check is skipped")
@@ -40,8 +43,13 @@ enum DashboardCheck {
     process.standardOutput = output
     process.standardError = FileHandle.nullDevice
     try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    // Reading a process's output blocks: off the concurrency pool, which the servers under
+    // test share.
+    let data = await offPool {
+      let data = output.fileHandleForReading.readDataToEndOfFile()
+      process.waitUntilExit()
+      return data
+    }
     #expect(process.terminationStatus == 0)
     return String(decoding: data, as: UTF8.self)
   }
@@ -80,9 +88,9 @@ enum DashboardCheck {
   /// Signs in as the therapist, opens the patient, and checks adherence, the pain plot and
   /// each exercise's score and range plots against `progress`.
   static func run(port: Int, token: String, patient: String, progress: ProgrammeProgress)
-    throws
+    async throws
   {
-    guard let html = try dom(port: port, token: token, route: "/patient/\(patient)") else {
+    guard let html = try await dom(port: port, token: token, route: "/patient/\(patient)") else {
       return
     }
     #expect(
@@ -115,7 +123,7 @@ final class ChromiumPage: Sendable {
 
   /// Starts Chromium, or returns nil (with a note, or a failure under
   /// `ONTRACK_REQUIRE_CHROMIUM=1`) when it is not installed.
-  static func start() throws -> ChromiumPage? {
+  static func start() async throws -> ChromiumPage? {
     guard let chromium = DashboardCheck.chromium else {
       #expect(!DashboardCheck.required, "chromium is not installed (ONTRACK_REQUIRE_CHROMIUM=1)")
       print("note: chromium is not installed; the browser check is skipped")
@@ -134,20 +142,25 @@ final class ChromiumPage: Sendable {
     process.standardError = errors
     process.standardOutput = FileHandle.nullDevice
     try process.run()
-    // Chromium says where its DevTools endpoint listens on stderr.
-    var text = ""
-    let deadline = Date().addingTimeInterval(20)
-    while Date() < deadline {
-      let chunk = errors.fileHandleForReading.availableData
-      if chunk.isEmpty { break }
-      text += String(decoding: chunk, as: UTF8.self)
-      if let line = text.split(separator: "\n").first(where: { $0.contains("ws://") }),
-        let start = line.range(of: "ws://")
-      {
-        return ChromiumPage(
-          process: process, profile: profile,
-          endpoint: String(line[start.lowerBound...]).trimmingCharacters(in: .whitespaces))
+    // Chromium says where its DevTools endpoint listens on stderr (read off the concurrency
+    // pool: the read blocks).
+    let (endpoint, text) = await offPool { () -> (String?, String) in
+      var text = ""
+      let deadline = Date().addingTimeInterval(20)
+      while Date() < deadline {
+        let chunk = errors.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        text += String(decoding: chunk, as: UTF8.self)
+        if let line = text.split(separator: "\n").first(where: { $0.contains("ws://") }),
+          let start = line.range(of: "ws://")
+        {
+          return (String(line[start.lowerBound...]).trimmingCharacters(in: .whitespaces), text)
+        }
       }
+      return (nil, text)
+    }
+    if let endpoint {
+      return ChromiumPage(process: process, profile: profile, endpoint: endpoint)
     }
     process.terminate()
     Issue.record("chromium did not report its DevTools endpoint: \(text.prefix(500))")
@@ -162,12 +175,26 @@ final class ChromiumPage: Sendable {
 
   func stop() {
     process.terminate()
-    process.waitUntilExit()
-    try? FileManager.default.removeItem(at: profile)
+    let process = process
+    let profile = profile
+    // Waiting for the process blocks: not on the concurrency pool.
+    DispatchQueue.global().async {
+      process.waitUntilExit()
+      try? FileManager.default.removeItem(at: profile)
+    }
   }
 
   /// Opens `url`, then after each of `pauses` returns the page's DOM.
   func snapshots(of url: String, after pauses: [Duration]) async throws -> [String] {
+    try await evaluate(
+      url, steps: pauses.map { ($0, "document.documentElement.outerHTML") })
+  }
+
+  /// Opens `url`, then for each step waits its pause and evaluates its JavaScript expression in
+  /// the page, returning each value as text (an expression may be a promise).
+  func evaluate(_ url: String, steps: [(pause: Duration, expression: String)]) async throws
+    -> [String]
+  {
     var logger = Logger(label: "ontrack.test.cdp")
     logger.logLevel = .critical
     var configuration = WebSocketClientConfiguration()
@@ -199,11 +226,14 @@ final class ChromiumPage: Sendable {
       guard let id = target["targetId"] as? String else { return }
       let attached = try await call("Target.attachToTarget", ["targetId": id, "flatten": true])
       guard let session = attached["sessionId"] as? String else { return }
-      for pause in pauses {
+      for (pause, expression) in steps {
         try await Task.sleep(for: pause)
         let result = try await call(
           "Runtime.evaluate",
-          ["expression": "document.documentElement.outerHTML", "returnByValue": true],
+          [
+            "expression": "Promise.resolve(\(expression)).then(String)",
+            "returnByValue": true, "awaitPromise": true,
+          ],
           session: session)
         let value = (result["result"] as? [String: Any])?["value"] as? String ?? ""
         found.withLock { $0.append(value) }
@@ -211,5 +241,13 @@ final class ChromiumPage: Sendable {
       try? await outbound.close(.normalClosure, reason: nil)
     }
     return found.withLock { $0 }
+  }
+}
+
+/// Runs blocking work (a process's pipes) on a dispatch thread and waits for it without
+/// holding a thread of the concurrency pool, which the servers under test need.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+  await withCheckedContinuation { continuation in
+    DispatchQueue.global().async { continuation.resume(returning: body()) }
   }
 }

@@ -835,7 +835,7 @@ struct HardeningTests {
     defer { try? FileManager.default.removeItem(at: folder) }
     let certificate = folder.appendingPathComponent("cert.pem")
     let key = folder.appendingPathComponent("key.pem")
-    try Self.run(
+    try await Self.run(
       "/usr/bin/openssl",
       [
         "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
@@ -850,17 +850,18 @@ struct HardeningTests {
       group.addTask { try await app.runService(gracefulShutdownSignals: []) }
       var iterator = started.stream.makeAsyncIterator()
       let bound = try #require(await iterator.next())
-      let health = try Self.run(
-        "/usr/bin/curl", ["-s", "--cacert", certificate.path, "https://127.0.0.1:\(bound)/health"])
+      let health = try await Self.run(
+        "/usr/bin/curl",
+        ["-s", "-m", "20", "--cacert", certificate.path, "https://127.0.0.1:\(bound)/health"])
       #expect(health.contains(#""status":"ok""#))
-      let plain = try? Self.run(
+      let plain = try? await Self.run(
         "/usr/bin/curl", ["-s", "-m", "3", "http://127.0.0.1:\(bound)/health"])
       #expect(!(plain ?? "").contains("status"))
       // A session over WSS.
-      let created = try Self.run(
+      let created = try await Self.run(
         "/usr/bin/curl",
         [
-          "-s", "--cacert", certificate.path, "-H", "Authorization: Bearer \(t.ann)",
+          "-s", "-m", "20", "--cacert", certificate.path, "-H", "Authorization: Bearer \(t.ann)",
           "-d", #"{"exercise":"\#(Self.exercise)"}"#, "https://127.0.0.1:\(bound)/v1/sessions",
         ])
       let session = try JSONDecoder().decode(SessionView.self, from: Data(created.utf8))
@@ -985,9 +986,11 @@ struct HardeningTests {
     }
   }
 
-  /// Runs a program; returns its standard output, or throws with its errors.
+  /// Runs a program; returns its standard output, or throws with its errors. The waiting is
+  /// done off the concurrency pool: a program that talks to an in-process server (curl) needs
+  /// the pool free to be answered.
   @discardableResult
-  static func run(_ program: String, _ arguments: [String]) throws -> String {
+  static func run(_ program: String, _ arguments: [String]) async throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: program)
     process.arguments = arguments
@@ -996,16 +999,26 @@ struct HardeningTests {
     process.standardOutput = output
     process.standardError = errors
     try process.run()
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let problems = String(
-      decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
+    let (text, problems) = await offPool { () -> (String, String) in
+      // Both pipes drained at once, so neither can fill and stall the program.
+      let group = DispatchGroup()
+      let problems = Mutex("")
+      DispatchQueue.global().async(group: group) {
+        let data = errors.fileHandleForReading.readDataToEndOfFile()
+        problems.withLock { $0 = String(decoding: data, as: UTF8.self) }
+      }
+      let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      group.wait()
+      process.waitUntilExit()
+      return (text, problems.withLock { $0 })
+    }
     guard process.terminationStatus == 0 else {
       throw ServerProcess.ServerClientError(
         message: "\(program) exited \(process.terminationStatus): \(problems)")
     }
     return text
   }
+
 }
 
 /// A flag shared with other tasks.

@@ -22,7 +22,7 @@ struct SessionRoutes {
           key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
         else { throw SessionError.invalid("clientKey: 8 to 64 letters, digits, - or _") }
         if let made = try await hub.store.session(patient: patient, clientKey: key) {
-          return EditedResponse(status: .ok, response: try await view(made, detailed: true))
+          return EditedResponse(status: .ok, response: try await view(made, load: false))
         }
       }
       if let programme = body.programme {
@@ -53,7 +53,7 @@ struct SessionRoutes {
         if let key = body.clientKey,
           let made = try await hub.store.session(patient: patient, clientKey: key)
         {
-          return EditedResponse(status: .ok, response: try await view(made, detailed: true))
+          return EditedResponse(status: .ok, response: try await view(made, load: false))
         }
         throw error
       }
@@ -61,7 +61,7 @@ struct SessionRoutes {
         .sessionCreate, by: identity, patient: patient, session: session.record.id,
         exercise: body.exercise)
       return EditedResponse(
-        status: .created, response: try await view(session.record, detailed: true))
+        status: .created, response: try await view(session.record, load: false))
     }
     group.get { _, context -> [SessionView] in
       let identity = try context.requireIdentity()
@@ -87,7 +87,7 @@ struct SessionRoutes {
     group.get(":id") { _, context -> SessionView in
       let (record, identity) = try await context.readableSession(in: hub)
       hub.audit.record(.sessionRead, by: identity, patient: record.patient, session: record.id)
-      return try await view(record, detailed: true)
+      return try await view(record, load: true)
     }
     group.get(":id/report") { request, context -> Response in
       let (record, identity) = try await context.readableSession(in: hub)
@@ -161,16 +161,34 @@ struct SessionRoutes {
     }
   }
 
-  private func view(_ record: SessionRecord, detailed: Bool) async throws -> SessionView {
-    let live = record.finished == nil ? try await hub.liveSession(record.id) : nil
-    let result = try await hub.result(record)
+  /// The session as the API shows it. `load`: read an open session from memory, loading it
+  /// (and taking its lease) if this server does not have it. A request naming the session in
+  /// its path reaches, behind the balancer, the server its id hashes to, the one its stream
+  /// reaches: that one may load it. The request that creates a session lands anywhere: its
+  /// answer must not (`load: false`): the server that took the lease would refuse the stream
+  /// its balancer sends elsewhere until the lease lapsed. Without loading, an open session's
+  /// stored repetitions are counted.
+  private func view(_ record: SessionRecord, load: Bool) async throws -> SessionView {
+    let live =
+      record.finished == nil
+      ? (load ? try await hub.liveSession(record.id) : hub.loadedSession(record.id)) : nil
+    var repetitions = 0
+    var meanScore: Double?
+    var result = live?.result
+    if result == nil { result = try await hub.finishedResult(record) }
+    if let result {
+      repetitions = result.repetitions.count
+      meanScore = result.summary.meanScore
+    } else if record.finished == nil {
+      (repetitions, meanScore) = try await hub.storedRepetitions(record.id)
+    }
     return SessionView(
       id: record.id, patient: record.patient, therapist: record.therapist,
       exercise: record.exercise, exerciseVersion: record.exerciseVersion,
       created: record.created, finished: record.finished, open: record.finished == nil,
       frames: try await hub.store.frameCount(session: record.id),
       lastSeq: live?.lastSeq, durableSeq: live?.durableSeq,
-      repetitions: result?.repetitions.count ?? 0, meanScore: result?.summary.meanScore,
+      repetitions: repetitions, meanScore: meanScore,
       rejected: live?.rejectedByReason ?? record.storedRejected, programme: record.programme)
   }
 }

@@ -418,6 +418,22 @@ public final class SessionHub: Sendable {
     }
   }
 
+  /// A finished session's stored result (nil for an open one).
+  func finishedResult(_ record: SessionRecord) async throws -> TakeResult? {
+    guard record.finished != nil else { return nil }
+    return try await result(record)
+  }
+
+  /// How many repetitions of session `id` are stored, and their mean score (measured ones).
+  func storedRepetitions(_ id: String) async throws -> (count: Int, meanScore: Double?) {
+    let decoder = JSONDecoder()
+    let results = try await store.repetitions(session: id).compactMap {
+      try? decoder.decode(RepetitionResult.self, from: Data($0.utf8))
+    }
+    let scores = results.filter(\.isMeasured).map(\.score)
+    return (results.count, scores.isEmpty ? nil : scores.reduce(0, +) / Double(scores.count))
+  }
+
   /// Rejection counts of a session: live if it is in memory, else as stored.
   func rejectedCounts(_ record: SessionRecord) -> [String: Int] {
     if record.finished == nil, let session = loadedSession(record.id) {

@@ -460,7 +460,10 @@ public final class SQLiteStore: ServerStore {
         sql:
           "INSERT OR IGNORE INTO frame (session, seq, time, received, channels) VALUES (?, ?, ?, ?, ?)"
       )
-      for frame in batch.frames {
+      // In key order: each session's frames land together in the table's B-tree, so a commit
+      // touches about one page per session rather than one per frame.
+      let ordered = batch.frames.sorted { ($0.session, $0.seq) < ($1.session, $1.seq) }
+      for frame in ordered {
         let blob = frame.channels.withUnsafeBytes { Data($0) }
         try insert.execute(arguments: [frame.session, frame.seq, frame.time, frame.received, blob])
       }
