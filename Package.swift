@@ -72,7 +72,8 @@ let package = Package(
     .target(
       name: "OnTrackProgramme",
       dependencies: [
-        "OnTrackKinematics", "OnTrackScoring", "OnTrackSimulation", "OnTrackProtocol",
+        "OnTrackKinematics", "OnTrackFormats", "OnTrackScoring", "OnTrackSimulation",
+        "OnTrackProtocol",
       ],
       swiftSettings: optimized),
     // SDL2 (window, events, fonts, PNG) and the OpenGL core-profile header.

@@ -11,16 +11,32 @@ import OnTrackSimulation
 /// images (`ontrack session --headless --stills`).
 public final class ProgrammeDayScene {
   public let flow: DayFlow
-  private let simulating: PatientSimulator.Variation
+  private let patient: Patient
+
+  /// Who does the sets.
+  public enum Patient {
+    /// A simulated patient performing each exercise's reference.
+    case simulated(PatientSimulator.Variation)
+    /// A live source (a camera) kept running for the whole day; its poses are on its own
+    /// skeleton, which the day records and uploads with each set. Between sets its frames are
+    /// read and dropped, so a rest is not counted into the next set.
+    case live(any PatientSource)
+  }
   public private(set) var session: PlaySession?
   private var sessionStage: DayFlow.Stage?
   /// The digits of the pain rating typed so far.
   public private(set) var painDigits = ""
   private var setCounter = 0
 
-  public init(flow: DayFlow, simulating: PatientSimulator.Variation) {
+  public init(flow: DayFlow, patient: Patient) {
     self.flow = flow
-    self.simulating = simulating
+    self.patient = patient
+    if case .live(let source) = patient { flow.patientSkeleton = source.skeleton }
+  }
+
+  /// A day done by a simulated patient.
+  public convenience init(flow: DayFlow, simulating variation: PatientSimulator.Variation) {
+    self.init(flow: flow, patient: .simulated(variation))
   }
 
   /// Moves the day and its scene on by `seconds` of display time.
@@ -31,6 +47,14 @@ public final class ProgrammeDayScene {
     switch flow.stage {
     case .exercising, .demonstrate: session.advance(by: seconds)
     default: break
+    }
+    if case .live(let source) = patient {
+      if case .exercising = flow.stage {
+      } else {
+        // Frames between sets are not the set's.
+        var shown = source.skeleton.restPose
+        _ = source.advance(to: .infinity, shown: &shown) { _, _, _ in }
+      }
     }
   }
 
@@ -59,10 +83,16 @@ public final class ProgrammeDayScene {
       sessionStage = flow.stage
     case .exercising where sessionStage != flow.stage:
       setCounter += 1
-      let source = ForwardingSource(
-        SimulatedPatientSource(
-          reference: reference, variation: simulating, seed: UInt64(setCounter))
-      ) { [flow] pose, time in try? flow.take(pose: pose, at: time) }
+      let inner: any PatientSource =
+        switch patient {
+        case .simulated(let variation):
+          SimulatedPatientSource(
+            reference: reference, variation: variation, seed: UInt64(setCounter))
+        case .live(let source): source
+        }
+      let source = ForwardingSource(inner) { [flow] pose, time in
+        try? flow.take(pose: pose, at: time)
+      }
       session = try PlaySession(exercise: exercise, source: source)
       sessionStage = flow.stage
     case _ where session == nil:

@@ -20,16 +20,11 @@ public final class ProgrammeDayWindow {
   private let voice = CoachVoice()
   private var announced: DayFlow.Stage?
 
-  /// - Parameter simulating: a simulated patient's variation; `nil` has no patient source yet
-  ///   (the camera is not wired into programme days: see README) and is refused.
-  public init(flow: DayFlow, simulating: PatientSimulator.Variation?) throws {
-    guard let simulating else {
-      throw AppError.resource(
-        "a programme day in the window needs a patient source: pass --simulate (the camera is not wired into programme days yet), or use --headless"
-      )
-    }
+  /// - Parameter patient: who does the sets: a simulated patient, or a live source (the
+  ///   camera) kept running all day.
+  public init(flow: DayFlow, patient: ProgrammeDayScene.Patient) throws {
     self.flow = flow
-    day = ProgrammeDayScene(flow: flow, simulating: simulating)
+    day = ProgrammeDayScene(flow: flow, patient: patient)
     context = try GraphicsContext(
       title: "OnTrack — today's session", width: 1280, height: 720, headless: false)
     resources = try Resources.root()
@@ -50,8 +45,16 @@ public final class ProgrammeDayWindow {
     var filed = flow.sets.count
     while true {
       while SDL_PollEvent(&event) != 0 {
-        if event.type == SDL_QUIT.rawValue { return }
-        if event.type == SDL_KEYDOWN.rawValue, !(try handleKey(event.key.keysym.sym)) { return }
+        var quit = event.type == SDL_QUIT.rawValue
+        if event.type == SDL_KEYDOWN.rawValue, !(try handleKey(event.key.keysym.sym)) {
+          quit = true
+        }
+        if quit {
+          // What was done is kept: the set under way and the day as it stands.
+          try flow.stopEarly()
+          if let set = flow.sets.last, flow.sets.count > filed { await afterSet(set) }
+          return
+        }
       }
       let now = SDL_GetPerformanceCounter()
       let dt = min(Double(now - last) / frequency, 0.1)

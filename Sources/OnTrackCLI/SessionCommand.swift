@@ -57,6 +57,9 @@ struct SessionCommand: AsyncParsableCommand {
   @Flag(help: "In the window: a simulated patient instead of the camera.")
   var simulate = false
 
+  @Option(help: "The camera (without --simulate): a device such as /dev/video0, or a video file.")
+  var camera = "/dev/video0"
+
   @Option(help: "Frames per second of the simulated patient.")
   var rate = 30.0
 
@@ -170,8 +173,12 @@ struct SessionCommand: AsyncParsableCommand {
         variation: variation, rate: rate, painBefore: painBefore, painAfter: painAfter
       ).run(flow, afterSet: afterSet)
     } else {
-      try await ProgrammeDayWindow(flow: flow, simulating: simulate ? variation : nil)
-        .run { set in await afterSet(set) }
+      if simulate {
+        try await ProgrammeDayWindow(flow: flow, patient: .simulated(variation))
+          .run { set in await afterSet(set) }
+      } else {
+        try await Self.cameraDay(flow, camera: camera, afterSet: afterSet)
+      }
     }
     if let uploader {
       let report = await uploader.drain()
@@ -268,6 +275,33 @@ struct SessionCommand: AsyncParsableCommand {
     case .painAfter: "pain-after"
     case .summary: "summary"
     }
+  }
+
+  /// The day in the window with the webcam as the patient: MediaPipe's pose helper, its
+  /// keypoints solved onto the canonical skeleton, running for the whole day.
+  static func cameraDay(
+    _ flow: DayFlow, camera: String, afterSet: @escaping (DayFlow.SetSummary) async -> Void
+  ) async throws {
+    let helper: CameraHelper
+    do {
+      helper = try CameraHelper(CameraHelper.Options(source: camera))
+    } catch {
+      throw ValidationError(
+        "\(error.message) (run `ontrack camera install` once, or pass --simulate)")
+    }
+    defer { helper.stop() }
+    let source = try LiveKeypointSource(layout: "blazepose33") {
+      let (frames, ended) = helper.drain()
+      return (
+        frames.compactMap { frame in
+          frame.keypoints.map {
+            LiveKeypointSource.Frame(
+              time: frame.t, points: $0, confidence: frame.confidence, layout: frame.layout)
+          }
+        }, ended.map { CameraRunCommand.words($0, helper.failure) }
+      )
+    }
+    try await ProgrammeDayWindow(flow: flow, patient: .live(source)).run(afterSet: afterSet)
   }
 
   typealias Fetch = (String) async throws -> (Exercise, Int?)

@@ -1,4 +1,5 @@
 import Foundation
+import OnTrackFormats
 import OnTrackKinematics
 import OnTrackProtocol
 import OnTrackScoring
@@ -75,6 +76,13 @@ public final class DayFlow {
   public let outbox: ProgrammeOutbox
   /// Seconds a set summary stays up.
   public var summarySeconds = 4.0
+  /// The skeleton the patient's poses are on, when it is not each exercise's reference (a
+  /// camera's poses are solved onto the canonical skeleton): sets are scored and recorded on
+  /// it, and uploaded with it.
+  public var patientSkeleton: Skeleton? {
+    didSet { patientSkeletonBVH = patientSkeleton.flatMap(Self.bvh) }
+  }
+  private var patientSkeletonBVH: String?
 
   public private(set) var stage: Stage = .painBefore
   public private(set) var painBefore: Int?
@@ -196,7 +204,9 @@ public final class DayFlow {
   /// A frame of the patient during a set (`time`: seconds since the set began); the set ends
   /// when its repetitions are done.
   public func take(pose: Pose, at time: Double) throws {
-    guard case .exercising(let i, _) = stage, var scorer, let encoder else { return }
+    guard case .exercising(let i, _) = stage, var scorer, let encoder,
+      pose.count == encoder.skeleton.count
+    else { return }
     _ = scorer.push(pose: pose, at: time)
     self.scorer = scorer
     encoder.encode(pose, into: &values)
@@ -216,7 +226,8 @@ public final class DayFlow {
       try outbox.add(
         ProgrammeOutbox.PendingSet(
           key: key, programme: programme, exercise: planned.exercise.id,
-          exerciseVersion: planned.exerciseVersion, day: dayKey, times: times, frames: frames))
+          exerciseVersion: planned.exerciseVersion, day: dayKey, times: times, frames: frames,
+          skeletonBVH: patientSkeletonBVH))
     }
     sets.append(
       SetSummary(
@@ -229,6 +240,15 @@ public final class DayFlow {
     frames = []
     times = []
     enter(.setSummary(item: i, set: set))
+  }
+
+  /// Ends the day before its summary (the patient closed the window): a set under way is
+  /// filed, and if any set was done the day is recorded as it stands (not complete, pain after
+  /// as given, if it was).
+  public func stopEarly() throws {
+    guard !isFinished else { return }
+    if case .exercising = stage { try endSet() }
+    if !sets.isEmpty { try finishDay() }
   }
 
   /// True if every prescribed set was done with its repetitions.
@@ -261,11 +281,23 @@ public final class DayFlow {
 
   private func startSet(item: Int, set: Int) throws {
     let exercise = plan[item].exercise
-    scorer = try StreamingScorer(exercise: exercise, skeleton: exercise.referenceClip?.skeleton)
-    encoder = exercise.referenceClip.map { ChannelEncoder(skeleton: $0.skeleton) }
+    let skeleton = patientSkeleton ?? exercise.referenceClip?.skeleton
+    scorer = try StreamingScorer(exercise: exercise, skeleton: skeleton)
+    encoder = skeleton.map { ChannelEncoder(skeleton: $0) }
     frames = []
     times = []
     enter(.exercising(item: item, set: set))
+  }
+
+  /// A skeleton as BVH text (its hierarchy and one rest frame), as a session declares it.
+  static func bvh(_ skeleton: Skeleton) -> String? {
+    let rest = skeleton.restPose
+    guard
+      let clip = try? Clip(
+        skeleton: skeleton, frameTime: 1.0 / 30, rotations: rest.rotations,
+        translations: rest.translations)
+    else { return nil }
+    return BVHWriter().text(for: clip)
   }
 
   private func finishDay() throws {

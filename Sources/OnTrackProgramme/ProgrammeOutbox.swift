@@ -20,11 +20,15 @@ public struct ProgrammeOutbox: Sendable {
     public var day: String
     public var times: [Double]
     public var frames: [[Float]]
+    /// The skeleton the frames are on (BVH), when it is not the exercise's reference (a
+    /// camera's poses are on the canonical skeleton).
+    public var skeletonBVH: String?
 
     public init(
       key: String, programme: String?, exercise: String, exerciseVersion: Int?, day: String,
-      times: [Double], frames: [[Float]]
+      times: [Double], frames: [[Float]], skeletonBVH: String? = nil
     ) {
+      self.skeletonBVH = skeletonBVH
       self.key = key
       self.programme = programme
       self.exercise = exercise

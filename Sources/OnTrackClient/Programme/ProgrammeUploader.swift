@@ -86,8 +86,8 @@ public struct ProgrammeUploader: Sendable {
   func upload(_ set: ProgrammeOutbox.PendingSet) async throws -> String {
     var view = try await client.createSession(
       CreateSessionRequest(
-        exercise: set.exercise, version: set.exerciseVersion, programme: set.programme,
-        clientKey: set.key))
+        exercise: set.exercise, version: set.exerciseVersion, skeletonBVH: set.skeletonBVH,
+        programme: set.programme, clientKey: set.key))
     if view.open {
       try await stream(set, session: view.id)
       _ = try await client.finish(view.id)
