@@ -14,7 +14,7 @@ import Testing
 @Suite("Two servers, one store: session leases and takeover", .serialized)
 struct TakeoverTests {
   @Test(
-    "a session moves to the other server after its server dies, nothing acknowledged lost",
+    "a session moves to the other server after its server dies, nothing acknowledged lost, its viewer follows",
     arguments: StoreContractTests.Kind.allCases)
   func takeover(kind: StoreContractTests.Kind) async throws {
     guard let fixture = try await StoreContractTests.Fixture.make(kind) else { return }
@@ -68,6 +68,34 @@ struct TakeoverTests {
       await a.server.hub.writer.flush()
       a.server.hub.abandonForTests()
       try await Task.sleep(for: lease + .milliseconds(300))
+      // A therapist's viewer reconnects too, and the balancer sends it to the same server:
+      // it follows the session there, frame by frame, to its end.
+      let (watching, watcherReady) = AsyncStream<Void>.makeStream()
+      let watcher = Task {
+        // (seqs, frames with positions, finished)
+        let seen = Mutex<([Int], Int, Bool)>(([], 0, false))
+        _ = try await cb.webSocket("/v1/sessions/\(id)/watch", token: b.lee) { messages, _ in
+          _ = try await messages.nextObject()
+          watcherReady.yield()
+          while let message = try await messages.nextObject() {
+            switch message["type"] as? String {
+            case "frame":
+              let seq = message["seq"] as? Int
+              let placed = (message["positions"] as? [Any])?.isEmpty == false
+              seen.withLock {
+                if let seq { $0.0.append(seq) }
+                if placed { $0.1 += 1 }
+              }
+            case "finished":
+              seen.withLock { $0.2 = true }
+              return
+            default: continue
+            }
+          }
+        }
+        return seen.withLock { $0 }
+      }
+      for await _ in watching { break }
       // The client reconnects (the balancer sends it to the second server).
       _ = try await cb.webSocket("/v1/sessions/\(id)/stream", token: b.ann) {
         messages, outbound in
@@ -82,6 +110,10 @@ struct TakeoverTests {
       }
       let result = try await cb.json(
         .post, "/v1/sessions/\(id)/finish", token: b.ann, as: TakeResult.self)
+      let (seqs, positions, finished) = try await watcher.value
+      #expect(seqs == Array((acknowledged + 1)..<take.frameCount))
+      #expect(positions == seqs.count)
+      #expect(finished)
       #expect(result.repetitions.count == offline.repetitions.count)
       for (x, y) in zip(result.repetitions, offline.repetitions) {
         #expect(abs(x.score - y.score) < 0.5)

@@ -112,7 +112,9 @@ enum ReportPage {
     for (k, r) in repetitions.enumerated() {
       let barHeight = plotHeight * min(max(r.score, 0), 100) / 100
       let x = left + Double(k) * slot + slot * 0.15
-      let colour = r.score >= 70 ? "#2ca02c" : r.score >= 40 ? "#ff7f0e" : "#d62728"
+      // Okabe–Ito blue, orange, vermillion (readable with colour-blindness); the score is
+      // also written on the bar.
+      let colour = r.score >= 70 ? "#0072B2" : r.score >= 40 ? "#E69F00" : "#D55E00"
       svg +=
         "<rect x=\"\(f(x))\" y=\"\(f(10 + plotHeight - barHeight))\" width=\"\(f(slot * 0.7))\" height=\"\(f(barHeight))\" fill=\"\(colour)\"><title>Repetition \(r.index): \(format(r.score, 0))</title></rect>"
       svg +=
