@@ -186,9 +186,7 @@ public struct ProgrammeDay: Codable, Sendable, Equatable {
   /// Checks the fields a client sent.
   public func validated() throws -> ProgrammeDay {
     func fail(_ text: String) -> ProgrammeDefinition.Invalid { .init(description: text) }
-    guard (8...64).contains(key.count),
-      key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
-    else { throw fail("key: 8 to 64 letters, digits, - or _") }
+    guard ClientKey.isValid(key) else { throw fail("key: \(ClientKey.rule)") }
     guard ProgrammeCalendar.day(date) != nil else {
       throw fail("date: a date as yyyy-MM-dd, not '\(date.prefix(20))'")
     }
@@ -349,5 +347,16 @@ extension ProgrammeDefinition {
       grown.repetitions = min(top, item.repetitions + earned * rule.addRepetitions)
       return grown
     }
+  }
+}
+
+/// A key a client makes once for something it creates (a session, a programme day), so that
+/// repeating the request after a lost answer creates nothing twice.
+public enum ClientKey {
+  public static let rule = "8 to 64 letters, digits, - or _"
+
+  public static func isValid(_ key: String) -> Bool {
+    (8...64).contains(key.count)
+      && key.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
   }
 }

@@ -19,33 +19,13 @@ struct CommandLineTests {
   static func ontrack(
     _ arguments: [String], program: String = "ontrack", workingDirectory: URL? = nil
   ) async throws -> String {
-    let process = Process()
-    process.executableURL = ServerProcess.executable.deletingLastPathComponent()
-      .appendingPathComponent(program)
-    process.arguments = arguments
-    if let workingDirectory { process.currentDirectoryURL = workingDirectory }
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    // Waited for off the concurrency pool (the servers of other tests need it).
-    let (text, problems) = await offPool { () -> (String, String) in
-      let group = DispatchGroup()
-      let problems = Mutex("")
-      DispatchQueue.global().async(group: group) {
-        let data = errors.fileHandleForReading.readDataToEndOfFile()
-        problems.withLock { $0 = String(decoding: data, as: UTF8.self) }
-      }
-      let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-      group.wait()
-      process.waitUntilExit()
-      return (text, problems.withLock { $0 })
-    }
-    guard process.terminationStatus == 0 else {
+    let (status, text, problems) = try await runProgram(
+      ServerProcess.executable.deletingLastPathComponent().appendingPathComponent(program),
+      arguments, workingDirectory: workingDirectory)
+    guard status == 0 else {
       throw ServerProcess.ServerClientError(
         message:
-          "ontrack \(arguments.prefix(2).joined(separator: " ")) exited \(process.terminationStatus): \(problems)"
+          "ontrack \(arguments.prefix(2).joined(separator: " ")) exited \(status): \(problems)"
       )
     }
     return text

@@ -20,15 +20,22 @@ enum DashboardCheck {
     ProcessInfo.processInfo.environment["ONTRACK_REQUIRE_CHROMIUM"] == "1"
   }
 
+  /// Chromium's path, or nil with a note (a failure under `ONTRACK_REQUIRE_CHROMIUM=1`): the
+  /// browser checks are then skipped.
+  static func chromiumOrSkip() -> String? {
+    guard let chromium else {
+      #expect(!required, "chromium is not installed (ONTRACK_REQUIRE_CHROMIUM=1)")
+      print("note: chromium is not installed; the browser check is skipped")
+      return nil
+    }
+    return chromium
+  }
+
   /// The DOM of `route` (a dashboard hash route) after its scripts ran, signed in with `token`.
   static func dom(port: Int, token: String, route: String, wait: Int = 6000) async throws
     -> String?
   {
-    guard let chromium else {
-      #expect(!required, "chromium is not installed (ONTRACK_REQUIRE_CHROMIUM=1)")
-      print("note: chromium is not installed; the dashboard check is skipped")
-      return nil
-    }
+    guard let chromium = chromiumOrSkip() else { return nil }
     let profile = FileManager.default.temporaryDirectory.appendingPathComponent(
       "ontrack-chromium-\(UUID())")
     defer { try? FileManager.default.removeItem(at: profile) }
@@ -124,11 +131,7 @@ final class ChromiumPage: Sendable {
   /// Starts Chromium, or returns nil (with a note, or a failure under
   /// `ONTRACK_REQUIRE_CHROMIUM=1`) when it is not installed.
   static func start() async throws -> ChromiumPage? {
-    guard let chromium = DashboardCheck.chromium else {
-      #expect(!DashboardCheck.required, "chromium is not installed (ONTRACK_REQUIRE_CHROMIUM=1)")
-      print("note: chromium is not installed; the browser check is skipped")
-      return nil
-    }
+    guard let chromium = DashboardCheck.chromiumOrSkip() else { return nil }
     let profile = FileManager.default.temporaryDirectory.appendingPathComponent(
       "ontrack-chromium-\(UUID())")
     let process = Process()
@@ -250,4 +253,34 @@ func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
   await withCheckedContinuation { continuation in
     DispatchQueue.global().async { continuation.resume(returning: body()) }
   }
+}
+
+/// Runs `program` and waits for it off the concurrency pool (a program that talks to an
+/// in-process server needs the pool free to be answered), draining both pipes at once so
+/// neither can fill and stall it. Returns its exit status, standard output and errors.
+func runProgram(_ program: URL, _ arguments: [String], workingDirectory: URL? = nil)
+  async throws -> (status: Int32, output: String, errors: String)
+{
+  let process = Process()
+  process.executableURL = program
+  process.arguments = arguments
+  if let workingDirectory { process.currentDirectoryURL = workingDirectory }
+  let output = Pipe()
+  let errors = Pipe()
+  process.standardOutput = output
+  process.standardError = errors
+  try process.run()
+  let (text, problems) = await offPool { () -> (String, String) in
+    let group = DispatchGroup()
+    let problems = Mutex("")
+    DispatchQueue.global().async(group: group) {
+      let data = errors.fileHandleForReading.readDataToEndOfFile()
+      problems.withLock { $0 = String(decoding: data, as: UTF8.self) }
+    }
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    group.wait()
+    process.waitUntilExit()
+    return (text, problems.withLock { $0 })
+  }
+  return (process.terminationStatus, text, problems)
 }

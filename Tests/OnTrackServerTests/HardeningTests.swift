@@ -986,35 +986,13 @@ struct HardeningTests {
     }
   }
 
-  /// Runs a program; returns its standard output, or throws with its errors. The waiting is
-  /// done off the concurrency pool: a program that talks to an in-process server (curl) needs
-  /// the pool free to be answered.
+  /// Runs a program; returns its standard output, or throws with its errors (`runProgram`).
   @discardableResult
   static func run(_ program: String, _ arguments: [String]) async throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: program)
-    process.arguments = arguments
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    let (text, problems) = await offPool { () -> (String, String) in
-      // Both pipes drained at once, so neither can fill and stall the program.
-      let group = DispatchGroup()
-      let problems = Mutex("")
-      DispatchQueue.global().async(group: group) {
-        let data = errors.fileHandleForReading.readDataToEndOfFile()
-        problems.withLock { $0 = String(decoding: data, as: UTF8.self) }
-      }
-      let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-      group.wait()
-      process.waitUntilExit()
-      return (text, problems.withLock { $0 })
-    }
-    guard process.terminationStatus == 0 else {
-      throw ServerProcess.ServerClientError(
-        message: "\(program) exited \(process.terminationStatus): \(problems)")
+    let (status, text, problems) = try await runProgram(
+      URL(fileURLWithPath: program), arguments)
+    guard status == 0 else {
+      throw ServerProcess.ServerClientError(message: "\(program) exited \(status): \(problems)")
     }
     return text
   }

@@ -18,9 +18,9 @@ struct SessionRoutes {
       let body = try await request.decode(as: CreateSessionRequest.self, context: context)
       let (patient, therapist) = try await owner(of: body, for: identity)
       if let key = body.clientKey {
-        guard (8...64).contains(key.count),
-          key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
-        else { throw SessionError.invalid("clientKey: 8 to 64 letters, digits, - or _") }
+        guard ClientKey.isValid(key) else {
+          throw SessionError.invalid("clientKey: \(ClientKey.rule)")
+        }
         if let made = try await hub.store.session(patient: patient, clientKey: key) {
           return EditedResponse(status: .ok, response: try await view(made, load: false))
         }
