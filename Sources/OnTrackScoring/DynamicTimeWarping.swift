@@ -91,9 +91,12 @@ public struct DynamicTimeWarping: Sendable {
     accumulatedCost(a, aRows: a.rows, b, bRows: b.rows, radius: radius).squareRoot()
   }
 
-  /// `D(n−1, m−1)` over the first `aRows` rows of `a` and `bRows` rows of `b`.
+  /// `D(n−1, m−1)` over the first `aRows` rows of `a` and `bRows` rows of `b`; with
+  /// `openEnd`, `min over j of D(n−1, j)`: all of `a` against the prefix of `b` it fits best
+  /// (`a` may be the start of something as long as `b`, at any tempo).
   public mutating func accumulatedCost(
-    _ a: DTWMatrix, aRows n: Int, _ b: DTWMatrix, bRows m: Int, radius: Int? = nil
+    _ a: DTWMatrix, aRows n: Int, _ b: DTWMatrix, bRows m: Int, radius: Int? = nil,
+    openEnd: Bool = false
   ) -> Float {
     precondition(a.stride == b.stride, "feature widths differ")
     guard n > 0, m > 0 else { return .infinity }
@@ -131,7 +134,10 @@ public struct DynamicTimeWarping: Sendable {
               previousLow = low
               previousHigh = high
             }
-            return prev[m - 1]
+            guard openEnd else { return prev[m - 1] }
+            var best = Float.infinity
+            for j in previousLow...previousHigh { best = min(best, prev[j]) }
+            return best
           }
         }
       }

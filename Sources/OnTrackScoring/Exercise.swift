@@ -100,6 +100,11 @@ public struct Exercise: Sendable {
   /// True for a one-sided exercise done on alternating sides: each repetition takes the side
   /// it matches.
   public let alternates: Bool
+  /// True for an exercise whose repetition works both sides in turn and may start on either
+  /// (`sides: "either-first"`): like a one-sided exercise, the take is compared with the
+  /// reference or its mirror image (the other side first), whichever its first repetition
+  /// follows.
+  public let startsEitherSide: Bool
   public let repetitions: Int
   public let holdSeconds: Double
   /// The reference frames of its hold: the longest stretch, away from both ends, in which
@@ -210,6 +215,7 @@ public struct Exercise: Sendable {
     default: workingSide = SideActivity(reference).dominantSide(ratio: Exercise.unilateralRatio)
     }
     alternates = definition.sides == "alternating" && workingSide != nil
+    startsEitherSide = definition.sides == "either-first"
     tempo = definition.tempo ?? ExerciseDefinition.Defaults.tempo
     repetitions = definition.repetitions ?? ExerciseDefinition.Defaults.repetitions
     holdSeconds = definition.holdSeconds ?? 0

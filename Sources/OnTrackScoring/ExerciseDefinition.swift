@@ -37,7 +37,10 @@ public struct ExerciseDefinition: Codable, Sendable, Equatable {
   public var laterality: String?
   /// `"same"` (default): every repetition on one side; `"alternating"`: a one-sided exercise
   /// done left and right in turn (bird-dog), each repetition compared with the reference or
-  /// its mirror image, whichever it is, and the sides counted and compared.
+  /// its mirror image, whichever it is, and the sides counted and compared; `"either-first"`:
+  /// a repetition works both sides in turn (side bends, trunk rotations, pelvis circles) and
+  /// may start on either (circle either way): the take is compared with the reference or its
+  /// mirror image, whichever its first repetition follows.
   public var sides: String?
   /// What is scored, each with a weight (default 1) and a tolerance in degrees (default 15).
   /// Default: every bone direction, weight 1.
@@ -200,9 +203,15 @@ extension ExerciseDefinition {
         file: file, field: "laterality",
         reason: "'\(laterality)' is not one of auto, bilateral, left, right")
     }
-    if let sides, !["same", "alternating"].contains(sides) {
+    if let sides, !["same", "alternating", "either-first"].contains(sides) {
       throw ExerciseError(
-        file: file, field: "sides", reason: "'\(sides)' is not one of same, alternating")
+        file: file, field: "sides",
+        reason: "'\(sides)' is not one of same, alternating, either-first")
+    }
+    if sides == "either-first", laterality == "left" || laterality == "right" {
+      throw ExerciseError(
+        file: file, field: "sides",
+        reason: "either-first is for exercises that work both sides (laterality bilateral or auto)")
     }
     if sides == "alternating", laterality == "bilateral" {
       throw ExerciseError(

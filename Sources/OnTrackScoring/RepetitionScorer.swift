@@ -511,19 +511,34 @@ public struct RepetitionScorer: Sendable {
     return median / scale
   }
 
+  /// For an exercise that may start on either side: the share of the reference order's
+  /// alignment cost the mirrored order must come under to be taken.
+  static let otherOrderShare: Float = 0.8
+
   /// True if frames `range` of `take` fit the *mirrored* reference better than the reference
-  /// (lower DTW alignment cost): the patient works the other side. Always false for bilateral
+  /// (lower DTW alignment cost): the patient works the other side, or, for an exercise that
+  /// may start on either side, starts on the other. Always false for other bilateral
   /// exercises.
   public mutating func worksOtherSide(_ take: FeatureSequence, frames range: Range<Int>) -> Bool {
-    guard exercise.workingSide != nil, range.count > 1 else { return false }
+    guard exercise.workingSide != nil || exercise.startsEitherSide, range.count > 1 else {
+      return false
+    }
     let direct = exercise.alignmentMatrix(take, frames: range)
     let mirrored = exercise.alignmentMatrix(take.mirrored(), frames: range)
     let m = referenceRows.rows
+    // Both sides in one repetition: only the order tells them apart, so the frames are
+    // matched, unbanded, against the part of the reference they fit (a slow patient's window
+    // holds only its start; a fast one's, more than one repetition).
+    let either = exercise.startsEitherSide
+    let radius = either ? nil : bandRadius
     let a = dtw.accumulatedCost(
-      direct, aRows: direct.rows, referenceRows, bRows: m, radius: bandRadius)
+      direct, aRows: direct.rows, referenceRows, bRows: m, radius: radius, openEnd: either)
     let b = dtw.accumulatedCost(
-      mirrored, aRows: mirrored.rows, referenceRows, bRows: m, radius: bandRadius)
-    return b < a
+      mirrored, aRows: mirrored.rows, referenceRows, bRows: m, radius: radius, openEnd: either)
+    // The order is the only difference, so a movement unlike both (a fault that moves
+    // something else) fits them about equally: the reference's own order stands unless the
+    // other fits clearly better.
+    return either ? b < Self.otherOrderShare * a : b < a
   }
 
   /// `value` of `measure` as seen on the patient's side (`BodyAngle.mirrorSign`).

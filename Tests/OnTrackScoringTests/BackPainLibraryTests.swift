@@ -219,6 +219,58 @@ struct AlternatingSidesTests {
     #expect(expected.first == working.other)
   }
 
+  /// Side bends, trunk rotations and pelvis circles work both sides in one repetition: a
+  /// patient who starts on the other side (circles the other way) at half the reference's
+  /// speed is compared with the mirrored reference, every repetition counted and scored as
+  /// the reference is, live as offline.
+  @Test(
+    "a two-sided exercise started on the other side is scored as the reference",
+    arguments: [
+      "lbp-lateral-tilt", "lbp-trunk-rotation", "lbp-torso-rotation", "lbp-pelvis-circles",
+    ]
+  )
+  func eitherSideFirst(id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    #expect(exercise.startsEitherSide)
+    #expect(!exercise.alternates)
+    let reference = try #require(exercise.referenceClip)
+    for (otherSide, tempo) in [(false, 1.0), (true, 1.0), (true, 2.0)] {
+      var variation = PatientSimulator.Variation()
+      variation.otherSide = otherSide
+      variation.tempo = tempo
+      var simulator = PatientSimulator(reference: reference, variation: variation, seed: 5)
+      let take = try simulator.take(repetitions: 3)
+      let offline = try TakeScorer(exercise: exercise).score(take)
+      #expect(offline.mirrored == otherSide, "\(id) other side \(otherSide) tempo \(tempo)")
+      #expect(offline.repetitions.count == 3, "\(id) other side \(otherSide) tempo \(tempo)")
+      for repetition in offline.repetitions {
+        #expect(repetition.score >= 90, "\(id): \(repetition.score) \(repetition.cues)")
+      }
+      var live = try StreamingScorer(exercise: exercise, skeleton: take.skeleton)
+      var pose = take.skeleton.restPose
+      for f in 0..<take.frameCount {
+        take.copyFrame(f, into: &pose)
+        _ = live.push(pose: pose, at: Double(f) * take.frameTime)
+      }
+      live.finish()
+      #expect(live.mirrored == otherSide)
+      #expect(live.repetitions.count == offline.repetitions.count)
+      for (a, b) in zip(live.repetitions, offline.repetitions) {
+        #expect(abs(a.score - b.score) < 1, "\(id): live \(a.score) offline \(b.score)")
+      }
+    }
+    // Without `either-first` the same exercise started on the other side is not recognised.
+    var definition = exercise.definition
+    definition.sides = nil
+    let fixed = try Exercise(definition: definition, referenceClip: reference)
+    var variation = PatientSimulator.Variation()
+    variation.otherSide = true
+    var simulator = PatientSimulator(reference: reference, variation: variation, seed: 5)
+    let take = try simulator.take(repetitions: 3)
+    let result = try TakeScorer(exercise: fixed).score(take)
+    #expect(!result.mirrored)
+  }
+
   /// The live hold timer runs while the bridge is held and pauses, naming why, when the hips
   /// sag.
   @Test("the live hold timer counts the held posture and pauses with the reason")

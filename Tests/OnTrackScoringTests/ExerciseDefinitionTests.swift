@@ -78,6 +78,19 @@ struct ExerciseDefinitionTests {
       description: "unknown keep-still",
       json: #"{ "name": "a", "reference": "x.bvh", "keepStill": [ { "measure": "tail" } ] }"#,
       field: "keepStill[0].measure"),
+    .init(
+      description: "unknown sides",
+      json: #"{ "name": "a", "reference": "x.bvh", "sides": "both" }"#, field: "sides"),
+    .init(
+      description: "alternating on a bilateral reference",
+      json:
+        #"{ "name": "a", "reference": "x.bvh", "sides": "alternating", "laterality": "bilateral" }"#,
+      field: "sides"),
+    .init(
+      description: "either side first on a one-sided reference",
+      json:
+        #"{ "name": "a", "reference": "x.bvh", "sides": "either-first", "laterality": "left" }"#,
+      field: "sides"),
     .init(description: "broken JSON", json: #"{ "name": "a", "#, field: nil),
   ]
 

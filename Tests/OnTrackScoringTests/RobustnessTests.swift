@@ -59,11 +59,10 @@ struct RobustnessTests {
       #expect(fast.repetitions == n)
       #expect(fast.meanScore >= 90)
     }
-    // One-sided exercises: the other side scores the same.
-    if exercise.workingSide != nil {
-      #expect(row.mirrored.repetitions == n)
-      #expect(abs(row.mirrored.meanScore - perfect) <= 6)
-    }
+    // The other side (or, for the two-sided ones, the other side first; for a circle, the
+    // other way round): the same count and score.
+    #expect(row.mirrored.repetitions == n)
+    #expect(abs(row.mirrored.meanScore - perfect) <= 6)
     let ranges = [perfect] + RobustnessSuite.ranges.compactMap { row.range[$0]?.meanScore }
     #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0 >= $1 }, "range scores \(ranges)")
     #expect(try #require(row.range[0.4]).meanScore < perfect - 10)
