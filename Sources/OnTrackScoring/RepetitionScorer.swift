@@ -24,6 +24,8 @@ import OnTrackKinematics
 ///    The head may also move against the trunk by as much as the trunk itself leans in the
 ///    repetition: a person who leans forward and looks ahead turns the head back by as much,
 ///    which no sensor that tracks the head properly reads as stillness.
+///    A keep-still measure's movement has what that noise alone would show removed first,
+///    `√(max(0, M² − (3σ)²))`: jitter makes a still part wander, which is not the patient.
 ///    Keep-still tolerances are at least `keepStillFloor` (5°, the head 10°): what two sensors
 ///    agree to. A range deficit is counted only for measures whose reference range is at
 ///    least `leastRange` (10°): below that the reference's "range" is sensor wobble.
@@ -302,11 +304,12 @@ public struct RepetitionScorer: Sendable {
     for index in minor.indices { minor[index].0 /= max(weightSum, 1e-9) }
     var compensations: [RepetitionResult.CompensationResult] = []
     for still in exercise.keepStill where seen(still.measure) {
-      let movement = abs(still.measure.excursion(take, range, origin: takeOrigin))
+      let sigma = noiseLevel(still.measure, take, range)
+      let movement = withoutNoise(
+        abs(still.measure.excursion(take, range, origin: takeOrigin)), sigma)
       let referenceMovement = abs(still.measure.excursion(reference, 0..<m))
       let tolerance = allowing(
-        max(Double(still.tolerance), Self.keepStillFloor(still.measure)),
-        noiseLevel(still.measure, take, range))
+        max(Double(still.tolerance), Self.keepStillFloor(still.measure)), sigma)
       var allowed = referenceMovement
       if still.measure == .angle(.headFlexion) {
         // Gaze: someone leaning forward and looking ahead turns the head back against the
@@ -481,6 +484,16 @@ public struct RepetitionScorer: Sendable {
     guard allowsForNoise else { return tolerance }
     let allowance = Self.noiseAllowance * sigma
     return (tolerance * tolerance + allowance * allowance).squareRoot()
+  }
+
+  /// A keep-still measure's movement `excursion` less what sensor noise σ alone shows over a
+  /// repetition, in quadrature: `√(max(0, excursion² − (3σ)²))`. A still part read through
+  /// jitter wanders by about 3σ (the robust excursion of filtered noise over a few hundred
+  /// frames), which is not the patient moving it.
+  private func withoutNoise(_ excursion: Double, _ sigma: Double) -> Double {
+    guard allowsForNoise else { return excursion }
+    let noise = Self.noiseAllowance * sigma
+    return max(0, excursion * excursion - noise * noise).squareRoot()
   }
 
   /// The sensor noise of `measure` in frames `range` of `take` and in the reference, after the

@@ -41,9 +41,13 @@ struct RobustnessTests {
     let (exercise, row) = try Self.runWithCommonRelations(id)
     let n = RobustnessSuite.repetitions
     let perfect = row.perfect.meanScore
-    #expect(try #require(row.whiteNoise[3]).meanScore >= 75)
-    #expect(try #require(row.jitter[1]).repetitions == n)
-    #expect(try #require(row.jitter[1]).meanScore >= 60)
+    #expect(try #require(row.whiteNoise[3]).meanScore >= 95)
+    // Landmark jitter: a still part that wanders with the noise is not a fault.
+    for level in [1.0, 2.0] {
+      #expect(try #require(row.jitter[level]).repetitions == n, "jitter \(level) cm")
+    }
+    #expect(try #require(row.jitter[1]).meanScore >= 90)
+    #expect(try #require(row.jitter[2]).meanScore >= 80)
     // Slower: the same count and score (a hold held longer is no fault).
     for tempo in [1.5, 2.0, 2.5] {
       let outcome = try #require(row.tempo[tempo])
@@ -76,12 +80,16 @@ struct RobustnessTests {
     let n = RobustnessSuite.repetitions
     let perfect = row.perfect.meanScore
     #expect(try #require(row.whiteNoise[2]).meanScore >= perfect - 15)
-    #expect(try #require(row.whiteNoise[3]).meanScore >= 80)
+    #expect(try #require(row.whiteNoise[3]).meanScore >= 95)
     #expect(try #require(row.drift[1]).meanScore >= 80)
     #expect(try #require(row.drift[1]).repetitions == n)
-    #expect(try #require(row.jitter[1]).meanScore >= 70)
-    #expect(try #require(row.jitter[1]).repetitions == n)
-    #expect(try #require(row.jitter[3]).meanScore >= 40)
+    // Landmark jitter: a small drop only.
+    for level in [1.0, 2.0] {
+      #expect(try #require(row.jitter[level]).repetitions == n, "jitter \(level) cm")
+    }
+    #expect(try #require(row.jitter[1]).meanScore >= 90)
+    #expect(try #require(row.jitter[2]).meanScore >= 85)
+    #expect(try #require(row.jitter[3]).meanScore >= 70)
     // Tempo from 0.4× to 2.5×: one repetition per repetition, a bounded effect on the score.
     for (tempo, outcome) in row.tempo {
       #expect(outcome.repetitions == n, "tempo \(tempo)×")
