@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(python3 python3-venv python3-pip zlib1g-dev libsqlite3-dev libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev
   libgl-dev libegl1 libegl-mesa0 libgl1-mesa-dri fonts-dejavu-core ffmpeg postgresql
-  libespeak-ng-dev sox chromium)
+  libespeak-ng-dev sox chromium haproxy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,7 +9,6 @@ cd "$(dirname "$0")/.."
 patients=${1:-30}
 rate=${2:-30}
 Scripts/install-dependencies.sh
-command -v haproxy >/dev/null || { apt-get install -y -qq haproxy >/dev/null; }
 swift build -c release --product ontrack >/dev/null
 ontrack=$PWD/.build/release/ontrack
 work=$(mktemp -d /tmp/ontrack-multi-XXXX)

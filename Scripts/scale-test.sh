@@ -9,7 +9,6 @@ servers=${1:-3}
 patients=${2:-100}
 rate=${3:-60}
 Scripts/install-dependencies.sh
-command -v haproxy >/dev/null || { apt-get install -y -qq haproxy >/dev/null; }
 swift build -c release --product ontrack >/dev/null
 ontrack=$PWD/.build/release/ontrack
 work=$(mktemp -d /tmp/ontrack-scale-XXXX)

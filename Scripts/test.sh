@@ -13,6 +13,8 @@ ONTRACK_TEST_POSTGRES=$(Scripts/postgres-test-cluster.sh start)
 export ONTRACK_TEST_POSTGRES ONTRACK_REQUIRE_POSTGRES=1
 # The dashboard is driven in headless Chromium (installed above): required here.
 export ONTRACK_REQUIRE_CHROMIUM=1
+# The multi-server test runs three servers behind Debian's HAProxy (installed above).
+export ONTRACK_REQUIRE_HAPROXY=1
 trap 'Scripts/postgres-test-cluster.sh stop' EXIT
 swift build --build-tests
 if [ $# -gt 0 ]; then

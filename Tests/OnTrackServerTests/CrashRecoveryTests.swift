@@ -122,8 +122,12 @@ struct ServerProcess {
   }
 
   /// Starts `ontrack serve` on `folder`. With `workingDirectory`, it runs there and is not
-  /// told where the bundled exercises are (it must find them itself).
-  init(folder: URL, workingDirectory: URL? = nil, program: String = "ontrack") async throws {
+  /// told where the bundled exercises are (it must find them itself); with `store`, it keeps
+  /// its data there (a PostgreSQL URL) under the lease holder name `serverName`.
+  init(
+    folder: URL, workingDirectory: URL? = nil, program: String = "ontrack", store: String? = nil,
+    serverName: String? = nil
+  ) async throws {
     process = Process()
     process.executableURL = Self.executable.deletingLastPathComponent()
       .appendingPathComponent(program)
@@ -131,6 +135,8 @@ struct ServerProcess {
       "serve", "--data", folder.path, "--port", "0", "--no-axis", "--no-vmc", "--max-frame-rate",
       "10000", "--log-level", "error",
     ]
+    if let store { arguments += ["--store", store] }
+    if let serverName { arguments += ["--server-name", serverName] }
     if let workingDirectory {
       process.currentDirectoryURL = workingDirectory
     } else {
