@@ -81,6 +81,10 @@ ontrack=.build/release/ontrack
   echo "Command: \`.build/release/ontrack eval uiprmd\` (protocol in README, \"Validation on UI-PRMD\")."
   echo
   "$ontrack" eval uiprmd 2>/dev/null
+  echo
+  echo "With 2° of white joint-angle noise on every repetition: \`.build/release/ontrack eval uiprmd --no-vicon --noise 2\`."
+  echo
+  "$ontrack" eval uiprmd --no-vicon --noise 2 2>/dev/null
   cat <<'NOTES'
 
 ## Reading these numbers

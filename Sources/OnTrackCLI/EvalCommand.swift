@@ -51,10 +51,17 @@ struct UIPRMDEvalCommand: AsyncParsableCommand {
       discussion: "Input for Scripts/uiprmd-ablation.py."))
   var dump: String?
 
+  @Option(help: "Degrees of white joint-angle noise added to every repetition (0: none).")
+  var noise: Double = 0
+
   func run() async throws {
+    guard noise >= 0, noise <= 45 else {
+      throw ValidationError("--noise must be 0 to 45 degrees, not \(noise)")
+    }
     let report = try UIPRMDEvaluation.run(
       dataset: URL(fileURLWithPath: dataset), exercises: URL(fileURLWithPath: exercises),
       movements: movements, vicon: !noVicon, dump: dump.map { URL(fileURLWithPath: $0) },
+      noise: noise,
       progress: { if !json { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } })
     if json {
       Output.write(try Output.json(report))

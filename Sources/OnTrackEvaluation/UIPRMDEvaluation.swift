@@ -2,6 +2,7 @@ import Foundation
 import OnTrackFormats
 import OnTrackKinematics
 import OnTrackScoring
+import OnTrackSimulation
 
 /// The validity protocol on UI-PRMD (see README, "Validation on UI-PRMD").
 ///
@@ -84,9 +85,11 @@ public enum UIPRMDEvaluation {
   ///     laterality); their tolerances and references are rebuilt in every fold.
   ///   - dump: A folder to write every fold's raw measures and features into, for studies
   ///     outside Swift (`UIPRMDAblationDump`); nothing is written without one.
+  ///   - noise: Degrees of white joint-angle noise added to every repetition (references,
+  ///     tolerances and scored takes alike; `Clip.addingJointNoise`), 0 for none.
   public static func run(
     dataset: URL, exercises: URL, movements: [Int] = Array(1...10), vicon: Bool = true,
-    dump: URL? = nil, progress: (String) -> Void = { _ in }
+    dump: URL? = nil, noise: Double = 0, progress: (String) -> Void = { _ in }
   ) throws -> Report {
     let dumper = try dump.map { try UIPRMDAblationDump(folder: $0) }
     defer { try? dumper?.close() }
@@ -95,7 +98,7 @@ public enum UIPRMDEvaluation {
       let url = try definitionURL(movement: movement, in: exercises)
       let definition = try ExerciseDefinition.decode(Data(contentsOf: url), file: url.path)
       let repetitions = try loadKinect(
-        movement: movement, root: dataset.appendingPathComponent("raw"))
+        movement: movement, root: dataset.appendingPathComponent("raw"), noise: noise)
       var result = try evaluate(
         movement: movement, definition: definition, repetitions: repetitions, dump: dumper)
       try countRepetitions(
@@ -127,16 +130,20 @@ public enum UIPRMDEvaluation {
   }
 
   /// Every Kinect repetition of `movement` in `classes` (true: correct), subject by subject,
-  /// episode by episode.
-  static func loadKinect(movement: Int, root: URL, classes: [Bool] = [true, false]) throws
-    -> [Repetition]
-  {
+  /// episode by episode; with `noise` degrees of white joint noise added to each (seeded by
+  /// movement, subject, episode and class).
+  static func loadKinect(
+    movement: Int, root: URL, classes: [Bool] = [true, false], noise: Double = 0
+  ) throws -> [Repetition] {
     var repetitions: [Repetition] = []
     for subject in 1...10 {
       for episode in 1...10 {
         for correct in classes {
           let clip = try UIPRMDReader.readKinect(
-            root: root, movement: movement, subject: subject, episode: episode, correct: correct)
+            root: root, movement: movement, subject: subject, episode: episode, correct: correct
+          ).addingJointNoise(
+            degrees: noise,
+            seed: UInt64(((movement * 100 + subject) * 100 + episode) * 2 + (correct ? 1 : 0)))
           let body = try BodyModel(skeleton: clip.skeleton)
           repetitions.append(
             Repetition(
