@@ -25,20 +25,8 @@ public final class DayFlow {
     /// an exercise that holds).
     public init(item: ProgrammeItem, exercise: Exercise, exerciseVersion: Int? = nil) {
       self.item = item
-      self.exercise = Self.prescribed(exercise, item)
+      self.exercise = item.prescribing(exercise)
       self.exerciseVersion = exerciseVersion
-    }
-
-    static func prescribed(_ exercise: Exercise, _ item: ProgrammeItem) -> Exercise {
-      guard let clip = exercise.referenceClip else { return exercise }
-      var definition = exercise.definition
-      definition.repetitions = item.repetitions
-      if let hold = item.holdSeconds, definition.holdSeconds != nil {
-        definition.holdSeconds = hold
-      }
-      guard definition != exercise.definition else { return exercise }
-      return (try? Exercise(definition: definition, referenceClip: clip, file: exercise.id))
-        ?? exercise
     }
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import OnTrackScoring
 
 // Programmes: what a therapist prescribes a patient over weeks, and what the patient did each
 // day. The bodies of `/v1/programmes…`, shared by the server, the `ontrack session` client and
@@ -25,6 +26,22 @@ public struct ProgrammeItem: Codable, Sendable, Equatable {
     self.repetitions = repetitions
     self.holdSeconds = holdSeconds
     self.restSeconds = restSeconds
+  }
+
+  /// `exercise` as this item prescribes it: its repetitions per set, and its hold time (for an
+  /// exercise that holds). The same rule wherever a programme's set is scored (the patient's
+  /// day on their machine, the server scoring the uploaded or streamed set), so both give the
+  /// same score.
+  public func prescribing(_ exercise: Exercise) -> Exercise {
+    guard let clip = exercise.referenceClip else { return exercise }
+    var definition = exercise.definition
+    definition.repetitions = repetitions
+    if let holdSeconds, definition.holdSeconds != nil {
+      definition.holdSeconds = holdSeconds
+    }
+    guard definition != exercise.definition else { return exercise }
+    return (try? Exercise(definition: definition, referenceClip: clip, file: exercise.id))
+      ?? exercise
   }
 }
 

@@ -20,7 +20,9 @@ struct ProgrammeTests {
       name: "Back care, weeks 1–4", patient: patient, daysPerWeek: 3, start: start, weeks: 4,
       notes: "Stop if the pain rises above 7.",
       items: [
-        ProgrammeItem(exercise: exercises[0], sets: 2, repetitions: 2, restSeconds: 3),
+        // Held 7 s, not the bridge's own 5 s: the server must score the sets as prescribed.
+        ProgrammeItem(
+          exercise: exercises[0], sets: 2, repetitions: 2, holdSeconds: 7, restSeconds: 3),
         ProgrammeItem(exercise: exercises[1], sets: 1, repetitions: 2, restSeconds: 3),
         ProgrammeItem(exercise: exercises[2], sets: 1, repetitions: 2, restSeconds: 3),
       ],
@@ -186,6 +188,29 @@ struct ProgrammeTests {
       #expect(report.error == nil, "\(report)")
       #expect(outbox.isEmpty)
       #expect(flow.sets.count == 4)
+      // The server scored each uploaded set as the patient's day did: with the programme's
+      // repetitions and hold, to the same scores.
+      let uploaded = try await lee.sessions().filter { $0.programme == view.id }
+      #expect(uploaded.count == 4)
+      for exercise in Self.exercises {
+        let local = flow.sets.filter { $0.exercise == exercise }.compactMap(\.meanScore).sorted()
+        let served = uploaded.filter { $0.exercise == exercise }.compactMap(\.meanScore).sorted()
+        #expect(local.count == served.count, "\(exercise)")
+        for (a, b) in zip(local, served) {
+          #expect(abs(a - b) < 0.5, "\(exercise): on the patient's machine \(a), served \(b)")
+        }
+      }
+      for session in uploaded {
+        let report = try await BalancedClient(
+          base: "http://127.0.0.1:\(c.port)", token: first.lee
+        ).get("/v1/sessions/\(session.id)/report")
+        let result = try #require(
+          try JSONDecoder().decode(BalancedServersTests.ReportResult.self, from: report).result)
+        #expect(result.summary.prescribed == 2, "\(session.exercise)")
+        if session.exercise == Self.exercises[0] {
+          #expect(result.repetitions.allSatisfy { $0.hold?.target == 7 })
+        }
+      }
       return view
     }
 

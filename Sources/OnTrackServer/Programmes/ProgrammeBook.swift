@@ -164,6 +164,24 @@ public struct ProgrammeBook: Sendable {
     }
   }
 
+  /// The item of programme `id` that prescribes `exercise`, as prescribed in the week of
+  /// `time` (seconds since 1970; the progression rule applied), or `nil` if there is none.
+  /// What a session of the programme is scored against: its repetitions and hold.
+  func prescription(programme id: String, exercise: String, at time: Double) async throws
+    -> ProgrammeItem?
+  {
+    guard let record = try await store.programme(id: id, version: nil) else { return nil }
+    let definition = try decode(record)
+    let start = try await startDay(record, definition)
+    let week = max(0, (ProgrammeCalendar.day(of: time) - start) / 7)
+    var items = definition.items
+    if definition.progression != nil, week > 0 {
+      items = definition.items(
+        inWeek: week, weeklyMeanScores: try await weeklyMeanScores(record, start: start))
+    }
+    return items.first { $0.exercise == exercise }
+  }
+
   // MARK: Parts
 
   static func mayRead(_ record: ProgrammeRecord, _ identity: Identity) -> Bool {

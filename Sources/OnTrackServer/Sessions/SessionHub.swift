@@ -91,8 +91,10 @@ public final class SessionHub: Sendable {
       throw SessionError.storageFull(
         "the server's disk is nearly full; no new sessions until space is freed")
     }
-    let (exercise, exerciseRecord) = try await library.exercise(
+    var (exercise, exerciseRecord) = try await library.exercise(
       id: exerciseID, version: version, for: identity)
+    let created = Date().timeIntervalSince1970
+    exercise = try await prescribed(exercise, programme: programme, at: created)
     let skeleton: Skeleton
     var keypoints: KeypointSessionLayout?
     switch choice {
@@ -119,7 +121,7 @@ public final class SessionHub: Sendable {
       id: UUID().uuidString.lowercased(), patient: patient, therapist: therapist,
       exercise: exercise.id, exerciseVersion: exerciseRecord.version,
       skeleton: SessionSkeleton.encode(skeleton, keypoints: keypoints),
-      created: Date().timeIntervalSince1970, programme: programme, clientKey: clientKey)
+      created: created, programme: programme, clientKey: clientKey)
     let session: LiveSession
     do {
       session = try LiveSession(
@@ -158,6 +160,19 @@ public final class SessionHub: Sendable {
     live.withLock { $0[id] }
   }
 
+  /// `exercise` as programme `programme` prescribes it in the week of `time` (its repetitions
+  /// and hold: `ProgrammeItem.prescribing`, the rule the patient's own day scores with), or
+  /// as it is outside a programme.
+  private func prescribed(_ exercise: Exercise, programme: String?, at time: Double)
+    async throws -> Exercise
+  {
+    guard let programme,
+      let item = try await ProgrammeBook(store: store, library: library).prescription(
+        programme: programme, exercise: exercise.id, at: time)
+    else { return exercise }
+    return item.prescribing(exercise)
+  }
+
   /// The open session `id`, loaded from the store (its scorer rebuilt from its frames) if it
   /// is not in memory.
   func liveSession(_ id: String) async throws -> LiveSession {
@@ -193,8 +208,9 @@ public final class SessionHub: Sendable {
       )
     }
     // Its frames as stored now: another server may have written them up to a moment ago.
-    let (exercise, _) = try await library.exercise(
+    let (stored, _) = try await library.exercise(
       id: record.exercise, version: record.exerciseVersion)
+    let exercise = try await prescribed(stored, programme: record.programme, at: record.created)
     let session: LiveSession
     do {
       let skeleton = try SessionSkeleton.decode(record.skeleton)
