@@ -520,8 +520,13 @@ public struct RepetitionScorer: Sendable {
     guard !values.isEmpty else { return 0 }
     values.sort()
     let median = Double(values[values.count / 2])
-    let scale = 6.0.squareRoot() * (measure.isBone ? 1.1774 : 0.6745)
-    return median / scale
+    return median / noiseScale(measure)
+  }
+
+  /// The median absolute second difference of white noise σ = 1 for `measure`: 0.6745 · √6
+  /// for an angle, 1.1774 · √6 for a bone direction (see `rawNoise`).
+  static func noiseScale(_ measure: BodyMeasure) -> Double {
+    6.0.squareRoot() * (measure.isBone ? 1.1774 : 0.6745)
   }
 
   /// For an exercise that may start on either side: the share of the reference order's

@@ -9,7 +9,8 @@ import OnTrackKinematics
 /// `progress`: each bone shows the largest of the terms the score is made of that involve it —
 /// a measure's departure from the patient's starting posture against the reference's at the
 /// tracked instant, a keep-still measure's movement, a posture's deviation — each against its
-/// tolerance, so the body part a cue names is the one coloured; a repetition is scored a few frames after it ends and appended to
+/// tolerance (widened, as the score widens it, by three σ of the measure's running noise), so
+/// the body part a cue names is the one coloured; a repetition is scored a few frames after it ends and appended to
 /// `repetitions`. Frames between repetitions allocate nothing; scoring a finished repetition
 /// allocates its report.
 ///
@@ -99,6 +100,15 @@ public struct StreamingScorer: Sendable {
   /// reference's mean over its hold; empty without a hold.
   private let holdTargets: [SIMD3<Float>]
   private var holdEnded = false
+  /// Per measure, keep-still and posture (in that order): a running median of the measure's
+  /// unfiltered absolute second difference (`FeaturePipeline`'s noise column), the
+  /// reference's noise σ (radians) and the σ of the patient's sensor noise it implies after
+  /// the landmark filter. The colours allow for that noise as the score does.
+  private var noiseMedians: [Float]
+  private let referenceNoise: [Float]
+  private let noiseScales: [Float]
+  private let noiseColumns: [Int]
+  private let filterNoiseGain: Float
 
   /// What one push did.
   public struct Update: Sendable, Equatable {
@@ -143,6 +153,16 @@ public struct StreamingScorer: Sendable {
       }
     }
     measuredBones = measured
+    let coloured =
+      exercise.measures.map(\.measure) + exercise.keepStill.map(\.measure)
+      + exercise.postures.map(\.measure)
+    noiseMedians = [Float](repeating: 0, count: coloured.count)
+    noiseColumns = coloured.map(\.noiseColumn)
+    noiseScales = coloured.map { Float(RepetitionScorer.noiseScale($0)) }
+    referenceNoise = coloured.map {
+      Float(RepetitionScorer.rawNoise($0, exercise.reference, 0..<exercise.reference.count))
+    }
+    filterNoiseGain = Float(LandmarkFilter(rate: 1 / exercise.frameTime).noiseGain)
     let alternating = exercise.alternates
     otherFeatures = [Float](repeating: 0, count: alternating ? capacity * FeatureLayout.width : 0)
     otherRows = DTWMatrix(capacity: alternating ? capacity : 0, width: Exercise.alignmentWidth)
@@ -471,8 +491,36 @@ public struct StreamingScorer: Sendable {
     baselineFrames = RepetitionScorer.originFrames(finding.referenceRows.rows)
   }
 
-  /// Colours the bones for the frame in `slot`, tracked at reference frame `j`.
+  /// Follows the noise of every coloured measure in the frame in `slot`: a multiplicative
+  /// step (2 %) towards each new absolute second difference, which settles on their median
+  /// within a few seconds and is not moved by the few large ones movement makes.
+  private mutating func trackNoise(slot: Int) {
+    let base = slot * FeatureLayout.width
+    for k in noiseMedians.indices {
+      let x = features[base + noiseColumns[k]]
+      guard x.isFinite, x > 0 else { continue }
+      if noiseMedians[k] <= 0 {
+        noiseMedians[k] = x
+      } else {
+        noiseMedians[k] *= x > noiseMedians[k] ? 1.02 : 1 / 1.02
+      }
+    }
+  }
+
+  /// Three σ of the noise of coloured measure `k` (its index in `noiseMedians`), radians:
+  /// the patient's sensor and the reference's together, after the landmark filter.
+  private func noiseAllowance(_ k: Int) -> Float {
+    let patient = noiseMedians[k] / noiseScales[k]
+    let reference = referenceNoise[k]
+    return Float(RepetitionScorer.noiseAllowance)
+      * (patient * patient + reference * reference).squareRoot() * filterNoiseGain
+  }
+
+  /// Colours the bones for the frame in `slot`, tracked at reference frame `j`. Every
+  /// tolerance allows for the measure's noise as the score does (`√(τ² + (3σ)²)`), and a
+  /// keep-still part's movement is counted less what that noise alone shows.
   private mutating func colour(slot: Int, reference j: Int) {
+    trackNoise(slot: slot)
     for k in currentBoneErrors.indices {
       currentBoneErrors[k] = 0
       currentBoneSeverity[k] = 0
@@ -480,9 +528,10 @@ public struct StreamingScorer: Sendable {
     let width = FeatureLayout.width
     let reference = exercise.reference
     let base = slot * width
-    func mark(_ bones: [Int], _ error: Float, _ tolerance: Float) {
+    func mark(_ bones: [Int], _ error: Float, _ tolerance: Float, noise: Float) {
       let degrees = error * 180 / .pi
-      let severity = error / max(tolerance, 1e-6)
+      let allowed = (tolerance * tolerance + noise * noise).squareRoot()
+      let severity = error / max(allowed, 1e-6)
       for k in bones {
         currentBoneErrors[k] = max(currentBoneErrors[k], degrees)
         currentBoneSeverity[k] = max(currentBoneSeverity[k], severity)
@@ -506,7 +555,7 @@ public struct StreamingScorer: Sendable {
         }
         error = atan2(length(cross(u, v)), dot(u, v))
       }
-      mark(measureBones[k], error, scored.tolerance)
+      mark(measureBones[k], error, scored.tolerance, noise: noiseAllowance(k))
     }
     updateHold(slot: slot)
     for (k, still) in exercise.keepStill.enumerated() {
@@ -525,7 +574,11 @@ public struct StreamingScorer: Sendable {
         moved = atan2(length(cross(u, u0)), dot(u, u0))
         allowed = atan2(length(cross(v, v0)), dot(v, v0))
       }
-      mark(stillBones[k], max(0, moved - allowed), still.tolerance)
+      let noise = noiseAllowance(exercise.measures.count + k)
+      let excess = max(0, moved - allowed)
+      mark(
+        stillBones[k], max(0, excess * excess - noise * noise).squareRoot(), still.tolerance,
+        noise: noise)
     }
     for (k, posture) in exercise.postures.enumerated() {
       let c = posture.measure.column
@@ -537,7 +590,9 @@ public struct StreamingScorer: Sendable {
         deviation = atan2(length(cross(u, posture.direction)), dot(u, posture.direction))
       }
       // Within the tolerance a posture is held (0); beyond it, one more tolerance's half per unit.
-      mark(postureBones[k], max(0, deviation - posture.tolerance) * 2, posture.tolerance)
+      let noise = noiseAllowance(exercise.measures.count + exercise.keepStill.count + k)
+      let tolerance = (posture.tolerance * posture.tolerance + noise * noise).squareRoot()
+      mark(postureBones[k], max(0, deviation - tolerance) * 2, posture.tolerance, noise: noise)
     }
   }
 
