@@ -96,16 +96,21 @@ public enum RobustnessSuite {
     let take = try simulator.take(repetitions: repetitions)
     let body = try BodyModel(skeleton: take.skeleton)
     var landmarks = ClipFeatures.landmarks(of: take, body: body)
-    var rng = SplitMix64(seed: seed &+ 101)
-    let sigma = Float(centimetres / 100)
+    addJitter(to: &landmarks, metres: Float(centimetres / 100), seed: seed &+ 101)
+    let times = (0..<take.frameCount).map { Double($0) * take.frameTime }
+    return outcome(TakeScorer(exercise: exercise).score(landmarks: landmarks, times: times))
+  }
+
+  /// Adds white noise of `metres` per axis to every landmark of every frame, as a camera or
+  /// depth sensor jitters them. Deterministic for a `seed`.
+  public static func addJitter(to landmarks: inout [LandmarkFrame], metres: Float, seed: UInt64) {
+    var rng = SplitMix64(seed: seed)
     for f in landmarks.indices {
       for k in landmarks[f].positions.indices {
         landmarks[f].positions[k] +=
-          SIMD3(Float(rng.gaussian()), Float(rng.gaussian()), Float(rng.gaussian())) * sigma
+          SIMD3(Float(rng.gaussian()), Float(rng.gaussian()), Float(rng.gaussian())) * metres
       }
     }
-    let times = (0..<take.frameCount).map { Double($0) * take.frameTime }
-    return outcome(TakeScorer(exercise: exercise).score(landmarks: landmarks, times: times))
   }
 
   static func outcome(_ result: TakeResult) -> Outcome {

@@ -12,11 +12,16 @@ struct EvaluationTests {
     var viconMeanAbsoluteDeviation: Double
   }
 
-  @Test("no movement's leave-one-subject-out AUC drops more than 0.02 below the committed numbers")
-  func aucHolds() throws {
-    let committed = try JSONDecoder().decode(
+  /// The numbers published in README (`Fixtures/uiprmd-committed.json`).
+  static func committed() throws -> Committed {
+    try JSONDecoder().decode(
       Committed.self,
       from: Data(contentsOf: ScoringData.fixtures.appendingPathComponent("uiprmd-committed.json")))
+  }
+
+  @Test("no movement's leave-one-subject-out AUC drops more than 0.02 below the committed numbers")
+  func aucHolds() throws {
+    let committed = try Self.committed()
     let report = try UIPRMDEvaluation.run(
       dataset: ScoringData.uiprmd, exercises: ScoringData.exercises)
     #expect(report.movements.count == 10)
@@ -48,9 +53,7 @@ struct EvaluationTests {
   /// shifts of a few degrees (measured 0.040; README, "Validation on UI-PRMD").
   @Test("2° of joint noise on every take costs at most 0.03 AUC on nine movements, 0.05 on all")
   func aucUnderJointNoise() throws {
-    let committed = try JSONDecoder().decode(
-      Committed.self,
-      from: Data(contentsOf: ScoringData.fixtures.appendingPathComponent("uiprmd-committed.json")))
+    let committed = try Self.committed()
     let report = try UIPRMDEvaluation.run(
       dataset: ScoringData.uiprmd, exercises: ScoringData.exercises, vicon: false, noise: 2)
     #expect(report.movements.count == 10)

@@ -1,4 +1,5 @@
 import Foundation
+import OnTrackEvaluation
 import OnTrackKinematics
 import OnTrackScoring
 import OnTrackSimulation
@@ -25,13 +26,7 @@ struct LiveColourTests {
     let take = try simulator.take(repetitions: 3)
     let body = try BodyModel(skeleton: take.skeleton)
     var landmarks = ClipFeatures.landmarks(of: take, body: body)
-    var rng = SplitMix64(seed: 41)
-    for f in landmarks.indices {
-      for k in landmarks[f].positions.indices {
-        landmarks[f].positions[k] +=
-          SIMD3(Float(rng.gaussian()), Float(rng.gaussian()), Float(rng.gaussian())) * jitter
-      }
-    }
+    RobustnessSuite.addJitter(to: &landmarks, metres: jitter, seed: 41)
     var live = try StreamingScorer(exercise: exercise)
     var counted = 0
     var over = [Int](repeating: 0, count: FeatureLayout.bones.count)
