@@ -165,17 +165,25 @@ struct HardeningTests {
       let session = try await c.createSession(token: t.ann)
       let heard = Heard()
       let locked = Flag()
+      let sent = Flag()
       let ackedWhileLocked = Mutex<[Int]>([])
       _ = try await Self.stream(c, session: session.id, token: t.ann, heard: heard) { send in
         for seq in 0..<40 { try await send(frames.json(seq)) }
         #expect(try await Self.eventually { heard.maxAck == 39 })
-        // Another process takes the database's write lock and holds it for 4 s.
+        // Another process takes the database's write lock and holds it for at least 4 s, and
+        // until the frames below are sent and their answers read (at most 60 s: a loaded
+        // machine may take longer than 4 s to send them).
         let holder = Task.detached {
           let other = try DatabaseQueue(path: file.path)
           try await other.writeWithoutTransaction { db in
             try db.execute(sql: "BEGIN EXCLUSIVE")
             locked.value.store(true, ordering: .relaxed)
-            Thread.sleep(forTimeInterval: 4)
+            let since = Date()
+            while Date().timeIntervalSince(since) < 4
+              || (!sent.value.load(ordering: .relaxed) && Date().timeIntervalSince(since) < 60)
+            {
+              Thread.sleep(forTimeInterval: 0.05)
+            }
             locked.value.store(false, ordering: .relaxed)
             try db.execute(sql: "COMMIT")
           }
@@ -190,6 +198,7 @@ struct HardeningTests {
         let stillLocked = locked.value.load(ordering: .relaxed)
         #expect(stillLocked)
         ackedWhileLocked.withLock { $0 = Array(heard.acks[before...]) }
+        sent.value.store(true, ordering: .relaxed)
         try await holder.value
         #expect(try await Self.eventually { heard.maxAck == 99 })
       }
