@@ -8,34 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 patients=${1:-30}
 rate=${2:-30}
-Scripts/install-dependencies.sh
-swift build -c release --product ontrack >/dev/null
-ontrack=$PWD/.build/release/ontrack
-work=$(mktemp -d /tmp/ontrack-multi-XXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -n "${KEEP:-}" ] || Scripts/postgres-test-cluster.sh stop
-}
-trap cleanup EXIT
-base=$(Scripts/postgres-test-cluster.sh start)
-psql "$base" -q -c "DROP DATABASE IF EXISTS multi" -c "CREATE DATABASE multi"
-store=${base%/*}/multi
-T=$("$ontrack" token create --store "$store" --role therapist --name lee | tail -1)
-for port in 8081 8082 8083; do
-  "$ontrack" serve --store "$store" --port $port --data "$work/$port" --no-axis --no-vmc \
-    --max-sessions-per-patient 500 --max-open-sessions 2000 >"$work/server-$port.log" 2>&1 &
-  pids+=($!)
-  echo "server :$port pid ${pids[-1]}"
-done
-for port in 8081 8082 8083; do
-  for _ in $(seq 100); do curl -sf localhost:$port/health >/dev/null && break; sleep 0.2; done
-  curl -sf localhost:$port/health >/dev/null || { echo "server :$port did not start:"; tail -3 "$work/server-$port.log"; exit 1; }
-done
-# The balancer starts once the servers answer (its first checks then find them up).
-haproxy -f deploy/haproxy.cfg -db >"$work/haproxy.log" 2>&1 &
-pids+=($!)
-sleep 1
+. Scripts/lib/balanced-servers.sh
+trap balanced_servers_stop EXIT
+balanced_servers_start multi 3 --max-sessions-per-patient 500 --max-open-sessions 2000
 echo "== $patients patients at $rate Hz through HAProxy (:8080)"
 "$ontrack" simulate --url http://127.0.0.1:8080 --token "$T" --patients "$patients" \
   --rate "$rate" --repetitions 6 --exercise uiprmd-m07-shoulder-abduction --json \

@@ -8,40 +8,10 @@ cd "$(dirname "$0")/.."
 servers=${1:-3}
 patients=${2:-100}
 rate=${3:-60}
-Scripts/install-dependencies.sh
-swift build -c release --product ontrack >/dev/null
-ontrack=$PWD/.build/release/ontrack
-work=$(mktemp -d /tmp/ontrack-scale-XXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  Scripts/postgres-test-cluster.sh stop
-  rm -rf "$work"
-}
-trap cleanup EXIT
-base=$(Scripts/postgres-test-cluster.sh start)
-psql "$base" -q -c "DROP DATABASE IF EXISTS scale" -c "CREATE DATABASE scale"
-store=${base%/*}/scale
-T=$("$ontrack" token create --store "$store" --role therapist --name lee | tail -1)
-ports=()
-for k in $(seq "$servers"); do
-  port=$((8080 + k))
-  ports+=("$port")
-  "$ontrack" serve --store "$store" --port $port --data "$work/$port" --no-axis --no-vmc \
-    --log-level warning --max-sessions-per-patient 5000 --max-open-sessions 5000 \
-    >"$work/server-$port.log" 2>&1 &
-  pids+=($!)
-done
-for port in "${ports[@]}"; do
-  for _ in $(seq 100); do curl -sf localhost:$port/health >/dev/null && break; sleep 0.2; done
-done
-# The deployment's balancer configuration, with only the servers started here.
-keep=$(printf 's%s|' $(seq "$servers")); keep=${keep%|}
-grep -vE "^  server s[0-9]" deploy/haproxy.cfg >"$work/haproxy.cfg"
-for k in $(seq "$servers"); do echo "  server s$k 127.0.0.1:$((8080 + k)) check" >>"$work/haproxy.cfg"; done
-haproxy -f "$work/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 &
-pids+=($!)
-sleep 1.5
+. Scripts/lib/balanced-servers.sh
+trap 'balanced_servers_stop; rm -rf "$work"' EXIT
+balanced_servers_start scale "$servers" --log-level warning --max-sessions-per-patient 5000 \
+  --max-open-sessions 5000
 cpu() { local sum=0; for p in "$@"; do sum=$((sum + $(awk '{print $14 + $15}' /proc/$p/stat))); done; echo $sum; }
 postgres_pids() { pgrep -f "postgres" | tr '\n' ' '; }
 server_pids=("${pids[@]:0:$servers}")

@@ -127,7 +127,19 @@ struct CameraRunCommand: AsyncParsableCommand {
       try await scoreHeadless(helper, recorder: recorder, exercise: exercise)
       return
     }
-    let source = try LiveKeypointSource(layout: "blazepose33") {
+    let source = try Self.liveSource(helper, recorder: recorder)
+    let session = try PlaySession(exercise: exercise, source: source)
+    let (width, height) = try parseSize(window)
+    try Player(session: session, width: width, height: height).run()
+    recorder?.close()
+  }
+
+  /// The app's patient source fed by the pose helper: its keypoint frames as they come (each
+  /// also kept by `recorder`), and its end in words.
+  static func liveSource(_ helper: CameraHelper, recorder: KeypointRecorder? = nil) throws
+    -> LiveKeypointSource
+  {
+    try LiveKeypointSource(layout: "blazepose33") {
       let (frames, ended) = helper.drain()
       for frame in frames { recorder?.write(frame) }
       return (
@@ -136,13 +148,9 @@ struct CameraRunCommand: AsyncParsableCommand {
             LiveKeypointSource.Frame(
               time: frame.t, points: $0, confidence: frame.confidence, layout: frame.layout)
           }
-        }, ended.map { Self.words($0, helper.failure) }
+        }, ended.map { words($0, helper.failure) }
       )
     }
-    let session = try PlaySession(exercise: exercise, source: source)
-    let (width, height) = try parseSize(window)
-    try Player(session: session, width: width, height: height).run()
-    recorder?.close()
   }
 
   static func words(_ ended: String, _ failure: CameraHelper.Failure?) -> String {

@@ -290,17 +290,7 @@ struct SessionCommand: AsyncParsableCommand {
         "\(error.message) (run `ontrack camera install` once, or pass --simulate)")
     }
     defer { helper.stop() }
-    let source = try LiveKeypointSource(layout: "blazepose33") {
-      let (frames, ended) = helper.drain()
-      return (
-        frames.compactMap { frame in
-          frame.keypoints.map {
-            LiveKeypointSource.Frame(
-              time: frame.t, points: $0, confidence: frame.confidence, layout: frame.layout)
-          }
-        }, ended.map { CameraRunCommand.words($0, helper.failure) }
-      )
-    }
+    let source = try CameraRunCommand.liveSource(helper)
     try await ProgrammeDayWindow(flow: flow, patient: .live(source)).run(afterSet: afterSet)
   }
 

@@ -482,8 +482,7 @@ public struct RepetitionScorer: Sendable {
   /// `tolerance` widened by the noise `sigma` (radians): `√(τ² + (3σ)²)`.
   private func allowing(_ tolerance: Double, _ sigma: Double) -> Double {
     guard allowsForNoise else { return tolerance }
-    let allowance = Self.noiseAllowance * sigma
-    return (tolerance * tolerance + allowance * allowance).squareRoot()
+    return Self.widened(tolerance, by: Self.noiseAllowance * sigma)
   }
 
   /// A keep-still measure's movement `excursion` less what sensor noise σ alone shows over a
@@ -492,8 +491,19 @@ public struct RepetitionScorer: Sendable {
   /// frames), which is not the patient moving it.
   private func withoutNoise(_ excursion: Double, _ sigma: Double) -> Double {
     guard allowsForNoise else { return excursion }
-    let noise = Self.noiseAllowance * sigma
-    return max(0, excursion * excursion - noise * noise).squareRoot()
+    return Self.lessNoise(excursion, Self.noiseAllowance * sigma)
+  }
+
+  /// `tolerance` widened by a noise allowance `a` (3σ), in quadrature: `√(τ² + a²)`. The
+  /// score and the live colours (`StreamingScorer`) both allow for noise this way.
+  static func widened<T: FloatingPoint>(_ tolerance: T, by allowance: T) -> T {
+    (tolerance * tolerance + allowance * allowance).squareRoot()
+  }
+
+  /// A movement `excursion` less a noise allowance `a` (3σ), in quadrature:
+  /// `√(max(0, excursion² − a²))`.
+  static func lessNoise<T: FloatingPoint>(_ excursion: T, _ allowance: T) -> T {
+    max(0, excursion * excursion - allowance * allowance).squareRoot()
   }
 
   /// The sensor noise of `measure` in frames `range` of `take` and in the reference, after the

@@ -530,7 +530,7 @@ public struct StreamingScorer: Sendable {
     let base = slot * width
     func mark(_ bones: [Int], _ error: Float, _ tolerance: Float, noise: Float) {
       let degrees = error * 180 / .pi
-      let allowed = (tolerance * tolerance + noise * noise).squareRoot()
+      let allowed = RepetitionScorer.widened(tolerance, by: noise)
       let severity = error / max(allowed, 1e-6)
       for k in bones {
         currentBoneErrors[k] = max(currentBoneErrors[k], degrees)
@@ -577,7 +577,7 @@ public struct StreamingScorer: Sendable {
       let noise = noiseAllowance(exercise.measures.count + k)
       let excess = max(0, moved - allowed)
       mark(
-        stillBones[k], max(0, excess * excess - noise * noise).squareRoot(), still.tolerance,
+        stillBones[k], RepetitionScorer.lessNoise(excess, noise), still.tolerance,
         noise: noise)
     }
     for (k, posture) in exercise.postures.enumerated() {
@@ -591,7 +591,7 @@ public struct StreamingScorer: Sendable {
       }
       // Within the tolerance a posture is held (0); beyond it, one more tolerance's half per unit.
       let noise = noiseAllowance(exercise.measures.count + exercise.keepStill.count + k)
-      let tolerance = (posture.tolerance * posture.tolerance + noise * noise).squareRoot()
+      let tolerance = RepetitionScorer.widened(posture.tolerance, by: noise)
       mark(postureBones[k], max(0, deviation - tolerance) * 2, posture.tolerance, noise: noise)
     }
   }

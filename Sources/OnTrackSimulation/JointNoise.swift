@@ -13,14 +13,21 @@ extension Clip {
     var noisy = rotations
     for f in 0..<frameCount {
       for j in 0..<joints where !skeleton.joints[j].channels.isEmpty {
-        let axis = SIMD3(Float(rng.gaussian()), Float(rng.gaussian()), Float(rng.gaussian()))
-        noisy[f * joints + j] =
-          noisy[f * joints + j] * Quaternion(angle: Float(rng.gaussian()) * sigma, axis: axis)
+        noisy[f * joints + j] = rng.jointNoise(noisy[f * joints + j], sigma: sigma)
       }
     }
     var clip = try Clip(
       skeleton: skeleton, frameTime: frameTime, rotations: noisy, translations: translations)
     clip.untracked = untracked
     return clip
+  }
+}
+
+extension SplitMix64 {
+  /// `rotation` turned by an angle drawn from N(0, `sigma`²) (radians) about a random axis:
+  /// white joint-angle noise, one joint of one frame.
+  mutating func jointNoise(_ rotation: Quaternion, sigma: Float) -> Quaternion {
+    let axis = SIMD3(Float(gaussian()), Float(gaussian()), Float(gaussian()))
+    return rotation * Quaternion(angle: Float(gaussian()) * sigma, axis: axis)
   }
 }

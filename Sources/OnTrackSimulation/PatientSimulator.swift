@@ -149,9 +149,7 @@ public struct PatientSimulator: Sendable {
     if variation.noiseDegrees > 0 {
       let sigma = variation.noiseDegrees * .pi / 180
       for j in 0..<pose.count where !reference.skeleton.joints[j].channels.isEmpty {
-        let axis = SIMD3(Float(rng.gaussian()), Float(rng.gaussian()), Float(rng.gaussian()))
-        pose.rotations[j] =
-          pose.rotations[j] * Quaternion(angle: Float(rng.gaussian()) * sigma, axis: axis)
+        pose.rotations[j] = rng.jointNoise(pose.rotations[j], sigma: sigma)
       }
     }
     if variation.driftDegrees > 0 {

@@ -1,4 +1,5 @@
 import Foundation
+import OnTrackClient
 import OnTrackFormats
 import OnTrackKinematics
 import OnTrackScoring
@@ -6,10 +7,6 @@ import OnTrackSimulation
 import Testing
 
 @testable import OnTrackServer
-
-#if canImport(FoundationNetworking)
-  import FoundationNetworking
-#endif
 
 /// The deployment of `deploy/`: three real `ontrack serve` processes sharing one PostgreSQL
 /// behind HAProxy (its configuration from `deploy/haproxy.cfg`, on free ports), simulated
@@ -98,19 +95,18 @@ struct BalancedServersTests {
         * Self.rate)
     let sessions = try await fixture.store.sessions(patient: nil, therapist: nil)
     #expect(sessions.count == Self.patients)
-    let client = BalancedClient(base: base, token: therapist)
+    let client = ServerClient(base: try #require(URL(string: base)), token: therapist)
     for listing in sessions {
       let session = listing.record
       let frames = try await fixture.store.frames(session: session.id, from: 0)
       #expect(frames.map(\.seq) == Array(0..<expected), "session \(session.id)")
       // The server's scores (after a move between servers) are those of the recording
       // scored offline.
-      let reportData = try await client.get("/v1/sessions/\(session.id)/report")
       let served = try #require(
-        try JSONDecoder().decode(ReportResult.self, from: reportData).result,
+        try await client.get("/v1/sessions/\(session.id)/report", as: SessionReport.self).result,
         "session \(session.id) has no result")
       let recording = try BVHReader().read(
-        bytes: Array(try await client.get("/v1/sessions/\(session.id)/recording.bvh")))
+        bytes: Array(try await client.request("GET", "/v1/sessions/\(session.id)/recording.bvh")))
       let offline = try TakeScorer(exercise: exercise).score(recording)
       #expect(served.repetitions.count == Self.repetitions, "session \(session.id)")
       #expect(served.repetitions.count == offline.repetitions.count, "session \(session.id)")
@@ -124,10 +120,6 @@ struct BalancedServersTests {
   struct SimulateReport: Decodable {
     var errors: [String]
     var reconnections: Int
-  }
-
-  struct ReportResult: Decodable {
-    var result: TakeResult?
   }
 
   static var haproxy: URL? {
@@ -178,28 +170,11 @@ struct BalancedServersTests {
   }
 
   static func waitForHealth(_ base: String) async throws -> Bool {
-    let client = BalancedClient(base: base, token: "")
+    let client = ServerClient(base: try #require(URL(string: base)), token: "")
     for _ in 0..<100 {
-      if (try? await client.get("/health")) != nil { return true }
+      if (try? await client.request("GET", "/health")) != nil { return true }
       try await Task.sleep(for: .milliseconds(200))
     }
     return false
-  }
-}
-
-/// Plain HTTP GETs through the balancer.
-struct BalancedClient {
-  let base: String
-  let token: String
-
-  func get(_ path: String) async throws -> Data {
-    var request = URLRequest(url: try #require(URL(string: base + path)))
-    if !token.isEmpty { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-    let (data, response) = try await URLSession.shared.data(for: request)
-    guard let http = response as? HTTPURLResponse, http.statusCode == 200 else {
-      throw ServerProcess.ServerClientError(
-        message: "GET \(path): \(String(decoding: data.prefix(300), as: UTF8.self))")
-    }
-    return data
   }
 }

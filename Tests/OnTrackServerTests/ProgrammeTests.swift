@@ -201,11 +201,8 @@ struct ProgrammeTests {
         }
       }
       for session in uploaded {
-        let report = try await BalancedClient(
-          base: "http://127.0.0.1:\(c.port)", token: first.lee
-        ).get("/v1/sessions/\(session.id)/report")
         let result = try #require(
-          try JSONDecoder().decode(BalancedServersTests.ReportResult.self, from: report).result)
+          try await lee.get("/v1/sessions/\(session.id)/report", as: SessionReport.self).result)
         #expect(result.summary.prescribed == 2, "\(session.exercise)")
         if session.exercise == Self.exercises[0] {
           #expect(result.repetitions.allSatisfy { $0.hold?.target == 7 })
