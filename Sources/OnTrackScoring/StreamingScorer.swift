@@ -64,7 +64,7 @@ public struct StreamingScorer: Sendable {
   }
 
   private let finding: RepetitionFinding
-  private var matcher: SubsequenceMatcher
+  private var matcher: RepetitionMatcher
   private var scorer: RepetitionScorer
   private var pipeline: FeaturePipeline
   private let capacity: Int
@@ -91,7 +91,7 @@ public struct StreamingScorer: Sendable {
   /// better one on the other side, and the side expected next.
   private var otherFeatures: [Float]
   private var otherRows: DTWMatrix
-  private var otherMatcher: SubsequenceMatcher
+  private var otherMatcher: RepetitionMatcher
   private var pending: [(match: SubsequenceMatcher.Match, mirrored: Bool)] = []
   private var lastReported: SubsequenceMatcher.Match?
   private var nextMirrored = false
@@ -244,11 +244,15 @@ public struct StreamingScorer: Sendable {
     let before = repetitions.count
     if !decided { decide(frames: frameCount) }
     if exercise.alternates {
-      if let match = matcher.finish() { pending.append((match, false)) }
-      if let match = otherMatcher.finish() { pending.append((match, true)) }
+      matcher.finish()
+      otherMatcher.finish()
+      collectPending()
       settlePending(flush: true)
-    } else if let match = matcher.finish() {
-      report(match)
+    } else {
+      matcher.finish()
+      while let match = matcher.next() {
+        if accepts(match, otherSide: false) { report(match) }
+      }
     }
     if repetitions.isEmpty, frameCount <= capacity {
       // Nothing matched: the whole stream may still be one repetition (`isOneRepetition`).
@@ -329,33 +333,58 @@ public struct StreamingScorer: Sendable {
     }
     onExpectedSide { $0.track(slot: slot) }
     let stride = rows.stride
-    let direct = rows.values.withUnsafeBufferPointer { values -> SubsequenceMatcher.Match? in
-      guard let base = values.baseAddress else { return nil }
-      return matcher.push(base + slot * stride)
+    rows.values.withUnsafeBufferPointer { values in
+      guard let base = values.baseAddress else { return }
+      matcher.push(base + slot * stride)
     }
-    let other = otherRows.values.withUnsafeBufferPointer {
-      values -> SubsequenceMatcher.Match? in
-      guard let base = values.baseAddress else { return nil }
-      return otherMatcher.push(base + slot * stride)
+    otherRows.values.withUnsafeBufferPointer { values in
+      guard let base = values.baseAddress else { return }
+      otherMatcher.push(base + slot * stride)
     }
-    if let direct { pending.append((direct, false)) }
-    if let other { pending.append((other, true)) }
+    collectPending()
     settlePending(flush: false)
+  }
+
+  /// Moves the matches both sides' matchers have made final, and that stand, to `pending`.
+  private mutating func collectPending() {
+    while let match = matcher.next() {
+      if accepts(match, otherSide: false) { pending.append((match, false)) }
+    }
+    while let match = otherMatcher.next() {
+      if accepts(match, otherSide: true) { pending.append((match, true)) }
+    }
   }
 
   /// True if the (unmirrored) frames of `match` fit the mirrored reference better
   /// (`RepetitionScorer.worksOtherSide`); allocates, once per match.
   private mutating func fitsOtherSide(_ match: SubsequenceMatcher.Match) -> Bool {
+    guard let take = frames(of: match, otherSide: false), take.count > 1 else { return false }
+    return scorer.worksOtherSide(take, frames: 0..<take.count)
+  }
+
+  /// True if `match` stands as a repetition (`RepetitionFinding.accepts`, as offline);
+  /// allocates, once per match.
+  private func accepts(_ match: SubsequenceMatcher.Match, otherSide: Bool) -> Bool {
+    guard let take = frames(of: match, otherSide: otherSide) else { return false }
+    let whole = SubsequenceMatcher.Match(start: 0, end: take.count - 1, cost: match.cost)
+    return finding.accepts(whole, in: take, exercise: exercise)
+  }
+
+  /// The features of `match`'s frames from the ring buffer (`otherSide`: the mirror image's),
+  /// or nil if they are no longer held.
+  private func frames(of match: SubsequenceMatcher.Match, otherSide: Bool) -> FeatureSequence? {
     let length = match.end - match.start + 1
-    guard match.start >= frameCount - capacity, length > 1 else { return false }
+    guard match.start >= frameCount - capacity, length > 0 else { return nil }
     let width = FeatureLayout.width
     var values = [Float](repeating: 0, count: length * width)
     for k in 0..<length {
       let slot = (match.start + k) % capacity
-      for c in 0..<width { values[k * width + c] = features[slot * width + c] }
+      for c in 0..<width {
+        values[k * width + c] =
+          otherSide ? otherFeatures[slot * width + c] : features[slot * width + c]
+      }
     }
-    let take = FeatureSequence(width: width, frameTime: exercise.frameTime, values: values)
-    return scorer.worksOtherSide(take, frames: 0..<length)
+    return FeatureSequence(width: width, frameTime: exercise.frameTime, values: values)
   }
 
   /// Runs `body` with the buffers of the side expected next in place of the direct ones.
@@ -406,11 +435,13 @@ public struct StreamingScorer: Sendable {
     prepare(slot: slot, mirror: mirrored)
     if tracking { track(slot: slot) }
     let stride = rows.stride
-    let match = rows.values.withUnsafeBufferPointer { values -> SubsequenceMatcher.Match? in
-      guard let base = values.baseAddress else { return nil }
-      return matcher.push(base + slot * stride)
+    rows.values.withUnsafeBufferPointer { values in
+      guard let base = values.baseAddress else { return }
+      matcher.push(base + slot * stride)
     }
-    if let match { report(match) }
+    while let match = matcher.next() {
+      if accepts(match, otherSide: false) { report(match) }
+    }
   }
 
   /// Mirrors the features in `slot` if asked and writes its alignment row.
@@ -675,19 +706,9 @@ public struct StreamingScorer: Sendable {
   /// Scores a finished match from the ring buffer (`side`: for alternating sides, whether it
   /// is the mirror image's).
   private mutating func report(_ match: SubsequenceMatcher.Match, mirrored side: Bool? = nil) {
-    let length = match.end - match.start + 1
-    guard match.start >= frameCount - capacity, length > 0 else { return }
-    let width = FeatureLayout.width
     let onOtherSide = side ?? false
-    var values = [Float](repeating: 0, count: length * width)
-    for k in 0..<length {
-      let slot = (match.start + k) % capacity
-      for c in 0..<width {
-        values[k * width + c] =
-          onOtherSide ? otherFeatures[slot * width + c] : features[slot * width + c]
-      }
-    }
-    let take = FeatureSequence(width: width, frameTime: exercise.frameTime, values: values)
+    guard let take = frames(of: match, otherSide: onOtherSide) else { return }
+    let length = take.count
     let result = scorer.score(
       take, frames: 0..<length, index: repetitions.count + 1, timeOffset: firstTime ?? 0,
       frameOffset: match.start, mirrored: side ?? mirrored)

@@ -4,9 +4,11 @@
 /// For each stream frame t and reference frame i it keeps the cost `D(t, i)` of the best
 /// warping path that ends there and started anywhere (a free start before the reference's
 /// first frame), and where that path started, `S(t, i)`. Steps: each stream frame advances the
-/// reference by 0, 1 or 2 frames, so a repetition may be any amount slower than the reference
-/// but at most twice as fast (which also rules out degenerate matches squeezed into a frame);
-/// a skipped reference frame is still charged, so every reference frame costs at least once.
+/// reference by 0, 1 … `maximumStep` frames (2 unless asked), so a repetition may be any amount
+/// slower than the reference but at most `maximumStep` times as fast (which also rules out
+/// degenerate matches squeezed into a frame); a skipped reference frame is still charged, so
+/// every reference frame costs at least once:
+/// `D(t, i) = c(t, i) + min(D(t−1, i), D(t−1, i−1), D(t−1, i−2) + c(t, i−1), …)`.
 /// A match ends at t when its mean cost per reference frame, `D(t, m−1) / m`, is at most
 /// `share` times the cost of *not moving*: of holding, against every reference frame, the pose
 /// the stream had where the match starts or where it ends, whichever explains the reference
@@ -41,6 +43,9 @@ public struct SubsequenceMatcher: Sendable {
   public var maximumLength: Int
   /// Frames after a match's end by which it is reported whatever is still running.
   public var maximumDelay: Int
+  /// Most reference frames one stream frame may advance (2: a repetition at most twice as
+  /// fast as the reference).
+  public let maximumStep: Int
 
   private var cost: [Float]
   private var start: [Int]
@@ -54,8 +59,9 @@ public struct SubsequenceMatcher: Sendable {
 
   public init(
     reference: DTWMatrix, share: Float, minimumLength: Int, maximumLength: Int,
-    maximumDelay: Int = .max
+    maximumDelay: Int = .max, maximumStep: Int = 2
   ) {
+    self.maximumStep = max(1, maximumStep)
     self.reference = reference
     self.share = share
     self.minimumLength = minimumLength
@@ -85,11 +91,17 @@ public struct SubsequenceMatcher: Sendable {
           previousCost.withUnsafeBufferPointer { pd in
             previousStart.withUnsafeBufferPointer { ps in
               guard let base = ref.baseAddress else { return }
+              let steps = maximumStep
+              // Local costs of reference frames i−1 and i−2: what a step over them is charged.
               var previousLocal: Float = 0
+              var olderLocal: Float = 0
               for i in 0..<m {
                 let local = squaredDistance(row, base + i * stride, stride: stride)
                 rowTotal += local
-                defer { previousLocal = local }
+                defer {
+                  olderLocal = previousLocal
+                  previousLocal = local
+                }
                 var best: Float
                 var origin: Int
                 if i == 0 {
@@ -106,9 +118,13 @@ public struct SubsequenceMatcher: Sendable {
                   // Skipping a reference frame still pays for it (this stream frame against
                   // it), so every reference frame counts at least once and a fast match is
                   // not cheaper for having fewer frames.
-                  if i >= 2 && pd[i - 2] + previousLocal < best {
+                  if steps >= 2 && i >= 2 && pd[i - 2] + previousLocal < best {
                     best = pd[i - 2] + previousLocal
                     origin = ps[i - 2]
+                  }
+                  if steps >= 3 && i >= 3 && pd[i - 3] + previousLocal + olderLocal < best {
+                    best = pd[i - 3] + previousLocal + olderLocal
+                    origin = ps[i - 3]
                   }
                 }
                 d[i] = local + best
@@ -155,6 +171,24 @@ public struct SubsequenceMatcher: Sendable {
       }
     }
     return report
+  }
+
+  /// True if a match starting at or before stream frame `frame`, and costing less than
+  /// `costBelow` per reference frame, may still be reported: one is pending, or a path that
+  /// started there is still cheap enough to end as one. A path's cost only grows, and a match
+  /// ending at `t` must cost at most `share` times the cost of not moving from its start
+  /// frame, so a path at reference frame i with `D(t, i) / m` above that (or above
+  /// `costBelow`), or already longer than `maximumLength`, can never be reported.
+  public func mayStillMatch(startingBy frame: Int, costBelow: Float = .infinity) -> Bool {
+    if let current = candidate, current.start <= frame, current.cost < costBelow { return true }
+    let m = reference.rows
+    let ceiling = costBelow * Float(m)
+    for i in 0..<m where start[i] <= frame && time - start[i] < maximumLength {
+      if cost[i] < ceiling, cost[i] <= share * Float(m) * stillCosts[start[i] % stillCosts.count] {
+        return true
+      }
+    }
+    return false
   }
 
   /// Takes the pending candidate as final and clears the paths that overlap it.

@@ -102,12 +102,36 @@ public struct RepetitionFinding: Sendable {
   /// True if frames `range` of `features` (already on the reference's side), in which the
   /// matcher found nothing, are still one repetition: a take cut to a single repetition, whose
   /// ends the matcher needs context around to see. It must last as long as a repetition may
-  /// (`minimumLength`…`maximumLength`) and its measures must move at least half as much as the
-  /// reference's (weighted). Offline and live scoring ask the same question at the end.
+  /// (`minimumLength`…`maximumLength`) and move at least half as much as the reference
+  /// (`movesLikeReference`). Offline and live scoring ask the same question at the end.
   public func isOneRepetition(
     _ features: FeatureSequence, frames range: Range<Int>, exercise: Exercise
   ) -> Bool {
     guard range.count >= minimumLength, range.count <= maximumLength else { return false }
+    return movesLikeReference(features, frames: range, exercise: exercise)
+  }
+
+  /// True if a match the matcher found stands as a repetition. One at most twice as fast as
+  /// the reference always does (its cost against the reference already says it is the
+  /// movement); a faster one only if it moves at least half as much as the reference
+  /// (`movesLikeReference`): the faster a match may be, the shorter the stretch of a resting
+  /// patient's noise that can pass for a quick, small repetition, and a real repetition done
+  /// fast still covers its range. Offline and live scoring ask the same question.
+  public func accepts(
+    _ match: SubsequenceMatcher.Match, in features: FeatureSequence, exercise: Exercise
+  ) -> Bool {
+    let length = match.end - match.start + 1
+    if 2 * length >= referenceRows.rows { return true }
+    return movesLikeReference(
+      features, frames: match.start..<(match.end + 1), exercise: exercise)
+  }
+
+  /// True if the measures' weighted excursions over `range` (each from its first frames, as
+  /// scored: `BodyMeasure.excursion`) add up to at least half the reference's:
+  /// `Σ w_k |e_k(range)| ≥ ½ Σ w_k |e_k(reference)|`.
+  public func movesLikeReference(
+    _ features: FeatureSequence, frames range: Range<Int>, exercise: Exercise
+  ) -> Bool {
     var moved = 0.0
     var reference = 0.0
     for measure in exercise.measures {
@@ -119,8 +143,8 @@ public struct RepetitionFinding: Sendable {
     return reference > 0 && moved >= 0.5 * reference
   }
 
-  public func matcher() -> SubsequenceMatcher {
-    SubsequenceMatcher(
+  public func matcher() -> RepetitionMatcher {
+    RepetitionMatcher(
       reference: referenceRows, share: RepetitionFinding.detectionShare,
       minimumLength: minimumLength,
       maximumLength: maximumLength, maximumDelay: maximumDelay)
@@ -177,18 +201,21 @@ public struct TakeScorer: Sendable {
 
   /// Every repetition the subsequence matcher finds in `features`, in order.
   private func matches(in features: FeatureSequence, finding: RepetitionFinding)
-    -> [SubsequenceMatcher.Match]
+    -> [RepetitionMatcher.Match]
   {
     let rows = exercise.alignmentMatrix(features)
     var matcher = finding.matcher()
-    var found: [SubsequenceMatcher.Match] = []
+    var found: [RepetitionMatcher.Match] = []
     rows.values.withUnsafeBufferPointer { values in
       guard let base = values.baseAddress else { return }
       for f in 0..<rows.rows {
-        if let match = matcher.push(base + f * rows.stride) { found.append(match) }
+        matcher.push(base + f * rows.stride)
+        while let match = matcher.next() { found.append(match) }
       }
     }
-    if let last = matcher.finish() { found.append(last) }
+    matcher.finish()
+    while let match = matcher.next() { found.append(match) }
+    found.removeAll { !finding.accepts($0, in: features, exercise: exercise) }
     return found
   }
 

@@ -10,6 +10,8 @@ struct EvaluationTests {
   struct Committed: Decodable {
     var auc: [String: Double]
     var viconMeanAbsoluteDeviation: Double
+    /// Incorrect repetitions counted in each movement's joined takes (of 100).
+    var joinedIncorrect: [String: Int]
   }
 
   /// The numbers published in README (`Fixtures/uiprmd-committed.json`).
@@ -41,6 +43,11 @@ struct EvaluationTests {
         movement.singleCounted >= 197, "m\(movement.movement) singles \(movement.singleCounted)")
       #expect(movement.singleStable >= 180)
       #expect(movement.countedCorrect >= 88 && movement.countedCorrect <= 102)
+      // Every incorrect repetition counted, none extra: no fewer than published, none more.
+      let joined = try #require(committed.joinedIncorrect["\(movement.movement)"])
+      #expect(
+        movement.countedIncorrect >= joined - 2 && movement.countedIncorrect <= 100,
+        "m\(movement.movement) incorrect counted \(movement.countedIncorrect)")
     }
     let vicon = try #require(report.vicon)
     #expect(vicon.repetitions == 180)

@@ -66,4 +66,55 @@ struct SubsequenceMatcherTests {
     }
     #expect(matches == 0 && matcher.finish() == nil)
   }
+
+  /// Occurrences at 1×, 0.4× (2.5 times as fast) and 2× the reference's length, between
+  /// noisy pauses: the two-speed matcher finds each once, in order, with its own bounds, where
+  /// the twice-as-fast matcher alone stretches a fast one over the pause beside it.
+  @Test("the two-speed matcher finds an occurrence 2.5 times as fast as itself, once")
+  func fastOccurrence() {
+    let reference = bump(50)
+    var stream: [[Float]] = []
+    var truth: [(Int, Int)] = []
+    var rng = UInt64(7)
+    func noise() -> Float {
+      rng = rng &* 6_364_136_223_846_793_005 &+ 1
+      return (Float(rng >> 40) / Float(1 << 24) - 0.5) * 0.05
+    }
+    for (pause, length) in [(20, 50), (15, 20), (15, 100), (25, 20)] {
+      stream += (0..<pause).map { _ in [noise(), noise()] }
+      truth.append((stream.count, stream.count + length - 1))
+      stream += bump(length).map { [$0[0] + noise(), $0[1] + noise()] }
+    }
+    stream += (0..<30).map { _ in [noise(), noise()] }
+    let refMatrix = DTWMatrix(rows: 50, width: 2, values: reference.flatMap { $0 })
+    let rows = DTWMatrix(rows: stream.count, width: 2, values: stream.flatMap { $0 })
+    var twoSpeed = RepetitionMatcher(
+      reference: refMatrix, share: 0.5, minimumLength: 18, maximumLength: 150)
+    var primaryOnly = SubsequenceMatcher(
+      reference: refMatrix, share: 0.5, minimumLength: 18, maximumLength: 150)
+    var found: [RepetitionMatcher.Match] = []
+    var primaryFound: [SubsequenceMatcher.Match] = []
+    rows.values.withUnsafeBufferPointer { values in
+      guard let base = values.baseAddress else { return }
+      for t in 0..<rows.rows {
+        twoSpeed.push(base + t * rows.stride)
+        while let match = twoSpeed.next() { found.append(match) }
+        if let match = primaryOnly.push(base + t * rows.stride) { primaryFound.append(match) }
+      }
+    }
+    twoSpeed.finish()
+    while let match = twoSpeed.next() { found.append(match) }
+    if let match = primaryOnly.finish() { primaryFound.append(match) }
+    // The twice-as-fast matcher alone stretches each fast one over the pause around it.
+    #expect(primaryFound.count == 4)
+    for k in [1, 3] where k < primaryFound.count && k < found.count {
+      #expect(primaryFound[k].end - primaryFound[k].start + 1 >= 25)
+      #expect(found[k].cost * 10 < primaryFound[k].cost)
+    }
+    #expect(found.count == truth.count)
+    for (match, (start, end)) in zip(found, truth) {
+      #expect(abs(match.start - start) <= 4, "start \(match.start) vs \(start)")
+      #expect(abs(match.end - end) <= 4, "end \(match.end) vs \(end)")
+    }
+  }
 }
