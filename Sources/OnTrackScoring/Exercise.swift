@@ -361,16 +361,21 @@ extension BodyMeasure {
   /// How far the measure moves over `range` of `s` (radians, robust: `RepetitionScorer`): a
   /// bone's reach from its resting direction, an angle's signed reach from its resting value,
   /// the rest being the mean over `origin` (default: the first `originFrames` of `range`).
+  /// With `smoothing` h > 0, every frame is first replaced by the mean of the frames within h
+  /// of it (a centred moving average over the repetition).
   func excursion(
     _ s: FeatureSequence, _ range: Range<Int>, origin: Range<Int>? = nil,
-    quantile: Double = RepetitionScorer.excursionQuantile
+    quantile: Double = RepetitionScorer.excursionQuantile, smoothing: Int = 0
   ) -> Double {
     let origin =
       origin ?? range.lowerBound..<(range.lowerBound + RepetitionScorer.originFrames(range.count))
     return switch self {
-    case .bone: RepetitionScorer.boneExcursion(s, range, column, origin: origin, quantile: quantile)
+    case .bone:
+      RepetitionScorer.boneExcursion(
+        s, range, column, origin: origin, quantile: quantile, smoothing: smoothing)
     case .angle:
-      RepetitionScorer.angleExcursion(s, range, column, origin: origin, quantile: quantile)
+      RepetitionScorer.angleExcursion(
+        s, range, column, origin: origin, quantile: quantile, smoothing: smoothing)
     }
   }
 

@@ -31,4 +31,9 @@ public struct LandmarkFilter: Sendable {
 
   /// Output noise ÷ input noise, for white noise.
   public var noiseGain: Double { filter.noiseGain }
+
+  /// Output noise ÷ input noise when the output is then averaged over `window` frames.
+  public func noiseGain(averagingOver window: Int) -> Double {
+    filter.noiseGain(averagingOver: window)
+  }
 }

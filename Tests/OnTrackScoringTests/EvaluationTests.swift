@@ -55,24 +55,21 @@ struct EvaluationTests {
   }
 
   /// The same protocol with 2° of white joint-angle noise on every repetition (references,
-  /// tolerances and scored takes): the AUC falls by at most 0.03 on nine movements of ten, and
-  /// by at most 0.05 on the sit-to-stand, whose incorrect repetitions differ by brief sideways
-  /// shifts of a few degrees (measured 0.040; README, "Validation on UI-PRMD").
-  @Test("2° of joint noise on every take costs at most 0.03 AUC on nine movements, 0.05 on all")
+  /// tolerances and scored takes): the AUC falls by at most 0.03 on every movement (measured
+  /// ≤ 0.022; README, "Validation on UI-PRMD").
+  @Test("2° of joint noise on every take costs at most 0.03 AUC on every movement")
   func aucUnderJointNoise() throws {
     let committed = try Self.committed()
     let report = try UIPRMDEvaluation.run(
       dataset: ScoringData.uiprmd, exercises: ScoringData.exercises, vicon: false, noise: 2)
     #expect(report.movements.count == 10)
-    var over = 0
     for movement in report.movements {
       let clean = try #require(committed.auc["\(movement.movement)"])
       // To the third decimal, as published.
       let drop = clean - (movement.auc * 1000).rounded() / 1000
-      #expect(drop <= 0.05, "m\(movement.movement) \(movement.name): \(clean) → \(movement.auc)")
-      if drop > 0.03 + 1e-9 { over += 1 }
+      #expect(
+        drop <= 0.03 + 1e-9, "m\(movement.movement) \(movement.name): \(clean) → \(movement.auc)")
     }
-    #expect(over <= 1)
   }
 
   @Test("the ablation dump holds every fold's repetitions, scores and features as evaluated")

@@ -24,14 +24,19 @@ struct KeypointScoringTests {
     let results = try KeypointEvaluation.kinect(
       dataset: ScoringData.uiprmd, exercises: ScoringData.exercises)
     #expect(results.count == 10)
+    // 2 cm of jitter per axis on every point: within 0.05 of the angles. AUC on five movements
+    // (README, "Keypoints, cameras and other sensors"), within 0.13 on all.
+    let withinTarget = results.filter { r in r.anglesAUC - r.jitterAUC <= 0.05 }
+    #expect(withinTarget.count >= 5, "within 0.05: \(withinTarget.map(\.movement))")
     for r in results {
+      #expect(r.anglesAUC - r.jitterAUC <= 0.13, "m\(r.movement) jitter \(r.jitterAUC)")
       #expect(
         abs(r.keypointsAUC - r.anglesAUC) <= 0.02,
         "m\(r.movement): \(r.keypointsAUC) vs \(r.anglesAUC)")
       #expect(r.falseCues == 0, "m\(r.movement): \(r.falseCues) cues about the lost \(r.dropped)")
       // Losing the movement's key landmark for half a second costs some separation, not all.
       #expect(r.dropoutAUC >= r.anglesAUC - 0.15, "m\(r.movement) dropout \(r.dropoutAUC)")
-      #expect(r.jitterAUC >= 0.7, "m\(r.movement) jitter \(r.jitterAUC)")
+      #expect(r.jitterAUC >= 0.8, "m\(r.movement) jitter \(r.jitterAUC)")
     }
   }
 

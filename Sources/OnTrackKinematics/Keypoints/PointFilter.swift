@@ -67,14 +67,24 @@ public struct PointFilter: Sendable {
 
   /// The ratio of output noise to input noise for white noise: `√(Σ h[n]²)` over the impulse
   /// response.
-  public var noiseGain: Double {
+  public var noiseGain: Double { noiseGain(averagingOver: 1) }
+
+  /// The same ratio when the filter's output is then averaged over `window` consecutive
+  /// frames (a moving average): `√(Σ g[n]²)` with `g = h ∗ box_window / window`.
+  public func noiseGain(averagingOver window: Int) -> Double {
+    let w = max(1, window)
     var x1 = 0.0, x2 = 0.0, y1 = 0.0, y2 = 0.0
+    var recent = [Double](repeating: 0, count: w)
+    var running = 0.0
     var sum = 0.0
-    for t in 0..<4000 {
+    for t in 0..<(4000 + w) {
       let x = t == 0 ? 1.0 : 0.0
       let y =
         Double(b0) * x + Double(b1) * x1 + Double(b2) * x2 - Double(a1) * y1 - Double(a2) * y2
-      sum += y * y
+      running += y - recent[t % w]
+      recent[t % w] = y
+      let g = running / Double(w)
+      sum += g * g
       x2 = x1
       x1 = x
       y2 = y1
