@@ -134,15 +134,8 @@ struct RobustnessTests {
     let take = try simulator.take(repetitions: 4)
     let offline = try TakeScorer(exercise: exercise).score(take)
     #expect(offline.repetitions.count == 4, "\(id): \(offline.repetitions.count)")
-    var live = try StreamingScorer(exercise: exercise, skeleton: take.skeleton)
-    var pose = take.skeleton.restPose
-    var reportedAt: [Double] = []
-    for f in 0..<take.frameCount {
-      take.copyFrame(f, into: &pose)
-      let update = live.push(pose: pose, at: Double(f) * take.frameTime)
-      for _ in 0..<update.completedRepetitions { reportedAt.append(Double(f) * take.frameTime) }
-    }
-    live.finish()
+    let (live, frames) = try ScoringData.streamLive(take, exercise: exercise)
+    let reportedAt = frames.map { Double($0) * take.frameTime }
     #expect(live.result == offline, "\(id)")
     // Reported while the next repetition or the one after is performed (a fast one waits
     // until the primary matcher's paths through it run out; the last one may wait for the

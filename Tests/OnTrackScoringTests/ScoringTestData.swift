@@ -43,4 +43,22 @@ enum ScoringData {
     for clip in clips { starts.append(starts[starts.count - 1] + clip.frameCount) }
     return (try Clip(joining: clips), starts)
   }
+
+  /// Streams `take` frame by frame into a `StreamingScorer`, as a live session would, then
+  /// finishes it. Returns the scorer and, per completed repetition, the index of the frame
+  /// on which it was reported.
+  static func streamLive(_ take: Clip, exercise: Exercise) throws -> (
+    scorer: StreamingScorer, reportedAt: [Int]
+  ) {
+    var live = try StreamingScorer(exercise: exercise, skeleton: take.skeleton)
+    var pose = take.skeleton.restPose
+    var reportedAt: [Int] = []
+    for f in 0..<take.frameCount {
+      take.copyFrame(f, into: &pose)
+      let update = live.push(pose: pose, at: Double(f) * take.frameTime)
+      for _ in 0..<update.completedRepetitions { reportedAt.append(f) }
+    }
+    live.finish()
+    return (live, reportedAt)
+  }
 }

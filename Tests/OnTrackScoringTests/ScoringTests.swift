@@ -32,15 +32,7 @@ struct ScoringTests {
     let (take, _) = try ScoringData.continuousTake(
       movement: movement, subject: subject, episodes: 1...6)
     let offline = try TakeScorer(exercise: exercise).score(take)
-    var streaming = try StreamingScorer(exercise: exercise, skeleton: take.skeleton)
-    var pose = take.skeleton.restPose
-    var completedAt: [Int] = []
-    for f in 0..<take.frameCount {
-      take.copyFrame(f, into: &pose)
-      let update = streaming.push(pose: pose, at: Double(f) * take.frameTime)
-      for _ in 0..<update.completedRepetitions { completedAt.append(f) }
-    }
-    streaming.finish()
+    let (streaming, completedAt) = try ScoringData.streamLive(take, exercise: exercise)
     #expect(streaming.result == offline)
     #expect(offline.repetitions.count >= 5)
     // The side of a unilateral exercise is decided after one reference length of motion; a

@@ -12,22 +12,31 @@ struct SubsequenceMatcherTests {
     }
   }
 
-  @Test("finds each occurrence, slower or faster, in a stream with pauses and noise")
-  func findsOccurrences() {
-    let reference = bump(40)
+  /// Bumps of the given lengths after pauses of the given lengths, then a 30-frame pause, all
+  /// with uniform noise of ±0.025; and each bump's first and last frame.
+  func noisyStream(_ parts: [(pause: Int, length: Int)], seed: UInt64) -> (
+    [[Float]], [(Int, Int)]
+  ) {
     var stream: [[Float]] = []
     var truth: [(Int, Int)] = []
-    var rng = UInt64(42)
+    var rng = seed
     func noise() -> Float {
       rng = rng &* 6_364_136_223_846_793_005 &+ 1
       return (Float(rng >> 40) / Float(1 << 24) - 0.5) * 0.05
     }
-    for (pause, length) in [(15, 40), (30, 60), (5, 25), (50, 80)] {
+    for (pause, length) in parts {
       stream += (0..<pause).map { _ in [noise(), noise()] }
       truth.append((stream.count, stream.count + length - 1))
       stream += bump(length).map { [$0[0] + noise(), $0[1] + noise()] }
     }
     stream += (0..<30).map { _ in [noise(), noise()] }
+    return (stream, truth)
+  }
+
+  @Test("finds each occurrence, slower or faster, in a stream with pauses and noise")
+  func findsOccurrences() {
+    let reference = bump(40)
+    let (stream, truth) = noisyStream([(15, 40), (30, 60), (5, 25), (50, 80)], seed: 42)
     let refMatrix = DTWMatrix(rows: 40, width: 2, values: reference.flatMap { $0 })
     var matcher = SubsequenceMatcher(
       reference: refMatrix, share: 0.5, minimumLength: 20, maximumLength: 120)
@@ -73,19 +82,7 @@ struct SubsequenceMatcherTests {
   @Test("the two-speed matcher finds an occurrence 2.5 times as fast as itself, once")
   func fastOccurrence() {
     let reference = bump(50)
-    var stream: [[Float]] = []
-    var truth: [(Int, Int)] = []
-    var rng = UInt64(7)
-    func noise() -> Float {
-      rng = rng &* 6_364_136_223_846_793_005 &+ 1
-      return (Float(rng >> 40) / Float(1 << 24) - 0.5) * 0.05
-    }
-    for (pause, length) in [(20, 50), (15, 20), (15, 100), (25, 20)] {
-      stream += (0..<pause).map { _ in [noise(), noise()] }
-      truth.append((stream.count, stream.count + length - 1))
-      stream += bump(length).map { [$0[0] + noise(), $0[1] + noise()] }
-    }
-    stream += (0..<30).map { _ in [noise(), noise()] }
+    let (stream, truth) = noisyStream([(20, 50), (15, 20), (15, 100), (25, 20)], seed: 7)
     let refMatrix = DTWMatrix(rows: 50, width: 2, values: reference.flatMap { $0 })
     let rows = DTWMatrix(rows: stream.count, width: 2, values: stream.flatMap { $0 })
     var twoSpeed = RepetitionMatcher(
