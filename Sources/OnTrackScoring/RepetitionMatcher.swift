@@ -21,8 +21,9 @@
 ///
 /// Decisions wait only for what could change them: a fast match until the primary can no
 /// longer report a match that starts within it, a primary match until the fast matcher can
-/// no longer report one that would replace it (`SubsequenceMatcher.mayStillMatch`). `next()` gives the matches in time order. The caller
-/// still checks that a fast match moves like a repetition (`RepetitionFinding.accepts`).
+/// no longer report one that would replace it (`SubsequenceMatcher.mayStillMatch`). `next()`
+/// gives the matches in time order. A fast match must also move like a repetition (the
+/// caller's `moves`, `RepetitionFinding.accepts`) to count or to replace anything.
 ///
 /// `push` and `next` allocate nothing; the lists of waiting matches are reserved at init.
 public struct RepetitionMatcher: Sendable {
@@ -76,18 +77,22 @@ public struct RepetitionMatcher: Sendable {
   }
 
   /// Feeds the next stream frame (a padded row of the reference's stride). Matches now final
-  /// are then taken with `next()`.
-  public mutating func push(_ row: UnsafePointer<Float>) {
+  /// are then taken with `next()`. `moves` says whether a fast match's frames move like a
+  /// repetition (`RepetitionFinding.accepts`); one that does not neither counts nor replaces
+  /// a primary match. It is asked only when a fast match is decided.
+  public mutating func push(
+    _ row: UnsafePointer<Float>, moves: (Match) -> Bool = { _ in true }
+  ) {
     let p = primary.push(row)
     let f = fast.minimumLength <= fast.maximumLength ? fast.push(row) : nil
-    settle(primary: p, fast: f, finishing: false)
+    settle(primary: p, fast: f, finishing: false, moves: moves)
   }
 
   /// Ends the stream: every pending match is final (take them with `next()`).
-  public mutating func finish() {
+  public mutating func finish(moves: (Match) -> Bool = { _ in true }) {
     let p = primary.finish()
     let f = fast.finish()
-    settle(primary: p, fast: f, finishing: true)
+    settle(primary: p, fast: f, finishing: true, moves: moves)
   }
 
   /// The earliest decided match that no undecided one precedes, or nil.
@@ -117,7 +122,9 @@ public struct RepetitionMatcher: Sendable {
     p.start + (p.end - p.start + 1) / 4
   }
 
-  private mutating func settle(primary p: Match?, fast f: Match?, finishing: Bool) {
+  private mutating func settle(
+    primary p: Match?, fast f: Match?, finishing: Bool, moves: (Match) -> Bool
+  ) {
     if let p { insert(Waiting(match: p, isFast: false)) }
     // A fast match that a primary match already standing claims cannot beat it (that primary
     // was decided only once no such fast match could come).
@@ -143,7 +150,7 @@ public struct RepetitionMatcher: Sendable {
         count += 1
       }
       guard (0..<count).allSatisfy({ waiting[$0].settled }) else { break }
-      decide(count)
+      decide(count, moves: moves)
       waiting.removeFirst(count)
     }
   }
@@ -155,12 +162,18 @@ public struct RepetitionMatcher: Sendable {
   }
 
   /// Decides the first `count` waiting matches (a run of overlapping ones, all settled). A
-  /// fast match stands if every primary match that claims it is replaced — by it or by
-  /// another fast match that stands — and a primary match stands unless replaced; found by
-  /// growing the set of replaced primary matches until it no longer changes.
-  private mutating func decide(_ count: Int) {
+  /// fast match stands if it moves like a repetition (`moves`) and every primary match that
+  /// claims it is replaced — by it or by another fast match that stands — and a primary match
+  /// stands unless replaced; found by growing the set of replaced primary matches until it no
+  /// longer changes.
+  private mutating func decide(_ count: Int, moves: (Match) -> Bool) {
     var replaced: UInt64 = 0  // bit k: waiting[k] (a primary match) is replaced
+    var moving: UInt64 = 0  // bit k: waiting[k] (a fast match) moves like a repetition
+    for k in 0..<min(count, 64) where waiting[k].isFast && moves(waiting[k].match) {
+      moving |= 1 << UInt64(k)
+    }
     func stands(_ f: Int) -> Bool {
+      guard moving & (1 << UInt64(f)) != 0 else { return false }
       let fast = waiting[f].match
       for k in 0..<count where !waiting[k].isFast && Self.claims(waiting[k].match, fast) {
         if replaced & (1 << UInt64(k)) == 0 && !Self.replaces(fast, waiting[k].match) {

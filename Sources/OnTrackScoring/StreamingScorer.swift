@@ -244,12 +244,15 @@ public struct StreamingScorer: Sendable {
     let before = repetitions.count
     if !decided { decide(frames: frameCount) }
     if exercise.alternates {
-      matcher.finish()
-      otherMatcher.finish()
+      let direct = movementCheck(otherSide: false)
+      let other = movementCheck(otherSide: true)
+      matcher.finish { direct.accepts($0) }
+      otherMatcher.finish { other.accepts($0) }
       collectPending()
       settlePending(flush: true)
     } else {
-      matcher.finish()
+      let check = movementCheck(otherSide: false)
+      matcher.finish { check.accepts($0) }
       while let match = matcher.next() {
         if accepts(match, otherSide: false) { report(match) }
       }
@@ -333,13 +336,15 @@ public struct StreamingScorer: Sendable {
     }
     onExpectedSide { $0.track(slot: slot) }
     let stride = rows.stride
+    let direct = movementCheck(otherSide: false)
+    let other = movementCheck(otherSide: true)
     rows.values.withUnsafeBufferPointer { values in
       guard let base = values.baseAddress else { return }
-      matcher.push(base + slot * stride)
+      matcher.push(base + slot * stride) { direct.accepts($0) }
     }
     otherRows.values.withUnsafeBufferPointer { values in
       guard let base = values.baseAddress else { return }
-      otherMatcher.push(base + slot * stride)
+      otherMatcher.push(base + slot * stride) { other.accepts($0) }
     }
     collectPending()
     settlePending(flush: false)
@@ -365,26 +370,49 @@ public struct StreamingScorer: Sendable {
   /// True if `match` stands as a repetition (`RepetitionFinding.accepts`, as offline);
   /// allocates, once per match.
   private func accepts(_ match: SubsequenceMatcher.Match, otherSide: Bool) -> Bool {
-    guard let take = frames(of: match, otherSide: otherSide) else { return false }
-    let whole = SubsequenceMatcher.Match(start: 0, end: take.count - 1, cost: match.cost)
-    return finding.accepts(whole, in: take, exercise: exercise)
+    movementCheck(otherSide: otherSide).accepts(match)
   }
 
   /// The features of `match`'s frames from the ring buffer (`otherSide`: the mirror image's),
   /// or nil if they are no longer held.
   private func frames(of match: SubsequenceMatcher.Match, otherSide: Bool) -> FeatureSequence? {
-    let length = match.end - match.start + 1
-    guard match.start >= frameCount - capacity, length > 0 else { return nil }
-    let width = FeatureLayout.width
-    var values = [Float](repeating: 0, count: length * width)
-    for k in 0..<length {
-      let slot = (match.start + k) % capacity
-      for c in 0..<width {
-        values[k * width + c] =
-          otherSide ? otherFeatures[slot * width + c] : features[slot * width + c]
-      }
+    movementCheck(otherSide: otherSide).frames(of: match)
+  }
+
+  /// What a match is checked with, apart from the scorer, so that a matcher being fed can ask
+  /// it (`RepetitionMatcher.push(_:moves:)`). Holds the ring buffer by reference (no copy).
+  private func movementCheck(otherSide: Bool) -> MovementCheck {
+    MovementCheck(
+      features: otherSide ? otherFeatures : features, frameCount: frameCount,
+      capacity: capacity, finding: finding, exercise: exercise)
+  }
+
+  struct MovementCheck {
+    let features: [Float]
+    let frameCount: Int
+    let capacity: Int
+    let finding: RepetitionFinding
+    let exercise: Exercise
+
+    /// True if `match` stands as a repetition (`RepetitionFinding.accepts`); allocates.
+    func accepts(_ match: SubsequenceMatcher.Match) -> Bool {
+      guard let take = frames(of: match) else { return false }
+      let whole = SubsequenceMatcher.Match(start: 0, end: take.count - 1, cost: match.cost)
+      return finding.accepts(whole, in: take, exercise: exercise)
     }
-    return FeatureSequence(width: width, frameTime: exercise.frameTime, values: values)
+
+    /// The features of `match`'s frames from the ring buffer, or nil if no longer held.
+    func frames(of match: SubsequenceMatcher.Match) -> FeatureSequence? {
+      let length = match.end - match.start + 1
+      guard match.start >= frameCount - capacity, length > 0 else { return nil }
+      let width = FeatureLayout.width
+      var values = [Float](repeating: 0, count: length * width)
+      for k in 0..<length {
+        let slot = (match.start + k) % capacity
+        for c in 0..<width { values[k * width + c] = features[slot * width + c] }
+      }
+      return FeatureSequence(width: width, frameTime: exercise.frameTime, values: values)
+    }
   }
 
   /// Runs `body` with the buffers of the side expected next in place of the direct ones.
@@ -435,9 +463,10 @@ public struct StreamingScorer: Sendable {
     prepare(slot: slot, mirror: mirrored)
     if tracking { track(slot: slot) }
     let stride = rows.stride
+    let check = movementCheck(otherSide: false)
     rows.values.withUnsafeBufferPointer { values in
       guard let base = values.baseAddress else { return }
-      matcher.push(base + slot * stride)
+      matcher.push(base + slot * stride) { check.accepts($0) }
     }
     while let match = matcher.next() {
       if accepts(match, otherSide: false) { report(match) }

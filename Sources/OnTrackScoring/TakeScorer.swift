@@ -208,12 +208,15 @@ public struct TakeScorer: Sendable {
     var found: [RepetitionMatcher.Match] = []
     rows.values.withUnsafeBufferPointer { values in
       guard let base = values.baseAddress else { return }
+      let moves = { (match: RepetitionMatcher.Match) in
+        finding.accepts(match, in: features, exercise: exercise)
+      }
       for f in 0..<rows.rows {
-        matcher.push(base + f * rows.stride)
+        matcher.push(base + f * rows.stride, moves: moves)
         while let match = matcher.next() { found.append(match) }
       }
     }
-    matcher.finish()
+    matcher.finish { finding.accepts($0, in: features, exercise: exercise) }
     while let match = matcher.next() { found.append(match) }
     found.removeAll { !finding.accepts($0, in: features, exercise: exercise) }
     return found
