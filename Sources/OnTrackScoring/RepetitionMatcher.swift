@@ -165,7 +165,7 @@ public struct RepetitionMatcher: Sendable {
   /// fast match stands if it moves like a repetition (`moves`) and every primary match that
   /// claims it is replaced — by it or by another fast match that stands — and a primary match
   /// stands unless replaced; found by growing the set of replaced primary matches until it no
-  /// longer changes.
+  /// longer changes. What a standing fast match keeps (`unclaimed`) must move like one too.
   private mutating func decide(_ count: Int, moves: (Match) -> Bool) {
     var replaced: UInt64 = 0  // bit k: waiting[k] (a primary match) is replaced
     var moving: UInt64 = 0  // bit k: waiting[k] (a fast match) moves like a repetition
@@ -202,7 +202,7 @@ public struct RepetitionMatcher: Sendable {
       ready.append(p)
     }
     for f in 0..<count where waiting[f].isFast && f < 64 && stands(f) {
-      if let rest = unclaimed(waiting[f].match) { ready.append(rest) }
+      if let rest = unclaimed(waiting[f].match), moves(rest) { ready.append(rest) }
     }
   }
 

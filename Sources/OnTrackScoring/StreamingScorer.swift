@@ -64,6 +64,7 @@ public struct StreamingScorer: Sendable {
   }
 
   private let finding: RepetitionFinding
+  private let findingContext: FindingContext
   private var matcher: RepetitionMatcher
   private var scorer: RepetitionScorer
   private var pipeline: FeaturePipeline
@@ -126,6 +127,7 @@ public struct StreamingScorer: Sendable {
     self.exercise = exercise
     self.body = try skeleton.map { (s) throws(BodyModelError) in try BodyModel(skeleton: s) }
     finding = RepetitionFinding(exercise: exercise)
+    findingContext = FindingContext(finding: finding, exercise: exercise)
     matcher = finding.matcher()
     scorer = RepetitionScorer(exercise: exercise)
     pipeline = FeaturePipeline(step: exercise.frameTime)
@@ -246,16 +248,14 @@ public struct StreamingScorer: Sendable {
     if exercise.alternates {
       let direct = movementCheck(otherSide: false)
       let other = movementCheck(otherSide: true)
-      matcher.finish { direct.accepts($0) }
-      otherMatcher.finish { other.accepts($0) }
+      matcher.finish(moves: { direct.accepts($0) })
+      otherMatcher.finish(moves: { other.accepts($0) })
       collectPending()
       settlePending(flush: true)
     } else {
       let check = movementCheck(otherSide: false)
       matcher.finish { check.accepts($0) }
-      while let match = matcher.next() {
-        if accepts(match, otherSide: false) { report(match) }
-      }
+      while let match = matcher.next() { report(match) }
     }
     if repetitions.isEmpty, frameCount <= capacity {
       // Nothing matched: the whole stream may still be one repetition (`isOneRepetition`).
@@ -340,24 +340,20 @@ public struct StreamingScorer: Sendable {
     let other = movementCheck(otherSide: true)
     rows.values.withUnsafeBufferPointer { values in
       guard let base = values.baseAddress else { return }
-      matcher.push(base + slot * stride) { direct.accepts($0) }
+      matcher.push(base + slot * stride, moves: { direct.accepts($0) })
     }
     otherRows.values.withUnsafeBufferPointer { values in
       guard let base = values.baseAddress else { return }
-      otherMatcher.push(base + slot * stride) { other.accepts($0) }
+      otherMatcher.push(base + slot * stride, moves: { other.accepts($0) })
     }
     collectPending()
     settlePending(flush: false)
   }
 
-  /// Moves the matches both sides' matchers have made final, and that stand, to `pending`.
+  /// Moves the matches both sides' matchers have made final to `pending`.
   private mutating func collectPending() {
-    while let match = matcher.next() {
-      if accepts(match, otherSide: false) { pending.append((match, false)) }
-    }
-    while let match = otherMatcher.next() {
-      if accepts(match, otherSide: true) { pending.append((match, true)) }
-    }
+    while let match = matcher.next() { pending.append((match, false)) }
+    while let match = otherMatcher.next() { pending.append((match, true)) }
   }
 
   /// True if the (unmirrored) frames of `match` fit the mirrored reference better
@@ -367,12 +363,6 @@ public struct StreamingScorer: Sendable {
     return scorer.worksOtherSide(take, frames: 0..<take.count)
   }
 
-  /// True if `match` stands as a repetition (`RepetitionFinding.accepts`, as offline);
-  /// allocates, once per match.
-  private func accepts(_ match: SubsequenceMatcher.Match, otherSide: Bool) -> Bool {
-    movementCheck(otherSide: otherSide).accepts(match)
-  }
-
   /// The features of `match`'s frames from the ring buffer (`otherSide`: the mirror image's),
   /// or nil if they are no longer held.
   private func frames(of match: SubsequenceMatcher.Match, otherSide: Bool) -> FeatureSequence? {
@@ -380,25 +370,37 @@ public struct StreamingScorer: Sendable {
   }
 
   /// What a match is checked with, apart from the scorer, so that a matcher being fed can ask
-  /// it (`RepetitionMatcher.push(_:moves:)`). Holds the ring buffer by reference (no copy).
+  /// it (`RepetitionMatcher.push(_:moves:)`). Holds the ring buffer and `findingContext` by
+  /// reference: made every frame, it copies nothing.
   private func movementCheck(otherSide: Bool) -> MovementCheck {
     MovementCheck(
       features: otherSide ? otherFeatures : features, frameCount: frameCount,
-      capacity: capacity, finding: finding, exercise: exercise)
+      capacity: capacity, context: findingContext)
+  }
+
+  /// The exercise and its repetition finding, shared (one reference for the per-frame check).
+  final class FindingContext: Sendable {
+    let finding: RepetitionFinding
+    let exercise: Exercise
+
+    init(finding: RepetitionFinding, exercise: Exercise) {
+      self.finding = finding
+      self.exercise = exercise
+    }
   }
 
   struct MovementCheck {
     let features: [Float]
     let frameCount: Int
     let capacity: Int
-    let finding: RepetitionFinding
-    let exercise: Exercise
+    let context: FindingContext
 
-    /// True if `match` stands as a repetition (`RepetitionFinding.accepts`); allocates.
+    /// True if `match` stands as a repetition (`RepetitionFinding.accepts`, as offline);
+    /// allocates, once per decided match.
     func accepts(_ match: SubsequenceMatcher.Match) -> Bool {
       guard let take = frames(of: match) else { return false }
       let whole = SubsequenceMatcher.Match(start: 0, end: take.count - 1, cost: match.cost)
-      return finding.accepts(whole, in: take, exercise: exercise)
+      return context.finding.accepts(whole, in: take, exercise: context.exercise)
     }
 
     /// The features of `match`'s frames from the ring buffer, or nil if no longer held.
@@ -411,7 +413,8 @@ public struct StreamingScorer: Sendable {
         let slot = (match.start + k) % capacity
         for c in 0..<width { values[k * width + c] = features[slot * width + c] }
       }
-      return FeatureSequence(width: width, frameTime: exercise.frameTime, values: values)
+      return FeatureSequence(
+        width: width, frameTime: context.exercise.frameTime, values: values)
     }
   }
 
@@ -466,11 +469,9 @@ public struct StreamingScorer: Sendable {
     let check = movementCheck(otherSide: false)
     rows.values.withUnsafeBufferPointer { values in
       guard let base = values.baseAddress else { return }
-      matcher.push(base + slot * stride) { check.accepts($0) }
+      matcher.push(base + slot * stride, moves: { check.accepts($0) })
     }
-    while let match = matcher.next() {
-      if accepts(match, otherSide: false) { report(match) }
-    }
+    while let match = matcher.next() { report(match) }
   }
 
   /// Mirrors the features in `slot` if asked and writes its alignment row.

@@ -84,6 +84,8 @@ public struct RepetitionFinding: Sendable {
   public static let detectionShare: Float = 0.9
   public let minimumLength: Int
   public let maximumLength: Int
+  /// The reference's measures' weighted excursions, `Σ w_k |e_k(reference)|` (radians).
+  public let referenceMovement: Double
   /// Frames watched before deciding whether the patient works the other side.
   public let decisionWindow: Int
   /// A repetition is reported at most this many frames after it ends (a third of a second at
@@ -97,6 +99,10 @@ public struct RepetitionFinding: Sendable {
     maximumLength = Int(Double(m) * 3)
     decisionWindow = m
     maximumDelay = 2 * m
+    referenceMovement = exercise.measures.reduce(0) { total, measure in
+      total + Double(measure.weight)
+        * abs(measure.measure.excursion(exercise.reference, 0..<exercise.reference.count))
+    }
   }
 
   /// True if frames `range` of `features` (already on the reference's side), in which the
@@ -133,14 +139,10 @@ public struct RepetitionFinding: Sendable {
     _ features: FeatureSequence, frames range: Range<Int>, exercise: Exercise
   ) -> Bool {
     var moved = 0.0
-    var reference = 0.0
     for measure in exercise.measures {
-      let w = Double(measure.weight)
-      moved += w * abs(measure.measure.excursion(features, range))
-      reference +=
-        w * abs(measure.measure.excursion(exercise.reference, 0..<exercise.reference.count))
+      moved += Double(measure.weight) * abs(measure.measure.excursion(features, range))
     }
-    return reference > 0 && moved >= 0.5 * reference
+    return referenceMovement > 0 && moved >= 0.5 * referenceMovement
   }
 
   public func matcher() -> RepetitionMatcher {
@@ -206,19 +208,18 @@ public struct TakeScorer: Sendable {
     let rows = exercise.alignmentMatrix(features)
     var matcher = finding.matcher()
     var found: [RepetitionMatcher.Match] = []
+    let moves = { (match: RepetitionMatcher.Match) in
+      finding.accepts(match, in: features, exercise: exercise)
+    }
     rows.values.withUnsafeBufferPointer { values in
       guard let base = values.baseAddress else { return }
-      let moves = { (match: RepetitionMatcher.Match) in
-        finding.accepts(match, in: features, exercise: exercise)
-      }
       for f in 0..<rows.rows {
         matcher.push(base + f * rows.stride, moves: moves)
         while let match = matcher.next() { found.append(match) }
       }
     }
-    matcher.finish { finding.accepts($0, in: features, exercise: exercise) }
+    matcher.finish(moves: moves)
     while let match = matcher.next() { found.append(match) }
-    found.removeAll { !finding.accepts($0, in: features, exercise: exercise) }
     return found
   }
 
