@@ -187,17 +187,24 @@ final class ChromiumPage: Sendable {
     }
   }
 
-  /// Opens `url`, then after each of `pauses` returns the page's DOM.
-  func snapshots(of url: String, after pauses: [Duration]) async throws -> [String] {
-    try await evaluate(
-      url, steps: pauses.map { ($0, "document.documentElement.outerHTML") })
-  }
-
-  /// Opens `url`, then for each step waits its pause and evaluates its JavaScript expression in
-  /// the page, returning each value as text (an expression may be a promise).
-  func evaluate(_ url: String, steps: [(pause: Duration, expression: String)]) async throws
+  /// Opens `url`, waits until `ready` (a JavaScript expression) is true, then after each of
+  /// `pauses` returns the page's DOM.
+  func snapshots(of url: String, readyWhen ready: String, after pauses: [Duration]) async throws
     -> [String]
   {
+    try await evaluate(
+      url, readyWhen: ready, steps: pauses.map { ($0, "document.documentElement.outerHTML") })
+  }
+
+  /// Opens `url`, waits until `ready` (a JavaScript expression) is true in the page — checked
+  /// every 100 ms for at most `patience`, so a browser slowed by a busy machine is waited for
+  /// rather than read too early — then for each step waits its pause and evaluates its
+  /// expression, returning each value as text (an expression may be a promise). A page never
+  /// ready is recorded as an issue and returns nothing.
+  func evaluate(
+    _ url: String, readyWhen ready: String, patience: Duration = .seconds(30),
+    steps: [(pause: Duration, expression: String)]
+  ) async throws -> [String] {
     var logger = Logger(label: "ontrack.test.cdp")
     logger.logLevel = .critical
     var configuration = WebSocketClientConfiguration()
@@ -229,8 +236,7 @@ final class ChromiumPage: Sendable {
       guard let id = target["targetId"] as? String else { return }
       let attached = try await call("Target.attachToTarget", ["targetId": id, "flatten": true])
       guard let session = attached["sessionId"] as? String else { return }
-      for (pause, expression) in steps {
-        try await Task.sleep(for: pause)
+      func value(of expression: String) async throws -> String {
         let result = try await call(
           "Runtime.evaluate",
           [
@@ -238,8 +244,20 @@ final class ChromiumPage: Sendable {
             "returnByValue": true, "awaitPromise": true,
           ],
           session: session)
-        let value = (result["result"] as? [String: Any])?["value"] as? String ?? ""
-        found.withLock { $0.append(value) }
+        return (result["result"] as? [String: Any])?["value"] as? String ?? ""
+      }
+      let deadline = ContinuousClock.now + patience
+      while try await value(of: "Boolean(\(ready))") != "true" {
+        guard ContinuousClock.now < deadline else {
+          Issue.record("the page was not ready (\(ready)) within \(patience)")
+          return
+        }
+        try await Task.sleep(for: .milliseconds(100))
+      }
+      for (pause, expression) in steps {
+        try await Task.sleep(for: pause)
+        let result = try await value(of: expression)
+        found.withLock { $0.append(result) }
       }
       try? await outbound.close(.normalClosure, reason: nil)
     }

@@ -52,7 +52,8 @@ struct DashboardTests {
       defer { browser.stop() }
       let looks = try await browser.snapshots(
         of: "http://127.0.0.1:\(c.port)/dashboard/#token=\(t.lee)&route=/live/\(session)",
-        after: [.seconds(3), .seconds(1.5)])
+        readyWhen: "Number(document.getElementById('live')?.getAttribute('data-frames')) > 0",
+        after: [.seconds(2), .seconds(1.5)])
       try #require(looks.count == 2)
       let (first, second) = (looks[0], looks[1])
       var counts: [Int] = []
@@ -106,8 +107,8 @@ struct DashboardTests {
         })()
         """
       let results = try await browser.evaluate(
-        base + "&route=/programme/new",
-        steps: [(.seconds(2), fill), (.seconds(2), "location.hash")])
+        base + "&route=/programme/new", readyWhen: Self.formReady,
+        steps: [(.milliseconds(300), fill), (.seconds(2), "location.hash")])
       #expect(results.first == "2", "\(results)")
       #expect(results.last?.hasPrefix("#/patient/ann") == true, "\(results)")
       let made = try await c.json(.get, "/v1/programmes", token: t.ann, as: [ProgrammeView].self)
@@ -133,12 +134,16 @@ struct DashboardTests {
         })()
         """
       _ = try await browser.evaluate(
-        base + "&route=/programme/\(programme.id)/edit",
-        steps: [(.seconds(2), edit), (.seconds(2), "location.hash")])
+        base + "&route=/programme/\(programme.id)/edit", readyWhen: Self.formReady,
+        steps: [(.milliseconds(300), edit), (.seconds(2), "location.hash")])
       let edited = try await c.json(
         .get, "/v1/programmes/\(programme.id)", token: t.lee, as: ProgrammeView.self)
       #expect(edited.version == 2 && edited.definition.items[1].repetitions == 4)
       #expect(edited.definition.items[0].holdSeconds == 5)
     }
   }
+
+  /// The programme form is drawn, with its exercise choices loaded.
+  static let formReady =
+    "document.getElementById('save-programme') && document.querySelector('.item-row [name=exercise] option')"
 }

@@ -36,11 +36,12 @@ struct StreamRoutes {
 
   func add(to router: Router<ServerContext>) {
     register("v1/sessions/:id/stream", action: .streamOpen, on: router) {
-      session, inbound, outbound, logger in
-      try await stream(session, inbound: inbound, outbound: outbound, logger: logger)
+      session, inbound, outbound, channel, logger in
+      try await stream(
+        session, inbound: inbound, outbound: outbound, channel: channel, logger: logger)
     }
     register("v1/sessions/:id/watch", action: .watchOpen, on: router) {
-      session, inbound, outbound, _ in
+      session, inbound, outbound, _, _ in
       try await watch(session, inbound: inbound, outbound: outbound)
     }
   }
@@ -51,7 +52,7 @@ struct StreamRoutes {
     _ path: RouterPath, action: AuditLog.Action, on router: Router<ServerContext>,
     handler:
       @escaping @Sendable (
-        LiveSession, WebSocketInboundStream, WebSocketOutboundWriter, Logger
+        LiveSession, WebSocketInboundStream, WebSocketOutboundWriter, any Channel, Logger
       ) async throws -> Void
   ) {
     router.ws(
@@ -77,7 +78,10 @@ struct StreamRoutes {
               }
             try await outbound.close(.policyViolation, reason: reason)
           }
-          group.addTask { try await handler(session, inbound, outbound, context.logger) }
+          group.addTask {
+            try await handler(
+              session, inbound, outbound, context.requestContext.channel, context.logger)
+          }
           _ = try await group.next()
           group.cancelAll()
         }
@@ -86,15 +90,26 @@ struct StreamRoutes {
 
   private func stream(
     _ session: LiveSession, inbound: WebSocketInboundStream,
-    outbound: WebSocketOutboundWriter,
+    outbound: WebSocketOutboundWriter, channel: any Channel,
     logger: Logger
   ) async throws {
     let (connection, events) = session.attachStream()
     hub.metrics.activeSessions.set(Double(hub.connectedSessionCount))
+    let link = StreamLink()
     defer {
+      link.release()
       session.detachStream(connection)
       hub.metrics.activeSessions.set(Double(hub.connectedSessionCount))
     }
+    // Frames are taken on the event loop from here on (`StreamFrameHandler`); what it passes
+    // on arrives below. Installed before the hello, so a client that waits for it, as the
+    // protocol says, has every frame taken there, in order.
+    try await channel.eventLoop.submit { [hub] in
+      let pipeline = channel.pipeline.syncOperations
+      let decoder = try pipeline.handler(type: ByteToMessageHandler<WebSocketFrameDecoder>.self)
+      try pipeline.addHandler(
+        StreamFrameHandler(hub: hub, session: session, link: link), position: .after(decoder))
+    }.get()
     try await outbound.writeTextMessage(ServerMessage.session(session.hello()).json)
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask {
@@ -108,6 +123,7 @@ struct StreamRoutes {
           case .notice(let notice):
             try await outbound.writeTextMessage(ServerMessage.notice(notice).json)
           case .replaced:
+            link.release()
             try await outbound.writeTextMessage(
               ServerMessage.notice(
                 Notice(
