@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import NIOCore
+import NIOWebSocket
 import OnTrackFormats
 import OnTrackKinematics
 import OnTrackScoring
@@ -72,6 +74,63 @@ struct StreamTests {
         .get, "/v1/sessions/\(session.id)", token: t.lee, as: LiveClient.Session.self)
       #expect(view.repetitions == offline.repetitions.count)
       #expect(!view.open)
+    }
+  }
+
+  /// Frames are taken on the event loop when they come whole (`StreamFrameHandler`); a message
+  /// a client splits into fragments, a binary message or a ping between them goes the
+  /// asynchronous way. Both ways take every frame in order, answer it and store it once.
+  @Test(
+    "fragmented frames, binary messages and pings between whole frames: every frame answered in order and stored once"
+  )
+  func fragmentedAndControlFrames() async throws {
+    let t = try await TestServer()
+    defer { t.removeFolder() }
+    let take = try ServerData.kinectTake(movement: 7, subject: 1, episodes: 1...1)
+    let skeletonBVH = try ServerData.bvh(of: take.skeleton)
+    let count = min(90, take.frameCount)
+    try await t.run { c in
+      let session = try await c.createSession(
+        token: t.ann, extra: ",\"skeletonBVH\":\(try Self.quoted(skeletonBVH))")
+      let encoder = ChannelEncoder(skeleton: take.skeleton)
+      _ = try await c.webSocket("/v1/sessions/\(session.id)/stream", token: t.ann) {
+        messages, outbound in
+        _ = try #require(try await messages.nextObject())
+        for f in 0..<count {
+          let text = ServerData.valuesFrame(take, f, encoder: encoder)
+          if f % 3 == 1 {
+            // The same text in three fragments.
+            let bytes = Array(text.utf8)
+            let cuts = [0, bytes.count / 3, 2 * bytes.count / 3, bytes.count]
+            for part in 0..<3 {
+              try await outbound.write(
+                .custom(
+                  WebSocketFrame(
+                    fin: part == 2, opcode: part == 0 ? .text : .continuation,
+                    data: ByteBuffer(bytes: bytes[cuts[part]..<cuts[part + 1]]))))
+            }
+          } else {
+            try await outbound.writeTextMessage(text)
+          }
+          var others: [[String: Any]] = []
+          let reply = try #require(try await messages.until(type: "frame", collecting: &others))
+          #expect(reply["seq"] as? Int == f)
+          #expect(!others.contains { $0["type"] as? String == "rejected" })
+          if f % 10 == 5 {
+            try await outbound.write(
+              .custom(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer())))
+            try await outbound.write(.binary(ByteBuffer(string: "{\"seq\":1000}")))
+            let rejected = try #require(
+              try await messages.until(type: "rejected", collecting: &others))
+            #expect(rejected["reason"] as? String == "malformed", "\(rejected)")
+          }
+        }
+        _ = try await messages.waitForAck(through: count - 1)
+        try await outbound.close(.normalClosure, reason: nil)
+      }
+      #expect(try await t.server.store.frameCount(session: session.id) == count)
+      let stored = try await t.server.store.frames(session: session.id, from: 0)
+      #expect(stored.map(\.seq) == Array(0..<count))
     }
   }
 

@@ -30,7 +30,7 @@ struct StreamRoutes {
   /// the frame cap but below this are rejected one by one and the session goes on.
   static let maximumMessageBytes = 1 << 20
   /// Shortest time between two acknowledgements on one stream.
-  static let acknowledgementInterval = Duration.milliseconds(50)
+  static let acknowledgementInterval = Duration.milliseconds(250)
   /// The close code of a stream another connection took over.
   static let replacedCloseCode = WebSocketErrorCode.unknown(4409)
 
