@@ -10,7 +10,7 @@ import OnTrackKinematics
 /// ```swift
 /// let decoder = StreamFrameDecoder(skeleton: skeleton, maximumBytes: 64 * 1024)
 /// var pose = skeleton.restPose, scratch: [Float] = []
-/// let (seq, t) = try decoder.decode(text, into: &pose, scratch: &scratch)
+/// let (seq, t, _) = try decoder.decode(text, into: &pose, scratch: &scratch)
 /// ```
 public struct StreamFrameDecoder: Sendable {
   public let skeleton: Skeleton
@@ -29,9 +29,13 @@ public struct StreamFrameDecoder: Sendable {
   /// `{"seq", "t", "values"}` frames take a fast path (`ValuesFrameJSON`) that builds no JSON
   /// tree; everything else, and anything the fast path does not accept, goes through
   /// `JSONDecoder`, with the same checks and the same reasons either way.
+  ///
+  /// `channelValues` is true when the frame carried channel values (`"values"`): `scratch`
+  /// then holds them, exactly as received, and `pose` is their decoding — a caller storing the
+  /// frame keeps these rather than encoding the pose again.
   public func decode(_ text: String, into pose: inout Pose, scratch: inout [Float])
     throws(Rejection)
-    -> (seq: Int, time: Double)
+    -> (seq: Int, time: Double, channelValues: Bool)
   {
     guard text.utf8.count <= maximumBytes else {
       throw Rejection(
@@ -50,7 +54,7 @@ public struct StreamFrameDecoder: Sendable {
         rejection.seq = header.seq
         throw rejection
       }
-      return (header.seq, header.time)
+      return (header.seq, header.time, true)
     }
     let message: StreamFrame
     do {
@@ -80,7 +84,7 @@ public struct StreamFrameDecoder: Sendable {
       rejection.seq = message.seq
       throw rejection
     }
-    return (message.seq, message.t)
+    return (message.seq, message.t, message.values != nil)
   }
 
   /// Parses a `keypoints` frame (for a session on the `keypoints` skeleton): size, JSON, `seq`

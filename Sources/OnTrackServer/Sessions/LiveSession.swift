@@ -97,9 +97,11 @@ public final class LiveSession: Sendable {
     if keypoints != nil { return take(keypoints: text, received: received, storage: storage) }
     return state.withLock { s in
       do throws(Rejection) {
-        let (seq, time) = try decoder.decode(text, into: &s.pose, scratch: &s.scratch)
+        let (seq, time, channelValues) = try decoder.decode(
+          text, into: &s.pose, scratch: &s.scratch)
         try admit(&s, received: received, storage: storage, seq: seq)
-        return accept(&s, seq: seq, time: time, received: received)
+        return accept(
+          &s, seq: seq, time: time, received: received, channelsInScratch: channelValues)
       } catch {
         s.rejected[error.reason, default: 0] += 1
         return .rejected(error)
@@ -176,7 +178,12 @@ public final class LiveSession: Sendable {
         guard decoder.channels.decode(values, into: &s.pose) else {
           throw Rejection(reason: .nonFinite, message: "a value is not finite")
         }
-        return accept(&s, seq: try nextSeq(s), time: time, received: received)
+        let seq = try nextSeq(s)
+        if s.scratch.count != values.count {
+          s.scratch = [Float](repeating: 0, count: values.count)
+        }
+        for k in 0..<values.count { s.scratch[k] = values[k] }
+        return accept(&s, seq: seq, time: time, received: received, channelsInScratch: true)
       } catch {
         s.rejected[error.reason, default: 0] += 1
         return .rejected(error)
@@ -244,9 +251,13 @@ public final class LiveSession: Sendable {
 
   /// Takes a checked frame whose pose is in `s.pose` (and, for a keypoint session, whose
   /// landmarks are in `s.landmarks` if `solved`).
+  ///
+  /// `channelsInScratch`: the frame came as channel values, now in `s.scratch`; they are stored
+  /// as received (the pose scored is their decoding, so a scorer rebuilt from the store sees
+  /// exactly what this one saw) instead of encoding the pose again.
   private func accept(
     _ s: inout State, seq: Int, time: Double, received: Double, scoresLandmarks: Bool = false,
-    solved: Bool = true
+    solved: Bool = true, channelsInScratch: Bool = false
   ) -> Outcome {
     guard seq > s.lastSeq else {
       let rejection = Rejection(
@@ -270,7 +281,14 @@ public final class LiveSession: Sendable {
       _ = s.scorer.push(landmarks: s.landmarks, at: time)
     }
     let completed = EncodedRepetition.encode(s.scorer.repetitions[before...], session: record.id)
-    encoder.encode(s.pose, into: &s.channels)
+    if channelsInScratch, s.scratch.count == skeleton.channelCount {
+      if s.channels.count != s.scratch.count {
+        s.channels = [Float](repeating: 0, count: s.scratch.count)
+      }
+      for k in 0..<s.scratch.count { s.channels[k] = s.scratch[k] }
+    } else {
+      encoder.encode(s.pose, into: &s.channels)
+    }
     var storedChannels = s.channels
     if scoresLandmarks {
       KeypointFrameBlock.append(solved ? s.landmarks : nil, to: &storedChannels)
