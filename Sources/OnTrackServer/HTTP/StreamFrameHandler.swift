@@ -43,13 +43,9 @@ final class StreamFrameHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
     let start = ContinuousClock.now
     let text = String(buffer: frame.unmaskedData)
-    switch hub.take(json: text, session: session) {
-    case .scored(let reply, _, let repetitions):
-      write(reply, context: context)
-      for repetition in repetitions { write(repetition.message, context: context) }
-    case .rejected(let rejection):
-      write(ServerMessage.rejected(rejection).json, context: context)
-    }
+    let outcome = hub.take(json: text, session: session)
+    write(outcome.answer, context: context)
+    for repetition in outcome.completed { write(repetition.message, context: context) }
     hub.metrics.scoringLatency.record(ContinuousClock.now - start)
   }
 

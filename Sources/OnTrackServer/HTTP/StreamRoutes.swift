@@ -146,14 +146,10 @@ struct StreamRoutes {
               try await outbound.writeTextMessage(ServerMessage.rejected(rejection).json)
               continue
             }
-            switch hub.take(json: text, session: session) {
-            case .scored(let reply, _, let repetitions):
-              try await outbound.writeTextMessage(reply)
-              for repetition in repetitions {
-                try await outbound.writeTextMessage(repetition.message)
-              }
-            case .rejected(let rejection):
-              try await outbound.writeTextMessage(ServerMessage.rejected(rejection).json)
+            let outcome = hub.take(json: text, session: session)
+            try await outbound.writeTextMessage(outcome.answer)
+            for repetition in outcome.completed {
+              try await outbound.writeTextMessage(repetition.message)
             }
             hub.metrics.scoringLatency.record(ContinuousClock.now - start)
           }

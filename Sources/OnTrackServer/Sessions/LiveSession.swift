@@ -67,6 +67,22 @@ public final class LiveSession: Sendable {
     /// Scored: the message to send back, the frame to store, and any repetitions it completed.
     case scored(message: String, frame: StoredFrame, repetitions: [EncodedRepetition])
     case rejected(Rejection)
+
+    /// The answer the sending connection gets at once: the `frame` message, or `rejected`.
+    var answer: String {
+      switch self {
+      case .scored(let message, _, _): message
+      case .rejected(let rejection): ServerMessage.rejected(rejection).json
+      }
+    }
+
+    /// The repetitions the frame completed, whose messages follow the answer.
+    var completed: [EncodedRepetition] {
+      switch self {
+      case .scored(_, _, let repetitions): repetitions
+      case .rejected: []
+      }
+    }
   }
 
   /// The wire names of the bones, in `FeatureLayout.bones` order.
