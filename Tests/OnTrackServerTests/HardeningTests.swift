@@ -772,6 +772,84 @@ struct HardeningTests {
     }
   }
 
+  @Test(
+    "a client that sends and never reads is not read from once its answers back up, and is read again when it reads"
+  )
+  func clientThatNeverReads() async throws {
+    let t = try await TestServer()
+    defer { t.removeFolder() }
+    let frames = try Frames()
+    try await t.run { c in
+      let session = try await c.createSession(token: t.ann).id
+      // Without backpressure the server would hold every answer in memory for as long as the
+      // client sends (measured before: 300 MB for 4 MB of 7-byte frames, each answered).
+      let count = 40_000
+      let received = { @Sendable () async throws -> Int in
+        let text = String(buffer: try await c.request(.get, "/metrics", token: nil).body)
+        let line = text.split(separator: "\n").first {
+          $0.hasPrefix("ontrack_frames_received_total ")
+        }
+        return Int(Double(line?.split(separator: " ").last ?? "") ?? -1)
+      }
+      let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .channelOption(.socketOption(.so_rcvbuf), value: 4096)
+        .connect(host: "127.0.0.1", port: c.port) { channel in
+          channel.eventLoop.makeCompletedFuture {
+            try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+          }
+        }
+      try await channel.executeThenClose { inbound, outbound in
+        var answers = inbound.makeAsyncIterator()
+        try await outbound.write(
+          ByteBuffer(
+            string: "GET /v1/sessions/\(session)/stream HTTP/1.1\r\nHost: x\r\n"
+              + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+              + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+              + "Authorization: Bearer \(t.ann)\r\n\r\n"))
+        var heard = ""
+        while !heard.contains("\"type\":\"session\"") {
+          heard += String(buffer: try #require(try await answers.next()))
+        }
+        #expect(heard.hasPrefix("HTTP/1.1 101"))
+        // The reference's frames as masked text frames (mask 0: the payload as it is), all
+        // written at once; the client reads nothing.
+        var bytes = ByteBuffer()
+        for seq in 0..<count {
+          let payload = Array(frames.json(seq).utf8)
+          bytes.writeBytes([
+            0x81, 0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF),
+          ])
+          bytes.writeBytes([0, 0, 0, 0])
+          bytes.writeBytes(payload)
+        }
+        try await outbound.write(bytes)
+        // The server stops reading once the answers fill the socket: the count settles far
+        // below what was sent (kernel buffers hold a few MB of answers).
+        var settled = try await received()
+        while true {
+          try await Task.sleep(for: .seconds(1))
+          let now = try await received()
+          if now == settled { break }
+          settled = now
+        }
+        #expect(settled > 0)
+        #expect(settled < count / 2, "the server read \(settled) of \(count) frames")
+        // Reading again, the server reads again: every answer it had to hold arrives, and
+        // frames it had not read yet are read and answered.
+        var answered = 0
+        let pattern = "\"type\":\"frame\""
+        var carry = ""
+        while answered < settled + 2_000, let chunk = try await answers.next() {
+          let text = carry + String(buffer: chunk)
+          answered += text.ranges(of: pattern).count
+          carry = String(text.suffix(pattern.count - 1))
+        }
+        #expect(answered >= settled + 2_000)
+        #expect(try await received() >= answered)
+      }
+    }
+  }
+
   @Test("refused WebSocket upgrades answer 401, 403, 404 and 409 with the reason")
   func refusedUpgrades() async throws {
     let t = try await TestServer()

@@ -109,6 +109,11 @@ struct StreamRoutes {
       let decoder = try pipeline.handler(type: ByteToMessageHandler<WebSocketFrameDecoder>.self)
       try pipeline.addHandler(
         StreamFrameHandler(hub: hub, session: session, link: link), position: .after(decoder))
+      // The handler writes its answers itself, past the asynchronous writer's backpressure:
+      // a client that sends and never reads would make the server hold every answer in
+      // memory (a 7-byte frame earns a 100-byte rejection). Nothing more is read from a
+      // connection while its answers wait to be written.
+      try pipeline.addHandler(BackPressureHandler(), position: .before(decoder))
     }.get()
     try await outbound.writeTextMessage(ServerMessage.session(session.hello()).json)
     try await withThrowingTaskGroup(of: Void.self) { group in
