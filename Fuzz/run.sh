@@ -4,6 +4,7 @@
 #   FUZZ_TARGET=device Fuzz/run.sh 300                   (Axis Neuron lines and VMC/OSC packets)
 #   FUZZ_TARGET=frames Fuzz/run.sh 600                   (WebSocket JSON stream frames)
 #   FUZZ_TARGET=api Fuzz/run.sh 600                      (HTTP API request bodies)
+#   FUZZ_TARGET=keypoints Fuzz/run.sh 600                (keypoint CSV, JSON lines, TRC, Vicon)
 # Seeds for the BVH reader: every BVH in ../shared/data/bvh and the test fixtures; for the
 # others, the committed corpus in Fuzz/corpus/<target>/. New inputs go to
 # Fuzz/corpus-work[-target]/ (ignored by git); crashes are written to Fuzz/.out/. After a long
@@ -17,11 +18,11 @@ mkdir -p "$out" Fuzz/corpus-work Fuzz/.out
 flags=(-sanitize=fuzzer,address -parse-as-library -g -O -swift-version 6)
 swiftc "${flags[@]}" -emit-library -static -emit-module -module-name OnTrackKinematics \
   -emit-module-path "$out/OnTrackKinematics.swiftmodule" -o "$out/libOnTrackKinematics.a" \
-  Sources/OnTrackKinematics/*.swift
+  $(find Sources/OnTrackKinematics -name '*.swift')
 swiftc "${flags[@]}" -emit-library -static -emit-module -module-name OnTrackFormats -I "$out" \
   -I Sources/CZlib \
   -emit-module-path "$out/OnTrackFormats.swiftmodule" -o "$out/libOnTrackFormats.a" \
-  Sources/OnTrackFormats/*.swift
+  $(find Sources/OnTrackFormats -name '*.swift')
 target=${FUZZ_TARGET:-bvh}
 export SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0
 if [ "$target" = frames ] || [ "$target" = api ]; then
@@ -42,6 +43,18 @@ if [ "$target" = frames ] || [ "$target" = api ]; then
     exec "$out/$target-fuzzer" -merge=1 "$corpus" "$work" -max_len=65536
   fi
   exec "$out/$target-fuzzer" "$work" "$corpus" -max_total_time="$seconds" -max_len=65536 \
+    -rss_limit_mb=2048 -timeout=10 -artifact_prefix=Fuzz/.out/ -print_final_stats=1 "$@"
+fi
+if [ "$target" = keypoints ]; then
+  swiftc "${flags[@]}" -I "$out" -L "$out" -lOnTrackFormats -lOnTrackKinematics -lz \
+    -I Sources/CZlib Fuzz/KeypointFilesFuzzer.swift -o "$out/keypoints-fuzzer"
+  corpus=Fuzz/corpus/keypoints
+  work=Fuzz/corpus-work-keypoints
+  mkdir -p "$corpus" "$work"
+  if [ "${FUZZ_MERGE:-0}" = 1 ]; then
+    exec "$out/keypoints-fuzzer" -merge=1 "$corpus" "$work" -max_len=65536
+  fi
+  exec "$out/keypoints-fuzzer" "$work" "$corpus" -max_total_time="$seconds" -max_len=65536 \
     -rss_limit_mb=2048 -timeout=10 -artifact_prefix=Fuzz/.out/ -print_final_stats=1 "$@"
 fi
 if [ "$target" = device ]; then

@@ -303,12 +303,13 @@ extension BVHReader {
       let timeToken = try labelled("Time:", "the frame time")
       let frameTime: Double
       switch scanner.number(timeToken) {
-      case .value(let v) where v > 0:
+      case .value(let v) where Clip.isValidFrameTime(v):
         frameTime = v
       case .value, .nonFinite:
         throw error(
           .invalidFrameTime, timeToken.line,
-          "Frame Time is \(scanner.quoted(timeToken)); it must be a positive number of seconds")
+          "Frame Time is \(scanner.quoted(timeToken)); it must be a positive number of seconds, from 0.0001 (10,000 frames a second) to 10"
+        )
       case .notANumber:
         throw error(
           .nonNumeric, timeToken.line,

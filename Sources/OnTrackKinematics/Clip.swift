@@ -25,13 +25,13 @@ public struct Clip: Sendable {
 
   /// Builds a clip from flat frame-major arrays.
   ///
-  /// - Throws: `ClipError` if there is no frame, the frame time is not a positive finite number,
-  ///   the arrays do not hold `frameCount × skeleton.count` elements, or a value is not finite
+  /// - Throws: `ClipError` if there is no frame, the frame time is outside
+  ///   `1 / maximumFrameRate … 1 / minimumFrameRate` (0.1 ms to 10 s), the arrays do not hold `frameCount × skeleton.count` elements, or a value is not finite
   ///   (the first bad frame and joint are named).
   public init(
     skeleton: Skeleton, frameTime: Double, rotations: [Quaternion], translations: [SIMD3<Float>]
   ) throws(ClipError) {
-    guard frameTime > 0, frameTime.isFinite else { throw .invalidFrameTime(frameTime) }
+    guard Clip.isValidFrameTime(frameTime) else { throw .invalidFrameTime(frameTime) }
     let n = skeleton.count
     guard !rotations.isEmpty else { throw .noFrames }
     guard rotations.count % n == 0, translations.count == rotations.count else {
@@ -81,8 +81,18 @@ public struct Clip: Sendable {
     }
   }
 
-  /// The highest frame rate `resampled(frameRate:)` accepts (Hz); no motion sensor comes near.
+  /// The highest frame rate a clip may have (Hz); no motion sensor comes near.
   public static let maximumFrameRate: Double = 10_000
+
+  /// The lowest frame rate a clip may have (Hz): a frame every 10 s (keyframes far apart).
+  /// Together with `maximumFrameRate` this keeps every count derived from a time
+  /// (`time · frameRate`) a whole number the machine can hold, whatever a file says.
+  public static let minimumFrameRate: Double = 0.1
+
+  /// Whether `frameTime` (seconds) is between `1 / maximumFrameRate` and `1 / minimumFrameRate`.
+  public static func isValidFrameTime(_ frameTime: Double) -> Bool {
+    frameTime >= 1 / maximumFrameRate && frameTime <= 1 / minimumFrameRate
+  }
 
   /// Frames per second.
   public var frameRate: Double { 1 / frameTime }
@@ -153,9 +163,9 @@ public struct Clip: Sendable {
   /// The clip sampled at `frameRate` frames per second over the same time span
   /// (`floor(lastFrameTime · frameRate) + 1` frames).
   ///
-  /// - Throws: `ClipError.invalidFrameTime` unless `0 < frameRate ≤ maximumFrameRate`.
+  /// - Throws: `ClipError.invalidFrameTime` unless `minimumFrameRate ≤ frameRate ≤ maximumFrameRate`.
   public func resampled(frameRate: Double) throws(ClipError) -> Clip {
-    guard frameRate > 0, frameRate <= Clip.maximumFrameRate else {
+    guard frameRate >= Clip.minimumFrameRate, frameRate <= Clip.maximumFrameRate else {
       throw .invalidFrameTime(1 / frameRate)
     }
     let count = Int((lastFrameTime * frameRate + 1e-9).rounded(.down)) + 1
@@ -234,7 +244,8 @@ public enum ClipError: Error, Hashable, Sendable, CustomStringConvertible {
   public var description: String {
     switch self {
     case .noFrames: "the clip has no frames"
-    case .invalidFrameTime(let t): "frame time \(t) s is not a positive finite number"
+    case .invalidFrameTime(let t):
+      "frame time \(t) s is not between 0.0001 and 10 s (10,000 to 0.1 frames a second)"
     case .sizeMismatch(let n, let r, let t):
       "\(r) rotations and \(t) translations do not make whole frames of \(n) joints"
     case .nonFinite(let frame, let joint): "frame \(frame), joint '\(joint)': value is not finite"

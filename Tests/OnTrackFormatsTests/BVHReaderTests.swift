@@ -260,6 +260,13 @@ let malformedCases: [MalformedCase] = [
     description: "negative frame time", text: replacingLine(18, with: "Frame Time: -0.01"),
     kind: .invalidFrameTime, line: 18, mentions: "positive"),
   .init(
+    description: "a frame time no sensor gives (1e-300 s)",
+    text: replacingLine(18, with: "Frame Time: 1e-300"),
+    kind: .invalidFrameTime, line: 18, mentions: "0.0001"),
+  .init(
+    description: "a frame time of centuries", text: replacingLine(18, with: "Frame Time: 1e300"),
+    kind: .invalidFrameTime, line: 18, mentions: "to 10"),
+  .init(
     description: "unknown channel name",
     text: replacingLine(9, with: "CHANNELS 3 Zrotation Wrotation Yrotation"),
     kind: .unknownChannel, line: 9, mentions: "'Wrotation'"),

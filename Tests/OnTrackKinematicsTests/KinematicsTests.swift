@@ -110,6 +110,24 @@ struct KinematicsTests {
     #expect(throws: ClipError.invalidFrameTime(0)) {
       try Clip(skeleton: skeleton, frameTime: 0, rotations: [], translations: [])
     }
+    // Frame times outside 0.1 ms…10 s would make counts derived from times (resampling,
+    // smoothing windows) too large to hold.
+    let identity = [Quaternion](repeating: .identity, count: skeleton.count * 3)
+    for frameTime in [1e-300, 1e-5, 11, 1e300, .nan, .infinity] {
+      let error = #expect(throws: ClipError.self) {
+        try Clip(
+          skeleton: skeleton, frameTime: frameTime, rotations: identity,
+          translations: translations)
+      }
+      guard case .invalidFrameTime = error else {
+        Issue.record("frame time \(frameTime): \(String(describing: error))")
+        continue
+      }
+    }
+    for frameTime in [1e-4, 10] {
+      _ = try Clip(
+        skeleton: skeleton, frameTime: frameTime, rotations: identity, translations: translations)
+    }
     #expect(throws: ClipError.noFrames) {
       try Clip(skeleton: skeleton, frameTime: 0.01, rotations: [], translations: [])
     }

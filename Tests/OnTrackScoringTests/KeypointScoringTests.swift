@@ -172,6 +172,33 @@ struct KeypointScoringTests {
     #expect(throws: MotionFormatError.self) {
       try KeypointFiles.csv(bytes: Array(rows.utf8), file: "e.csv")
     }
+    // Times a few femtoseconds apart, or a day apart, would make the clip they are solved into
+    // too large to hold: refused with the reason (before, a crash converting the count).
+    func take(times: [String]) -> String {
+      var text = "t"
+      for n in names { text += ",\(n).x,\(n).y,\(n).z" }
+      for t in times { text += "\n\(t)" + String(repeating: ",0.1,0.2,0.3", count: names.count) }
+      return text + "\n"
+    }
+    for (times, words) in [
+      (["0", "1e-300", "2e-300", "3e-300"], "frames a second"),
+      (["0", "1e-9", "2e-9", "3e-9", "1e9"], "frames a second"),
+      (["0", "0.033", "0.067", "0.1", "86400"], "gaps"),
+      (["0", "1000", "2000"], "frames a second"),
+    ] {
+      do {
+        _ = try KeypointFiles.csv(bytes: Array(take(times: times).utf8), file: "g.csv")
+        Issue.record("accepted times \(times)")
+      } catch {
+        #expect("\(error)".contains(words), "\(error)")
+        #expect("\(error)".contains("g.csv"))
+      }
+    }
+    // A camera that lost the patient for ten seconds in a minute is still a take.
+    let lost = (0..<1_500).map { f in String(format: "%.4f", Double(f < 900 ? f : f + 300) / 30) }
+    #expect(throws: Never.self) {
+      try KeypointFiles.csv(bytes: Array(take(times: lost).utf8), file: "h.csv")
+    }
     // A JSON line that is no frame names its line.
     do {
       _ = try KeypointFiles.jsonLines(

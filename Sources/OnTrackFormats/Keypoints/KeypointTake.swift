@@ -52,6 +52,28 @@ public struct KeypointTake: Sendable {
         )
       }
     }
+    if times.count > 1 {
+      // The clip it is solved into runs at the median step's rate on a regular grid: the rate
+      // must be one a clip can have, and the grid no more than ten times the frames given
+      // (gaps of a few seconds in a camera's stream are fine; two frames a day apart are not).
+      let rate = Self.medianRate(times)
+      guard rate <= Clip.maximumFrameRate, rate >= Clip.minimumFrameRate else {
+        throw MotionFormatError(
+          .invalidFrameTime, file: source,
+          reason:
+            "frames come \(Self.formatted(1 / rate)) s apart (median), \(Self.formatted(rate)) frames a second: outside 0.1 to 10,000"
+        )
+      }
+      let span = (times[times.count - 1] - times[0]) * rate
+      let limit = 10 * Double(times.count) + 1_000
+      guard span.isFinite, span <= limit else {
+        throw MotionFormatError(
+          .invalidData, file: source,
+          reason:
+            "the times span \(Self.formatted(times[times.count - 1] - times[0])) s, \(Self.formatted(span)) frames at the take's \(Self.formatted(rate)) frames a second, for \(times.count) frames given: gaps that long cannot be filled"
+        )
+      }
+    }
     self.layout = layout
     self.times = times
     self.frames = frames
@@ -62,10 +84,17 @@ public struct KeypointTake: Sendable {
   /// Frames per second: the median step's.
   public var frameRate: Double {
     guard times.count > 1 else { return 30 }
+    return Self.medianRate(times)
+  }
+
+  /// 1 / the median step of increasing `times` (at least two).
+  static func medianRate(_ times: [Double]) -> Double {
     var steps = zip(times.dropFirst(), times).map { $0 - $1 }
     steps.sort()
     return 1 / steps[steps.count / 2]
   }
+
+  static func formatted(_ value: Double) -> String { String(format: "%.4g", value) }
 
   /// How many points of the layout the source gives in at least one frame.
   public var pointsPresent: Int {
