@@ -866,13 +866,58 @@ public final class PostgresStore: ServerStore {
     }
   }
 
+  /// Runs one statement or transaction, in the domain's words when it fails.
+  ///
+  /// A database that restarts or fails over closes its connections; the pool may still hand
+  /// one of them out, or lose it under a statement. Such a failure is tried again, up to
+  /// `connectionAttempts` times over about a second, when it cannot have changed anything
+  /// twice: every failure but a lost answer to a COMMIT (a transaction that may have been
+  /// committed), and single statements here are reads or idempotent writes.
   private func run<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
-    do {
-      return try await body()
-    } catch let error as StoreError {
-      throw error
-    } catch {
-      throw Self.domain(error, what)
+    var attempt = 1
+    while true {
+      do {
+        return try await body()
+      } catch let error as StoreError {
+        throw error
+      } catch {
+        guard attempt < Self.connectionAttempts, Self.isLostConnection(error) else {
+          throw Self.domain(error, what)
+        }
+        logger.warning(
+          "database connection lost; trying again",
+          metadata: ["during": "\(what)", "attempt": "\(attempt)"])
+        try? await Task.sleep(for: .milliseconds(100 * attempt * attempt))
+        attempt += 1
+      }
+    }
+  }
+
+  /// Tries of a statement whose connection was lost (`run`).
+  static let connectionAttempts = 4
+
+  /// Whether `error` says the connection went away (closed by either side, or the server
+  /// shutting down or refusing connections for now), not that the statement was wrong, and
+  /// not at a COMMIT whose outcome is unknown.
+  static func isLostConnection(_ error: any Error) -> Bool {
+    if let transaction = error as? PostgresTransactionError {
+      if transaction.commitError != nil { return false }
+      if let inner = transaction.closureError ?? transaction.beginError {
+        return isLostConnection(inner)
+      }
+      return false
+    }
+    guard let psql = error as? PSQLError else { return false }
+    switch psql.code {
+    case .clientClosedConnection, .serverClosedConnection, .connectionError, .uncleanShutdown:
+      return true
+    case .server:
+      // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now; class 08:
+      // connection exceptions.
+      let state = psql.serverInfo?[.sqlState] ?? ""
+      return state.hasPrefix("57P0") || state.hasPrefix("08")
+    default:
+      return false
     }
   }
 
