@@ -21,10 +21,16 @@ public struct BVHReader: Sendable {
     public var lengthUnit: LengthUnit?
     /// Upper bound on joints plus End Sites, against hostile input.
     public var maximumJoints: Int
+    /// Upper bound on the nesting of joints (the root is depth 1), against hostile input: a
+    /// written BVH indents each line by its depth, so a chain of n joints is O(n²) bytes.
+    /// Real rigs nest about 15 deep (hips to a fingertip).
+    public var maximumDepth: Int
 
-    public init(lengthUnit: LengthUnit? = nil, maximumJoints: Int = 10_000) {
+    public init(lengthUnit: LengthUnit? = nil, maximumJoints: Int = 10_000, maximumDepth: Int = 256)
+    {
       self.lengthUnit = lengthUnit
       self.maximumJoints = maximumJoints
+      self.maximumDepth = maximumDepth
     }
   }
 
@@ -143,6 +149,12 @@ extension BVHReader {
           stack[stack.count - 1].hasChannels = true
         } else if scanner.token(token, is: "JOINT") {
           try requireOffset(top, at: token.line)
+          guard stack.count < options.maximumDepth else {
+            throw error(
+              .limitExceeded, token.line,
+              "joints nested more than \(options.maximumDepth) deep (inside '\(joints[top.index].name)')"
+            )
+          }
           stack[stack.count - 1].hasChildren = true
           stack.append(try openJoint(parent: top.index))
         } else if scanner.token(token, is: "End") {

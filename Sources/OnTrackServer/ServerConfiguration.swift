@@ -34,6 +34,12 @@ public struct ServerLimits: Sendable {
   /// Connection count, request-head deadline and sizes.
   public var connections = ConnectionLimits()
 
+  /// How a BVH sent by a client (a session's skeleton, an exercise's reference) is read: at
+  /// most 512 joints and End Sites nested at most 64 deep. Real rigs have under 100 joints
+  /// nested about 15 deep; a 10,000-joint chain would be stored, and sent to every watcher,
+  /// as hundreds of megabytes of indentation.
+  public static let uploadedBVH = BVHReader.Options(maximumJoints: 512, maximumDepth: 64)
+
   public init() {}
 }
 

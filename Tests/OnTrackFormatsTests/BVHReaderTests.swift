@@ -339,6 +339,29 @@ struct BVHMalformedTests {
     #expect(error.description.hasPrefix("test.bvh:"))
   }
 
+  @Test("joints nested deeper than the limit are refused at the line that opens one too many")
+  func nestingLimit() throws {
+    func chain(_ depth: Int) -> String {
+      var text = "HIERARCHY\nROOT J0\n{\nOFFSET 0 0 0\nCHANNELS 3 Xposition Yposition Zposition\n"
+      for j in 1..<depth { text += "JOINT J\(j)\n{\nOFFSET 0 1 0\nCHANNELS 1 Zrotation\n" }
+      text += String(repeating: "}\n", count: depth)
+      return text + "MOTION\nFrames: 1\nFrame Time: 0.04\n"
+        + Array(repeating: "0", count: depth + 2).joined(separator: " ") + "\n"
+    }
+    let reader = BVHReader(options: .init(maximumDepth: 8))
+    #expect(try reader.read(text: chain(8)).skeleton.count == 8)
+    #expect {
+      try reader.read(text: chain(9), fileName: "deep.bvh")
+    } throws: { error in
+      guard let error = error as? MotionFormatError else { return false }
+      // Joint J8 is opened on line 6 + 4 * 7 = 34.
+      return error.kind == .limitExceeded && error.line == 34
+        && error.description.contains("nested more than 8 deep (inside 'J7')")
+    }
+    // The default takes every real rig (the deepest in the shared data nests 15).
+    #expect(try BVHReader().read(text: chain(200)).skeleton.count == 200)
+  }
+
   @Test("a missing file is an I/O error naming it")
   func missingFile() {
     #expect {

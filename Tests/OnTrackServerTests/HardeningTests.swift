@@ -879,6 +879,52 @@ struct HardeningTests {
     }
   }
 
+  @Test(
+    "a skeleton or reference BVH nested too deep or with too many joints is refused with the reason; a real rig is taken"
+  )
+  func boundedSkeletons() async throws {
+    let t = try await TestServer()
+    defer { t.removeFolder() }
+    /// A chain of `depth` joints, or a root with `fan` children.
+    @Sendable func bvh(depth: Int = 1, fan: Int = 0) -> String {
+      var text = "HIERARCHY\nROOT J0\n{\nOFFSET 0 0 0\nCHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation\n"
+      for j in 1..<max(depth, 1) { text += "JOINT J\(j)\n{\nOFFSET 0 1 0\nCHANNELS 3 Zrotation Xrotation Yrotation\n" }
+      for k in 0..<fan { text += "JOINT F\(k)\n{\nOFFSET 1 0 0\nCHANNELS 3 Zrotation Xrotation Yrotation\n}\n" }
+      text += String(repeating: "}\n", count: max(depth, 1))
+      let channels = 6 + 3 * (max(depth, 1) - 1) + 3 * fan
+      return text + "MOTION\nFrames: 1\nFrame Time: 0.0333333\n"
+        + Array(repeating: "0", count: channels).joined(separator: " ") + "\n"
+    }
+    let take = try ServerData.kinectTake(movement: 7, subject: 3, episodes: 1...1)
+    let real = try ServerData.bvh(of: take.skeleton)
+    try await t.run { c in
+      for (text, reason) in [
+        (bvh(depth: 65), "nested more than 64 deep"), (bvh(fan: 600), "more than 512 joints"),
+      ] {
+        let session = try await c.request(
+          .post, "/v1/sessions", token: t.ann,
+          json: try AccessTests.json(["exercise": Self.exercise, "skeletonBVH": text]))
+        #expect(session.status == .badRequest)
+        #expect(String(buffer: session.body).contains(reason), "\(String(buffer: session.body))")
+        let exercise = try await c.request(
+          .post, "/v1/exercises", token: t.lee,
+          json: try AccessTests.json([
+            "definition": ["id": "deep", "name": "Deep"], "reference": text,
+          ]))
+        #expect(exercise.status == .badRequest)
+        #expect(String(buffer: exercise.body).contains(reason), "\(String(buffer: exercise.body))")
+      }
+      let taken = try await c.request(
+        .post, "/v1/sessions", token: t.ann,
+        json: try AccessTests.json(["exercise": Self.exercise, "skeletonBVH": real]))
+      #expect(taken.status == .created, "\(String(buffer: taken.body))")
+      let chain = try await c.request(
+        .post, "/v1/sessions", token: t.ann,
+        json: try AccessTests.json(["exercise": Self.exercise, "skeletonBVH": bvh(depth: 64)]))
+      #expect(!String(buffer: chain.body).contains("nested"), "\(String(buffer: chain.body))")
+    }
+  }
+
   @Test("names and descriptions are bounded; ids are cut short in messages")
   func boundedText() async throws {
     let t = try await TestServer()

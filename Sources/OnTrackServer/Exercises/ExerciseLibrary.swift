@@ -119,7 +119,8 @@ public final class ExerciseLibrary: Sendable {
     definition.reference = id + ".bvh"
     let clip: Clip
     do {
-      clip = try BVHReader().read(text: referenceBVH, fileName: "reference of \(id)")
+      clip = try BVHReader(options: ServerLimits.uploadedBVH).read(
+        text: referenceBVH, fileName: "reference of \(id)")
     } catch {
       throw ExerciseError.invalid("reference: \(error)")
     }

@@ -112,7 +112,9 @@ public final class SessionHub: Sendable {
       skeleton = DeviceRigs.unityHumanoid()
     case .bvh(let text):
       do {
-        skeleton = try BVHReader().read(text: text, fileName: "session skeleton").skeleton
+        skeleton = try BVHReader(options: ServerLimits.uploadedBVH).read(
+          text: text, fileName: "session skeleton"
+        ).skeleton
       } catch {
         throw SessionError.invalid("skeleton: \(error)")
       }
