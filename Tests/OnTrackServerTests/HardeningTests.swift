@@ -772,6 +772,132 @@ struct HardeningTests {
     }
   }
 
+  /// What a raw connection heard, whether the server closed it, and when (from connecting).
+  struct RawExchange: Sendable {
+    var answer: String
+    var closed: Bool
+    var seconds: Double
+  }
+
+  /// Connects, writes `head`, then each of `trickle` every `every`, and reads until the server
+  /// closes or `limit` passes.
+  static func rawExchange(
+    port: Int, head: String, trickle: [String] = [], every: Duration = .milliseconds(500),
+    limit: Duration = .seconds(10)
+  ) async throws -> RawExchange {
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .connect(host: "127.0.0.1", port: port) { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+        }
+      }
+    let clock = ContinuousClock()
+    let start = clock.now
+    final class Heard: Sendable {
+      let state = Mutex(RawExchange(answer: "", closed: false, seconds: 0))
+    }
+    let heard = Heard()
+    try? await channel.executeThenClose { inbound, outbound in
+      try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask {
+          do {
+            for try await chunk in inbound {
+              heard.state.withLock { $0.answer += String(buffer: chunk) }
+            }
+          } catch {}
+          // Ended by the server, not by the time limit.
+          if !Task.isCancelled { heard.state.withLock { $0.closed = true } }
+        }
+        group.addTask {
+          try? await outbound.write(ByteBuffer(string: head))
+          for piece in trickle {
+            try await Task.sleep(for: every)
+            try? await outbound.write(ByteBuffer(string: piece))
+          }
+          try await Task.sleep(for: limit)
+        }
+        _ = try await group.next()
+        group.cancelAll()
+      }
+    }
+    return heard.state.withLock {
+      var result = $0
+      let elapsed = clock.now - start
+      result.seconds =
+        Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+      return result
+    }
+  }
+
+  @Test(
+    "a request body cannot hold a connection: 413 at once, 408 when stalled or trickled, a close after an answer to an unread body"
+  )
+  func requestBodiesAreBounded() async throws {
+    let t = try await TestServer {
+      $0.limits.connections.bodyIdleTimeout = .seconds(1)
+      $0.limits.connections.bodyTimeout = .seconds(3)
+      $0.limits.connections.lingerTimeout = .milliseconds(500)
+    }
+    defer { t.removeFolder() }
+    try await t.run { c in
+      let port = c.port
+      let post = "POST /v1/exercises HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      // No token, a large body declared and sent slowly: 401, then the connection closes once
+      // the linger time has passed without the body's end (before, the server read the rest
+      // for ever).
+      let unread = try await Self.rawExchange(
+        port: port, head: post + "Content-Length: 100000\r\n\r\n{\"definition\":",
+        trickle: Array(repeating: "          ", count: 12), every: .milliseconds(300))
+      #expect(unread.answer.hasPrefix("HTTP/1.1 401"), "\(unread.answer)")
+      #expect(unread.closed && unread.seconds < 6, "\(unread)")
+      // A never-ending chunked body without a token: the same.
+      let chunked = try await Self.rawExchange(
+        port: port, head: post + "Transfer-Encoding: chunked\r\n\r\n10\r\n{\"definition\":  \r\n",
+        trickle: Array(repeating: "5\r\n     \r\n", count: 12), every: .milliseconds(300))
+      #expect(chunked.answer.hasPrefix("HTTP/1.1 401"), "\(chunked.answer)")
+      #expect(chunked.closed && chunked.seconds < 6, "\(chunked)")
+      // A declared body over 16 MiB: 413 before any of it is read.
+      let huge = try await Self.rawExchange(
+        port: port,
+        head: post + "Authorization: Bearer \(t.lee)\r\nContent-Length: 1000000000\r\n\r\n{")
+      #expect(huge.answer.hasPrefix("HTTP/1.1 413"), "\(huge.answer)")
+      #expect(huge.answer.contains("larger than 16777216 bytes"), "\(huge.answer)")
+      #expect(huge.closed && huge.seconds < 6, "\(huge)")
+      // With a token: a body that stalls gets 408 after the idle timeout...
+      let stalled = try await Self.rawExchange(
+        port: port, head: post + "Authorization: Bearer \(t.lee)\r\nContent-Length: 500\r\n\r\n{")
+      #expect(stalled.answer.hasPrefix("HTTP/1.1 408"), "\(stalled.answer)")
+      #expect(stalled.closed && stalled.seconds > 0.8 && stalled.seconds < 6, "\(stalled)")
+      // ... and one that trickles a byte every 0.3 s, after the whole-body deadline.
+      let trickled = try await Self.rawExchange(
+        port: port, head: post + "Authorization: Bearer \(t.lee)\r\nContent-Length: 500\r\n\r\n{",
+        trickle: Array(repeating: " ", count: 30), every: .milliseconds(300))
+      #expect(trickled.answer.hasPrefix("HTTP/1.1 408"), "\(trickled.answer)")
+      #expect(trickled.closed && trickled.seconds > 2.8 && trickled.seconds < 7, "\(trickled)")
+      // Whole requests keep the connection alive: two on one connection, both answered, and
+      // it stays open; so does a request answered before its body arrived, if the body ends
+      // within the linger time.
+      let body = #"{"exercise":"\#(Self.exercise)"}"#
+      let create =
+        "POST /v1/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(t.ann)\r\n"
+        + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+      let kept = try await Self.rawExchange(
+        port: port, head: create, trickle: ["GET /health HTTP/1.1\r\nHost: x\r\n\r\n"],
+        limit: .seconds(2))
+      #expect(kept.answer.hasPrefix("HTTP/1.1 201"), "\(kept.answer)")
+      #expect(kept.answer.components(separatedBy: "HTTP/1.1 200").count == 2, "\(kept.answer)")
+      #expect(!kept.answer.lowercased().contains("connection: close"), "\(kept.answer)")
+      #expect(!kept.closed, "\(kept)")
+      let early = try await Self.rawExchange(
+        port: port, head: post + "Content-Length: 20\r\n\r\n{\"definition\":",
+        trickle: ["     }", "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"], every: .milliseconds(200),
+        limit: .seconds(2))
+      #expect(early.answer.hasPrefix("HTTP/1.1 401"), "\(early.answer)")
+      #expect(early.answer.contains("HTTP/1.1 200"), "\(early.answer)")
+      #expect(!early.closed, "\(early)")
+    }
+  }
+
   @Test(
     "a client that sends and never reads is not read from once its answers back up, and is read again when it reads"
   )
@@ -887,9 +1013,14 @@ struct HardeningTests {
     defer { t.removeFolder() }
     /// A chain of `depth` joints, or a root with `fan` children.
     @Sendable func bvh(depth: Int = 1, fan: Int = 0) -> String {
-      var text = "HIERARCHY\nROOT J0\n{\nOFFSET 0 0 0\nCHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation\n"
-      for j in 1..<max(depth, 1) { text += "JOINT J\(j)\n{\nOFFSET 0 1 0\nCHANNELS 3 Zrotation Xrotation Yrotation\n" }
-      for k in 0..<fan { text += "JOINT F\(k)\n{\nOFFSET 1 0 0\nCHANNELS 3 Zrotation Xrotation Yrotation\n}\n" }
+      var text =
+        "HIERARCHY\nROOT J0\n{\nOFFSET 0 0 0\nCHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation\n"
+      for j in 1..<max(depth, 1) {
+        text += "JOINT J\(j)\n{\nOFFSET 0 1 0\nCHANNELS 3 Zrotation Xrotation Yrotation\n"
+      }
+      for k in 0..<fan {
+        text += "JOINT F\(k)\n{\nOFFSET 1 0 0\nCHANNELS 3 Zrotation Xrotation Yrotation\n}\n"
+      }
       text += String(repeating: "}\n", count: max(depth, 1))
       let channels = 6 + 3 * (max(depth, 1) - 1) + 3 * fan
       return text + "MOTION\nFrames: 1\nFrame Time: 0.0333333\n"

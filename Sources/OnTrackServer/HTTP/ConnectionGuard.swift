@@ -15,14 +15,30 @@ public struct ConnectionLimits: Sendable {
   public var maximumRequestLineBytes = 8 * 1024
   /// Largest header block, bytes (431 over it).
   public var maximumHeaderBytes = 32 * 1024
+  /// Largest request body, bytes: a declared `Content-Length` over it is answered 413 at once,
+  /// a chunked body over it when read.
+  public var maximumBodyBytes = 16 * 1024 * 1024
+  /// Longest pause in a request body (408 after, or a close once answered).
+  public var bodyIdleTimeout: Duration = .seconds(10)
+  /// Longest a request may take from its head to its last body byte (408 after): 16 MiB
+  /// needs about 140 KB/s.
+  public var bodyTimeout: Duration = .seconds(120)
+  /// How long the rest of a request answered before its body was read (a 401 to a body still
+  /// coming) may take to arrive, read and dropped, before the connection is closed; and how
+  /// long a connection refused with 413 drops what still arrives (so the answer is not lost
+  /// to a reset) before it is closed.
+  public var lingerTimeout: Duration = .seconds(2)
 
   public init() {}
 }
 
 /// Wraps the HTTP/WebSocket child channel with the limits a server facing a network needs, in
 /// the pipeline before Hummingbird sees a request: a connection cap, a deadline for the
-/// request head (slow clients hold no connection for ever), 414 and 431 for oversized request
-/// lines and headers, and proper 401/403/404/409 answers for refused WebSocket upgrades
+/// request head and for its body (slow clients hold no connection for ever), 414, 431 and 413
+/// for oversized request lines, headers and declared bodies, a close when the rest of a request answered
+/// before its body was read does not arrive soon (Hummingbird would otherwise read a
+/// never-ending body for ever), and
+/// proper 401/403/404/409 answers for refused WebSocket upgrades
 /// (Hummingbird's WebSocket upgrader answers every refusal with an empty 400; the route
 /// remembers why it refused, `UpgradeRefusal`, and the guard writes that answer instead).
 struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
@@ -142,6 +158,20 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
   private var rewrite: APIError?
   /// The 101 went out: leave the pipeline once it is flushed.
   private var upgraded = false
+  /// A request's head arrived and its end has not.
+  private var requestOpen = false
+  /// Requests whose end arrived, and answers whose end was written, on this connection: the
+  /// answer being written is to request number `answered`, complete if `ended > answered`.
+  private var ended = 0
+  private var answered = 0
+  /// When the open request's body must be complete.
+  private var bodyEnd: NIODeadline = .distantFuture
+  private var bodyDeadline: Scheduled<Void>?
+  /// The answer went out before the request ended (its body unread, as for a 401): what is
+  /// left of the body must arrive within the linger time, or the connection is closed.
+  private var draining = false
+  /// Answered and closing: read and drop until the linger ends.
+  private var lingering = false
 
   init(limits: ConnectionLimits, watch: RequestLineWatch) {
     self.limits = limits
@@ -158,6 +188,8 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
   func handlerRemoved(context: ChannelHandlerContext) {
     deadline?.cancel()
     deadline = nil
+    bodyDeadline?.cancel()
+    bodyDeadline = nil
     watch.onRequestStart = nil
   }
 
@@ -182,6 +214,7 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
       context.fireChannelRead(data)
       return
     }
+    if lingering { return }
     let part = unwrapInboundIn(data)
     switch part {
     case .head(let head):
@@ -198,15 +231,73 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
           message: "the request headers are too large")
         return
       }
+      if let declared = head.headers.first(name: "content-length"),
+        let length = Int(declared), length > limits.maximumBodyBytes
+      {
+        // The client is likely sending the body already: drop it for a while, so the answer
+        // is not lost to a reset.
+        refuse(
+          context: context, status: .payloadTooLarge,
+          message: "the request body is larger than \(limits.maximumBodyBytes) bytes",
+          linger: true)
+        return
+      }
       refused = false
       if head.headers["upgrade"].contains(where: { $0.lowercased() == "websocket" }) {
         upgrading = true
+      } else {
+        requestOpen = true
+        bodyEnd = .now() + Self.timeAmount(limits.bodyTimeout)
+        armBodyDeadline(context: context)
       }
       context.fireChannelRead(data)
     case .body, .end:
       guard !refused else { return }
-      if case .end = part { watch.reset() }
+      if case .end = part {
+        watch.reset()
+        requestOpen = false
+        draining = false
+        ended += 1
+        bodyDeadline?.cancel()
+        bodyDeadline = nil
+      } else {
+        armBodyDeadline(context: context)
+      }
       context.fireChannelRead(data)
+    }
+  }
+
+  static func timeAmount(_ duration: Duration) -> TimeAmount {
+    .nanoseconds(
+      duration.components.seconds * 1_000_000_000 + duration.components.attoseconds
+        / 1_000_000_000)
+  }
+
+  /// The open request's next body byte is due within the idle timeout, and its last by
+  /// `bodyEnd`: else 408 (or, once answered, a close).
+  private func armBodyDeadline(context: ChannelHandlerContext) {
+    bodyDeadline?.cancel()
+    let due = min(.now() + Self.timeAmount(limits.bodyIdleTimeout), bodyEnd)
+    bodyDeadline = context.eventLoop.assumeIsolated().scheduleTask(deadline: due) { [self] in
+      bodyDeadline = nil
+      guard requestOpen, !upgrading else { return }
+      if draining || lingering {
+        context.close(promise: nil)
+      } else {
+        refuse(context: context, status: .requestTimeout, message: "the request body took too long")
+      }
+    }
+  }
+
+  /// The answer to a request whose body is still coming has been written: drop what else
+  /// arrives for a short while, then close.
+  private func linger(context: ChannelHandlerContext) {
+    lingering = true
+    bodyDeadline?.cancel()
+    bodyDeadline = context.eventLoop.assumeIsolated().scheduleTask(
+      in: Self.timeAmount(limits.lingerTimeout)
+    ) {
+      context.close(promise: nil)
     }
   }
 
@@ -253,11 +344,22 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         return
       }
       context.write(data, promise: promise)
+    case .head where requestOpen && ended <= answered && !refused:
+      // Answered before the request ended (its body not read): the server reads and drops the
+      // rest so the connection can carry the next request, but only for the linger time.
+      draining = true
+      bodyEnd = min(bodyEnd, .now() + Self.timeAmount(limits.lingerTimeout))
+      armBodyDeadline(context: context)
+      context.write(data, promise: promise)
     case .end where rewrite != nil:
+      answered += 1
       if let refusal = rewrite {
         rewrite = nil
         context.write(wrapOutboundOut(.body(.byteBuffer(Self.body(refusal.message)))), promise: nil)
       }
+      context.write(data, promise: promise)
+    case .end:
+      answered += 1
       context.write(data, promise: promise)
     default:
       context.write(data, promise: promise)
@@ -272,10 +374,15 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     }
   }
 
-  /// Answers with `status` and closes the connection.
-  private func refuse(context: ChannelHandlerContext, status: HTTPResponseStatus, message: String) {
+  /// Answers with `status` and closes the connection (after the linger time, if `linger`).
+  private func refuse(
+    context: ChannelHandlerContext, status: HTTPResponseStatus, message: String,
+    linger: Bool = false
+  ) {
     deadline?.cancel()
     deadline = nil
+    bodyDeadline?.cancel()
+    bodyDeadline = nil
     refused = true
     let body = Self.body(message)
     var headers = HTTPHeaders()
@@ -286,8 +393,12 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
       wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
       promise: nil)
     context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-    context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-      context.close(promise: nil)
+    context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [self] _ in
+      if linger {
+        self.linger(context: context)
+      } else {
+        context.close(promise: nil)
+      }
     }
   }
 

@@ -25,7 +25,7 @@ public struct ServerContext: RequestContext, WebSocketRequestContext {
   }
 
   /// Exercise definitions with a reference BVH of a long recording can be large.
-  public var maxUploadSize: Int { 16 * 1024 * 1024 }
+  public var maxUploadSize: Int { ConnectionLimits().maximumBodyBytes }
 
   /// The identity, or `AccessError.noToken`.
   func requireIdentity() throws(AccessError) -> Identity {
