@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
 import NIOPosix
 import OnTrackFormats
@@ -223,6 +224,66 @@ struct IngestTests {
   }
 
   // MARK: Live devices
+
+  @Test("a flood of bad device lines is counted line by line and logged about once a second")
+  func deviceFlood() async throws {
+    let lines = AuditCapture()
+    let t = try await TestServer(axis: true) {
+      $0.logger = Logger(label: "ontrack.server") { _ in lines }
+    }
+    defer { t.removeFolder() }
+    try await t.run { c in
+      for _ in 0..<250 where t.server.axisPort == nil {
+        try await Task.sleep(for: .milliseconds(20))
+      }
+      let axisPort = try #require(t.server.axisPort)
+      // 30,000 lines for no session, most of them many to a TCP segment (before, each line
+      // was logged, and cutting each off the front of the buffer cost the buffer's size).
+      let count = 30_000
+      let payload = Array(repeating: "0 Nobody 1 ||", count: count).joined()
+      let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .connect(host: "127.0.0.1", port: axisPort) { channel in
+          channel.eventLoop.makeCompletedFuture {
+            try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+          }
+        }
+      let start = ContinuousClock.now
+      try await channel.executeThenClose { _, outbound in
+        try await outbound.write(ByteBuffer(string: payload))
+      }
+      let counted = { @Sendable () async throws -> Int in
+        let text = String(buffer: try await c.request(.get, "/metrics", token: nil).body)
+        let line = text.split(separator: "\n").first {
+          $0.hasPrefix("ontrack_frames_received_total ")
+        }
+        return Int(Double(line?.split(separator: " ").last ?? "") ?? -1)
+      }
+      for _ in 0..<1500 where try await counted() < count {
+        try await Task.sleep(for: .milliseconds(20))
+      }
+      #expect(try await counted() == count)
+      let elapsed = ContinuousClock.now - start
+      let rejected = lines.entries.filter { $0["message"] == "frame rejected" }
+      // One line a second at most (and the first at once), each saying how many it stands for.
+      #expect(rejected.count >= 1)
+      #expect(rejected.count <= Int(elapsed.components.seconds) + 2, "\(rejected.count)")
+      let stoodFor = rejected.compactMap { Int($0["heldBack"] ?? "") }.reduce(0, +)
+      #expect(stoodFor + rejected.count <= count)
+      #expect(rejected.first?["source"] == "axis")
+    }
+  }
+
+  @Test("the log throttle lets one line a second through per key and counts the rest")
+  func logThrottle() {
+    let throttle = LogThrottle(interval: .seconds(1))
+    let t0 = ContinuousClock.now
+    #expect(throttle.admit("axis no_session", now: t0) == 0)
+    #expect(throttle.admit("axis no_session", now: t0 + .milliseconds(10)) == nil)
+    #expect(throttle.admit("axis no_session", now: t0 + .milliseconds(900)) == nil)
+    #expect(throttle.admit("vmc malformed", now: t0 + .milliseconds(900)) == 0)
+    #expect(throttle.admit("axis no_session", now: t0 + .milliseconds(1000)) == 2)
+    #expect(throttle.admit("axis no_session", now: t0 + .milliseconds(1500)) == nil)
+  }
 
   @Test("Axis Neuron over TCP and VMC over UDP are scored like the WebSocket, bad packets counted")
   func liveDevices() async throws {

@@ -85,17 +85,20 @@ final class AxisNeuronListener: Service, Sendable {
       try await connection.executeThenClose { inbound, _ in
         for try await chunk in inbound {
           buffer.append(contentsOf: chunk.readableBytesView)
-          // Frames end with "||"; newlines between them are optional.
-          while let end = Self.terminator(in: buffer, from: scanned) {
-            let line = Array(buffer[0..<(end + 2)])
-            buffer.removeFirst(end + 2)
-            scanned = 0
+          // Frames end with "||"; newlines between them are optional. The frames of a chunk
+          // are cut from `start` on and the buffer is shortened once per chunk, not per frame
+          // (a chunk of many tiny frames would otherwise cost its size squared).
+          var start = 0
+          while let end = Self.terminator(in: buffer, from: max(start, scanned)) {
+            let line = Array(buffer[start..<(end + 2)])
+            start = end + 2
             if discarding {
               discarding = false
               continue
             }
             await take(line, reader: reader, values: &values, source: source, paired: &paired)
           }
+          if start > 0 { buffer.removeFirst(start) }
           scanned = max(0, buffer.count - 1)
           if buffer.count > reader.maximumBytes {
             if !discarding {

@@ -18,6 +18,9 @@ public final class SessionHub: Sendable {
   let writer: FrameWriter
   let metrics: ServerMetrics
   let logger: Logger
+  /// Rejections before a session (device ports, binary messages) are logged at most once a
+  /// second per source and reason.
+  private let rejectionLog = LogThrottle()
   let audit: AuditLog
   let limits: ServerLimits
   let pairing: DevicePairing
@@ -372,11 +375,14 @@ public final class SessionHub: Sendable {
       session.countRejection(rejection.reason)
       writer.enqueue(rejected: (session.record.id, session.rejectedJSON))
     }
+    // At most a line a second per source and reason: a flood must not fill the disk.
+    guard let held = rejectionLog.admit("\(source) \(rejection.reason.rawValue)") else { return }
     logger.info(
       "frame rejected",
       metadata: [
         "source": "\(source)", "session": "\(session?.record.id ?? "-")",
         "reason": "\(rejection.reason.rawValue)", "detail": "\(rejection.message)",
+        "heldBack": "\(held)",
       ])
   }
 
