@@ -7,7 +7,10 @@ import OnTrackProtocol
 /// slot, and who is asking (set by `TokenAuthenticator`).
 public struct ServerContext: RequestContext, WebSocketRequestContext {
   public var coreContext: CoreRequestContextStorage
-  public let webSocket: WebSocketHandlerReference<ServerContext>
+  /// The WebSocket upgrade reference, held out of line so that it can be cleared
+  /// (`WebSocketSlot`).
+  let webSocketSlot = WebSocketSlot()
+  public var webSocket: WebSocketHandlerReference<ServerContext> { webSocketSlot.value }
   /// The holder of the request's bearer token; `nil` without one.
   public var identity: Identity?
   /// The SHA-256 of the request's bearer token, so an open stream can be closed when the token
@@ -19,7 +22,6 @@ public struct ServerContext: RequestContext, WebSocketRequestContext {
   public init(source: Source) {
     coreContext = .init(source: source)
     channel = source.channel
-    webSocket = .init()
     identity = nil
     tokenHash = nil
   }

@@ -58,6 +58,10 @@ struct StreamRoutes {
     router.ws(
       path,
       shouldUpgrade: { _, context in
+        // The upgrade reference holds the context: let it go when the connection closes
+        // (`WebSocketSlot`), whether or not the upgrade happens.
+        let slot = context.webSocketSlot
+        context.channel.closeFuture.whenComplete { _ in slot.clear() }
         // A refusal here becomes a 401/403/404/409 answer (`ErrorMapper`, `UpgradeRefusal`).
         let (record, identity) = try await context.readableSession(in: hub)
         _ = try await hub.liveSession(record.id)
@@ -65,6 +69,8 @@ struct StreamRoutes {
         return .upgrade([:])
       },
       onUpgrade: { inbound, outbound, context in
+        // The handler has been taken out of the reference by now.
+        context.requestContext.webSocketSlot.clear()
         guard let id = context.requestContext.parameters.get("id"),
           let session = try? await hub.liveSession(id),
           let token = context.requestContext.tokenHash
