@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import OnTrackFormats
 import OnTrackKinematics
 import OnTrackProtocol
@@ -228,6 +230,28 @@ struct CommandLineTests {
       [ExerciseSummary].self,
       from: try await server.request("GET", "/v1/exercises", token: token, body: nil))
     #expect(list.count >= 10)
+  }
+
+  @Test("serve on a busy port exits with the reason instead of hanging, its device listeners up")
+  func busyPort() async throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "ontrack-cli-\(UUID())")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    // Another program holds the HTTP port.
+    let holder = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .bind(host: "127.0.0.1", port: 0).get()
+    defer { holder.close(promise: nil) }
+    let port = try #require(holder.localAddress?.port)
+    // The device listeners start first and must stop too (before, the VMC listener waited on
+    // its socket through the cancellation and the process never exited): killed after 60 s.
+    let (status, _, problems) = try await runProgram(
+      URL(fileURLWithPath: "/usr/bin/timeout"),
+      [
+        "-s", "KILL", "60", ServerProcess.executable.path, "serve", "--data", folder.path,
+        "--port", "\(port)", "--axis-port", "0", "--vmc-port", "0",
+      ])
+    #expect(status == 1, "\(problems.suffix(400))")
+    #expect(problems.contains("Address already in use"), "\(problems.suffix(400))")
   }
 
   @Test("ontrack-server runs the server without the avatar app: no SDL, no OpenGL")

@@ -58,7 +58,10 @@ final class AxisNeuronListener: Service, Sendable {
         "port": "\(server.channel.localAddress?.port ?? port)",
         "channels": "\(skeleton.channelCount)",
       ])
-    try await withGracefulShutdownHandler {
+    // Closed on a graceful shutdown, and also when the service group is cancelled (as when
+    // another service, such as the HTTP listener on a busy port, failed to start): waiting on
+    // the channel does not notice cancellation by itself, and the process would not exit.
+    try await withTaskCancellationOrGracefulShutdownHandler {
       try await withThrowingDiscardingTaskGroup { group in
         try await server.executeThenClose { connections in
           for try await connection in connections {
@@ -66,7 +69,7 @@ final class AxisNeuronListener: Service, Sendable {
           }
         }
       }
-    } onGracefulShutdown: {
+    } onCancelOrGracefulShutdown: {
       server.channel.close(promise: nil)
     }
   }

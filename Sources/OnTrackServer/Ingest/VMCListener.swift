@@ -55,7 +55,8 @@ final class VMCListener: Service, Sendable {
     // per packet: at thousands of packets a second the hops, not the work, would let the
     // socket's buffer overflow.
     let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-      .channelOption(.socketOption(.so_reuseaddr), value: 1)
+      // No SO_REUSEADDR: on a UDP port it would let another process bind the same port and
+      // take the datagrams meant for this one.
       .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
       .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(Self.receiveBufferBytes))
       .channelOption(.maxMessagesPerRead, value: 64)
@@ -67,9 +68,12 @@ final class VMCListener: Service, Sendable {
       .bind(host: host, port: port).get()
     boundPort.withLock { $0 = channel.localAddress?.port }
     logger.info("VMC listener ready", metadata: ["port": "\(channel.localAddress?.port ?? port)"])
-    try await withGracefulShutdownHandler {
+    // Closed on a graceful shutdown, and also when the service group is cancelled (as when
+    // another service, such as the HTTP listener on a busy port, failed to start): waiting on
+    // the channel does not notice cancellation by itself, and the process would not exit.
+    try await withTaskCancellationOrGracefulShutdownHandler {
       try await channel.closeFuture.get()
-    } onGracefulShutdown: {
+    } onCancelOrGracefulShutdown: {
       channel.close(promise: nil)
     }
   }
