@@ -112,6 +112,42 @@ public struct StreamFrameDecoder: Sendable {
     return message
   }
 
+  /// The frame's `seq`, read without parsing the rest: the first `"seq"` key followed by `:`
+  /// and a whole number of at most 16 digits within 0 … 2⁵³. For answering a frame refused
+  /// before it is decoded (the rate cap), so the client knows which one to send again; `nil`
+  /// when no such key is found.
+  public static func peekSeq(_ text: String) -> Int? {
+    let bytes = Array(text.utf8)
+    let key: [UInt8] = Array("\"seq\"".utf8)
+    var i = 0
+    while i + key.count <= bytes.count {
+      guard bytes[i] == key[0], Array(bytes[i..<(i + key.count)]) == key else {
+        i += 1
+        continue
+      }
+      var j = i + key.count
+      while j < bytes.count,
+        bytes[j] == 0x20 || bytes[j] == 0x09 || bytes[j] == 0x0A || bytes[j] == 0x0D
+      { j += 1 }
+      if j < bytes.count, bytes[j] == UInt8(ascii: ":") {
+        j += 1
+        while j < bytes.count,
+          bytes[j] == 0x20 || bytes[j] == 0x09 || bytes[j] == 0x0A || bytes[j] == 0x0D
+        { j += 1 }
+        var value = 0
+        var digits = 0
+        while j < bytes.count, digits < 17, bytes[j] >= 0x30, bytes[j] <= 0x39 {
+          value = value * 10 + Int(bytes[j] - 0x30)
+          digits += 1
+          j += 1
+        }
+        if digits > 0, digits <= 16, value <= StreamFrame.maximumSeq { return value }
+      }
+      i += 1
+    }
+    return nil
+  }
+
   private func check(seq: Int, time: Double) throws(Rejection) {
     guard seq >= 0, seq <= StreamFrame.maximumSeq else {
       throw Rejection(

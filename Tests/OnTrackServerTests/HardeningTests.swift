@@ -316,6 +316,10 @@ struct HardeningTests {
       let limited = heard.rejections.filter { $0.reason == .rateLimited }
       #expect(limited.count > 100)
       #expect(limited.allSatisfy { $0.reason.isRetryable && $0.seq != nil })
+      // Refused before decoding, each still names its own frame.
+      let limitedSeqs = limited.compactMap(\.seq)
+      #expect(Set(limitedSeqs).count == limited.count)
+      #expect(limitedSeqs.allSatisfy { (0..<300).contains($0) })
       #expect(heard.scored >= 50)
 
       // Below the disk floor: no frames, no sessions, each with its reason.

@@ -48,6 +48,20 @@ struct ProtocolTests {
     #expect(scratch == values)
   }
 
+  @Test("a frame's seq is read without decoding it, and only a plain whole number counts")
+  func peekSeq() {
+    #expect(StreamFrameDecoder.peekSeq(#"{"seq":42,"t":1.5,"values":[1,2]}"#) == 42)
+    #expect(StreamFrameDecoder.peekSeq(#"{"t":1, "seq" :\#n 7}"#) == 7)
+    #expect(StreamFrameDecoder.peekSeq(#"{"rotations":{"seq":[1,0,0,0]},"seq":3}"#) == 3)
+    #expect(StreamFrameDecoder.peekSeq(#"{"seq":-1}"#) == nil)
+    #expect(StreamFrameDecoder.peekSeq(#"{"seq":"5"}"#) == nil)
+    #expect(StreamFrameDecoder.peekSeq(#"{"seq":99999999999999999999}"#) == nil)
+    #expect(StreamFrameDecoder.peekSeq(#"{"seq":9007199254740993}"#) == nil)
+    #expect(StreamFrameDecoder.peekSeq(#"{"seq":9007199254740992}"#) == 9_007_199_254_740_992)
+    #expect(StreamFrameDecoder.peekSeq("not json \"seq") == nil)
+    #expect(StreamFrameDecoder.peekSeq("") == nil)
+  }
+
   @Test("every server message survives encoding and decoding")
   func roundTrips() throws {
     let exercise = try ServerData.exercise("uiprmd-m07-shoulder-abduction")

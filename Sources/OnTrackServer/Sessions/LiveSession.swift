@@ -113,9 +113,9 @@ public final class LiveSession: Sendable {
     if keypoints != nil { return take(keypoints: text, received: received, storage: storage) }
     return state.withLock { s in
       do throws(Rejection) {
+        try admit(&s, received: received, storage: storage, text: text)
         let (seq, time, channelValues) = try decoder.decode(
           text, into: &s.pose, scratch: &s.scratch)
-        try admit(&s, received: received, storage: storage, seq: seq)
         return accept(
           &s, seq: seq, time: time, received: received, channelsInScratch: channelValues)
       } catch {
@@ -131,9 +131,9 @@ public final class LiveSession: Sendable {
   private func take(keypoints text: String, received: Double, storage: StorageStatus) -> Outcome {
     state.withLock { s in
       do throws(Rejection) {
+        try admit(&s, received: received, storage: storage, text: text)
         let message = try decoder.decodeKeypoints(text)
         let seq = message.seq
-        try admit(&s, received: received, storage: storage, seq: seq)
         guard seq > s.lastSeq, message.t > s.lastTime else {
           return accept(&s, seq: seq, time: message.t, received: received)
         }
@@ -229,6 +229,20 @@ public final class LiveSession: Sendable {
         message: "this session has used every sequence number; start a new session")
     }
     return s.lastSeq + 1
+  }
+
+  /// `admit` for a JSON frame, before it is decoded: a frame over the rate cap costs no
+  /// parsing (a flooding client would otherwise cost every session on its event loop the
+  /// decoding of frames it then refuses); the refusal names the frame's `seq`, read on its own.
+  private func admit(_ s: inout State, received: Double, storage: StorageStatus, text: String)
+    throws(Rejection)
+  {
+    do throws(Rejection) {
+      try admit(&s, received: received, storage: storage, seq: nil)
+    } catch var rejection {
+      rejection.seq = StreamFrameDecoder.peekSeq(text)
+      throw rejection
+    }
   }
 
   /// Refuses a frame the session cannot take now, whatever it holds: a finished session, the
