@@ -117,23 +117,27 @@ public struct StreamFrameDecoder: Sendable {
   /// before it is decoded (the rate cap), so the client knows which one to send again; `nil`
   /// when no such key is found.
   public static func peekSeq(_ text: String) -> Int? {
-    let bytes = Array(text.utf8)
-    let key: [UInt8] = Array("\"seq\"".utf8)
-    var i = 0
-    while i + key.count <= bytes.count {
-      guard bytes[i] == key[0], Array(bytes[i..<(i + key.count)]) == key else {
-        i += 1
-        continue
+    var text = text
+    return text.withUTF8 { bytes -> Int? in
+      let key = "\"seq\"".utf8
+      /// The first index from `i` on that is not JSON whitespace.
+      func skipSpace(_ i: Int) -> Int {
+        var i = i
+        while i < bytes.count {
+          switch bytes[i] {
+          case 0x20, 0x09, 0x0A, 0x0D: i += 1
+          default: return i
+          }
+        }
+        return i
       }
-      var j = i + key.count
-      while j < bytes.count,
-        bytes[j] == 0x20 || bytes[j] == 0x09 || bytes[j] == 0x0A || bytes[j] == 0x0D
-      { j += 1 }
-      if j < bytes.count, bytes[j] == UInt8(ascii: ":") {
-        j += 1
-        while j < bytes.count,
-          bytes[j] == 0x20 || bytes[j] == 0x09 || bytes[j] == 0x0A || bytes[j] == 0x0D
-        { j += 1 }
+      var i = 0
+      while i + key.count <= bytes.count {
+        defer { i += 1 }
+        guard bytes[i..<(i + key.count)].elementsEqual(key) else { continue }
+        var j = skipSpace(i + key.count)
+        guard j < bytes.count, bytes[j] == UInt8(ascii: ":") else { continue }
+        j = skipSpace(j + 1)
         var value = 0
         var digits = 0
         while j < bytes.count, digits < 17, bytes[j] >= 0x30, bytes[j] <= 0x39 {
@@ -143,9 +147,8 @@ public struct StreamFrameDecoder: Sendable {
         }
         if digits > 0, digits <= 16, value <= StreamFrame.maximumSeq { return value }
       }
-      i += 1
+      return nil
     }
-    return nil
   }
 
   private func check(seq: Int, time: Double) throws(Rejection) {

@@ -195,11 +195,8 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
 
   private func armDeadline(context: ChannelHandlerContext) {
     deadline?.cancel()
-    let nanoseconds =
-      limits.headerTimeout.components.seconds * 1_000_000_000
-      + limits.headerTimeout.components.attoseconds / 1_000_000_000
     deadline = context.eventLoop.assumeIsolated().scheduleTask(
-      in: .nanoseconds(nanoseconds)
+      in: TimeAmount(limits.headerTimeout)
     ) { [self] in
       if watch.started {
         refuse(context: context, status: .requestTimeout, message: "the request head took too long")
@@ -247,7 +244,7 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         upgrading = true
       } else {
         requestOpen = true
-        bodyEnd = .now() + Self.timeAmount(limits.bodyTimeout)
+        bodyEnd = .now() + TimeAmount(limits.bodyTimeout)
         armBodyDeadline(context: context)
       }
       context.fireChannelRead(data)
@@ -267,17 +264,11 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     }
   }
 
-  static func timeAmount(_ duration: Duration) -> TimeAmount {
-    .nanoseconds(
-      duration.components.seconds * 1_000_000_000 + duration.components.attoseconds
-        / 1_000_000_000)
-  }
-
   /// The open request's next body byte is due within the idle timeout, and its last by
   /// `bodyEnd`: else 408 (or, once answered, a close).
   private func armBodyDeadline(context: ChannelHandlerContext) {
     bodyDeadline?.cancel()
-    let due = min(.now() + Self.timeAmount(limits.bodyIdleTimeout), bodyEnd)
+    let due = min(.now() + TimeAmount(limits.bodyIdleTimeout), bodyEnd)
     bodyDeadline = context.eventLoop.assumeIsolated().scheduleTask(deadline: due) { [self] in
       bodyDeadline = nil
       guard requestOpen, !upgrading else { return }
@@ -295,7 +286,7 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     lingering = true
     bodyDeadline?.cancel()
     bodyDeadline = context.eventLoop.assumeIsolated().scheduleTask(
-      in: Self.timeAmount(limits.lingerTimeout)
+      in: TimeAmount(limits.lingerTimeout)
     ) {
       context.close(promise: nil)
     }
@@ -348,7 +339,7 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
       // Answered before the request ended (its body not read): the server reads and drops the
       // rest so the connection can carry the next request, but only for the linger time.
       draining = true
-      bodyEnd = min(bodyEnd, .now() + Self.timeAmount(limits.lingerTimeout))
+      bodyEnd = min(bodyEnd, .now() + TimeAmount(limits.lingerTimeout))
       armBodyDeadline(context: context)
       context.write(data, promise: promise)
     case .end where rewrite != nil:
