@@ -407,7 +407,9 @@ struct HardeningTests {
     "devices pair by a one-time code: unpaired frames reach no session and name none; codes expire and cannot be guessed"
   )
   func devicePairing() async throws {
-    let t = try await TestServer(axis: true) { $0.limits.pairingCodeLifetime = .seconds(2) }
+    // Long enough that a code is still valid when the loaded test machine gets to it (with 2 s,
+    // the three paired frames were once never stored while a device flood ran beside it).
+    let t = try await TestServer(axis: true) { $0.limits.pairingCodeLifetime = .seconds(6) }
     defer { t.removeFolder() }
     #expect(ServerConfiguration(dataFolder: t.folder).deviceHost == "127.0.0.1")
     try await t.run { c in
@@ -448,7 +450,7 @@ struct HardeningTests {
       let late = try await c.json(
         .post, "/v1/sessions/\(session.id)/pairing", token: t.ann, as: PairingCode.self
       ).code
-      try await Task.sleep(for: .milliseconds(2300))
+      try await Task.sleep(for: .milliseconds(6300))
       try await Self.sendTCP(port: port, line(late))
       try await Task.sleep(for: .milliseconds(200))
       #expect(try await t.server.store.frameCount(session: session.id) == 3)
