@@ -791,6 +791,16 @@ struct HardeningTests {
     port: Int, head: String, trickle: [String] = [], every: Duration = .milliseconds(500),
     limit: Duration = .seconds(10)
   ) async throws -> RawExchange {
+    try await rawExchange(
+      port: port, head: head, trickleBytes: trickle.map { Array($0.utf8) }, every: every,
+      limit: limit)
+  }
+
+  /// `rawExchange` with raw bytes to trickle.
+  static func rawExchange(
+    port: Int, head: String, trickleBytes trickle: [[UInt8]], every: Duration = .milliseconds(500),
+    limit: Duration = .seconds(10)
+  ) async throws -> RawExchange {
     let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
       .connect(host: "127.0.0.1", port: port) { channel in
         channel.eventLoop.makeCompletedFuture {
@@ -818,7 +828,7 @@ struct HardeningTests {
           try? await outbound.write(ByteBuffer(string: head))
           for piece in trickle {
             try await Task.sleep(for: every)
-            try? await outbound.write(ByteBuffer(string: piece))
+            try? await outbound.write(ByteBuffer(bytes: piece))
           }
           try await Task.sleep(for: limit)
         }
@@ -1185,6 +1195,96 @@ struct HardeningTests {
   // MARK: Helpers
 
   /// Sends bytes to a TCP port and closes.
+  @Test(
+    "bytes that are not HTTP are answered 400 at once, after the answers still owed, and are not logged as server errors"
+  )
+  func malformedRequests() async throws {
+    let lines = AuditCapture()
+    let t = try await TestServer {
+      $0.logger = Logger(label: "ontrack.server") { _ in lines }
+    }
+    defer { t.removeFolder() }
+    try await t.run { c in
+      let post = "POST /v1/exercises HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(t.lee)\r\n"
+      let malformed = [
+        "GARBAGE\r\n\r\n",
+        "GET /health HTTP/9.x\r\nHost: x\r\n\r\n",
+        "GET /health HTTP/1.1\r\nHo st: x\r\n\r\n",
+        post + "Content-Length: 3\r\nContent-Length: 5\r\n\r\nabcde",
+        post + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        post + "Content-Length: -1\r\n\r\n",
+        post + "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+        String(decoding: (0..<256).map { UInt8($0) }, as: UTF8.self),
+      ]
+      for request in malformed {
+        // Before: 408 after the 10 s head deadline (500 for the bad chunk size).
+        let answer = try await Self.rawExchange(port: c.port, head: request, limit: .seconds(8))
+        #expect(answer.answer.hasPrefix("HTTP/1.1 400"), "\(request.debugDescription): \(answer)")
+        #expect(answer.answer.contains("not valid HTTP"), "\(answer.answer)")
+        // At once: well before the 10 s head deadline that answered these before.
+        #expect(answer.closed && answer.seconds < 5, "\(request.debugDescription): \(answer)")
+      }
+      // Two good requests pipelined before a bad one: both answered, then the connection
+      // closes.
+      let pipelined = try await Self.rawExchange(
+        port: c.port,
+        head: String(repeating: "GET /health HTTP/1.1\r\nHost: x\r\n\r\n", count: 2)
+          + "GARBAGE\r\n\r\n", limit: .seconds(8))
+      #expect(pipelined.answer.components(separatedBy: "HTTP/1.1 200").count == 3, "\(pipelined)")
+      #expect(pipelined.closed && pipelined.seconds < 5, "\(pipelined)")
+      // The server still answers.
+      #expect(
+        try await Self.exchange(
+          port: c.port, Array("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)
+        ).hasPrefix("HTTP/1.1 200"))
+    }
+    // A connection the server cut off is not a server error (before: HummingbirdWebSocket logged
+    // "Error handling upgrade result" at error level for each).
+    let errors = lines.entries.filter { $0["message"]?.contains("Error handling") == true }
+    #expect(errors.isEmpty, "\(errors.prefix(3))")
+  }
+
+  @Test("a WebSocket client that does not mask its frames is closed with 1002 (RFC 6455 §5.1)")
+  func unmaskedFrames() async throws {
+    let t = try await TestServer()
+    defer { t.removeFolder() }
+    try await t.run { c in
+      let session = try await c.createSession(token: t.ann, exercise: Self.exercise).id
+      let ping = Array(#"{"type":"ping"}"#.utf8)
+      for route in ["stream", "watch"] {
+        for masked in [true, false] {
+          let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+          let upgrade =
+            "GET /v1/sessions/\(session)/\(route) HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+            + "Connection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
+            + "Authorization: Bearer \(t.ann)\r\n\r\n"
+          var frame: [UInt8] = [0x81, UInt8(ping.count) | (masked ? 0x80 : 0)]
+          if masked {
+            let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
+            frame += mask + ping.enumerated().map { $0.element ^ mask[$0.offset % 4] }
+          } else {
+            frame += ping
+          }
+          // Sent right behind the upgrade request (so it reaches the server with it, before
+          // the upgrade completes), or a while after.
+          for delay in [0, 300] {
+            let answer = try await Self.rawExchange(
+              port: c.port, head: upgrade, trickleBytes: [frame], every: .milliseconds(delay),
+              limit: .seconds(masked ? 2 : 10))
+            #expect(answer.answer.hasPrefix("HTTP/1.1 101"), "\(answer)")
+            if masked {
+              #expect(!answer.closed, "\(route): \(answer)")
+            } else {
+              // A close frame with 1002 (0x03EA), then the connection ends.
+              #expect(answer.answer.contains("client frames must be masked"), "\(answer)")
+              #expect(answer.closed, "\(route): \(answer)")
+            }
+          }
+        }
+      }
+    }
+  }
+
   static func sendTCP(port: Int, _ bytes: [UInt8]) async throws {
     let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
       .connect(host: "127.0.0.1", port: port) { channel in

@@ -68,6 +68,7 @@ struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
       try pipeline.addHandler(watch, position: .before(decoder))
       try pipeline.addHandler(
         RequestGuard(limits: limits, watch: watch), position: .after(decoder))
+      try MaskedFramesOnly.installOnUpgrade(pipeline, logger: logger)
       return value
     }
   }
@@ -172,6 +173,11 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
   private var draining = false
   /// Answered and closing: read and drop until the linger ends.
   private var lingering = false
+  /// An answer's head was written and its end was not yet.
+  private var answering = false
+  /// The bytes stopped being HTTP (a parse error): the connection closes once the answers
+  /// still owed are written.
+  private var closeWhenAnswered = false
 
   init(limits: ConnectionLimits, watch: RequestLineWatch) {
     self.limits = limits
@@ -195,13 +201,14 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
 
   private func armDeadline(context: ChannelHandlerContext) {
     deadline?.cancel()
+    guard !closeWhenAnswered else { return }
     deadline = context.eventLoop.assumeIsolated().scheduleTask(
       in: TimeAmount(limits.headerTimeout)
     ) { [self] in
       if watch.started {
         refuse(context: context, status: .requestTimeout, message: "the request head took too long")
       } else {
-        context.close(promise: nil)
+        Self.end(context)
       }
     }
   }
@@ -273,7 +280,7 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
       bodyDeadline = nil
       guard requestOpen, !upgrading else { return }
       if draining || lingering {
-        context.close(promise: nil)
+        Self.end(context)
       } else {
         refuse(context: context, status: .requestTimeout, message: "the request body took too long")
       }
@@ -288,11 +295,19 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     bodyDeadline = context.eventLoop.assumeIsolated().scheduleTask(
       in: TimeAmount(limits.lingerTimeout)
     ) {
-      context.close(promise: nil)
+      Self.end(context)
     }
   }
 
   func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    if refused || closeWhenAnswered || lingering {
+      // The decoder reports every byte after its first error; the connection is ending.
+      return
+    }
+    if let error = error as? HTTPParserError, error != .headerOverflow {
+      malformed(context: context, error: error)
+      return
+    }
     if let error = error as? HTTPParserError, error == .headerOverflow {
       if watch.lineEnded {
         refuse(
@@ -306,8 +321,38 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     context.fireErrorCaught(error)
   }
 
+  /// The request bytes are not HTTP: 400 naming the parser's complaint, then close; if answers
+  /// are still owed on this connection (pipelined requests, or the open request answered
+  /// before its malformed body), they are written first and the connection closes after them.
+  private func malformed(context: ChannelHandlerContext, error: HTTPParserError) {
+    deadline?.cancel()
+    deadline = nil
+    bodyDeadline?.cancel()
+    bodyDeadline = nil
+    let openAnswered = requestOpen && draining
+    if answering || ended > answered || openAnswered {
+      closeWhenAnswered = true
+      if !answering && ended <= answered { Self.end(context) }
+      return
+    }
+    refuse(
+      context: context, status: .badRequest, message: "the request is not valid HTTP (\(error))")
+  }
+
   func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    if refused && !upgrading {
+      // The guard answered this request itself; the application's late answer has no place.
+      promise?.fail(ChannelError.ioOnClosedChannel)
+      return
+    }
     let part = unwrapOutboundIn(data)
+    if !upgrading {
+      switch part {
+      case .head: answering = true
+      case .end: answering = false
+      case .body: break
+      }
+    }
     switch part {
     case .head(let head) where upgrading:
       if head.status == .switchingProtocols {
@@ -351,6 +396,12 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
       context.write(data, promise: promise)
     case .end:
       answered += 1
+      if closeWhenAnswered && answered >= ended {
+        let written = promise ?? context.eventLoop.makePromise()
+        context.write(data, promise: written)
+        written.futureResult.assumeIsolated().whenComplete { _ in Self.end(context) }
+        return
+      }
       context.write(data, promise: promise)
     default:
       context.write(data, promise: promise)
@@ -388,9 +439,17 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
       if linger {
         self.linger(context: context)
       } else {
-        context.close(promise: nil)
+        Self.end(context)
       }
     }
+  }
+
+  /// Closes the connection the way a client's end of input would: the handlers after the
+  /// guard (the WebSocket upgrade handler still waiting for a first request) are told the input
+  /// closed first, so a connection the guard cut off is not logged as a server error.
+  static func end(_ context: ChannelHandlerContext) {
+    context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+    context.close(promise: nil)
   }
 
   static func body(_ message: String) -> ByteBuffer {

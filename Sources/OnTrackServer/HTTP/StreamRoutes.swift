@@ -113,8 +113,9 @@ struct StreamRoutes {
     try await channel.eventLoop.submit { [hub] in
       let pipeline = channel.pipeline.syncOperations
       let decoder = try pipeline.handler(type: ByteToMessageHandler<WebSocketFrameDecoder>.self)
+      let maskCheck = try pipeline.handler(type: MaskedFramesOnly.self)
       try pipeline.addHandler(
-        StreamFrameHandler(hub: hub, session: session, link: link), position: .after(decoder))
+        StreamFrameHandler(hub: hub, session: session, link: link), position: .after(maskCheck))
       // The handler writes its answers itself, past the asynchronous writer's backpressure:
       // a client that sends and never reads would make the server hold every answer in
       // memory (a 7-byte frame earns a 100-byte rejection). Nothing more is read from a
