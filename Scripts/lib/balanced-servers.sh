@@ -28,7 +28,7 @@ balanced_servers_start() {
   for k in $(seq "$servers"); do
     port=$((8080 + k))
     "$ontrack" serve --store "$store" --port $port --data "$work/$port" --no-axis --no-vmc \
-      "$@" >"$work/server-$port.log" 2>&1 &
+      --max-connections-per-address 0 "$@" >"$work/server-$port.log" 2>&1 &
     pids+=($!)
     echo "server :$port pid ${pids[-1]}" >&2
   done

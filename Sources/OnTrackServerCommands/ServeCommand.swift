@@ -111,6 +111,12 @@ public struct ServeCommand: AsyncParsableCommand {
 
   @Option(
     help:
+      "Open connections at once from one client address, 0 for no cap (default \(ServerLimits().connections.maximumConnectionsPerAddress); behind a proxy, 0 and a cap in the proxy). [limits.maxConnectionsPerAddress]"
+  )
+  var maxConnectionsPerAddress: Int?
+
+  @Option(
+    help:
       "Log level: trace, debug, info (the default), notice, warning, error, critical. [log.level]")
   var logLevel: Logger.Level?
 
@@ -144,6 +150,7 @@ public struct ServeCommand: AsyncParsableCommand {
     var maxFrameRate = ServerLimits().maximumFrameRate
     var minFreeDisk = Int(ServerLimits().minimumFreeDiskBytes >> 20)
     var maxConnections = ServerLimits().connections.maximumConnections
+    var maxConnectionsPerAddress = ServerLimits().connections.maximumConnectionsPerAddress
     var logLevel = Logger.Level.info
     var serverName: String?
 
@@ -163,6 +170,9 @@ public struct ServeCommand: AsyncParsableCommand {
       guard maxSessionsPerPatient >= 1, maxOpenSessions >= 1, maxConnections >= 16 else {
         throw ValidationError(
           "--max-sessions-per-patient and --max-open-sessions must be ≥ 1, --max-connections ≥ 16")
+      }
+      guard maxConnectionsPerAddress >= 0 else {
+        throw ValidationError("--max-connections-per-address must be ≥ 0 (0: no cap)")
       }
       guard maxFrameRate >= 1, maxFrameRate <= 10_000 else {
         throw ValidationError("--max-frame-rate must be 1–10000")
@@ -201,6 +211,9 @@ public struct ServeCommand: AsyncParsableCommand {
     r.minFreeDisk = try minFreeDisk ?? settings.int("limits.minFreeDiskMiB") ?? r.minFreeDisk
     r.maxConnections =
       try maxConnections ?? settings.int("limits.maxConnections") ?? r.maxConnections
+    r.maxConnectionsPerAddress =
+      try maxConnectionsPerAddress ?? settings.int("limits.maxConnectionsPerAddress")
+      ?? r.maxConnectionsPerAddress
     if let level = logLevel {
       r.logLevel = level
     } else if let text = try settings.string("log.level") {
@@ -242,6 +255,7 @@ public struct ServeCommand: AsyncParsableCommand {
     configuration.limits.maximumFrameRate = r.maxFrameRate
     configuration.limits.minimumFreeDiskBytes = Int64(r.minFreeDisk) << 20
     configuration.limits.connections.maximumConnections = r.maxConnections
+    configuration.limits.connections.maximumConnectionsPerAddress = r.maxConnectionsPerAddress
     configuration.logger = Logger(label: "ontrack.server")
     let host = r.host
     if configuration.tls == nil && !ServerConfiguration.isLoopback(host) {

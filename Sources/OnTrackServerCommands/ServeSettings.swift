@@ -22,7 +22,8 @@ struct ServeSettings {
     ("devices.vmcPort", .port), ("limits.maxFrameBytes", .integer),
     ("limits.maxSessionsPerPatient", .integer), ("limits.maxOpenSessions", .integer),
     ("limits.maxFrameRate", .number), ("limits.minFreeDiskMiB", .integer),
-    ("limits.maxConnections", .integer), ("log.level", .string), ("server.name", .string),
+    ("limits.maxConnections", .integer),
+    ("limits.maxConnectionsPerAddress", .integer), ("log.level", .string), ("server.name", .string),
   ]
 
   enum ValueType {

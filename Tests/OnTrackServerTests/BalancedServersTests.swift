@@ -51,7 +51,7 @@ struct BalancedServersTests {
       servers.append(
         try await ServerProcess(
           folder: folder.appendingPathComponent("server-\(k)"), store: url,
-          serverName: "s\(k + 1)"))
+          serverName: "s\(k + 1)", behindBalancer: true))
     }
     let port = try Self.freePort()
     let configuration = folder.appendingPathComponent("haproxy.cfg")

@@ -123,10 +123,12 @@ struct ServerProcess {
 
   /// Starts `ontrack serve` on `folder`. With `workingDirectory`, it runs there and is not
   /// told where the bundled exercises are (it must find them itself); with `store`, it keeps
-  /// its data there (a PostgreSQL URL) under the lease holder name `serverName`.
+  /// its data there (a PostgreSQL URL) under the lease holder name `serverName`. Behind a
+  /// balancer every connection comes from its address, so the per-address cap is off there,
+  /// as in `deploy/ontrack.json.example`.
   init(
     folder: URL, workingDirectory: URL? = nil, program: String = "ontrack", store: String? = nil,
-    serverName: String? = nil
+    serverName: String? = nil, behindBalancer: Bool = false
   ) async throws {
     process = Process()
     process.executableURL = Self.executable.deletingLastPathComponent()
@@ -137,6 +139,7 @@ struct ServerProcess {
     ]
     if let store { arguments += ["--store", store] }
     if let serverName { arguments += ["--server-name", serverName] }
+    if behindBalancer { arguments += ["--max-connections-per-address", "0"] }
     if let workingDirectory {
       process.currentDirectoryURL = workingDirectory
     } else {

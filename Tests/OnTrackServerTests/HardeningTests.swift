@@ -778,6 +778,53 @@ struct HardeningTests {
     }
   }
 
+  @Test(
+    "one client address cannot take every connection: past its cap its connections are closed, another address is still served"
+  )
+  func connectionsPerAddress() async throws {
+    let lines = AuditCapture()
+    let t = try await TestServer {
+      $0.limits.connections.maximumConnectionsPerAddress = 8
+      $0.limits.connections.maximumConnections = 64
+      $0.logger = Logger(label: "ontrack.server") { _ in lines }
+    }
+    defer { t.removeFolder() }
+    try await t.run { c in
+      let port = c.port
+      // The test client's own connection counts too: make sure it is open, and count it.
+      _ = try await c.request(.get, "/health", token: nil)
+      let already = t.server.connections.current(from: "127.0.0.1")
+      // 20 connections from 127.0.0.1 (Linux routes all of 127/8 to loopback), and meanwhile
+      // a request from 127.0.0.2.
+      let (open, other) = try await withThrowingTaskGroup(of: Bool.self) { group in
+        for _ in 0..<20 {
+          group.addTask { try await Self.staysOpen(port: port, for: .milliseconds(1500)) }
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        let other = try await Self.exchange(
+          port: port, Array("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8),
+          from: "127.0.0.2")
+        var open = 0
+        for try await stayed in group where stayed { open += 1 }
+        return (open, other)
+      }
+      #expect(open == 8 - already, "\(open) of 20 stayed open, \(already) open before")
+      #expect(other.hasPrefix("HTTP/1.1 200"), "\(other)")
+      #expect(
+        try await Self.eventually(.seconds(5)) {
+          t.server.connections.current(from: "127.0.0.1") <= 1
+        })
+      // Once they closed, the address is served again.
+      #expect(
+        try await Self.exchange(
+          port: port, Array("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)
+        ).hasPrefix("HTTP/1.1 200"))
+    }
+    // Twelve refusals within a second or two: one or two log lines, not twelve.
+    let refused = lines.entries.filter { $0["message"]?.contains("connection refused") == true }
+    #expect(refused.count >= 1 && refused.count <= 3, "\(refused)")
+  }
+
   /// What a raw connection heard, whether the server closed it, and when (from connecting).
   struct RawExchange: Sendable {
     var answer: String
@@ -1299,8 +1346,13 @@ struct HardeningTests {
 
   /// Sends `bytes` over a new connection and returns what the server says until it closes the
   /// connection, or the answer holds `until` (or 5 s pass).
-  static func exchange(port: Int, _ bytes: [UInt8], until: String? = nil) async throws -> String {
-    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+  static func exchange(
+    port: Int, _ bytes: [UInt8], until: String? = nil, from source: String? = nil
+  ) async throws -> String {
+    var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+    if let source { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: source, port: 0)) }
+    let channel =
+      try await bootstrap
       .connect(host: "127.0.0.1", port: port) { channel in
         channel.eventLoop.makeCompletedFuture {
           try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)

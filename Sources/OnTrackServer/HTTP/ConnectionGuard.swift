@@ -9,6 +9,11 @@ import Synchronization
 public struct ConnectionLimits: Sendable {
   /// Open connections at once; more are closed as they arrive.
   public var maximumConnections = 4096
+  /// Open connections at once from one client address (0: no cap), so one client cannot take
+  /// every connection; more from that address are closed as they arrive. Behind a proxy every
+  /// connection comes from the proxy's address: turn this off there and cap per client in the
+  /// proxy (`deploy/haproxy.cfg`).
+  public var maximumConnectionsPerAddress = 256
   /// Seconds to send a request's line and headers (408 after).
   public var headerTimeout: Duration = .seconds(10)
   /// Longest request line (method, target, version), bytes (414 over it).
@@ -48,15 +53,27 @@ struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
   let counter: ConnectionCounter
 
   func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-    guard counter.open() <= limits.maximumConnections else {
-      counter.close()
-      logger.warning(
-        "connection refused: too many open", metadata: ["limit": "\(limits.maximumConnections)"])
+    let address = channel.remoteAddress?.ipAddress ?? ""
+    let (total, fromAddress) = counter.open(address: address)
+    let perAddress = limits.maximumConnectionsPerAddress
+    let refusal =
+      total > limits.maximumConnections
+      ? ("too many open", limits.maximumConnections)
+      : perAddress > 0 && fromAddress > perAddress
+        ? ("too many open from one address", perAddress) : nil
+    if let (reason, limit) = refusal {
+      counter.close(address: address)
+      // A line a second at most: each refused connection would otherwise be a log line.
+      if let heldBack = counter.refusalLog.admit(reason) {
+        logger.warning(
+          "connection refused: \(reason)",
+          metadata: ["limit": "\(limit)", "address": "\(address)", "heldBack": "\(heldBack)"])
+      }
       channel.close(promise: nil)
       return channel.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
     }
     let counter = self.counter
-    channel.closeFuture.whenComplete { _ in counter.close() }
+    channel.closeFuture.whenComplete { _ in counter.close(address: address) }
     let limits = self.limits
     return base.setup(channel: channel, logger: logger).flatMapThrowing { value in
       let pipeline = channel.pipeline.syncOperations
@@ -78,16 +95,36 @@ struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
   }
 }
 
-/// Counts open connections.
+/// Counts open connections, in all and per client address.
 final class ConnectionCounter: Sendable {
   private let count = Atomic<Int>(0)
+  private let byAddress = Mutex<[String: Int]>([:])
+  /// Throttles the log lines of refused connections.
+  let refusalLog = LogThrottle()
 
-  /// Counts one more; returns the new count.
-  func open() -> Int { count.add(1, ordering: .relaxed).newValue }
+  /// Counts one more from `address`; returns the new counts, in all and from that address.
+  func open(address: String) -> (total: Int, fromAddress: Int) {
+    let total = count.add(1, ordering: .relaxed).newValue
+    let fromAddress = byAddress.withLock { counts in
+      let n = counts[address, default: 0] + 1
+      counts[address] = n
+      return n
+    }
+    return (total, fromAddress)
+  }
 
-  func close() { count.subtract(1, ordering: .relaxed) }
+  func close(address: String) {
+    count.subtract(1, ordering: .relaxed)
+    byAddress.withLock { counts in
+      let n = counts[address, default: 1] - 1
+      counts[address] = n > 0 ? n : nil
+    }
+  }
 
   var current: Int { count.load(ordering: .relaxed) }
+
+  /// Open connections from `address`.
+  func current(from address: String) -> Int { byAddress.withLock { $0[address] ?? 0 } }
 }
 
 /// The refusal a WebSocket route gave a connection's upgrade request, so the guard can answer
