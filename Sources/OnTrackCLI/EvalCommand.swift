@@ -113,6 +113,17 @@ struct RobustnessEvalCommand: AsyncParsableCommand {
   @Flag(help: "Print JSON.")
   var json = false
 
+  @Option(
+    help: """
+      Simulated patients (seeds 1…N): with more than one, print instead how many of the N \
+      takes of each change that keeps every repetition were counted wrong.
+      """)
+  var seeds = 1
+
+  func validate() throws {
+    guard (1...1000).contains(seeds) else { throw ValidationError("--seeds must be 1–1000") }
+  }
+
   func run() async throws {
     let folder = URL(fileURLWithPath: exercises)
     let ids =
@@ -121,12 +132,24 @@ struct RobustnessEvalCommand: AsyncParsableCommand {
         .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
       : only
     var rows: [RobustnessSuite.Row] = []
+    var rowsBySeed = [[RobustnessSuite.Row]](repeating: [], count: seeds)
     for id in ids {
       let exercise = try Exercise.load(contentsOf: folder.appendingPathComponent(id + ".json"))
-      rows.append(try RobustnessSuite.run(exercise))
+      if seeds == 1 {
+        rows.append(try RobustnessSuite.run(exercise))
+      } else {
+        for seed in 1...seeds {
+          rowsBySeed[seed - 1].append(try RobustnessSuite.run(exercise, seed: UInt64(seed)))
+        }
+      }
       if !json { FileHandle.standardError.write(Data("\(id) done\n".utf8)) }
     }
-    Output.write(json ? try Output.json(rows) : RobustnessSuite.markdown(rows))
+    if seeds > 1 {
+      Output.write(
+        json ? try Output.json(rowsBySeed) : RobustnessSuite.countingMarkdown(rowsBySeed))
+    } else {
+      Output.write(json ? try Output.json(rows) : RobustnessSuite.markdown(rows))
+    }
   }
 }
 

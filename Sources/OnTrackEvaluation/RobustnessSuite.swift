@@ -119,28 +119,64 @@ public enum RobustnessSuite {
 
   /// The table as Markdown: one row per exercise, the mean score (and, where it differs from
   /// three, the repetitions found) of each perturbation.
+  /// Each column of the tables once: its heading, where its outcome is in a row, and whether
+  /// the change keeps every repetition (so the count must stay three).
+  static let columns: [(heading: String, outcome: @Sendable (Row) -> Outcome?, keepsCount: Bool)] =
+    {
+      var columns: [(String, @Sendable (Row) -> Outcome?, Bool)] = [
+        ("perfect", { $0.perfect }, true)
+      ]
+      columns += noiseLevels.map { l in ("noise \(Int(l))°", { $0.whiteNoise[l] }, true) }
+      columns += noiseLevels.map { l in ("drift \(Int(l))°", { $0.drift[l] }, true) }
+      columns += noiseLevels.map { l in ("jitter \(Int(l)) cm", { $0.jitter[l] }, true) }
+      columns += tempi.map { t in ("tempo \(t)×", { $0.tempo[t] }, true) }
+      columns.append(("mirrored", { $0.mirrored }, true))
+      columns += ranges.map { r in ("range \(Int(r * 100)) %", { $0.range[r] }, r >= 0.8) }
+      columns += leans.map { l in ("lean \(Int(l))°", { $0.compensation[l] }, false) }
+      columns.append(("stooped 25°", { $0.stooped }, false))
+      return columns
+    }()
+
+  /// The counting table over several simulated patients (`run` with seeds 1…n): per exercise
+  /// and per change that keeps every repetition, how many of the n takes were counted wrong
+  /// (blank: none); the last row sums each column.
+  public static func countingMarkdown(_ rowsBySeed: [[Row]]) -> String {
+    let counted = columns.filter(\.keepsCount)
+    var lines = [
+      "| exercise |" + counted.map { " \($0.heading) |" }.joined(),
+      "|---|" + String(repeating: "---:|", count: counted.count),
+    ]
+    guard let first = rowsBySeed.first else { return lines.joined(separator: "\n") + "\n" }
+    var totals = [Int](repeating: 0, count: counted.count)
+    for k in first.indices {
+      var cells: [String] = []
+      for (c, column) in counted.enumerated() {
+        let wrong = rowsBySeed.filter { rows in
+          k < rows.count && column.outcome(rows[k]).map { $0.repetitions != repetitions } == true
+        }.count
+        totals[c] += wrong
+        cells.append(wrong == 0 ? "" : "\(wrong)")
+      }
+      lines.append("| \(first[k].exercise) |" + cells.map { " \($0) |" }.joined())
+    }
+    lines.append(
+      "| **all (of \(first.count * rowsBySeed.count))** |" + totals.map { " \($0) |" }.joined())
+    return lines.joined(separator: "\n") + "\n"
+  }
+
   public static func markdown(_ rows: [Row]) -> String {
     func cell(_ o: Outcome?) -> String {
       guard let o else { return "–" }
       let score = String(format: "%.0f", o.meanScore)
       return o.repetitions == repetitions ? score : "\(score) (\(o.repetitions))"
     }
-    // Each column once: its heading and where its outcome is in a row.
-    var columns: [(String, (Row) -> Outcome?)] = [("perfect", { $0.perfect })]
-    columns += noiseLevels.map { l in ("noise \(Int(l))°", { $0.whiteNoise[l] }) }
-    columns += noiseLevels.map { l in ("drift \(Int(l))°", { $0.drift[l] }) }
-    columns += noiseLevels.map { l in ("jitter \(Int(l)) cm", { $0.jitter[l] }) }
-    columns += tempi.map { t in ("tempo \(t)×", { $0.tempo[t] }) }
-    columns.append(("mirrored", { $0.mirrored }))
-    columns += ranges.map { r in ("range \(Int(r * 100)) %", { $0.range[r] }) }
-    columns += leans.map { l in ("lean \(Int(l))°", { $0.compensation[l] }) }
-    columns.append(("stooped 25°", { $0.stooped }))
     var lines = [
-      "| exercise |" + columns.map { " \($0.0) |" }.joined(),
+      "| exercise |" + columns.map { " \($0.heading) |" }.joined(),
       "|---|" + String(repeating: "---:|", count: columns.count),
     ]
     for row in rows {
-      lines.append("| \(row.exercise) |" + columns.map { " \(cell($0.1(row))) |" }.joined())
+      lines.append(
+        "| \(row.exercise) |" + columns.map { " \(cell($0.outcome(row))) |" }.joined())
     }
     return lines.joined(separator: "\n") + "\n"
   }

@@ -119,6 +119,29 @@ struct RobustnessTests {
   /// A patient 2.5 times as fast as the reference (40 % of its time, 1 s rests): the primary
   /// matcher cannot see these repetitions, the fast one must, live as offline, without
   /// waiting long to report them (`RepetitionMatcher`).
+  /// Not one simulated patient but six (seeds 1…6; the tables use seed 11): the changes that
+  /// keep every repetition and that the scorer counts exactly for one patient must be counted
+  /// exactly for each of them — perfect, 1° of noise, every tempo from 0.4× to 2.5×, the other
+  /// side, 80 % of the range. (The noisier changes miscount some takes: README, "How robust
+  /// the score is", `ontrack eval robustness --seeds 12`.)
+  @Test("every simulated patient's repetitions are counted exactly", arguments: all)
+  func countingOverPatients(id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    let n = RobustnessSuite.repetitions
+    for seed in UInt64(1)...6 {
+      let row = try RobustnessSuite.run(exercise, seed: seed)
+      var outcomes = [("perfect", row.perfect), ("mirrored", row.mirrored)]
+      outcomes.append(("noise 1°", try #require(row.whiteNoise[1])))
+      outcomes.append(("range 80 %", try #require(row.range[0.8])))
+      for tempo in RobustnessSuite.tempi {
+        outcomes.append(("tempo \(tempo)×", try #require(row.tempo[tempo])))
+      }
+      for (change, outcome) in outcomes {
+        #expect(outcome.repetitions == n, "\(id), patient \(seed), \(change)")
+      }
+    }
+  }
+
   @Test(
     "repetitions in 40 % of the reference's time are counted live as offline, promptly",
     arguments: [
