@@ -1241,7 +1241,6 @@ struct HardeningTests {
 
   // MARK: Helpers
 
-  /// Sends bytes to a TCP port and closes.
   @Test(
     "bytes that are not HTTP are answered 400 at once, after the answers still owed, and are not logged as server errors"
   )
@@ -1332,6 +1331,7 @@ struct HardeningTests {
     }
   }
 
+  /// Sends bytes to a TCP port and closes.
   static func sendTCP(port: Int, _ bytes: [UInt8]) async throws {
     let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
       .connect(host: "127.0.0.1", port: port) { channel in
