@@ -25,7 +25,7 @@ token=$("$ontrack" token create --role patient --name load --therapist load --da
 server_cpu=(); client_cpu=()
 if [ "${PIN:-0}" = 1 ]; then server_cpu=(taskset -c 0); client_cpu=(taskset -c 1); fi
 "${server_cpu[@]}" "$ontrack" serve --data "$data" --port 0 --axis-port 0 --vmc-port 0 --log-level info \
-  --max-sessions-per-patient 5000 --max-open-sessions 5000 \
+  --max-sessions-per-patient 5000 --max-open-sessions 5000 --max-connections-per-address 0 \
   > "$data/serve.out" 2> "$data/serve.err" &
 server=$!
 for _ in $(seq 100); do grep -q "serving on" "$data/serve.out" 2>/dev/null && break; sleep 0.1; done

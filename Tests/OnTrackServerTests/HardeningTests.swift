@@ -1248,6 +1248,7 @@ struct HardeningTests {
     let lines = AuditCapture()
     let t = try await TestServer {
       $0.logger = Logger(label: "ontrack.server") { _ in lines }
+      $0.limits.connections.lingerTimeout = .milliseconds(500)
     }
     defer { t.removeFolder() }
     try await t.run { c in
@@ -1270,6 +1271,25 @@ struct HardeningTests {
         // At once: well before the 10 s head deadline that answered these before.
         #expect(answer.closed && answer.seconds < 5, "\(request.debugDescription): \(answer)")
       }
+      // A whole JSON body in a first chunk, then a bad chunk size: 400, and the request does
+      // nothing (before the guard failed the body, the application took the first chunk for
+      // the whole body and created the session while the client heard 400).
+      let body = #"{"exercise":"\#(Self.exercise)"}"#
+      let cut = try await Self.rawExchange(
+        port: c.port,
+        head: "POST /v1/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(t.ann)\r\n"
+          + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+          + String(body.utf8.count, radix: 16) + "\r\n\(body)\r\n",
+        trickle: ["zz\r\n"], every: .milliseconds(300), limit: .seconds(8))
+      #expect(cut.answer.hasPrefix("HTTP/1.1 400"), "\(cut)")
+      // (On a connection of its own: the test client's idles past the head deadline here.)
+      let listed = try await Self.exchange(
+        port: c.port,
+        Array(
+          ("GET /v1/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(t.ann)\r\n"
+            + "Connection: close\r\n\r\n").utf8))
+      #expect(listed.hasPrefix("HTTP/1.1 200"), "\(listed)")
+      #expect(!listed.contains(Self.exercise), "\(listed)")
       // Two good requests pipelined before a bad one: both answered, then the connection
       // closes.
       let pipelined = try await Self.rawExchange(

@@ -95,6 +95,12 @@ struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
   }
 }
 
+/// The guard cut a request off before its body ended (a deadline, or bytes that are not HTTP):
+/// the application's read of the body fails with this.
+struct RequestCutOff: Error, CustomStringConvertible {
+  var description: String { "the request was cut off before its body ended" }
+}
+
 /// Counts open connections, in all and per client address.
 final class ConnectionCounter: Sendable {
   private let count = Atomic<Int>(0)
@@ -245,7 +251,7 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
       if watch.started {
         refuse(context: context, status: .requestTimeout, message: "the request head took too long")
       } else {
-        Self.end(context)
+        end(context)
       }
     }
   }
@@ -317,7 +323,7 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
       bodyDeadline = nil
       guard requestOpen, !upgrading else { return }
       if draining || lingering {
-        Self.end(context)
+        end(context)
       } else {
         refuse(context: context, status: .requestTimeout, message: "the request body took too long")
       }
@@ -332,7 +338,7 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     bodyDeadline = context.eventLoop.assumeIsolated().scheduleTask(
       in: TimeAmount(limits.lingerTimeout)
     ) {
-      Self.end(context)
+      self.end(context)
     }
   }
 
@@ -366,14 +372,22 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     deadline = nil
     bodyDeadline?.cancel()
     bodyDeadline = nil
-    let openAnswered = requestOpen && draining
-    if answering || ended > answered || openAnswered {
+    if requestOpen {
+      // The application is reading this request's body: it must fail, not end cleanly.
+      requestOpen = false
+      context.fireErrorCaught(error)
+    }
+    if answering || ended > answered || draining {
       closeWhenAnswered = true
-      if !answering && ended <= answered { Self.end(context) }
+      // Nothing more owed: keep the connection a moment (dropping what arrives) so what was
+      // written reaches the client before the close.
+      if !answering && ended <= answered { linger(context: context) }
       return
     }
+    // Linger: a client still sending would otherwise get a reset that loses the answer.
     refuse(
-      context: context, status: .badRequest, message: "the request is not valid HTTP (\(error))")
+      context: context, status: .badRequest, message: "the request is not valid HTTP (\(error))",
+      linger: true)
   }
 
   func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -436,7 +450,7 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
       if closeWhenAnswered && answered >= ended {
         let written = promise ?? context.eventLoop.makePromise()
         context.write(data, promise: written)
-        written.futureResult.assumeIsolated().whenComplete { _ in Self.end(context) }
+        written.futureResult.assumeIsolated().whenComplete { [self] _ in self.end(context) }
         return
       }
       context.write(data, promise: promise)
@@ -476,16 +490,23 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
       if linger {
         self.linger(context: context)
       } else {
-        Self.end(context)
+        end(context)
       }
     }
   }
 
-  /// Closes the connection the way a client's end of input would: the handlers after the
-  /// guard (the WebSocket upgrade handler still waiting for a first request) are told the input
-  /// closed first, so a connection the guard cut off is not logged as a server error.
-  static func end(_ context: ChannelHandlerContext) {
-    context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+  /// Closes the connection. A request whose body the application is still reading is failed
+  /// first (`RequestCutOff`), so the application never takes what it read for the whole body;
+  /// with no request open, the handlers after the guard (the WebSocket upgrade handler still
+  /// waiting for a first request) are told the input closed, so a connection the guard cut off
+  /// is not logged as a server error.
+  private func end(_ context: ChannelHandlerContext) {
+    if requestOpen && !upgrading {
+      requestOpen = false
+      context.fireErrorCaught(RequestCutOff())
+    } else if !upgrading {
+      context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+    }
     context.close(promise: nil)
   }
 

@@ -45,7 +45,9 @@ final class MaskedFramesOnly: ChannelInboundHandler, RemovableChannelHandler {
             "WebSocket mask check not installed; closing", metadata: ["error": "\(error)"])
           context.close(promise: nil)
         }
+        context.fireUserInboundEventTriggered(event)
         pipeline.removeHandler(context: context, promise: nil)
+        return
       }
       context.fireUserInboundEventTriggered(event)
     }
