@@ -399,3 +399,54 @@ extension StoreContractTests {
     }
   }
 }
+
+extension StoreContractTests {
+  @Test(
+    "PostgreSQL: a commit the database does not answer (a lock held elsewhere) is given up after the answer timeout, and the batch retried is stored once"
+  )
+  func unansweredCommit() async throws {
+    guard let fixture = try await Fixture.make(.postgres), let url = fixture.url else { return }
+    defer { Task { await fixture.tearDown() } }
+    let store = try await PostgresStore(url: url, answerTimeout: .seconds(1))
+    let locker = try await PostgresStore(url: url)
+    defer {
+      Task {
+        try? await store.close()
+        try? await locker.close()
+      }
+    }
+    try await store.addSession(
+      Self.session("s1", patient: "ann"), maximumOpen: 10, maximumOpenPerPatient: 10)
+    var batch = FrameBatch()
+    for seq in 1...50 {
+      batch.frames.append(
+        StoredFrame(
+          session: "s1", seq: seq, time: Double(seq) / 60, received: 2000 + Double(seq),
+          channels: [Float](repeating: Float(seq), count: 61)))
+    }
+    // Another connection holds the frame table locked for 4 s.
+    let (locked, lockTaken) = AsyncStream<Void>.makeStream()
+    let holder = Task {
+      try await locker.client.withTransaction(logger: Logger(label: "test")) { connection in
+        try await connection.query(
+          "LOCK TABLE frame IN ACCESS EXCLUSIVE MODE", logger: Logger(label: "test"))
+        lockTaken.yield()
+        try await Task.sleep(for: .seconds(4))
+      }
+    }
+    var waiting = locked.makeAsyncIterator()
+    _ = await waiting.next()
+    // Before: the commit waited for the lock, however long it was held, and the frame writer
+    // with it, telling no one.
+    let clock = ContinuousClock()
+    let start = clock.now
+    await #expect(throws: StoreError.self) { try await store.commit(batch) }
+    let waited = clock.now - start
+    #expect(waited >= .milliseconds(900) && waited < .seconds(3), "\(waited)")
+    try await holder.value
+    // Retried once the lock is gone: stored, once (the abandoned commit may finish too).
+    try await store.commit(batch)
+    try await Task.sleep(for: .milliseconds(300))
+    #expect(try await store.frameCount(session: "s1") == 50)
+  }
+}
