@@ -449,4 +449,33 @@ extension StoreContractTests {
     try await Task.sleep(for: .milliseconds(300))
     #expect(try await store.frameCount(session: "s1") == 50)
   }
+
+  @Test("a call that answers, with a result or an error, gives that answer, not the timeout's")
+  func answeredCalls() async throws {
+    struct Refused: Error {}
+    // (A first version let the cancelled timer report its timeout in a race with the answer:
+    // a lost connection at start became "did not answer within 30 s".)
+    for k in 0..<300 {
+      let value = try await PostgresStore.answered(within: .seconds(30), "test") { k }
+      #expect(value == k)
+      await #expect(throws: Refused.self) {
+        try await PostgresStore.answered(within: .seconds(30), "test") { () throws -> Int in
+          throw Refused()
+        }
+      }
+      // An answer that comes after a suspension, as a query's does.
+      await #expect(throws: Refused.self) {
+        try await PostgresStore.answered(within: .seconds(30), "test") { () async throws -> Int in
+          try await Task.sleep(for: .microseconds(50))
+          throw Refused()
+        }
+      }
+    }
+    await #expect(throws: StoreError.self) {
+      try await PostgresStore.answered(within: .milliseconds(100), "test") {
+        try? await Task.sleep(for: .seconds(2))
+        return 1
+      }
+    }
+  }
 }

@@ -72,7 +72,7 @@ public final class PostgresStore: ServerStore {
   ///   `StoreError.failed` if it cannot be reached.
   public init(
     url: String, logger: Logger = Logger(label: "ontrack.postgres"),
-    answerTimeout: Duration = .seconds(30)
+    answerTimeout: Duration = .seconds(10)
   ) async throws {
     self.answerTimeout = answerTimeout
     let address = try Address(url: url)
@@ -907,8 +907,10 @@ public final class PostgresStore: ServerStore {
   /// PostgresNIO 1.33.2 can leave a call waiting for ever when its connection is killed under
   /// it (measured: with every backend terminated every 25 ms, one call in ~40 % of 600-frame
   /// streams never returned, and the frame writer stopped acknowledging); a lock held
-  /// elsewhere does the same. Longer than any statement here takes, and than a database
-  /// restart the pool rides out (15 s measured).
+  /// elsewhere does the same. 10 s by default: far longer than any statement here takes (a
+  /// commit of 100,000 frames included), short enough that a client waiting for its
+  /// acknowledgements (`ontrack simulate` waits 15 s) sees them resume. A call that fails
+  /// fast (a database restarting) is not affected: it is retried as before.
   public let answerTimeout: Duration
 
   /// `body`'s result, or `StoreError.failed` once `limit` has passed without one. The call is
@@ -923,6 +925,8 @@ public final class PostgresStore: ServerStore {
       outcome.continuation.withLock { $0 = continuation }
       let timer = Task {
         try? await Task.sleep(for: limit)
+        // Cancelled: the call answered (and its result is the one given).
+        guard !Task.isCancelled else { return }
         outcome.finish(
           .failure(
             StoreError.failed("the database did not answer within \(limit) while \(what)")))
@@ -930,8 +934,8 @@ public final class PostgresStore: ServerStore {
       Task {
         let result: Result<T, any Error>
         do { result = .success(try await body()) } catch { result = .failure(error) }
-        timer.cancel()
         outcome.finish(result)
+        timer.cancel()
       }
     }
   }
