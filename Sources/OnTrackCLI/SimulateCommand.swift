@@ -118,7 +118,10 @@ struct SimulateCommand: AsyncParsableCommand {
     for _ in sessions.count..<patients {
       sessions.append(
         try await client.createSession(
-          CreateSessionRequest(exercise: exercise.id, skeleton: proto.skeleton)
+          CreateSessionRequest(
+            exercise: exercise.id, skeleton: proto.skeleton,
+            // Makes a creation retried after a 503 harmless.
+            clientKey: UUID().uuidString)
         ).id)
     }
     // Devices stream into a session only once paired with it.

@@ -33,6 +33,12 @@ public struct ServerClient: Sendable {
     }
   }
 
+  /// Times a request answered 503 (the server's storage unavailable for now, a session being
+  /// moved between servers) is tried again, each after the `Retry-After` the server gave
+  /// (1–10 s). Requests that create something should carry a key that makes a repeat
+  /// harmless (`CreateSessionRequest.clientKey`).
+  public var retriesWhenUnavailable = 4
+
   public init(base: URL, token: String) {
     self.base = base
     self.token = token
@@ -97,8 +103,23 @@ public struct ServerClient: Sendable {
       request.httpBody = try JSONEncoder().encode(body)
       request.setValue("application/json", forHTTPHeaderField: "Content-Type")
     }
-    let (data, response) = try await URLSession.shared.data(for: request)
-    let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+    var attempt = 0
+    while true {
+      let (data, response) = try await URLSession.shared.data(for: request)
+      let http = response as? HTTPURLResponse
+      let status = http?.statusCode ?? 0
+      if status == 503, attempt < retriesWhenUnavailable {
+        attempt += 1
+        let wait = (http?.value(forHTTPHeaderField: "Retry-After")).flatMap(Int.init) ?? 2
+        try await Task.sleep(for: .seconds(min(max(wait, 1), 10)))
+        continue
+      }
+      return try Self.body(data, status: status)
+    }
+  }
+
+  /// `data` if `status` is 2xx; else `Failure` with the server's message.
+  static func body(_ data: Data, status: Int) throws -> Data {
     guard (200..<300).contains(status) else {
       let message =
         (try? JSONDecoder().decode(ErrorResponse.self, from: data).error.message)

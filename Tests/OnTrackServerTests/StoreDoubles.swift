@@ -12,6 +12,8 @@ final class FailingStore: ServerStore {
   let failures = Atomic<Int>(0)
   /// Commits attempted (failed or not).
   let attempts = Atomic<Int>(0)
+  /// Session creations still to refuse as `StoreError.unavailable` (a database out of reach).
+  let unavailableCreations = Atomic<Int>(0)
 
   struct InjectedFailure: Error, CustomStringConvertible {
     var description: String { "injected write error (disk I/O error)" }
@@ -60,6 +62,10 @@ final class FailingStore: ServerStore {
   func addSession(_ record: SessionRecord, maximumOpen: Int, maximumOpenPerPatient: Int)
     async throws
   {
+    if unavailableCreations.load(ordering: .relaxed) > 0 {
+      unavailableCreations.subtract(1, ordering: .relaxed)
+      throw StoreError.unavailable("injected: the database cannot be reached")
+    }
     try await base.addSession(
       record, maximumOpen: maximumOpen, maximumOpenPerPatient: maximumOpenPerPatient)
   }

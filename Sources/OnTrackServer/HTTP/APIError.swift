@@ -55,6 +55,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable, CustomStr
     case let error as StoreError:
       switch error {
       case .nameTaken: self.init(.conflict, error.description)
+      case .unavailable:
+        self.init(.serviceUnavailable, "the store is unavailable for now: \(error)")
       default: self.init(.internalServerError, "the store failed: \(error)")
       }
     case let error as HTTPResponseError:
@@ -69,6 +71,9 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable, CustomStr
   public func response(from request: Request, context: some RequestContext) throws -> Response {
     var headers: HTTPFields = [:]
     if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+    // Every 503 here is a condition that passes (storage for now, a session's lease): say when
+    // to try again.
+    if status == .serviceUnavailable { headers[.retryAfter] = "2" }
     return try HTTPError(status, headers: headers, message: message).response(
       from: request, context: context)
   }

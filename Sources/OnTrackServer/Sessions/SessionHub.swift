@@ -414,7 +414,8 @@ public final class SessionHub: Sendable {
     let encoded = LiveSession.EncodedRepetition.encode(result.repetitions[...], session: id)
     writer.enqueue(repetitions: encoded.map(\.stored), rejected: (id, session.rejectedJSON))
     guard await writer.flush(timeout: .seconds(30)) else {
-      throw StoreError.failed("the session's frames cannot be stored at the moment; try again")
+      throw StoreError.unavailable(
+        "the session's frames cannot be stored at the moment; try again")
     }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]

@@ -133,6 +133,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
   case newerSchema(String)
   /// A limit would be exceeded; the message says which.
   case quota(String)
+  /// The database cannot be reached, or did not answer, for now: the same request may
+  /// succeed if tried again shortly.
+  case unavailable(String)
   /// Anything else the database said.
   case failed(String)
 
@@ -142,7 +145,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
       "the name '\(name.prefix(64))' already belongs to another holder; choose another"
     case .damaged(let detail): "the database is damaged: \(detail)"
     case .newerSchema(let detail): "the database is newer than this OnTrack: \(detail)"
-    case .quota(let detail), .failed(let detail): detail
+    case .quota(let detail), .unavailable(let detail), .failed(let detail): detail
     }
   }
 }

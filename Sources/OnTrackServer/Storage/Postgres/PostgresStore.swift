@@ -121,6 +121,9 @@ public final class PostgresStore: ServerStore {
     }
     if let psql = error as? PSQLError {
       let message = psql.serverInfo?[.message] ?? "\(psql.code)"
+      if isLostConnection(psql) {
+        return StoreError.unavailable("\(context): the database connection was lost (\(message))")
+      }
       return StoreError.failed("\(context): \(message)")
     }
     return StoreError.failed("\(context): \(error)")
@@ -929,7 +932,7 @@ public final class PostgresStore: ServerStore {
         guard !Task.isCancelled else { return }
         outcome.finish(
           .failure(
-            StoreError.failed("the database did not answer within \(limit) while \(what)")))
+            StoreError.unavailable("the database did not answer within \(limit) while \(what)")))
       }
       Task {
         let result: Result<T, any Error>
