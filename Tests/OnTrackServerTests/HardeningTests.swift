@@ -854,6 +854,19 @@ struct HardeningTests {
     #expect(refused.count >= 1 && refused.count <= 3, "\(refused)")
   }
 
+  @Test("connections are counted per IPv4 address and per IPv6 /64 (one host's whole network)")
+  func clientAddresses() throws {
+    func client(_ ip: String) throws -> String {
+      ConnectionCounter.client(of: try SocketAddress(ipAddress: ip, port: 443))
+    }
+    #expect(try client("203.0.113.7") == "203.0.113.7")
+    #expect(try client("::ffff:203.0.113.7") == "203.0.113.7")
+    #expect(try client("2001:db8:1:2:aaaa::1") == client("2001:db8:1:2:bbbb:cccc:dddd:2"))
+    #expect(try client("2001:db8:1:2::1") == "2001:db8:1:2::/64")
+    #expect(try client("2001:db8:1:3::1") != client("2001:db8:1:2::1"))
+    #expect(ConnectionCounter.client(of: nil) == "")
+  }
+
   /// What a raw connection heard, whether the server closed it, and when (from connecting).
   struct RawExchange: Sendable {
     var answer: String

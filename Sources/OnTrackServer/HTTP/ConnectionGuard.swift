@@ -53,7 +53,7 @@ struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
   let counter: ConnectionCounter
 
   func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-    let address = channel.remoteAddress?.ipAddress ?? ""
+    let address = ConnectionCounter.client(of: channel.remoteAddress)
     let (total, fromAddress) = counter.open(address: address)
     let perAddress = limits.maximumConnectionsPerAddress
     let refusal =
@@ -128,6 +128,27 @@ final class ConnectionCounter: Sendable {
   }
 
   var current: Int { count.load(ordering: .relaxed) }
+
+  /// The client a connection is counted against: its IPv4 address (an IPv4-mapped IPv6
+  /// address counts as the IPv4 one), or its IPv6 /64 network — one host is usually given a
+  /// whole /64 and may use any address in it.
+  static func client(of address: SocketAddress?) -> String {
+    guard let address else { return "" }
+    if case .v6(let v6) = address {
+      let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+      let mapped =
+        bytes.count == 16 && bytes[0..<10].allSatisfy { $0 == 0 }
+        && bytes[10] == 0xFF && bytes[11] == 0xFF
+      if mapped { return bytes[12..<16].map(String.init).joined(separator: ".") }
+      if bytes.count == 16 {
+        let groups = stride(from: 0, to: 8, by: 2).map {
+          String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16)
+        }
+        return groups.joined(separator: ":") + "::/64"
+      }
+    }
+    return address.ipAddress ?? ""
+  }
 
   /// Open connections from `address`.
   func current(from address: String) -> Int { byAddress.withLock { $0[address] ?? 0 } }
