@@ -250,14 +250,19 @@ struct HardeningTests {
     }
   }
 
+  /// A test server over the SQLite store with failures on demand (`FailingStore`).
+  static func serverWithFailingStore() async throws -> (FailingStore, TestServer) {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "ontrack-test-\(UUID())")
+    let store = FailingStore(base: try SQLiteStore(folder: folder))
+    return (store, try await TestServer(folder: folder, store: store))
+  }
+
   @Test(
     "a failing write is retried; the client hears storage fail and recover, and acks follow the disk"
   )
   func injectedWriteErrors() async throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "ontrack-test-\(UUID())")
-    let store = FailingStore(base: try SQLiteStore(folder: folder))
-    let t = try await TestServer(folder: folder, store: store)
+    let (store, t) = try await Self.serverWithFailingStore()
     defer { t.removeFolder() }
     let frames = try Frames()
     try await t.run { c in
@@ -281,10 +286,7 @@ struct HardeningTests {
     "a database out of reach is 503 with Retry-After, not 500; the client library waits and tries again"
   )
   func unavailableStore() async throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "ontrack-test-\(UUID())")
-    let store = FailingStore(base: try SQLiteStore(folder: folder))
-    let t = try await TestServer(folder: folder, store: store)
+    let (store, t) = try await Self.serverWithFailingStore()
     defer { t.removeFolder() }
     try await t.run { c in
       store.unavailableCreations.store(1, ordering: .relaxed)
