@@ -256,11 +256,16 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
   }
 
   func handlerRemoved(context: ChannelHandlerContext) {
+    cancelDeadlines()
+    watch.onRequestStart = nil
+  }
+
+  /// Cancels the head and body deadlines.
+  private func cancelDeadlines() {
     deadline?.cancel()
     deadline = nil
     bodyDeadline?.cancel()
     bodyDeadline = nil
-    watch.onRequestStart = nil
   }
 
   private func armDeadline(context: ChannelHandlerContext) {
@@ -389,10 +394,7 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
   /// are still owed on this connection (pipelined requests, or the open request answered
   /// before its malformed body), they are written first and the connection closes after them.
   private func malformed(context: ChannelHandlerContext, error: HTTPParserError) {
-    deadline?.cancel()
-    deadline = nil
-    bodyDeadline?.cancel()
-    bodyDeadline = nil
+    cancelDeadlines()
     if requestOpen {
       // The application is reading this request's body: it must fail, not end cleanly.
       requestOpen = false
@@ -493,10 +495,7 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     context: ChannelHandlerContext, status: HTTPResponseStatus, message: String,
     linger: Bool = false
   ) {
-    deadline?.cancel()
-    deadline = nil
-    bodyDeadline?.cancel()
-    bodyDeadline = nil
+    cancelDeadlines()
     refused = true
     let body = Self.body(message)
     var headers = HTTPHeaders()
