@@ -85,7 +85,7 @@ struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
       try pipeline.addHandler(watch, position: .before(decoder))
       try pipeline.addHandler(
         RequestGuard(limits: limits, watch: watch), position: .after(decoder))
-      try MaskedFramesOnly.installOnUpgrade(pipeline, logger: logger)
+      try pipeline.addHandler(WebSocketUpgradeHandlers(logger: logger))
       return value
     }
   }

@@ -13,40 +13,96 @@ import Synchronization
 /// and writes the answer at once; the answers of everything read in one socket read go out in
 /// one flush (`channelReadComplete`).
 ///
+/// It is put in place as the upgrade completes (`WebSocketUpgradeHandlers`), before any frame
+/// is decoded, and holds every frame (and reads no more) until the route's task has attached
+/// the session and calls `start`, which writes the session's hello and then takes the held
+/// frames in the order they came. So frames from a client that does not wait for the hello
+/// are taken in order too (when the handler was added by the route's task instead, frames
+/// that came before it went the slow path and were taken after later ones: refused as out of
+/// order).
+///
 /// Everything else passes on unchanged to the asynchronous path behind it (`StreamRoutes`):
 /// control frames (ping, pong, close), fragmented or binary messages, and every frame once the
 /// connection no longer holds the session's stream (`StreamLink.release()`: replaced, token
 /// revoked, left), so the rules for those stay in one place.
-final class StreamFrameHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class StreamFrameHandler: ChannelDuplexHandler, RemovableChannelHandler {
   typealias InboundIn = WebSocketFrame
   typealias InboundOut = WebSocketFrame
+  typealias OutboundIn = WebSocketFrame
   typealias OutboundOut = WebSocketFrame
 
-  private let hub: SessionHub
-  private let session: LiveSession
-  private let link: StreamLink
+  private struct Stream {
+    let hub: SessionHub
+    let session: LiveSession
+    let link: StreamLink
+  }
+
+  /// Nil until `start`.
+  private var stream: Stream?
+  /// Frames read before `start`, in order.
+  private var held: [WebSocketFrame] = []
+  /// A read the channel asked for before `start`, passed on then.
+  private var readWanted = false
   private var wrote = false
 
-  init(hub: SessionHub, session: LiveSession, link: StreamLink) {
-    self.hub = hub
-    self.session = session
-    self.link = link
+  /// Channels whose upgrade request a stream route accepted: they get this handler when the
+  /// upgrade completes.
+  private static let expected = Mutex<Set<ObjectIdentifier>>([])
+
+  /// Called by a stream route as it accepts the upgrade request on `channel`.
+  static func expect(on channel: any Channel) {
+    let id = ObjectIdentifier(channel)
+    expected.withLock { _ = $0.insert(id) }
+    channel.closeFuture.whenComplete { _ in expected.withLock { _ = $0.remove(id) } }
+  }
+
+  /// True (once) if a stream route accepted `channel`'s upgrade.
+  static func takeExpected(on channel: any Channel) -> Bool {
+    expected.withLock { $0.remove(ObjectIdentifier(channel)) != nil }
+  }
+
+  /// Starts taking frames for `session` (on the event loop, once the session is attached to
+  /// this connection): writes the hello, then takes what was held.
+  func start(
+    hub: SessionHub, session: LiveSession, link: StreamLink, context: ChannelHandlerContext
+  ) {
+    stream = Stream(hub: hub, session: session, link: link)
+    write(ServerMessage.session(session.hello()).json, context: context)
+    let frames = held
+    held = []
+    for frame in frames { take(frame, context: context) }
+    if wrote {
+      wrote = false
+      context.flush()
+    }
+    if readWanted {
+      readWanted = false
+      context.read()
+    }
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     let frame = unwrapInboundIn(data)
-    guard frame.fin, frame.opcode == .text, frame.rsv1 == false, frame.rsv2 == false,
-      frame.rsv3 == false, link.holdsStream
+    guard stream != nil else {
+      held.append(frame)
+      return
+    }
+    take(frame, context: context)
+  }
+
+  private func take(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
+    guard let stream, frame.fin, frame.opcode == .text, frame.rsv1 == false,
+      frame.rsv2 == false, frame.rsv3 == false, stream.link.holdsStream
     else {
-      context.fireChannelRead(data)
+      context.fireChannelRead(wrapInboundOut(frame))
       return
     }
     let start = ContinuousClock.now
     let text = String(buffer: frame.unmaskedData)
-    let outcome = hub.take(json: text, session: session)
+    let outcome = stream.hub.take(json: text, session: stream.session)
     write(outcome.answer, context: context)
     for repetition in outcome.completed { write(repetition.message, context: context) }
-    hub.metrics.scoringLatency.record(ContinuousClock.now - start)
+    stream.hub.metrics.scoringLatency.record(ContinuousClock.now - start)
   }
 
   func channelReadComplete(context: ChannelHandlerContext) {
@@ -55,6 +111,15 @@ final class StreamFrameHandler: ChannelInboundHandler, RemovableChannelHandler {
       context.flush()
     }
     context.fireChannelReadComplete()
+  }
+
+  func read(context: ChannelHandlerContext) {
+    // Until the session is attached, what was read waits here: read no more meanwhile.
+    guard stream != nil else {
+      readWanted = true
+      return
+    }
+    context.read()
   }
 
   private func write(_ text: String, context: ChannelHandlerContext) {

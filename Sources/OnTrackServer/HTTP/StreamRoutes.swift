@@ -35,7 +35,7 @@ struct StreamRoutes {
   static let replacedCloseCode = WebSocketErrorCode.unknown(4409)
 
   func add(to router: Router<ServerContext>) {
-    register("v1/sessions/:id/stream", action: .streamOpen, on: router) {
+    register("v1/sessions/:id/stream", action: .streamOpen, fastPath: true, on: router) {
       session, inbound, outbound, channel, logger in
       try await stream(
         session, inbound: inbound, outbound: outbound, channel: channel, logger: logger)
@@ -47,9 +47,11 @@ struct StreamRoutes {
   }
 
   /// A WebSocket route on an open session the caller may read; `handler` runs the connection
-  /// until it returns or the token that opened it stops being valid.
+  /// until it returns or the token that opened it stops being valid. With `fastPath`, the
+  /// connection's frames go to a `StreamFrameHandler` from the moment the upgrade completes.
   private func register(
-    _ path: RouterPath, action: AuditLog.Action, on router: Router<ServerContext>,
+    _ path: RouterPath, action: AuditLog.Action, fastPath: Bool = false,
+    on router: Router<ServerContext>,
     handler:
       @escaping @Sendable (
         LiveSession, WebSocketInboundStream, WebSocketOutboundWriter, any Channel, Logger
@@ -66,6 +68,7 @@ struct StreamRoutes {
         let (record, identity) = try await context.readableSession(in: hub)
         _ = try await hub.liveSession(record.id)
         hub.audit.record(action, by: identity, patient: record.patient, session: record.id)
+        if fastPath { StreamFrameHandler.expect(on: context.channel) }
         return .upgrade([:])
       },
       onUpgrade: { inbound, outbound, context in
@@ -107,22 +110,21 @@ struct StreamRoutes {
       session.detachStream(connection)
       hub.metrics.activeSessions.set(Double(hub.connectedSessionCount))
     }
-    // Frames are taken on the event loop from here on (`StreamFrameHandler`); what it passes
-    // on arrives below. Installed before the hello, so a client that waits for it, as the
-    // protocol says, has every frame taken there, in order.
+    // Frames are taken on the event loop from here on (`StreamFrameHandler`, in place since
+    // the upgrade, holding what came so far); what it passes on arrives below. It writes the
+    // hello first.
     try await channel.eventLoop.submit { [hub] in
       let pipeline = channel.pipeline.syncOperations
       let decoder = try pipeline.handler(type: ByteToMessageHandler<WebSocketFrameDecoder>.self)
-      let maskCheck = try pipeline.handler(type: MaskedFramesOnly.self)
-      try pipeline.addHandler(
-        StreamFrameHandler(hub: hub, session: session, link: link), position: .after(maskCheck))
       // The handler writes its answers itself, past the asynchronous writer's backpressure:
       // a client that sends and never reads would make the server hold every answer in
       // memory (a 7-byte frame earns a 100-byte rejection). Nothing more is read from a
       // connection while its answers wait to be written.
       try pipeline.addHandler(BackPressureHandler(), position: .before(decoder))
+      let handler = try pipeline.handler(type: StreamFrameHandler.self)
+      handler.start(
+        hub: hub, session: session, link: link, context: try pipeline.context(handler: handler))
     }.get()
-    try await outbound.writeTextMessage(ServerMessage.session(session.hello()).json)
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask {
         // At most one acknowledgement per interval: each names the newest durable frame, so
