@@ -353,8 +353,9 @@ final class KeypointRecorder: @unchecked Sendable {
   }
 
   init(path: String) throws {
-    FileManager.default.createFile(atPath: path, contents: nil)
-    guard let handle = FileHandle(forWritingAtPath: path) else {
+    guard FileManager.default.createFile(atPath: path, contents: nil),
+      let handle = FileHandle(forWritingAtPath: path)
+    else {
       throw ValidationError("cannot write \(path)")
     }
     self.handle = handle

@@ -195,9 +195,16 @@ struct HardeningTests {
           try await send(frames.json(seq))
           try await Task.sleep(for: .milliseconds(10))
         }
+        // A request that writes waits out the busy timeout, then hears 503 with when to try
+        // again (not 500: the lock passes).
+        let refused = try await c.request(
+          .post, "/v1/sessions", token: t.bob, json: #"{"exercise":"\#(Self.exercise)"}"#)
         // Still locked: nothing after frame 39 may be acknowledged.
         let stillLocked = locked.value.load(ordering: .relaxed)
         #expect(stillLocked)
+        #expect(refused.status == .serviceUnavailable, "\(String(buffer: refused.body))")
+        #expect(refused.headers[.retryAfter] == "2")
+        #expect(String(buffer: refused.body).contains("locked"), "\(String(buffer: refused.body))")
         ackedWhileLocked.withLock { $0 = Array(heard.acks[before...]) }
         sent.value.store(true, ordering: .relaxed)
         try await holder.value
@@ -1292,7 +1299,7 @@ struct HardeningTests {
   // MARK: Helpers
 
   @Test(
-    "bytes that are not HTTP are answered 400 at once, after the answers still owed, and are not logged as server errors"
+    "bytes that are not HTTP are answered 400 at once, and oversized requests 413/414/431, after the answers still owed; none is logged as a server error"
   )
   func malformedRequests() async throws {
     let lines = AuditCapture()
@@ -1348,6 +1355,35 @@ struct HardeningTests {
           + "GARBAGE\r\n\r\n", limit: .seconds(8))
       #expect(pipelined.answer.components(separatedBy: "HTTP/1.1 200").count == 3, "\(pipelined)")
       #expect(pipelined.closed && pipelined.seconds < 5, "\(pipelined)")
+      // A request refused for its size behind ones still being answered: the answers owed come
+      // whole and first, then the refusal, then the close (before, the refusal was written at
+      // once and the answers owed were dropped).
+      let get = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+      for (refused, status) in [
+        (
+          "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "b", count: 40_000))\r\n\r\n",
+          431
+        ),
+        ("GET /\(String(repeating: "u", count: 9_000)) HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+        ("POST /v1/exercises HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n{", 413),
+      ] {
+        let behind = try await Self.rawExchange(
+          port: c.port, head: get + get + refused, limit: .seconds(8))
+        let answers = behind.answer.components(separatedBy: "HTTP/1.1 ").dropFirst()
+        #expect(
+          answers.map { $0.prefix(3) } == ["200", "200", "\(status)"],
+          "\(behind.answer.prefix(300))")
+        // Each 200 whole: its body as long as its Content-Length says.
+        for answer in answers.prefix(2) {
+          let parts = answer.components(separatedBy: "\r\n\r\n")
+          let length = parts[0].lowercased().components(separatedBy: "content-length: ").last
+            .flatMap { Int($0.prefix { $0.isNumber }) }
+          #expect(
+            length != nil && parts.dropFirst().joined(separator: "\r\n\r\n").utf8.count == length)
+        }
+        #expect(
+          behind.closed && behind.seconds < 6, "\(status): \(behind.closed) \(behind.seconds)")
+      }
       // The server still answers.
       #expect(
         try await Self.exchange(

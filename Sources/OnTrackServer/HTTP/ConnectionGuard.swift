@@ -242,6 +242,10 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
   /// The bytes stopped being HTTP (a parse error): the connection closes once the answers
   /// still owed are written.
   private var closeWhenAnswered = false
+  /// A refusal (408, 413, 414, 431) that waits for the answers still owed to requests
+  /// pipelined before the refused one: written after them, so none is cut short or
+  /// interleaved with it. Nothing more is read meanwhile.
+  private var pendingRefusal: (status: HTTPResponseStatus, message: String, linger: Bool)?
 
   init(limits: ConnectionLimits, watch: RequestLineWatch) {
     self.limits = limits
@@ -270,7 +274,7 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
 
   private func armDeadline(context: ChannelHandlerContext) {
     deadline?.cancel()
-    guard !closeWhenAnswered else { return }
+    guard !closeWhenAnswered, pendingRefusal == nil else { return }
     deadline = context.eventLoop.assumeIsolated().scheduleTask(
       in: TimeAmount(limits.headerTimeout)
     ) { [self] in
@@ -287,7 +291,7 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
       context.fireChannelRead(data)
       return
     }
-    if lingering { return }
+    if lingering || pendingRefusal != nil { return }
     let part = unwrapInboundIn(data)
     switch part {
     case .head(let head):
@@ -369,7 +373,7 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
   }
 
   func errorCaught(context: ChannelHandlerContext, error: any Error) {
-    if refused || closeWhenAnswered || lingering {
+    if refused || closeWhenAnswered || lingering || pendingRefusal != nil {
       // The decoder reports every byte after its first error; the connection is ending.
       return
     }
@@ -470,6 +474,14 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
       context.write(data, promise: promise)
     case .end:
       answered += 1
+      if let pending = pendingRefusal, answered >= ended {
+        pendingRefusal = nil
+        context.write(data, promise: promise)
+        refuse(
+          context: context, status: pending.status, message: pending.message,
+          linger: pending.linger)
+        return
+      }
       if closeWhenAnswered && answered >= ended {
         let written = promise ?? context.eventLoop.makePromise()
         context.write(data, promise: written)
@@ -490,12 +502,17 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     }
   }
 
-  /// Answers with `status` and closes the connection (after the linger time, if `linger`).
+  /// Answers with `status` and closes the connection (after the linger time, if `linger`);
+  /// after the answers still owed to earlier requests, if any.
   private func refuse(
     context: ChannelHandlerContext, status: HTTPResponseStatus, message: String,
     linger: Bool = false
   ) {
     cancelDeadlines()
+    if answering || ended > answered {
+      pendingRefusal = (status, message, linger)
+      return
+    }
     refused = true
     let body = Self.body(message)
     var headers = HTTPHeaders()

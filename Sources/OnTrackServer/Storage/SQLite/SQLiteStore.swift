@@ -12,6 +12,8 @@ import OnTrackProtocol
 public final class SQLiteStore: ServerStore {
   let pool: DatabasePool
   public let file: URL
+  /// How long a write waits for another connection's lock (`Options.busyTimeout`).
+  let busyTimeout: TimeInterval
 
   public struct Options: Sendable {
     /// How long a write waits for a lock another connection holds before failing.
@@ -32,6 +34,7 @@ public final class SQLiteStore: ServerStore {
   public init(folder: URL, options: Options = Options()) throws {
     try Self.makePrivateFolder(folder)
     file = folder.appendingPathComponent(Self.fileName)
+    busyTimeout = options.busyTimeout
     try Self.createPrivateFile(file)
     var configuration = Configuration()
     configuration.busyMode = .timeout(options.busyTimeout)
@@ -64,6 +67,48 @@ public final class SQLiteStore: ServerStore {
   }
 
   public var location: String { file.path }
+
+  // MARK: Access in the domain's words
+
+  /// `pool.read`, with SQLite's errors as `StoreError`s.
+  private func read<T: Sendable>(_ value: @Sendable (Database) throws -> T) async throws -> T {
+    do { return try await pool.read(value) } catch let error as DatabaseError {
+      throw storeError(error)
+    }
+  }
+
+  /// `pool.write` (one transaction), with SQLite's errors as `StoreError`s.
+  private func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
+    do { return try await pool.write(updates) } catch let error as DatabaseError {
+      throw storeError(error)
+    }
+  }
+
+  /// `pool.writeWithoutTransaction`, with SQLite's errors as `StoreError`s.
+  private func writeWithoutTransaction<T: Sendable>(
+    _ updates: @Sendable (Database) throws -> T
+  ) async throws -> T {
+    do { return try await pool.writeWithoutTransaction(updates) } catch let error as DatabaseError {
+      throw storeError(error)
+    }
+  }
+
+  /// What SQLite said, in the domain's words: a lock another process held past the busy
+  /// timeout, or a full disk, passes (`unavailable`: the HTTP edge answers 503 with
+  /// `Retry-After`, the frame writer retries); anything else is `failed`, with SQLite's
+  /// message.
+  func storeError(_ error: DatabaseError) -> StoreError {
+    let said = error.message ?? "\(error.resultCode)"
+    switch error.resultCode.primaryResultCode {
+    case .SQLITE_BUSY, .SQLITE_LOCKED:
+      return .unavailable(
+        "the database is locked by another connection (waited \(busyTimeout) s): \(said)")
+    case .SQLITE_FULL:
+      return .unavailable("the database's disk is full: \(said)")
+    default:
+      return .failed("the database failed: \(said)")
+    }
+  }
 
   /// Creates `folder` (and its parents) and makes it 0700.
   static func makePrivateFolder(_ folder: URL) throws {
@@ -161,7 +206,7 @@ public final class SQLiteStore: ServerStore {
   // MARK: Tokens
 
   public func addToken(hash: String, record: TokenRecord) async throws {
-    try await pool.write { db in
+    try await write { db in
       let taken =
         try Bool.fetchOne(
           db,
@@ -184,7 +229,7 @@ public final class SQLiteStore: ServerStore {
   }
 
   public func token(hash: String) async throws -> TokenRecord? {
-    try await pool.read { db in
+    try await read { db in
       try Row.fetchOne(db, sql: "SELECT * FROM token WHERE hash = ?", arguments: [hash])
         .flatMap(Self.tokenListing).map {
           TokenRecord(
@@ -204,7 +249,7 @@ public final class SQLiteStore: ServerStore {
   }
 
   public func tokens(issuedBy therapist: String?) async throws -> [TokenListing] {
-    try await pool.read { db in
+    try await read { db in
       let rows =
         if let therapist {
           try Row.fetchAll(
@@ -221,7 +266,7 @@ public final class SQLiteStore: ServerStore {
 
   public func revokeToken(id: String, issuedBy therapist: String?) async throws -> String? {
     guard Tokens.isValidID(id) else { return nil }
-    return try await pool.write { db in
+    return try await write { db in
       let rows = try Row.fetchAll(
         db, sql: "SELECT * FROM token WHERE substr(hash, 1, 16) = ?", arguments: [id])
       guard rows.count == 1, let row = rows.first else { return nil }
@@ -239,7 +284,7 @@ public final class SQLiteStore: ServerStore {
   }
 
   public func isPatient(_ patient: String, of therapist: String) async throws -> Bool {
-    try await pool.read { db in
+    try await read { db in
       try Bool.fetchOne(
         db,
         sql:
@@ -260,7 +305,7 @@ public final class SQLiteStore: ServerStore {
   public func addExercise(id: String, owner: String?, definition: String, reference: String)
     async throws -> Int
   {
-    try await pool.write { db in
+    try await write { db in
       let latest =
         try Int.fetchOne(db, sql: "SELECT MAX(version) FROM exercise WHERE id = ?", arguments: [id])
         ?? 0
@@ -275,7 +320,7 @@ public final class SQLiteStore: ServerStore {
   }
 
   public func exercise(id: String, version: Int?) async throws -> ExerciseRecord? {
-    try await pool.read { db in
+    try await read { db in
       let row: Row?
       if let version {
         row = try Row.fetchOne(
@@ -291,7 +336,7 @@ public final class SQLiteStore: ServerStore {
   }
 
   public func exercises() async throws -> [ExerciseRecord] {
-    try await pool.read { db in
+    try await read { db in
       try Row.fetchAll(
         db,
         sql: """
@@ -303,14 +348,14 @@ public final class SQLiteStore: ServerStore {
   }
 
   public func exerciseVersions(id: String) async throws -> [Int] {
-    try await pool.read { db in
+    try await read { db in
       try Int.fetchAll(
         db, sql: "SELECT version FROM exercise WHERE id = ? ORDER BY version", arguments: [id])
     }
   }
 
   public func deleteExercise(id: String) async throws -> Bool {
-    try await pool.write { db in
+    try await write { db in
       try db.execute(
         sql: "UPDATE exercise SET deleted = 1 WHERE id = ? AND deleted = 0", arguments: [id])
       return db.changesCount > 0
@@ -318,7 +363,7 @@ public final class SQLiteStore: ServerStore {
   }
 
   public func exerciseCount() async throws -> Int {
-    try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM exercise") ?? 0 }
+    try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM exercise") ?? 0 }
   }
 
   // MARK: Sessions
@@ -326,7 +371,7 @@ public final class SQLiteStore: ServerStore {
   public func addSession(
     _ record: SessionRecord, maximumOpen: Int, maximumOpenPerPatient: Int
   ) async throws {
-    try await pool.write { db in
+    try await write { db in
       let open =
         try Int.fetchOne(
           db, sql: "SELECT COUNT(*) FROM session WHERE finished IS NULL") ?? 0
@@ -367,7 +412,7 @@ public final class SQLiteStore: ServerStore {
   }
 
   public func session(patient: String, clientKey: String) async throws -> SessionRecord? {
-    try await pool.read { db in
+    try await read { db in
       try Row.fetchOne(
         db, sql: "SELECT * FROM session WHERE patient = ? AND clientKey = ?",
         arguments: [patient, clientKey]
@@ -376,14 +421,14 @@ public final class SQLiteStore: ServerStore {
   }
 
   public func session(id: String) async throws -> SessionRecord? {
-    try await pool.read { db in
+    try await read { db in
       try Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [id])
         .map(Self.session)
     }
   }
 
   public func sessions(patient: String?, therapist: String?) async throws -> [SessionListing] {
-    try await pool.read { db in
+    try await read { db in
       let filter: String
       let arguments: StatementArguments
       switch (patient, therapist) {
@@ -408,7 +453,7 @@ public final class SQLiteStore: ServerStore {
   }
 
   public func openSessionIDs(patient: String?) async throws -> [String] {
-    try await pool.read { db in
+    try await read { db in
       if let patient {
         return try String.fetchAll(
           db,
@@ -421,7 +466,7 @@ public final class SQLiteStore: ServerStore {
   }
 
   public func abandonedSessionIDs(before: Double) async throws -> [String] {
-    try await pool.read { db in
+    try await read { db in
       try String.fetchAll(
         db,
         sql: """
@@ -433,7 +478,7 @@ public final class SQLiteStore: ServerStore {
   }
 
   public func finishSession(id: String, summary: String, rejected: String) async throws {
-    try await pool.write { db in
+    try await write { db in
       try db.execute(
         sql: "UPDATE session SET finished = ?, summary = ?, rejected = ? WHERE id = ?",
         arguments: [Date().timeIntervalSince1970, summary, rejected, id])
@@ -441,7 +486,7 @@ public final class SQLiteStore: ServerStore {
   }
 
   public func repetitions(session: String) async throws -> [String] {
-    try await pool.read { db in
+    try await read { db in
       try String.fetchAll(
         db, sql: "SELECT result FROM repetition WHERE session = ? ORDER BY idx",
         arguments: [session])
@@ -451,7 +496,7 @@ public final class SQLiteStore: ServerStore {
   // MARK: Frames
 
   public func commit(_ batch: FrameBatch) async throws {
-    try await pool.write { db in
+    try await write { db in
       for (session, counts) in batch.rejected {
         try db.execute(
           sql: "UPDATE session SET rejected = ? WHERE id = ?", arguments: [counts, session])
@@ -476,7 +521,7 @@ public final class SQLiteStore: ServerStore {
   }
 
   public func frames(session: String, from seq: Int) async throws -> [StoredFrame] {
-    try await pool.read { db in
+    try await read { db in
       try Row.fetchAll(
         db, sql: "SELECT * FROM frame WHERE session = ? AND seq >= ? ORDER BY seq",
         arguments: [session, seq]
@@ -491,7 +536,7 @@ public final class SQLiteStore: ServerStore {
   }
 
   public func frameCount(session: String) async throws -> Int {
-    try await pool.read { db in
+    try await read { db in
       try Int.fetchOne(
         db, sql: "SELECT COUNT(*) FROM frame WHERE session = ?", arguments: [session]) ?? 0
     }
@@ -500,7 +545,7 @@ public final class SQLiteStore: ServerStore {
   // MARK: Leases
 
   public func acquireLease(session: String, holder: String, ttl: Double) async throws -> Bool {
-    try await pool.write { db in
+    try await write { db in
       let now = Date().timeIntervalSince1970
       try db.execute(
         sql: """
@@ -516,7 +561,7 @@ public final class SQLiteStore: ServerStore {
     -> [String]
   {
     guard !sessions.isEmpty else { return [] }
-    return try await pool.write { db in
+    return try await write { db in
       let now = Date().timeIntervalSince1970
       var held: [String] = []
       for session in sessions {
@@ -533,14 +578,14 @@ public final class SQLiteStore: ServerStore {
   }
 
   public func releaseLease(session: String, holder: String) async throws {
-    try await pool.write { db in
+    try await write { db in
       try db.execute(
         sql: "DELETE FROM lease WHERE session = ? AND holder = ?", arguments: [session, holder])
     }
   }
 
   public func lease(session: String) async throws -> (holder: String, expires: Double)? {
-    try await pool.read { db in
+    try await read { db in
       try Row.fetchOne(
         db, sql: "SELECT holder, expires FROM lease WHERE session = ?", arguments: [session]
       ).map { ($0["holder"], $0["expires"]) }
@@ -550,7 +595,7 @@ public final class SQLiteStore: ServerStore {
   // MARK: Maintenance
 
   public func check() async throws {
-    let result = try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA quick_check") }
+    let result = try await read { db in try String.fetchOne(db, sql: "PRAGMA quick_check") }
     guard result == "ok" else {
       throw StoreError.damaged("\(file.path): quick_check says \(result ?? "nothing")")
     }
@@ -575,7 +620,7 @@ public final class SQLiteStore: ServerStore {
   }
 
   public func close() async throws {
-    try await pool.writeWithoutTransaction { db in
+    try await writeWithoutTransaction { db in
       try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
     }
   }
@@ -585,7 +630,7 @@ public final class SQLiteStore: ServerStore {
   public func addProgramme(id: String, therapist: String, patient: String, definition: String)
     async throws -> Int
   {
-    try await pool.write { db in
+    try await write { db in
       let latest =
         try Int.fetchOne(
           db, sql: "SELECT COALESCE(MAX(version), 0) FROM programme WHERE id = ?",
@@ -609,7 +654,7 @@ public final class SQLiteStore: ServerStore {
   }
 
   public func programme(id: String, version: Int?) async throws -> ProgrammeRecord? {
-    try await pool.read { db in
+    try await read { db in
       if let version {
         return try Row.fetchOne(
           db, sql: "SELECT * FROM programme WHERE id = ? AND version = ?",
@@ -624,7 +669,7 @@ public final class SQLiteStore: ServerStore {
   }
 
   public func programmes(patient: String?, therapist: String?) async throws -> [ProgrammeRecord] {
-    try await pool.read { db in
+    try await read { db in
       try Row.fetchAll(
         db,
         sql: """
@@ -638,7 +683,7 @@ public final class SQLiteStore: ServerStore {
   }
 
   public func programmeVersions(id: String) async throws -> [Int] {
-    try await pool.read { db in
+    try await read { db in
       try Int.fetchAll(
         db, sql: "SELECT version FROM programme WHERE id = ? ORDER BY version", arguments: [id])
     }
@@ -658,7 +703,7 @@ public final class SQLiteStore: ServerStore {
     day: ProgrammeDay, added: Bool
   ) {
     let sessions = String(decoding: try JSONEncoder().encode(record.day.sessions), as: UTF8.self)
-    return try await pool.write { db in
+    return try await write { db in
       if let stored = try Row.fetchOne(
         db, sql: "SELECT * FROM programme_day WHERE programme = ? AND key = ?",
         arguments: [record.programme, record.day.key])
@@ -683,7 +728,7 @@ public final class SQLiteStore: ServerStore {
   }
 
   public func programmeDays(programme: String) async throws -> [ProgrammeDay] {
-    try await pool.read { db in
+    try await read { db in
       try Row.fetchAll(
         db, sql: "SELECT * FROM programme_day WHERE programme = ? ORDER BY date, recorded, key",
         arguments: [programme]
