@@ -1478,15 +1478,72 @@ struct HardeningTests {
 
   /// A client's text frame: masked (RFC 6455 §5.3), with a 7- or 16-bit length.
   static func maskedTextFrame(_ text: String) -> [UInt8] {
-    let payload = Array(text.utf8)
+    maskedFrame(opcode: 0x1, fin: true, Array(text.utf8))
+  }
+
+  /// A client's frame (opcode 0x0 continuation, 0x1 text, 0x2 binary, 0x9 ping), masked.
+  static func maskedFrame(opcode: UInt8, fin: Bool, _ payload: [UInt8]) -> [UInt8] {
     let mask = (0..<4).map { _ in UInt8.random(in: 0...255) }
-    var frame: [UInt8] = [0x81]
+    var frame: [UInt8] = [(fin ? 0x80 : 0) | opcode]
     if payload.count < 126 {
       frame.append(0x80 | UInt8(payload.count))
     } else {
       frame += [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
     }
     return frame + mask + payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
+  }
+
+  @Test("messages sent in fragments, a ping between the pieces, are taken in order with the rest")
+  func fragmentedMessages() async throws {
+    let t = try await TestServer()
+    defer { t.removeFolder() }
+    let frames = try Frames()
+    try await t.run { c in
+      let session = try await c.createSession(token: t.ann, exercise: Self.exercise).id
+      let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+      let upgrade =
+        "GET /v1/sessions/\(session)/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+        + "Connection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
+        + "Authorization: Bearer \(t.ann)\r\n\r\n"
+      // Every third frame in three pieces (text, continuation, last continuation), a ping
+      // between the first two (RFC 6455 §5.4 allows control frames there).
+      func message(_ seq: Int) -> [UInt8] {
+        let text = Array(frames.json(seq).utf8)
+        guard seq % 3 == 0 else { return Self.maskedFrame(opcode: 0x1, fin: true, text) }
+        let a = text.count / 3
+        let b = 2 * text.count / 3
+        return Self.maskedFrame(opcode: 0x1, fin: false, Array(text[..<a]))
+          + Self.maskedFrame(opcode: 0x9, fin: true, Array("p".utf8))
+          + Self.maskedFrame(opcode: 0x0, fin: false, Array(text[a..<b]))
+          + Self.maskedFrame(opcode: 0x0, fin: true, Array(text[b...]))
+      }
+      let batches = stride(from: 0, to: 300, by: 30).map { first in
+        (first..<first + 30).flatMap(message)
+      }
+      let answer = try await Self.rawExchange(
+        port: c.port, head: upgrade, trickleBytes: batches, every: .milliseconds(20),
+        limit: .seconds(3))
+      #expect(answer.answer.hasPrefix("HTTP/1.1 101"), "\(answer.answer.prefix(200))")
+      #expect(!answer.answer.contains("rejected"), "\(answer.answer.prefix(2000))")
+      let scored = answer.answer.components(separatedBy: #"{"type":"frame","seq":"#)
+        .dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
+      #expect(scored == Array(0..<300), "\(scored.count) frames answered")
+      #expect(
+        try await Self.eventually {
+          try await t.server.store.frames(session: session, from: 0).map(\.seq) == Array(0..<300)
+        })
+      // Pieces that add up to more than 1 MiB: closed with 1009, as one frame that size is.
+      let piece = Array(repeating: UInt8(ascii: " "), count: 60_000)
+      let tooLong = try await Self.rawExchange(
+        port: c.port,
+        head: upgrade.replacingOccurrences(of: key, with: "AAAAAAAAAAAAAAAAAAAAAA=="),
+        trickleBytes: [
+          Self.maskedFrame(opcode: 0x1, fin: false, Array("{".utf8))
+            + (0..<20).flatMap { _ in Self.maskedFrame(opcode: 0x0, fin: false, piece) }
+        ], every: .milliseconds(10), limit: .seconds(5))
+      #expect(tooLong.answer.contains("a message of more than 1048576 bytes"))
+      #expect(tooLong.closed)
+    }
   }
 
   /// Sends bytes to a TCP port and closes.

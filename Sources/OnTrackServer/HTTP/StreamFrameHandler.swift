@@ -21,10 +21,15 @@ import Synchronization
 /// that came before it went the slow path and were taken after later ones: refused as out of
 /// order).
 ///
+/// A text message sent in fragments (RFC 6455 §5.4) is put together here and taken when its
+/// last piece comes, in its place among the others (when fragments went the slow path, each
+/// such message was taken after later ones and refused as out of order); one over
+/// `maximumMessageBytes` closes the connection with 1009, as the slow path does.
+///
 /// Everything else passes on unchanged to the asynchronous path behind it (`StreamRoutes`):
-/// control frames (ping, pong, close), fragmented or binary messages, and every frame once the
-/// connection no longer holds the session's stream (`StreamLink.release()`: replaced, token
-/// revoked, left), so the rules for those stay in one place.
+/// control frames (ping, pong, close), binary messages, and every frame once the connection no
+/// longer holds the session's stream (`StreamLink.release()`: replaced, token revoked, left),
+/// so the rules for those stay in one place.
 final class StreamFrameHandler: ChannelDuplexHandler, RemovableChannelHandler {
   typealias InboundIn = WebSocketFrame
   typealias InboundOut = WebSocketFrame
@@ -41,6 +46,17 @@ final class StreamFrameHandler: ChannelDuplexHandler, RemovableChannelHandler {
   private var stream: Stream?
   /// Frames read before `start`, in order.
   private var held: [WebSocketFrame] = []
+  /// The pieces so far of a text message sent in fragments.
+  private var fragments: ByteBuffer?
+  /// A binary message sent in fragments is under way: its pieces go on to the slow path.
+  private var passingOn = false
+  /// The largest message taken; a longer one closes the connection (1009).
+  let maximumMessageBytes: Int
+  private var closing = false
+
+  init(maximumMessageBytes: Int) {
+    self.maximumMessageBytes = maximumMessageBytes
+  }
   /// A read the channel asked for before `start`, passed on then.
   private var readWanted = false
   private var wrote = false
@@ -91,14 +107,64 @@ final class StreamFrameHandler: ChannelDuplexHandler, RemovableChannelHandler {
   }
 
   private func take(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
-    guard let stream, frame.fin, frame.opcode == .text, frame.rsv1 == false,
-      frame.rsv2 == false, frame.rsv3 == false, stream.link.holdsStream
+    guard !closing else { return }
+    guard let stream, !frame.opcode.isControlOpcode, frame.rsv1 == false, frame.rsv2 == false,
+      frame.rsv3 == false, stream.link.holdsStream
     else {
       context.fireChannelRead(wrapInboundOut(frame))
       return
     }
+    switch frame.opcode {
+    case .text where fragments == nil && !passingOn:
+      if frame.fin {
+        take(String(buffer: frame.unmaskedData), stream: stream, context: context)
+      } else {
+        fragments = frame.unmaskedData
+        checkSize(context: context)
+      }
+    case .continuation where fragments != nil:
+      var data = frame.unmaskedData
+      fragments?.writeBuffer(&data)
+      checkSize(context: context)
+      if frame.fin, let message = fragments, !closing {
+        fragments = nil
+        take(String(buffer: message), stream: stream, context: context)
+      }
+    case .continuation where passingOn:
+      if frame.fin { passingOn = false }
+      context.fireChannelRead(wrapInboundOut(frame))
+    case .binary where fragments == nil && !passingOn:
+      passingOn = !frame.fin
+      context.fireChannelRead(wrapInboundOut(frame))
+    default:
+      // A new message before the fragmented one ended, or a continuation of nothing.
+      close(.protocolError, "a message began before the last one ended", context: context)
+    }
+  }
+
+  /// Closes the connection if the message being put together is over the limit.
+  private func checkSize(context: ChannelHandlerContext) {
+    guard let fragments, fragments.readableBytes > maximumMessageBytes else { return }
+    self.fragments = nil
+    close(
+      .messageTooLarge, "a message of more than \(maximumMessageBytes) bytes", context: context)
+  }
+
+  private func close(
+    _ code: WebSocketErrorCode, _ reason: String, context: ChannelHandlerContext
+  ) {
+    closing = true
+    var data = context.channel.allocator.buffer(capacity: 2 + reason.utf8.count)
+    data.write(webSocketErrorCode: code)
+    data.writeString(reason)
+    let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
+    context.writeAndFlush(wrapOutboundOut(frame)).assumeIsolated().whenComplete { _ in
+      context.close(promise: nil)
+    }
+  }
+
+  private func take(_ text: String, stream: Stream, context: ChannelHandlerContext) {
     let start = ContinuousClock.now
-    let text = String(buffer: frame.unmaskedData)
     let outcome = stream.hub.take(json: text, session: stream.session)
     write(outcome.answer, context: context)
     for repetition in outcome.completed { write(repetition.message, context: context) }

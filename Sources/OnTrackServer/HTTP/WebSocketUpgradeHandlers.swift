@@ -25,7 +25,9 @@ final class WebSocketUpgradeHandlers: ChannelInboundHandler, RemovableChannelHan
         let maskCheck = MaskedFramesOnly()
         try pipeline.addHandler(maskCheck, position: .after(decoder))
         if StreamFrameHandler.takeExpected(on: context.channel) {
-          try pipeline.addHandler(StreamFrameHandler(), position: .after(maskCheck))
+          try pipeline.addHandler(
+            StreamFrameHandler(maximumMessageBytes: StreamRoutes.maximumMessageBytes),
+            position: .after(maskCheck))
         }
       } catch {
         logger.error(
