@@ -17,6 +17,10 @@ public struct ServerLimits: Sendable {
   public var maximumFrameRate = 240.0
   /// Free bytes the data disk must keep; below it new frames and sessions are refused.
   public var minimumFreeDiskBytes: Int64 = 256 << 20
+  /// Viewers (`/watch` connections) one session may have at once: each frame is sent to
+  /// every one, so without a cap one client could make a stream cost the server hundreds of
+  /// times over (a therapist's dashboard and the patient's own screen need a few).
+  public var maximumWatchersPerSession = 16
   /// Frames held unwritten (storage failing) before new frames are refused.
   public var maximumBacklog = 100_000
   /// How long a device pairing code works.

@@ -93,6 +93,12 @@ public struct ServeCommand: AsyncParsableCommand {
 
   @Option(
     help:
+      "Viewers (/watch connections) one session may have at once (default \(ServerLimits().maximumWatchersPerSession)). [limits.maxWatchersPerSession]"
+  )
+  var maxWatchersPerSession: Int?
+
+  @Option(
+    help:
       "Frames a second one session may send, sustained (default \(Int(ServerLimits().maximumFrameRate))). [limits.maxFrameRate]"
   )
   var maxFrameRate: Double?
@@ -147,6 +153,7 @@ public struct ServeCommand: AsyncParsableCommand {
     var maxFrameBytes = 64 * 1024
     var maxSessionsPerPatient = ServerLimits().maximumOpenSessionsPerPatient
     var maxOpenSessions = ServerLimits().maximumOpenSessions
+    var maxWatchersPerSession = ServerLimits().maximumWatchersPerSession
     var maxFrameRate = ServerLimits().maximumFrameRate
     var minFreeDisk = Int(ServerLimits().minimumFreeDiskBytes >> 20)
     var maxConnections = ServerLimits().connections.maximumConnections
@@ -170,6 +177,9 @@ public struct ServeCommand: AsyncParsableCommand {
       guard maxSessionsPerPatient >= 1, maxOpenSessions >= 1, maxConnections >= 16 else {
         throw ValidationError(
           "--max-sessions-per-patient and --max-open-sessions must be ≥ 1, --max-connections ≥ 16")
+      }
+      guard maxWatchersPerSession >= 1 else {
+        throw ValidationError("--max-watchers-per-session must be ≥ 1")
       }
       guard maxConnectionsPerAddress >= 0 else {
         throw ValidationError("--max-connections-per-address must be ≥ 0 (0: no cap)")
@@ -207,6 +217,9 @@ public struct ServeCommand: AsyncParsableCommand {
       ?? r.maxSessionsPerPatient
     r.maxOpenSessions =
       try maxOpenSessions ?? settings.int("limits.maxOpenSessions") ?? r.maxOpenSessions
+    r.maxWatchersPerSession =
+      try maxWatchersPerSession ?? settings.int("limits.maxWatchersPerSession")
+      ?? r.maxWatchersPerSession
     r.maxFrameRate = try maxFrameRate ?? settings.double("limits.maxFrameRate") ?? r.maxFrameRate
     r.minFreeDisk = try minFreeDisk ?? settings.int("limits.minFreeDiskMiB") ?? r.minFreeDisk
     r.maxConnections =
@@ -252,6 +265,7 @@ public struct ServeCommand: AsyncParsableCommand {
     configuration.limits.maximumFrameBytes = r.maxFrameBytes
     configuration.limits.maximumOpenSessionsPerPatient = r.maxSessionsPerPatient
     configuration.limits.maximumOpenSessions = r.maxOpenSessions
+    configuration.limits.maximumWatchersPerSession = r.maxWatchersPerSession
     configuration.limits.maximumFrameRate = r.maxFrameRate
     configuration.limits.minimumFreeDiskBytes = Int64(r.minFreeDisk) << 20
     configuration.limits.connections.maximumConnections = r.maxConnections

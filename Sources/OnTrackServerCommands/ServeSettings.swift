@@ -21,6 +21,7 @@ struct ServeSettings {
     ("devices.axisSkeleton", .string), ("devices.axisRate", .number), ("devices.vmc", .bool),
     ("devices.vmcPort", .port), ("limits.maxFrameBytes", .integer),
     ("limits.maxSessionsPerPatient", .integer), ("limits.maxOpenSessions", .integer),
+    ("limits.maxWatchersPerSession", .integer),
     ("limits.maxFrameRate", .number), ("limits.minFreeDiskMiB", .integer),
     ("limits.maxConnections", .integer),
     ("limits.maxConnectionsPerAddress", .integer), ("log.level", .string), ("server.name", .string),

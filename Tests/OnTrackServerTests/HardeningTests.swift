@@ -1493,6 +1493,41 @@ struct HardeningTests {
     return frame + mask + payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
   }
 
+  @Test("a session's viewers are capped: past the cap the upgrade is answered 429 with the reason")
+  func watcherCap() async throws {
+    let t = try await TestServer { $0.limits.maximumWatchersPerSession = 2 }
+    defer { t.removeFolder() }
+    try await t.run { c in
+      let session = try await c.createSession(token: t.ann, exercise: Self.exercise).id
+      let upgrade = { @Sendable () -> String in
+        let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        return "GET /v1/sessions/\(session)/watch HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+          + "Connection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
+          + "Authorization: Bearer \(t.lee)\r\n\r\n"
+      }
+      let port = c.port
+      async let first = Self.rawExchange(port: port, head: upgrade(), limit: .seconds(4))
+      async let second = Self.rawExchange(port: port, head: upgrade(), limit: .seconds(4))
+      #expect(
+        try await Self.eventually(.seconds(3)) {
+          t.server.hub.loadedSession(session)?.watcherCount == 2
+        })
+      let third = try await Self.rawExchange(port: port, head: upgrade(), limit: .seconds(2))
+      #expect(third.answer.hasPrefix("HTTP/1.1 429"), "\(third.answer)")
+      #expect(third.answer.contains("2 viewers already"), "\(third.answer)")
+      for viewer in try await [first, second] {
+        #expect(viewer.answer.hasPrefix("HTTP/1.1 101"), "\(viewer.answer.prefix(100))")
+      }
+      // The first two gone, a viewer is taken again.
+      #expect(
+        try await Self.eventually(.seconds(3)) {
+          t.server.hub.loadedSession(session)?.watcherCount == 0
+        })
+      let again = try await Self.rawExchange(port: port, head: upgrade(), limit: .seconds(1))
+      #expect(again.answer.hasPrefix("HTTP/1.1 101"), "\(again.answer.prefix(100))")
+    }
+  }
+
   @Test("messages sent in fragments, a ping between the pieces, are taken in order with the rest")
   func fragmentedMessages() async throws {
     let t = try await TestServer()

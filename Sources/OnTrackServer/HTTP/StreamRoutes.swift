@@ -35,23 +35,32 @@ struct StreamRoutes {
   static let replacedCloseCode = WebSocketErrorCode.unknown(4409)
 
   func add(to router: Router<ServerContext>) {
-    register("v1/sessions/:id/stream", action: .streamOpen, fastPath: true, on: router) {
+    register("v1/sessions/:id/stream", as: .stream, on: router) {
       session, inbound, outbound, channel, logger in
       try await stream(
         session, inbound: inbound, outbound: outbound, channel: channel, logger: logger)
     }
-    register("v1/sessions/:id/watch", action: .watchOpen, on: router) {
+    register("v1/sessions/:id/watch", as: .watch, on: router) {
       session, inbound, outbound, _, _ in
       try await watch(session, inbound: inbound, outbound: outbound)
     }
   }
 
+  /// What a WebSocket route is for.
+  private enum Route {
+    /// The patient's frames come in: they go to a `StreamFrameHandler` from the moment the
+    /// upgrade completes.
+    case stream
+    /// A viewer: at most `maximumWatchersPerSession` a session.
+    case watch
+
+    var action: AuditLog.Action { self == .stream ? .streamOpen : .watchOpen }
+  }
+
   /// A WebSocket route on an open session the caller may read; `handler` runs the connection
-  /// until it returns or the token that opened it stops being valid. With `fastPath`, the
-  /// connection's frames go to a `StreamFrameHandler` from the moment the upgrade completes.
+  /// until it returns or the token that opened it stops being valid.
   private func register(
-    _ path: RouterPath, action: AuditLog.Action, fastPath: Bool = false,
-    on router: Router<ServerContext>,
+    _ path: RouterPath, as route: Route, on router: Router<ServerContext>,
     handler:
       @escaping @Sendable (
         LiveSession, WebSocketInboundStream, WebSocketOutboundWriter, any Channel, Logger
@@ -66,9 +75,12 @@ struct StreamRoutes {
         context.channel.closeFuture.whenComplete { _ in slot.clear() }
         // A refusal here becomes a 401/403/404/409 answer (`ErrorMapper`, `UpgradeRefusal`).
         let (record, identity) = try await context.readableSession(in: hub)
-        _ = try await hub.liveSession(record.id)
-        hub.audit.record(action, by: identity, patient: record.patient, session: record.id)
-        if fastPath { StreamFrameHandler.expect(on: context.channel) }
+        let live = try await hub.liveSession(record.id)
+        if route == .watch {
+          try Self.admitsWatcher(live, limit: hub.limits.maximumWatchersPerSession)
+        }
+        hub.audit.record(route.action, by: identity, patient: record.patient, session: record.id)
+        if route == .stream { StreamFrameHandler.expect(on: context.channel) }
         return .upgrade([:])
       },
       onUpgrade: { inbound, outbound, context in
@@ -183,11 +195,23 @@ struct StreamRoutes {
     }
   }
 
+  /// Refuses a viewer (429 at the upgrade) past the session's cap.
+  static func admitsWatcher(_ session: LiveSession, limit: Int) throws(SessionError) {
+    guard session.watcherCount < limit else {
+      throw .quota("this session has \(limit) viewers already; close one to open another")
+    }
+  }
+
   private func watch(
     _ session: LiveSession, inbound: WebSocketInboundStream,
     outbound: WebSocketOutboundWriter
   ) async throws {
-    let (watcher, messages) = session.watch()
+    guard let (watcher, messages) = session.watch(limit: hub.limits.maximumWatchersPerSession)
+    else {
+      // Another viewer came between the check at the upgrade and here.
+      try await outbound.close(.policyViolation, reason: "too many viewers")
+      return
+    }
     defer { session.unwatch(watcher) }
     try await outbound.writeTextMessage(ServerMessage.session(session.hello()).json)
     try await withThrowingTaskGroup(of: Void.self) { group in

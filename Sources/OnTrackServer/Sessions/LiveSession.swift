@@ -472,17 +472,23 @@ public final class LiveSession: Sendable {
 
   // MARK: Listeners
 
-  /// Frame and repetition messages for a viewer (`/watch`).
-  func watch() -> (UUID, AsyncStream<String>) {
+  /// Frame and repetition messages for a viewer (`/watch`); nil if the session has `limit`
+  /// viewers already.
+  func watch(limit: Int) -> (UUID, AsyncStream<String>)? {
     let (stream, continuation) = AsyncStream<String>.makeStream(
       bufferingPolicy: .bufferingNewest(256))
     let id = UUID()
-    state.withLock {
-      $0.watchers[id] = continuation
-      $0.lastActivity = .now
+    let admitted = state.withLock { s in
+      guard s.watchers.count < limit else { return false }
+      s.watchers[id] = continuation
+      s.lastActivity = .now
+      return true
     }
-    return (id, stream)
+    return admitted ? (id, stream) : nil
   }
+
+  /// How many viewers the session has.
+  var watcherCount: Int { state.withLock { $0.watchers.count } }
 
   func unwatch(_ id: UUID) {
     state.withLock {
