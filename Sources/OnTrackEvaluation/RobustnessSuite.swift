@@ -9,7 +9,8 @@ import OnTrackSimulation
 ///
 /// - sensor noise on a correct performance: white joint-angle noise, low-frequency joint-angle
 ///   noise (correlation time 0.25 s), landmark jitter (each 1–3° or 1–3 cm) — the score should
-///   drop only a little;
+///   drop only a little; 1 cm of jitter from a sensor slower than the reference (15 and 10
+///   frames a second, a webcam on a slow machine) — about as little;
 /// - tempo from 0.4× to 2.5× the reference's duration — the same count of repetitions;
 /// - the other side (mirrored) — the same score;
 /// - range shrunk to 80, 60, 40 % — the score should fall, monotonically;
@@ -33,6 +34,8 @@ public enum RobustnessSuite {
     public var drift: [Double: Outcome]
     /// Centimetres of landmark jitter → outcome.
     public var jitter: [Double: Outcome]
+    /// Frames a second of a sensor with 1 cm of jitter, slower than the reference → outcome.
+    public var slowSensor: [Double: Outcome]
     /// Duration ratio → outcome.
     public var tempo: [Double: Outcome]
     public var mirrored: Outcome
@@ -45,6 +48,8 @@ public enum RobustnessSuite {
   }
 
   public static let noiseLevels = [1.0, 2.0, 3.0]
+  /// Frames a second of the slow sensors (`slowSensor`).
+  public static let slowRates = [15.0, 10.0]
   public static let tempi = [0.4, 0.6, 1.5, 2.0, 2.5]
   public static let ranges = [0.8, 0.6, 0.4]
   public static let leans = [5.0, 10.0, 20.0]
@@ -70,7 +75,8 @@ public enum RobustnessSuite {
     }
     var row = Row(
       exercise: exercise.id, perfect: try perform { _ in }, whiteNoise: [:], drift: [:],
-      jitter: [:], tempo: [:], mirrored: try perform { $0.otherSide = true }, range: [:],
+      jitter: [:], slowSensor: [:], tempo: [:], mirrored: try perform { $0.otherSide = true },
+      range: [:],
       compensation: [:], stooped: try perform { $0.stoopDegrees = 25 })
     for level in noiseLevels {
       row.whiteNoise[level] = try perform { $0.noiseDegrees = Float(level) }
@@ -80,6 +86,10 @@ public enum RobustnessSuite {
       }
       row.jitter[level] = try jittered(exercise, reference, centimetres: level, seed: seed)
     }
+    for rate in slowRates {
+      row.slowSensor[rate] = try jittered(
+        exercise, reference, centimetres: 1, rate: rate, seed: seed)
+    }
     for tempo in tempi { row.tempo[tempo] = try perform { $0.tempo = tempo } }
     for range in ranges { row.range[range] = try perform { $0.range = Float(range) } }
     for lean in leans { row.compensation[lean] = try perform { $0.trunkLeanDegrees = Float(lean) } }
@@ -87,17 +97,27 @@ public enum RobustnessSuite {
   }
 
   /// A perfect performance whose landmark positions carry white noise of `centimetres` per
-  /// axis, as a camera or depth sensor gives them.
+  /// axis, as a camera or depth sensor gives them; seen `rate` times a second if given (the
+  /// take's frames nearest each sample time), else at the reference's rate.
   static func jittered(
-    _ exercise: Exercise, _ reference: Clip, centimetres: Double, seed: UInt64
+    _ exercise: Exercise, _ reference: Clip, centimetres: Double, rate: Double? = nil,
+    seed: UInt64
   ) throws -> Outcome {
     var simulator = PatientSimulator(
       reference: reference, variation: .init(), frameRate: 1 / reference.frameTime, seed: seed)
     let take = try simulator.take(repetitions: repetitions)
     let body = try BodyModel(skeleton: take.skeleton)
     var landmarks = ClipFeatures.landmarks(of: take, body: body)
+    var times = (0..<take.frameCount).map { Double($0) * take.frameTime }
+    if let rate {
+      let duration = Double(take.frameCount - 1) * take.frameTime
+      let kept = stride(from: 0.0, through: duration, by: 1 / rate).map {
+        min(take.frameCount - 1, Int(($0 / take.frameTime).rounded()))
+      }
+      landmarks = kept.map { landmarks[$0] }
+      times = kept.map { times[$0] }
+    }
     addJitter(to: &landmarks, metres: Float(centimetres / 100), seed: seed &+ 101)
-    let times = (0..<take.frameCount).map { Double($0) * take.frameTime }
     return outcome(TakeScorer(exercise: exercise).score(landmarks: landmarks, times: times))
   }
 
@@ -129,6 +149,7 @@ public enum RobustnessSuite {
       columns += noiseLevels.map { l in ("noise \(Int(l))°", { $0.whiteNoise[l] }, true) }
       columns += noiseLevels.map { l in ("drift \(Int(l))°", { $0.drift[l] }, true) }
       columns += noiseLevels.map { l in ("jitter \(Int(l)) cm", { $0.jitter[l] }, true) }
+      columns += slowRates.map { r in ("1 cm at \(Int(r)) Hz", { $0.slowSensor[r] }, true) }
       columns += tempi.map { t in ("tempo \(t)×", { $0.tempo[t] }, true) }
       columns.append(("mirrored", { $0.mirrored }, true))
       columns += ranges.map { r in ("range \(Int(r * 100)) %", { $0.range[r] }, r >= 0.8) }

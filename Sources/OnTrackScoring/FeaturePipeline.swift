@@ -11,12 +11,20 @@ import OnTrackKinematics
 /// ```
 ///
 /// The measures come from low-pass-filtered landmarks; the noise columns hold, per measure, the
-/// size of the second difference of the *unfiltered* measure (`|x[t] − 2x[t−1] + x[t−2]|`,
-/// radians; the norm of the vector difference for bone directions). Smooth movement contributes
-/// little to a second difference at 30 Hz and white sensor noise of σ contributes √6 σ, so the
-/// median over a repetition estimates the sensor's own noise (`RepetitionScorer`). A measure
-/// whose landmarks the sensor did not see in a frame (`LandmarkFrame.untracked`) has NaN there
-/// instead, which the scorer counts to leave the measure out. Nothing is allocated per frame.
+/// size of the second difference of the *unfiltered* measure over the frames *as they came*
+/// (`|x[k] − 2x[k−1] + x[k−2]|`, radians; the norm of the vector difference for bone
+/// directions). Smooth movement contributes little to a second difference and white sensor
+/// noise of σ contributes √6 σ, so the median over a repetition estimates the sensor's own
+/// noise (`RepetitionScorer`). Taken on the grid instead, a sensor slower than the grid would
+/// hide its noise: a grid frame interpolated halfway between two samples makes the second
+/// difference there zero (at 15 Hz, 1 cm of jitter was read as a fifth of itself and scores
+/// fell by up to 80 points). The scorer turns σ into noise after the filter with the filter's
+/// gain at the grid's rate; fewer samples a second leave more noise after the filter (about
+/// √(grid rate ÷ sensor rate) times as much, the filter's bandwidth being the same), so each
+/// value is scaled by that, from a running mean of the sensor's frame interval, at most to no
+/// filtering at all. A measure whose landmarks the sensor did not see in a frame
+/// (`LandmarkFrame.untracked`) has NaN there instead, which the scorer counts to leave the
+/// measure out. Nothing is allocated per frame.
 public struct FeaturePipeline: Sendable {
   public let step: Double
   private var resampler: GridResampler
@@ -25,7 +33,8 @@ public struct FeaturePipeline: Sendable {
   private var filteredExtractor: FeatureExtractor
   private var rawExtractor: FeatureExtractor
   private var frame = LandmarkFrame()
-  /// The two previous unfiltered measure frames, and how many are valid (0…2).
+  /// The two previous unfiltered measure frames (input frames, not grid frames), and how many
+  /// are valid (0…2).
   private var previous: [Float]
   private var older: [Float]
   private var history = 0
@@ -35,6 +44,12 @@ public struct FeaturePipeline: Sendable {
   /// Per noise column: the landmarks its measure needs (`BodyMeasure.landmarkMask`).
   private let noiseMasks: [UInt32]
   private var produced = 0
+  /// The time of the previous input frame.
+  private var lastInputTime = 0.0
+  /// Running mean of the input frame interval, seconds (0 before the second frame).
+  private var inputInterval = 0.0
+  /// The most `slowSensorGain` can be: no filtering at all (1 ÷ the filter's noise gain).
+  private let largestSlowSensorGain: Double
   /// The frames the last `push` produced: `output[k * width ..< (k + 1) * width]`.
   public private(set) var output: [Float]
   public private(set) var outputCount = 0
@@ -45,6 +60,7 @@ public struct FeaturePipeline: Sendable {
     self.step = step
     resampler = GridResampler(step: step)
     filter = cutoff.map { LandmarkFilter(cutoff: $0, rate: 1 / step) }
+    largestSlowSensorGain = 1 / max(filter?.noiseGain ?? 1, 1e-6)
     filteredExtractor = FeatureExtractor(headingTimeConstant: headingTimeConstant)
     rawExtractor = FeatureExtractor(headingTimeConstant: headingTimeConstant)
     let measures = FeatureLayout.measureWidth
@@ -69,12 +85,29 @@ public struct FeaturePipeline: Sendable {
   public mutating func push(_ landmarks: LandmarkFrame, at time: Double) -> Bool {
     outputCount = 0
     guard resampler.push(landmarks, at: time) else { return false }
+    let interval: Double
     if resampler.restarted {
       filter?.restart()
       history = 0
+      interval = 0
+      inputInterval = 0
+    } else {
+      interval = time - lastInputTime
+      inputInterval =
+        inputInterval == 0 ? interval : inputInterval + 0.1 * (interval - inputInterval)
     }
-    let width = FeatureLayout.width
+    lastInputTime = time
     let measures = FeatureLayout.measureWidth
+    // The noise of this input frame, from it and the two before it.
+    raw.withUnsafeMutableBufferPointer { out in
+      rawExtractor.extract(landmarks, timeStep: interval, into: out)
+    }
+    writeNoise(untracked: landmarks.untracked)
+    swap(&older, &previous)
+    for c in 0..<measures { previous[c] = raw[c] }
+    history = min(history + 1, 2)
+
+    let width = FeatureLayout.width
     for k in 0..<resampler.outputCount {
       let timeStep = produced == 0 ? 0 : step
       produced += 1
@@ -82,31 +115,37 @@ public struct FeaturePipeline: Sendable {
         for i in 0..<target.count { target[i] = resampler.output[k].positions[i] }
       }
       frame.untracked = resampler.output[k].untracked
-      raw.withUnsafeMutableBufferPointer { out in
-        rawExtractor.extract(frame, timeStep: timeStep, into: out)
-      }
       filter?.filter(&frame)
       filtered.withUnsafeMutableBufferPointer { out in
         filteredExtractor.extract(frame, timeStep: timeStep, into: out)
       }
-      writeNoise(untracked: frame.untracked)
       let base = outputCount * width
       for c in 0..<measures { output[base + c] = filtered[c] }
-      for c in 0..<noise.count { output[base + measures + c] = noise[c] }
+      let untracked = frame.untracked
+      for i in 0..<noise.count {
+        output[base + measures + i] = noiseMasks[i] & untracked != 0 ? .nan : noise[i]
+      }
       outputCount += 1
-      swap(&older, &previous)
-      for c in 0..<measures { previous[c] = raw[c] }
-      history = min(history + 1, 2)
     }
     return true
   }
 
-  /// The noise columns of the current frame (`raw`), from the two frames before it; NaN for
-  /// measures of an `untracked` landmark.
+  /// How much more noise is left after the filter on the grid than `filterNoiseGain` says,
+  /// for input frames `interval` seconds apart: √(interval ÷ step) when the sensor is slower
+  /// than the grid (the filter keeps the same bandwidth of fewer samples), never more than
+  /// no filtering at all; 1 otherwise.
+  private func slowSensorGain(interval: Double) -> Float {
+    guard interval > step else { return 1 }
+    return Float(min((interval / step).squareRoot(), largestSlowSensorGain))
+  }
+
+  /// The noise columns of the current input frame (`raw`), from the two input frames before
+  /// it, scaled for a sensor slower than the grid; NaN for measures of an `untracked` landmark.
   private mutating func writeNoise(untracked: UInt32) {
+    let gain = slowSensorGain(interval: inputInterval)
     defer {
-      if untracked != 0 {
-        for i in 0..<noise.count where noiseMasks[i] & untracked != 0 { noise[i] = .nan }
+      for i in 0..<noise.count {
+        noise[i] = noiseMasks[i] & untracked != 0 ? .nan : noise[i] * gain
       }
     }
     guard history == 2 else {
