@@ -1405,11 +1405,7 @@ struct HardeningTests {
       let ping = Array(#"{"type":"ping"}"#.utf8)
       for route in ["stream", "watch"] {
         for masked in [true, false] {
-          let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
-          let upgrade =
-            "GET /v1/sessions/\(session)/\(route) HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-            + "Connection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
-            + "Authorization: Bearer \(t.ann)\r\n\r\n"
+          let upgrade = Self.upgradeRequest("/v1/sessions/\(session)/\(route)", token: t.ann)
           var frame: [UInt8] = [0x81, UInt8(ping.count) | (masked ? 0x80 : 0)]
           if masked {
             let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
@@ -1446,11 +1442,7 @@ struct HardeningTests {
     let frames = try Frames()
     try await t.run { c in
       let session = try await c.createSession(token: t.ann, exercise: Self.exercise).id
-      let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
-      let upgrade =
-        "GET /v1/sessions/\(session)/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-        + "Connection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
-        + "Authorization: Bearer \(t.ann)\r\n\r\n"
+      let upgrade = Self.upgradeRequest("/v1/sessions/\(session)/stream", token: t.ann)
       // A client that does not wait for the hello: batches of frames, the first right behind
       // the upgrade request, the rest a millisecond apart (before, frames that came before the
       // server's fast path was in place were taken after later ones, and refused as out of
@@ -1476,6 +1468,14 @@ struct HardeningTests {
     }
   }
 
+  /// A WebSocket upgrade request for `path` with a bearer token and a fresh key.
+  static func upgradeRequest(_ path: String, token: String) -> String {
+    let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+    return "GET \(path) HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
+      + "Authorization: Bearer \(token)\r\n\r\n"
+  }
+
   /// A client's text frame: masked (RFC 6455 §5.3), with a 7- or 16-bit length.
   static func maskedTextFrame(_ text: String) -> [UInt8] {
     maskedFrame(opcode: 0x1, fin: true, Array(text.utf8))
@@ -1499,20 +1499,18 @@ struct HardeningTests {
     defer { t.removeFolder() }
     try await t.run { c in
       let session = try await c.createSession(token: t.ann, exercise: Self.exercise).id
-      let upgrade = { @Sendable () -> String in
-        let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
-        return "GET /v1/sessions/\(session)/watch HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-          + "Connection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
-          + "Authorization: Bearer \(t.lee)\r\n\r\n"
-      }
+      let watch = "/v1/sessions/\(session)/watch"
       let port = c.port
-      async let first = Self.rawExchange(port: port, head: upgrade(), limit: .seconds(4))
-      async let second = Self.rawExchange(port: port, head: upgrade(), limit: .seconds(4))
+      async let first = Self.rawExchange(
+        port: port, head: Self.upgradeRequest(watch, token: t.lee), limit: .seconds(4))
+      async let second = Self.rawExchange(
+        port: port, head: Self.upgradeRequest(watch, token: t.lee), limit: .seconds(4))
       #expect(
         try await Self.eventually(.seconds(3)) {
           t.server.hub.loadedSession(session)?.watcherCount == 2
         })
-      let third = try await Self.rawExchange(port: port, head: upgrade(), limit: .seconds(2))
+      let third = try await Self.rawExchange(
+        port: port, head: Self.upgradeRequest(watch, token: t.lee), limit: .seconds(2))
       #expect(third.answer.hasPrefix("HTTP/1.1 429"), "\(third.answer)")
       #expect(third.answer.contains("2 viewers already"), "\(third.answer)")
       for viewer in try await [first, second] {
@@ -1523,7 +1521,8 @@ struct HardeningTests {
         try await Self.eventually(.seconds(3)) {
           t.server.hub.loadedSession(session)?.watcherCount == 0
         })
-      let again = try await Self.rawExchange(port: port, head: upgrade(), limit: .seconds(1))
+      let again = try await Self.rawExchange(
+        port: port, head: Self.upgradeRequest(watch, token: t.lee), limit: .seconds(1))
       #expect(again.answer.hasPrefix("HTTP/1.1 101"), "\(again.answer.prefix(100))")
     }
   }
@@ -1535,11 +1534,7 @@ struct HardeningTests {
     let frames = try Frames()
     try await t.run { c in
       let session = try await c.createSession(token: t.ann, exercise: Self.exercise).id
-      let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
-      let upgrade =
-        "GET /v1/sessions/\(session)/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-        + "Connection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
-        + "Authorization: Bearer \(t.ann)\r\n\r\n"
+      let upgrade = Self.upgradeRequest("/v1/sessions/\(session)/stream", token: t.ann)
       // Every third frame in three pieces (text, continuation, last continuation), a ping
       // between the first two (RFC 6455 §5.4 allows control frames there).
       func message(_ seq: Int) -> [UInt8] {
@@ -1571,7 +1566,7 @@ struct HardeningTests {
       let piece = Array(repeating: UInt8(ascii: " "), count: 60_000)
       let tooLong = try await Self.rawExchange(
         port: c.port,
-        head: upgrade.replacingOccurrences(of: key, with: "AAAAAAAAAAAAAAAAAAAAAA=="),
+        head: Self.upgradeRequest("/v1/sessions/\(session)/stream", token: t.ann),
         trickleBytes: [
           Self.maskedFrame(opcode: 0x1, fin: false, Array("{".utf8))
             + (0..<20).flatMap { _ in Self.maskedFrame(opcode: 0x0, fin: false, piece) }
