@@ -53,13 +53,13 @@ final class StreamFrameHandler: ChannelDuplexHandler, RemovableChannelHandler {
   /// The largest message taken; a longer one closes the connection (1009).
   let maximumMessageBytes: Int
   private var closing = false
+  /// A read the channel asked for before `start`, passed on then.
+  private var readWanted = false
+  private var wrote = false
 
   init(maximumMessageBytes: Int) {
     self.maximumMessageBytes = maximumMessageBytes
   }
-  /// A read the channel asked for before `start`, passed on then.
-  private var readWanted = false
-  private var wrote = false
 
   /// Channels whose upgrade request a stream route accepted: they get this handler when the
   /// upgrade completes.
