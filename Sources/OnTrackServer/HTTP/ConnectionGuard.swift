@@ -157,14 +157,14 @@ final class ConnectionCounter: Sendable {
 /// The refusal a WebSocket route gave a connection's upgrade request, so the guard can answer
 /// with it (the upgrader itself only says 400).
 enum UpgradeRefusal {
-  private static let refusals = Mutex<[ObjectIdentifier: APIError]>([:])
+  private static let refusals = ChannelNotes<APIError>()
 
   static func remember(_ error: APIError, on channel: any Channel) {
-    refusals.withLock { $0[ObjectIdentifier(channel)] = error }
+    refusals.set(error, on: channel)
   }
 
   static func take(for channel: any Channel) -> APIError? {
-    refusals.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+    refusals.take(for: channel)
   }
 }
 

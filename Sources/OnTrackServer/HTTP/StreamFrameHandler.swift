@@ -63,18 +63,16 @@ final class StreamFrameHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
   /// Channels whose upgrade request a stream route accepted: they get this handler when the
   /// upgrade completes.
-  private static let expected = Mutex<Set<ObjectIdentifier>>([])
+  private static let expected = ChannelNotes<Bool>()
 
   /// Called by a stream route as it accepts the upgrade request on `channel`.
   static func expect(on channel: any Channel) {
-    let id = ObjectIdentifier(channel)
-    expected.withLock { _ = $0.insert(id) }
-    channel.closeFuture.whenComplete { _ in expected.withLock { _ = $0.remove(id) } }
+    expected.set(true, on: channel)
   }
 
   /// True (once) if a stream route accepted `channel`'s upgrade.
   static func takeExpected(on channel: any Channel) -> Bool {
-    expected.withLock { $0.remove(ObjectIdentifier(channel)) != nil }
+    expected.take(for: channel) != nil
   }
 
   /// Starts taking frames for `session` (on the event loop, once the session is attached to

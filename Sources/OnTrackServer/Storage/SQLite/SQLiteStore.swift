@@ -97,7 +97,7 @@ public final class SQLiteStore: ServerStore {
   /// timeout, or a full disk, passes (`unavailable`: the HTTP edge answers 503 with
   /// `Retry-After`, the frame writer retries); anything else is `failed`, with SQLite's
   /// message.
-  func storeError(_ error: DatabaseError) -> StoreError {
+  private func storeError(_ error: DatabaseError) -> StoreError {
     let said = error.message ?? "\(error.resultCode)"
     switch error.resultCode.primaryResultCode {
     case .SQLITE_BUSY, .SQLITE_LOCKED:
