@@ -13,6 +13,9 @@ import OnTrackSimulation
 ///   frames a second, a webcam on a slow machine) — about as little;
 /// - tempo from 0.4× to 2.5× the reference's duration — the same count of repetitions;
 /// - the other side (mirrored) — the same score;
+/// - a wait of `waitSeconds` standing still before each repetition, on the reference's side and
+///   on the other — the same count and score (the side is judged on the movement, not on the
+///   wait);
 /// - range shrunk to 80, 60, 40 % — the score should fall, monotonically;
 /// - a trunk-lean compensation growing with the movement, 5–20° — the score should fall.
 ///
@@ -39,6 +42,10 @@ public enum RobustnessSuite {
     /// Duration ratio → outcome.
     public var tempo: [Double: Outcome]
     public var mirrored: Outcome
+    /// `waitSeconds` of standing still before each repetition.
+    public var wait: Outcome
+    /// The same wait, on the other side.
+    public var waitOtherSide: Outcome
     /// Share of the range reached → outcome.
     public var range: [Double: Outcome]
     /// Degrees of trunk lean at the height of the movement → outcome.
@@ -54,6 +61,10 @@ public enum RobustnessSuite {
   public static let ranges = [0.8, 0.6, 0.4]
   public static let leans = [5.0, 10.0, 20.0]
   public static let repetitions = 3
+  /// Seconds the patient waits, still, before each repetition (`wait`): several reference
+  /// lengths, within what a live stream holds before it must decide the side
+  /// (`RepetitionFinding.bufferFrames`).
+  public static let waitSeconds = 8.0
   /// Correlation time of the low-frequency noise, seconds: slower than white noise, still
   /// faster than a repetition.
   public static let driftSeconds = 0.25
@@ -76,6 +87,11 @@ public enum RobustnessSuite {
     var row = Row(
       exercise: exercise.id, perfect: try perform { _ in }, whiteNoise: [:], drift: [:],
       jitter: [:], slowSensor: [:], tempo: [:], mirrored: try perform { $0.otherSide = true },
+      wait: try perform { $0.restSeconds = waitSeconds },
+      waitOtherSide: try perform {
+        $0.restSeconds = waitSeconds
+        $0.otherSide = true
+      },
       range: [:],
       compensation: [:], stooped: try perform { $0.stoopDegrees = 25 })
     for level in noiseLevels {
@@ -152,6 +168,8 @@ public enum RobustnessSuite {
       columns += slowRates.map { r in ("1 cm at \(Int(r)) Hz", { $0.slowSensor[r] }, true) }
       columns += tempi.map { t in ("tempo \(t)×", { $0.tempo[t] }, true) }
       columns.append(("mirrored", { $0.mirrored }, true))
+      columns.append(("wait \(Int(waitSeconds)) s", { $0.wait }, true))
+      columns.append(("wait, other side", { $0.waitOtherSide }, true))
       columns += ranges.map { r in ("range \(Int(r * 100)) %", { $0.range[r] }, r >= 0.8) }
       columns += leans.map { l in ("lean \(Int(l))°", { $0.compensation[l] }, false) }
       columns.append(("stooped 25°", { $0.stooped }, false))

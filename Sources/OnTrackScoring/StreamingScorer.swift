@@ -14,8 +14,9 @@ import OnTrackKinematics
 /// `repetitions`. Frames between repetitions allocate nothing; scoring a finished repetition
 /// allocates its report.
 ///
-/// The side decision needs one reference-length of motion: until then frames are buffered,
-/// and once it is made they are replayed, so the first repetition is still found whole.
+/// The side decision needs one reference-length of motion from where the patient begins to
+/// move (`RepetitionFinding.sideDecisionFrames`): until then frames are buffered, and once it
+/// is made they are replayed, so the first repetition is still found whole.
 ///
 /// An exercise done on alternating sides (`Exercise.alternates`) makes no decision: the stream
 /// and its mirror image are matched side by side, a match waits a quarter of a reference
@@ -72,6 +73,9 @@ public struct StreamingScorer: Sendable {
   private var features: [Float]
   private var rows: DTWMatrix
   private var decided = false
+  /// The first frame that reached the onset of the movement (`RepetitionFinding.onset(in:)`),
+  /// while the side is undecided.
+  private var onsetFrame: Int?
   private var firstTime: Double?
   private var world: [RigidTransform]
   private var landmarks = LandmarkFrame()
@@ -131,7 +135,7 @@ public struct StreamingScorer: Sendable {
     matcher = finding.matcher()
     scorer = RepetitionScorer(exercise: exercise)
     pipeline = FeaturePipeline(step: exercise.frameTime)
-    capacity = 2 * finding.maximumLength + finding.decisionWindow + 8
+    capacity = finding.bufferFrames
     features = [Float](repeating: 0, count: capacity * FeatureLayout.width)
     rows = DTWMatrix(capacity: capacity, width: Exercise.alignmentWidth)
     world = [RigidTransform](repeating: .identity, count: skeleton?.count ?? 0)
@@ -171,7 +175,10 @@ public struct StreamingScorer: Sendable {
     otherMatcher = finding.matcher()
     pending.reserveCapacity(8)
     sideWait = max(4, finding.referenceRows.rows / 4)
-    if alternating { decided = true }
+    // Alternating sides are matched both ways; a bilateral exercise has no side to decide.
+    if alternating || !(exercise.workingSide != nil || exercise.startsEitherSide) {
+      decided = true
+    }
     if exercise.holdSeconds > 0, let window = exercise.holdFrames {
       let reference = exercise.reference
       holdTargets = exercise.measures.map { scored in
@@ -244,7 +251,12 @@ public struct StreamingScorer: Sendable {
   @discardableResult
   public mutating func finish() -> Int {
     let before = repetitions.count
-    if !decided { decide(frames: frameCount) }
+    if !decided {
+      decide(
+        frames: frameCount,
+        window: finding.sideDecisionFrames(onset: onsetFrame, count: frameCount, ended: true)
+          ?? 0..<0)
+    }
     if exercise.alternates {
       let direct = movementCheck(otherSide: false)
       let other = movementCheck(otherSide: true)
@@ -292,19 +304,41 @@ public struct StreamingScorer: Sendable {
       // Until the side is decided, colour the avatar against the reference as it stands.
       prepare(slot: slot, mirror: false)
       track(slot: slot)
-      if frameCount >= finding.decisionWindow { decide(frames: frameCount) }
+      if onsetFrame == nil { lookForOnset(slot: slot) }
+      if let window = finding.sideDecisionFrames(
+        onset: onsetFrame, count: frameCount, ended: false)
+      {
+        decide(frames: frameCount, window: window)
+      }
     }
   }
 
-  /// Makes the side decision on the buffered frames and replays them.
-  private mutating func decide(frames count: Int) {
+  /// Notes the frame in `slot` (the newest) as the onset of the movement if it reaches far
+  /// enough from the starting posture (`RepetitionFinding.onset(in:)`, frame by frame).
+  private mutating func lookForOnset(slot: Int) {
+    let f = frameCount - 1
+    guard f >= RepetitionScorer.originFrames(finding.referenceRows.rows),
+      finding.referenceMovement > 0
+    else { return }
+    let width = FeatureLayout.width
+    let reach = features.withUnsafeBufferPointer { all in
+      baseline.withUnsafeBufferPointer { rest in
+        finding.reach(
+          UnsafeBufferPointer(rebasing: all[(slot * width)..<((slot + 1) * width)]), rest: rest)
+      }
+    }
+    if reach >= finding.onsetThreshold { onsetFrame = f }
+  }
+
+  /// Makes the side decision on frames `window` of the buffered ones and replays them all.
+  private mutating func decide(frames count: Int, window frames: Range<Int>) {
     decided = true
     guard count > 0 else { return }
     let width = FeatureLayout.width
     let window = FeatureSequence(
       width: width, frameTime: exercise.frameTime,
       values: Array(features[0..<(count * width)]))
-    mirrored = scorer.worksOtherSide(window, frames: 0..<min(finding.decisionWindow, count))
+    mirrored = scorer.worksOtherSide(window, frames: frames)
     for slot in 0..<count { process(slot: slot, track: false) }
     if mirrored {
       // The starting posture was taken before the frames were mirrored.
@@ -539,9 +573,13 @@ public struct StreamingScorer: Sendable {
     guard baselineFrames < frames else { return }
     let width = FeatureLayout.width
     baselineFrames += 1
-    let weight = 1 / Float(baselineFrames)
-    for c in 0..<FeatureLayout.measureWidth {
-      baseline[c] += (features[slot * width + c] - baseline[c]) * weight
+    let n = baselineFrames
+    features.withUnsafeBufferPointer { all in
+      baseline.withUnsafeMutableBufferPointer { rest in
+        RepetitionFinding.accumulateRest(
+          rest, frame: UnsafeBufferPointer(rebasing: all[(slot * width)..<((slot + 1) * width)]),
+          n: n)
+      }
     }
   }
 

@@ -111,7 +111,10 @@ public struct SubsequenceMatcher: Sendable {
                 } else {
                   best = pd[i - 1]
                   origin = ps[i - 1]
-                  if pd[i] < best {
+                  // On a tie (within `tie`) the later start wins: a patient holding still as
+                  // the reference starts costs (next to) nothing, and the repetition begins
+                  // when they move, not when the wait began.
+                  if pd[i] < best - Self.tie || (pd[i] <= best + Self.tie && ps[i] > origin) {
                     best = pd[i]
                     origin = ps[i]
                   }
@@ -190,6 +193,10 @@ public struct SubsequenceMatcher: Sendable {
     }
     return false
   }
+
+  /// Accumulated costs closer than this are a tie (squared alignment units: far below any
+  /// real difference in pose, above the rounding of a perfectly still stretch).
+  static let tie: Float = 1e-6
 
   /// Takes the pending candidate as final and clears the paths that overlap it.
   private mutating func conclude() -> Match? {

@@ -86,8 +86,25 @@ public struct RepetitionFinding: Sendable {
   public let maximumLength: Int
   /// The reference's measures' weighted excursions, `Σ w_k |e_k(reference)|` (radians).
   public let referenceMovement: Double
-  /// Frames watched before deciding whether the patient works the other side.
+  /// Frames the side decision is made on (one reference length): whether the patient works
+  /// the other side (`sideDecisionFrames`).
   public let decisionWindow: Int
+  /// Frames a live stream holds (`StreamingScorer`'s ring buffer): two of the longest
+  /// repetitions, the decision window and a few more. The side is decided by the time this
+  /// many frames have come, offline as live, so a patient who waits longer than that before
+  /// moving is judged on the last of the wait.
+  public let bufferFrames: Int
+  /// The share of the reference's movement a frame must reach from the patient's starting
+  /// posture for the movement to have begun (`reach`, `onset(in:)`): well above a sensor's
+  /// noise, below the reach of a repetition done with 40 % of the range.
+  public static let onsetShare = 0.3
+  /// The reference's own onset (`onset(in:)` on the reference): the frames it rests before it
+  /// has moved `onsetShare` of its movement. The side is decided on the frames from this long
+  /// before the patient's onset on.
+  public private(set) var referenceOnset = 0
+  /// The scored measures, as `reach` reads them: each measure's column and its mirror
+  /// image's.
+  private let reachTerms: [(column: Int, otherColumn: Int, weight: Double, bone: Bool)]
   /// A repetition is reported at most this many frames after it ends (a third of a second at
   /// the reference's rate, at least 4 frames).
   public let maximumDelay: Int
@@ -99,10 +116,107 @@ public struct RepetitionFinding: Sendable {
     maximumLength = Int(Double(m) * 3)
     decisionWindow = m
     maximumDelay = 2 * m
+    bufferFrames = 2 * maximumLength + decisionWindow + 8
     referenceMovement = exercise.measures.reduce(0) { total, measure in
       total + Double(measure.weight)
         * abs(measure.measure.excursion(exercise.reference, 0..<exercise.reference.count))
     }
+    reachTerms = exercise.measures.map { scored in
+      let bone = if case .bone = scored.measure { true } else { false }
+      return (scored.measure.column, scored.measure.mirrored.column, Double(scored.weight), bone)
+    }
+    referenceOnset = onset(in: exercise.reference) ?? 0
+  }
+
+  /// How far one feature frame is from a resting posture, on whichever side moved further:
+  /// `max(Σ_k w_k d_k, Σ_k w_k d'_k)` over the scored measures (radians), `d_k` an angle's
+  /// absolute departure from its resting value or a bone's angle from its resting direction,
+  /// `d'_k` the same for the measure's mirror image (a patient working the other side moves
+  /// those). `rest` holds the measure columns (`FeatureLayout.measureWidth`) as
+  /// `accumulateRest` averages them; a measure not seen in the frame (NaN) adds nothing.
+  /// Allocates nothing.
+  public func reach(_ frame: UnsafeBufferPointer<Float>, rest: UnsafeBufferPointer<Float>)
+    -> Double
+  {
+    func departure(_ c: Int, bone: Bool) -> Double {
+      let d: Float
+      if bone {
+        let u = SIMD3(frame[c], frame[c + 1], frame[c + 2])
+        let r = normalizeOrUp(SIMD3(rest[c], rest[c + 1], rest[c + 2]))
+        d = atan2(length(cross(u, r)), dot(u, r))
+      } else {
+        d = abs(frame[c] - rest[c])
+      }
+      return d.isNaN ? 0 : Double(d)
+    }
+    var direct = 0.0
+    var other = 0.0
+    for term in reachTerms {
+      direct += term.weight * departure(term.column, bone: term.bone)
+      other += term.weight * departure(term.otherColumn, bone: term.bone)
+    }
+    return max(direct, other)
+  }
+
+  /// Adds frame number `n` (counting from 1) of the starting posture to the running mean
+  /// `rest` of the measure columns: `rest += (frame − rest) ÷ n`. Shared by the offline and
+  /// the live scorer so that both see the same posture to the last bit.
+  public static func accumulateRest(
+    _ rest: UnsafeMutableBufferPointer<Float>, frame: UnsafeBufferPointer<Float>, n: Int
+  ) {
+    let weight = 1 / Float(n)
+    for c in 0..<FeatureLayout.measureWidth { rest[c] += (frame[c] - rest[c]) * weight }
+  }
+
+  /// The first frame of `features`, before `bufferFrames`, whose `reach` from the starting
+  /// posture (the mean of the first `RepetitionScorer.originFrames` frames) is at least
+  /// `onsetShare` of the reference's movement: where the patient began to move. Nil if the
+  /// frames never move that far.
+  public func onset(in features: FeatureSequence) -> Int? {
+    let origin = RepetitionScorer.originFrames(referenceRows.rows)
+    let width = features.width
+    guard width == FeatureLayout.width, referenceMovement > 0 else { return nil }
+    var rest = [Float](repeating: 0, count: FeatureLayout.measureWidth)
+    return features.values.withUnsafeBufferPointer { all in
+      rest.withUnsafeMutableBufferPointer { rest in
+        for f in 0..<min(features.count, bufferFrames) {
+          let frame = UnsafeBufferPointer(rebasing: all[(f * width)..<((f + 1) * width)])
+          if f < origin {
+            Self.accumulateRest(rest, frame: frame, n: f + 1)
+          } else if reach(frame, rest: UnsafeBufferPointer(rest)) >= onsetThreshold {
+            return f
+          }
+        }
+        return nil
+      }
+    }
+  }
+
+  /// `onsetShare` of the reference's movement (radians, weighted).
+  public var onsetThreshold: Double { Self.onsetShare * referenceMovement }
+
+  /// The frames the side is decided on, once `count` frames have come and the patient began
+  /// to move at `onset` (nil: not yet): the `decisionWindow` frames that start `referenceOnset`
+  /// frames before the onset, so that a patient who stands still for a while first is judged
+  /// on the movement and not on the wait (a symmetric stance fits both sides alike). Nil while
+  /// those frames have not all come. Without an onset: once the buffer is full, no frames (the
+  /// reference's own side stands: a patient who has waited that long without moving gives
+  /// nothing to judge by, and the oldest frames are about to be dropped); a take that `ended`
+  /// earlier, its first frames. Offline and live scoring ask the same question.
+  public func sideDecisionFrames(onset: Int?, count: Int, ended: Bool) -> Range<Int>? {
+    let m = decisionWindow
+    let end: Int
+    if let onset {
+      end = min(max(0, onset - referenceOnset) + m, bufferFrames)
+    } else if count >= bufferFrames {
+      // A wait longer than the buffer: nothing to judge on, so the reference's own side.
+      return bufferFrames..<bufferFrames
+    } else {
+      return ended ? 0..<min(m, count) : nil
+    }
+    let start = max(0, end - m)
+    guard count >= end || ended else { return nil }
+    return start..<min(end, count)
   }
 
   /// True if frames `range` of `features` (already on the reference's side), in which the
@@ -182,7 +296,9 @@ public struct TakeScorer: Sendable {
     if exercise.alternates {
       return scoreAlternating(features, finding: finding, scorer: &scorer, firstTime: firstTime)
     }
-    let window = 0..<min(finding.decisionWindow, features.count)
+    let window =
+      finding.sideDecisionFrames(
+        onset: finding.onset(in: features), count: features.count, ended: true) ?? 0..<0
     let mirrored = scorer.worksOtherSide(features, frames: window)
     if mirrored { features = features.mirrored() }
     var matches = self.matches(in: features, finding: finding)

@@ -21,7 +21,8 @@ struct RobustnessTests {
   /// Runs the suite on exercise `id` and checks what every exercise must keep: three
   /// repetitions performed perfectly score ≥ 95; sensor noise on a correct performance keeps
   /// the count and costs at most 5 points at 1°; 1 cm of jitter from a slower sensor costs at
-  /// most 20 points more than at the reference's rate.
+  /// most 20 points more than at the reference's rate; a patient who waits, still, several
+  /// seconds before each repetition keeps the count and the score, on either side.
   static func runWithCommonRelations(_ id: String) throws -> (Exercise, RobustnessSuite.Row) {
     let exercise = try ScoringData.exercise(id)
     let row = try RobustnessSuite.run(exercise)
@@ -42,6 +43,14 @@ struct RobustnessTests {
         outcome.meanScore >= jitter - 20,
         "1 cm at \(rate) Hz: \(outcome) (at the reference's rate \(jitter))")
     }
+    // Waiting before moving: the side is judged on the movement (before, a wait of 2 s or more
+    // made the hurdle step and the scaption be judged on the other side: no repetition).
+    #expect(row.wait.repetitions == n, "wait: \(row.wait)")
+    #expect(row.wait.meanScore >= perfect - 5, "wait: \(row.wait)")
+    #expect(row.waitOtherSide.repetitions == n, "wait, other side: \(row.waitOtherSide)")
+    #expect(
+      abs(row.waitOtherSide.meanScore - row.mirrored.meanScore) <= 5,
+      "wait, other side: \(row.waitOtherSide), mirrored: \(row.mirrored)")
     return (exercise, row)
   }
 
@@ -152,6 +161,40 @@ struct RobustnessTests {
     }
   }
 
+  /// A patient who stands still for a while before each repetition, on the other side: the
+  /// side is judged once they move, live as offline (before, it was judged on the first
+  /// reference length of frames, the wait, and a wait of 2 s lost every repetition of the
+  /// hurdle step and the scaption), and the repetitions start when the movement does.
+  @Test(
+    "a wait before moving does not decide the side, live as offline",
+    arguments: [
+      "uiprmd-m02-hurdle-step", "uiprmd-m10-shoulder-scaption", "lbp-lateral-tilt",
+      "lbp-glute-bridge",
+    ])
+  func waitBeforeMoving(id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    let reference = try #require(exercise.referenceClip)
+    for otherSide in [false, true] {
+      var variation = PatientSimulator.Variation()
+      variation.restSeconds = 5
+      variation.otherSide = otherSide
+      var simulator = PatientSimulator(reference: reference, variation: variation, seed: 3)
+      let take = try simulator.take(repetitions: 3)
+      let offline = try TakeScorer(exercise: exercise).score(take)
+      #expect(offline.repetitions.count == 3, "\(id), other side \(otherSide)")
+      let sided = exercise.workingSide != nil || exercise.startsEitherSide
+      #expect(offline.mirrored == (otherSide && sided), "\(id), other side \(otherSide)")
+      for rep in offline.repetitions {
+        #expect(rep.score >= 90, "\(id), other side \(otherSide): \(rep.score)")
+        // Each repetition begins after its wait (5 s, then a cycle later), give or take.
+        let begins = Double(rep.index - 1) * simulator.cycleSeconds + variation.restSeconds
+        #expect(abs(rep.startTime - begins) < 0.5, "\(id): starts at \(rep.startTime)")
+      }
+      let (live, _) = try ScoringData.streamLive(take, exercise: exercise)
+      #expect(live.result == offline, "\(id), other side \(otherSide)")
+    }
+  }
+
   @Test(
     "repetitions in 40 % of the reference's time are counted live as offline, promptly",
     arguments: [
@@ -172,8 +215,8 @@ struct RobustnessTests {
     #expect(live.result == offline, "\(id)")
     // Reported while the next repetition or the one after is performed (a fast one waits
     // until the primary matcher's paths through it run out; the last one may wait for the
-    // stream's end), or, where the side is decided after one reference length, at that
-    // decision.
+    // stream's end), or, where the side is decided one reference length after the movement
+    // began, at that decision.
     let cycle = simulator.cycleSeconds
     let decision = Double(exercise.reference.count) * exercise.frameTime
     for (rep, time) in zip(live.repetitions.dropLast(), reportedAt) {
