@@ -80,7 +80,7 @@ struct BalancedServersTests {
     try await Task.sleep(for: .seconds(12))
     servers[1].kill()
     let (status, output, errors) = try await simulated
-    #expect(status == 0, "simulate: \(errors.suffix(2000))")
+    #expect(status == 0, "simulate: \(errors.suffix(6000))")
     let report = try JSONDecoder().decode(SimulateReport.self, from: Data(output.utf8))
     #expect(report.errors.isEmpty, "\(report.errors)")
     #expect(report.reconnections > 0, "no patient was on a killed server")

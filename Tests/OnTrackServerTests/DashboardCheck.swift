@@ -283,6 +283,11 @@ func runProgram(_ program: URL, _ arguments: [String], workingDirectory: URL? = 
   process.executableURL = program
   process.arguments = arguments
   if let workingDirectory { process.currentDirectoryURL = workingDirectory }
+  // Should it crash, the crashing thread's frames in a few lines (the message keeps the end).
+  var environment = ProcessInfo.processInfo.environment
+  environment["SWIFT_BACKTRACE"] =
+    "enable=yes,interactive=no,color=no,threads=crashed,registers=none,images=none,limit=40,top=12"
+  process.environment = environment
   let output = Pipe()
   let errors = Pipe()
   process.standardOutput = output

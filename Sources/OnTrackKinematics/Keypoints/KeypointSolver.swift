@@ -15,7 +15,17 @@ import Foundation
 ///    seconds (the median of each segment seen; a point more than 3× off the skeleton's own
 ///    proportions meanwhile is refused) and then held. After that, a limb point whose distance
 ///    to its parent differs from its segment's length by more than `lengthTolerance` (a share
-///    of it) is treated as missing for that frame and counted (`implausible`).
+///    of it) is treated as missing for that frame and counted (`implausible`), and its
+///    children are then checked against where it is held. The trunk's points (hips and
+///    shoulders) and the midline points below the head (pelvis, spine, neck), which have no
+///    parent, are checked on the links between them (the hip width, the shoulder width, each
+///    side from shoulder to hip, the pelvis to each hip and to the spine, the spine to the neck,
+///    the neck to each shoulder; where the layout gives both ends), measured alike (never
+///    assumed: while calibrating, against the median of the lengths so far, once there are
+///    five): a point most of whose links stray is refused and moves with the rest of the
+///    trunk (a detector's outlier on one hip moved the whole trunk, and floor exercises,
+///    scored mostly on the trunk and pelvis, fell to 20–45). No trunk link is refused under
+///    `smallestTolerance` (8 cm).
 /// 3. **Derived points.** The pelvis is the mid-hip point when not given, the neck the
 ///    mid-shoulder point, the spine and chest lie on the line between them, the head top, hand
 ///    tips and toe tips continue their segments.
@@ -78,6 +88,13 @@ public struct KeypointSolver: Sendable {
   private var samples: [Float]
   private var sampleCounts: [Int]
   private static let sampleCapacity = 256
+  /// Per trunk link (`trunkLinks`): its length (metres; 0 = not measured yet), and its
+  /// samples during calibration.
+  private var trunkLength: [Float]
+  private var trunkSamples: [Float]
+  private var trunkSampleCounts: [Int]
+  /// Room to sort a copy of one entry's samples (`provisionalLength`).
+  private var medianScratch = [Float](repeating: 0, count: sampleCapacity)
   private var firstTime: Double?
   private var input = KeypointFrame()
   private var previous = KeypointFrame()
@@ -101,6 +118,9 @@ public struct KeypointSolver: Sendable {
     segment = [Float](repeating: 0, count: count)
     samples = [Float](repeating: 0, count: count * Self.sampleCapacity)
     sampleCounts = [Int](repeating: 0, count: count)
+    trunkLength = [Float](repeating: 0, count: Self.trunkLinks.count)
+    trunkSamples = [Float](repeating: 0, count: Self.trunkLinks.count * Self.sampleCapacity)
+    trunkSampleCounts = [Int](repeating: 0, count: Self.trunkLinks.count)
     // Until measured, the canonical proportions (not the skeleton's, so every skeleton
     // judges the same keypoints alike).
     for point in BodyPoint.allCases {
@@ -155,14 +175,18 @@ public struct KeypointSolver: Sendable {
       swaps += 1
     }
     // 1–2: take what was seen, refuse impossible lengths, hold what is missing.
+    let strayTrunk = strayTrunkPoints(calibrating: calibrating)
     for point in BodyPoint.allCases {
       let k = point.rawValue
-      guard input.has(point), input.confidence[k] >= minimumConfidence,
-        input.positions[k].x.isFinite, input.positions[k].y.isFinite,
-        input.positions[k].z.isFinite
-      else { continue }
+      guard usable(point) else { continue }
+      if strayTrunk & point.bit != 0 {
+        implausible += 1
+        continue
+      }
+      // A parent refused in this frame anchors its children where it is held.
       if let parent = Self.parent(of: point), segment[k] > 0,
-        let anchor = input.has(parent) ? input.positions[parent.rawValue] : previous[parent]
+        let anchor = tracked & parent.bit != 0
+          ? input.positions[parent.rawValue] : previous[parent]
       {
         let d = length(input.positions[k] - anchor)
         let expected = segment[k]
@@ -174,7 +198,7 @@ public struct KeypointSolver: Sendable {
           implausible += 1
           continue
         }
-        if calibrating, input.has(parent), sampleCounts[k] < Self.sampleCapacity {
+        if calibrating, tracked & parent.bit != 0, sampleCounts[k] < Self.sampleCapacity {
           samples[k * Self.sampleCapacity + sampleCounts[k]] = d
           sampleCounts[k] += 1
         }
@@ -183,6 +207,16 @@ public struct KeypointSolver: Sendable {
       lastSeen[k] = time
     }
     if !isCalibrated && !calibrating { finishCalibration() }
+    // How far the trunk points seen in this frame and the last moved, on average: a refused
+    // trunk point moves with them (a hip held still while the patient squats would be wrong
+    // by more than the outlier).
+    var trunkShift = SIMD3<Float>.zero
+    var trunkSeen: Float = 0
+    for (point, _) in Self.trunkPointLinks where tracked & point.bit != 0 && previous.has(point) {
+      trunkShift += input.positions[point.rawValue] - previous.positions[point.rawValue]
+      trunkSeen += 1
+    }
+    if trunkSeen > 0 { trunkShift /= trunkSeen }
     for point in BodyPoint.allCases {
       let k = point.rawValue
       if tracked & point.bit != 0 {
@@ -193,6 +227,8 @@ public struct KeypointSolver: Sendable {
           let oldParent = previous[parent]
         {
           current[point] = input.positions[parent.rawValue] + (previous.positions[k] - oldParent)
+        } else if strayTrunk & point.bit != 0 {
+          current[point] = previous.positions[k] + trunkShift
         }
       }
     }
@@ -230,6 +266,78 @@ public struct KeypointSolver: Sendable {
     writeTargets()
     solver.solve(targets: targets, into: &pose, world: &world)
     return true
+  }
+
+  /// The median of the lengths sampled so far for entry `k` of `samples` (`sampleCapacity`
+  /// each), once there are five; nil before. Sorts a copy in `medianScratch`.
+  private mutating func provisionalLength(_ k: Int, in samples: [Float], counts: [Int]) -> Float? {
+    let n = counts[k]
+    guard n >= 5 else { return nil }
+    let base = k * Self.sampleCapacity
+    for i in 0..<n { medianScratch[i] = samples[base + i] }
+    medianScratch.withUnsafeMutableBufferPointer { buffer in
+      var slice = UnsafeMutableBufferPointer(rebasing: buffer[0..<n])
+      slice.sort()
+    }
+    return medianScratch[n / 2]
+  }
+
+  /// True if `point` is in the frame being solved, confident enough and finite.
+  private func usable(_ point: BodyPoint) -> Bool {
+    let k = point.rawValue
+    return input.has(point) && input.confidence[k] >= minimumConfidence
+      && input.positions[k].x.isFinite && input.positions[k].y.isFinite
+      && input.positions[k].z.isFinite
+  }
+
+  /// The links between the trunk's points whose lengths are checked: the hip width, the
+  /// shoulder width, each side from shoulder to hip, the pelvis to each hip and to the spine,
+  /// the spine to the neck, the neck to each shoulder.
+  static let trunkLinks: [(BodyPoint, BodyPoint)] = [
+    (.leftHip, .rightHip), (.leftShoulder, .rightShoulder), (.leftShoulder, .leftHip),
+    (.rightShoulder, .rightHip), (.pelvis, .leftHip), (.pelvis, .rightHip), (.pelvis, .spine),
+    (.spine, .neck), (.neck, .leftShoulder), (.neck, .rightShoulder),
+  ]
+  /// Per trunk point: the `trunkLinks` it is an end of (bits).
+  static let trunkPointLinks: [(BodyPoint, UInt32)] = [
+    (.leftHip, 0b00_0001_0101), (.rightHip, 0b00_0010_1001), (.leftShoulder, 0b01_0000_0110),
+    (.rightShoulder, 0b10_0000_1010), (.pelvis, 0b00_0111_0000), (.spine, 0b00_1100_0000),
+    (.neck, 0b11_1000_0000),
+  ]
+  /// The least departure from a trunk link's length that is refused, metres: a short link
+  /// (the pelvis to a hip) is not refused for a sensor's jitter.
+  static let smallestTolerance: Float = 0.08
+
+  /// The trunk points (bits of `BodyPoint`) to refuse in this frame: those most of whose
+  /// links (at least two) differ from their measured lengths by more than `lengthTolerance`
+  /// of them (at least `smallestTolerance`). While
+  /// `calibrating`, the links are sampled instead (their medians become the lengths).
+  /// Allocates nothing.
+  private mutating func strayTrunkPoints(calibrating: Bool) -> UInt32 {
+    var stray: UInt32 = 0
+    for (j, (a, b)) in Self.trunkLinks.enumerated() where usable(a) && usable(b) {
+      let d = length(input.positions[a.rawValue] - input.positions[b.rawValue])
+      let expected =
+        calibrating
+        ? provisionalLength(j, in: trunkSamples, counts: trunkSampleCounts) ?? 0
+        : trunkLength[j]
+      if expected > 0,
+        abs(d - expected) > max(lengthTolerance * expected, Self.smallestTolerance)
+      {
+        stray |= 1 << UInt32(j)
+      } else if calibrating, trunkSampleCounts[j] < Self.sampleCapacity {
+        trunkSamples[j * Self.sampleCapacity + trunkSampleCounts[j]] = d
+        trunkSampleCounts[j] += 1
+      }
+    }
+    // A point is refused when at least two of its links stray and more than half of them:
+    // one outlier strays every link it is an end of, its neighbours only the one they share.
+    var refused: UInt32 = 0
+    for (point, links) in Self.trunkPointLinks {
+      let strayed = (stray & links).nonzeroBitCount
+      if strayed >= 2 && 2 * strayed > links.nonzeroBitCount { refused |= point.bit }
+    }
+    return refused
   }
 
   /// Left–right pairs of points.
@@ -298,6 +406,15 @@ public struct KeypointSolver: Sendable {
         slice.sort()
       }
       segment[k] = samples[base + n / 2]
+    }
+    for j in trunkLength.indices where trunkSampleCounts[j] >= 5 {
+      let base = j * Self.sampleCapacity
+      let n = trunkSampleCounts[j]
+      trunkSamples.withUnsafeMutableBufferPointer { buffer in
+        var slice = UnsafeMutableBufferPointer(rebasing: buffer[base..<(base + n)])
+        slice.sort()
+      }
+      trunkLength[j] = trunkSamples[base + n / 2]
     }
   }
 
