@@ -93,7 +93,7 @@ public struct KeypointSolver: Sendable {
   private var trunkLength: [Float]
   private var trunkSamples: [Float]
   private var trunkSampleCounts: [Int]
-  /// Room to sort a copy of one entry's samples (`provisionalLength`).
+  /// Room to sort a copy of one entry's samples (`medianLength`).
   private var medianScratch = [Float](repeating: 0, count: sampleCapacity)
   private var firstTime: Double?
   private var input = KeypointFrame()
@@ -268,9 +268,9 @@ public struct KeypointSolver: Sendable {
     return true
   }
 
-  /// The median of the lengths sampled so far for entry `k` of `samples` (`sampleCapacity`
+  /// The median of the lengths sampled (so far) for entry `k` of `samples` (`sampleCapacity`
   /// each), once there are five; nil before. Sorts a copy in `medianScratch`.
-  private mutating func provisionalLength(_ k: Int, in samples: [Float], counts: [Int]) -> Float? {
+  private mutating func medianLength(_ k: Int, in samples: [Float], counts: [Int]) -> Float? {
     let n = counts[k]
     guard n >= 5 else { return nil }
     let base = k * Self.sampleCapacity
@@ -319,7 +319,7 @@ public struct KeypointSolver: Sendable {
       let d = length(input.positions[a.rawValue] - input.positions[b.rawValue])
       let expected =
         calibrating
-        ? provisionalLength(j, in: trunkSamples, counts: trunkSampleCounts) ?? 0
+        ? medianLength(j, in: trunkSamples, counts: trunkSampleCounts) ?? 0
         : trunkLength[j]
       if expected > 0,
         abs(d - expected) > max(lengthTolerance * expected, Self.smallestTolerance)
@@ -398,23 +398,13 @@ public struct KeypointSolver: Sendable {
   /// Ends calibration: each segment's median length where enough samples were seen.
   private mutating func finishCalibration() {
     isCalibrated = true
-    for k in 0..<segment.count where sampleCounts[k] >= 5 {
-      let base = k * Self.sampleCapacity
-      let n = sampleCounts[k]
-      samples.withUnsafeMutableBufferPointer { buffer in
-        var slice = UnsafeMutableBufferPointer(rebasing: buffer[base..<(base + n)])
-        slice.sort()
-      }
-      segment[k] = samples[base + n / 2]
+    for k in segment.indices {
+      if let length = medianLength(k, in: samples, counts: sampleCounts) { segment[k] = length }
     }
-    for j in trunkLength.indices where trunkSampleCounts[j] >= 5 {
-      let base = j * Self.sampleCapacity
-      let n = trunkSampleCounts[j]
-      trunkSamples.withUnsafeMutableBufferPointer { buffer in
-        var slice = UnsafeMutableBufferPointer(rebasing: buffer[base..<(base + n)])
-        slice.sort()
+    for j in trunkLength.indices {
+      if let length = medianLength(j, in: trunkSamples, counts: trunkSampleCounts) {
+        trunkLength[j] = length
       }
-      trunkLength[j] = trunkSamples[base + n / 2]
     }
   }
 
