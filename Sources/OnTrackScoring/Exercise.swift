@@ -105,6 +105,9 @@ public struct Exercise: Sendable {
   /// reference or its mirror image (the other side first), whichever its first repetition
   /// follows.
   public let startsEitherSide: Bool
+  /// True if a take may be the reference's mirror image, to be decided on its movement: a
+  /// one-sided exercise or one that starts either side (`RepetitionScorer.worksOtherSide`).
+  public var hasSideToDecide: Bool { workingSide != nil || startsEitherSide }
   public let repetitions: Int
   public let holdSeconds: Double
   /// The reference frames of its hold: the longest stretch, away from both ends, in which

@@ -558,7 +558,7 @@ public struct RepetitionScorer: Sendable {
   /// may start on either side, starts on the other. Always false for other bilateral
   /// exercises.
   public mutating func worksOtherSide(_ take: FeatureSequence, frames range: Range<Int>) -> Bool {
-    guard exercise.workingSide != nil || exercise.startsEitherSide, range.count > 1 else {
+    guard exercise.hasSideToDecide, range.count > 1 else {
       return false
     }
     let direct = exercise.alignmentMatrix(take, frames: range)

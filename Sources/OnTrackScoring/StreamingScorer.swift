@@ -176,7 +176,7 @@ public struct StreamingScorer: Sendable {
     pending.reserveCapacity(8)
     sideWait = max(4, finding.referenceRows.rows / 4)
     // Alternating sides are matched both ways; a bilateral exercise has no side to decide.
-    if alternating || !(exercise.workingSide != nil || exercise.startsEitherSide) {
+    if alternating || !exercise.hasSideToDecide {
       decided = true
     }
     if exercise.holdSeconds > 0, let window = exercise.holdFrames {

@@ -182,8 +182,9 @@ struct RobustnessTests {
       let take = try simulator.take(repetitions: 3)
       let offline = try TakeScorer(exercise: exercise).score(take)
       #expect(offline.repetitions.count == 3, "\(id), other side \(otherSide)")
-      let sided = exercise.workingSide != nil || exercise.startsEitherSide
-      #expect(offline.mirrored == (otherSide && sided), "\(id), other side \(otherSide)")
+      #expect(
+        offline.mirrored == (otherSide && exercise.hasSideToDecide),
+        "\(id), other side \(otherSide)")
       for rep in offline.repetitions {
         #expect(rep.score >= 90, "\(id), other side \(otherSide): \(rep.score)")
         // Each repetition begins after its wait (5 s, then a cycle later), give or take.

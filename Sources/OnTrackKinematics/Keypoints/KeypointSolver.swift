@@ -356,16 +356,11 @@ public struct KeypointSolver: Sendable {
     var swapped: Float = 0
     var pairs = 0
     for (l, r) in Self.sidePairs {
-      guard input.has(l), input.has(r), previous.has(l), previous.has(r),
-        input.confidence[l.rawValue] >= minimumConfidence,
-        input.confidence[r.rawValue] >= minimumConfidence
-      else { continue }
+      guard usable(l), usable(r), previous.has(l), previous.has(r) else { continue }
       let a = input.positions[l.rawValue]
       let b = input.positions[r.rawValue]
       let pa = previous.positions[l.rawValue]
       let pb = previous.positions[r.rawValue]
-      guard a.x.isFinite, a.y.isFinite, a.z.isFinite, b.x.isFinite, b.y.isFinite, b.z.isFinite
-      else { continue }
       same += dot(a - pa, a - pa) + dot(b - pb, b - pb)
       swapped += dot(a - pb, a - pb) + dot(b - pa, b - pa)
       pairs += 1
