@@ -15,7 +15,8 @@ import OnTrackSimulation
 /// - the other side (mirrored) — the same score;
 /// - a wait of `waitSeconds` standing still before each repetition, on the reference's side and
 ///   on the other — the same count and score (the side is judged on the movement, not on the
-///   wait);
+///   wait); the same wait seen through 1 cm of landmark jitter — the same count (a rest in
+///   front of a jittery camera holds no repetition);
 /// - range shrunk to 80, 60, 40 % — the score should fall, monotonically;
 /// - a trunk-lean compensation growing with the movement, 5–20° — the score should fall.
 ///
@@ -46,6 +47,8 @@ public enum RobustnessSuite {
     public var wait: Outcome
     /// The same wait, on the other side.
     public var waitOtherSide: Outcome
+    /// The same wait, with 1 cm of landmark jitter.
+    public var waitJittered: Outcome
     /// Share of the range reached → outcome.
     public var range: [Double: Outcome]
     /// Degrees of trunk lean at the height of the movement → outcome.
@@ -75,6 +78,8 @@ public enum RobustnessSuite {
       throw ExerciseError(file: exercise.id, reason: "no reference clip to perform")
     }
     let scorer = TakeScorer(exercise: exercise)
+    var waiting = PatientSimulator.Variation()
+    waiting.restSeconds = waitSeconds
     func perform(_ change: (inout PatientSimulator.Variation) -> Void) throws -> Outcome {
       var variation = PatientSimulator.Variation()
       change(&variation)
@@ -92,6 +97,8 @@ public enum RobustnessSuite {
         $0.restSeconds = waitSeconds
         $0.otherSide = true
       },
+      waitJittered: try jittered(
+        exercise, reference, centimetres: 1, seed: seed, variation: waiting),
       range: [:],
       compensation: [:], stooped: try perform { $0.stoopDegrees = 25 })
     for level in noiseLevels {
@@ -112,15 +119,16 @@ public enum RobustnessSuite {
     return row
   }
 
-  /// A perfect performance whose landmark positions carry white noise of `centimetres` per
-  /// axis, as a camera or depth sensor gives them; seen `rate` times a second if given (the
-  /// take's frames nearest each sample time), else at the reference's rate.
+  /// A performance (perfect unless `variation` says otherwise) whose landmark positions carry
+  /// white noise of `centimetres` per axis, as a camera or depth sensor gives them; seen
+  /// `rate` times a second if given (the take's frames nearest each sample time), else at the
+  /// reference's rate.
   static func jittered(
     _ exercise: Exercise, _ reference: Clip, centimetres: Double, rate: Double? = nil,
-    seed: UInt64
+    seed: UInt64, variation: PatientSimulator.Variation = .init()
   ) throws -> Outcome {
     var simulator = PatientSimulator(
-      reference: reference, variation: .init(), frameRate: 1 / reference.frameTime, seed: seed)
+      reference: reference, variation: variation, frameRate: 1 / reference.frameTime, seed: seed)
     let take = try simulator.take(repetitions: repetitions)
     let body = try BodyModel(skeleton: take.skeleton)
     var landmarks = ClipFeatures.landmarks(of: take, body: body)
@@ -170,6 +178,7 @@ public enum RobustnessSuite {
       columns.append(("mirrored", { $0.mirrored }, true))
       columns.append(("wait \(Int(waitSeconds)) s", { $0.wait }, true))
       columns.append(("wait, other side", { $0.waitOtherSide }, true))
+      columns.append(("wait, 1 cm", { $0.waitJittered }, true))
       columns += ranges.map { r in ("range \(Int(r * 100)) %", { $0.range[r] }, r >= 0.8) }
       columns += leans.map { l in ("lean \(Int(l))°", { $0.compensation[l] }, false) }
       columns.append(("stooped 25°", { $0.stooped }, false))

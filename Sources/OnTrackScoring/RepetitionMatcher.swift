@@ -22,8 +22,10 @@
 /// Decisions wait only for what could change them: a fast match until the primary can no
 /// longer report a match that starts within it, a primary match until the fast matcher can
 /// no longer report one that would replace it (`SubsequenceMatcher.mayStillMatch`). `next()`
-/// gives the matches in time order. A fast match must also move like a repetition (the
-/// caller's `moves`, `RepetitionFinding.accepts`) to count or to replace anything.
+/// gives the matches in time order. Every match must also move like a repetition (the
+/// caller's `moves`, `RepetitionFinding.accepts`) to count, or to claim or replace anything:
+/// each matcher asks it of a candidate as it becomes final, and drops one that does not
+/// without clearing the paths through it (`SubsequenceMatcher.push(_:accepts:)`).
 ///
 /// `push` and `next` allocate nothing; the lists of waiting matches are reserved at init.
 public struct RepetitionMatcher: Sendable {
@@ -77,21 +79,21 @@ public struct RepetitionMatcher: Sendable {
   }
 
   /// Feeds the next stream frame (a padded row of the reference's stride). Matches now final
-  /// are then taken with `next()`. `moves` says whether a fast match's frames move like a
-  /// repetition (`RepetitionFinding.accepts`); one that does not neither counts nor replaces
-  /// a primary match. It is asked only when a fast match is decided.
+  /// are then taken with `next()`. `moves` says whether a match's frames move like a
+  /// repetition (`RepetitionFinding.accepts`); one that does not neither counts nor claims or
+  /// replaces another. It is asked once of each match as it becomes final.
   public mutating func push(
     _ row: UnsafePointer<Float>, moves: (Match) -> Bool = { _ in true }
   ) {
-    let p = primary.push(row)
-    let f = fast.minimumLength <= fast.maximumLength ? fast.push(row) : nil
+    let p = primary.push(row, accepts: moves)
+    let f = fast.minimumLength <= fast.maximumLength ? fast.push(row, accepts: moves) : nil
     settle(primary: p, fast: f, finishing: false, moves: moves)
   }
 
   /// Ends the stream: every pending match is final (take them with `next()`).
   public mutating func finish(moves: (Match) -> Bool = { _ in true }) {
-    let p = primary.finish()
-    let f = fast.finish()
+    let p = primary.finish(accepts: moves)
+    let f = fast.finish(accepts: moves)
     settle(primary: p, fast: f, finishing: true, moves: moves)
   }
 
@@ -161,19 +163,15 @@ public struct RepetitionMatcher: Sendable {
     waiting.insert(item, at: at)
   }
 
-  /// Decides the first `count` waiting matches (a run of overlapping ones, all settled). A
-  /// fast match stands if it moves like a repetition (`moves`) and every primary match that
-  /// claims it is replaced — by it or by another fast match that stands — and a primary match
-  /// stands unless replaced; found by growing the set of replaced primary matches until it no
-  /// longer changes. What a standing fast match keeps (`unclaimed`) must move like one too.
+  /// Decides the first `count` waiting matches (a run of overlapping ones, all settled, each
+  /// already found to move like a repetition). A fast match stands if every primary match
+  /// that claims it is replaced — by it or by another fast match that stands — and a primary
+  /// match stands unless replaced; found by growing the set of replaced primary matches until
+  /// it no longer changes. What a standing fast match keeps (`unclaimed`) must move like one
+  /// too.
   private mutating func decide(_ count: Int, moves: (Match) -> Bool) {
     var replaced: UInt64 = 0  // bit k: waiting[k] (a primary match) is replaced
-    var moving: UInt64 = 0  // bit k: waiting[k] (a fast match) moves like a repetition
-    for k in 0..<min(count, 64) where waiting[k].isFast && moves(waiting[k].match) {
-      moving |= 1 << UInt64(k)
-    }
     func stands(_ f: Int) -> Bool {
-      guard moving & (1 << UInt64(f)) != 0 else { return false }
       let fast = waiting[f].match
       for k in 0..<count where !waiting[k].isFast && Self.claims(waiting[k].match, fast) {
         if replaced & (1 << UInt64(k)) == 0 && !Self.replaces(fast, waiting[k].match) {

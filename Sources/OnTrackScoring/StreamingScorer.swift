@@ -80,6 +80,9 @@ public struct StreamingScorer: Sendable {
   private var world: [RigidTransform]
   private var landmarks = LandmarkFrame()
   private var mirrorScratch: [Float]
+  /// Room to check a match's movement in (`RepetitionFinding.accepts`), for the longest
+  /// repetition.
+  private var movementScratch: MovementScratch
   private var trackedIndex = 0
   /// The patient's starting posture (measure columns): the first frames of the stream, then
   /// the end of each repetition scored.
@@ -140,6 +143,7 @@ public struct StreamingScorer: Sendable {
     rows = DTWMatrix(capacity: capacity, width: Exercise.alignmentWidth)
     world = [RigidTransform](repeating: .identity, count: skeleton?.count ?? 0)
     mirrorScratch = [Float](repeating: 0, count: FeatureLayout.width)
+    movementScratch = MovementScratch(frames: finding.maximumLength)
     let bones = FeatureLayout.bones
     currentBoneErrors = [Float](repeating: 0, count: bones.count)
     currentBoneSeverity = [Float](repeating: 0, count: bones.count)
@@ -257,16 +261,20 @@ public struct StreamingScorer: Sendable {
         window: finding.sideDecisionFrames(onset: onsetFrame, count: frameCount, ended: true)
           ?? 0..<0)
     }
+    var scratch = MovementScratch.empty
+    swap(&scratch, &movementScratch)
     if exercise.alternates {
       let direct = movementCheck(otherSide: false)
       let other = movementCheck(otherSide: true)
-      matcher.finish(moves: { direct.accepts($0) })
-      otherMatcher.finish(moves: { other.accepts($0) })
+      matcher.finish(moves: { direct.accepts($0, scratch: &scratch) })
+      otherMatcher.finish(moves: { other.accepts($0, scratch: &scratch) })
+      swap(&scratch, &movementScratch)
       collectPending()
       settlePending(flush: true)
     } else {
       let check = movementCheck(otherSide: false)
-      matcher.finish { check.accepts($0) }
+      matcher.finish { check.accepts($0, scratch: &scratch) }
+      swap(&scratch, &movementScratch)
       while let match = matcher.next() { report(match) }
     }
     if repetitions.isEmpty, frameCount <= capacity {
@@ -275,7 +283,7 @@ public struct StreamingScorer: Sendable {
       let whole = FeatureSequence(
         width: width, frameTime: exercise.frameTime,
         values: Array(features[0..<(frameCount * width)]))
-      if finding.isOneRepetition(whole, frames: 0..<frameCount, exercise: exercise) {
+      if finding.isOneRepetition(whole, frames: 0..<frameCount) {
         report(SubsequenceMatcher.Match(start: 0, end: frameCount - 1, cost: .nan))
       }
     }
@@ -372,14 +380,17 @@ public struct StreamingScorer: Sendable {
     let stride = rows.stride
     let direct = movementCheck(otherSide: false)
     let other = movementCheck(otherSide: true)
+    var scratch = MovementScratch.empty
+    swap(&scratch, &movementScratch)
     rows.values.withUnsafeBufferPointer { values in
       guard let base = values.baseAddress else { return }
-      matcher.push(base + slot * stride, moves: { direct.accepts($0) })
+      matcher.push(base + slot * stride, moves: { direct.accepts($0, scratch: &scratch) })
     }
     otherRows.values.withUnsafeBufferPointer { values in
       guard let base = values.baseAddress else { return }
-      otherMatcher.push(base + slot * stride, moves: { other.accepts($0) })
+      otherMatcher.push(base + slot * stride, moves: { other.accepts($0, scratch: &scratch) })
     }
+    swap(&scratch, &movementScratch)
     collectPending()
     settlePending(flush: false)
   }
@@ -429,12 +440,17 @@ public struct StreamingScorer: Sendable {
     let capacity: Int
     let context: FindingContext
 
-    /// True if `match` stands as a repetition (`RepetitionFinding.accepts`, as offline);
-    /// allocates, once per decided match.
-    func accepts(_ match: SubsequenceMatcher.Match) -> Bool {
-      guard let take = frames(of: match) else { return false }
-      let whole = SubsequenceMatcher.Match(start: 0, end: take.count - 1, cost: match.cost)
-      return context.finding.accepts(whole, in: take, exercise: context.exercise)
+    /// True if `match` stands as a repetition (`RepetitionFinding.accepts`, as offline),
+    /// read where its frames lie in the ring buffer; allocation-free over `scratch`.
+    func accepts(_ match: SubsequenceMatcher.Match, scratch: inout MovementScratch) -> Bool {
+      let n = match.end - match.start + 1
+      guard match.start >= 0, match.start >= frameCount - capacity, n > 0 else { return false }
+      let width = FeatureLayout.width
+      return features.withUnsafeBufferPointer { all in
+        guard let base = all.baseAddress else { return false }
+        return context.finding.accepts(
+          count: n, frame: { base + ((match.start + $0) % capacity) * width }, scratch: &scratch)
+      }
     }
 
     /// The features of `match`'s frames from the ring buffer, or nil if no longer held.
@@ -501,10 +517,13 @@ public struct StreamingScorer: Sendable {
     if tracking { track(slot: slot) }
     let stride = rows.stride
     let check = movementCheck(otherSide: false)
+    var scratch = MovementScratch.empty
+    swap(&scratch, &movementScratch)
     rows.values.withUnsafeBufferPointer { values in
       guard let base = values.baseAddress else { return }
-      matcher.push(base + slot * stride, moves: { check.accepts($0) })
+      matcher.push(base + slot * stride, moves: { check.accepts($0, scratch: &scratch) })
     }
+    swap(&scratch, &movementScratch)
     while let match = matcher.next() { report(match) }
   }
 

@@ -77,8 +77,12 @@ public struct SubsequenceMatcher: Sendable {
   }
 
   /// Feeds the next stream frame (a padded row of `reference.stride` floats); returns a match
-  /// if one is now final.
-  public mutating func push(_ row: UnsafePointer<Float>) -> Match? {
+  /// if one is now final. `accepts` is asked once of each candidate as it becomes final: one
+  /// it refuses is dropped and clears no paths, so a repetition that overlaps it can still
+  /// be found.
+  public mutating func push(
+    _ row: UnsafePointer<Float>, accepts: (Match) -> Bool = { _ in true }
+  ) -> Match? {
     let m = reference.rows
     let stride = reference.stride
     let t = time
@@ -155,7 +159,7 @@ public struct SubsequenceMatcher: Sendable {
           break
         }
       }
-      if final { report = conclude() }
+      if final { report = conclude(accepts) }
     }
     let length = t - start[m - 1] + 1
     let endCost = cost[m - 1] / Float(m)
@@ -167,7 +171,7 @@ public struct SubsequenceMatcher: Sendable {
         report == nil
       {
         // A separate repetition has ended: the pending one cannot improve any more.
-        report = conclude()
+        report = conclude(accepts)
       }
       if candidate.map({ endCost < $0.cost }) ?? true {
         candidate = Match(start: start[m - 1], end: t, cost: endCost)
@@ -198,17 +202,19 @@ public struct SubsequenceMatcher: Sendable {
   /// real difference in pose, above the rounding of a perfectly still stretch).
   static let tie: Float = 1e-6
 
-  /// Takes the pending candidate as final and clears the paths that overlap it.
-  private mutating func conclude() -> Match? {
+  /// Takes the pending candidate as final and clears the paths that overlap it, if `accepts`
+  /// takes it; else drops it and leaves the paths.
+  private mutating func conclude(_ accepts: (Match) -> Bool) -> Match? {
     guard let current = candidate else { return nil }
     candidate = nil
+    guard accepts(current) else { return nil }
     for i in 0..<cost.count where start[i] <= current.end { cost[i] = .infinity }
     return current
   }
 
-  /// Ends the stream: the pending candidate, if any, is final.
-  public mutating func finish() -> Match? {
+  /// Ends the stream: the pending candidate, if any and if `accepts` takes it, is final.
+  public mutating func finish(accepts: (Match) -> Bool = { _ in true }) -> Match? {
     defer { candidate = nil }
-    return candidate
+    return candidate.flatMap { accepts($0) ? $0 : nil }
   }
 }

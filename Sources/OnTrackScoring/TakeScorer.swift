@@ -108,6 +108,23 @@ public struct RepetitionFinding: Sendable {
   /// A repetition is reported at most this many frames after it ends (a third of a second at
   /// the reference's rate, at least 4 frames).
   public let maximumDelay: Int
+  /// Half-width of the centred moving average `movement(_:frames:of:)` reads measures
+  /// through, frames: `RepetitionScorer.stillSmoothingSeconds`, or a twentieth of the
+  /// reference if longer (a slow movement keeps its shape through a longer average, and noise
+  /// falls with it).
+  let smoothing: Int
+  /// The noise of a departure so read ÷ the raw noise of the measure: of the frame and of the
+  /// starting value it departs from, in quadrature (the landmark filter then the moving
+  /// average, whose window at the start of a stretch is cut to `smoothing + 1` frames).
+  let departureNoiseGain: Double
+  /// The scored measures with their weights: what the exercise is about.
+  let measureTerms: [(measure: BodyMeasure, weight: Double)]
+  /// Every bone the matcher aligns, with its alignment weight (`Exercise.boneWeights`): the
+  /// body as the matcher sees it.
+  let bodyTerms: [(measure: BodyMeasure, weight: Double)]
+  /// The reference's own `movement` in `measureTerms` and in `bodyTerms` (weighted radians).
+  public private(set) var referenceMeasureMovement = 0.0
+  public private(set) var referenceBodyMovement = 0.0
 
   public init(exercise: Exercise) {
     referenceRows = exercise.referenceRows
@@ -125,7 +142,73 @@ public struct RepetitionFinding: Sendable {
       let bone = if case .bone = scored.measure { true } else { false }
       return (scored.measure.column, scored.measure.mirrored.column, Double(scored.weight), bone)
     }
+    smoothing = max(RepetitionScorer.smoothingFrames(exercise.frameTime), m / 20)
+    let filter = LandmarkFilter(rate: 1 / exercise.frameTime)
+    departureNoiseGain = hypot(
+      filter.noiseGain(averagingOver: 2 * smoothing + 1),
+      filter.noiseGain(averagingOver: smoothing + 1))
+    measureTerms = exercise.measures.map { ($0.measure, Double($0.weight)) }
+    bodyTerms = zip(FeatureLayout.bones, exercise.boneWeights).filter { $0.1 > 0 }.map {
+      (BodyMeasure.bone($0.0), Double($0.1))
+    }
     referenceOnset = onset(in: exercise.reference) ?? 0
+    let whole = 0..<exercise.reference.count
+    referenceMeasureMovement = movement(exercise.reference, frames: whole, of: measureTerms)
+    referenceBodyMovement = movement(exercise.reference, frames: whole, of: bodyTerms)
+  }
+
+  /// How far a stretch of `count` feature frames (`frame(k)`, `StretchMovement`) moves in
+  /// `terms`, beyond what the sensor's noise alone would show (weighted radians):
+  /// `Σ_k w_k √max(0, e_k² − (3σ_k)²)`. `e_k` is measure k's robust reach
+  /// (`StretchMovement.reach`) read through a centred moving average of `smoothing` frames
+  /// either side, from its value at the start of the stretch or at its end, whichever is
+  /// further (a repetition the matcher cut a little late under noise still ends at rest);
+  /// `σ_k` is the noise of such a departure (the measure's raw noise times
+  /// `departureNoiseGain`): jitter read through the average wanders by about 3σ_k, which is
+  /// not the patient moving. Allocation-free over `scratch`.
+  func movement(
+    count n: Int, frame: (Int) -> UnsafePointer<Float>,
+    of terms: [(measure: BodyMeasure, weight: Double)], scratch: inout MovementScratch
+  ) -> Double {
+    var moved = 0.0
+    for term in terms {
+      let excursion = max(
+        StretchMovement.reach(
+          term.measure, count: n, frame: frame, smoothing: smoothing, fromEnd: false,
+          scratch: &scratch),
+        StretchMovement.reach(
+          term.measure, count: n, frame: frame, smoothing: smoothing, fromEnd: true,
+          scratch: &scratch))
+      let sigma =
+        StretchMovement.rawNoise(term.measure, count: n, frame: frame, scratch: &scratch)
+        * departureNoiseGain
+      moved +=
+        term.weight * RepetitionScorer.lessNoise(excursion, RepetitionScorer.noiseAllowance * sigma)
+    }
+    return moved
+  }
+
+  /// `movement(count:frame:of:scratch:)` of frames `range` of `features`.
+  func movement(
+    _ features: FeatureSequence, frames range: Range<Int>,
+    of terms: [(measure: BodyMeasure, weight: Double)]
+  ) -> Double {
+    var scratch = MovementScratch(frames: range.count)
+    return Self.reading(features, from: range.lowerBound) { frame in
+      movement(count: range.count, frame: frame, of: terms, scratch: &scratch)
+    } ?? 0
+  }
+
+  /// Runs `body` with an accessor of the frames of `features` from `start` on (nil for an
+  /// empty sequence).
+  static func reading<R>(
+    _ features: FeatureSequence, from start: Int,
+    _ body: ((Int) -> UnsafePointer<Float>) -> R
+  ) -> R? {
+    features.values.withUnsafeBufferPointer { values in
+      guard let base = values.baseAddress else { return nil }
+      return body { base + (start + $0) * features.width }
+    }
   }
 
   /// How far one feature frame is from a resting posture, on whichever side moved further:
@@ -222,39 +305,91 @@ public struct RepetitionFinding: Sendable {
   /// True if frames `range` of `features` (already on the reference's side), in which the
   /// matcher found nothing, are still one repetition: a take cut to a single repetition, whose
   /// ends the matcher needs context around to see. It must last as long as a repetition may
-  /// (`minimumLength`…`maximumLength`) and move at least half as much as the reference
-  /// (`movesLikeReference`). Offline and live scoring ask the same question at the end.
-  public func isOneRepetition(
-    _ features: FeatureSequence, frames range: Range<Int>, exercise: Exercise
-  ) -> Bool {
+  /// (`minimumLength`…`maximumLength`), move beyond the sensor's noise (`movesBeyondNoise`)
+  /// and at least half as much as the reference (`movesLikeReference`). Offline and live
+  /// scoring ask the same question at the end.
+  public func isOneRepetition(_ features: FeatureSequence, frames range: Range<Int>) -> Bool {
     guard range.count >= minimumLength, range.count <= maximumLength else { return false }
-    return movesLikeReference(features, frames: range, exercise: exercise)
+    var scratch = MovementScratch(frames: range.count)
+    return Self.reading(features, from: range.lowerBound) { frame in
+      movesBeyondNoise(count: range.count, frame: frame, scratch: &scratch)
+        && movesLikeReference(count: range.count, frame: frame, scratch: &scratch)
+    } ?? false
   }
 
-  /// True if a match the matcher found stands as a repetition. One at most twice as fast as
-  /// the reference always does (its cost against the reference already says it is the
-  /// movement); a faster one only if it moves at least half as much as the reference
-  /// (`movesLikeReference`): the faster a match may be, the shorter the stretch of a resting
-  /// patient's noise that can pass for a quick, small repetition, and a real repetition done
-  /// fast still covers its range. Offline and live scoring ask the same question.
+  /// True if a match the matcher found stands as a repetition. It must move beyond the
+  /// sensor's noise (`movesBeyondNoise`): a patient resting in front of a jittery camera
+  /// gives a stream in which a warping path can pick, frame by frame, the jitter that happens
+  /// to lean the reference's way, and over a rest of a few seconds that passes the cost test.
+  /// One at most twice as fast as the reference then stands (its cost against the reference
+  /// says it is the movement); a faster one only if it also moves at least half as much as the
+  /// reference (`movesLikeReference`): the faster a match may be, the shorter the stretch of a
+  /// resting patient's noise that can pass for a quick, small repetition, and a real
+  /// repetition done fast still covers its range. Offline and live scoring ask the same
+  /// question, of the `count` frames of the match (`frame(k)`, `StretchMovement`);
+  /// allocation-free over `scratch`.
   public func accepts(
-    _ match: SubsequenceMatcher.Match, in features: FeatureSequence, exercise: Exercise
+    count n: Int, frame: (Int) -> UnsafePointer<Float>, scratch: inout MovementScratch
   ) -> Bool {
-    let length = match.end - match.start + 1
-    if 2 * length >= referenceRows.rows { return true }
-    return movesLikeReference(
-      features, frames: match.start..<(match.end + 1), exercise: exercise)
+    guard movesBeyondNoise(count: n, frame: frame, scratch: &scratch) else { return false }
+    if 2 * n >= referenceRows.rows { return true }
+    return movesLikeReference(count: n, frame: frame, scratch: &scratch)
   }
 
-  /// True if the measures' weighted excursions over `range` (each from its first frames, as
-  /// scored: `BodyMeasure.excursion`) add up to at least half the reference's:
-  /// `Σ w_k |e_k(range)| ≥ ½ Σ w_k |e_k(reference)|`.
-  public func movesLikeReference(
-    _ features: FeatureSequence, frames range: Range<Int>, exercise: Exercise
+  /// `accepts(count:frame:scratch:)` of `match` in `features`.
+  public func accepts(
+    _ match: SubsequenceMatcher.Match, in features: FeatureSequence,
+    scratch: inout MovementScratch
+  ) -> Bool {
+    let n = match.end - match.start + 1
+    guard n > 0, match.start >= 0, match.end < features.count else { return false }
+    return Self.reading(features, from: match.start) { frame in
+      accepts(count: n, frame: frame, scratch: &scratch)
+    } ?? false
+  }
+
+  /// The share of the reference's movement, in its scored measures, a repetition must move
+  /// beyond the sensor's noise (`movesBeyondNoise`). Measured on simulated patients
+  /// (`RobustnessSuite`): a repetition done with 40 % of the range moves 20–50 % (measures
+  /// that do not shrink with the range count too); what a warping path reads as a repetition
+  /// in a rest under 1 cm of landmark jitter, 0–5 %, under 2 cm 0–14 %.
+  public static let leastMeasureMovement = 0.15
+  /// The share of the reference's movement, in every bone the matcher aligns, that also makes
+  /// a repetition (`movesBeyondNoise`): a repetition done with the fault an exercise is about
+  /// may hold its scored measures still (pelvis circles with the shoulders swaying along the
+  /// hips: 0 %) and still move the body as the exercise does (30–40 %). Higher than
+  /// `leastMeasureMovement`: the noise left in many lightly weighted bones adds up (a rest
+  /// under 1 cm of jitter: 15–25 %).
+  public static let leastBodyMovement = 0.3
+
+  /// True if the stretch moves beyond what the sensor's noise alone would show
+  /// (`movement(count:frame:of:scratch:)`): at least `leastMeasureMovement` of the
+  /// reference's movement in the scored measures, or at least `leastBodyMovement` of it in
+  /// all the bones the matcher aligns.
+  func movesBeyondNoise(
+    count n: Int, frame: (Int) -> UnsafePointer<Float>, scratch: inout MovementScratch
+  ) -> Bool {
+    if movement(count: n, frame: frame, of: measureTerms, scratch: &scratch)
+      >= Self.leastMeasureMovement * referenceMeasureMovement
+    {
+      return true
+    }
+    return movement(count: n, frame: frame, of: bodyTerms, scratch: &scratch)
+      >= Self.leastBodyMovement * referenceBodyMovement
+  }
+
+  /// True if the scored measures' weighted reaches over the stretch (each from its first
+  /// frames, frame by frame: `StretchMovement.reach`) add up to at least half the
+  /// reference's: `Σ w_k |e_k(stretch)| ≥ ½ Σ w_k |e_k(reference)|`.
+  func movesLikeReference(
+    count n: Int, frame: (Int) -> UnsafePointer<Float>, scratch: inout MovementScratch
   ) -> Bool {
     var moved = 0.0
-    for measure in exercise.measures {
-      moved += Double(measure.weight) * abs(measure.measure.excursion(features, range))
+    for term in measureTerms {
+      moved +=
+        term.weight
+        * StretchMovement.reach(
+          term.measure, count: n, frame: frame, smoothing: 0, fromEnd: false, scratch: &scratch)
     }
     return referenceMovement > 0 && moved >= 0.5 * referenceMovement
   }
@@ -303,7 +438,7 @@ public struct TakeScorer: Sendable {
     if mirrored { features = features.mirrored() }
     var matches = self.matches(in: features, finding: finding)
     if matches.isEmpty,
-      finding.isOneRepetition(features, frames: 0..<features.count, exercise: exercise)
+      finding.isOneRepetition(features, frames: 0..<features.count)
     {
       matches.append(SubsequenceMatcher.Match(start: 0, end: features.count - 1, cost: .nan))
     }
@@ -324,8 +459,9 @@ public struct TakeScorer: Sendable {
     let rows = exercise.alignmentMatrix(features)
     var matcher = finding.matcher()
     var found: [RepetitionMatcher.Match] = []
+    var scratch = MovementScratch(frames: finding.maximumLength)
     let moves = { (match: RepetitionMatcher.Match) in
-      finding.accepts(match, in: features, exercise: exercise)
+      finding.accepts(match, in: features, scratch: &scratch)
     }
     rows.values.withUnsafeBufferPointer { values in
       guard let base = values.baseAddress else { return }
@@ -362,7 +498,7 @@ public struct TakeScorer: Sendable {
     }
     if repetitions.isEmpty {
       for (f, mirrored) in [(features, false), (mirroredFeatures, true)]
-      where finding.isOneRepetition(f, frames: 0..<f.count, exercise: exercise) {
+      where finding.isOneRepetition(f, frames: 0..<f.count) {
         repetitions = [
           scorer.score(f, frames: 0..<f.count, index: 1, timeOffset: firstTime, mirrored: mirrored)
         ]
