@@ -24,8 +24,8 @@
 /// no longer report one that would replace it (`SubsequenceMatcher.mayStillMatch`). `next()`
 /// gives the matches in time order. Every match must also move like a repetition (the
 /// caller's `moves`, `RepetitionFinding.accepts`) to count, or to claim or replace anything:
-/// each matcher asks it of a candidate as it becomes final, and drops one that does not
-/// without clearing the paths through it (`SubsequenceMatcher.push(_:accepts:)`).
+/// each matcher asks it of a candidate as it becomes final, and drops one that does not,
+/// clearing only the paths that start in its first half (`SubsequenceMatcher.push(_:accepts:)`).
 ///
 /// `push` and `next` allocate nothing; the lists of waiting matches are reserved at init.
 public struct RepetitionMatcher: Sendable {
@@ -81,7 +81,8 @@ public struct RepetitionMatcher: Sendable {
   /// Feeds the next stream frame (a padded row of the reference's stride). Matches now final
   /// are then taken with `next()`. `moves` says whether a match's frames move like a
   /// repetition (`RepetitionFinding.accepts`); one that does not neither counts nor claims or
-  /// replaces another. It is asked once of each match as it becomes final.
+  /// replaces another. It is asked of each match as it becomes final (and of what a standing
+  /// fast match keeps, `unclaimed`).
   public mutating func push(
     _ row: UnsafePointer<Float>, moves: (Match) -> Bool = { _ in true }
   ) {

@@ -77,6 +77,9 @@ public struct StreamingScorer: Sendable {
   /// while the side is undecided.
   private var onsetFrame: Int?
   private var firstTime: Double?
+  /// Frames of a wait forgotten before the side was decided (`forgetWait`): the frames
+  /// counted in `frameCount` come after them.
+  private var forgottenFrames = 0
   private var world: [RigidTransform]
   private var landmarks = LandmarkFrame()
   private var mirrorScratch: [Float]
@@ -293,8 +296,8 @@ public struct StreamingScorer: Sendable {
   /// Everything scored so far, as `TakeScorer` reports a recording.
   public var result: TakeResult {
     TakeResult(
-      exercise: exercise, duration: Double(frameCount) * exercise.frameTime, mirrored: mirrored,
-      repetitions: repetitions)
+      exercise: exercise, duration: Double(forgottenFrames + frameCount) * exercise.frameTime,
+      mirrored: mirrored, repetitions: repetitions)
   }
 
   // MARK: Frames
@@ -317,8 +320,20 @@ public struct StreamingScorer: Sendable {
         onset: onsetFrame, count: frameCount, ended: false)
       {
         decide(frames: frameCount, window: window)
+      } else if onsetFrame == nil, frameCount >= capacity {
+        forgetWait()
       }
     }
+  }
+
+  /// A whole buffer without the patient beginning to move: forgets it and starts over, the
+  /// starting posture taken again from the frames that follow
+  /// (`RepetitionFinding.forgettingWaits`, as offline).
+  private mutating func forgetWait() {
+    forgottenFrames += frameCount
+    frameCount = 0
+    baselineFrames = 0
+    for c in baseline.indices { baseline[c] = 0 }
   }
 
   /// Notes the frame in `slot` (the newest) as the onset of the movement if it reaches far
@@ -797,7 +812,8 @@ public struct StreamingScorer: Sendable {
     guard let take = frames(of: match, otherSide: onOtherSide) else { return }
     let length = take.count
     let result = scorer.score(
-      take, frames: 0..<length, index: repetitions.count + 1, timeOffset: firstTime ?? 0,
+      take, frames: 0..<length, index: repetitions.count + 1,
+      timeOffset: (firstTime ?? 0) + Double(forgottenFrames) * exercise.frameTime,
       frameOffset: match.start, mirrored: side ?? mirrored)
     repetitions.append(result)
     hold = nil

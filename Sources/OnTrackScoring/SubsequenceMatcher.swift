@@ -203,11 +203,19 @@ public struct SubsequenceMatcher: Sendable {
   static let tie: Float = 1e-6
 
   /// Takes the pending candidate as final and clears the paths that overlap it, if `accepts`
-  /// takes it; else drops it and leaves the paths.
+  /// takes it. Else drops it and clears only the paths that start in its first half: its own
+  /// path, grown by more frames of the same stretch, would be offered again at once, and
+  /// again, until it reached into the next repetition and took that repetition's start with
+  /// it; a repetition that begins in its second half (the movement the refused stretch ran
+  /// into) is still found whole.
   private mutating func conclude(_ accepts: (Match) -> Bool) -> Match? {
     guard let current = candidate else { return nil }
     candidate = nil
-    guard accepts(current) else { return nil }
+    guard accepts(current) else {
+      let middle = current.start + (current.end - current.start) / 2
+      for i in 0..<cost.count where start[i] <= middle { cost[i] = .infinity }
+      return nil
+    }
     for i in 0..<cost.count where start[i] <= current.end { cost[i] = .infinity }
     return current
   }

@@ -90,9 +90,9 @@ public struct RepetitionFinding: Sendable {
   /// the other side (`sideDecisionFrames`).
   public let decisionWindow: Int
   /// Frames a live stream holds (`StreamingScorer`'s ring buffer): two of the longest
-  /// repetitions, the decision window and a few more. The side is decided by the time this
-  /// many frames have come, offline as live, so a patient who waits longer than that before
-  /// moving is judged on the last of the wait.
+  /// repetitions, the decision window and a few more. A patient who has not begun to move
+  /// (`onset(in:)`) by the time this many frames have come has only waited: the wait is
+  /// forgotten and the side decided on what follows (`forgettingWaits`), offline as live.
   public let bufferFrames: Int
   /// The share of the reference's movement a frame must reach from the patient's starting
   /// posture for the movement to have begun (`reach`, `onset(in:)`): well above a sensor's
@@ -278,22 +278,34 @@ public struct RepetitionFinding: Sendable {
   /// `onsetShare` of the reference's movement (radians, weighted).
   public var onsetThreshold: Double { Self.onsetShare * referenceMovement }
 
+  /// How many frames at the start of `features` are a wait to forget before the side is
+  /// decided: whole buffers (`bufferFrames`) in which the patient never began to move
+  /// (`onset(in:)`, each buffer against its own first frames). A live stream holds no more
+  /// than a buffer, and a patient who listens to the instructions for half a minute before
+  /// starting on the other side must still be judged on the movement (before, the side was
+  /// then decided on the wait: the reference's, and not one repetition was found).
+  public func forgettingWaits(_ features: FeatureSequence) -> Int {
+    var skipped = 0
+    var rest = features
+    while rest.count >= bufferFrames, onset(in: rest) == nil {
+      skipped += bufferFrames
+      rest = features.slice(skipped..<features.count)
+    }
+    return skipped
+  }
+
   /// The frames the side is decided on, once `count` frames have come and the patient began
   /// to move at `onset` (nil: not yet): the `decisionWindow` frames that start `referenceOnset`
   /// frames before the onset, so that a patient who stands still for a while first is judged
   /// on the movement and not on the wait (a symmetric stance fits both sides alike). Nil while
-  /// those frames have not all come. Without an onset: once the buffer is full, no frames (the
-  /// reference's own side stands: a patient who has waited that long without moving gives
-  /// nothing to judge by, and the oldest frames are about to be dropped); a take that `ended`
-  /// earlier, its first frames. Offline and live scoring ask the same question.
+  /// those frames have not all come, and while there is no onset (a wait as long as the buffer
+  /// is then forgotten: `forgettingWaits`); a take that `ended` without one, its first frames.
+  /// Offline and live scoring ask the same question.
   public func sideDecisionFrames(onset: Int?, count: Int, ended: Bool) -> Range<Int>? {
     let m = decisionWindow
     let end: Int
     if let onset {
       end = min(max(0, onset - referenceOnset) + m, bufferFrames)
-    } else if count >= bufferFrames {
-      // A wait longer than the buffer: nothing to judge on, so the reference's own side.
-      return bufferFrames..<bufferFrames
     } else {
       return ended ? 0..<min(m, count) : nil
     }
@@ -431,6 +443,16 @@ public struct TakeScorer: Sendable {
     if exercise.alternates {
       return scoreAlternating(features, finding: finding, scorer: &scorer, firstTime: firstTime)
     }
+    let duration = Double(features.count) * exercise.frameTime
+    var timeOffset = firstTime
+    if exercise.hasSideToDecide {
+      // As live, a wait of a whole buffer before moving is forgotten.
+      let skipped = finding.forgettingWaits(features)
+      if skipped > 0 {
+        features = features.slice(skipped..<features.count)
+        timeOffset = firstTime + Double(skipped) * exercise.frameTime
+      }
+    }
     let window =
       finding.sideDecisionFrames(
         onset: finding.onset(in: features), count: features.count, ended: true) ?? 0..<0
@@ -444,12 +466,11 @@ public struct TakeScorer: Sendable {
     }
     let repetitions = matches.enumerated().map { k, match in
       scorer.score(
-        features, frames: match.start..<(match.end + 1), index: k + 1, timeOffset: firstTime,
+        features, frames: match.start..<(match.end + 1), index: k + 1, timeOffset: timeOffset,
         mirrored: mirrored)
     }
     return TakeResult(
-      exercise: exercise, duration: Double(features.count) * exercise.frameTime,
-      mirrored: mirrored, repetitions: repetitions)
+      exercise: exercise, duration: duration, mirrored: mirrored, repetitions: repetitions)
   }
 
   /// Every repetition the subsequence matcher finds in `features`, in order.

@@ -275,4 +275,43 @@ struct RobustnessTests {
     live.finish()
     #expect(live.result == offline, "\(id)")
   }
+
+  /// A patient who stands still, listening, for longer than a live stream holds (17 s on these
+  /// exercises) before working the other side: the wait is forgotten and the side judged on
+  /// the movement, live as offline (before, the side was decided on the wait — the
+  /// reference's — and not one repetition was found).
+  @Test(
+    "a wait longer than the live buffer is forgotten, live as offline",
+    arguments: [
+      "uiprmd-m02-hurdle-step", "uiprmd-m06-straight-leg-raise", "uiprmd-m10-shoulder-scaption",
+    ])
+  func longWaitOtherSide(id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    let reference = try #require(exercise.referenceClip)
+    var variation = PatientSimulator.Variation()
+    variation.otherSide = true
+    var simulator = PatientSimulator(reference: reference, variation: variation, seed: 3)
+    let take = try simulator.take(repetitions: 3)
+    let body = try BodyModel(skeleton: take.skeleton)
+    let performed = ClipFeatures.landmarks(of: take, body: body)
+    let wait = 40.0
+    var landmarks =
+      Array(repeating: performed[0], count: Int(wait / take.frameTime)) + performed
+    RobustnessSuite.addJitter(to: &landmarks, metres: 0.01, seed: 43)
+    let times = landmarks.indices.map { Double($0) * take.frameTime }
+    let buffer = Double(RepetitionFinding(exercise: exercise).bufferFrames) * exercise.frameTime
+    #expect(buffer < wait / 2, "\(id): a buffer of \(buffer) s")
+    let offline = TakeScorer(exercise: exercise).score(landmarks: landmarks, times: times)
+    #expect(offline.mirrored, "\(id)")
+    #expect(offline.repetitions.count == 3, "\(id): \(offline.repetitions.count)")
+    for rep in offline.repetitions {
+      #expect(rep.score >= 80, "\(id): \(rep.score)")
+      let begins = wait + Double(rep.index - 1) * simulator.cycleSeconds + variation.restSeconds
+      #expect(abs(rep.startTime - begins) < 1, "\(id): starts at \(rep.startTime), not \(begins)")
+    }
+    var live = try StreamingScorer(exercise: exercise)
+    for (frame, time) in zip(landmarks, times) { _ = live.push(landmarks: frame, at: time) }
+    live.finish()
+    #expect(live.result == offline, "\(id)")
+  }
 }
