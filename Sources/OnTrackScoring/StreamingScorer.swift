@@ -316,13 +316,23 @@ public struct StreamingScorer: Sendable {
       prepare(slot: slot, mirror: false)
       track(slot: slot)
       if onsetFrame == nil { lookForOnset(slot: slot) }
-      if let window = finding.sideDecisionFrames(
+      if onsetFrame == nil, frameCount >= capacity, bufferIsStill() {
+        forgetWait()
+      } else if let window = finding.sideDecisionFrames(
         onset: onsetFrame, count: frameCount, ended: false)
       {
         decide(frames: frameCount, window: window)
-      } else if onsetFrame == nil, frameCount >= capacity {
-        forgetWait()
       }
+    }
+  }
+
+  /// True if the full buffer (undecided, so frame k in slot k) moves nowhere beyond the
+  /// sensor's noise (`RepetitionFinding.isStill`, as offline).
+  private func bufferIsStill() -> Bool {
+    let width = FeatureLayout.width
+    return features.withUnsafeBufferPointer { all in
+      guard let base = all.baseAddress else { return true }
+      return finding.isStill(count: frameCount, frame: { base + $0 * width })
     }
   }
 

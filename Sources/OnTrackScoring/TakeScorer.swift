@@ -280,32 +280,49 @@ public struct RepetitionFinding: Sendable {
 
   /// How many frames at the start of `features` are a wait to forget before the side is
   /// decided: whole buffers (`bufferFrames`) in which the patient never began to move
-  /// (`onset(in:)`, each buffer against its own first frames). A live stream holds no more
-  /// than a buffer, and a patient who listens to the instructions for half a minute before
-  /// starting on the other side must still be judged on the movement (before, the side was
-  /// then decided on the wait: the reference's, and not one repetition was found).
+  /// (`onset(in:)`, each buffer against its own first frames) and nothing moved beyond the
+  /// sensor's noise (`isStill`). A live stream holds no more than a buffer, and a patient who
+  /// listens to the instructions for half a minute before starting on the other side must
+  /// still be judged on the movement (before, the side was then decided on the wait: the
+  /// reference's, and not one repetition was found). A buffer that moved without an onset is
+  /// kept (a patient whose range is a fraction of the reference's is not a wait).
   public func forgettingWaits(_ features: FeatureSequence) -> Int {
     var skipped = 0
     var rest = features
-    while rest.count >= bufferFrames, onset(in: rest) == nil {
+    while rest.count >= bufferFrames, onset(in: rest) == nil,
+      Self.reading(rest, from: 0, { isStill(count: bufferFrames, frame: $0) }) ?? true
+    {
       skipped += bufferFrames
       rest = features.slice(skipped..<features.count)
     }
     return skipped
   }
 
+  /// True if a stretch of `count` frames moves nowhere beyond the sensor's noise: less than
+  /// `leastMeasureMovement` of the reference's movement in the scored measures
+  /// (`movement(count:frame:of:scratch:)`). Allocates its scratch: asked once a buffer.
+  func isStill(count n: Int, frame: (Int) -> UnsafePointer<Float>) -> Bool {
+    var scratch = MovementScratch(frames: n)
+    return movement(count: n, frame: frame, of: measureTerms, scratch: &scratch)
+      < Self.leastMeasureMovement * referenceMeasureMovement
+  }
+
   /// The frames the side is decided on, once `count` frames have come and the patient began
   /// to move at `onset` (nil: not yet): the `decisionWindow` frames that start `referenceOnset`
   /// frames before the onset, so that a patient who stands still for a while first is judged
   /// on the movement and not on the wait (a symmetric stance fits both sides alike). Nil while
-  /// those frames have not all come, and while there is no onset (a wait as long as the buffer
-  /// is then forgotten: `forgettingWaits`); a take that `ended` without one, its first frames.
+  /// those frames have not all come. Without an onset: a take that `ended`, its first frames;
+  /// a full buffer (one that moved, `forgettingWaits`), no frames: the reference's own side.
   /// Offline and live scoring ask the same question.
   public func sideDecisionFrames(onset: Int?, count: Int, ended: Bool) -> Range<Int>? {
     let m = decisionWindow
     let end: Int
     if let onset {
       end = min(max(0, onset - referenceOnset) + m, bufferFrames)
+    } else if count >= bufferFrames {
+      // A buffer that moved, but never as far as an onset (a patient whose range is a
+      // fraction of the reference's): nothing to judge the side on, so the reference's own.
+      return bufferFrames..<bufferFrames
     } else {
       return ended ? 0..<min(m, count) : nil
     }
