@@ -238,10 +238,9 @@ struct RobustnessTests {
   /// smallest movements, 80). Every match must now move beyond what the noise alone shows
   /// (`RepetitionFinding.movesBeyondNoise`), live as offline; the real repetitions still
   /// count, each beginning at most a second before its movement or after the reference's own
-  /// lead-in (where the reference starts still, jitter leaves where it begins open). (Not
-  /// the pelvis circles: their 4.5 cm
-  /// circle is close enough to 1 cm of jitter that one rest in three still passes for a
-  /// circle; README, "How robust the score is".)
+  /// lead-in (where the reference starts still, jitter leaves where it begins open). (Not the
+  /// pelvis circles: their 4.5 cm circle is close enough to 1 cm of jitter that some rests
+  /// still pass for a circle; README, "How robust the score is".)
   @Test(
     "a rest seen through landmark jitter holds no repetition, live as offline",
     arguments: [
@@ -255,10 +254,7 @@ struct RobustnessTests {
     variation.restSeconds = 6
     var simulator = PatientSimulator(reference: reference, variation: variation, seed: 3)
     let take = try simulator.take(repetitions: 3)
-    let body = try BodyModel(skeleton: take.skeleton)
-    var landmarks = ClipFeatures.landmarks(of: take, body: body)
-    RobustnessSuite.addJitter(to: &landmarks, metres: 0.01, seed: 41)
-    let times = (0..<take.frameCount).map { Double($0) * take.frameTime }
+    let (landmarks, times) = try ScoringData.landmarks(of: take, jitter: 0.01, seed: 41)
     let offline = TakeScorer(exercise: exercise).score(landmarks: landmarks, times: times)
     #expect(
       offline.repetitions.count == 3,
@@ -270,9 +266,7 @@ struct RobustnessTests {
         rep.startTime > begins - 1 && rep.startTime < begins + leadIn + 1,
         "\(id): starts at \(rep.startTime), the movement at \(begins) (lead-in \(leadIn) s)")
     }
-    var live = try StreamingScorer(exercise: exercise)
-    for (frame, time) in zip(landmarks, times) { _ = live.push(landmarks: frame, at: time) }
-    live.finish()
+    let live = try ScoringData.streamLive(landmarks: landmarks, times: times, exercise: exercise)
     #expect(live.result == offline, "\(id)")
   }
 
@@ -295,14 +289,10 @@ struct RobustnessTests {
     variation.otherSide = true
     var simulator = PatientSimulator(reference: reference, variation: variation, seed: 3)
     let take = try simulator.take(repetitions: 3)
-    let body = try BodyModel(skeleton: take.skeleton)
-    let performed = ClipFeatures.landmarks(of: take, body: body)
     let buffer = Double(RepetitionFinding(exercise: exercise).bufferFrames) * exercise.frameTime
     let wait = (2 * buffer + 5).rounded()
-    var landmarks =
-      Array(repeating: performed[0], count: Int(wait / take.frameTime)) + performed
-    RobustnessSuite.addJitter(to: &landmarks, metres: 0.01, seed: 43)
-    let times = landmarks.indices.map { Double($0) * take.frameTime }
+    let (landmarks, times) = try ScoringData.landmarks(
+      of: take, waitingFirst: wait, jitter: 0.01, seed: 43)
     let offline = TakeScorer(exercise: exercise).score(landmarks: landmarks, times: times)
     #expect(offline.mirrored, "\(id)")
     #expect(offline.repetitions.count == 3, "\(id): \(offline.repetitions.count)")
@@ -311,9 +301,7 @@ struct RobustnessTests {
       let begins = wait + Double(rep.index - 1) * simulator.cycleSeconds + variation.restSeconds
       #expect(abs(rep.startTime - begins) < 1, "\(id): starts at \(rep.startTime), not \(begins)")
     }
-    var live = try StreamingScorer(exercise: exercise)
-    for (frame, time) in zip(landmarks, times) { _ = live.push(landmarks: frame, at: time) }
-    live.finish()
+    let live = try ScoringData.streamLive(landmarks: landmarks, times: times, exercise: exercise)
     #expect(live.result == offline, "\(id)")
   }
 

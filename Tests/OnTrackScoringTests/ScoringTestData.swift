@@ -1,4 +1,5 @@
 import Foundation
+import OnTrackEvaluation
 import OnTrackFormats
 import OnTrackKinematics
 import OnTrackScoring
@@ -47,6 +48,29 @@ enum ScoringData {
   /// Streams `take` frame by frame into a `StreamingScorer`, as a live session would, then
   /// finishes it. Returns the scorer and, per completed repetition, the index of the frame
   /// on which it was reported.
+  /// The landmark frames of `take` (as its rig places them), with `wait` seconds of its first
+  /// frame before them and white jitter of `jitter` metres per axis, and their times.
+  static func landmarks(
+    of take: Clip, waitingFirst wait: Double = 0, jitter: Float, seed: UInt64
+  ) throws -> (landmarks: [LandmarkFrame], times: [Double]) {
+    let body = try BodyModel(skeleton: take.skeleton)
+    let performed = ClipFeatures.landmarks(of: take, body: body)
+    var landmarks =
+      Array(repeating: performed[0], count: Int(wait / take.frameTime)) + performed
+    RobustnessSuite.addJitter(to: &landmarks, metres: jitter, seed: seed)
+    return (landmarks, landmarks.indices.map { Double($0) * take.frameTime })
+  }
+
+  /// Landmark frames streamed through a live scorer, finished.
+  static func streamLive(landmarks: [LandmarkFrame], times: [Double], exercise: Exercise) throws
+    -> StreamingScorer
+  {
+    var live = try StreamingScorer(exercise: exercise)
+    for (frame, time) in zip(landmarks, times) { _ = live.push(landmarks: frame, at: time) }
+    live.finish()
+    return live
+  }
+
   static func streamLive(_ take: Clip, exercise: Exercise) throws -> (
     scorer: StreamingScorer, reportedAt: [Int]
   ) {
