@@ -76,6 +76,7 @@ public struct StreamingScorer: Sendable {
   /// The first frame that reached the onset of the movement (`RepetitionFinding.onset(in:)`),
   /// while the side is undecided.
   private var onsetFrame: Int?
+  private var onsetDetector: OnsetDetector
   private var firstTime: Double?
   /// Frames of a wait forgotten before the side was decided (`forgetWait`): the frames
   /// counted in `frameCount` come after them.
@@ -147,6 +148,7 @@ public struct StreamingScorer: Sendable {
     world = [RigidTransform](repeating: .identity, count: skeleton?.count ?? 0)
     mirrorScratch = [Float](repeating: 0, count: FeatureLayout.width)
     movementScratch = MovementScratch(frames: finding.maximumLength)
+    onsetDetector = OnsetDetector(frameTime: exercise.frameTime)
     let bones = FeatureLayout.bones
     currentBoneErrors = [Float](repeating: 0, count: bones.count)
     currentBoneSeverity = [Float](repeating: 0, count: bones.count)
@@ -344,23 +346,20 @@ public struct StreamingScorer: Sendable {
     frameCount = 0
     baselineFrames = 0
     for c in baseline.indices { baseline[c] = 0 }
+    onsetDetector.reset()
   }
 
-  /// Notes the frame in `slot` (the newest) as the onset of the movement if it reaches far
-  /// enough from the starting posture (`RepetitionFinding.onset(in:)`, frame by frame).
+  /// Reads the frame in `slot` (the newest) for the onset of the movement
+  /// (`OnsetDetector`, as `RepetitionFinding.onset(in:)` offline).
   private mutating func lookForOnset(slot: Int) {
-    let f = frameCount - 1
-    guard f >= RepetitionScorer.originFrames(finding.referenceRows.rows),
-      finding.referenceMovement > 0
-    else { return }
+    guard finding.referenceMovement > 0 else { return }
     let width = FeatureLayout.width
-    let reach = features.withUnsafeBufferPointer { all in
-      baseline.withUnsafeBufferPointer { rest in
-        finding.reach(
-          UnsafeBufferPointer(rebasing: all[(slot * width)..<((slot + 1) * width)]), rest: rest)
-      }
+    features.withUnsafeBufferPointer { all in
+      onsetDetector.push(
+        UnsafeBufferPointer(rebasing: all[(slot * width)..<((slot + 1) * width)]),
+        finding: finding)
     }
-    if reach >= finding.onsetThreshold { onsetFrame = f }
+    onsetFrame = onsetDetector.onset
   }
 
   /// Makes the side decision on frames `window` of the buffered ones and replays them all.

@@ -251,27 +251,21 @@ public struct RepetitionFinding: Sendable {
     for c in 0..<FeatureLayout.measureWidth { rest[c] += (frame[c] - rest[c]) * weight }
   }
 
-  /// The first frame of `features`, before `bufferFrames`, whose `reach` from the starting
-  /// posture (the mean of the first `RepetitionScorer.originFrames` frames) is at least
-  /// `onsetShare` of the reference's movement: where the patient began to move. Nil if the
-  /// frames never move that far.
+  /// The first frame of `features`, before `bufferFrames`, at which the patient began to move
+  /// (`OnsetDetector`: the frame's `reach` from the starting posture, both read through a
+  /// short average, is at least `onsetShare` of the reference's movement). Nil if the frames
+  /// never move that far.
   public func onset(in features: FeatureSequence) -> Int? {
-    let origin = RepetitionScorer.originFrames(referenceRows.rows)
     let width = features.width
     guard width == FeatureLayout.width, referenceMovement > 0 else { return nil }
-    var rest = [Float](repeating: 0, count: FeatureLayout.measureWidth)
+    var detector = OnsetDetector(frameTime: features.frameTime)
     return features.values.withUnsafeBufferPointer { all in
-      rest.withUnsafeMutableBufferPointer { rest in
-        for f in 0..<min(features.count, bufferFrames) {
-          let frame = UnsafeBufferPointer(rebasing: all[(f * width)..<((f + 1) * width)])
-          if f < origin {
-            Self.accumulateRest(rest, frame: frame, n: f + 1)
-          } else if reach(frame, rest: UnsafeBufferPointer(rest)) >= onsetThreshold {
-            return f
-          }
-        }
-        return nil
+      for f in 0..<min(features.count, bufferFrames) {
+        detector.push(
+          UnsafeBufferPointer(rebasing: all[(f * width)..<((f + 1) * width)]), finding: self)
+        if let onset = detector.onset { return onset }
       }
+      return nil
     }
   }
 
