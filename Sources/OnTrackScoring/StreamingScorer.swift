@@ -266,20 +266,20 @@ public struct StreamingScorer: Sendable {
         window: finding.sideDecisionFrames(onset: onsetFrame, count: frameCount, ended: true)
           ?? 0..<0)
     }
-    var scratch = MovementScratch.empty
-    swap(&scratch, &movementScratch)
     if exercise.alternates {
       let direct = movementCheck(otherSide: false)
       let other = movementCheck(otherSide: true)
-      matcher.finish(moves: { direct.accepts($0, scratch: &scratch) })
-      otherMatcher.finish(moves: { other.accepts($0, scratch: &scratch) })
-      swap(&scratch, &movementScratch)
+      withMovementScratch { me, scratch in
+        me.matcher.finish(moves: { direct.accepts($0, scratch: &scratch) })
+        me.otherMatcher.finish(moves: { other.accepts($0, scratch: &scratch) })
+      }
       collectPending()
       settlePending(flush: true)
     } else {
       let check = movementCheck(otherSide: false)
-      matcher.finish { check.accepts($0, scratch: &scratch) }
-      swap(&scratch, &movementScratch)
+      withMovementScratch { me, scratch in
+        me.matcher.finish { check.accepts($0, scratch: &scratch) }
+      }
       while let match = matcher.next() { report(match) }
     }
     if repetitions.isEmpty, frameCount <= capacity {
@@ -404,17 +404,16 @@ public struct StreamingScorer: Sendable {
     let stride = rows.stride
     let direct = movementCheck(otherSide: false)
     let other = movementCheck(otherSide: true)
-    var scratch = MovementScratch.empty
-    swap(&scratch, &movementScratch)
-    rows.values.withUnsafeBufferPointer { values in
-      guard let base = values.baseAddress else { return }
-      matcher.push(base + slot * stride, moves: { direct.accepts($0, scratch: &scratch) })
+    withMovementScratch { me, scratch in
+      me.rows.values.withUnsafeBufferPointer { values in
+        guard let base = values.baseAddress else { return }
+        me.matcher.push(base + slot * stride, moves: { direct.accepts($0, scratch: &scratch) })
+      }
+      me.otherRows.values.withUnsafeBufferPointer { values in
+        guard let base = values.baseAddress else { return }
+        me.otherMatcher.push(base + slot * stride, moves: { other.accepts($0, scratch: &scratch) })
+      }
     }
-    otherRows.values.withUnsafeBufferPointer { values in
-      guard let base = values.baseAddress else { return }
-      otherMatcher.push(base + slot * stride, moves: { other.accepts($0, scratch: &scratch) })
-    }
-    swap(&scratch, &movementScratch)
     collectPending()
     settlePending(flush: false)
   }
@@ -535,19 +534,30 @@ public struct StreamingScorer: Sendable {
     }
   }
 
+  /// Runs `body` with the movement scratch lent out of `self`, so that the matchers it feeds
+  /// can check their matches with it (`MovementCheck.accepts`) while `self` is changed; no
+  /// copy, no allocation.
+  private mutating func withMovementScratch(
+    _ body: (inout StreamingScorer, inout MovementScratch) -> Void
+  ) {
+    var scratch = MovementScratch.empty
+    swap(&scratch, &movementScratch)
+    body(&self, &scratch)
+    swap(&scratch, &movementScratch)
+  }
+
   /// Mirrors (if decided so) and matches the frame in `slot`.
   private mutating func process(slot: Int, track tracking: Bool) {
     prepare(slot: slot, mirror: mirrored)
     if tracking { track(slot: slot) }
     let stride = rows.stride
     let check = movementCheck(otherSide: false)
-    var scratch = MovementScratch.empty
-    swap(&scratch, &movementScratch)
-    rows.values.withUnsafeBufferPointer { values in
-      guard let base = values.baseAddress else { return }
-      matcher.push(base + slot * stride, moves: { check.accepts($0, scratch: &scratch) })
+    withMovementScratch { me, scratch in
+      me.rows.values.withUnsafeBufferPointer { values in
+        guard let base = values.baseAddress else { return }
+        me.matcher.push(base + slot * stride, moves: { check.accepts($0, scratch: &scratch) })
+      }
     }
-    swap(&scratch, &movementScratch)
     while let match = matcher.next() { report(match) }
   }
 
