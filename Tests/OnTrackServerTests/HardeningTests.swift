@@ -733,12 +733,17 @@ struct HardeningTests {
       // three-second deadline, which a loaded machine can reach before its first request: every
       // HTTP request here goes on a connection of its own.
       let body = #"{"exercise":"uiprmd-m07-shoulder-abduction"}"#
-      let created = try await Self.exchange(
-        port: port,
-        Array(
-          ("POST /v1/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(t.ann)\r\n"
-            + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
-            + "Connection: close\r\n\r\n\(body)").utf8))
+      // (Setup, not under test: on a loaded CI machine the server's first answer once took
+      // past the three-second deadline and the connection closed unanswered — asked again.)
+      var created = ""
+      for _ in 0..<3 where created.isEmpty {
+        created = try await Self.exchange(
+          port: port,
+          Array(
+            ("POST /v1/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(t.ann)\r\n"
+              + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
+              + "Connection: close\r\n\r\n\(body)").utf8))
+      }
       #expect(created.hasPrefix("HTTP/1.1 201") || created.hasPrefix("HTTP/1.1 200"), "\(created)")
       let createdBody = try #require(created.range(of: "\r\n\r\n")).upperBound
       let session = try JSONDecoder().decode(
