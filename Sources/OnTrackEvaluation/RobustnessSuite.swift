@@ -18,7 +18,10 @@ import OnTrackSimulation
 ///   wait); the same wait seen through 1 cm of landmark jitter — the same count (a rest in
 ///   front of a jittery camera holds no repetition);
 /// - range shrunk to 80, 60, 40 % — the score should fall, monotonically;
-/// - a trunk-lean compensation growing with the movement, 5–20° — the score should fall.
+/// - a trunk-lean compensation growing with the movement, 5–20° — the score should fall;
+/// - a tilted camera: every landmark turned by 15° of pitch and 5° of roll (`cameraTilts`, a
+///   webcam looking down or up at the patient), seen through 1 cm of jitter — the same count
+///   and about the score of 1 cm of jitter alone (`SensorLevelling`).
 ///
 /// `ontrack eval robustness` prints the table; `RobustnessTests` holds it to the relations.
 public enum RobustnessSuite {
@@ -55,6 +58,9 @@ public enum RobustnessSuite {
     public var compensation: [Double: Outcome]
     /// The trunk bent 25° forward through the whole performance (a posture fault).
     public var stooped: Outcome
+    /// Per `cameraTilts` entry (by its pitch): the landmarks seen by a tilted camera, with
+    /// 1 cm of jitter.
+    public var cameraTilt: [Double: Outcome] = [:]
   }
 
   public static let noiseLevels = [1.0, 2.0, 3.0]
@@ -63,6 +69,9 @@ public enum RobustnessSuite {
   public static let tempi = [0.4, 0.6, 1.5, 2.0, 2.5]
   public static let ranges = [0.8, 0.6, 0.4]
   public static let leans = [5.0, 10.0, 20.0]
+  /// Camera tilts, degrees: pitch (about the left–right axis; positive looks down at the
+  /// patient) and roll (about the forward axis).
+  public static let cameraTilts: [(pitch: Double, roll: Double)] = [(15, 5), (-15, -5)]
   public static let repetitions = 3
   /// Seconds the patient waits, still, before each repetition (`wait`): several reference
   /// lengths, within what a live stream holds before it must decide the side
@@ -116,6 +125,14 @@ public enum RobustnessSuite {
     for tempo in tempi { row.tempo[tempo] = try perform { $0.tempo = tempo } }
     for range in ranges { row.range[range] = try perform { $0.range = Float(range) } }
     for lean in leans { row.compensation[lean] = try perform { $0.trunkLeanDegrees = Float(lean) } }
+    for tilt in cameraTilts {
+      let degrees = Float.pi / 180
+      let turn =
+        Quaternion(angle: Float(tilt.roll) * degrees, axis: SIMD3(0, 0, 1))
+        * Quaternion(angle: Float(tilt.pitch) * degrees, axis: SIMD3(1, 0, 0))
+      row.cameraTilt[tilt.pitch] = try jittered(
+        exercise, reference, centimetres: 1, seed: seed, turn: turn)
+    }
     return row
   }
 
@@ -125,7 +142,7 @@ public enum RobustnessSuite {
   /// reference's rate.
   static func jittered(
     _ exercise: Exercise, _ reference: Clip, centimetres: Double, rate: Double? = nil,
-    seed: UInt64, variation: PatientSimulator.Variation = .init()
+    seed: UInt64, variation: PatientSimulator.Variation = .init(), turn: Quaternion? = nil
   ) throws -> Outcome {
     var simulator = PatientSimulator(
       reference: reference, variation: variation, frameRate: 1 / reference.frameTime, seed: seed)
@@ -140,6 +157,13 @@ public enum RobustnessSuite {
       }
       landmarks = kept.map { landmarks[$0] }
       times = kept.map { times[$0] }
+    }
+    if let turn {
+      for f in landmarks.indices {
+        for k in landmarks[f].positions.indices {
+          landmarks[f].positions[k] = turn.act(on: landmarks[f].positions[k])
+        }
+      }
     }
     addJitter(to: &landmarks, metres: Float(centimetres / 100), seed: seed &+ 101)
     return outcome(TakeScorer(exercise: exercise).score(landmarks: landmarks, times: times))
@@ -182,6 +206,12 @@ public enum RobustnessSuite {
       columns += ranges.map { r in ("range \(Int(r * 100)) %", { $0.range[r] }, r >= 0.8) }
       columns += leans.map { l in ("lean \(Int(l))°", { $0.compensation[l] }, false) }
       columns.append(("stooped 25°", { $0.stooped }, false))
+      columns += cameraTilts.map { t in
+        (
+          "camera \(Int(abs(t.pitch)))° \(t.pitch > 0 ? "down" : "up"), 1 cm",
+          { $0.cameraTilt[t.pitch] }, true
+        )
+      }
       return columns
     }()
 

@@ -26,10 +26,11 @@ public enum ClipFeatures {
   /// (`FeaturePipeline`).
   public static func features(
     landmarks: [LandmarkFrame], times: [Double], step: Double,
-    headingTimeConstant: Double = 2, cutoff: Double? = LandmarkFilter.defaultCutoff
+    headingTimeConstant: Double = 2, cutoff: Double? = LandmarkFilter.defaultCutoff,
+    levelling: SensorLevelling? = nil
   ) -> FeatureSequence {
     var pipeline = FeaturePipeline(
-      step: step, headingTimeConstant: headingTimeConstant, cutoff: cutoff)
+      step: step, headingTimeConstant: headingTimeConstant, cutoff: cutoff, levelling: levelling)
     var sequence = FeatureSequence(frameTime: step)
     sequence.values.reserveCapacity(landmarks.count * FeatureLayout.width)
     for (frame, time) in zip(landmarks, times) {
@@ -37,6 +38,9 @@ public enum ClipFeatures {
       sequence.values.append(
         contentsOf: pipeline.output[0..<(pipeline.outputCount * FeatureLayout.width)])
     }
+    pipeline.flush()
+    sequence.values.append(
+      contentsOf: pipeline.output[0..<(pipeline.outputCount * FeatureLayout.width)])
     return sequence
   }
 

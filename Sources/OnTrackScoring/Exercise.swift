@@ -113,6 +113,10 @@ public struct Exercise: Sendable {
   /// The reference frames of its hold: the longest stretch, away from both ends, in which
   /// no scored measure moves faster than `holdSpeed` (`nil` without a hold).
   public let holdFrames: Range<Int>?
+  /// Levels a tilted sensor against the reference's starting posture (`SensorLevelling`);
+  /// `nil` for an exercise built from features alone, or set to `nil` for a sensor that
+  /// knows the vertical.
+  public var levelling: SensorLevelling?
   /// Below this speed (radians a second) a measure is still.
   public static let holdSpeed = 3 * Double.pi / 180
 
@@ -226,6 +230,11 @@ public struct Exercise: Sendable {
       holdSeconds > 0 ? Self.stillStretch(reference, measures: measures.map(\.measure)) : nil
     referenceRows = Self.alignmentMatrix(
       reference, frames: 0..<reference.count, scales: alignmentScales)
+    levelling = clip.flatMap { clip in
+      guard let body = try? BodyModel(skeleton: clip.skeleton) else { return nil }
+      return SensorLevelling(
+        reference: ClipFeatures.landmarks(of: clip, body: body), frameTime: clip.frameTime)
+    }
   }
 
   /// The longest run of frames of `s` in which every measure moves slower than `holdSpeed`

@@ -6,9 +6,13 @@ import OnTrackKinematics
 /// their scores equal.
 ///
 /// ```
-/// landmarks (any rate) ─GridResampler─▶ grid (the reference's rate) ─LandmarkFilter─▶ FeatureExtractor ─▶ measures
-///                                                    └──────────── FeatureExtractor ─▶ |Δ²| ─▶ noise columns
+/// landmarks (any rate) ─SensorLevelling─▶ GridResampler─▶ grid (the reference's rate) ─LandmarkFilter─▶ FeatureExtractor ─▶ measures
+///                                                           └──────────── FeatureExtractor ─▶ |Δ²| ─▶ noise columns
 /// ```
+///
+/// Given the exercise's `SensorLevelling`, a tilted sensor is levelled first: the frames of
+/// its calibration (the take's first `SensorLevelling.calibrationSeconds`) are held until it
+/// settles, then let through levelled, as is every frame after.
 ///
 /// The measures come from low-pass-filtered landmarks; the noise columns hold, per measure, the
 /// size of the second difference of the *unfiltered* measure over the frames *as they came*
@@ -33,6 +37,15 @@ public struct FeaturePipeline: Sendable {
   private var filteredExtractor: FeatureExtractor
   private var rawExtractor: FeatureExtractor
   private var frame = LandmarkFrame()
+  /// Levels a tilted sensor before anything is read (`SensorLevelling`), into `levelled`;
+  /// until its calibration settles, the frames are held (`held`, `heldTimes`, `heldCount`).
+  private var levelling: SensorLevelling?
+  private var levelled = LandmarkFrame()
+  private var held: [LandmarkFrame] = []
+  private var heldTimes: [Double] = []
+  private var heldCount = 0
+  /// Most frames held: a faster sensor settles the calibration early.
+  public static let heldCapacity = 256
   /// The two previous unfiltered measure frames (input frames, not grid frames), and how many
   /// are valid (0…2).
   private var previous: [Float]
@@ -55,9 +68,11 @@ public struct FeaturePipeline: Sendable {
   public private(set) var outputCount = 0
 
   public init(
-    step: Double, headingTimeConstant: Double = 2, cutoff: Double? = LandmarkFilter.defaultCutoff
+    step: Double, headingTimeConstant: Double = 2, cutoff: Double? = LandmarkFilter.defaultCutoff,
+    levelling: SensorLevelling? = nil
   ) {
     self.step = step
+    self.levelling = levelling
     resampler = GridResampler(step: step)
     filter = cutoff.map { LandmarkFilter(cutoff: $0, rate: 1 / step) }
     largestSlowSensorGain = 1 / max(filter?.noiseGain ?? 1, 1e-6)
@@ -72,7 +87,13 @@ public struct FeaturePipeline: Sendable {
     noiseMasks =
       FeatureLayout.bones.map { BodyMeasure.bone($0).landmarkMask }
       + FeatureLayout.angles.map { BodyMeasure.angle($0).landmarkMask }
-    output = [Float](repeating: 0, count: resampler.output.count * FeatureLayout.width)
+    var frames = resampler.output.count
+    if levelling != nil {
+      held = (0..<Self.heldCapacity).map { _ in LandmarkFrame() }
+      heldTimes = [Double](repeating: 0, count: Self.heldCapacity)
+      frames += Int((SensorLevelling.calibrationSeconds / step).rounded(.up)) + 2
+    }
+    output = [Float](repeating: 0, count: frames * FeatureLayout.width)
   }
 
   /// The ratio of noise after the landmark filter to noise before it.
@@ -81,9 +102,58 @@ public struct FeaturePipeline: Sendable {
   /// Feeds one landmark frame at `time` seconds; afterwards `output` holds every grid frame in
   /// (previous time, time]. A frame whose time is not after the previous one (or not finite)
   /// is ignored and `false` returned.
+  ///
+  /// With a levelling, the first frames are held until its calibration settles
+  /// (`SensorLevelling.calibrationSeconds`, or `heldCapacity` frames): that push outputs all of
+  /// them, levelled; `flush` outputs them at the end of a shorter stream.
   @discardableResult
   public mutating func push(_ landmarks: LandmarkFrame, at time: Double) -> Bool {
     outputCount = 0
+    guard let settled = levelling?.settled else { return advance(landmarks, at: time) }
+    if settled {
+      copy(landmarks, into: &levelled)
+      levelling?.apply(&levelled)
+      return advance(levelled, at: time)
+    }
+    guard time.isFinite, heldCount == 0 || time > heldTimes[heldCount - 1] else { return false }
+    copy(landmarks, into: &held[heldCount])
+    heldTimes[heldCount] = time
+    heldCount += 1
+    levelling?.observe(landmarks, at: time)
+    if heldCount == held.count { levelling?.settle() }
+    if levelling?.settled == true { releaseHeld() }
+    return true
+  }
+
+  /// Ends the calibration of a stream that stopped before it settled: `output` holds the held
+  /// frames, levelled as far as they allow. Nothing otherwise.
+  public mutating func flush() {
+    outputCount = 0
+    guard levelling?.settled == false else { return }
+    levelling?.settle()
+    releaseHeld()
+  }
+
+  private mutating func releaseHeld() {
+    for k in 0..<heldCount {
+      copy(held[k], into: &levelled)
+      levelling?.apply(&levelled)
+      advance(levelled, at: heldTimes[k])
+    }
+    heldCount = 0
+  }
+
+  private func copy(_ source: LandmarkFrame, into target: inout LandmarkFrame) {
+    target.positions.withUnsafeMutableBufferPointer { p in
+      for i in 0..<p.count { p[i] = source.positions[i] }
+    }
+    target.untracked = source.untracked
+  }
+
+  /// Runs one (levelled) input frame through the grid, the filter and the extractors,
+  /// appending its grid frames to `output`.
+  @discardableResult
+  private mutating func advance(_ landmarks: LandmarkFrame, at time: Double) -> Bool {
     guard resampler.push(landmarks, at: time) else { return false }
     let interval: Double
     if resampler.restarted {
@@ -108,6 +178,10 @@ public struct FeaturePipeline: Sendable {
     history = min(history + 1, 2)
 
     let width = FeatureLayout.width
+    let needed = (outputCount + resampler.outputCount) * width
+    if output.count < needed {
+      output.append(contentsOf: repeatElement(0, count: needed - output.count))
+    }
     for k in 0..<resampler.outputCount {
       let timeStep = produced == 0 ? 0 : step
       produced += 1

@@ -141,7 +141,7 @@ public struct StreamingScorer: Sendable {
     findingContext = FindingContext(finding: finding, exercise: exercise)
     matcher = finding.matcher()
     scorer = RepetitionScorer(exercise: exercise)
-    pipeline = FeaturePipeline(step: exercise.frameTime)
+    pipeline = FeaturePipeline(step: exercise.frameTime, levelling: exercise.levelling)
     capacity = finding.bufferFrames
     features = [Float](repeating: 0, count: capacity * FeatureLayout.width)
     rows = DTWMatrix(capacity: capacity, width: Exercise.alignmentWidth)
@@ -260,6 +260,9 @@ public struct StreamingScorer: Sendable {
   @discardableResult
   public mutating func finish() -> Int {
     let before = repetitions.count
+    // A stream shorter than the levelling's calibration: its frames are still held.
+    pipeline.flush()
+    for k in 0..<pipeline.outputCount { append(outputFrame: k) }
     if !decided {
       decide(
         frames: frameCount,

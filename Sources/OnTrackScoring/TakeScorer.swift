@@ -444,7 +444,8 @@ public struct TakeScorer: Sendable {
   /// Scores timestamped landmark frames (seconds).
   public func score(landmarks: [LandmarkFrame], times: [Double]) -> TakeResult {
     var features = ClipFeatures.features(
-      landmarks: landmarks, times: times, step: exercise.frameTime)
+      landmarks: landmarks, times: times, step: exercise.frameTime,
+      levelling: exercise.levelling)
     let firstTime = times.first ?? 0
     guard features.count > 0 else {
       return TakeResult(exercise: exercise, duration: 0, mirrored: false, repetitions: [])

@@ -24,7 +24,8 @@ struct RobustnessTests {
   /// the count and costs at most 5 points at 1°; 1 cm of jitter from a slower sensor costs at
   /// most 20 points more than at the reference's rate; a patient who waits, still, several
   /// seconds before each repetition keeps the count and the score, on either side, and the
-  /// count through 1 cm of landmark jitter.
+  /// count through 1 cm of landmark jitter; a tilted camera keeps the count and about the
+  /// score.
   static func runWithCommonRelations(_ id: String) throws -> (Exercise, RobustnessSuite.Row) {
     let exercise = try ScoringData.exercise(id)
     let row = try RobustnessSuite.run(exercise)
@@ -56,6 +57,16 @@ struct RobustnessTests {
     // A rest seen through jitter holds no repetition (before 2026-12-03: a fourth to a tenth
     // found in the rests of nine exercises, the pelvis circles counting 10 of 3).
     #expect(row.waitJittered.repetitions == n, "wait, 1 cm: \(row.waitJittered)")
+    // A camera looking 15° down or up (and rolled 5°) is levelled: the count and about the
+    // score of 1 cm of jitter alone (before 2026-12-03, 10° of pitch found no repetition of
+    // the pelvic tilt or the pelvis circles, 20° took the shoulder exercises to about 50).
+    for (pitch, outcome) in row.cameraTilt {
+      #expect(outcome.repetitions == n, "camera pitched \(pitch)°: \(outcome)")
+      #expect(
+        outcome.meanScore >= jitter - 15,
+        "camera pitched \(pitch)°: \(outcome) (untilted, 1 cm: \(jitter))")
+    }
+    #expect(row.cameraTilt.count == RobustnessSuite.cameraTilts.count)
     return (exercise, row)
   }
 

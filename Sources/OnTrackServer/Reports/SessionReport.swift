@@ -117,7 +117,7 @@ struct SessionReport: Codable, Sendable, ResponseEncodable {
     }
     let step = exercise.frameTime
     let features = ClipFeatures.features(
-      landmarks: landmarks, times: frames.map(\.time), step: step)
+      landmarks: landmarks, times: frames.map(\.time), step: step, levelling: exercise.levelling)
     guard features.count > 0 else { return nil }
     let stride = max(1, (features.count + maximumSamples - 1) / maximumSamples)
     let start = frames[0].time
