@@ -39,6 +39,8 @@ public final class PlaySession {
   private let guideOrigin: SIMD3<Float>
   /// Where the patient's avatar stands: the root's place on the floor at their first frame.
   private var patientOrigin: SIMD3<Float>
+  /// The root's position at the patient's first frame (to stand a levelled patient there).
+  private var patientFirstRoot: SIMD3<Float>
   private var patientFrames = 0
   /// The set summary and the repetition count it was built for (the HUD draws it every frame).
   private var summaryCache: (repetitions: Int, summary: TakeResult.Summary)?
@@ -71,6 +73,7 @@ public final class PlaySession {
     view = Self.view(of: reference)
     let root = patientSkeleton.joints[0].offset
     patientOrigin = SIMD3(root.x, 0, root.z)
+    patientFirstRoot = root
     feedDueFrames()
     updateWorld()
   }
@@ -139,6 +142,7 @@ public final class PlaySession {
         // Stand the patient where they first appear.
         let root = pose.translations[0]
         patientOrigin = SIMD3(root.x, 0, root.z)
+        patientFirstRoot = root
       }
       patientFrames += 1
       let update =
@@ -170,6 +174,17 @@ public final class PlaySession {
       skeleton: reference.skeleton, pose: guidePose, into: &guideWorld)
     ForwardKinematics.computeWorldTransforms(
       skeleton: patientModel.skeleton, pose: patientPose, into: &patientWorld)
+    // A tilted camera's patient is drawn as the scorer levelled them, standing where their
+    // first frame, levelled, stood.
+    if let q = scorer.sensorLevelling, q.w < 1 {
+      let root = q.act(on: patientFirstRoot)
+      let shift = patientOrigin - SIMD3(root.x, 0, root.z)
+      for j in patientWorld.indices {
+        let t = patientWorld[j]
+        patientWorld[j] = RigidTransform(
+          rotation: q * t.rotation, translation: q.act(on: t.translation) + shift)
+      }
+    }
   }
 
   /// The landmarks of the patient's rig (for tests and overlays).

@@ -96,6 +96,13 @@ public struct FeaturePipeline: Sendable {
     output = [Float](repeating: 0, count: frames * FeatureLayout.width)
   }
 
+  /// The rotation that levels the sensor, once decided (identity for a level one); `nil`
+  /// without a levelling or before its calibration settles.
+  public var levellingRotation: Quaternion? {
+    guard let levelling, levelling.settled else { return nil }
+    return levelling.rotation
+  }
+
   /// The ratio of noise after the landmark filter to noise before it.
   public var filterNoiseGain: Double { filter?.noiseGain ?? 1 }
 

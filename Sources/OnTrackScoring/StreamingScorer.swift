@@ -255,6 +255,10 @@ public struct StreamingScorer: Sendable {
       newFrames: produced, completedRepetitions: repetitions.count - before, accepted: true)
   }
 
+  /// The rotation that levels the patient's sensor (`SensorLevelling`), once decided: what an
+  /// avatar drawn from the same frames should be turned by to stand as the scorer sees it.
+  public var sensorLevelling: Quaternion? { pipeline.levellingRotation }
+
   /// Ends the stream: decides the side if it was still open, and reports a repetition that was
   /// still pending. Returns the number of repetitions completed.
   @discardableResult

@@ -324,6 +324,43 @@ struct Crop {
   }
 }
 
+@Suite("Avatar app, a tilted camera")
+struct TiltedCameraTests {
+  /// The scorer levels a camera that looks down at the patient (`SensorLevelling`); the
+  /// patient's avatar is drawn as it levelled them, not leaning with the camera.
+  @Test("a tilted camera's patient is drawn standing as the scorer levels them")
+  func tiltedPatientIsDrawnLevel() throws {
+    let exercise = try AppData.exercise()
+    let reference = try #require(exercise.referenceClip)
+    var simulator = PatientSimulator(reference: reference, variation: .init(), seed: 3)
+    let take = try simulator.take(repetitions: 2)
+    let n = take.skeleton.count
+    let turn = Quaternion(angle: 12 * .pi / 180, axis: [1, 0, 0])
+    var rotations = take.rotations
+    var translations = take.translations
+    for f in 0..<take.frameCount {
+      rotations[f * n] = turn * rotations[f * n]
+      translations[f * n] = turn.act(on: translations[f * n])
+    }
+    let tilted = try Clip(
+      skeleton: take.skeleton, frameTime: take.frameTime, rotations: rotations,
+      translations: translations)
+    let level = try PlaySession(exercise: exercise, source: .take(take))
+    let seen = try PlaySession(exercise: exercise, source: .take(tilted))
+    HeadlessRenderer.run(level, to: 2)
+    HeadlessRenderer.run(seen, to: 2)
+    #expect(seen.scorer.sensorLevelling.map { $0.w < 1 } == true)
+    let body = level.patientModelBody
+    for landmark in [BodyLandmark.head, .leftAnkle, .rightWrist] {
+      let joint = try #require(body.joint(landmark))
+      let a = level.drawnPosition(patient: true, joint: joint)
+      let b = seen.drawnPosition(patient: true, joint: joint)
+      // Before: drawn 0.45–0.49 m off, leaning with the camera.
+      #expect(simd_distance(a, b) < 0.03, "\(landmark): \(b) against \(a)")
+    }
+  }
+}
+
 @Suite("Avatar app, live remote session")
 struct RemoteSessionTests {
   @Test(

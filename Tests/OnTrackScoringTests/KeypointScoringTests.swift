@@ -56,10 +56,11 @@ struct KeypointScoringTests {
   }
 
   /// World positions of every joint of `clip` as a keypoint CSV, as `ontrack fk --csv`
-  /// writes it (in the file's unit, here centimetres).
-  static func fkCSV(_ clip: Clip, unit: Float = 100, drop: (Int, Int) -> Bool = { _, _ in false })
-    -> [UInt8]
-  {
+  /// writes it (in the file's unit, here centimetres); seen by a camera turned by `turn`.
+  static func fkCSV(
+    _ clip: Clip, unit: Float = 100, turn: Quaternion? = nil,
+    drop: (Int, Int) -> Bool = { _, _ in false }
+  ) -> [UInt8] {
     let skeleton = clip.skeleton
     var text = "frame,time"
     for joint in skeleton.joints { text += ",\(joint.name).x,\(joint.name).y,\(joint.name).z" }
@@ -74,7 +75,7 @@ struct KeypointScoringTests {
         if drop(f, j) {
           text += ",,,"
         } else {
-          let p = w.translation * unit
+          let p = (turn?.act(on: w.translation) ?? w.translation) * unit
           text += ",\(p.x),\(p.y),\(p.z)"
         }
       }
@@ -248,6 +249,33 @@ struct KeypointScoringTests {
     let after = result.summary.meanScore ?? 0
     #expect(result.repetitions.count == 3, "\(id): \(result.repetitions.count) repetitions")
     #expect(after >= before - 25, "\(id): \(after) with outliers, \(before) without")
+  }
+
+  /// A webcam looking down or up at the patient: its keypoints, through the solver, are
+  /// levelled against the exercise's starting posture (`SensorLevelling`) and score as the
+  /// level camera's (before, 12° of pitch found no repetition of the pelvic tilt).
+  @Test(
+    "a tilted camera's keypoints score as a level one's, through the solver",
+    arguments: ["lbp-pelvic-tilt", "lbp-bird-dog", "uiprmd-m07-shoulder-abduction"])
+  func tiltedCamera(id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    let reference = try #require(exercise.referenceClip)
+    var simulator = PatientSimulator(reference: reference, variation: .init(), seed: 5)
+    let clip = try simulator.take(repetitions: 3)
+    let level = TakeScorer(exercise: exercise).score(
+      try KeypointFiles.csv(bytes: Self.fkCSV(clip), file: "level.csv").solved())
+    #expect(level.repetitions.count == 3)
+    for (pitch, roll) in [(Float(12), Float(4)), (-12, -4)] {
+      let turn =
+        Quaternion(angle: roll * .pi / 180, axis: SIMD3(0, 0, 1))
+        * Quaternion(angle: pitch * .pi / 180, axis: SIMD3(1, 0, 0))
+      let tilted = TakeScorer(exercise: exercise).score(
+        try KeypointFiles.csv(bytes: Self.fkCSV(clip, turn: turn), file: "tilted.csv").solved())
+      #expect(tilted.repetitions.count == 3, "\(id), pitch \(pitch)°")
+      let a = level.summary.meanScore ?? 0
+      let b = tilted.summary.meanScore ?? 0
+      #expect(abs(a - b) <= 5, "\(id), pitch \(pitch)°: \(b), level \(a)")
+    }
   }
 
   @Test("impossible bone lengths are refused and counted; NaN points are missing")
