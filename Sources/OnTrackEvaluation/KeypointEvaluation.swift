@@ -114,7 +114,9 @@ public enum KeypointEvaluation {
   }
 
   /// Body features of a keypoint take at the exercise's frame rate, from the solver's
-  /// landmarks (as `TakeScorer` scores keypoint takes).
+  /// landmarks, as `TakeScorer` reads keypoint takes but not levelled (`SensorLevelling`): the
+  /// leave-one-subject-out exercises are built from features and have no reference posture to
+  /// level against, and UI-PRMD's Kinect stood where it stood for every subject.
   public static func features(of take: KeypointTake, step: Double) throws -> FeatureSequence {
     let solved = try take.solved()
     return ClipFeatures.features(

@@ -88,6 +88,9 @@ public struct FeaturePipeline: Sendable {
       FeatureLayout.bones.map { BodyMeasure.bone($0).landmarkMask }
       + FeatureLayout.angles.map { BodyMeasure.angle($0).landmarkMask }
     var frames = resampler.output.count
+    // The exercise's levelling shares its buffers with this one: copied here, not on the
+    // first frame.
+    self.levelling?.reset()
     if levelling != nil {
       held = (0..<Self.heldCapacity).map { _ in LandmarkFrame() }
       heldTimes = [Double](repeating: 0, count: Self.heldCapacity)
@@ -107,12 +110,11 @@ public struct FeaturePipeline: Sendable {
   public var filterNoiseGain: Double { filter?.noiseGain ?? 1 }
 
   /// Feeds one landmark frame at `time` seconds; afterwards `output` holds every grid frame in
-  /// (previous time, time]. A frame whose time is not after the previous one (or not finite)
-  /// is ignored and `false` returned.
-  ///
-  /// With a levelling, the first frames are held until its calibration settles
-  /// (`SensorLevelling.calibrationSeconds`, or `heldCapacity` frames): that push outputs all of
-  /// them, levelled; `flush` outputs them at the end of a shorter stream.
+  /// (previous time, time] — with a levelling, the first frames are held until its calibration
+  /// settles (`SensorLevelling.calibrationSeconds`, or `heldCapacity` frames): those pushes
+  /// output nothing, and the one that settles it outputs every grid frame from the first held
+  /// frame to `time`, levelled (`flush` does the same at the end of a shorter stream). A frame
+  /// whose time is not after the previous one (or not finite) is ignored and `false` returned.
   @discardableResult
   public mutating func push(_ landmarks: LandmarkFrame, at time: Double) -> Bool {
     outputCount = 0

@@ -11,18 +11,21 @@ import OnTrackKinematics
 /// stand on the floor or lie on it, compared with the reference's (which is level):
 ///
 /// - Two lines of the legs fix a frame: the *support line* from between the ankles to between
-///   the hips (standing, sitting, lying on the back or front: ankles and hips on the floor),
-///   or to between the knees when the reference kneels (knees within `floorBand` of its lowest
-///   landmark while the hips are higher: the shins lie on the floor); and the *lateral line*,
-///   the sum of the right-to-left hip, knee (kneeling) and ankle lines. Frame: `e₁` the support
-///   line, `e₂` the lateral line less its `e₁` part, `e₃ = e₁ × e₂` (TRIAD). The rotation
-///   carrying the patient's frame onto the reference's is `R = F_ref F_patᵀ`; the reference's
-///   vertical in the patient's frame is `u = Rᵀ ŷ = F_pat F_refᵀ ŷ`. Lines, not a fit of points,
-///   so that where the feet are put (apart, together, nearer the buttocks in hook lying)
-///   changes little: the hips stay above the feet standing, and both lie on the floor lying.
-///   The trunk, the head and the arms are never used, so a stoop, a trunk leaning to one side
-///   or a head held forward stays the patient's and is scored (`RobustnessSuite`'s "stooped
-///   25°" and "lean" columns are the same through a tilted camera).
+///   the hips (standing; lying on the back or front, ankles and hips on the floor), or, when
+///   the reference kneels (knees within `floorBand` of its lowest landmark while the hips are
+///   higher), from between the toes to between the knees (both on the floor whether the toes
+///   are tucked under or not; the ankles' height is not); and the *lateral line*, the sum of
+///   the right-to-left hip, knee (kneeling) and ankle lines. Frame: `e₁` the support line,
+///   `e₂` the lateral line less its `e₁` part, `e₃ = e₁ × e₂` (TRIAD). The rotation carrying
+///   the patient's frame onto the reference's is `R = F_ref F_patᵀ`; the reference's vertical
+///   in the patient's frame is `u = Rᵀ ŷ = F_pat F_refᵀ ŷ`. Lines, not a fit of points, so
+///   that where the feet are put (apart, together, nearer the buttocks in hook lying) changes
+///   little: the hips stay above the feet standing, and lying both are on the floor. A
+///   reference that does neither (sitting: the feet-to-hips line leans with where the feet
+///   are put and how high the chair is) levels only the roll (`levelsRollOnly`). The trunk,
+///   the head and the arms are never used, so a stoop, a trunk leaning to one side or a head
+///   held forward stays the patient's and is scored (`RobustnessSuite`'s "stooped 25°" and
+///   "lean" columns are the same through a tilted camera).
 /// - The patient's lines are read from the mean of their landmarks over the take's first
 ///   `calibrationSeconds`, in which the patient must be still: if the legs leave where they
 ///   were (their landmarks' root mean square distance from their means so far beyond
@@ -30,7 +33,8 @@ import OnTrackKinematics
 ///   second differences), the take began with a movement and nothing is levelled. A posture
 ///   held still at the start is the only one that can be compared with the reference's; a
 ///   take cut at the start of a repetition (UI-PRMD's) is not levelled, where an early estimate
-///   read a staggered lunge stance as a 9–22° tilt.
+///   read a staggered lunge stance as a 9–22° tilt. Fewer than `fewestFrames` frames (a sensor
+///   slower than about 10 frames a second) cannot tell: nothing is levelled.
 /// - The levelling is the shortest rotation taking `u` to `ŷ`, by `θ = acos(u_y)`: a tilt about
 ///   a horizontal axis, never a turn about the vertical, so where the patient faces stays
 ///   theirs. Below `smallestTilt` (2°) θ is the estimate's own error (bodies stand
@@ -61,7 +65,12 @@ public struct SensorLevelling: Sendable {
   public static let largestStartMovement = 0.04
   /// The frames the calibration takes before a frame can count as moved: enough second
   /// differences to know the sensor's jitter.
-  static let framesBeforeMovement = 6
+  static let framesBeforeMovement = 4
+  /// Fewer frames than this in the calibration (a sensor slower than about 10 Hz, or a stream
+  /// that ended) asked too little whether the patient was still: nothing is levelled.
+  static let fewestFrames = framesBeforeMovement + 2
+  /// A reference support line within this of the vertical stands on the floor, radians (20°).
+  static let standingLean: Double = 20 * .pi / 180
   /// The reference's starting posture lasts while no leg landmark is further than this from
   /// where it began (at most `calibrationSeconds`), metres.
   public static let referenceStillness: Float = 0.02
@@ -71,10 +80,19 @@ public struct SensorLevelling: Sendable {
     .leftHip, .rightHip, .leftKnee, .rightKnee, .leftAnkle, .rightAnkle, .leftToe, .rightToe,
   ]
 
-  /// The support line's upper end: the hips, or the knees (kneeling).
+  /// The support line's ends: between the ankles to between the hips, or kneeling, between
+  /// the toes to between the knees (both on the floor, whether the toes are tucked under or
+  /// not; the ankles' height is not).
+  private let lower: (left: BodyLandmark, right: BodyLandmark)
   private let upper: (left: BodyLandmark, right: BodyLandmark)
   /// Whether the knees' line is part of the lateral line.
   private let kneesAcross: Bool
+  /// The landmarks the frame needs seen.
+  private let needed: [BodyLandmark]
+  /// Whether only the roll (about the patient's forward axis) is levelled: the reference
+  /// neither stands, kneels nor lies (sitting), where the support line's pitch depends on
+  /// where the patient puts their feet and how high the chair is.
+  public let levelsRollOnly: Bool
   /// ŷ's coordinates in the reference's frame (`e₁`, `e₂`, `e₃`).
   private let referenceUp: SIMD3<Double>
   /// Per landmark, the patient's frames over the calibration: sums of positions and seen
@@ -125,10 +143,22 @@ public struct SensorLevelling: Sendable {
     let hips = (height(.leftHip) + height(.rightHip)) / 2
     let knees = (height(.leftKnee) + height(.rightKnee)) / 2
     let kneeling = hips > Double(Self.lyingHipHeight) && knees <= Double(Self.floorBand)
+    // Toes that are only the ankles' stand-ins (a layout without feet) are no line of their
+    // own: the ankles then.
+    let toeToAnkle = mean[BodyLandmark.leftToe.rawValue] - mean[BodyLandmark.leftAnkle.rawValue]
+    let toes = (toeToAnkle * toeToAnkle).sum().squareRoot() > 0.05
+    lower = kneeling && toes ? (.leftToe, .rightToe) : (.leftAnkle, .rightAnkle)
     upper = kneeling ? (.leftKnee, .rightKnee) : (.leftHip, .rightHip)
     kneesAcross = kneeling
-    guard let frame = Self.frame(upper: upper, kneesAcross: kneeling, { mean[$0.rawValue] })
+    needed =
+      [.leftHip, .rightHip, .leftAnkle, .rightAnkle, lower.left, lower.right]
+      + (kneeling ? [BodyLandmark.leftKnee, .rightKnee] : [])
+    guard
+      let frame = Self.frame(
+        lower: lower, upper: upper, kneesAcross: kneeling, { mean[$0.rawValue] })
     else { return nil }
+    let lying = hips <= Double(Self.lyingHipHeight)
+    levelsRollOnly = !lying && !kneeling && abs(frame.0.y) < cos(Self.standingLean)
     referenceUp = SIMD3(frame.0.y, frame.1.y, frame.2.y)
     sums = [SIMD3<Double>](repeating: .zero, count: all.count)
     counts = [Int](repeating: 0, count: all.count)
@@ -142,10 +172,11 @@ public struct SensorLevelling: Sendable {
   /// The orthonormal frame of the support and lateral lines read through `position`; `nil`
   /// where they have no direction.
   private static func frame(
+    lower: (left: BodyLandmark, right: BodyLandmark),
     upper: (left: BodyLandmark, right: BodyLandmark), kneesAcross: Bool,
     _ position: (BodyLandmark) -> SIMD3<Double>
   ) -> (SIMD3<Double>, SIMD3<Double>, SIMD3<Double>)? {
-    let feet = (position(.leftAnkle) + position(.rightAnkle)) / 2
+    let feet = (position(lower.left) + position(lower.right)) / 2
     let top = (position(upper.left) + position(upper.right)) / 2
     var lateral =
       position(.leftHip) - position(.rightHip) + position(.leftAnkle) - position(.rightAnkle)
@@ -245,15 +276,10 @@ public struct SensorLevelling: Sendable {
   public mutating func settle() {
     guard !settled else { return }
     settled = true
-    let needed: [BodyLandmark] = [
-      .leftHip, .rightHip, .leftAnkle, .rightAnkle, upper.left, upper.right,
-    ]
-    guard !moved, needed.allSatisfy({ counts[$0.rawValue] > 0 }),
-      !kneesAcross
-        || (counts[BodyLandmark.leftKnee.rawValue] > 0
-          && counts[BodyLandmark.rightKnee.rawValue] > 0),
+    guard !moved, calibrationFrames >= Self.fewestFrames,
+      needed.allSatisfy({ counts[$0.rawValue] > 0 }),
       let patient = Self.frame(
-        upper: upper, kneesAcross: kneesAcross,
+        lower: lower, upper: upper, kneesAcross: kneesAcross,
         { sums[$0.rawValue] / Double(max(1, counts[$0.rawValue])) })
     else { return }
     // u = F_pat F_refᵀ ŷ: ŷ's coordinates in the reference's frame, on the patient's axes.
@@ -262,11 +288,26 @@ public struct SensorLevelling: Sendable {
     // The shortest rotation taking u to ŷ: about u × ŷ = (−u_z, 0, u_x), by acos(u_y).
     let tilt = Float(acos(max(-1, min(1, up.y))))
     estimatedTilt = tilt
-    let share = min(1, max(0, (tilt - Self.smallestTilt) / Self.smallestTilt))
-    let axis = SIMD3<Float>(Float(-up.z), 0, Float(up.x))
-    let length = (axis * axis).sum().squareRoot()
-    guard tilt <= Self.largestTilt, share > 0, length >= 1e-7 else { return }
-    rotation = Quaternion(angle: tilt * share, axis: axis / length)
+    var axis = SIMD3<Float>(Float(-up.z), 0, Float(up.x))
+    var length = (axis * axis).sum().squareRoot()
+    guard tilt <= Self.largestTilt, length >= 1e-7 else { return }
+    axis /= length
+    var angle = tilt
+    if levelsRollOnly {
+      // The rotation vector's part about the patient's forward axis (e₃, made horizontal).
+      let forward = SIMD3<Float>(Float(patient.2.x), 0, Float(patient.2.z))
+      length = (forward * forward).sum().squareRoot()
+      guard length >= 1e-7 else { return }
+      angle = tilt * (axis * forward / length).sum()
+      axis = forward / length
+      if angle < 0 {
+        angle = -angle
+        axis = -axis
+      }
+    }
+    let share = min(1, max(0, (angle - Self.smallestTilt) / Self.smallestTilt))
+    guard share > 0 else { return }
+    rotation = Quaternion(angle: angle * share, axis: axis)
   }
 
   /// Turns `frame` by the levelling (nothing before it is settled, or when there is none).

@@ -124,7 +124,8 @@ public struct StreamingScorer: Sendable {
 
   /// What one push did.
   public struct Update: Sendable, Equatable {
-    /// Grid frames added by this push.
+    /// Grid frames added by this push (none while a levelling's calibration holds the first
+    /// frames, all of them at once when it settles; `finish` adds those of a shorter stream).
     public var newFrames: Int
     /// Repetitions completed by this push (see `repetitions`).
     public var completedRepetitions: Int

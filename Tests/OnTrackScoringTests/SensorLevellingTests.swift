@@ -158,10 +158,70 @@ struct SensorLevellingTests {
       #expect(levelling.settled)
       if levelling.moved {
         moved += 1
-        #expect(levelling.rotation.w >= 1)
+        // Nothing levelled: the features are those of the take as it came.
+        let asIs = ClipFeatures.features(
+          landmarks: landmarks, times: times, step: exercise.frameTime)
+        let seen = ClipFeatures.features(
+          landmarks: landmarks, times: times, step: exercise.frameTime,
+          levelling: exercise.levelling)
+        #expect(seen.values == asIs.values)
       }
     }
     #expect(moved >= 8, "\(moved) of 10 takes seen moving")
+  }
+
+  /// A sensor slower than about 10 frames a second gives too few frames in the calibration
+  /// to tell a still start from a moving one: nothing is levelled; at 10 Hz a tilt is.
+  @Test("a slow sensor is levelled only with frames enough to know the patient was still")
+  func slowSensors() throws {
+    let exercise = try ScoringData.exercise("lbp-squat")
+    let (landmarks, times) = try Self.take(exercise)
+    let seen = Self.tilted(landmarks, pitch: 12, roll: 0)
+    for (rate, levels) in [(10.0, true), (6.0, false)] {
+      var levelling = try #require(exercise.levelling)
+      var next = 0.0
+      for (frame, time) in zip(seen, times) where time >= next - 1e-9 {
+        levelling.observe(frame, at: time)
+        next += 1 / rate
+      }
+      levelling.settle()
+      #expect((levelling.rotation.w < 1) == levels, "\(rate) Hz")
+    }
+  }
+
+  /// A seated start: the line from the feet to the hips leans with where the feet are put and
+  /// how high the chair is, so only the roll is levelled. Built from the sit-to-stand's
+  /// reference, cut where it sits lowest.
+  @Test("a seated reference levels the roll, not the pitch")
+  func seatedLevelsRollOnly() throws {
+    let standing = try ScoringData.exercise("uiprmd-m05-sit-to-stand")
+    let reference = try #require(standing.referenceClip)
+    let body = try BodyModel(skeleton: reference.skeleton)
+    let frames = ClipFeatures.landmarks(of: reference, body: body)
+    let seatedFrame = try #require(
+      frames.indices.min { frames[$0][.leftHip].y < frames[$1][.leftHip].y })
+    var seatedStill = [LandmarkFrame](repeating: frames[seatedFrame], count: 20)
+    seatedStill += frames[seatedFrame...]
+    let levelling = try #require(
+      SensorLevelling(reference: seatedStill, frameTime: reference.frameTime))
+    #expect(levelling.levelsRollOnly)
+    #expect(standing.levelling?.levelsRollOnly == false)
+    let times = seatedStill.indices.map { Double($0) * reference.frameTime }
+    for (pitch, roll, levels) in [(Float(0), Float(8), true), (10, 0, false)] {
+      var seen = levelling
+      for (frame, time) in zip(Self.tilted(seatedStill, pitch: pitch, roll: roll), times) {
+        seen.observe(frame, at: time)
+      }
+      seen.settle()
+      #expect((seen.rotation.w < 1) == levels, "pitch \(pitch)°, roll \(roll)°")
+      if levels {
+        let turn = Quaternion(angle: roll * .pi / 180, axis: SIMD3(0, 0, 1))
+        let up = (seen.rotation * turn).act(on: SIMD3(0, 1, 0))
+        // Within 2°: the camera rolls about the world's forward axis, the patient faces a
+        // little off it, and only the part about theirs is levelled.
+        #expect(acos(min(1, up.y)) * 180 / .pi < 2, "roll \(roll)°")
+      }
+    }
   }
 
   @Test("a stream shorter than the calibration is scored whole, live as offline")
