@@ -222,9 +222,7 @@ struct KeypointScoringTests {
     arguments: ["lbp-glute-bridge", "lbp-pelvic-tilt", "uiprmd-m01-deep-squat"])
   func trunkOutliers(id: String) throws {
     let exercise = try ScoringData.exercise(id)
-    let reference = try #require(exercise.referenceClip)
-    var simulator = PatientSimulator(reference: reference, variation: .init(), seed: 5)
-    let clip = try simulator.take(repetitions: 3)
+    let clip = try ScoringData.simulatedTake(of: exercise, seed: 5, frameRate: 30)
     let clean = try KeypointFiles.csv(bytes: Self.fkCSV(clip), file: "clean.csv").solved()
     let cleanResult = TakeScorer(exercise: exercise).score(clean)
     #expect(cleanResult.repetitions.count == 3)
@@ -259,9 +257,7 @@ struct KeypointScoringTests {
     arguments: ["lbp-pelvic-tilt", "lbp-bird-dog", "uiprmd-m07-shoulder-abduction"])
   func tiltedCamera(id: String) throws {
     let exercise = try ScoringData.exercise(id)
-    let reference = try #require(exercise.referenceClip)
-    var simulator = PatientSimulator(reference: reference, variation: .init(), seed: 5)
-    let clip = try simulator.take(repetitions: 3)
+    let clip = try ScoringData.simulatedTake(of: exercise, seed: 5, frameRate: 30)
     let level = TakeScorer(exercise: exercise).score(
       try KeypointFiles.csv(bytes: Self.fkCSV(clip), file: "level.csv").solved())
     #expect(level.repetitions.count == 3)

@@ -18,12 +18,7 @@ struct LiveColourTests {
     _ id: String, jitter: Float, change: (inout PatientSimulator.Variation) -> Void = { _ in }
   ) throws -> (shares: [BodyBone: Double], result: TakeResult) {
     let exercise = try ScoringData.exercise(id)
-    let reference = try #require(exercise.referenceClip)
-    var variation = PatientSimulator.Variation()
-    change(&variation)
-    var simulator = PatientSimulator(
-      reference: reference, variation: variation, frameRate: 1 / reference.frameTime, seed: 7)
-    let take = try simulator.take(repetitions: 3)
+    let take = try ScoringData.simulatedTake(of: exercise, seed: 7, change)
     let body = try BodyModel(skeleton: take.skeleton)
     var landmarks = ClipFeatures.landmarks(of: take, body: body)
     RobustnessSuite.addJitter(to: &landmarks, metres: jitter, seed: 41)

@@ -3,6 +3,7 @@ import OnTrackEvaluation
 import OnTrackFormats
 import OnTrackKinematics
 import OnTrackScoring
+import OnTrackSimulation
 
 /// Shared data and helpers for the scoring tests.
 enum ScoringData {
@@ -59,6 +60,23 @@ enum ScoringData {
       Array(repeating: performed[0], count: Int(wait / take.frameTime)) + performed
     RobustnessSuite.addJitter(to: &landmarks, metres: jitter, seed: seed)
     return (landmarks, landmarks.indices.map { Double($0) * take.frameTime })
+  }
+
+  /// `repetitions` of `exercise`'s reference performed by a simulated patient (`seed`), at
+  /// `frameRate` frames a second (the reference's if `nil`), with `change` to the variation.
+  static func simulatedTake(
+    of exercise: Exercise, repetitions: Int = 3, seed: UInt64, frameRate: Double? = nil,
+    _ change: (inout PatientSimulator.Variation) -> Void = { _ in }
+  ) throws -> Clip {
+    guard let reference = exercise.referenceClip else {
+      throw ExerciseError(file: exercise.id, reason: "no reference clip to perform")
+    }
+    var variation = PatientSimulator.Variation()
+    change(&variation)
+    var simulator = PatientSimulator(
+      reference: reference, variation: variation,
+      frameRate: frameRate ?? 1 / reference.frameTime, seed: seed)
+    return try simulator.take(repetitions: repetitions)
   }
 
   /// Landmark frames streamed through a live scorer, finished.

@@ -19,12 +19,7 @@ struct SensorLevellingTests {
   static func take(
     _ exercise: Exercise, _ change: (inout PatientSimulator.Variation) -> Void = { _ in }
   ) throws -> (landmarks: [LandmarkFrame], times: [Double]) {
-    let reference = try #require(exercise.referenceClip)
-    var variation = PatientSimulator.Variation()
-    change(&variation)
-    var simulator = PatientSimulator(
-      reference: reference, variation: variation, frameRate: 1 / reference.frameTime, seed: 5)
-    let clip = try simulator.take(repetitions: 3)
+    let clip = try ScoringData.simulatedTake(of: exercise, seed: 5, change)
     return try ScoringData.landmarks(of: clip, jitter: 0, seed: 1)
   }
 
