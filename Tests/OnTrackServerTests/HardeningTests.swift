@@ -174,8 +174,12 @@ struct HardeningTests {
         // Another process takes the database's write lock and holds it for at least 4 s, and
         // until the frames below are sent and their answers read (at most 60 s: a loaded
         // machine may take longer than 4 s to send them).
+        // (It waits for the lock itself: taken at once, BEGIN EXCLUSIVE could meet the server's
+        // own commit and fail busy, and this test once waited forever for a lock never taken.)
         let holder = Task.detached {
-          let other = try DatabaseQueue(path: file.path)
+          var configuration = Configuration()
+          configuration.busyMode = .timeout(20)
+          let other = try DatabaseQueue(path: file.path, configuration: configuration)
           try await other.writeWithoutTransaction { db in
             try db.execute(sql: "BEGIN EXCLUSIVE")
             locked.value.store(true, ordering: .relaxed)
@@ -189,7 +193,12 @@ struct HardeningTests {
             try db.execute(sql: "COMMIT")
           }
         }
-        while !locked.value.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(5)) }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !locked.value.load(ordering: .relaxed), ContinuousClock.now < deadline {
+          try await Task.sleep(for: .milliseconds(5))
+        }
+        let tookLock = locked.value.load(ordering: .relaxed)
+        try #require(tookLock, "the other process took the lock")
         let before = heard.acks.count
         for seq in 40..<100 {
           try await send(frames.json(seq))
