@@ -113,9 +113,9 @@ public struct Exercise: Sendable {
   /// The reference frames of its hold: the longest stretch, away from both ends, in which
   /// no scored measure moves faster than `holdSpeed` (`nil` without a hold).
   public let holdFrames: Range<Int>?
-  /// Levels a tilted sensor against the reference's starting posture (`SensorLevelling`);
-  /// `nil` for an exercise built from features alone, or set to `nil` for a sensor that
-  /// knows the vertical.
+  /// Levels a tilted sensor against the reference's starting posture (`SensorLevelling`), for
+  /// an exercise built from a reference clip; `nil` for one built from features alone, or set
+  /// to `nil` for a sensor that knows the vertical.
   public var levelling: SensorLevelling?
   /// Below this speed (radians a second) a measure is still.
   public static let holdSpeed = 3 * Double.pi / 180
@@ -133,8 +133,13 @@ public struct Exercise: Sendable {
     } catch {
       throw ExerciseError(file: file, field: "reference", reason: "\(error)")
     }
-    let features = ClipFeatures.features(of: referenceClip, body: body)
+    let landmarks = ClipFeatures.landmarks(of: referenceClip, body: body)
+    let features = ClipFeatures.features(
+      landmarks: landmarks,
+      times: (0..<referenceClip.frameCount).map { Double($0) * referenceClip.frameTime },
+      step: referenceClip.frameTime)
     try self.init(definition: definition, reference: features, clip: referenceClip, file: file)
+    levelling = SensorLevelling(reference: landmarks, frameTime: referenceClip.frameTime)
   }
 
   /// Builds an exercise from a definition and reference features (one repetition).
@@ -230,11 +235,7 @@ public struct Exercise: Sendable {
       holdSeconds > 0 ? Self.stillStretch(reference, measures: measures.map(\.measure)) : nil
     referenceRows = Self.alignmentMatrix(
       reference, frames: 0..<reference.count, scales: alignmentScales)
-    levelling = clip.flatMap { clip in
-      guard let body = try? BodyModel(skeleton: clip.skeleton) else { return nil }
-      return SensorLevelling(
-        reference: ClipFeatures.landmarks(of: clip, body: body), frameTime: clip.frameTime)
-    }
+    levelling = nil
   }
 
   /// The longest run of frames of `s` in which every measure moves slower than `holdSpeed`

@@ -36,6 +36,14 @@ public struct LandmarkFrame: Sendable {
     }
   }
 
+  /// Takes `source`'s positions and tracking into `self`'s own storage (no allocation).
+  mutating func copy(from source: LandmarkFrame) {
+    positions.withUnsafeMutableBufferPointer { p in
+      for i in 0..<p.count { p[i] = source.positions[i] }
+    }
+    untracked = source.untracked
+  }
+
   /// Linear blend `a + (b − a)·t` of every landmark, written into `self`.
   mutating func blend(_ a: LandmarkFrame, _ b: LandmarkFrame, _ t: Float) {
     for i in 0..<positions.count {

@@ -120,12 +120,12 @@ public struct FeaturePipeline: Sendable {
     outputCount = 0
     guard let settled = levelling?.settled else { return advance(landmarks, at: time) }
     if settled {
-      copy(landmarks, into: &levelled)
+      levelled.copy(from: landmarks)
       levelling?.apply(&levelled)
       return advance(levelled, at: time)
     }
     guard time.isFinite, heldCount == 0 || time > heldTimes[heldCount - 1] else { return false }
-    copy(landmarks, into: &held[heldCount])
+    held[heldCount].copy(from: landmarks)
     heldTimes[heldCount] = time
     heldCount += 1
     levelling?.observe(landmarks, at: time)
@@ -145,18 +145,11 @@ public struct FeaturePipeline: Sendable {
 
   private mutating func releaseHeld() {
     for k in 0..<heldCount {
-      copy(held[k], into: &levelled)
+      levelled.copy(from: held[k])
       levelling?.apply(&levelled)
       advance(levelled, at: heldTimes[k])
     }
     heldCount = 0
-  }
-
-  private func copy(_ source: LandmarkFrame, into target: inout LandmarkFrame) {
-    target.positions.withUnsafeMutableBufferPointer { p in
-      for i in 0..<p.count { p[i] = source.positions[i] }
-    }
-    target.untracked = source.untracked
   }
 
   /// Runs one (levelled) input frame through the grid, the filter and the extractors,
@@ -194,10 +187,7 @@ public struct FeaturePipeline: Sendable {
     for k in 0..<resampler.outputCount {
       let timeStep = produced == 0 ? 0 : step
       produced += 1
-      frame.positions.withUnsafeMutableBufferPointer { target in
-        for i in 0..<target.count { target[i] = resampler.output[k].positions[i] }
-      }
-      frame.untracked = resampler.output[k].untracked
+      frame.copy(from: resampler.output[k])
       filter?.filter(&frame)
       filtered.withUnsafeMutableBufferPointer { out in
         filteredExtractor.extract(frame, timeStep: timeStep, into: out)

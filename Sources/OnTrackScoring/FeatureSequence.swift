@@ -81,10 +81,7 @@ public struct GridResampler: Sendable {
     guard time.isFinite else { return false }
     guard let last = previousTime, time - last <= maximumGap else {
       // The first frame, or a gap too long to interpolate: a grid starts here.
-      previous.positions.withUnsafeMutableBufferPointer { p in
-        for i in 0..<p.count { p[i] = frame.positions[i] }
-      }
-      previous.untracked = frame.untracked
+      previous.copy(from: frame)
       previousTime = time
       gridStart = time
       gridIndex = 1
@@ -103,10 +100,7 @@ public struct GridResampler: Sendable {
       outputCount += 1
       gridIndex += 1
     }
-    previous.positions.withUnsafeMutableBufferPointer { p in
-      for i in 0..<p.count { p[i] = frame.positions[i] }
-    }
-    previous.untracked = frame.untracked
+    previous.copy(from: frame)
     previousTime = time
     return true
   }

@@ -85,8 +85,9 @@ public struct SensorLevelling: Sendable {
   /// not; the ankles' height is not).
   private let lower: (left: BodyLandmark, right: BodyLandmark)
   private let upper: (left: BodyLandmark, right: BodyLandmark)
-  /// Whether the knees' line is part of the lateral line.
-  private let kneesAcross: Bool
+  /// Whether the reference kneels: the support line ends between the knees, whose line is
+  /// part of the lateral line.
+  private var kneeling: Bool { upper.left == .leftKnee }
   /// The landmarks the frame needs seen.
   private let needed: [BodyLandmark]
   /// Whether only the roll (about the patient's forward axis) is levelled: the reference
@@ -149,7 +150,6 @@ public struct SensorLevelling: Sendable {
     let toes = (toeToAnkle * toeToAnkle).sum().squareRoot() > 0.05
     lower = kneeling && toes ? (.leftToe, .rightToe) : (.leftAnkle, .rightAnkle)
     upper = kneeling ? (.leftKnee, .rightKnee) : (.leftHip, .rightHip)
-    kneesAcross = kneeling
     needed =
       [.leftHip, .rightHip, .leftAnkle, .rightAnkle, lower.left, lower.right]
       + (kneeling ? [BodyLandmark.leftKnee, .rightKnee] : [])
@@ -279,7 +279,7 @@ public struct SensorLevelling: Sendable {
     guard !moved, calibrationFrames >= Self.fewestFrames,
       needed.allSatisfy({ counts[$0.rawValue] > 0 }),
       let patient = Self.frame(
-        lower: lower, upper: upper, kneesAcross: kneesAcross,
+        lower: lower, upper: upper, kneesAcross: kneeling,
         { sums[$0.rawValue] / Double(max(1, counts[$0.rawValue])) })
     else { return }
     // u = F_pat F_refᵀ ŷ: ŷ's coordinates in the reference's frame, on the patient's axes.
