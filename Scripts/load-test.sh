@@ -9,7 +9,7 @@
 #
 # PIN=1 runs the server on CPU 0 and the load generator on CPU 1 (taskset), so the table says
 # which side a latency tail is on; the last column is then also the server's CPU time per
-# frame (µs).
+# frame (µs). BATCH=N sends N frames per WebSocket message (`--frames-per-message`).
 #
 # Needs a release build (`swift build -c release --product ontrack`).
 set -euo pipefail
@@ -37,7 +37,7 @@ vmc_port=$(grep 'VMC listener ready' "$data/serve.err" | grep -o 'port=[0-9]*' |
 cpu_before=$(awk '{print $14 + $15}' "/proc/$server/stat")
 "${client_cpu[@]}" "$ontrack" simulate --url "$url" --token "$token" --patients "$patients" --rate "$rate" \
   --protocol "$protocol" --repetitions "$repetitions" --axis-port "$axis_port" \
-  --vmc-port "$vmc_port" --json > "$data/simulate.json" || true
+  --vmc-port "$vmc_port" --frames-per-message "${BATCH:-1}" --json > "$data/simulate.json" || true
 cpu_after=$(awk '{print $14 + $15}' "/proc/$server/stat")
 curl -s "$url/metrics" > "$data/metrics.txt"
 python3 - "$data/simulate.json" "$data/metrics.txt" "$cpu_before" "$cpu_after" "$(getconf CLK_TCK)" <<'PY'

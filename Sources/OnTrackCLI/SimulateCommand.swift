@@ -45,6 +45,12 @@ struct SimulateCommand: AsyncParsableCommand {
   @Option(help: "Repetitions each patient performs.")
   var repetitions = 3
 
+  @Option(
+    help: ArgumentHelp(
+      "ws: frames per WebSocket message (1 … 64; more than 1 sends batches, each when its last frame is due).",
+      valueName: "n"))
+  var framesPerMessage = 1
+
   @Option(help: "Axis Neuron TCP port of the server.")
   var axisPort = 7001
 
@@ -69,6 +75,9 @@ struct SimulateCommand: AsyncParsableCommand {
     guard rate > 0, rate <= 1000 else { throw ValidationError("--rate is 1–1000") }
     guard (1...1000).contains(repetitions) else { throw ValidationError("--repetitions is 1–1000") }
     guard watch >= 0 else { throw ValidationError("--watch is 0 or more") }
+    guard (1...StreamFrameBatch.maximumFrames).contains(framesPerMessage) else {
+      throw ValidationError("--frames-per-message is 1–\(StreamFrameBatch.maximumFrames)")
+    }
     guard PatientSimulator.Variation.named(variation) != nil else {
       throw ValidationError("unknown variation '\(variation)'")
     }
@@ -138,7 +147,7 @@ struct SimulateCommand: AsyncParsableCommand {
         variation: variation, rate: rate, frames: frames, seed: UInt64(k + 1), proto: proto,
         devicePort: devicePort, pairingCode: codes[k],
         phase: Double(k) / (Double(patients) * rate),
-        watched: k < watch, logger: logger)
+        watched: k < watch, framesPerMessage: framesPerMessage, logger: logger)
     }
     // Every frame of every patient is made first; then all start on one clock, a second
     // from now (connections are opened in that second).

@@ -77,10 +77,11 @@ final class StreamLedger: Sendable {
     }
   }
 
-  func scored(seq: Int) {
+  /// The server answered `count` frames (a batch's answer names its last, `seq`).
+  func scored(seq: Int, count: Int = 1) {
     let t = now
     state.withLock { s in
-      s.report.scored += 1
+      s.report.scored += max(1, count)
       if seq >= 0, seq < s.sentAt.count, !s.sentAt[seq].isNaN {
         s.report.latencies.append((t - s.sentAt[seq]) * 1000)
       }
@@ -141,14 +142,18 @@ public struct SimulatedPatientStream: Sendable {
   /// For devices: whether a `/watch` viewer times this patient's frames (a sample is enough,
   /// and a viewer per patient would load the server more than the devices do).
   let watched: Bool
+  /// WebSocket frames per message (`StreamFrameBatch`; 1: each frame alone). A batch goes out
+  /// when its last frame is due.
+  let framesPerMessage: Int
   let logger: Logger
 
   public init(
     client: ServerClient, session: String, reference: Clip,
     variation: PatientSimulator.Variation, rate: Double, frames: Int, seed: UInt64,
     proto: StreamProtocol, devicePort: Int, pairingCode: String?, phase: Double,
-    watched: Bool, logger: Logger
+    watched: Bool, framesPerMessage: Int = 1, logger: Logger
   ) {
+    self.framesPerMessage = max(1, min(framesPerMessage, StreamFrameBatch.maximumFrames))
     self.client = client
     self.session = session
     self.reference = reference
@@ -265,11 +270,13 @@ public struct SimulatedPatientStream: Sendable {
               guard let last = await iterator.next() else { return false }
               // Frames the server lacks: on their own time, or, for those already due after
               // a reconnection, caught up at 1.5× the rate (within the server's rate cap).
+              let messages = Self.messages(
+                payloads.filter { $0.0 > last }, framesPerMessage: framesPerMessage)
               try await pace(
-                payloads.filter { $0.0 > last }, start: start, catchUp: 1.5
-              ) { seq, text in
-                try await outbound.writeTextMessage(text)
-                ledger.sent(seq: seq)
+                messages, start: start, catchUp: 1.5, framesPerPayload: framesPerMessage
+              ) { _, message in
+                try await outbound.writeTextMessage(message.text)
+                for seq in message.seqs { ledger.sent(seq: seq) }
               }
               ledger.finishSending()
               return false
@@ -335,11 +342,26 @@ public struct SimulatedPatientStream: Sendable {
     var description: String { reason }
   }
 
+  /// The WebSocket messages for `payloads`: each frame alone, or `framesPerMessage` of them in
+  /// a batch (`StreamFrameBatch`), keyed by the sequence number of their last frame.
+  static func messages(_ payloads: [(Int, String)], framesPerMessage: Int)
+    -> [(Int, (seqs: [Int], text: String))]
+  {
+    guard framesPerMessage > 1 else { return payloads.map { ($0.0, ([$0.0], $0.1)) } }
+    return stride(from: 0, to: payloads.count, by: framesPerMessage).map { start in
+      let batch = payloads[start..<min(start + framesPerMessage, payloads.count)]
+      return (
+        batch.last?.0 ?? 0,
+        (batch.map(\.0), StreamFrameBatch.json(frames: batch.map(\.1)))
+      )
+    }
+  }
+
   /// Books one server message.
   static func read(_ text: String, into ledger: StreamLedger) {
     guard let message = try? ServerMessage.decode(text) else { return }
     switch message {
-    case .frame(let frame): ledger.scored(seq: frame.seq)
+    case .frame(let frame): ledger.scored(seq: frame.seq, count: frame.taken ?? 1)
     case .ack(let seq): ledger.acknowledged(seq: seq)
     case .rejected: ledger.rejected()
     case .repetition(let result): ledger.repetition(score: result.score)
@@ -465,10 +487,10 @@ public struct SimulatedPatientStream: Sendable {
   /// Calls `send` for frame `k` at `k / rate` seconds of wall time after the start (plus this
   /// patient's phase).
   /// With `catchUp`, frames already due are sent at `catchUp` times the rate from now
-  /// instead of all at once.
+  /// instead of all at once (each payload carrying `framesPerPayload` frames).
   private func pace<Payload>(
     _ payloads: [(Int, Payload)], start: ContinuousClock.Instant, catchUp: Double? = nil,
-    _ send: (Int, Payload) async throws -> Void
+    framesPerPayload: Int = 1, _ send: (Int, Payload) async throws -> Void
   ) async throws {
     let clock = ContinuousClock()
     let first = start + .seconds(phase)
@@ -476,7 +498,7 @@ public struct SimulatedPatientStream: Sendable {
     for (i, (k, payload)) in payloads.enumerated() {
       var due = first + .seconds(Double(k) / rate)
       if let catchUp {
-        due = max(due, resumed + .seconds(Double(i) / (rate * catchUp)))
+        due = max(due, resumed + .seconds(Double(i * framesPerPayload) / (rate * catchUp)))
       }
       try await clock.sleep(until: due)
       try await send(k, payload)

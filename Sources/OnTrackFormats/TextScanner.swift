@@ -167,9 +167,8 @@ enum DecimalParser {
     }
     guard i == end else { return .notANumber }
     var value: Double
-    if exact, mantissa <= 1 << 53, exponent >= -22, exponent <= 22 {
-      value = Double(mantissa)
-      if exponent < 0 { value /= powers[-exponent] } else { value *= powers[exponent] }
+    if exact, let fast = fastValue(mantissa: mantissa, exponent: exponent) {
+      value = fast
     } else {
       guard let slow = Double(String(decoding: b[start..<end], as: UTF8.self)) else {
         return .notANumber
@@ -180,8 +179,20 @@ enum DecimalParser {
     return .value(negative ? -value : value)
   }
 
+  /// `mantissa × 10^exponent`, correctly rounded, when Clinger's fast path applies (a mantissa
+  /// of at most 2^53 and |exponent| ≤ 22); nil otherwise.
   @inline(__always)
-  private static func accumulate(
+  static func fastValue(mantissa: UInt64, exponent: Int) -> Double? {
+    guard mantissa <= 1 << 53, exponent >= -22, exponent <= 22 else { return nil }
+    let value = Double(mantissa)
+    return exponent < 0 ? value / powers[-exponent] : value * powers[exponent]
+  }
+
+  /// Adds one decimal digit to `mantissa` (ignoring leading zeros, counting the digits of a
+  /// fraction into `exponent`); past 19 significant digits `exact` turns false and the digit
+  /// only moves the exponent.
+  @inline(__always)
+  static func accumulate(
     _ digit: UInt8, _ mantissa: inout UInt64, _ significant: inout Int, _ exponent: inout Int,
     _ exact: inout Bool, fraction: Bool
   ) {

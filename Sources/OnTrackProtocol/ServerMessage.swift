@@ -77,6 +77,8 @@ public enum ServerMessage: Codable, Sendable, Equatable {
 
   /// The message as one line of JSON (sorted keys).
   public var json: String {
+    // The commonest message after `frame`, a few a second on every stream: no encoder.
+    if case .ack(let seq) = self { return #"{"seq":"# + String(seq) + #","type":"ack"}"# }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     encoder.nonConformingFloatEncodingStrategy = .convertToString(
@@ -150,12 +152,17 @@ public struct FrameResult: Codable, Sendable, Equatable {
   /// Each joint's world position, x y z in metres (Y up), in `SessionHello.joints` order
   /// (`/watch` only).
   public var positions: [Float]?
+  /// For the answer to a batch (`StreamFrameBatch`): how many of its frames were taken (this
+  /// message is the last one's); absent when the message held one frame.
+  public var taken: Int?
 
   public init(
     seq: Int, t: Double, progress: Double, repetitions: Int, errors: [String: Double],
-    severity: [String: Double], values: [Float]? = nil, positions: [Float]? = nil
+    severity: [String: Double], values: [Float]? = nil, positions: [Float]? = nil,
+    taken: Int? = nil
   ) {
     self.positions = positions
+    self.taken = taken
     self.seq = seq
     self.t = t
     self.progress = progress
@@ -171,7 +178,7 @@ public struct FrameResult: Codable, Sendable, Equatable {
   public static func appendJSON(
     seq: Int, time: Double, progress: Double, repetitions: Int, names: [String],
     measured: [Bool], errors: [Float], severity: [Float], values: [Float]?,
-    positions: [Float]? = nil, to out: inout [UInt8]
+    positions: [Float]? = nil, taken: Int? = nil, to out: inout [UInt8]
   ) {
     out.append(contentsOf: #"{"type":"frame","seq":"#.utf8)
     out.append(contentsOf: String(seq).utf8)
@@ -211,6 +218,10 @@ public struct FrameResult: Codable, Sendable, Equatable {
         NumberFormatting.appendFixed(Double(v), decimals: 4, to: &out)
       }
       out.append(UInt8(ascii: "]"))
+    }
+    if let taken {
+      out.append(contentsOf: #","taken":"#.utf8)
+      out.append(contentsOf: String(taken).utf8)
     }
     out.append(UInt8(ascii: "}"))
   }

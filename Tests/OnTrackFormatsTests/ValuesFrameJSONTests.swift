@@ -63,6 +63,21 @@ struct ValuesFrameJSONTests {
     }
   }
 
+  @Test("numbers past the fast path (long mantissas, large exponents, -0) read as Double(String)")
+  func beyondTheFastPath() throws {
+    let numbers = [
+      "123456789012345678901234.5", "-0.00000000000000000000000000123456789", "9007199254740993",
+      "1.7976931348623157e308", "4.9e-324", "1e-400", "-0", "0.1e23", "12345678901234567890e-30",
+      "3.14159265358979323846264338327950288",
+    ]
+    let text = #"{"seq":7,"t":1e0,"values":["# + numbers.joined(separator: ",") + "]}"
+    let (header, values) = try #require(parse(text, capacity: numbers.count))
+    #expect(header == .init(seq: 7, time: 1, count: numbers.count))
+    let expected = numbers.compactMap { Double($0) }.map { Float($0) }
+    #expect(values == expected)
+    #expect(values[6].sign == .minus)
+  }
+
   @Test("more values than the buffer holds are counted, not written past it")
   func overlong() throws {
     let (header, values) = try #require(

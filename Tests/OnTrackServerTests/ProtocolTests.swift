@@ -31,7 +31,20 @@ struct ProtocolTests {
       #expect(frame.errors == ["trunk": 12.3, "rightUpperArm": 3.2])
       #expect(frame.severity == ["trunk": 0.46, "rightUpperArm": 1.23])
       #expect(frame.values == values)
+      #expect(frame.taken == nil)
     }
+    // The answer to a batch names how many of its frames were taken.
+    var out: [UInt8] = []
+    FrameResult.appendJSON(
+      seq: 5, time: 0.25, progress: 0, repetitions: 0, names: names,
+      measured: [false, false, true],
+      errors: [0, 0, 1], severity: [0, 0, 0.5], values: nil, taken: 7, to: &out)
+    let batch = try ServerMessage.decode(String(decoding: out, as: UTF8.self))
+    guard case .frame(let frame) = batch else {
+      Issue.record("not a frame: \(batch)")
+      return
+    }
+    #expect(frame.taken == 7 && frame.seq == 5)
   }
 
   @Test("a values frame written by hand reads back as a StreamFrame and through the fast path")
@@ -78,6 +91,9 @@ struct ProtocolTests {
         FrameResult(
           seq: 1, t: 0.5, progress: 0.25, repetitions: 0, errors: ["trunk": 1],
           severity: ["trunk": 0.1], values: [1, 2])),
+      .frame(
+        FrameResult(
+          seq: 9, t: 0.7, progress: 0.5, repetitions: 1, errors: [:], severity: [:], taken: 4)),
       .repetition(repetition),
       .rejected(Rejection(reason: .rateLimited, message: "slow down", seq: 9)),
       .ack(seq: 17),

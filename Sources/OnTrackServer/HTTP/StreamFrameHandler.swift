@@ -8,8 +8,9 @@ import Synchronization
 /// Hummingbird's WebSocket API hands every message from the event loop to a Swift concurrency
 /// task and every reply back again: two thread wake-ups per frame, which cost the server more
 /// than scoring the frame. This handler sits in the connection's pipeline just after NIO's
-/// WebSocket frame decoder and takes each complete text frame where it is read — decode, score,
-/// queue for storage (`SessionHub.take(json:session:)` is synchronous and takes microseconds) —
+/// WebSocket frame decoder and takes each complete text message (a frame, or a batch of them)
+/// where it is read — decode, score, queue for storage (`SessionHub.take(message:session:)` is
+/// synchronous and takes microseconds) —
 /// and writes the answer at once; the answers of everything read in one socket read go out in
 /// one flush (`channelReadComplete`).
 ///
@@ -163,9 +164,9 @@ final class StreamFrameHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
   private func take(_ text: String, stream: Stream, context: ChannelHandlerContext) {
     let start = ContinuousClock.now
-    let outcome = stream.hub.take(json: text, session: stream.session)
-    write(outcome.answer, context: context)
-    for repetition in outcome.completed { write(repetition.message, context: context) }
+    for answer in stream.hub.take(message: text, session: stream.session) {
+      write(answer, context: context)
+    }
     stream.hub.metrics.scoringLatency.record(ContinuousClock.now - start)
   }
 

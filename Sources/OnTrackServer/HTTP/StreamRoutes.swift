@@ -9,9 +9,10 @@ import OnTrackProtocol
 /// The two WebSockets of a session.
 ///
 /// `/v1/sessions/{id}/stream` (the patient, or their therapist): the client sends JSON frames
-/// (`StreamFrame`, `Schemas/frame.schema.json`); the server answers every frame at once with a
-/// `frame` message (current per-joint error), a `repetition` message when one completes (score,
-/// cues), or a `rejected` message (reason), and sends `ack` messages as frames become durable
+/// (`StreamFrame`, `Schemas/frame.schema.json`), one to a message or several in a batch
+/// (`StreamFrameBatch`); the server answers every frame at once with a `frame` message
+/// (current per-joint error; one for a whole batch), a `repetition` message when one completes
+/// (score, cues), or a `rejected` message (reason), and sends `ack` messages as frames become durable
 /// and `notice` messages when storage fails or recovers (`ServerMessage`). The first message is
 /// `session` (the skeleton, and `lastSeq` to resume after). A session has one stream
 /// connection at a time: a new one takes over, and the old one hears a `replaced` notice and
@@ -172,10 +173,8 @@ struct StreamRoutes {
               try await outbound.writeTextMessage(ServerMessage.rejected(rejection).json)
               continue
             }
-            let outcome = hub.take(json: text, session: session)
-            try await outbound.writeTextMessage(outcome.answer)
-            for repetition in outcome.completed {
-              try await outbound.writeTextMessage(repetition.message)
+            for answer in hub.take(message: text, session: session) {
+              try await outbound.writeTextMessage(answer)
             }
             hub.metrics.scoringLatency.record(ContinuousClock.now - start)
           }

@@ -64,12 +64,14 @@ public final class LiveSession: Sendable {
 
   /// What taking a frame produced.
   enum Outcome {
-    /// Scored: the message to send back, the frame to store, and any repetitions it completed.
-    case scored(message: String, frame: StoredFrame, repetitions: [EncodedRepetition])
+    /// Scored: the message to send back (nil when the frame is answered with the rest of its
+    /// batch), the frame to store, and any repetitions it completed.
+    case scored(message: String?, frame: StoredFrame, repetitions: [EncodedRepetition])
     case rejected(Rejection)
 
-    /// The answer the sending connection gets at once: the `frame` message, or `rejected`.
-    var answer: String {
+    /// The answer the sending connection gets at once: the `frame` message, or `rejected`;
+    /// nil for a frame of a batch that was taken (`LiveSession.batchAnswer`).
+    var answer: String? {
       switch self {
       case .scored(let message, _, _): message
       case .rejected(let rejection): ServerMessage.rejected(rejection).json
@@ -108,16 +110,22 @@ public final class LiveSession: Sendable {
     state = Mutex(initial)
   }
 
-  /// Takes one JSON frame.
-  func take(json text: String, received: Double, storage: StorageStatus) -> Outcome {
-    if keypoints != nil { return take(keypoints: text, received: received, storage: storage) }
+  /// Takes one JSON frame; `answering` false leaves the `frame` message out (a frame of a batch:
+  /// the batch is answered once, `batchAnswer`).
+  func take(json text: String, received: Double, storage: StorageStatus, answering: Bool = true)
+    -> Outcome
+  {
+    if keypoints != nil {
+      return take(keypoints: text, received: received, storage: storage, answering: answering)
+    }
     return state.withLock { s in
       do throws(Rejection) {
         try admit(&s, received: received, storage: storage, text: text)
         let (seq, time, channelValues) = try decoder.decode(
           text, into: &s.pose, scratch: &s.scratch)
         return accept(
-          &s, seq: seq, time: time, received: received, channelsInScratch: channelValues)
+          &s, seq: seq, time: time, received: received, channelsInScratch: channelValues,
+          answering: answering)
       } catch {
         s.rejected[error.reason, default: 0] += 1
         return .rejected(error)
@@ -128,14 +136,16 @@ public final class LiveSession: Sendable {
   /// Takes one keypoints frame: solved onto the skeleton, scored from the solver's landmarks.
   /// A frame before any body is seen is stored and acknowledged but not scored; points the
   /// solver refuses for an impossible bone length are counted (`implausible_keypoint`).
-  private func take(keypoints text: String, received: Double, storage: StorageStatus) -> Outcome {
+  private func take(
+    keypoints text: String, received: Double, storage: StorageStatus, answering: Bool
+  ) -> Outcome {
     state.withLock { s in
       do throws(Rejection) {
         try admit(&s, received: received, storage: storage, text: text)
         let message = try decoder.decodeKeypoints(text)
         let seq = message.seq
         guard seq > s.lastSeq, message.t > s.lastTime else {
-          return accept(&s, seq: seq, time: message.t, received: received)
+          return accept(&s, seq: seq, time: message.t, received: received, answering: answering)
         }
         guard var stream = s.keypointStream else {
           throw Rejection(reason: .noSession, message: "no keypoint solver", seq: seq)
@@ -170,7 +180,7 @@ public final class LiveSession: Sendable {
         s.keypointStream = stream
         return accept(
           &s, seq: seq, time: message.t, received: received, scoresLandmarks: true,
-          solved: solved)
+          solved: solved, answering: answering)
       } catch {
         s.rejected[error.reason, default: 0] += 1
         return .rejected(error)
@@ -287,7 +297,7 @@ public final class LiveSession: Sendable {
   /// exactly what this one saw) instead of encoding the pose again.
   private func accept(
     _ s: inout State, seq: Int, time: Double, received: Double, scoresLandmarks: Bool = false,
-    solved: Bool = true, channelsInScratch: Bool = false
+    solved: Bool = true, channelsInScratch: Bool = false, answering: Bool = true
   ) -> Outcome {
     guard seq > s.lastSeq else {
       let rejection = Rejection(
@@ -325,7 +335,8 @@ public final class LiveSession: Sendable {
     }
     let frame = StoredFrame(
       session: record.id, seq: seq, time: time, received: received, channels: storedChannels)
-    let message = Self.frameMessage(seq: seq, time: time, scorer: s.scorer, values: nil)
+    let message =
+      answering ? Self.frameMessage(seq: seq, time: time, scorer: s.scorer, values: nil) : nil
     if !s.watchers.isEmpty {
       // Viewers also get the pose, to move the patient's avatar.
       if s.world.count != skeleton.count {
@@ -347,6 +358,15 @@ public final class LiveSession: Sendable {
       for watcher in s.watchers.values { watcher.yield(repetition.message) }
     }
     return .scored(message: message, frame: frame, repetitions: completed)
+  }
+
+  /// The answer to a batch of which `taken` frames were taken: the `frame` message of the last
+  /// frame taken, with `taken`.
+  func batchAnswer(taken: Int) -> String {
+    state.withLock { s in
+      Self.frameMessage(
+        seq: s.lastSeq, time: s.lastTime, scorer: s.scorer, values: nil, taken: taken)
+    }
   }
 
   /// Scores what the stream left unfinished and closes the session to new frames.
@@ -435,7 +455,7 @@ public final class LiveSession: Sendable {
 
   static func frameMessage(
     seq: Int, time: Double, scorer: StreamingScorer, values: [Float]?,
-    positions: [Float]? = nil
+    positions: [Float]? = nil, taken: Int? = nil
   ) -> String {
     var out: [UInt8] = []
     out.reserveCapacity(640 + (values?.count ?? 0) * 9 + (positions?.count ?? 0) * 9)
@@ -443,7 +463,7 @@ public final class LiveSession: Sendable {
       seq: seq, time: time, progress: Double(scorer.progress),
       repetitions: scorer.repetitions.count, names: boneNames, measured: scorer.measuredBones,
       errors: scorer.currentBoneErrors, severity: scorer.currentBoneSeverity, values: values,
-      positions: positions, to: &out)
+      positions: positions, taken: taken, to: &out)
     return String(decoding: out, as: UTF8.self)
   }
 

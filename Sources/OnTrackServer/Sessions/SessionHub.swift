@@ -351,6 +351,45 @@ public final class SessionHub: Sendable {
       session.take(json: text, received: received, storage: storageStatus), session: session)
   }
 
+  /// Takes one stream message — a frame, or a batch of frames (`StreamFrameBatch`) — and
+  /// returns what to send back, in order. A frame alone: its `frame` or `rejected` answer,
+  /// then the repetitions it completed. A batch: for each frame in turn its `rejected` answer
+  /// or the repetitions it completed, then one `frame` answer for the last frame taken (with
+  /// how many were taken), if any was. A batch that cannot be split is refused whole
+  /// (`malformed`, counted once): none of its frames is taken.
+  func take(message text: String, session: LiveSession) -> [String] {
+    switch StreamFrameBatch.split(text) {
+    case .single:
+      let outcome = take(json: text, session: session)
+      var answers = outcome.answer.map { [$0] } ?? []
+      for repetition in outcome.completed { answers.append(repetition.message) }
+      return answers
+    case .refused(let reason):
+      let rejection = Rejection(reason: .malformed, message: "not a batch of frames: \(reason)")
+      reject(rejection, source: "websocket", session: session)
+      return [ServerMessage.rejected(rejection).json]
+    case .frames(let frames):
+      let received = Date().timeIntervalSince1970
+      var answers: [String] = []
+      var taken = 0
+      for frame in frames {
+        let outcome = handle(
+          session.take(
+            json: frame, received: received, storage: storageStatus, answering: false),
+          session: session)
+        switch outcome {
+        case .scored(_, _, let repetitions):
+          taken += 1
+          for repetition in repetitions { answers.append(repetition.message) }
+        case .rejected(let rejection):
+          answers.append(ServerMessage.rejected(rejection).json)
+        }
+      }
+      if taken > 0 { answers.append(session.batchAnswer(taken: taken)) }
+      return answers
+    }
+  }
+
   /// Takes one frame of channel values (Axis Neuron).
   func take(channels: [Float], time: Double, session: LiveSession) -> LiveSession.Outcome {
     let received = Date().timeIntervalSince1970
