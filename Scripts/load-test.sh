@@ -9,7 +9,8 @@
 #
 # PIN=1 runs the server on CPU 0 and the load generator on CPU 1 (taskset), so the table says
 # which side a latency tail is on; the last column is then also the server's CPU time per
-# frame (µs). BATCH=N sends N frames per WebSocket message (`--frames-per-message`).
+# frame (µs). BATCH=N sends N frames per WebSocket message (`--frames-per-message`). PG=1
+# stores in PostgreSQL (Scripts/postgres-test-cluster.sh) instead of SQLite.
 #
 # Needs a release build (`swift build -c release --product ontrack`).
 set -euo pipefail
@@ -21,10 +22,19 @@ repetitions=${4:-2}
 ontrack=.build/release/ontrack
 data=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$data"' EXIT
-token=$("$ontrack" token create --role patient --name load --therapist load --data "$data")
+store=sqlite
+if [ "${PG:-0}" = 1 ]; then
+  # PostgreSQL (the throwaway test cluster, a fresh database): the server's CPU column is then
+  # the server's alone; the database's is reported on stderr.
+  base=$(Scripts/postgres-test-cluster.sh start)
+  psql "$base" -q -c "DROP DATABASE IF EXISTS load" -c "CREATE DATABASE load"
+  store=${base%/*}/load
+fi
+token=$("$ontrack" token create --role patient --name load --therapist load --data "$data" --store "$store")
 server_cpu=(); client_cpu=()
 if [ "${PIN:-0}" = 1 ]; then server_cpu=(taskset -c 0); client_cpu=(taskset -c 1); fi
-"${server_cpu[@]}" "$ontrack" serve --data "$data" --port 0 --axis-port 0 --vmc-port 0 --log-level info \
+postgres_cpu() { local sum=0; for p in $(pgrep -f postgres); do sum=$((sum + $(awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null || echo 0))); done; echo $sum; }
+"${server_cpu[@]}" "$ontrack" serve --data "$data" --store "$store" --port 0 --axis-port 0 --vmc-port 0 --log-level info \
   --max-sessions-per-patient 5000 --max-open-sessions 5000 --max-connections-per-address 0 \
   > "$data/serve.out" 2> "$data/serve.err" &
 server=$!
@@ -35,10 +45,13 @@ for _ in $(seq 50); do grep -q "VMC listener ready" "$data/serve.err" && grep -q
 axis_port=$(grep 'Axis Neuron listener ready' "$data/serve.err" | grep -o 'port=[0-9]*' | grep -o '[0-9]*')
 vmc_port=$(grep 'VMC listener ready' "$data/serve.err" | grep -o 'port=[0-9]*' | grep -o '[0-9]*')
 cpu_before=$(awk '{print $14 + $15}' "/proc/$server/stat")
+pg_before=$(postgres_cpu)
 "${client_cpu[@]}" "$ontrack" simulate --url "$url" --token "$token" --patients "$patients" --rate "$rate" \
   --protocol "$protocol" --repetitions "$repetitions" --axis-port "$axis_port" \
   --vmc-port "$vmc_port" --frames-per-message "${BATCH:-1}" --json > "$data/simulate.json" || true
 cpu_after=$(awk '{print $14 + $15}' "/proc/$server/stat")
+pg_after=$(postgres_cpu)
+[ "${PG:-0}" = 1 ] && echo "PostgreSQL CPU over the run: $(( (pg_after - pg_before) / $(getconf CLK_TCK) )) s" >&2
 curl -s "$url/metrics" > "$data/metrics.txt"
 python3 - "$data/simulate.json" "$data/metrics.txt" "$cpu_before" "$cpu_after" "$(getconf CLK_TCK)" <<'PY'
 import json, sys
