@@ -6,11 +6,14 @@ import OnTrackKinematics
 /// their scores equal.
 ///
 /// ```
-/// landmarks (any rate) ─SensorLevelling─▶ GridResampler─▶ grid (the reference's rate) ─LandmarkFilter─▶ FeatureExtractor ─▶ measures
+/// landmarks (any rate) ─LandmarkGate─▶ SensorLevelling─▶ GridResampler─▶ grid (the reference's rate) ─LandmarkFilter─▶ FeatureExtractor ─▶ measures
 ///                                                           └──────────── FeatureExtractor ─▶ |Δ²| ─▶ noise columns
 /// ```
 ///
-/// Given the exercise's `SensorLevelling`, a tilted sensor is levelled first: the frames of
+/// Landmarks no body could have produced (not finite, far away, too fast, left and right
+/// swapped) are refused first (`LandmarkGate`): held, and marked not seen.
+///
+/// Given the exercise's `SensorLevelling`, a tilted sensor is levelled next: the frames of
 /// its calibration (the take's first `SensorLevelling.calibrationSeconds`) are held until it
 /// settles, then let through levelled, as is every frame after.
 ///
@@ -37,6 +40,8 @@ public struct FeaturePipeline: Sendable {
   private var filteredExtractor: FeatureExtractor
   private var rawExtractor: FeatureExtractor
   private var frame = LandmarkFrame()
+  /// Refuses impossible landmarks before anything reads them.
+  private var gate = LandmarkGate()
   /// Levels a tilted sensor before anything is read (`SensorLevelling`), into `levelled`;
   /// until its calibration settles, the frames are held (`held`, `heldTimes`, `heldCount`).
   private var levelling: SensorLevelling?
@@ -118,6 +123,8 @@ public struct FeaturePipeline: Sendable {
   @discardableResult
   public mutating func push(_ landmarks: LandmarkFrame, at time: Double) -> Bool {
     outputCount = 0
+    gate.apply(landmarks, at: time)
+    let landmarks = gate.frame
     guard let settled = levelling?.settled else { return advance(landmarks, at: time) }
     if settled {
       levelled.copy(from: landmarks)

@@ -1,0 +1,165 @@
+import Foundation
+import OnTrackKinematics
+import OnTrackScoring
+import OnTrackSimulation
+import Testing
+
+/// Landmarks given to the scorer directly (a caller's own detector) go through the same gate as
+/// every other source (`LandmarkGate`, first in `FeaturePipeline`): what no body could do is
+/// refused, held, and not read as the patient's fault.
+@Suite("Landmark gate")
+struct LandmarkGateTests {
+  /// Standing arms and legs, kneeling, lying, sitting.
+  static let exercises = [
+    "uiprmd-m07-shoulder-abduction", "uiprmd-m01-deep-squat", "lbp-bird-dog",
+    "lbp-glute-bridge", "lbp-pelvic-tilt", "uiprmd-m05-sit-to-stand",
+  ]
+
+  /// The detector faults a camera pipeline shows, each in its own copy of the take.
+  static func faults(_ clean: [LandmarkFrame], seed: UInt64) -> [(String, [LandmarkFrame])] {
+    let sides: [BodyLandmark] = [
+      .leftHip, .leftKnee, .leftAnkle, .leftToe, .rightHip, .rightKnee, .rightAnkle, .rightToe,
+    ]
+    func each(
+      _ share: Double, lasting frames: Int = 1,
+      _ change: (inout LandmarkFrame, inout SplitMix64) -> Void
+    ) -> [LandmarkFrame] {
+      var rng = SplitMix64(seed: seed)
+      var out = clean
+      var f = 0
+      while f < out.count {
+        guard rng.unit() < share else {
+          f += 1
+          continue
+        }
+        for g in f..<min(f + frames, out.count) { change(&out[g], &rng) }
+        f += frames
+      }
+      return out
+    }
+    let count = UInt64(BodyLandmark.allCases.count)
+    return [
+      (
+        "not a number",
+        each(0.01) { frame, rng in
+          frame.positions[Int(rng.next() % count)] = SIMD3(repeating: .nan)
+        }
+      ),
+      (
+        "a kilometre away",
+        each(0.01) { frame, rng in
+          frame.positions[Int(rng.next() % count)] = SIMD3(1e6, -1e6, 1e6)
+        }
+      ),
+      (
+        "50 cm spikes",
+        each(0.05) { frame, rng in
+          let k = Int(rng.next() % count)
+          frame.positions[k] +=
+            SIMD3(Float(rng.gaussian()), Float(rng.gaussian()), Float(rng.gaussian())) * 0.5
+        }
+      ),
+      (
+        "legs swapped for 3 frames",
+        each(0.02, lasting: 3) { frame, _ in
+          let before = frame
+          for l in sides { frame[l] = before[l.mirrored] }
+        }
+      ),
+      (
+        "left and right swapped for 5 frames",
+        each(0.01, lasting: 5) { frame, _ in
+          let before = frame
+          for l in BodyLandmark.allCases { frame[l] = before[l.mirrored] }
+        }
+      ),
+    ]
+  }
+
+  @Test(
+    "detector glitches (NaN, far away, spikes, left and right swapped) leave the count and cost at most 6 points",
+    arguments: exercises)
+  func glitches(id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    let clip = try ScoringData.simulatedTake(of: exercise, seed: 3)
+    let (landmarks, times) = try ScoringData.landmarks(of: clip, jitter: 0, seed: 1)
+    let scorer = TakeScorer(exercise: exercise)
+    let clean = scorer.score(landmarks: landmarks, times: times)
+    let cleanMean = try #require(clean.summary.meanScore)
+    #expect(clean.repetitions.count == 3)
+    for (fault, glitched) in Self.faults(landmarks, seed: 17) {
+      let result = scorer.score(landmarks: glitched, times: times)
+      #expect(result.repetitions.count == 3, "\(fault)")
+      let mean = try #require(result.summary.meanScore, "\(fault)")
+      #expect(mean.isFinite && mean >= cleanMean - 6, "\(id), \(fault): \(mean) vs \(cleanMean)")
+      for repetition in result.repetitions {
+        #expect(repetition.score.isFinite, "\(fault)")
+      }
+    }
+  }
+
+  /// Streaming the glitched landmarks scores as scoring them offline.
+  @Test("live equals offline through the gate")
+  func liveEqualsOffline() throws {
+    let exercise = try ScoringData.exercise("lbp-bird-dog")
+    let clip = try ScoringData.simulatedTake(of: exercise, seed: 4)
+    let (landmarks, times) = try ScoringData.landmarks(of: clip, jitter: 0.01, seed: 2)
+    for (fault, glitched) in Self.faults(landmarks, seed: 5) {
+      let offline = TakeScorer(exercise: exercise).score(landmarks: glitched, times: times)
+      var live = try StreamingScorer(exercise: exercise, skeleton: clip.skeleton)
+      for (frame, time) in zip(glitched, times) { _ = live.push(landmarks: frame, at: time) }
+      _ = live.finish()
+      #expect(live.result.repetitions.count == offline.repetitions.count, "\(fault)")
+      for (a, b) in zip(live.result.repetitions, offline.repetitions) {
+        #expect(abs(a.score - b.score) < 1e-6, "\(fault)")
+      }
+    }
+  }
+
+  /// Landmarks of a real recording (forward kinematics of a UI-PRMD Kinect take), through
+  /// 2 cm of jitter, and a whole body that jumps (a sensor re-locating it) pass unchanged.
+  @Test("real motion, 2 cm of jitter and a body that jumps as a whole pass untouched")
+  func realMotionPasses() throws {
+    let take = try ScoringData.kinect(movement: 2, subject: 3, episode: 4)
+    for jitter: Float in [0, 0.02] {
+      var (landmarks, times) = try ScoringData.landmarks(of: take, jitter: jitter, seed: 9)
+      for f in stride(from: 10, to: landmarks.count, by: 25) {
+        for k in landmarks[f].positions.indices { landmarks[f].positions[k] += SIMD3(0.6, 0, -0.4) }
+      }
+      var gate = LandmarkGate()
+      for (frame, time) in zip(landmarks, times) {
+        gate.apply(frame, at: time)
+        #expect(gate.frame.positions == frame.positions)
+        #expect(gate.frame.untracked == frame.untracked)
+      }
+      #expect(gate.refused == 0 && gate.swaps == 0, "jitter \(jitter)")
+    }
+  }
+
+  /// What is refused is held where it was relative to the body, and marked not seen only when
+  /// it stays refused longer than `holdSeconds` (or was never seen).
+  @Test("a refused landmark is held with the body; not seen only past the hold")
+  func holding() {
+    var gate = LandmarkGate()
+    var frame = LandmarkFrame()
+    for k in frame.positions.indices {
+      frame.positions[k] = SIMD3(Float(k % 4) * 0.1, 0.1 * Float(k), 0)
+    }
+    let wrist = BodyLandmark.leftWrist.rawValue
+    gate.apply(frame, at: 0)
+    var moved = frame
+    for k in moved.positions.indices { moved.positions[k].x += 0.05 }
+    moved.positions[wrist] = SIMD3(repeating: .infinity)
+    gate.apply(moved, at: 1.0 / 30)
+    #expect(gate.refused == 1)
+    let held = gate.frame.positions[wrist] - (frame.positions[wrist] + SIMD3(0.05, 0, 0))
+    #expect((held * held).sum() < 1e-4)
+    #expect(gate.frame.untracked == 0)
+    for f in 2...10 { gate.apply(moved, at: Double(f) / 30) }
+    #expect(gate.frame.untracked == 1 << UInt32(wrist))
+    // Seen again where it belongs: taken at once.
+    gate.apply(frame, at: 11.0 / 30)
+    #expect(gate.frame.untracked == 0)
+    #expect(gate.frame.positions == frame.positions)
+  }
+}
