@@ -37,6 +37,25 @@ public enum BodyLandmark: Int, CaseIterable, Sendable, Codable {
     case .rightToe: .leftToe
     }
   }
+
+  /// The landmark before this one along its limb (the elbow's shoulder, the toe's ankle, the
+  /// head's neck); nil for the trunk's (neck, shoulders, hips, spine), which have none.
+  public var limbParent: BodyLandmark? {
+    switch self {
+    case .leftElbow: .leftShoulder
+    case .leftWrist: .leftElbow
+    case .rightElbow: .rightShoulder
+    case .rightWrist: .rightElbow
+    case .leftKnee: .leftHip
+    case .leftAnkle: .leftKnee
+    case .leftToe: .leftAnkle
+    case .rightKnee: .rightHip
+    case .rightAnkle: .rightKnee
+    case .rightToe: .rightAnkle
+    case .head: .neck
+    case .neck, .spine, .leftShoulder, .rightShoulder, .leftHip, .rightHip: nil
+    }
+  }
 }
 
 /// Finds the anatomical landmarks of a skeleton from its joint names and hierarchy.

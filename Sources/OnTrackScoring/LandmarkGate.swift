@@ -57,25 +57,8 @@ public struct LandmarkGate: Sendable {
   public private(set) var refused = 0
   public private(set) var swaps = 0
 
-  /// Each landmark's parent along the limbs (the trunk's and the head's have none).
-  static let parents: [Int?] = BodyLandmark.allCases.map { landmark in
-    let parent: BodyLandmark? =
-      switch landmark {
-      case .leftElbow: .leftShoulder
-      case .leftWrist: .leftElbow
-      case .rightElbow: .rightShoulder
-      case .rightWrist: .rightElbow
-      case .leftKnee: .leftHip
-      case .leftAnkle: .leftKnee
-      case .leftToe: .leftAnkle
-      case .rightKnee: .rightHip
-      case .rightAnkle: .rightKnee
-      case .rightToe: .rightAnkle
-      case .head: .neck
-      default: nil
-      }
-    return parent?.rawValue
-  }
+  /// Each landmark's parent along its limb, by index (`BodyLandmark.limbParent`).
+  static let parents: [Int?] = BodyLandmark.allCases.map { $0.limbParent?.rawValue }
 
   static let arms: [(BodyLandmark, BodyLandmark)] = [
     (.leftShoulder, .rightShoulder), (.leftElbow, .rightElbow), (.leftWrist, .rightWrist),
