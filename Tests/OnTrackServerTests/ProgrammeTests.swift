@@ -170,7 +170,9 @@ struct ProgrammeTests {
       logger.logLevel = .warning
       return logger
     }()
-    let start = Self.today - 1
+    // The two days are fixed once: a run that crosses midnight must not move "today".
+    let today = Self.today
+    let start = today - 1
     let variation = PatientSimulator.Variation.named("demo") ?? .init()
 
     // Day 1 (yesterday), the server up throughout.
@@ -218,7 +220,7 @@ struct ProgrammeTests {
     let dayTwo: Task<Int, any Error> = try await second.run { c in
       let ann = ServerClient(base: try Self.base(c.port), token: second.ann)
       let uploader = ProgrammeUploader(client: ann, outbox: outbox, logger: logger)
-      let flow = try await Self.flow(ann, view: programme, date: Self.today, outbox: outbox)
+      let flow = try await Self.flow(ann, view: programme, date: today, outbox: outbox)
       let task = Task {
         var sets = 0
         try await SimulatedDay(variation: variation, painBefore: 5, painAfter: 2, seed: 4)
@@ -266,9 +268,13 @@ struct ProgrammeTests {
       // Two sets of the first exercise a day, one of the others: a trend of 4, 2 and 2 points.
       #expect(progress.exercises.map(\.points.count) == [4, 2, 2])
       // Each point is dated by the patient's day, not the upload's.
-      let yesterday = ProgrammeCalendar.text(start)
-      let today = ProgrammeCalendar.text(Self.today)
-      #expect(progress.exercises[0].points.map(\.date) == [yesterday, yesterday, today, today])
+      let (yesterdayText, todayText) = (
+        ProgrammeCalendar.text(start), ProgrammeCalendar.text(today)
+      )
+      #expect(
+        progress.exercises[0].points.map(\.date) == [
+          yesterdayText, yesterdayText, todayText, todayText,
+        ])
       for trend in progress.exercises {
         #expect(trend.points.allSatisfy { ($0.meanScore ?? 0) > 0 && $0.repetitions >= 1 })
         #expect(trend.points.allSatisfy { ($0.rangeOfMotion ?? 0) > 5 }, "\(trend)")
