@@ -33,7 +33,8 @@ public struct PatientStreamReport: Sendable {
   /// Highest sequence number acknowledged as stored (WebSocket only).
   public var acknowledged = -1
   public var lastSeq = -1
-  /// Frame in → score out, milliseconds, per scored frame.
+  /// Frame in → score out, milliseconds, per answer (a frame alone, or a batch's last frame
+  /// from when the batch was sent).
   public var latencies: [Double] = []
   public var repetitionScores: [Double] = []
   /// Times the WebSocket was re-established after dropping.

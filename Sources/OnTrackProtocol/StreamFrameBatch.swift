@@ -11,6 +11,9 @@
 /// by one `frame` message for the last of them (`FrameResult.taken` says how many of the
 /// batch were taken), after the batch's `rejected` and `repetition` messages.
 ///
+/// A batch is one WebSocket message, so it is bounded by the server's message size (1 MiB; a
+/// larger one closes the connection, 1009) as well as by `maximumFrames`.
+///
 /// A client pays for it in latency: a batch of `k` frames at `r` frames a second goes out when
 /// its last frame is due, so its first frame is scored `(k − 1) / r` seconds later than it
 /// would be alone (at 60 Hz: 50 ms for 4 frames). Live coaching stays comfortable up to about
@@ -73,7 +76,9 @@ public struct StreamFrameBatch: Codable, Sendable, Equatable {
       guard reader.skipObject() else {
         return reader.i == start
           ? .refused("frame \(frames.count) of the batch is not a JSON object (byte \(start))")
-          : .refused("frame \(frames.count) of the batch does not end (byte \(start))")
+          : .refused(
+            "frame \(frames.count) of the batch (byte \(start)) does not end, closes a bracket it did not open, or nests more than 64 deep"
+          )
       }
       guard frames.count < maximumFrames else {
         return .refused("more than \(maximumFrames) frames in one message")
@@ -130,11 +135,14 @@ public struct StreamFrameBatch: Codable, Sendable, Equatable {
       return matches
     }
 
-    /// Moves past the `{…}` that starts here — brackets counted outside strings, escapes
-    /// skipped, not otherwise checked — and returns true; false if there is no `{` here or it
-    /// does not end (then `i` is past where it was).
+    /// Moves past the `{…}` that starts here — brackets matched outside strings (each `}` or
+    /// `]` must close its own kind; at most 64 deep), escapes skipped, nothing else checked —
+    /// and returns true; false if there is no `{` here, it does not end, a bracket closes the
+    /// wrong kind or it nests deeper (then `i` is past where it was).
     mutating func skipObject() -> Bool {
       guard i < bytes.count, bytes[i] == UInt8(ascii: "{") else { return false }
+      // Bit d: the bracket open at depth d is `[` (1) or `{` (0).
+      var kinds: UInt64 = 0
       var depth = 0
       var inString = false
       while i < bytes.count {
@@ -150,14 +158,20 @@ public struct StreamFrameBatch: Codable, Sendable, Equatable {
         }
         switch c {
         case UInt8(ascii: "\""): inString = true
-        case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+          guard depth < 64 else { return false }
+          let square: UInt64 = c == UInt8(ascii: "[") ? 1 : 0
+          kinds = (kinds & ~(1 << UInt64(depth))) | (square << UInt64(depth))
+          depth += 1
         case UInt8(ascii: "}"), UInt8(ascii: "]"):
+          guard depth > 0 else { return false }
           depth -= 1
+          let square: UInt64 = c == UInt8(ascii: "]") ? 1 : 0
+          guard (kinds >> UInt64(depth)) & 1 == square else { return false }
           if depth == 0 { return true }
         default: break
         }
       }
-      i = max(i, bytes.count)
       return false
     }
   }

@@ -7,29 +7,34 @@ import OnTrackKinematics
 ///
 /// Per frame, allocating nothing:
 /// 1. **Not a position.** A landmark with a coordinate that is not finite or is beyond
-///    `farthest` (100 m) is refused.
+///    `farthest` (100 m), or farther than `reach` (2.5 m) from the middle of the frame's
+///    landmarks (the per-axis median, which one stray point cannot move), is refused.
 /// 2. **Left and right swapped.** A detector that swaps the labels of a side's limbs (a body
 ///    seen from an ambiguous angle) is caught by continuity: for the arms (shoulder, elbow,
 ///    wrist) and the legs (hip, knee, ankle, toe) in turn, if the other side's points are less
-///    than a quarter as far (summed squared distance) from where this side's were in the last
-///    frame as this side's own, and this side's moved more than `swapSlack` a point, the two
-///    sides are exchanged back. A real movement is continuous, so its own side is always the
-///    nearer; limbs that cross do so over many frames.
-/// 3. **Too fast.** A landmark that moved, relative to the body's centre (the mean of the
-///    landmarks), farther from where it was last accepted than `jumpSlack + fastest × Δt`
-///    (15 cm plus 6 m/s, Δt since it was last accepted) is refused: a rehabilitation movement
-///    stays far below 6 m/s, a glitch of a detector does not, and a whole body that jumps (a
-///    sensor re-locating it) moves no landmark relative to the rest. The allowance grows while
-///    a landmark is refused, so one that really moved is taken again within a few frames.
+///    than a quarter as far (summed squared distance, relative to the body) from where this
+///    side's were in the last frame as this side's own, and this side's moved more than
+///    `swapSlack` a point, the two sides are exchanged back. A real movement is continuous,
+///    so its own side is always the nearer; limbs that cross do so over many frames. Only
+///    points accepted within `holdSeconds` are compared (after a gap the patient may have
+///    turned round), and a group is exchanged back for at most `swapSeconds` (1 s) in a row:
+///    labels that stay "swapped" longer are taken as they come (a wrong first frame must not
+///    mirror the rest of the take).
+/// 3. **Too fast.** A landmark that moved, relative to the body (the per-axis median of every
+///    landmark's movement), farther from where it was last accepted than
+///    `jumpSlack + fastest × Δt` (15 cm plus 6 m/s, Δt since it was last accepted) is refused:
+///    a rehabilitation movement stays far below 6 m/s, a glitch of a detector does not, and a
+///    whole body that jumps (a sensor re-locating it) moves no landmark relative to the rest.
+///    The allowance grows while a landmark is refused, so one that really moved is taken
+///    again within a few frames.
 ///
 /// A refused landmark holds where it was last accepted, relative to its parent along the limb
-/// where that was taken (a toe goes where its ankle goes), else to the body's centre (a glitch
-/// of a frame or two is bridged so); refused for longer than `holdSeconds`, or before it was ever accepted (then it sits in
-/// the middle of the frame's good landmarks), it is also marked *not seen*
-/// (`LandmarkFrame.untracked`): the scorer then leaves out the measures that need it rather
-/// than reading a glitch as a fault. Landmarks the
-/// sensor itself marks not seen pass unchanged. `refused` counts refusals; `swaps` counts
-/// exchanges.
+/// where that was taken (a toe goes where its ankle goes), else relative to the body (a glitch
+/// of a frame or two is bridged so); refused for longer than `holdSeconds`, or before it was
+/// ever accepted (then it sits in the middle of the frame's landmarks), it is also marked *not
+/// seen* (`LandmarkFrame.untracked`): the scorer then leaves out the measures that need it
+/// rather than reading a glitch as a fault. Landmarks the sensor itself marks not seen pass
+/// unchanged. `refused` counts refusals; `swaps` counts exchanges.
 ///
 /// Landmarks from forward kinematics of a skeleton and from `KeypointSolver` (which has its own
 /// gate on keypoints) keep their bones' lengths and move smoothly: on them the gate changes
@@ -37,12 +42,18 @@ import OnTrackKinematics
 public struct LandmarkGate: Sendable {
   /// Largest |coordinate| accepted, metres.
   public static let farthest: Float = 100
+  /// Farthest a landmark may be from the middle of the frame's landmarks (the per-axis
+  /// median), metres: no body spans more.
+  public static let reach: Float = 2.5
   /// Fastest a landmark is taken to move, metres a second.
   public static let fastest: Float = 6
   /// Movement always accepted between two frames, metres (sensor jitter of a few cm included).
   public static let jumpSlack: Float = 0.15
   /// Least mean movement a point of a limb for its sides to be checked for a swap, metres.
   public static let swapSlack: Float = 0.08
+  /// Longest a group's labels are exchanged back in a row, seconds: labels "swapped" for
+  /// longer are taken as the detector gives them.
+  public static let swapSeconds = 1.0
   /// Seconds a refused landmark is held as if seen: a glitch of a frame or two is bridged; a
   /// landmark refused for longer is marked not seen.
   public static let holdSeconds = 0.2
@@ -54,6 +65,10 @@ public struct LandmarkGate: Sendable {
   private var acceptedTime: [Double]
   private var seen: [Bool]
   private var lastTime = -Double.infinity
+  /// Per side group (arms, legs): when its labels began to be swapped back (−∞: they are not).
+  private var swappingSince: [Double] = [-.infinity, -.infinity]
+  /// Scratch for the per-axis medians (one value per landmark).
+  private var scratch: [Float]
   public private(set) var refused = 0
   public private(set) var swaps = 0
 
@@ -71,12 +86,14 @@ public struct LandmarkGate: Sendable {
   public init() {
     acceptedTime = [Double](repeating: 0, count: BodyLandmark.allCases.count)
     seen = [Bool](repeating: false, count: BodyLandmark.allCases.count)
+    scratch = [Float](repeating: 0, count: BodyLandmark.allCases.count)
   }
 
   /// Forgets everything seen (a new take).
   public mutating func reset() {
     for k in seen.indices { seen[k] = false }
     lastTime = -.infinity
+    swappingSince = [-.infinity, -.infinity]
     refused = 0
     swaps = 0
   }
@@ -96,15 +113,21 @@ public struct LandmarkGate: Sendable {
         refusedNow |= 1 << UInt32(k)
       }
     }
-    // How far the body as a whole moved since the landmarks were accepted: each landmark is
-    // judged by how it moved relative to the rest (a whole body that jumps — a sensor that
-    // re-locates it — is not a glitch of any one landmark).
+    // Beyond any body's reach of the middle of the frame (a median: one stray point cannot
+    // move it).
+    let middle = middleOfFrame(excluding: refusedNow | frame.untracked)
+    for k in 0..<count where (refusedNow | frame.untracked) & (1 << UInt32(k)) == 0 {
+      let d = frame.positions[k] - middle
+      if (d * d).sum() > Self.reach * Self.reach { refusedNow |= 1 << UInt32(k) }
+    }
+    // How far the body as a whole moved since the landmarks were accepted (the per-axis median
+    // of their movements): each landmark is judged by how it moved relative to the rest (a
+    // whole body that jumps — a sensor that re-locates it — is not a glitch of any one).
     var shift = SIMD3<Float>.zero
     if seen.contains(true) {
-      let common = refusedNow | frame.untracked | ~seenMask
-      shift = centre(of: frame, excluding: common) - centre(of: accepted, excluding: common)
-      exchangeIfSwapped(Self.arms, shift: shift, refused: &refusedNow)
-      exchangeIfSwapped(Self.legs, shift: shift, refused: &refusedNow)
+      shift = movementOfBody(excluding: refusedNow | frame.untracked | ~seenMask)
+      exchangeIfSwapped(0, Self.arms, shift: shift, at: time, refused: &refusedNow)
+      exchangeIfSwapped(1, Self.legs, shift: shift, at: time, refused: &refusedNow)
     }
     for k in 0..<count where frame.untracked & (1 << UInt32(k)) == 0 && seen[k] {
       let bit = UInt32(1) << UInt32(k)
@@ -121,10 +144,53 @@ public struct LandmarkGate: Sendable {
     }
   }
 
+  /// The per-axis median of the frame's landmarks not in `excluded`. (The arrays are read
+  /// through locals that end here, so the frame's own storage stays unshared for the changes
+  /// that follow: no copy.)
+  private mutating func middleOfFrame(excluding excluded: UInt32) -> SIMD3<Float> {
+    let positions = frame.positions
+    return Self.median(of: positions.count, &scratch, excluding: excluded) { positions[$0] }
+  }
+
+  /// The per-axis median of the landmarks' movements since they were accepted, over those not
+  /// in `excluded`.
+  private mutating func movementOfBody(excluding excluded: UInt32) -> SIMD3<Float> {
+    let (positions, before) = (frame.positions, accepted.positions)
+    return Self.median(of: positions.count, &scratch, excluding: excluded) {
+      positions[$0] - before[$0]
+    }
+  }
+
+  /// The per-axis median of `value(k)` over landmarks `0..<count` not in `excluded` (zero if
+  /// none), sorting in `scratch` (at least `count` long).
+  private static func median(
+    of count: Int, _ scratch: inout [Float], excluding excluded: UInt32,
+    _ value: (Int) -> SIMD3<Float>
+  ) -> SIMD3<Float> {
+    var result = SIMD3<Float>.zero
+    for axis in 0..<3 {
+      var n = 0
+      for k in 0..<count where excluded & (1 << UInt32(k)) == 0 {
+        // Insertion into the sorted prefix (17 values at most).
+        let v = value(k)[axis]
+        var i = n
+        while i > 0, scratch[i - 1] > v {
+          scratch[i] = scratch[i - 1]
+          i -= 1
+        }
+        scratch[i] = v
+        n += 1
+      }
+      guard n > 0 else { return .zero }
+      result[axis] = n % 2 == 1 ? scratch[n / 2] : (scratch[n / 2 - 1] + scratch[n / 2]) / 2
+    }
+    return result
+  }
+
   /// Puts each landmark in `refusedNow` where it was last accepted, before `accepted` takes
   /// this frame.
   private mutating func hold(_ refusedNow: UInt32, shift: SIMD3<Float>, at time: Double) {
-    let middle = centre(of: frame, excluding: refusedNow)
+    let middle = middleOfFrame(excluding: refusedNow | frame.untracked)
     for k in 0..<frame.positions.count where refusedNow & (1 << UInt32(k)) != 0 {
       refused += 1
       guard seen[k] else {
@@ -156,10 +222,14 @@ public struct LandmarkGate: Sendable {
   /// Exchanges the two sides of `pairs` in `frame` if the other side is by far the nearer to
   /// where this side last was (points refused, not seen, or never accepted left out); what is
   /// refused or not seen goes with its point.
-  /// Positions are compared relative to each frame's centre (`shift` is how far the centre
-  /// moved): a whole body that jumps is not a swap.
+  /// Positions are compared relative to the body (`shift` is how far it moved): a whole body
+  /// that jumps is not a swap. Only points accepted within `holdSeconds` are compared (after a
+  /// gap the patient may have turned round), and a group is swapped back for at most
+  /// `swapSeconds` in a row: labels that stay "swapped" longer are the detector's word (a
+  /// wrong first frame must not mirror the rest of the take).
   private mutating func exchangeIfSwapped(
-    _ pairs: [(BodyLandmark, BodyLandmark)], shift: SIMD3<Float>, refused: inout UInt32
+    _ group: Int, _ pairs: [(BodyLandmark, BodyLandmark)], shift: SIMD3<Float>, at time: Double,
+    refused: inout UInt32
   ) {
     var straight: Float = 0
     var crossed: Float = 0
@@ -167,9 +237,9 @@ public struct LandmarkGate: Sendable {
     let skip = refused | frame.untracked
     for (l, r) in pairs {
       let (a, b) = (l.rawValue, r.rawValue)
-      guard skip & (1 << UInt32(a)) == 0, skip & (1 << UInt32(b)) == 0, seen[a], seen[b] else {
-        continue
-      }
+      guard skip & (1 << UInt32(a)) == 0, skip & (1 << UInt32(b)) == 0, seen[a], seen[b],
+        time - acceptedTime[a] <= Self.holdSeconds, time - acceptedTime[b] <= Self.holdSeconds
+      else { continue }
       let (pa, pb) = (frame.positions[a] - shift, frame.positions[b] - shift)
       let la = pa - accepted.positions[a]
       let rb = pb - accepted.positions[b]
@@ -181,7 +251,12 @@ public struct LandmarkGate: Sendable {
     }
     guard points > 0, straight > Float(points) * Self.swapSlack * Self.swapSlack,
       crossed < 0.25 * straight
-    else { return }
+    else {
+      swappingSince[group] = -.infinity
+      return
+    }
+    if swappingSince[group] == -.infinity { swappingSince[group] = time }
+    guard time - swappingSince[group] <= Self.swapSeconds else { return }
     for (l, r) in pairs {
       let (a, b) = (l.rawValue, r.rawValue)
       frame.positions.swapAt(a, b)
@@ -196,18 +271,5 @@ public struct LandmarkGate: Sendable {
     let bitB = (mask >> UInt32(b)) & 1
     mask &= ~((1 << UInt32(a)) | (1 << UInt32(b)))
     mask |= (bitA << UInt32(b)) | (bitB << UInt32(a))
-  }
-
-  /// The mean of `landmarks`' positions that are neither in `excluded` nor unseen (the
-  /// origin if none).
-  private func centre(of landmarks: LandmarkFrame, excluding excluded: UInt32) -> SIMD3<Float> {
-    var sum = SIMD3<Float>.zero
-    var n: Float = 0
-    for k in 0..<landmarks.positions.count
-    where (excluded | landmarks.untracked) & (1 << UInt32(k)) == 0 {
-      sum += landmarks.positions[k]
-      n += 1
-    }
-    return n > 0 ? sum / n : .zero
   }
 }

@@ -76,6 +76,11 @@ struct ValuesFrameJSONTests {
     let expected = numbers.compactMap { Double($0) }.map { Float($0) }
     #expect(values == expected)
     #expect(values[6].sign == .minus)
+    // And to the last bit of a Double, read as `t`.
+    for number in numbers {
+      let (header, _) = try #require(parse(#"{"seq":0,"t":"# + number + #","values":[]}"#))
+      #expect(header.time.bitPattern == Double(number)?.bitPattern, "\(number)")
+    }
   }
 
   @Test("more values than the buffer holds are counted, not written past it")

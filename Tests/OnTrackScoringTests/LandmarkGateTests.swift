@@ -163,3 +163,59 @@ struct LandmarkGateTests {
     #expect(gate.frame.positions == frame.positions)
   }
 }
+
+extension LandmarkGateTests {
+  /// A still body at 30 Hz, landmarks spread as a body's are (about 1.7 m tall).
+  static func standing() -> LandmarkFrame {
+    var frame = LandmarkFrame()
+    for landmark in BodyLandmark.allCases {
+      let k = Float(landmark.rawValue)
+      let side: Float =
+        landmark.mirrored == landmark
+        ? 0 : (landmark.rawValue < landmark.mirrored.rawValue ? 0.2 : -0.2)
+      frame[landmark] = SIMD3(side + 0.01 * k, 1.7 - 0.1 * k, 0.02 * k)
+    }
+    return frame
+  }
+
+  @Test(
+    "a stray point cannot move the body: far glitches are refused alone, even in the first frame")
+  func strayPoints() {
+    let body = Self.standing()
+    let wrist = BodyLandmark.leftWrist.rawValue
+    for (first, glitch): (Bool, Float) in [(false, 10), (false, 50), (true, 20)] {
+      var gate = LandmarkGate()
+      for f in 0..<60 {
+        var frame = body
+        if (first && f == 0) || (!first && f == 30) { frame.positions[wrist].x += glitch }
+        gate.apply(frame, at: Double(f) / 30)
+        for k in frame.positions.indices where k != wrist {
+          #expect(gate.frame.positions[k] == body.positions[k], "frame \(f), landmark \(k)")
+        }
+      }
+      #expect(gate.refused == 1, "\(glitch) m, first frame \(first)")
+      // Seen where it belongs from the frame after.
+      #expect(gate.frame.positions[wrist] == body.positions[wrist])
+      #expect(gate.frame.untracked == 0)
+    }
+  }
+
+  @Test("a wrong first frame does not mirror the take, and a turn during a gap is not a swap")
+  func swapsEnd() {
+    let body = Self.standing()
+    var mirrored = body
+    for l in BodyLandmark.allCases { mirrored[l] = body[l.mirrored] }
+    // The first frame's labels swapped, then 2 s of the body as it is.
+    var gate = LandmarkGate()
+    gate.apply(mirrored, at: 0)
+    for f in 1...60 { gate.apply(body, at: Double(f) / 30) }
+    #expect(gate.swaps <= 2 * 31, "swapped back \(gate.swaps) times")
+    #expect(gate.frame.positions == body.positions)
+    // Seen, then 2 s unseen during which the patient turned round: taken as it comes.
+    var turned = LandmarkGate()
+    for f in 0..<30 { turned.apply(body, at: Double(f) / 30) }
+    for f in 90..<120 { turned.apply(mirrored, at: Double(f) / 30) }
+    #expect(turned.swaps == 0)
+    #expect(turned.frame.positions == mirrored.positions)
+  }
+}

@@ -14,7 +14,7 @@ import Testing
 struct FrameBatchTests {
   @Test("a batch splits into its frames exactly as sent, whatever their strings hold")
   func split() {
-    let first = #"{"seq":1,"t":0.1,"rotations":{"a}\"[{":[0,0,0,1]},"root":[0,1,0]}"#
+    let first = #"{"seq":1,"t":0.1,"rotations":{"a}\"[{\\":[0,0,0,1]},"root":[0,1,0]}"#
     let second = #"{ "seq" : 2, "t" : 0.2, "values" : [ 1, 2 ] }"#
     let batch = " {\n \"frames\" : [ \(first) ,\n\(second) ] } \n"
     #expect(StreamFrameBatch.split(batch) == .frames([first, second]))
@@ -28,7 +28,10 @@ struct FrameBatchTests {
     for refused in [
       #"{"frames":[]}"#, #"{"frames":{}}"#, #"{"frames":[1,2]}"#, #"{"frames":[{"seq":1"#,
       #"{"frames":[{"seq":"}"]}"#, #"{"frames":[{}] , "seq": 1}"#, #"{"frames":[{}]}x"#,
-      #"{"frames":[{} {}]}"#, #"{"frames":[{"a":"\"#, many,
+      #"{"frames":[{} {}]}"#, #"{"frames":[{"a":"\"#, many, #"{"frames":[{"a":1]]}"#,
+      #"{"frames":[{"a":[1}}]}"#, #"{"frames":[{"a":"\\"}"]}"#,
+      "{\"frames\":[{\"a\":" + String(repeating: "[", count: 70) + String(repeating: "]", count: 70)
+        + "}]}",
     ] {
       guard case .refused(let reason) = StreamFrameBatch.split(refused) else {
         Issue.record("not refused: \(refused.prefix(80))")

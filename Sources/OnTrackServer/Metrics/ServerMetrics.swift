@@ -32,7 +32,7 @@ public final class ServerMetrics: Sendable {
       descriptor: .init(
         namespace: "ontrack", metricName: "scoring_latency", unitName: "seconds",
         helpText:
-          "Time from a frame being read to its result being sent (WebSocket) or scored and passed to viewers (Axis Neuron, VMC)"
+          "Time from a message being read (a frame, or a batch of them) to its answers being sent (WebSocket), or from a frame being read to it being scored and passed to viewers (Axis Neuron, VMC)"
       ),
       buckets: [
         .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500),

@@ -360,12 +360,11 @@ public final class LiveSession: Sendable {
     return .scored(message: message, frame: frame, repetitions: completed)
   }
 
-  /// The answer to a batch of which `taken` frames were taken: the `frame` message of the last
-  /// frame taken, with `taken`.
-  func batchAnswer(taken: Int) -> String {
+  /// The answer to a batch of which `taken` frames were taken, the last of them `seq` at
+  /// `time`: its `frame` message, with `taken`.
+  func batchAnswer(seq: Int, time: Double, taken: Int) -> String {
     state.withLock { s in
-      Self.frameMessage(
-        seq: s.lastSeq, time: s.lastTime, scorer: s.scorer, values: nil, taken: taken)
+      Self.frameMessage(seq: seq, time: time, scorer: s.scorer, values: nil, taken: taken)
     }
   }
 

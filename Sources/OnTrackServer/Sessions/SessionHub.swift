@@ -372,20 +372,24 @@ public final class SessionHub: Sendable {
       let received = Date().timeIntervalSince1970
       var answers: [String] = []
       var taken = 0
+      var last: StoredFrame?
       for frame in frames {
         let outcome = handle(
           session.take(
             json: frame, received: received, storage: storageStatus, answering: false),
           session: session)
         switch outcome {
-        case .scored(_, _, let repetitions):
+        case .scored(_, let stored, let repetitions):
           taken += 1
+          last = stored
           for repetition in repetitions { answers.append(repetition.message) }
         case .rejected(let rejection):
           answers.append(ServerMessage.rejected(rejection).json)
         }
       }
-      if taken > 0 { answers.append(session.batchAnswer(taken: taken)) }
+      if let last {
+        answers.append(session.batchAnswer(seq: last.seq, time: last.time, taken: taken))
+      }
       return answers
     }
   }
