@@ -6,6 +6,7 @@ import OnTrackProtocol
 import OnTrackScoring
 import Testing
 
+@testable import OnTrackClient
 @testable import OnTrackServer
 
 /// Several frames in one WebSocket message (`StreamFrameBatch`): each frame is taken, checked,
@@ -157,5 +158,58 @@ struct FrameBatchTests {
       let stored = try await t.server.store.frames(session: session.id, from: 0)
       #expect(stored.map(\.seq) == [0, 3, 4, 5])
     }
+  }
+
+  /// `ontrack simulate --frames-per-message`: every frame once, in order, each batch keyed by
+  /// its last frame; a batch's answer books all the frames it took.
+  @Test(
+    "the simulator's batches carry every frame once, in order, and a batch answer counts its frames"
+  )
+  func simulatorBatches() throws {
+    // Frames 3 and 6 dropped by the simulated sensor.
+    let seqs = [0, 1, 2, 4, 5, 7, 8, 9, 10, 11]
+    let payloads = seqs.map { seq in
+      (seq, StreamFrame.valuesJSON(seq: seq, time: Double(seq) / 60, values: [1, 2, Float(seq)]))
+    }
+    let alone = SimulatedPatientStream.messages(payloads, framesPerMessage: 1)
+    #expect(alone.map(\.0) == seqs)
+    #expect(alone.map(\.1.text) == payloads.map(\.1))
+    let batches = SimulatedPatientStream.messages(payloads, framesPerMessage: 4)
+    #expect(batches.map(\.0) == [4, 9, 11])
+    #expect(batches.flatMap(\.1.seqs) == seqs)
+    var texts: [String] = []
+    for (_, message) in batches {
+      guard case .frames(let frames) = StreamFrameBatch.split(message.text) else {
+        Issue.record("not a batch: \(message.text)")
+        continue
+      }
+      texts += frames
+    }
+    #expect(texts == payloads.map(\.1))
+
+    let ledger = StreamLedger(frames: 12)
+    for seq in seqs { ledger.sent(seq: seq) }
+    ledger.finishSending()
+    var answer: [UInt8] = []
+    FrameResult.appendJSON(
+      seq: 4, time: 4.0 / 60, progress: 0, repetitions: 0, names: [], measured: [], errors: [],
+      severity: [], values: nil, taken: 4, to: &answer)
+    SimulatedPatientStream.read(String(decoding: answer, as: UTF8.self), into: ledger)
+    #expect(ledger.report.scored == 4)
+    #expect(ledger.report.latencies.count == 1)
+    #expect(!ledger.isComplete(needAcks: false))
+    answer = []
+    FrameResult.appendJSON(
+      seq: 11, time: 11.0 / 60, progress: 0, repetitions: 0, names: [], measured: [],
+      errors: [], severity: [], values: nil, taken: 5, to: &answer)
+    SimulatedPatientStream.read(String(decoding: answer, as: UTF8.self), into: ledger)
+    SimulatedPatientStream.read(
+      ServerMessage.rejected(Rejection(reason: .outOfOrder, message: "again", seq: 9)).json,
+      into: ledger)
+    #expect(ledger.report.scored == 9 && ledger.report.rejected == 1)
+    #expect(ledger.isComplete(needAcks: false))
+    #expect(!ledger.isComplete(needAcks: true))
+    SimulatedPatientStream.read(ServerMessage.ack(seq: 11).json, into: ledger)
+    #expect(ledger.isComplete(needAcks: true))
   }
 }
