@@ -63,7 +63,8 @@ public struct LandmarkGate: Sendable {
   /// Where each landmark was last accepted, and when.
   private var accepted = LandmarkFrame()
   private var acceptedTime: [Double]
-  private var seen: [Bool]
+  /// Bit k: landmark k has been accepted at least once.
+  private var seenMask: UInt32 = 0
   private var lastTime = -Double.infinity
   /// Per side group (arms, legs): when its labels began to be swapped back (−∞: they are not).
   private var swappingSince: [Double] = [-.infinity, -.infinity]
@@ -75,27 +76,18 @@ public struct LandmarkGate: Sendable {
   /// Each landmark's parent along its limb, by index (`BodyLandmark.limbParent`).
   static let parents: [Int?] = BodyLandmark.allCases.map { $0.limbParent?.rawValue }
 
-  static let arms: [(BodyLandmark, BodyLandmark)] = [
-    (.leftShoulder, .rightShoulder), (.leftElbow, .rightElbow), (.leftWrist, .rightWrist),
-  ]
-  static let legs: [(BodyLandmark, BodyLandmark)] = [
-    (.leftHip, .rightHip), (.leftKnee, .rightKnee), (.leftAnkle, .rightAnkle),
-    (.leftToe, .rightToe),
+  /// The side groups checked for swapped labels: the arms, the legs.
+  static let sideGroups: [[(BodyLandmark, BodyLandmark)]] = [
+    [(.leftShoulder, .rightShoulder), (.leftElbow, .rightElbow), (.leftWrist, .rightWrist)],
+    [
+      (.leftHip, .rightHip), (.leftKnee, .rightKnee), (.leftAnkle, .rightAnkle),
+      (.leftToe, .rightToe),
+    ],
   ]
 
   public init() {
     acceptedTime = [Double](repeating: 0, count: BodyLandmark.allCases.count)
-    seen = [Bool](repeating: false, count: BodyLandmark.allCases.count)
     scratch = [Float](repeating: 0, count: BodyLandmark.allCases.count)
-  }
-
-  /// Forgets everything seen (a new take).
-  public mutating func reset() {
-    for k in seen.indices { seen[k] = false }
-    lastTime = -.infinity
-    swappingSince = [-.infinity, -.infinity]
-    refused = 0
-    swaps = 0
   }
 
   /// Gates `landmarks` seen at `time` into `frame`. A frame not after the last (which the
@@ -124,12 +116,13 @@ public struct LandmarkGate: Sendable {
     // of their movements): each landmark is judged by how it moved relative to the rest (a
     // whole body that jumps — a sensor that re-locates it — is not a glitch of any one).
     var shift = SIMD3<Float>.zero
-    if seen.contains(true) {
+    if seenMask != 0 {
       shift = movementOfBody(excluding: refusedNow | frame.untracked | ~seenMask)
-      exchangeIfSwapped(0, Self.arms, shift: shift, at: time, refused: &refusedNow)
-      exchangeIfSwapped(1, Self.legs, shift: shift, at: time, refused: &refusedNow)
+      for (group, pairs) in Self.sideGroups.enumerated() {
+        exchangeIfSwapped(group, pairs, shift: shift, at: time, refused: &refusedNow)
+      }
     }
-    for k in 0..<count where frame.untracked & (1 << UInt32(k)) == 0 && seen[k] {
+    for k in 0..<count where (frame.untracked | ~seenMask) & (1 << UInt32(k)) == 0 {
       let bit = UInt32(1) << UInt32(k)
       guard refusedNow & bit == 0 else { continue }
       let allowance = Self.jumpSlack + Self.fastest * Float(max(0, time - acceptedTime[k]))
@@ -140,7 +133,7 @@ public struct LandmarkGate: Sendable {
     for k in 0..<count where (frame.untracked | refusedNow) & (1 << UInt32(k)) == 0 {
       accepted.positions[k] = frame.positions[k]
       acceptedTime[k] = time
-      seen[k] = true
+      seenMask |= 1 << UInt32(k)
     }
   }
 
@@ -193,7 +186,7 @@ public struct LandmarkGate: Sendable {
     let middle = middleOfFrame(excluding: refusedNow | frame.untracked)
     for k in 0..<frame.positions.count where refusedNow & (1 << UInt32(k)) != 0 {
       refused += 1
-      guard seen[k] else {
+      guard seenMask & (1 << UInt32(k)) != 0 else {
         frame.positions[k] = middle
         frame.untracked |= 1 << UInt32(k)
         continue
@@ -201,7 +194,7 @@ public struct LandmarkGate: Sendable {
       // Held with its parent where that was taken (a toe goes where its ankle goes), else
       // with the body.
       if let parent = Self.parents[k], refusedNow & (1 << UInt32(parent)) == 0,
-        frame.untracked & (1 << UInt32(parent)) == 0, seen[parent]
+        (frame.untracked | ~seenMask) & (1 << UInt32(parent)) == 0
       {
         frame.positions[k] =
           accepted.positions[k] - accepted.positions[parent] + frame.positions[parent]
@@ -210,13 +203,6 @@ public struct LandmarkGate: Sendable {
       }
       if time - acceptedTime[k] > Self.holdSeconds { frame.untracked |= 1 << UInt32(k) }
     }
-  }
-
-  /// Bit k: landmark k has been accepted at least once.
-  private var seenMask: UInt32 {
-    var mask: UInt32 = 0
-    for k in seen.indices where seen[k] { mask |= 1 << UInt32(k) }
-    return mask
   }
 
   /// Exchanges the two sides of `pairs` in `frame` if the other side is by far the nearer to
@@ -234,10 +220,10 @@ public struct LandmarkGate: Sendable {
     var straight: Float = 0
     var crossed: Float = 0
     var points = 0
-    let skip = refused | frame.untracked
+    let skip = refused | frame.untracked | ~seenMask
     for (l, r) in pairs {
       let (a, b) = (l.rawValue, r.rawValue)
-      guard skip & (1 << UInt32(a)) == 0, skip & (1 << UInt32(b)) == 0, seen[a], seen[b],
+      guard skip & (1 << UInt32(a)) == 0, skip & (1 << UInt32(b)) == 0,
         time - acceptedTime[a] <= Self.holdSeconds, time - acceptedTime[b] <= Self.holdSeconds
       else { continue }
       let (pa, pb) = (frame.positions[a] - shift, frame.positions[b] - shift)
