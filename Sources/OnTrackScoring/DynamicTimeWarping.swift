@@ -92,8 +92,11 @@ public struct DynamicTimeWarping: Sendable {
   }
 
   /// `D(n−1, m−1)` over the first `aRows` rows of `a` and `bRows` rows of `b`; with
-  /// `openEnd`, `min over j of D(n−1, j)`: all of `a` against the prefix of `b` it fits best
-  /// (`a` may be the start of something as long as `b`, at any tempo).
+  /// `openEnd`, the path may end as soon as either sequence is used up:
+  /// `min(min over j of D(n−1, j), min over i of D(i, m−1))` — all of `a` against the prefix
+  /// of `b` it fits best (`a` may be the start of something as long as `b`, at any tempo), or
+  /// all of `b` against a prefix of `a` (`a` may hold `b` and more: the start of what follows).
+  /// Both are sums over at least `min(n, m)` cells, each a whole sequence's worth.
   public mutating func accumulatedCost(
     _ a: DTWMatrix, aRows n: Int, _ b: DTWMatrix, bRows m: Int, radius: Int? = nil,
     openEnd: Bool = false
@@ -114,6 +117,7 @@ public struct DynamicTimeWarping: Sendable {
             else { return .infinity }
             var previousLow = 0
             var previousHigh = -1
+            var lastColumn = Float.infinity
             for i in 0..<n {
               let (low, high) = Self.columns(row: i, n: n, m: m, radius: radius)
               let ai = ab + i * stride
@@ -130,12 +134,13 @@ public struct DynamicTimeWarping: Sendable {
                 left = d + best
                 cur[j] = left
               }
+              if high == m - 1 { lastColumn = min(lastColumn, left) }
               swap(&prev, &cur)
               previousLow = low
               previousHigh = high
             }
             guard openEnd else { return prev[m - 1] }
-            var best = Float.infinity
+            var best = lastColumn
             for j in previousLow...previousHigh { best = min(best, prev[j]) }
             return best
           }

@@ -565,8 +565,11 @@ public struct RepetitionScorer: Sendable {
     let mirrored = exercise.alignmentMatrix(take.mirrored(), frames: range)
     let m = referenceRows.rows
     // Both sides in one repetition: only the order tells them apart, so the frames are
-    // matched, unbanded, against the part of the reference they fit (a slow patient's window
-    // holds only its start; a fast one's, more than one repetition).
+    // matched, unbanded, and the alignment ends where the first of the two runs out: the
+    // window against the part of the reference it fits (a slow patient's window holds only
+    // the repetition's start), or the whole reference against the window's start (a fast
+    // one's holds more than one repetition: matched whole, the next repetition's first side
+    // would be read against the end of this one, and both orders would fit alike).
     let either = exercise.startsEitherSide
     let radius = either ? nil : bandRadius
     let a = dtw.accumulatedCost(
