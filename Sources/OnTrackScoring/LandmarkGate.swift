@@ -9,7 +9,13 @@ import OnTrackKinematics
 /// 1. **Not a position.** A landmark with a coordinate that is not finite or is beyond
 ///    `farthest` (100 m), or farther than `reach` (2.5 m) from the middle of the frame's
 ///    landmarks (the per-axis median, which one stray point cannot move), is refused.
-/// 2. **Left and right swapped.** A detector that swaps the labels of a side's limbs (a body
+/// 2. **At one place.** Two landmarks within 2 mm of each other (`coincidence`) that were
+///    last accepted more than 10 cm apart (`apart`) are both refused, and so is every
+///    landmark of a frame whose landmarks all lie within 5 cm (`smallest`) of their middle: a
+///    detector that loses a point (or the whole body) often gives a placeholder for it, the
+///    origin, and a body whose points all fell on one spot would otherwise pass for a body
+///    that jumped.
+/// 3. **Left and right swapped.** A detector that swaps the labels of a side's limbs (a body
 ///    seen from an ambiguous angle) is caught by continuity: for the arms (shoulder, elbow,
 ///    wrist) and the legs (hip, knee, ankle, toe) in turn, if the other side's points are less
 ///    than a quarter as far (summed squared distance, relative to the body) from where this
@@ -20,7 +26,7 @@ import OnTrackKinematics
 ///    turned round), and a group is exchanged back for at most `swapSeconds` (1 s) in a row:
 ///    labels that stay "swapped" longer are taken as they come (a wrong first frame must not
 ///    mirror the rest of the take).
-/// 3. **Too fast.** A landmark that moved, relative to the body (the per-axis median of every
+/// 4. **Too fast.** A landmark that moved, relative to the body (the per-axis median of every
 ///    landmark's movement), farther from where it was last accepted than
 ///    `jumpSlack + fastest × Δt` (15 cm plus 6 m/s, Δt since it was last accepted) is refused:
 ///    a rehabilitation movement stays far below 6 m/s, a glitch of a detector does not, and a
@@ -54,6 +60,13 @@ public struct LandmarkGate: Sendable {
   /// Longest a group's labels are exchanged back in a row, seconds: labels "swapped" for
   /// longer are taken as the detector gives them.
   public static let swapSeconds = 1.0
+  /// A frame whose landmarks all lie within this of their middle holds no body, metres.
+  public static let smallest: Float = 0.05
+  /// Two landmarks nearer each other than this are at one place, metres (`coincident`).
+  public static let coincidence: Float = 0.002
+  /// Two landmarks last accepted farther apart than this cannot have come together since,
+  /// metres (`coincident`).
+  public static let apart: Float = 0.1
   /// Seconds a refused landmark is held as if seen: a glitch of a frame or two is bridged; a
   /// landmark refused for longer is marked not seen.
   public static let holdSeconds = 0.2
@@ -105,12 +118,26 @@ public struct LandmarkGate: Sendable {
         refusedNow |= 1 << UInt32(k)
       }
     }
+    refusedNow |= coincident(excluding: refusedNow | frame.untracked)
     // Beyond any body's reach of the middle of the frame (a median: one stray point cannot
     // move it).
     let middle = middleOfFrame(excluding: refusedNow | frame.untracked)
+    var spread: Float = 0
+    var candidates = 0
     for k in 0..<count where (refusedNow | frame.untracked) & (1 << UInt32(k)) == 0 {
       let d = frame.positions[k] - middle
-      if (d * d).sum() > Self.reach * Self.reach { refusedNow |= 1 << UInt32(k) }
+      let squared = (d * d).sum()
+      if squared > Self.reach * Self.reach {
+        refusedNow |= 1 << UInt32(k)
+      } else {
+        spread = max(spread, squared)
+        candidates += 1
+      }
+    }
+    // Three or more points all within a few centimetres are no body (a detector's placeholder
+    // for one it lost), first frame included.
+    if candidates >= 3, spread < Self.smallest * Self.smallest {
+      refusedNow |= ~frame.untracked & (count >= 32 ? .max : (1 << UInt32(count)) - 1)
     }
     // How far the body as a whole moved since the landmarks were accepted (the per-axis median
     // of their movements): each landmark is judged by how it moved relative to the rest (a
@@ -135,6 +162,29 @@ public struct LandmarkGate: Sendable {
       acceptedTime[k] = time
       seenMask |= 1 << UInt32(k)
     }
+  }
+
+  /// The landmarks not in `excluded` that lie on another one (within `coincidence`) although
+  /// they were last accepted apart (more than `apart`): two points of a body are never at one
+  /// place, and a detector that loses a point often gives a placeholder (the origin) for it,
+  /// or for the whole body, which would otherwise pass for a body that jumped.
+  private func coincident(excluding excluded: UInt32) -> UInt32 {
+    let count = frame.positions.count
+    let limit = Self.coincidence * Self.coincidence
+    var found: UInt32 = 0
+    for i in 0..<count where excluded & (1 << UInt32(i)) == 0 {
+      for j in (i + 1)..<count where excluded & (1 << UInt32(j)) == 0 {
+        let d = frame.positions[i] - frame.positions[j]
+        guard (d * d).sum() < limit else { continue }
+        let both = (UInt32(1) << UInt32(i)) | (UInt32(1) << UInt32(j))
+        // (A rig may place two landmarks at one joint: only points seen apart are judged.)
+        guard seenMask & both == both else { continue }
+        let before = accepted.positions[i] - accepted.positions[j]
+        guard (before * before).sum() > Self.apart * Self.apart else { continue }
+        found |= both
+      }
+    }
+    return found
   }
 
   /// The per-axis median of the frame's landmarks not in `excluded`. (The arrays are read

@@ -67,6 +67,19 @@ struct LandmarkGateTests {
         }
       ),
       (
+        "lost points given as the origin",
+        each(0.05, lasting: 2) { frame, rng in
+          frame.positions[Int(rng.next() % count)] = .zero
+          frame.positions[Int(rng.next() % count)] = .zero
+        }
+      ),
+      (
+        "the whole body lost, every point at the origin",
+        each(0.05, lasting: 3) { frame, _ in
+          for k in frame.positions.indices { frame.positions[k] = .zero }
+        }
+      ),
+      (
         "left and right swapped for 5 frames",
         each(0.01, lasting: 5) { frame, _ in
           let before = frame
@@ -77,7 +90,7 @@ struct LandmarkGateTests {
   }
 
   @Test(
-    "detector glitches (NaN, far away, spikes, left and right swapped) leave the count and cost at most 6 points",
+    "detector glitches (NaN, far away, spikes, placeholders at the origin, left and right swapped) leave the count and cost at most 6 points (7 for lost points)",
     arguments: exercises)
   func glitches(id: String) throws {
     let exercise = try ScoringData.exercise(id)
@@ -91,7 +104,13 @@ struct LandmarkGateTests {
       let result = scorer.score(landmarks: glitched, times: times)
       #expect(result.repetitions.count == 3, "\(fault)")
       let mean = try #require(result.summary.meanScore, "\(fault)")
-      #expect(mean.isFinite && mean >= cleanMean - 6, "\(id), \(fault): \(mean) vs \(cleanMean)")
+      // A lost point given as the origin lands, on a lying patient (hips at the origin of a
+      // hip-centred detector), within the speed check's allowance of where it was (15 cm plus
+      // 6 m/s, ~35 cm at 30 Hz) and passes for a spike: measured 93.8 on the glute bridge
+      // (30.4 before the gate refused points at one place, 76.5 on the bird-dog).
+      let allowance = fault.hasPrefix("lost points") ? 7.0 : 6.0
+      #expect(
+        mean.isFinite && mean >= cleanMean - allowance, "\(id), \(fault): \(mean) vs \(cleanMean)")
       for repetition in result.repetitions {
         #expect(repetition.score.isFinite, "\(fault)")
       }
