@@ -26,7 +26,13 @@ import OnTrackKinematics
 ///    turned round), and a group is exchanged back for at most `swapSeconds` (1 s) in a row:
 ///    labels that stay "swapped" longer are taken as they come (a wrong first frame must not
 ///    mirror the rest of the take).
-/// 4. **Too fast.** A landmark that moved, relative to the body (the per-axis median of every
+/// 4. **A bone's length.** Each of 18 segments a body keeps (`bodyBones`: the limbs, the head
+///    on the neck, the trunk's frame) has its length learnt (a running median, `learnBones`);
+///    a segment more than `boneSlack + boneShare × length` (8 cm + 20 %) off it is off, and
+///    the points that best explain the off segments are refused (`offBones`). This catches
+///    a point thrown less far than the speed check allows (a 30 cm throw at 30 Hz), in any
+///    direction that changes a bone by more than the allowance.
+/// 5. **Too fast.** A landmark that moved, relative to the body (the per-axis median of every
 ///    landmark's movement), farther from where it was last accepted than
 ///    `jumpSlack + fastest × Δt` (15 cm plus 6 m/s, Δt since it was last accepted) is refused:
 ///    a rehabilitation movement stays far below 6 m/s, a glitch of a detector does not, and a
@@ -60,6 +66,19 @@ public struct LandmarkGate: Sendable {
   /// Longest a group's labels are exchanged back in a row, seconds: labels "swapped" for
   /// longer are taken as the detector gives them.
   public static let swapSeconds = 1.0
+  /// A bone is off by more than `boneSlack + boneShare × length` (`offBones`): metres, and a
+  /// share of the learnt length. Jitter of 2 cm a coordinate moves a bone's length by ~3 cm
+  /// (σ); a trunk or a shoulder girdle that bends changes its segments by 10–20 %.
+  public static let boneSlack: Float = 0.08
+  public static let boneShare: Float = 0.2
+  /// Frames of a bone learnt before it is judged, and the most its learnt length moves a
+  /// frame then and after, metres.
+  public static let boneWarmUp = 15
+  public static let boneWarmUpStep: Float = 0.02
+  public static let boneStep: Float = 0.003
+  /// What taking a bone out of judgment costs when choosing which point to refuse
+  /// (`offBones`), metres: about the error jitter of a few centimetres gives a bone.
+  public static let bonePrice: Float = 0.02
   /// A frame whose landmarks all lie within this of their middle holds no body, metres.
   public static let smallest: Float = 0.05
   /// Two landmarks nearer each other than this are at one place, metres (`coincident`).
@@ -83,6 +102,12 @@ public struct LandmarkGate: Sendable {
   private var swappingSince: [Double] = [-.infinity, -.infinity]
   /// Scratch for the per-axis medians (one value per landmark).
   private var scratch: [Float]
+  /// Each bone's learnt length (`bodyBones`, `learnBones`), metres, and how many frames it
+  /// has been learnt from (up to `boneWarmUp`).
+  private var boneLength: [Float]
+  private var boneUpdates: [Int]
+  /// Scratch: each bone's error in the frame being judged (`offBones`).
+  private var boneError: [Float]
   public private(set) var refused = 0
   public private(set) var swaps = 0
 
@@ -101,6 +126,33 @@ public struct LandmarkGate: Sendable {
   public init() {
     acceptedTime = [Double](repeating: 0, count: BodyLandmark.allCases.count)
     scratch = [Float](repeating: 0, count: BodyLandmark.allCases.count)
+    boneLength = [Float](repeating: 0, count: Self.bodyBones.count)
+    boneUpdates = [Int](repeating: 0, count: Self.bodyBones.count)
+    boneError = [Float](repeating: 0, count: Self.bodyBones.count)
+  }
+
+  /// The segments whose lengths a body keeps, as pairs of landmark indices: the limbs, the
+  /// head on the neck, and the trunk's frame (shoulders, hips, neck and lumbar spine).
+  static let bodyBones: [(Int, Int)] = {
+    let pairs: [(BodyLandmark, BodyLandmark)] = [
+      (.neck, .head), (.neck, .leftShoulder), (.neck, .rightShoulder),
+      (.leftShoulder, .rightShoulder), (.leftShoulder, .leftElbow), (.leftElbow, .leftWrist),
+      (.rightShoulder, .rightElbow), (.rightElbow, .rightWrist), (.neck, .spine),
+      (.spine, .leftHip), (.spine, .rightHip), (.leftHip, .rightHip), (.leftHip, .leftKnee),
+      (.leftKnee, .leftAnkle), (.leftAnkle, .leftToe), (.rightHip, .rightKnee),
+      (.rightKnee, .rightAnkle), (.rightAnkle, .rightToe),
+    ]
+    return pairs.map { ($0.0.rawValue, $0.1.rawValue) }
+  }()
+
+  /// Per landmark, the bones of `bodyBones` it ends (bit e: bone e).
+  static let bonesOf: [UInt32] = BodyLandmark.allCases.map { landmark in
+    var mask: UInt32 = 0
+    for (e, bone) in bodyBones.enumerated()
+    where bone.0 == landmark.rawValue || bone.1 == landmark.rawValue {
+      mask |= 1 << UInt32(e)
+    }
+    return mask
   }
 
   /// Gates `landmarks` seen at `time` into `frame`. A frame not after the last (which the
@@ -149,6 +201,7 @@ public struct LandmarkGate: Sendable {
         exchangeIfSwapped(group, pairs, shift: shift, at: time, refused: &refusedNow)
       }
     }
+    refusedNow |= offBones(excluding: refusedNow | frame.untracked)
     for k in 0..<count where (frame.untracked | ~seenMask) & (1 << UInt32(k)) == 0 {
       let bit = UInt32(1) << UInt32(k)
       guard refusedNow & bit == 0 else { continue }
@@ -162,6 +215,7 @@ public struct LandmarkGate: Sendable {
       acceptedTime[k] = time
       seenMask |= 1 << UInt32(k)
     }
+    learnBones(taken: ~(frame.untracked | refusedNow))
   }
 
   /// The landmarks not in `excluded` that lie on another one (within `coincidence`) although
@@ -185,6 +239,73 @@ public struct LandmarkGate: Sendable {
       }
     }
     return found
+  }
+
+  /// The landmarks not in `excluded` that a bone's length gives away. Each bone of
+  /// `bodyBones` whose ends are both in the frame and whose length has been learnt
+  /// (`learnBones`) is judged: its error is how far its length is from the learnt one, and it
+  /// is *off* if that is more than `boneSlack` plus `boneShare` of the learnt length. While a
+  /// bone is off, the point that best explains the errors is refused, and its bones are no
+  /// longer judged: of the points that end an off bone, the one whose refusal leaves the least
+  /// error in the bones still judged, plus `bonePrice` for each bone it takes out of judgment
+  /// (an elbow thrown off lengthens the upper arm and changes the forearm: refusing the elbow
+  /// leaves nothing, the wrist or the shoulder leave one of the two; a wrist thrown off
+  /// changes the forearm only, which the wrist and the elbow both explain, and the wrist
+  /// takes fewer good bones with it).
+  private mutating func offBones(excluding excluded: UInt32) -> UInt32 {
+    var judged: UInt32 = 0
+    var off: UInt32 = 0
+    for (e, bone) in Self.bodyBones.enumerated() {
+      let ends = (UInt32(1) << UInt32(bone.0)) | (UInt32(1) << UInt32(bone.1))
+      guard excluded & ends == 0, boneUpdates[e] >= Self.boneWarmUp else { continue }
+      judged |= 1 << UInt32(e)
+      let d = frame.positions[bone.0] - frame.positions[bone.1]
+      boneError[e] = abs((d * d).sum().squareRoot() - boneLength[e])
+      if boneError[e] > Self.boneSlack + Self.boneShare * boneLength[e] {
+        off |= 1 << UInt32(e)
+      }
+    }
+    var refused: UInt32 = 0
+    while off != 0 {
+      var pick = -1
+      var least = Float.infinity
+      for k in 0..<min(frame.positions.count, Self.bonesOf.count)
+      where Self.bonesOf[k] & off != 0 {
+        let mine = Self.bonesOf[k] & judged
+        var left = Self.bonePrice * Float(mine.nonzeroBitCount)
+        for e in Self.bodyBones.indices where judged & ~mine & (1 << UInt32(e)) != 0 {
+          left += boneError[e]
+        }
+        if left < least {
+          least = left
+          pick = k
+        }
+      }
+      guard pick >= 0 else { break }
+      refused |= 1 << UInt32(pick)
+      judged &= ~Self.bonesOf[pick]
+      off &= judged
+    }
+    return refused
+  }
+
+  /// Learns each bone's length from the frames whose two ends are both in `taken`: a running
+  /// median (the estimate steps towards each length by at most `boneStep`, so a glitch moves
+  /// it by that much at most; larger steps for the first `boneWarmUp` frames).
+  private mutating func learnBones(taken: UInt32) {
+    for (e, bone) in Self.bodyBones.enumerated() {
+      let ends = (UInt32(1) << UInt32(bone.0)) | (UInt32(1) << UInt32(bone.1))
+      guard taken & ends == ends else { continue }
+      let d = frame.positions[bone.0] - frame.positions[bone.1]
+      let length = (d * d).sum().squareRoot()
+      if boneUpdates[e] == 0 {
+        boneLength[e] = length
+      } else {
+        let step = boneUpdates[e] < Self.boneWarmUp ? Self.boneWarmUpStep : Self.boneStep
+        boneLength[e] += min(step, max(-step, length - boneLength[e]))
+      }
+      boneUpdates[e] = min(boneUpdates[e] + 1, Self.boneWarmUp)
+    }
   }
 
   /// The per-axis median of the frame's landmarks not in `excluded`. (The arrays are read

@@ -67,6 +67,15 @@ struct LandmarkGateTests {
         }
       ),
       (
+        "30 cm spikes",
+        each(0.05) { frame, rng in
+          let k = Int(rng.next() % count)
+          let direction = SIMD3(
+            Float(rng.gaussian()), Float(rng.gaussian()), Float(rng.gaussian()))
+          frame.positions[k] += normalize(direction) * 0.3
+        }
+      ),
+      (
         "lost points given as the origin",
         each(0.05, lasting: 2) { frame, rng in
           frame.positions[Int(rng.next() % count)] = .zero
@@ -216,6 +225,43 @@ extension LandmarkGateTests {
       // Seen where it belongs from the frame after.
       #expect(gate.frame.positions[wrist] == body.positions[wrist])
       #expect(gate.frame.untracked == 0)
+    }
+  }
+
+  /// A point thrown 25 cm for a frame stays within the speed check's allowance (15 cm plus
+  /// 6 m/s × Δt: 35 cm at 30 Hz); the length of its bone gives it away: an elbow thrown along
+  /// its upper arm is refused and held, and its wrist (whose bone it lengthened too) and
+  /// shoulder stand; then a wrist thrown away from its elbow, then a head thrown from the
+  /// neck. The same throws by 5 cm (jitter) are taken as they come.
+  @Test("a point a bone's length gives away is refused alone")
+  func boneLengths() {
+    let body = Self.standing()
+    var gate = LandmarkGate()
+    for f in 0..<30 { gate.apply(body, at: Double(f) / 30) }
+    #expect(gate.refused == 0)
+    let thrown: [(BodyLandmark, BodyLandmark)] = [
+      (.leftElbow, .leftShoulder), (.leftWrist, .leftElbow), (.head, .neck),
+    ]
+    var f = 30
+    for (point, parent) in thrown {
+      for (distance, refused) in [(Float(0.05), false), (0.25, true)] {
+        let before = gate.refused
+        var frame = body
+        let along = normalize(body[point] - body[parent])
+        frame[point] += along * distance
+        gate.apply(frame, at: Double(f) / 30)
+        f += 1
+        #expect(gate.refused == before + (refused ? 1 : 0), "\(point) by \(distance) m")
+        for landmark in BodyLandmark.allCases {
+          let expected = refused || landmark != point ? body[landmark] : frame[landmark]
+          #expect(gate.frame[landmark] == expected, "\(point) by \(distance) m: \(landmark)")
+        }
+        #expect(gate.frame.untracked == 0)
+        for _ in 0..<10 {
+          gate.apply(body, at: Double(f) / 30)
+          f += 1
+        }
+      }
     }
   }
 
