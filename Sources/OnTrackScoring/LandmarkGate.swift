@@ -48,9 +48,11 @@ import OnTrackKinematics
 /// rather than reading a glitch as a fault. Landmarks the sensor itself marks not seen pass
 /// unchanged. `refused` counts refusals; `swaps` counts exchanges.
 ///
-/// Landmarks from forward kinematics of a skeleton and from `KeypointSolver` (which has its own
-/// gate on keypoints) keep their bones' lengths and move smoothly: on them the gate changes
-/// nothing.
+/// Landmarks from forward kinematics of a skeleton with fixed bones and from `KeypointSolver`
+/// (which has its own gate on keypoints) keep their bones' lengths and move smoothly: on them
+/// the gate changes nothing. A clip that carries a sensor's joint positions per frame (UI-PRMD's
+/// Kinect takes: every joint has position channels) keeps the sensor's own glitches, which the
+/// gate refuses like any detector's.
 public struct LandmarkGate: Sendable {
   /// Largest |coordinate| accepted, metres.
   public static let farthest: Float = 100
