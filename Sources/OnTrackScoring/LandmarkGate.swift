@@ -27,7 +27,8 @@ import OnTrackKinematics
 ///    labels that stay "swapped" longer are taken as they come (a wrong first frame must not
 ///    mirror the rest of the take).
 /// 4. **A bone's length.** Each of 18 segments a body keeps (`bodyBones`: the limbs, the head
-///    on the neck, the trunk's frame) has its length learnt (a running median, `learnBones`);
+///    on the neck, the trunk's frame) has its length learnt (a running median over every
+///    frame that has both its points, refused or not: `learnBones`);
 ///    a segment more than `boneSlack + boneShare × length` (8 cm + 20 %) off it is off, and
 ///    the points that best explain the off segments are refused (`offBones`). This catches
 ///    a point thrown less far than the speed check allows (a 30 cm throw at 30 Hz), in any
@@ -108,7 +109,8 @@ public struct LandmarkGate: Sendable {
   /// has been learnt from (up to `boneWarmUp`).
   private var boneLength: [Float]
   private var boneUpdates: [Int]
-  /// Scratch: each bone's error in the frame being judged (`offBones`).
+  /// Scratch: each bone's length and error in the frame being judged (`offBones`).
+  private var boneSeen: [Float]
   private var boneError: [Float]
   public private(set) var refused = 0
   public private(set) var swaps = 0
@@ -130,6 +132,7 @@ public struct LandmarkGate: Sendable {
     scratch = [Float](repeating: 0, count: BodyLandmark.allCases.count)
     boneLength = [Float](repeating: 0, count: Self.bodyBones.count)
     boneUpdates = [Int](repeating: 0, count: Self.bodyBones.count)
+    boneSeen = [Float](repeating: 0, count: Self.bodyBones.count)
     boneError = [Float](repeating: 0, count: Self.bodyBones.count)
   }
 
@@ -217,7 +220,6 @@ public struct LandmarkGate: Sendable {
       acceptedTime[k] = time
       seenMask |= 1 << UInt32(k)
     }
-    learnBones(taken: ~(frame.untracked | refusedNow))
   }
 
   /// The landmarks not in `excluded` that lie on another one (within `coincidence`) although
@@ -255,18 +257,23 @@ public struct LandmarkGate: Sendable {
   /// changes the forearm only, which the wrist and the elbow both explain, and the wrist
   /// takes fewer good bones with it).
   private mutating func offBones(excluding excluded: UInt32) -> UInt32 {
+    var present: UInt32 = 0
     var judged: UInt32 = 0
     var off: UInt32 = 0
     for (e, bone) in Self.bodyBones.enumerated() {
       let ends = (UInt32(1) << UInt32(bone.0)) | (UInt32(1) << UInt32(bone.1))
-      guard excluded & ends == 0, boneUpdates[e] >= Self.boneWarmUp else { continue }
-      judged |= 1 << UInt32(e)
+      guard excluded & ends == 0 else { continue }
       let d = frame.positions[bone.0] - frame.positions[bone.1]
-      boneError[e] = abs((d * d).sum().squareRoot() - boneLength[e])
+      boneSeen[e] = (d * d).sum().squareRoot()
+      present |= 1 << UInt32(e)
+      guard boneUpdates[e] >= Self.boneWarmUp else { continue }
+      judged |= 1 << UInt32(e)
+      boneError[e] = abs(boneSeen[e] - boneLength[e])
       if boneError[e] > Self.boneSlack + Self.boneShare * boneLength[e] {
         off |= 1 << UInt32(e)
       }
     }
+    defer { learnBones(present) }
     var refused: UInt32 = 0
     while off != 0 {
       var pick = -1
@@ -291,15 +298,15 @@ public struct LandmarkGate: Sendable {
     return refused
   }
 
-  /// Learns each bone's length from the frames whose two ends are both in `taken`: a running
-  /// median (the estimate steps towards each length by at most `boneStep`, so a glitch moves
-  /// it by that much at most; larger steps for the first `boneWarmUp` frames).
-  private mutating func learnBones(taken: UInt32) {
-    for (e, bone) in Self.bodyBones.enumerated() {
-      let ends = (UInt32(1) << UInt32(bone.0)) | (UInt32(1) << UInt32(bone.1))
-      guard taken & ends == ends else { continue }
-      let d = frame.positions[bone.0] - frame.positions[bone.1]
-      let length = (d * d).sum().squareRoot()
+  /// Learns the length of each bone in `present` (bit e: bone e) from the length it has in
+  /// this frame (`boneSeen`), whether or not its points were refused: a running median (the
+  /// estimate steps towards each length by at most `boneStep`, so a glitch moves it by that
+  /// much at most, and a length that really changed — a first second seen badly, another
+  /// patient, a sensor that rescales — is learnt within seconds instead of refusing the bone's
+  /// points for ever; larger steps for the first `boneWarmUp` frames).
+  private mutating func learnBones(_ present: UInt32) {
+    for e in Self.bodyBones.indices where present & (1 << UInt32(e)) != 0 {
+      let length = boneSeen[e]
       if boneUpdates[e] == 0 {
         boneLength[e] = length
       } else {
