@@ -37,11 +37,19 @@ public struct LandmarkFrame: Sendable {
   }
 
   /// Takes `source`'s positions and tracking into `self`'s own storage (no allocation).
+  /// Copies `source` into `self` (allocating nothing). A source whose `positions` a caller
+  /// made shorter than a frame's gives its missing landmarks as not seen, at the origin.
   mutating func copy(from source: LandmarkFrame) {
+    let n = min(positions.count, source.positions.count)
+    var missing: UInt32 = 0
     positions.withUnsafeMutableBufferPointer { p in
-      for i in 0..<p.count { p[i] = source.positions[i] }
+      for i in 0..<n { p[i] = source.positions[i] }
+      for i in n..<p.count where i < 32 {
+        p[i] = .zero
+        missing |= 1 << UInt32(i)
+      }
     }
-    untracked = source.untracked
+    untracked = source.untracked | missing
   }
 
   /// Linear blend `a + (b − a)·t` of every landmark, written into `self`.

@@ -276,6 +276,35 @@ extension LandmarkGateTests {
     #expect(gate.frame.untracked == 0)
   }
 
+  /// `LandmarkFrame.positions` is public: a caller may hand over a frame with too few (or
+  /// too many) of them. The missing landmarks are not seen; nothing traps.
+  @Test("a frame with too few or too many positions is read, the missing ones not seen")
+  func shortFrames() throws {
+    let exercise = try ScoringData.exercise("uiprmd-m07-shoulder-abduction")
+    let clip = try ScoringData.simulatedTake(of: exercise, seed: 3)
+    let (landmarks, times) = try ScoringData.landmarks(of: clip, jitter: 0, seed: 1)
+    var odd = landmarks
+    for f in odd.indices where f % 7 == 3 {
+      switch f % 3 {
+      case 0: odd[f].positions = []
+      case 1: odd[f].positions = Array(odd[f].positions.prefix(5))
+      default: odd[f].positions += Array(repeating: SIMD3(1, 2, 3), count: 40)
+      }
+    }
+    let offline = TakeScorer(exercise: exercise).score(landmarks: odd, times: times)
+    #expect(offline.repetitions.count == 3)
+    var live = try StreamingScorer(exercise: exercise)
+    for (frame, time) in zip(odd, times) { _ = live.push(landmarks: frame, at: time) }
+    live.finish()
+    #expect(live.result == offline)
+    var gate = LandmarkGate()
+    var empty = LandmarkFrame()
+    empty.positions = []
+    gate.apply(empty, at: 0)
+    #expect(gate.frame.positions.count == BodyLandmark.allCases.count)
+    #expect(gate.frame.untracked == (1 << UInt32(BodyLandmark.allCases.count)) - 1)
+  }
+
   @Test("a wrong first frame does not mirror the take, and a turn during a gap is not a swap")
   func swapsEnd() {
     let body = Self.standing()
