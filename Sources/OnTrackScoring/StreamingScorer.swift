@@ -231,7 +231,12 @@ public struct StreamingScorer: Sendable {
   /// the landmarks the sensor did not see in it (`LandmarkFrame.untracked`, from a keypoint
   /// solve).
   public mutating func push(pose: Pose, at time: Double, untracked: UInt32 = 0) -> Update {
-    guard let body else {
+    // A pose of another skeleton (a caller's mistake; `Pose`'s arrays are public) is refused
+    // like a frame out of order, not trapped on.
+    guard let body, pose.rotations.count == body.skeleton.count,
+      pose.translations.count == body.skeleton.count
+    else {
+      rejectedFrames += 1
       return Update(newFrames: 0, completedRepetitions: 0, accepted: false)
     }
     ForwardKinematics.computeWorldTransforms(skeleton: body.skeleton, pose: pose, into: &world)

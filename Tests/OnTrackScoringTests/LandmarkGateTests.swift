@@ -277,7 +277,8 @@ extension LandmarkGateTests {
   }
 
   /// `LandmarkFrame.positions` is public: a caller may hand over a frame with too few (or
-  /// too many) of them. The missing landmarks are not seen; nothing traps.
+  /// too many) of them. The missing landmarks are not seen; nothing traps. Likewise a pose of
+  /// another skeleton given to a live scorer is refused.
   @Test("a frame with too few or too many positions is read, the missing ones not seen")
   func shortFrames() throws {
     let exercise = try ScoringData.exercise("uiprmd-m07-shoulder-abduction")
@@ -297,6 +298,12 @@ extension LandmarkGateTests {
     for (frame, time) in zip(odd, times) { _ = live.push(landmarks: frame, at: time) }
     live.finish()
     #expect(live.result == offline)
+    // A pose of another skeleton is refused, not trapped on.
+    var posed = try StreamingScorer(exercise: exercise, skeleton: clip.skeleton)
+    var pose = clip.skeleton.restPose
+    pose.rotations.removeLast()
+    #expect(!posed.push(pose: pose, at: 0).accepted)
+    #expect(posed.push(pose: clip.skeleton.restPose, at: 0).accepted)
     var gate = LandmarkGate()
     var empty = LandmarkFrame()
     empty.positions = []
