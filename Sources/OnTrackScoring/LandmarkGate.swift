@@ -74,10 +74,9 @@ public struct LandmarkGate: Sendable {
   /// (σ); a trunk or a shoulder girdle that bends changes its segments by 10–20 %.
   public static let boneSlack: Float = 0.08
   public static let boneShare: Float = 0.2
-  /// Frames of a bone learnt before it is judged, and the most its learnt length moves a
-  /// frame then and after, metres.
+  /// Frames of a bone learnt (their median) before it is judged, and the most its learnt
+  /// length moves a frame after, metres.
   public static let boneWarmUp = 15
-  public static let boneWarmUpStep: Float = 0.02
   public static let boneStep: Float = 0.003
   /// What taking a bone out of judgment costs when choosing which point to refuse
   /// (`offBones`), metres: about the error jitter of a few centimetres gives a bone.
@@ -109,6 +108,8 @@ public struct LandmarkGate: Sendable {
   /// has been learnt from (up to `boneWarmUp`).
   private var boneLength: [Float]
   private var boneUpdates: [Int]
+  /// The lengths seen while warming up, sorted, `boneWarmUp` per bone.
+  private var boneWarmUpLengths: [Float]
   /// Scratch: each bone's length and error in the frame being judged (`offBones`).
   private var boneSeen: [Float]
   private var boneError: [Float]
@@ -132,6 +133,7 @@ public struct LandmarkGate: Sendable {
     scratch = [Float](repeating: 0, count: BodyLandmark.allCases.count)
     boneLength = [Float](repeating: 0, count: Self.bodyBones.count)
     boneUpdates = [Int](repeating: 0, count: Self.bodyBones.count)
+    boneWarmUpLengths = [Float](repeating: 0, count: Self.bodyBones.count * Self.boneWarmUp)
     boneSeen = [Float](repeating: 0, count: Self.bodyBones.count)
     boneError = [Float](repeating: 0, count: Self.bodyBones.count)
   }
@@ -175,7 +177,7 @@ public struct LandmarkGate: Sendable {
         refusedNow |= 1 << UInt32(k)
       }
     }
-    refusedNow |= coincident(excluding: refusedNow | frame.untracked)
+    refusedNow |= coincident(excluding: refusedNow | frame.untracked, at: time)
     // Beyond any body's reach of the middle of the frame (a median: one stray point cannot
     // move it).
     let middle = middleOfFrame(excluding: refusedNow | frame.untracked)
@@ -223,10 +225,11 @@ public struct LandmarkGate: Sendable {
   }
 
   /// The landmarks not in `excluded` that lie on another one (within `coincidence`) although
-  /// they were last accepted apart (more than `apart`): two points of a body are never at one
-  /// place, and a detector that loses a point often gives a placeholder (the origin) for it,
-  /// or for the whole body, which would otherwise pass for a body that jumped.
-  private func coincident(excluding excluded: UInt32) -> UInt32 {
+  /// they were last accepted apart (more than `apart`), within `holdSeconds`: two points of a
+  /// body are never at one place, and a detector that loses a point often gives a placeholder
+  /// (the origin) for it, or for the whole body, which would otherwise pass for a body that
+  /// jumped. Points kept together longer are taken as the sensor gives them.
+  private func coincident(excluding excluded: UInt32, at time: Double) -> UInt32 {
     let count = frame.positions.count
     let limit = Self.coincidence * Self.coincidence
     var found: UInt32 = 0
@@ -235,8 +238,12 @@ public struct LandmarkGate: Sendable {
         let d = frame.positions[i] - frame.positions[j]
         guard (d * d).sum() < limit else { continue }
         let both = (UInt32(1) << UInt32(i)) | (UInt32(1) << UInt32(j))
-        // (A rig may place two landmarks at one joint: only points seen apart are judged.)
-        guard seenMask & both == both else { continue }
+        // (A rig may place two landmarks at one joint: only points seen apart are judged. A
+        // sensor that keeps two points together — hands clasped, snapped to one — is taken
+        // once they have been refused for `holdSeconds`.)
+        guard seenMask & both == both, time - acceptedTime[i] <= Self.holdSeconds,
+          time - acceptedTime[j] <= Self.holdSeconds
+        else { continue }
         let before = accepted.positions[i] - accepted.positions[j]
         guard (before * before).sum() > Self.apart * Self.apart else { continue }
         found |= both
@@ -299,21 +306,35 @@ public struct LandmarkGate: Sendable {
   }
 
   /// Learns the length of each bone in `present` (bit e: bone e) from the length it has in
-  /// this frame (`boneSeen`), whether or not its points were refused: a running median (the
-  /// estimate steps towards each length by at most `boneStep`, so a glitch moves it by that
-  /// much at most, and a length that really changed — a first second seen badly, another
-  /// patient, a sensor that rescales — is learnt within seconds instead of refusing the bone's
-  /// points for ever; larger steps for the first `boneWarmUp` frames).
+  /// this frame (`boneSeen`), whether or not its points were refused: over the first
+  /// `boneWarmUp` frames the median of the lengths seen, then a running median (the estimate
+  /// steps towards each length by at most `boneStep`, so a glitch moves it by that much at
+  /// most, and a length that really changed — a first second seen badly, another patient, a
+  /// sensor that rescales — is learnt within seconds instead of refusing the bone's points for
+  /// ever).
   private mutating func learnBones(_ present: UInt32) {
     for e in Self.bodyBones.indices where present & (1 << UInt32(e)) != 0 {
       let length = boneSeen[e]
-      if boneUpdates[e] == 0 {
-        boneLength[e] = length
+      let n = boneUpdates[e]
+      if n < Self.boneWarmUp {
+        // Warming up: the median of the lengths so far (one bad first frame moves it to the
+        // next good one).
+        let first = e * Self.boneWarmUp
+        var i = n
+        while i > 0, boneWarmUpLengths[first + i - 1] > length {
+          boneWarmUpLengths[first + i] = boneWarmUpLengths[first + i - 1]
+          i -= 1
+        }
+        boneWarmUpLengths[first + i] = length
+        let m = n + 1
+        boneLength[e] =
+          m % 2 == 1
+          ? boneWarmUpLengths[first + m / 2]
+          : (boneWarmUpLengths[first + m / 2 - 1] + boneWarmUpLengths[first + m / 2]) / 2
       } else {
-        let step = boneUpdates[e] < Self.boneWarmUp ? Self.boneWarmUpStep : Self.boneStep
-        boneLength[e] += min(step, max(-step, length - boneLength[e]))
+        boneLength[e] += min(Self.boneStep, max(-Self.boneStep, length - boneLength[e]))
       }
-      boneUpdates[e] = min(boneUpdates[e] + 1, Self.boneWarmUp)
+      boneUpdates[e] = min(n + 1, Self.boneWarmUp)
     }
   }
 

@@ -276,6 +276,37 @@ extension LandmarkGateTests {
     #expect(gate.frame.untracked == 0)
   }
 
+  /// What the gate learns must not trap it: a first frame with a wrist 50 cm off does not set
+  /// the forearm's length (the median of the first frames does), and two points a sensor keeps
+  /// together (hands clasped, snapped to one) are refused at first and taken after
+  /// `holdSeconds`.
+  @Test("a bad first frame and points kept together do not leave points refused")
+  func recovers() {
+    let body = Self.standing()
+    var first = body
+    first[.leftWrist] += normalize(body[.leftWrist] - body[.leftElbow]) * 0.5
+    var gate = LandmarkGate()
+    gate.apply(first, at: 0)
+    for f in 1..<60 { gate.apply(body, at: Double(f) / 30) }
+    // The wrist's way back from 50 cm is too fast for one frame (the speed check), no more.
+    #expect(gate.refused <= 1)
+    #expect(gate.frame.positions == body.positions && gate.frame.untracked == 0)
+    // Arms side by side, hands 12 cm apart; then the sensor puts both hands on one point.
+    var apart = body
+    apart[.rightElbow] = body[.leftElbow] + SIMD3(0.12, 0, 0)
+    apart[.rightWrist] = body[.leftWrist] + SIMD3(0.12, 0, 0)
+    gate = LandmarkGate()
+    for f in 0..<60 { gate.apply(apart, at: Double(f) / 30) }
+    #expect(gate.refused == 0)
+    var clasped = apart
+    clasped[.rightWrist] = apart[.leftWrist]
+    gate.apply(clasped, at: 2)
+    #expect(gate.refused == 2)
+    for f in 1...30 { gate.apply(clasped, at: 2 + Double(f) / 30) }
+    #expect(gate.frame.positions == clasped.positions)
+    #expect(gate.frame.untracked == 0)
+  }
+
   /// `LandmarkFrame.positions` is public: a caller may hand over a frame with too few (or
   /// too many) of them. The missing landmarks are not seen; nothing traps. Likewise a pose of
   /// another skeleton given to a live scorer is refused.
