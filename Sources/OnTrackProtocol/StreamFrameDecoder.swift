@@ -56,12 +56,7 @@ public struct StreamFrameDecoder: Sendable {
       }
       return (header.seq, header.time, true)
     }
-    let message: StreamFrame
-    do {
-      message = try JSONDecoder().decode(StreamFrame.self, from: Data(text.utf8))
-    } catch {
-      throw Rejection(reason: .malformed, message: "not a frame: \(Self.describe(error))")
-    }
+    let message = try Self.frame(text)
     try check(seq: message.seq, time: message.t)
     guard message.keypoints == nil else {
       throw Rejection(
@@ -94,12 +89,7 @@ public struct StreamFrameDecoder: Sendable {
       throw Rejection(
         reason: .oversized, message: "frame of \(text.utf8.count) bytes; at most \(maximumBytes)")
     }
-    let message: StreamFrame
-    do {
-      message = try JSONDecoder().decode(StreamFrame.self, from: Data(text.utf8))
-    } catch {
-      throw Rejection(reason: .malformed, message: "not a frame: \(Self.describe(error))")
-    }
+    let message = try Self.frame(text)
     try check(seq: message.seq, time: message.t)
     guard message.keypoints != nil, message.values == nil, message.rotations == nil,
       message.euler == nil
@@ -108,6 +98,24 @@ public struct StreamFrameDecoder: Sendable {
         reason: .malformed,
         message: "this session takes keypoints frames ({\"seq\", \"t\", \"keypoints\": {…}})",
         seq: message.seq)
+    }
+    return message
+  }
+
+  /// `text` decoded as a `StreamFrame` by `JSONDecoder`; refused (`malformed`) if it is not
+  /// one, or if an object in it repeats a name (`JSONDuplicateKeys`): decoders disagree on
+  /// which of the two values counts, and the frame must mean the same to every reader.
+  static func frame(_ text: String) throws(Rejection) -> StreamFrame {
+    let message: StreamFrame
+    do {
+      message = try JSONDecoder().decode(StreamFrame.self, from: Data(text.utf8))
+    } catch {
+      throw Rejection(reason: .malformed, message: "not a frame: \(Self.describe(error))")
+    }
+    if let repeated = JSONDuplicateKeys.first(in: text) {
+      throw Rejection(
+        reason: .malformed, message: "not a frame: \(repeated)",
+        seq: repeated.key == "seq" ? nil : message.seq)
     }
     return message
   }

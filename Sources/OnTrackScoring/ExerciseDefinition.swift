@@ -1,4 +1,5 @@
 import Foundation
+import OnTrackFormats
 
 /// An exercise as a therapist writes it: a JSON file in `Assets/exercises/` (see README,
 /// "Exercise files"). Every field but `name` and `reference` has a default.
@@ -170,6 +171,13 @@ extension ExerciseDefinition {
       throw ExerciseDefinition.describe(error, file: file)
     } catch {
       throw ExerciseError(file: file, reason: "not valid JSON (\(error))")
+    }
+    // Readers disagree on which of two values of one name counts (`JSONDuplicateKeys`).
+    let repeated = data.withUnsafeBytes {
+      JSONDuplicateKeys.first(in: $0.bindMemory(to: UInt8.self))
+    }
+    if let repeated {
+      throw ExerciseError(file: file, reason: "ambiguous: \(repeated)")
     }
     try definition.validate(file: file)
     return definition

@@ -92,6 +92,11 @@ struct ExerciseDefinitionTests {
         #"{ "name": "a", "reference": "x.bvh", "sides": "either-first", "laterality": "left" }"#,
       field: "sides"),
     .init(description: "broken JSON", json: #"{ "name": "a", "#, field: nil),
+    .init(
+      description: "a tolerance given twice (readers disagree on which counts)",
+      json:
+        #"{ "name": "a", "reference": "x.bvh", "measures": [ { "measure": "trunk", "tolerance": 5, "tolerance": 50 } ] }"#,
+      field: nil),
   ]
 
   @Test("a wrong field is an error naming the file and the field", arguments: bad)

@@ -213,6 +213,19 @@ struct KeypointScoringTests {
     } catch {
       #expect(error.line == 2)
     }
+    // A point given twice in a line (JSONDecoder would take the first, other readers the
+    // last) names its line and the point.
+    do {
+      _ = try KeypointFiles.jsonLines(
+        bytes: Array(
+          ("{\"t\":0,\"keypoints\":{\"left_knee\":[0,0,0]}}\n"
+            + "{\"t\":1,\"keypoints\":{\"left_knee\":[0,0,0],\"left_knee\":[5,5,5]}}\n").utf8),
+        file: "d.jsonl", layout: "blazepose33")
+      Issue.record("accepted a line with a point given twice")
+    } catch {
+      #expect(error.line == 2)
+      #expect("\(error)".contains(#""left_knee" occurs twice in $.keypoints"#), "\(error)")
+    }
   }
 
   /// A pose detector's outliers: in every frame, each point has a 1 % chance of being thrown

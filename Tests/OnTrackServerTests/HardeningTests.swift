@@ -1192,6 +1192,45 @@ struct HardeningTests {
     }
   }
 
+  @Test(
+    "JSON that repeats a name in an object (readers disagree on which counts) is refused: a frame as malformed, a request body with 400; the session goes on"
+  )
+  func repeatedNames() async throws {
+    let t = try await TestServer()
+    defer { t.removeFolder() }
+    let frames = try Frames()
+    try await t.run { c in
+      // Before: JSONDecoder took the first `patient`, the dashboard's JSON.parse the last.
+      let ambiguous = try await c.request(
+        .post, "/v1/sessions", token: t.lee,
+        json: #"{"exercise":"\#(Self.exercise)","patient":"ann","patient":"bob"}"#)
+      #expect(ambiguous.status == .badRequest)
+      #expect(String(buffer: ambiguous.body).contains(#"the name \"patient\" occurs twice in $"#))
+      let escaped = try await c.request(
+        .post, "/v1/tokens", token: t.lee, json: #"{"name":"a","n\u0061me":"b"}"#)
+      #expect(escaped.status == .badRequest)
+      #expect(try await c.request(.get, "/v1/sessions", token: t.lee).status == .ok)
+
+      let session = try await c.createSession(token: t.ann)
+      let heard = Heard()
+      _ = try await Self.stream(c, session: session.id, token: t.ann, heard: heard) { send in
+        try await send(frames.json(0))
+        // The same frame with its time given twice, and a seq given twice: each would be read
+        // one way here and another by a reader that keeps the last value.
+        let zero = frames.json(1)
+        try await send(String(zero.dropLast()) + #","t":99}"#)
+        try await send(#"{"seq":2,"# + String(frames.json(1).dropFirst()))
+        try await send(frames.json(1))
+        _ = try await Self.eventually { heard.maxAck == 1 && heard.rejections.count == 2 }
+      }
+      #expect(heard.rejections.map(\.reason) == [.malformed, .malformed])
+      #expect(heard.rejections.map(\.seq) == [1, nil])
+      #expect(heard.rejections.allSatisfy { $0.message.contains("occurs twice") })
+      #expect(heard.acks.contains(1))
+      #expect(try await t.server.store.frameCount(session: session.id) == 2)
+    }
+  }
+
   @Test("names and descriptions are bounded; ids are cut short in messages")
   func boundedText() async throws {
     let t = try await TestServer()

@@ -205,6 +205,10 @@ public enum KeypointFiles {
             "not a keypoint frame (expected {\"t\": …, \"keypoints\": {…}}): \(Self.describe(error))"
         )
       }
+      // A point given twice would be read one way here and another by other readers.
+      if let repeated = slice.withUnsafeBufferPointer({ JSONDuplicateKeys.first(in: $0) }) {
+        throw MotionFormatError(.syntax, file: file, line: lineNumber, reason: "\(repeated)")
+      }
     }
     guard let first = lines.first else {
       throw MotionFormatError(.emptyMotion, file: file, reason: "no keypoint frames")

@@ -1,6 +1,8 @@
+import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import NIOCore
+import OnTrackFormats
 import OnTrackProtocol
 
 /// The request context of every route: Hummingbird's core storage, the WebSocket upgrade
@@ -28,6 +30,10 @@ public struct ServerContext: RequestContext, WebSocketRequestContext {
 
   /// Exercise definitions with a reference BVH of a long recording can be large.
   public var maxUploadSize: Int { ConnectionLimits().maximumBodyBytes }
+
+  /// Request bodies are JSON that must mean one thing to every reader
+  /// (`UnambiguousJSONDecoder`).
+  public var requestDecoder: UnambiguousJSONDecoder { UnambiguousJSONDecoder() }
 
   /// The identity, or `AccessError.noToken`.
   func requireIdentity() throws(AccessError) -> Identity {
@@ -63,3 +69,27 @@ extension ExerciseDetail: ResponseEncodable {}
 extension ExerciseCreated: ResponseEncodable {}
 extension HealthStatus: ResponseEncodable {}
 extension PairingCode: ResponseEncodable {}
+
+/// Decodes request bodies with `JSONDecoder` (dates ISO 8601, as Hummingbird's default), and
+/// refuses with 400 a body in which an object repeats a name (`JSONDuplicateKeys`):
+/// `JSONDecoder` would take the first value, the dashboard's `JSON.parse` and PostgreSQL the
+/// last, so a programme or exercise could be checked as one thing and shown or kept as
+/// another.
+public struct UnambiguousJSONDecoder: RequestDecoder {
+  public func decode<T: Decodable>(
+    _ type: T.Type, from request: Request, context: some RequestContext
+  ) async throws -> T {
+    let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    let bytes = Data(buffer.readableBytesView)
+    let value = try decoder.decode(T.self, from: bytes)
+    let repeated = bytes.withUnsafeBytes { raw in
+      JSONDuplicateKeys.first(in: raw.bindMemory(to: UInt8.self))
+    }
+    if let repeated {
+      throw APIError.badRequest("the request body is ambiguous: \(repeated)")
+    }
+    return value
+  }
+}
