@@ -113,14 +113,19 @@ public struct SessionHello: Codable, Sendable, Equatable {
   /// can draw `FrameResult.positions` without reading the BVH.
   public var joints: [String]?
   public var parents: [Int]?
+  /// The time of the last frame taken (`lastSeq`), seconds of the session's clock; absent
+  /// before the first. A client resuming on a clock that started again may continue from it
+  /// (the server otherwise moves that connection's clock on itself: `Notice.Code.clockRebased`).
+  public var lastTime: Double?
 
   public init(
     session: String, patient: String, exercise: String, exerciseVersion: Int, skeleton: String,
     channels: Int, lastSeq: Int, durableSeq: Int, repetitions: Int, joints: [String]? = nil,
-    parents: [Int]? = nil
+    parents: [Int]? = nil, lastTime: Double? = nil
   ) {
     self.joints = joints
     self.parents = parents
+    self.lastTime = lastTime
     self.session = session
     self.patient = patient
     self.exercise = exercise
@@ -286,6 +291,9 @@ public struct Notice: Codable, Sendable, Equatable {
     /// Another connection took over this session's stream; this one closes.
     case replaced
     case unencodable
+    /// The connection's first new frame was not after the session's last: its clock is taken
+    /// to have started again, and its frame times are moved on to continue the session's.
+    case clockRebased = "clock_rebased"
   }
 
   public init(code: Code, message: String) {

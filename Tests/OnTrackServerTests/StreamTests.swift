@@ -134,6 +134,72 @@ struct StreamTests {
     }
   }
 
+  @Test(
+    "a client whose clock started again resumes: its times are moved on (a clock_rebased notice), nothing is refused, and the session scores as the recording offline"
+  )
+  func clockStartedAgain() async throws {
+    let t = try await TestServer()
+    defer { t.removeFolder() }
+    let take = try ServerData.kinectTake(movement: 10, subject: 3, episodes: 1...4)
+    let exercise = try ServerData.exercise("uiprmd-m10-shoulder-scaption")
+    let offline = try TakeScorer(exercise: exercise).score(take)
+    let skeletonBVH = try ServerData.bvh(of: take.skeleton)
+    let encoder = ChannelEncoder(skeleton: take.skeleton)
+    let half = take.frameCount / 2
+    /// Frame `f` as sent by a client whose clock started at frame `zero`.
+    @Sendable func frame(_ f: Int, clockFrom zero: Int) -> String {
+      let text = ServerData.valuesFrame(take, f, encoder: encoder)
+      let time = Double(f - zero) * take.frameTime
+      return text.replacingOccurrences(
+        of: "\"t\":\(Double(f) * take.frameTime),", with: "\"t\":\(time),")
+    }
+    try await t.run { c in
+      let session = try await c.createSession(
+        token: t.ann, exercise: exercise.id,
+        extra: ",\"skeletonBVH\":\(try Self.quoted(skeletonBVH))")
+      _ = try await c.webSocket("/v1/sessions/\(session.id)/stream", token: t.ann) {
+        messages, outbound in
+        _ = try await messages.nextObject()
+        for f in 0..<half { try await outbound.writeTextMessage(frame(f, clockFrom: 0)) }
+        _ = try await messages.waitForAck(through: half - 1)
+        try await outbound.close(.goingAway, reason: nil)
+      }
+      // The app started again: its clock counts from 0, its frames from where the hello says.
+      _ = try await c.webSocket("/v1/sessions/\(session.id)/stream", token: t.ann) {
+        messages, outbound in
+        let hello = try #require(try await messages.nextObject())
+        #expect(hello["lastSeq"] as? Int == half - 1)
+        let lastTime = try #require(hello["lastTime"] as? Double)
+        #expect(abs(lastTime - Double(half - 1) * take.frameTime) < 1e-9)
+        for f in half..<take.frameCount {
+          try await outbound.writeTextMessage(frame(f, clockFrom: half))
+        }
+        // Time going back within the connection is still refused.
+        try await outbound.writeTextMessage(
+          ServerData.valuesFrame(take, 0, seq: take.frameCount, encoder: encoder))
+        var others: [[String: Any]] = []
+        let refused = try #require(try await messages.until(type: "rejected", collecting: &others))
+        #expect(refused["reason"] as? String == "out_of_order")
+        #expect(refused["seq"] as? Int == take.frameCount)
+        let notices = others.filter { $0["type"] as? String == "notice" }
+        #expect(notices.count == 1)
+        #expect(notices.first?["code"] as? String == "clock_rebased", "\(notices)")
+        #expect(!others.contains { $0["type"] as? String == "rejected" })
+        _ = try await messages.waitForAck(through: take.frameCount - 1)
+        try await outbound.close(.normalClosure, reason: nil)
+      }
+      let stored = try await t.server.store.frames(session: session.id, from: 0)
+      #expect(stored.map(\.seq) == Array(0..<take.frameCount))
+      #expect(zip(stored, stored.dropFirst()).allSatisfy { $0.time < $1.time })
+      let result = try await c.json(
+        .post, "/v1/sessions/\(session.id)/finish", token: t.ann, as: TakeResult.self)
+      #expect(result.repetitions.count == offline.repetitions.count)
+      for (x, y) in zip(result.repetitions, offline.repetitions) {
+        #expect(abs(x.score - y.score) < 1, "\(x.score) \(y.score)")
+      }
+    }
+  }
+
   @Test("bad frames are rejected with a counted reason and the session goes on")
   func rejections() async throws {
     let t = try await TestServer()

@@ -48,6 +48,13 @@ public final class LiveSession: Sendable {
     var implausibleSeen = 0
     var lastSeq = -1
     var lastTime = -Double.infinity
+    /// When the last frame was taken (the server's clock, seconds).
+    var lastReceived = -Double.infinity
+    /// Added to the connected stream's frame times (`streamTime`): non-zero once a client whose
+    /// clock restarted has been moved on to continue the session's.
+    var clockOffset = 0.0
+    /// True until the connected stream's first new frame has decided `clockOffset`.
+    var clockUnsettled = false
     var durableSeq = -1
     var rejected: [RejectionReason: Int] = [:]
     var watchers: [UUID: AsyncStream<String>.Continuation] = [:]
@@ -121,8 +128,9 @@ public final class LiveSession: Sendable {
     return state.withLock { s in
       do throws(Rejection) {
         try admit(&s, received: received, storage: storage, text: text)
-        let (seq, time, channelValues) = try decoder.decode(
+        let (seq, sent, channelValues) = try decoder.decode(
           text, into: &s.pose, scratch: &s.scratch)
+        let time = try streamTime(&s, seq: seq, time: sent, received: received)
         return accept(
           &s, seq: seq, time: time, received: received, channelsInScratch: channelValues,
           answering: answering)
@@ -144,8 +152,9 @@ public final class LiveSession: Sendable {
         try admit(&s, received: received, storage: storage, text: text)
         let message = try decoder.decodeKeypoints(text)
         let seq = message.seq
-        guard seq > s.lastSeq, message.t > s.lastTime else {
-          return accept(&s, seq: seq, time: message.t, received: received, answering: answering)
+        let time = try streamTime(&s, seq: seq, time: message.t, received: received)
+        guard seq > s.lastSeq, time > s.lastTime else {
+          return accept(&s, seq: seq, time: time, received: received, answering: answering)
         }
         guard var stream = s.keypointStream else {
           throw Rejection(reason: .noSession, message: "no keypoint solver", seq: seq)
@@ -154,7 +163,7 @@ public final class LiveSession: Sendable {
         do throws(KeypointStream.Refusal) {
           solved = try stream.push(
             points: message.keypoints ?? [:], confidence: message.confidence,
-            layout: message.layout, time: message.t, into: &s.pose)
+            layout: message.layout, time: time, into: &s.pose)
         } catch {
           s.keypointStream = stream
           switch error {
@@ -179,7 +188,7 @@ public final class LiveSession: Sendable {
         }
         s.keypointStream = stream
         return accept(
-          &s, seq: seq, time: message.t, received: received, scoresLandmarks: true,
+          &s, seq: seq, time: time, received: received, scoresLandmarks: true,
           solved: solved, answering: answering)
       } catch {
         s.rejected[error.reason, default: 0] += 1
@@ -289,6 +298,49 @@ public final class LiveSession: Sendable {
     s.allowance -= 1
   }
 
+  /// The session's time of a frame the connected stream sent at `time` on its own clock.
+  ///
+  /// A client whose clock started again (a camera helper or an app restarted mid-session,
+  /// counting from 0 again) resumes after the hello's `lastSeq` with times that are not after
+  /// `lastTime`; every frame would be refused as out of order, and the session could not go
+  /// on. So the first new frame of each connection (`seq` after `lastSeq`) decides: if its time
+  /// is not after `lastTime`, the connection's clock is moved on to continue the session's —
+  /// `lastTime` plus the time the server waited between the two frames (at least a
+  /// millisecond) — and every later frame of the connection is moved by as much; the client
+  /// hears a `clock_rebased` notice with the offset. A frame already taken (a resend) does not
+  /// decide. Within a connection, time going back is refused as before (`accept`), as is a
+  /// frame whose moved time leaves ±2⁵³ s.
+  private func streamTime(_ s: inout State, seq: Int, time: Double, received: Double)
+    throws(Rejection) -> Double
+  {
+    if s.clockUnsettled, seq > s.lastSeq {
+      s.clockUnsettled = false
+      s.clockOffset = 0
+      if s.lastTime.isFinite, time <= s.lastTime {
+        let waited = received - s.lastReceived
+        let step = waited.isFinite ? max(waited, 0.001) : 0.001
+        let offset = s.lastTime + step - time
+        if offset.isFinite {
+          s.clockOffset = offset
+          s.stream?.events.yield(
+            .notice(
+              Notice(
+                code: .clockRebased,
+                message:
+                  "t \(time) is not after the session's \(s.lastTime): this connection's clock "
+                  + "is taken to have started again, and its times are moved on by \(offset) s")))
+        }
+      }
+    }
+    let moved = time + s.clockOffset
+    guard moved.isFinite, abs(moved) <= Double(StreamFrame.maximumSeq) else {
+      throw Rejection(
+        reason: .malformed, message: "t \(time) moved by \(s.clockOffset) s leaves ±2^53 s",
+        seq: seq)
+    }
+    return moved
+  }
+
   /// Takes a checked frame whose pose is in `s.pose` (and, for a keypoint session, whose
   /// landmarks are in `s.landmarks` if `solved`).
   ///
@@ -313,6 +365,7 @@ public final class LiveSession: Sendable {
     }
     s.lastSeq = seq
     s.lastTime = time
+    s.lastReceived = received
     s.lastActivity = .now
     let before = s.scorer.repetitions.count
     if !scoresLandmarks {
@@ -528,6 +581,8 @@ public final class LiveSession: Sendable {
         previous.events.finish()
       }
       s.stream = (id, continuation)
+      s.clockOffset = 0
+      s.clockUnsettled = true
       s.lastActivity = .now
     }
     return (id, stream)
@@ -583,15 +638,16 @@ public final class LiveSession: Sendable {
   /// What a client hears first: the session, its skeleton (BVH), and how far the server got,
   /// so a reconnecting client resumes after `lastSeq`.
   func hello() -> SessionHello {
-    let (last, durable, repetitions) = state.withLock {
-      ($0.lastSeq, $0.durableSeq, $0.scorer.repetitions.count)
+    let (last, durable, repetitions, lastTime) = state.withLock {
+      ($0.lastSeq, $0.durableSeq, $0.scorer.repetitions.count, $0.lastTime)
     }
     return SessionHello(
       session: record.id, patient: record.patient, exercise: record.exercise,
       exerciseVersion: record.exerciseVersion, skeleton: SessionSkeleton.bvh(record.skeleton),
       channels: skeleton.channelCount, lastSeq: last, durableSeq: durable,
       repetitions: repetitions, joints: skeleton.joints.map(\.name),
-      parents: skeleton.parentIndices.map { Int($0) })
+      parents: skeleton.parentIndices.map { Int($0) },
+      lastTime: lastTime.isFinite ? lastTime : nil)
   }
 }
 
