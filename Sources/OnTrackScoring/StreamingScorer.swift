@@ -64,6 +64,8 @@ public struct StreamingScorer: Sendable {
     public var why: String?
   }
 
+  /// Whether the first frame has said where the sensor's neck is (`push(landmarks:at:)`).
+  private var neckDecided = false
   private let finding: RepetitionFinding
   private let findingContext: FindingContext
   private var matcher: RepetitionMatcher
@@ -245,8 +247,21 @@ public struct StreamingScorer: Sendable {
     return push(landmarks: landmarks, at: time)
   }
 
-  /// Feeds one frame of landmark positions (metres, Y up) at `time` seconds.
+  /// Feeds one frame of landmark positions (metres, Y up) at `time` seconds. The first frame
+  /// tells whether the sensor's neck is its mid-shoulder point (`SensorNeck`): if so, the
+  /// reference is measured alike from then on (`Exercise.withNeckAtMidShoulders`), as offline.
   public mutating func push(landmarks frame: LandmarkFrame, at time: Double) -> Update {
+    if firstTime == nil, !neckDecided {
+      neckDecided = true
+      if frame.hasNeckAtMidShoulders,
+        var adapted = try? StreamingScorer(
+          exercise: exercise.withNeckAtMidShoulders(), skeleton: body?.skeleton)
+      {
+        adapted.neckDecided = true
+        adapted.rejectedFrames = rejectedFrames
+        self = adapted
+      }
+    }
     guard pipeline.push(frame, at: time) else {
       rejectedFrames += 1
       return Update(newFrames: 0, completedRepetitions: 0, accepted: false)

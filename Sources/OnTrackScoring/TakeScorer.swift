@@ -441,8 +441,20 @@ public struct TakeScorer: Sendable {
     return score(landmarks: ClipFeatures.landmarks(of: clip, body: body), times: times)
   }
 
-  /// Scores timestamped landmark frames (seconds).
+  /// Scores timestamped landmark frames (seconds). A sensor whose neck is its mid-shoulder
+  /// point (the first frame tells, `SensorNeck`) is compared with the reference measured alike.
   public func score(landmarks: [LandmarkFrame], times: [Double]) -> TakeResult {
+    if landmarks.first?.hasNeckAtMidShoulders == true {
+      let adapted = exercise.withNeckAtMidShoulders()
+      if adapted.reference.values != exercise.reference.values {
+        return TakeScorer(exercise: adapted).scoreAsGiven(landmarks: landmarks, times: times)
+      }
+    }
+    return scoreAsGiven(landmarks: landmarks, times: times)
+  }
+
+  /// `score(landmarks:times:)` against the exercise as it is.
+  private func scoreAsGiven(landmarks: [LandmarkFrame], times: [Double]) -> TakeResult {
     var features = ClipFeatures.features(
       landmarks: landmarks, times: times, step: exercise.frameTime,
       levelling: exercise.levelling)
