@@ -248,14 +248,16 @@ public struct StreamingScorer: Sendable {
   }
 
   /// Feeds one frame of landmark positions (metres, Y up) at `time` seconds. The first frame
-  /// tells whether the sensor's neck is its mid-shoulder point (`SensorNeck`): if so, the
-  /// reference is measured alike from then on (`Exercise.withNeckAtMidShoulders`), as offline.
+  /// tells which landmarks the sensor does not give and the solver placed by rule
+  /// (`DerivedLandmarks`): the reference is measured alike from then on
+  /// (`Exercise.derivingAlike`), as offline.
   public mutating func push(landmarks frame: LandmarkFrame, at time: Double) -> Update {
     if firstTime == nil, !neckDecided {
       neckDecided = true
-      if frame.hasNeckAtMidShoulders,
+      let derived = frame.derivedLandmarks
+      if !derived.isEmpty,
         var adapted = try? StreamingScorer(
-          exercise: exercise.withNeckAtMidShoulders(), skeleton: body?.skeleton)
+          exercise: exercise.derivingAlike(derived), skeleton: body?.skeleton)
       {
         adapted.neckDecided = true
         adapted.rejectedFrames = rejectedFrames

@@ -441,11 +441,12 @@ public struct TakeScorer: Sendable {
     return score(landmarks: ClipFeatures.landmarks(of: clip, body: body), times: times)
   }
 
-  /// Scores timestamped landmark frames (seconds). A sensor whose neck is its mid-shoulder
-  /// point (the first frame tells, `SensorNeck`) is compared with the reference measured alike.
+  /// Scores timestamped landmark frames (seconds). Landmarks the sensor does not give and the
+  /// solver placed by rule (the first frame tells, `DerivedLandmarks`) are placed alike in the
+  /// reference.
   public func score(landmarks: [LandmarkFrame], times: [Double]) -> TakeResult {
-    if landmarks.first?.hasNeckAtMidShoulders == true {
-      let adapted = exercise.withNeckAtMidShoulders()
+    if let derived = landmarks.first?.derivedLandmarks, !derived.isEmpty {
+      let adapted = exercise.derivingAlike(derived)
       if adapted.reference.values != exercise.reference.values {
         return TakeScorer(exercise: adapted).scoreAsGiven(landmarks: landmarks, times: times)
       }

@@ -228,36 +228,35 @@ struct KeypointScoringTests {
     }
   }
 
-  /// A camera's keypoints (BlazePose, COCO-17) give no neck: the solver puts it at the
-  /// mid-shoulder point, which moves with the arms. Compared with the reference's spine-based
-  /// neck, a perfect deep squat scored 11 through BlazePose ("Keep your head up and still"), a
-  /// shoulder extension 82, a cat–camel 47, a press-up 91; the scorers now measure the reference
-  /// alike for such a sensor (`SensorNeck`), live as offline. Sensors that give a neck (Kinect
-  /// v2, BODY_25) are compared with the reference's own neck.
+  /// A camera's keypoints (BlazePose, COCO-17) give no neck, and COCO-17 no feet: the solver
+  /// places them by rule (the neck at the mid-shoulder point, which moves with the arms; a toe
+  /// forward of the ankle in the trunk's frame). Compared with the reference's own, a perfect
+  /// deep squat scored 11 through BlazePose ("Keep your head up and still"), a shoulder
+  /// extension 82, a cat–camel 47, and COCO-17 found no repetition of a floor exercise; the
+  /// scorers now place them alike in the reference (`DerivedLandmarks`), live as offline.
+  /// Sensors that give them (Kinect v2, BODY_25) are compared with the reference's own.
   @Test(
-    "a sensor that gives no neck point scores a perfect performance as one that does, live as offline",
+    "landmarks a sensor does not give (a camera's neck, COCO-17's feet) do not cost a perfect performance, live as offline",
     arguments: [
       "uiprmd-m01-deep-squat", "uiprmd-m07-shoulder-abduction", "uiprmd-m08-shoulder-extension",
-      "lbp-cat-camel", "lbp-press-up", "lbp-lateral-tilt", "lbp-flank-stretch",
+      "lbp-cat-camel", "lbp-press-up", "lbp-lateral-tilt", "lbp-flank-stretch", "lbp-glute-bridge",
+      "lbp-knee-rolls", "lbp-bird-dog",
     ])
-  func sensorWithoutNeck(id: String) throws {
+  func landmarksSensorsDoNotGive(id: String) throws {
     let exercise = try ScoringData.exercise(id)
     let clip = try ScoringData.simulatedTake(of: exercise, seed: 3, frameRate: 30)
     let fromAngles = try TakeScorer(exercise: exercise).score(clip)
     #expect(fromAngles.repetitions.count == 3)
-    // COCO-17 gives no feet either: the solver guesses toes from the trunk's axes, which for a
-    // patient on hands and knees or on the back point the feet away from the floor, and the
-    // matcher, which aligns the feet too, finds no repetition (cat–camel, glute bridge, pelvic
-    // tilt: 0 of 3). Not solved (README, "Keypoints, cameras and other sensors").
     for layout in [KeypointLayout.blazePose33, .coco17, .body25, .kinectV2] {
-      if layout == .coco17 && id == "lbp-cat-camel" { continue }
       let take = try KeypointFiles.csv(
         bytes: try Self.layoutCSV(clip, layout: layout), file: "\(layout.id).csv",
         layout: layout.id)
       let solved = try take.solved()
       let landmarks = ClipFeatures.landmarks(of: solved)
-      #expect(
-        landmarks[0].hasNeckAtMidShoulders == (layout.sources[.neck] == nil), "\(layout.id)")
+      var expected: DerivedLandmarks = []
+      if layout.sources[.neck] == nil { expected.insert(.neck) }
+      if layout.sources[.leftToe] == nil { expected.formUnion([.leftToe, .rightToe]) }
+      #expect(landmarks[0].derivedLandmarks == expected, "\(layout.id)")
       let offline = TakeScorer(exercise: exercise).score(solved)
       #expect(offline.repetitions.count == 3, "\(id) through \(layout.id)")
       for (x, y) in zip(offline.repetitions, fromAngles.repetitions) {

@@ -420,21 +420,15 @@ public struct KeypointSolver: Sendable {
     let pelvis: SIMD3<Float> = point(.pelvis) ?? midHips ?? lowered ?? SIMD3<Float>(0, 0, 0)
     let raised: SIMD3<Float> = pelvis + SIMD3<Float>(0, 0.5, 0)
     let neck: SIMD3<Float> = point(.neck) ?? midShoulders ?? raised
-    let up = normalizeOr(neck - pelvis, SIMD3<Float>(0, 1, 0))
+    let (up, forward) = Self.trunkAxes(
+      pelvis: pelvis, neck: neck, hips: (hipL, hipR), shoulders: (shL, shR))
     let trunk: SIMD3<Float> = neck - pelvis
     let spine: SIMD3<Float> = point(.spine) ?? pelvis + trunk * Float(0.35)
     let chest: SIMD3<Float> = point(.chest) ?? pelvis + trunk * Float(0.75)
     let head: SIMD3<Float> = point(.head) ?? neck + up * Float(0.12)
     let headUp = normalizeOr(head - neck, up)
     let headTop: SIMD3<Float> = point(.headTop) ?? head + headUp * Float(0.12)
-    var across = SIMD3<Float>(1, 0, 0)
-    if let l = hipL, let r = hipR {
-      across = l - r
-    } else if let l = shL, let r = shR {
-      across = l - r
-    }
-    across = normalizeOr(across - up * dot(across, up), SIMD3<Float>(1, 0, 0))
-    let forward = cross(across, up)
+    let across = cross(up, forward)
     func limb(
       _ root: SIMD3<Float>?, _ mid: BodyPoint, _ end: BodyPoint, fallback: SIMD3<Float>
     ) -> (SIMD3<Float>, SIMD3<Float>, SIMD3<Float>) {
@@ -468,9 +462,10 @@ public struct KeypointSolver: Sendable {
     let rHandGuess: SIMD3<Float> = rWrist + normalizeOr(rWrist - rElbow, down) * Float(0.08)
     let lHand: SIMD3<Float> = point(.leftHand) ?? lHandGuess
     let rHand: SIMD3<Float> = point(.rightHand) ?? rHandGuess
-    let footReach: SIMD3<Float> = forward * Float(0.13) - up * Float(0.05)
-    let lToe: SIMD3<Float> = point(.leftToe) ?? lAnkle + footReach
-    let rToe: SIMD3<Float> = point(.rightToe) ?? rAnkle + footReach
+    let lToe: SIMD3<Float> =
+      point(.leftToe) ?? Self.guessedToe(ankle: lAnkle, up: up, forward: forward)
+    let rToe: SIMD3<Float> =
+      point(.rightToe) ?? Self.guessedToe(ankle: rAnkle, up: up, forward: forward)
     let lToeEnd: SIMD3<Float> = lToe + normalizeOr(lToe - lAnkle, forward) * Float(0.05)
     let rToeEnd: SIMD3<Float> = rToe + normalizeOr(rToe - rAnkle, forward) * Float(0.05)
     let lCollar: SIMD3<Float> = neck + (lShoulder - neck) * Float(0.3)
@@ -502,6 +497,32 @@ public struct KeypointSolver: Sendable {
     put(23, rAnkle)
     put(24, rToe)
     put(25, rToeEnd)
+  }
+
+  /// The trunk's axes as the solver takes them: `up` from the pelvis to the neck, `forward`
+  /// = across × up, with across from the right hip to the left (the shoulders' if a hip is
+  /// missing) made perpendicular to up. Unit vectors; Y and Z when the points are degenerate.
+  public static func trunkAxes(
+    pelvis: SIMD3<Float>, neck: SIMD3<Float>,
+    hips: (SIMD3<Float>?, SIMD3<Float>?), shoulders: (SIMD3<Float>?, SIMD3<Float>?)
+  ) -> (up: SIMD3<Float>, forward: SIMD3<Float>) {
+    let up = normalizeOr(neck - pelvis, SIMD3<Float>(0, 1, 0))
+    var across = SIMD3<Float>(1, 0, 0)
+    if let l = hips.0, let r = hips.1 {
+      across = l - r
+    } else if let l = shoulders.0, let r = shoulders.1 {
+      across = l - r
+    }
+    across = normalizeOr(across - up * dot(across, up), SIMD3<Float>(1, 0, 0))
+    return (up, cross(across, up))
+  }
+
+  /// Where the solver puts a toe the source does not give: 13 cm forward of the ankle and 5 cm
+  /// down, in the trunk's frame (`trunkAxes`).
+  public static func guessedToe(ankle: SIMD3<Float>, up: SIMD3<Float>, forward: SIMD3<Float>)
+    -> SIMD3<Float>
+  {
+    ankle + forward * Float(0.13) - up * Float(0.05)
   }
 
   /// Sets the target of canonical joint `c` (metres, converted to the skeleton's unit).
