@@ -161,8 +161,9 @@ struct KeypointsEvalCommand: AsyncParsableCommand {
       Leave-one-subject-out as `eval uiprmd`, the test subject's repetitions fed as keypoints \
       (the Kinect joints' world positions) as they are, with Gaussian jitter on every \
       coordinate, and with the movement's key landmark lost for 0.5 s in every repetition \
-      (counting cues that would blame the patient for it). See README, "Keypoints, cameras \
-      and other sensors".
+      (counting cues that would blame the patient for it), and as only the points a camera's \
+      pose model gives (no point on the spine). See README, "Keypoints, cameras and other \
+      sensors".
       """)
 
   @Argument(help: "The UI-PRMD folder (holding raw/).")
@@ -190,12 +191,12 @@ struct KeypointsEvalCommand: AsyncParsableCommand {
       return
     }
     var lines = [
-      "| movement | AUC from angles | as keypoints | with \(Output.fixed(Double(jitter) * 100, 0)) cm jitter | one landmark lost 0.5 s per rep (lost; left out in reps; false cues) |",
-      "|---|---:|---:|---:|---:|",
+      "| movement | AUC from angles | as keypoints | with \(Output.fixed(Double(jitter) * 100, 0)) cm jitter | one landmark lost 0.5 s per rep (lost; left out in reps; false cues) | a camera's points (against the references' own necks) |",
+      "|---|---:|---:|---:|---:|---:|",
     ]
     for r in results {
       lines.append(
-        "| m\(UIPRMDReader.twoDigits(r.movement)) \(r.name) | \(Output.fixed(r.anglesAUC, 3)) | \(Output.fixed(r.keypointsAUC, 3)) | \(Output.fixed(r.jitterAUC, 3)) | \(Output.fixed(r.dropoutAUC, 3)) (\(r.dropped); \(r.unseenRepetitions)/\(r.repetitions); \(r.falseCues)) |"
+        "| m\(UIPRMDReader.twoDigits(r.movement)) \(r.name) | \(Output.fixed(r.anglesAUC, 3)) | \(Output.fixed(r.keypointsAUC, 3)) | \(Output.fixed(r.jitterAUC, 3)) | \(Output.fixed(r.dropoutAUC, 3)) (\(r.dropped); \(r.unseenRepetitions)/\(r.repetitions); \(r.falseCues)) | \(Output.fixed(r.cameraAUC, 3)) (\(Output.fixed(r.cameraOwnNeckAUC, 3))) |"
       )
     }
     Output.write(lines.joined(separator: "\n") + "\n")

@@ -24,13 +24,24 @@ public enum KeypointEvaluation {
     public var dropout: BodyPoint? = nil
     public var dropoutSeconds = 0.5
     public var seed: UInt64 = 1
+    /// Only the points a camera's pose model gives (`cameraPoints`): no point on the spine.
+    public var cameraPoints = false
 
-    public init(jitter: Float = 0, dropout: BodyPoint? = nil, seed: UInt64 = 1) {
+    public init(
+      jitter: Float = 0, dropout: BodyPoint? = nil, seed: UInt64 = 1, cameraPoints: Bool = false
+    ) {
       self.jitter = jitter
       self.dropout = dropout
       self.seed = seed
+      self.cameraPoints = cameraPoints
     }
   }
+
+  /// The body points a camera's pose model (BlazePose) gives: the head (from the ears), the
+  /// limbs' joints, hands and feet; nothing on the spine (pelvis, spine, chest, neck) and no
+  /// head top.
+  public static let cameraPoints: Set<BodyPoint> = Set(
+    BodyPoint.allCases.filter { ![.pelvis, .spine, .chest, .neck, .headTop].contains($0) })
 
   public struct MovementResult: Codable, Sendable {
     public var movement: Int
@@ -43,6 +54,11 @@ public enum KeypointEvaluation {
     public var jitterAUC: Double
     /// As keypoints with one landmark lost for 0.5 s per repetition.
     public var dropoutAUC: Double
+    /// As a camera's points (`cameraPoints`), the references measured as that camera sees them
+    /// (`DerivedLandmarks`, the neck at the mid-shoulder point), as every scorer does.
+    public var cameraAUC: Double
+    /// The same against the references' own necks (before `DerivedLandmarks`).
+    public var cameraOwnNeckAUC: Double
     /// The landmark that was lost.
     public var dropped: String
     /// Cues naming a measure that needs the lost landmark which the same repetition did not
@@ -84,6 +100,13 @@ public enum KeypointEvaluation {
     let dropName = perturbation.dropout.flatMap { point in
       layout.sources[point].flatMap { $0.first }.map { layout.names[$0] }
     }
+    // The source points of the body points a camera does not give.
+    var hidden = Set<Int>()
+    if perturbation.cameraPoints {
+      for (point, list) in layout.sources where !cameraPoints.contains(point) {
+        hidden.formUnion(list)
+      }
+    }
     for f in 0..<n {
       clip.copyFrame(f, into: &pose)
       ForwardKinematics.computeWorldTransforms(skeleton: skeleton, pose: pose, into: &world)
@@ -94,6 +117,10 @@ public enum KeypointEvaluation {
           continue
         }
         if let dropRange, dropRange.contains(f), layout.names[k] == dropName {
+          frame.append(nil)
+          continue
+        }
+        if hidden.contains(k) {
           frame.append(nil)
           continue
         }
@@ -140,7 +167,7 @@ public enum KeypointEvaluation {
       var variants: [String: [UIPRMDEvaluation.Repetition]] = [:]
       for (name, perturbation) in [
         ("keypoints", Perturbation()), ("jitter", Perturbation(jitter: jitter)),
-        ("dropout", Perturbation(dropout: dropped)),
+        ("dropout", Perturbation(dropout: dropped)), ("camera", Perturbation(cameraPoints: true)),
       ] {
         variants[name] = try repetitions.map { repetition in
           var copy = repetition
@@ -153,25 +180,55 @@ public enum KeypointEvaluation {
       let angles = try UIPRMDEvaluation.evaluate(
         movement: movement, definition: definition, repetitions: repetitions)
       var outcomes: [String: Outcome] = [:]
-      for name in ["keypoints", "jitter", "dropout"] {
+      for name in ["keypoints", "jitter", "dropout", "camera"] {
         guard let tests = variants[name] else { continue }
         outcomes[name] = try Self.evaluate(
           definition: definition, training: repetitions, tests: tests, dropped: dropped,
           cuesWithoutDropout: name == "dropout" ? outcomes["keypoints"]?.cues : nil)
       }
+      // The camera's points against references measured as the camera sees them: what the
+      // first solved frame says the solver placed by rule, placed alike in every training
+      // repetition (the scorers do this to the bundled reference, `Exercise.derivingAlike`;
+      // here the references are built from the training repetitions in every fold).
+      if let tests = variants["camera"], let first = repetitions.first {
+        var one = random
+        let solved = try keypoints(
+          of: first.clip, perturbation: Perturbation(cameraPoints: true), random: &one
+        ).solved()
+        let derived = ClipFeatures.landmarks(of: solved).first?.derivedLandmarks ?? []
+        let training = try repetitions.map { repetition in
+          var copy = repetition
+          let body = try BodyModel(skeleton: repetition.clip.skeleton)
+          var frames = ClipFeatures.landmarks(of: repetition.clip, body: body)
+          for f in frames.indices { frames[f].derive(derived) }
+          copy.features = ClipFeatures.features(
+            landmarks: frames,
+            times: (0..<repetition.clip.frameCount).map { Double($0) * repetition.clip.frameTime },
+            step: repetition.features.frameTime)
+          return copy
+        }
+        outcomes["cameraOwnNeck"] = outcomes["camera"]
+        outcomes["camera"] = try Self.evaluate(
+          definition: definition, training: training, tests: tests, dropped: dropped,
+          cuesWithoutDropout: nil)
+      }
       let result = MovementResult(
         movement: movement, name: UIPRMDEvaluation.movementNames[movement] ?? "m\(movement)",
         anglesAUC: angles.auc, keypointsAUC: outcomes["keypoints"]?.auc ?? .nan,
         jitterAUC: outcomes["jitter"]?.auc ?? .nan, dropoutAUC: outcomes["dropout"]?.auc ?? .nan,
+        cameraAUC: outcomes["camera"]?.auc ?? .nan,
+        cameraOwnNeckAUC: outcomes["cameraOwnNeck"]?.auc ?? .nan,
         dropped: "\(dropped)", falseCues: outcomes["dropout"]?.falseCues ?? 0,
         unseenRepetitions: outcomes["dropout"]?.unseen ?? 0, repetitions: repetitions.count,
         medianCorrect: [
           "angles": angles.medianScoreCorrect,
           "keypoints": outcomes["keypoints"]?.medianCorrect ?? .nan,
           "jitter": outcomes["jitter"]?.medianCorrect ?? .nan,
+          "camera": outcomes["camera"]?.medianCorrect ?? .nan,
+          "cameraOwnNeck": outcomes["cameraOwnNeck"]?.medianCorrect ?? .nan,
         ])
       progress(
-        "m\(UIPRMDReader.twoDigits(movement)): AUC angles \(format(result.anglesAUC)), keypoints \(format(result.keypointsAUC)), jitter \(format(result.jitterAUC)), dropout \(format(result.dropoutAUC)) (\(result.falseCues) false cues)"
+        "m\(UIPRMDReader.twoDigits(movement)): AUC angles \(format(result.anglesAUC)), keypoints \(format(result.keypointsAUC)), jitter \(format(result.jitterAUC)), dropout \(format(result.dropoutAUC)) (\(result.falseCues) false cues), camera \(format(result.cameraAUC)) (own neck \(format(result.cameraOwnNeckAUC)))"
       )
       results.append(result)
     }

@@ -71,7 +71,7 @@ extension LandmarkFrame {
   }
 
   /// Places `landmarks` by the solver's rules (the neck first: the toes' frame depends on it).
-  mutating func derive(_ landmarks: DerivedLandmarks) {
+  public mutating func derive(_ landmarks: DerivedLandmarks) {
     if landmarks.contains(.neck) {
       self[.neck] = (self[.leftShoulder] + self[.rightShoulder]) * 0.5
     }
