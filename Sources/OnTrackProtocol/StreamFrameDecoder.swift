@@ -115,7 +115,7 @@ public struct StreamFrameDecoder: Sendable {
     if let repeated = JSONDuplicateKeys.first(in: text) {
       throw Rejection(
         reason: .malformed, message: "not a frame: \(repeated)",
-        seq: repeated.key == "seq" ? nil : message.seq)
+        seq: repeated.key == "seq" && repeated.path == "$" ? nil : message.seq)
     }
     return message
   }

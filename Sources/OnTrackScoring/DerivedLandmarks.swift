@@ -14,7 +14,10 @@ import OnTrackKinematics
 /// The scorers compare like with like instead: the first landmark frame tells which landmarks
 /// are placed by rule (`LandmarkFrame.derivedLandmarks`), and the reference is measured with
 /// the same rules (`Exercise.derivingAlike`), offline and live. A sensor that gives a landmark
-/// is compared with the reference's own.
+/// is compared with the reference's own. The first frame decides for the whole take: a sensor
+/// that gives a neck but did not see it in its first frame (the solver then derives it too) is
+/// compared with a derived reference neck throughout, and a camera that saw only one shoulder
+/// in its first frame with the reference's own (review, 2026-12-04; not solved).
 public struct DerivedLandmarks: OptionSet, Sendable, Hashable {
   public let rawValue: UInt8
   public init(rawValue: UInt8) { self.rawValue = rawValue }
@@ -31,6 +34,9 @@ extension LandmarkFrame {
   /// How near its rule's place a landmark must be to count as placed by it, metres: far below
   /// any real landmark's distance from it, above rounding.
   public static let derivedTolerance: Float = 0.001
+  /// The least distance between the shoulders of a frame that can tell a derived neck
+  /// (metres): a child's shoulders are 25 cm apart, a placeholder's 0.
+  public static let leastShoulderWidth: Float = 0.1
 
   /// The landmarks of this frame that sit where the solver's rules put a landmark a sensor does
   /// not give (`DerivedLandmarks`): the neck at the mid-shoulder point (neck and shoulders
@@ -44,7 +50,9 @@ extension LandmarkFrame {
       let gap = length(a - b)
       return gap.isFinite && gap <= Self.derivedTolerance
     }
+    // Shoulders at one place (a detector's placeholder frame) say nothing.
     if seen(.neck), seen(.leftShoulder), seen(.rightShoulder),
+      length(self[.leftShoulder] - self[.rightShoulder]) >= Self.leastShoulderWidth,
       near(self[.neck], (self[.leftShoulder] + self[.rightShoulder]) * 0.5)
     {
       found.insert(.neck)

@@ -265,6 +265,10 @@ struct KeypointScoringTests {
       if layout.sources[.neck] == nil { expected.insert(.neck) }
       if layout.sources[.leftToe] == nil { expected.formUnion([.leftToe, .rightToe]) }
       #expect(landmarks[0].derivedLandmarks == expected, "\(layout.id)")
+      // A detector's placeholder frame (every point at one place) tells nothing.
+      var placeholder = landmarks[0]
+      for k in placeholder.positions.indices { placeholder.positions[k] = .zero }
+      #expect(placeholder.derivedLandmarks.isEmpty)
       let offline = TakeScorer(exercise: exercise).score(solved)
       #expect(offline.repetitions.count == 3, "\(id) through \(layout.id)")
       for (x, y) in zip(offline.repetitions, fromAngles.repetitions) {

@@ -490,6 +490,7 @@ public final class LiveSession: Sendable {
         }
         s.lastSeq = frame.seq
         s.lastTime = frame.time
+        s.lastReceived = frame.received
         if keypoints == nil {
           _ = s.scorer.push(pose: s.pose, at: frame.time)
         } else if KeypointFrameBlock.read(
