@@ -198,13 +198,9 @@ public enum KeypointEvaluation {
         let derived = ClipFeatures.landmarks(of: solved).first?.derivedLandmarks ?? []
         let training = try repetitions.map { repetition in
           var copy = repetition
-          let body = try BodyModel(skeleton: repetition.clip.skeleton)
-          var frames = ClipFeatures.landmarks(of: repetition.clip, body: body)
-          for f in frames.indices { frames[f].derive(derived) }
           copy.features = ClipFeatures.features(
-            landmarks: frames,
-            times: (0..<repetition.clip.frameCount).map { Double($0) * repetition.clip.frameTime },
-            step: repetition.features.frameTime)
+            of: repetition.clip, body: try BodyModel(skeleton: repetition.clip.skeleton),
+            step: repetition.features.frameTime, placing: derived)
           return copy
         }
         outcomes["cameraOwnNeck"] = outcomes["camera"]

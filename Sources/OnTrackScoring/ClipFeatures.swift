@@ -4,8 +4,11 @@ import OnTrackKinematics
 /// The offline feature pipeline: a clip's frames → forward kinematics → landmarks → a grid at
 /// the wanted frame rate → features. `StreamingScorer` runs the same steps one frame at a time.
 public enum ClipFeatures {
-  /// Landmark positions of every frame of `clip`.
-  public static func landmarks(of clip: Clip, body: BodyModel) -> [LandmarkFrame] {
+  /// Landmark positions of every frame of `clip`, with `derived` placed by the keypoint
+  /// solver's rules (`LandmarkFrame.derive`: the reference as such a sensor sees it).
+  public static func landmarks(
+    of clip: Clip, body: BodyModel, placing derived: DerivedLandmarks = []
+  ) -> [LandmarkFrame] {
     let skeleton = clip.skeleton
     var pose = skeleton.restPose
     var world = [RigidTransform](repeating: .identity, count: skeleton.count)
@@ -17,6 +20,7 @@ public enum ClipFeatures {
       ForwardKinematics.computeWorldTransforms(skeleton: skeleton, pose: pose, into: &world)
       frame.update(body: body, world: world)
       frame.untracked = clip.untracked?[f] ?? 0
+      if !derived.isEmpty { frame.derive(derived) }
       frames.append(frame)
     }
     return frames
@@ -45,15 +49,15 @@ public enum ClipFeatures {
   }
 
   /// Features of a whole clip at `step` seconds per frame (its own rate if `nil`); `cutoff`
-  /// `nil` measures the landmarks unfiltered.
+  /// `nil` measures the landmarks unfiltered; `derived` as in `landmarks(of:body:placing:)`.
   public static func features(
     of clip: Clip, body: BodyModel, step: Double? = nil,
-    cutoff: Double? = LandmarkFilter.defaultCutoff
+    cutoff: Double? = LandmarkFilter.defaultCutoff, placing derived: DerivedLandmarks = []
   ) -> FeatureSequence {
     let times = (0..<clip.frameCount).map { Double($0) * clip.frameTime }
     return features(
-      landmarks: landmarks(of: clip, body: body), times: times, step: step ?? clip.frameTime,
-      cutoff: cutoff)
+      landmarks: landmarks(of: clip, body: body, placing: derived), times: times,
+      step: step ?? clip.frameTime, cutoff: cutoff)
   }
 }
 

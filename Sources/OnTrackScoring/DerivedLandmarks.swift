@@ -79,7 +79,7 @@ extension LandmarkFrame {
   }
 
   /// Places `landmarks` by the solver's rules (the neck first: the toes' frame depends on it).
-  public mutating func derive(_ landmarks: DerivedLandmarks) {
+  mutating func derive(_ landmarks: DerivedLandmarks) {
     if landmarks.contains(.neck) {
       self[.neck] = (self[.leftShoulder] + self[.rightShoulder]) * 0.5
     }
@@ -96,21 +96,14 @@ extension LandmarkFrame {
 }
 
 extension Exercise {
-  /// The exercise as a sensor that places `landmarks` by rule sees it: the reference's
-  /// landmarks so placed in every frame (`LandmarkFrame.derive`), measured again (features,
-  /// alignment rows, hold, levelling), every tolerance, weight and range tolerance (which a
-  /// caller may have calibrated) kept. `self` for none, or without a reference clip to measure
+  /// The exercise as a sensor that places `landmarks` by rule sees it: the reference measured
+  /// again with them so placed in every frame (`init(definition:referenceClip:file:placing:)`:
+  /// features, alignment rows, hold, levelling), every tolerance, weight and range tolerance
+  /// (which a caller may have calibrated) kept. `self` for none, or without a reference clip to measure
   /// again.
   public func derivingAlike(_ landmarks: DerivedLandmarks) -> Exercise {
     guard !landmarks.isEmpty, let clip = referenceClip,
-      let body = try? BodyModel(skeleton: clip.skeleton)
-    else { return self }
-    var frames = ClipFeatures.landmarks(of: clip, body: body)
-    for f in frames.indices { frames[f].derive(landmarks) }
-    let features = ClipFeatures.features(
-      landmarks: frames, times: (0..<clip.frameCount).map { Double($0) * clip.frameTime },
-      step: clip.frameTime)
-    guard var seen = try? Exercise(definition: definition, reference: features, clip: clip),
+      var seen = try? Exercise(definition: definition, referenceClip: clip, placing: landmarks),
       seen.measures.count == measures.count, seen.keepStill.count == keepStill.count,
       seen.postures.count == postures.count
     else { return self }
@@ -122,9 +115,7 @@ extension Exercise {
     }
     for k in keepStill.indices { seen.keepStill[k].tolerance = keepStill[k].tolerance }
     for k in postures.indices { seen.postures[k].tolerance = postures[k].tolerance }
-    if levelling != nil {
-      seen.levelling = SensorLevelling(reference: frames, frameTime: clip.frameTime)
-    }
+    if levelling == nil { seen.levelling = nil }
     return seen
   }
 }

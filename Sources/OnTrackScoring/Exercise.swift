@@ -124,16 +124,19 @@ public struct Exercise: Sendable {
   public var frameTime: Double { reference.frameTime }
 
   /// Builds an exercise from a definition and a reference clip holding one repetition.
-  public init(definition: ExerciseDefinition, referenceClip: Clip, file: String = "<exercise>")
-    throws(ExerciseError)
-  {
+  /// `derived`: landmarks placed by the keypoint solver's rules in every reference frame, as a
+  /// sensor that does not give them sees the reference (`derivingAlike`).
+  public init(
+    definition: ExerciseDefinition, referenceClip: Clip, file: String = "<exercise>",
+    placing derived: DerivedLandmarks = []
+  ) throws(ExerciseError) {
     let body: BodyModel
     do {
       body = try BodyModel(skeleton: referenceClip.skeleton)
     } catch {
       throw ExerciseError(file: file, field: "reference", reason: "\(error)")
     }
-    let landmarks = ClipFeatures.landmarks(of: referenceClip, body: body)
+    let landmarks = ClipFeatures.landmarks(of: referenceClip, body: body, placing: derived)
     let features = ClipFeatures.features(
       landmarks: landmarks,
       times: (0..<referenceClip.frameCount).map { Double($0) * referenceClip.frameTime },

@@ -36,8 +36,7 @@ public struct LandmarkFrame: Sendable {
     }
   }
 
-  /// Takes `source`'s positions and tracking into `self`'s own storage (no allocation).
-  /// Copies `source` into `self` (allocating nothing). A source whose `positions` a caller
+  /// Copies `source`'s positions and tracking into `self`'s own storage (allocating nothing). A source whose `positions` a caller
   /// made shorter than a frame's gives its missing landmarks as not seen, at the origin.
   mutating func copy(from source: LandmarkFrame) {
     let n = min(positions.count, source.positions.count)

@@ -64,8 +64,9 @@ public struct StreamingScorer: Sendable {
     public var why: String?
   }
 
-  /// Whether the first frame has said where the sensor's neck is (`push(landmarks:at:)`).
-  private var neckDecided = false
+  /// Whether the first frame has told which landmarks the sensor's solver placed by rule
+  /// (`push(landmarks:at:)`).
+  private var derivedDecided = false
   private let finding: RepetitionFinding
   private let findingContext: FindingContext
   private var matcher: RepetitionMatcher
@@ -252,14 +253,14 @@ public struct StreamingScorer: Sendable {
   /// (`DerivedLandmarks`): the reference is measured alike from then on
   /// (`Exercise.derivingAlike`), as offline.
   public mutating func push(landmarks frame: LandmarkFrame, at time: Double) -> Update {
-    if firstTime == nil, !neckDecided {
-      neckDecided = true
+    if !derivedDecided {
+      derivedDecided = true
       let derived = frame.derivedLandmarks
       if !derived.isEmpty,
         var adapted = try? StreamingScorer(
           exercise: exercise.derivingAlike(derived), skeleton: body?.skeleton)
       {
-        adapted.neckDecided = true
+        adapted.derivedDecided = true
         adapted.rejectedFrames = rejectedFrames
         self = adapted
       }

@@ -445,13 +445,9 @@ public struct TakeScorer: Sendable {
   /// solver placed by rule (the first frame tells, `DerivedLandmarks`) are placed alike in the
   /// reference.
   public func score(landmarks: [LandmarkFrame], times: [Double]) -> TakeResult {
-    if let derived = landmarks.first?.derivedLandmarks, !derived.isEmpty {
-      let adapted = exercise.derivingAlike(derived)
-      if adapted.reference.values != exercise.reference.values {
-        return TakeScorer(exercise: adapted).scoreAsGiven(landmarks: landmarks, times: times)
-      }
-    }
-    return scoreAsGiven(landmarks: landmarks, times: times)
+    let derived = landmarks.first?.derivedLandmarks ?? []
+    let scorer = derived.isEmpty ? self : TakeScorer(exercise: exercise.derivingAlike(derived))
+    return scorer.scoreAsGiven(landmarks: landmarks, times: times)
   }
 
   /// `score(landmarks:times:)` against the exercise as it is.
