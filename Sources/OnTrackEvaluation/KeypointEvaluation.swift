@@ -187,7 +187,7 @@ public enum KeypointEvaluation {
           cuesWithoutDropout: name == "dropout" ? outcomes["keypoints"]?.cues : nil)
       }
       // The camera's points against references measured as the camera sees them: what the
-      // first solved frame says the solver placed by rule, placed alike in every training
+      // first solved frames say the solver placed by rule, placed alike in every training
       // repetition (the scorers do this to the bundled reference, `Exercise.derivingAlike`;
       // here the references are built from the training repetitions in every fold).
       if let tests = variants["camera"], let first = repetitions.first {
@@ -195,7 +195,8 @@ public enum KeypointEvaluation {
         let solved = try keypoints(
           of: first.clip, perturbation: Perturbation(cameraPoints: true), random: &one
         ).solved()
-        let derived = ClipFeatures.landmarks(of: solved).first?.derivedLandmarks ?? []
+        let derived = DerivedLandmarksDecision.decided(
+          landmarks: ClipFeatures.landmarks(of: solved), times: solved.times)
         let training = try repetitions.map { repetition in
           var copy = repetition
           copy.features = ClipFeatures.features(

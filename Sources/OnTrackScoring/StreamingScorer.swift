@@ -64,9 +64,16 @@ public struct StreamingScorer: Sendable {
     public var why: String?
   }
 
-  /// Whether the first frame has told which landmarks the sensor's solver placed by rule
-  /// (`push(landmarks:at:)`).
-  private var derivedDecided = false
+  /// The exercise as given, before landmarks a sensor does not give were placed alike in it.
+  private var givenExercise: Exercise
+  /// The landmarks `exercise` places by rule (`Exercise.derivingAlike`).
+  private var placed: DerivedLandmarks = []
+  /// Which landmarks the sensor's solver places by rule, while undecided (`nil` once decided),
+  /// and the frames pushed meanwhile, to replay if the decision differs from the first frame's
+  /// (`push(landmarks:at:)`), with how many of them were refused.
+  private var derivation: DerivedLandmarksDecision? = DerivedLandmarksDecision()
+  private var heldForDerivation: [(frame: LandmarkFrame, time: Double)] = []
+  private var refusedWhileHeld = 0
   private let finding: RepetitionFinding
   private let findingContext: FindingContext
   private var matcher: RepetitionMatcher
@@ -140,6 +147,7 @@ public struct StreamingScorer: Sendable {
   /// landmark frames (`push(landmarks:at:)`).
   public init(exercise: Exercise, skeleton: Skeleton? = nil) throws(BodyModelError) {
     self.exercise = exercise
+    givenExercise = exercise
     self.body = try skeleton.map { (s) throws(BodyModelError) in try BodyModel(skeleton: s) }
     finding = RepetitionFinding(exercise: exercise)
     findingContext = FindingContext(finding: finding, exercise: exercise)
@@ -248,23 +256,77 @@ public struct StreamingScorer: Sendable {
     return push(landmarks: landmarks, at: time)
   }
 
-  /// Feeds one frame of landmark positions (metres, Y up) at `time` seconds. The first frame
-  /// tells which landmarks the sensor does not give and the solver placed by rule
-  /// (`DerivedLandmarks`): the reference is measured alike from then on
-  /// (`Exercise.derivingAlike`), as offline.
+  /// Feeds one frame of landmark positions (metres, Y up) at `time` seconds. The first frames
+  /// tell which landmarks the sensor does not give and the solver placed by rule
+  /// (`DerivedLandmarksDecision`): the reference is measured alike (`Exercise.derivingAlike`),
+  /// from the first frame on what it shows; if the decision, made within the first seconds,
+  /// differs, the reference is measured again and the frames so far replayed, so the scores
+  /// are those of `TakeScorer` on the same frames.
   public mutating func push(landmarks frame: LandmarkFrame, at time: Double) -> Update {
-    if !derivedDecided {
-      derivedDecided = true
-      let derived = frame.derivedLandmarks
-      if !derived.isEmpty,
-        var adapted = try? StreamingScorer(
-          exercise: exercise.derivingAlike(derived), skeleton: body?.skeleton)
-      {
-        adapted.derivedDecided = true
-        adapted.rejectedFrames = rejectedFrames
-        self = adapted
+    guard var decision = derivation else { return take(frame, at: time) }
+    decision.observe(frame, at: time)
+    if let decided = decision.decided {
+      derivation = nil
+      guard decided != placed else {
+        heldForDerivation = []
+        refusedWhileHeld = 0
+        return take(frame, at: time)
       }
+      let replayed = replay(placing: decided)
+      var update = take(frame, at: time)
+      update.newFrames += replayed.newFrames
+      update.completedRepetitions += replayed.completedRepetitions
+      return update
     }
+    if heldForDerivation.isEmpty, let first = decision.provisional, first != placed,
+      var adapted = adapted(placing: first)
+    {
+      adapted.rejectedFrames = rejectedFrames
+      self = adapted
+    }
+    derivation = decision
+    heldForDerivation.append((frame, time))
+    let update = take(frame, at: time)
+    if !update.accepted { refusedWhileHeld += 1 }
+    return update
+  }
+
+  /// This scorer's exercise as given, with `derived` landmarks placed alike; undecided, with
+  /// nothing held (`nil` if the reference cannot be measured again).
+  private func adapted(placing derived: DerivedLandmarks) -> StreamingScorer? {
+    guard
+      var adapted = try? StreamingScorer(
+        exercise: derived.isEmpty ? givenExercise : givenExercise.derivingAlike(derived),
+        skeleton: body?.skeleton)
+    else { return nil }
+    adapted.placed = derived
+    adapted.givenExercise = givenExercise
+    return adapted
+  }
+
+  /// The decision differs from what the scorer measured so far: a scorer placing `derived`
+  /// alike takes every frame held since the first. Returns what they added.
+  private mutating func replay(placing derived: DerivedLandmarks) -> Update {
+    defer {
+      heldForDerivation = []
+      refusedWhileHeld = 0
+    }
+    guard var adapted = adapted(placing: derived) else {
+      return Update(newFrames: 0, completedRepetitions: 0, accepted: true)
+    }
+    adapted.derivation = nil
+    adapted.rejectedFrames = rejectedFrames - refusedWhileHeld
+    var newFrames = 0
+    for (held, heldTime) in heldForDerivation {
+      newFrames += adapted.take(held, at: heldTime).newFrames
+    }
+    let completed = max(0, adapted.repetitions.count - repetitions.count)
+    self = adapted
+    return Update(newFrames: newFrames, completedRepetitions: completed, accepted: true)
+  }
+
+  /// One landmark frame through the pipeline and the matcher, against `exercise` as it is.
+  private mutating func take(_ frame: LandmarkFrame, at time: Double) -> Update {
     guard pipeline.push(frame, at: time) else {
       rejectedFrames += 1
       return Update(newFrames: 0, completedRepetitions: 0, accepted: false)
@@ -288,6 +350,11 @@ public struct StreamingScorer: Sendable {
   @discardableResult
   public mutating func finish() -> Int {
     let before = repetitions.count
+    // A stream shorter than the derivation's decision: what its frames tell.
+    if let decision = derivation {
+      derivation = nil
+      if decision.resolved != placed { _ = replay(placing: decision.resolved) }
+    }
     // A stream shorter than the levelling's calibration: its frames are still held.
     pipeline.flush()
     for k in 0..<pipeline.outputCount { append(outputFrame: k) }

@@ -442,10 +442,10 @@ public struct TakeScorer: Sendable {
   }
 
   /// Scores timestamped landmark frames (seconds). Landmarks the sensor does not give and the
-  /// solver placed by rule (the first frame tells, `DerivedLandmarks`) are placed alike in the
-  /// reference.
+  /// solver placed by rule (its first frames tell, `DerivedLandmarksDecision`) are placed
+  /// alike in the reference.
   public func score(landmarks: [LandmarkFrame], times: [Double]) -> TakeResult {
-    let derived = landmarks.first?.derivedLandmarks ?? []
+    let derived = DerivedLandmarksDecision.decided(landmarks: landmarks, times: times)
     let scorer = derived.isEmpty ? self : TakeScorer(exercise: exercise.derivingAlike(derived))
     return scorer.scoreAsGiven(landmarks: landmarks, times: times)
   }

@@ -336,6 +336,128 @@ struct KeypointScoringTests {
     return Array(text.utf8)
   }
 
+  /// A sensor's first frames that miss a point decide nothing for the whole take
+  /// (`DerivedLandmarksDecision`). When the first frame decided alone, a camera that saw one
+  /// shoulder in it was compared with the reference's own neck (a perfect deep squat through
+  /// BlazePose scored 11, a cat–camel 47), BlazePose's toes unseen for 0.3 s lost every
+  /// repetition of the cat–camel, and a Kinect v2 or OpenPose without its neck for 0.1 s was
+  /// compared with a derived one (cat–camel 95, 86).
+  @Test(
+    "points missing from a sensor's first frames do not decide which landmarks it gives, live as offline",
+    arguments: ["uiprmd-m01-deep-squat", "uiprmd-m08-shoulder-extension", "lbp-cat-camel"])
+  func firstFramesMissingAPoint(id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    let clip = try ScoringData.simulatedTake(of: exercise, seed: 3, frameRate: 30)
+    let fromAngles = try TakeScorer(exercise: exercise).score(clip)
+    #expect(fromAngles.repetitions.count == 3)
+    for (layout, names, seconds, expected) in [
+      (KeypointLayout.blazePose33, ["left_shoulder"], 0.1, DerivedLandmarks.neck),
+      (.blazePose33, ["left_foot_index", "right_foot_index"], 0.3, .neck),
+      (.coco17, ["right_shoulder"], 0.2, [.neck, .leftToe, .rightToe]),
+      (.kinectV2, ["Neck"], 0.1, []),
+      (.kinectV2, ["Neck"], 0.5, []),
+      (.body25, ["Neck"], 0.1, []),
+    ] {
+      let csv = Self.withoutPoints(
+        names, before: seconds, in: try Self.layoutCSV(clip, layout: layout))
+      let solved = try KeypointFiles.csv(bytes: csv, file: "m.csv", layout: layout.id).solved()
+      let landmarks = ClipFeatures.landmarks(of: solved)
+      let what = "\(id) through \(layout.id) without \(names) for \(seconds) s"
+      #expect(
+        DerivedLandmarksDecision.decided(landmarks: landmarks, times: solved.times) == expected,
+        "\(what)")
+      let offline = TakeScorer(exercise: exercise).score(solved)
+      #expect(offline.repetitions.count == 3, "\(what)")
+      for (x, y) in zip(offline.repetitions, fromAngles.repetitions) {
+        #expect(x.score >= y.score - 3, "\(what): \(x.score) \(x.cues)")
+      }
+      var live = try StreamingScorer(exercise: exercise)
+      for (frame, time) in zip(landmarks, solved.times) {
+        _ = live.push(landmarks: frame, at: time)
+      }
+      live.finish()
+      #expect(live.repetitions.map(\.score) == offline.repetitions.map(\.score), "\(what)")
+      #expect(live.rejectedFrames == 0)
+    }
+  }
+
+  /// The decision's rules on their own: a landmark the sensor shows it gives is its own at
+  /// once; one shown only placed by rule is so after `window` seconds; one no frame tells
+  /// about waits `longestWait`, then counts as the sensor's own; `mostFrames` bounds the wait.
+  @Test("which landmarks a sensor does not give: decided from its first frames")
+  func derivationDecision() throws {
+    var frame = LandmarkFrame()
+    frame[.leftShoulder] = [0.2, 1.4, 0]
+    frame[.rightShoulder] = [-0.2, 1.4, 0]
+    frame[.leftHip] = [0.1, 0.9, 0]
+    frame[.rightHip] = [-0.1, 0.9, 0]
+    frame[.leftAnkle] = [0.1, 0.1, 0]
+    frame[.rightAnkle] = [-0.1, 0.1, 0]
+    frame[.leftToe] = [0.1, 0, 0.15]
+    frame[.rightToe] = [-0.1, 0, 0.15]
+    var derivedNeck = frame
+    derivedNeck[.neck] = [0, 1.4, 0]
+    var ownNeck = frame
+    ownNeck[.neck] = [0, 1.45, -0.02]
+    var oneShoulder = derivedNeck
+    oneShoulder.untracked = 1 << UInt32(BodyLandmark.leftShoulder.rawValue)
+    #expect(derivedNeck.derivationEvidence.derived == .neck)
+    #expect(derivedNeck.derivationEvidence.own == [.leftToe, .rightToe])
+    #expect(ownNeck.derivationEvidence.own == [.neck, .leftToe, .rightToe])
+    #expect(oneShoulder.derivationEvidence.derived.isEmpty)
+    // Halfway between a derived neck and a spine's: no evidence either way.
+    var between = frame
+    between[.neck] = [0, 1.405, 0]
+    #expect(between.derivationEvidence.own == [.leftToe, .rightToe])
+    #expect(between.derivationEvidence.derived.isEmpty)
+
+    func decide(_ frames: [LandmarkFrame], rate: Double = 30) -> DerivedLandmarksDecision {
+      var decision = DerivedLandmarksDecision()
+      for (k, f) in frames.enumerated() where decision.decided == nil {
+        decision.observe(f, at: Double(k) / rate)
+      }
+      return decision
+    }
+    let second = Int(DerivedLandmarksDecision.window * 30) + 1
+    // A neck missing from the first 0.2 s (the solver derived it), then the sensor's own.
+    var missed = decide(Array(repeating: derivedNeck, count: 6) + [ownNeck])
+    #expect(missed.provisional == .neck)
+    #expect(missed.decided == [])
+    // Derived for a whole window: placed by rule; not before.
+    missed = decide(Array(repeating: derivedNeck, count: second - 1))
+    #expect(missed.decided == nil)
+    #expect(missed.resolved == .neck)
+    #expect(decide(Array(repeating: derivedNeck, count: second)).decided == .neck)
+    // One shoulder unseen for two seconds tells nothing about the neck; then it is told.
+    let late = decide(
+      Array(repeating: oneShoulder, count: 60) + Array(repeating: derivedNeck, count: second))
+    #expect(late.provisional == [])
+    #expect(late.decided == .neck)
+    // Never told: the sensor's own after the longest wait, or after `mostFrames` at any rate.
+    let wait = Int(DerivedLandmarksDecision.longestWait * 30) + 1
+    #expect(decide(Array(repeating: oneShoulder, count: wait - 1)).decided == nil)
+    #expect(decide(Array(repeating: oneShoulder, count: wait)).decided == [])
+    #expect(
+      decide(Array(repeating: oneShoulder, count: DerivedLandmarksDecision.mostFrames), rate: 1e6)
+        .decided == [])
+  }
+
+  /// `csv` (a `layoutCSV`) with `names`' columns empty in its rows before `seconds`.
+  static func withoutPoints(_ names: [String], before seconds: Double, in csv: [UInt8]) -> [UInt8] {
+    var lines = String(decoding: csv, as: UTF8.self).split(
+      separator: "\n", omittingEmptySubsequences: false
+    ).map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    let header = lines[0]
+    let columns = names.flatMap { n in
+      ["x", "y", "z"].compactMap { header.firstIndex(of: "\(n).\($0)") }
+    }
+    for r in lines.indices.dropFirst() where lines[r].count == header.count {
+      guard let t = Double(lines[r][1]), t < seconds else { continue }
+      for c in columns { lines[r][c] = "" }
+    }
+    return Array(lines.map { $0.joined(separator: ",") }.joined(separator: "\n").utf8)
+  }
+
   /// A pose detector's outliers: in every frame, each point has a 1 % chance of being thrown
   /// ~0.5 m (30 cm per axis). Through the solver, a floor exercise, scored mostly on the trunk
   /// and pelvis, keeps its count and most of its score (before the trunk's points were
