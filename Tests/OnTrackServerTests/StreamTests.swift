@@ -214,6 +214,64 @@ struct StreamTests {
     }
   }
 
+  /// The clock decision (`LiveSession.streamTime`) is the connection's: before, it was the
+  /// session's, and a frame still in flight on a connection another had just taken over from
+  /// settled it for the new one — whose restarted clock was then refused frame after frame.
+  @Test(
+    "a frame in flight on a connection another took over from is refused, and leaves the new connection's clock alone"
+  )
+  func replacedConnectionsFrame() throws {
+    let take = try ServerData.kinectTake(movement: 10, subject: 3, episodes: 1...3)
+    let exercise = try ServerData.exercise("uiprmd-m10-shoulder-scaption")
+    let offline = try TakeScorer(exercise: exercise).score(take)
+    let encoder = ChannelEncoder(skeleton: take.skeleton)
+    let record = SessionRecord(
+      id: "s", patient: "p", therapist: nil, exercise: exercise.id, exerciseVersion: 1,
+      skeleton: SessionSkeleton.encode(take.skeleton), created: 0)
+    let live = try LiveSession(
+      record: record, exercise: exercise, skeleton: take.skeleton, limits: ServerLimits())
+    let half = take.frameCount / 2
+    func frame(_ f: Int, clockFrom zero: Int) -> String {
+      ServerData.valuesFrame(take, f, encoder: encoder).replacingOccurrences(
+        of: "\"t\":\(Double(f) * take.frameTime),",
+        with: "\"t\":\(Double(f - zero) * take.frameTime),")
+    }
+    func taken(_ outcome: LiveSession.Outcome) -> Bool {
+      if case .scored = outcome { return true }
+      return false
+    }
+    let (first, _) = live.attachStream()
+    for f in 0..<half {
+      #expect(
+        taken(
+          live.take(
+            json: frame(f, clockFrom: 0), received: Double(f) * take.frameTime,
+            storage: .writable, connection: first)))
+    }
+    // The app started again on a new connection; the old one's next frame was on its way.
+    let (second, _) = live.attachStream()
+    let late = live.take(
+      json: frame(half, clockFrom: 0), received: Double(half) * take.frameTime,
+      storage: .writable, connection: first)
+    guard case .rejected(let rejection) = late else {
+      Issue.record("the replaced connection's frame was taken")
+      return
+    }
+    #expect(rejection.reason == .notAllowed)
+    #expect(rejection.seq == half)
+    for f in half..<take.frameCount {
+      let outcome = live.take(
+        json: frame(f, clockFrom: half), received: Double(f) * take.frameTime + 1,
+        storage: .writable, connection: second)
+      #expect(taken(outcome), "frame \(f): \(outcome)")
+    }
+    let result = live.finish()
+    #expect(result.repetitions.count == offline.repetitions.count)
+    for (x, y) in zip(result.repetitions, offline.repetitions) {
+      #expect(abs(x.score - y.score) < 1, "\(x.score) \(y.score)")
+    }
+  }
+
   @Test("bad frames are rejected with a counted reason and the session goes on")
   func rejections() async throws {
     let t = try await TestServer()

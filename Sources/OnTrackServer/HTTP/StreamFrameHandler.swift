@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOWebSocket
 import OnTrackProtocol
@@ -164,7 +165,9 @@ final class StreamFrameHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
   private func take(_ text: String, stream: Stream, context: ChannelHandlerContext) {
     let start = ContinuousClock.now
-    for answer in stream.hub.take(message: text, session: stream.session) {
+    for answer in stream.hub.take(
+      message: text, session: stream.session, connection: stream.link.connection)
+    {
       write(answer, context: context)
     }
     stream.hub.metrics.scoringLatency.record(ContinuousClock.now - start)
@@ -199,6 +202,10 @@ final class StreamFrameHandler: ChannelDuplexHandler, RemovableChannelHandler {
 /// which releases it when the connection stops streaming, and its `StreamFrameHandler`.
 final class StreamLink: Sendable {
   private let held = Atomic<Bool>(true)
+  /// The connection's id as the session knows it (`LiveSession.attachStream`).
+  let connection: UUID
+
+  init(connection: UUID) { self.connection = connection }
 
   var holdsStream: Bool { held.load(ordering: .acquiring) }
 

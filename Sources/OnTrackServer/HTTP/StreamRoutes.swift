@@ -117,7 +117,7 @@ struct StreamRoutes {
   ) async throws {
     let (connection, events) = session.attachStream()
     hub.metrics.activeSessions.set(Double(hub.connectedSessionCount))
-    let link = StreamLink()
+    let link = StreamLink(connection: connection)
     defer {
       link.release()
       session.detachStream(connection)
@@ -173,7 +173,7 @@ struct StreamRoutes {
               try await outbound.writeTextMessage(ServerMessage.rejected(rejection).json)
               continue
             }
-            for answer in hub.take(message: text, session: session) {
+            for answer in hub.take(message: text, session: session, connection: connection) {
               try await outbound.writeTextMessage(answer)
             }
             hub.metrics.scoringLatency.record(ContinuousClock.now - start)

@@ -118,15 +118,22 @@ public final class LiveSession: Sendable {
   }
 
   /// Takes one JSON frame; `answering` false leaves the `frame` message out (a frame of a batch:
-  /// the batch is answered once, `batchAnswer`).
-  func take(json text: String, received: Double, storage: StorageStatus, answering: Bool = true)
-    -> Outcome
-  {
+  /// the batch is answered once, `batchAnswer`). `connection`: the streaming connection it came
+  /// on (`attachStream`); a frame of a connection another has since taken over from is refused
+  /// (`not_allowed`), so a frame still in flight on it can neither be stored under the new
+  /// connection's acknowledgements nor settle the new connection's clock (`streamTime`).
+  func take(
+    json text: String, received: Double, storage: StorageStatus, answering: Bool = true,
+    connection: UUID? = nil
+  ) -> Outcome {
     if keypoints != nil {
-      return take(keypoints: text, received: received, storage: storage, answering: answering)
+      return take(
+        keypoints: text, received: received, storage: storage, answering: answering,
+        connection: connection)
     }
     return state.withLock { s in
       do throws(Rejection) {
+        try holdsStream(s, connection: connection, text: text)
         try admit(&s, received: received, storage: storage, text: text)
         let (seq, sent, channelValues) = try decoder.decode(
           text, into: &s.pose, scratch: &s.scratch)
@@ -145,10 +152,12 @@ public final class LiveSession: Sendable {
   /// A frame before any body is seen is stored and acknowledged but not scored; points the
   /// solver refuses for an impossible bone length are counted (`implausible_keypoint`).
   private func take(
-    keypoints text: String, received: Double, storage: StorageStatus, answering: Bool
+    keypoints text: String, received: Double, storage: StorageStatus, answering: Bool,
+    connection: UUID?
   ) -> Outcome {
     state.withLock { s in
       do throws(Rejection) {
+        try holdsStream(s, connection: connection, text: text)
         try admit(&s, received: received, storage: storage, text: text)
         let message = try decoder.decodeKeypoints(text)
         let seq = message.seq
@@ -262,6 +271,15 @@ public final class LiveSession: Sendable {
       rejection.seq = StreamFrameDecoder.peekSeq(text)
       throw rejection
     }
+  }
+
+  /// Refuses a frame of a streaming connection that no longer holds the session's stream.
+  private func holdsStream(_ s: State, connection: UUID?, text: String) throws(Rejection) {
+    guard let connection, s.stream?.id != connection else { return }
+    throw Rejection(
+      reason: .notAllowed,
+      message: "this connection no longer holds the session's stream: another took it over",
+      seq: StreamFrameDecoder.peekSeq(text))
   }
 
   /// Refuses a frame the session cannot take now, whatever it holds: a finished session, the

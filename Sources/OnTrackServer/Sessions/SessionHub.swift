@@ -343,12 +343,17 @@ public final class SessionHub: Sendable {
 
   // MARK: Frames
 
-  /// Takes one JSON frame for `session`: scores it, queues it for storage, counts and logs a
+  /// Takes one JSON frame for `session` from streaming `connection` (`LiveSession.attachStream`;
+  /// nil: not a streaming connection): scores it, queues it for storage, counts and logs a
   /// rejection.
-  func take(json text: String, session: LiveSession) -> LiveSession.Outcome {
+  func take(json text: String, session: LiveSession, connection: UUID? = nil)
+    -> LiveSession.Outcome
+  {
     let received = Date().timeIntervalSince1970
     return handle(
-      session.take(json: text, received: received, storage: storageStatus), session: session)
+      session.take(
+        json: text, received: received, storage: storageStatus, connection: connection),
+      session: session)
   }
 
   /// Takes one stream message — a frame, or a batch of frames (`StreamFrameBatch`) — and
@@ -356,11 +361,12 @@ public final class SessionHub: Sendable {
   /// then the repetitions it completed. A batch: for each frame in turn its `rejected` answer
   /// or the repetitions it completed, then one `frame` answer for the last frame taken (with
   /// how many were taken), if any was. A batch that cannot be split is refused whole
-  /// (`malformed`, counted once): none of its frames is taken.
-  func take(message text: String, session: LiveSession) -> [String] {
+  /// (`malformed`, counted once): none of its frames is taken. `connection` as for
+  /// `take(json:session:connection:)`.
+  func take(message text: String, session: LiveSession, connection: UUID? = nil) -> [String] {
     switch StreamFrameBatch.split(text) {
     case .single:
-      let outcome = take(json: text, session: session)
+      let outcome = take(json: text, session: session, connection: connection)
       var answers = outcome.answer.map { [$0] } ?? []
       for repetition in outcome.completed { answers.append(repetition.message) }
       return answers
@@ -376,7 +382,8 @@ public final class SessionHub: Sendable {
       for frame in frames {
         let outcome = handle(
           session.take(
-            json: frame, received: received, storage: storageStatus, answering: false),
+            json: frame, received: received, storage: storageStatus, answering: false,
+            connection: connection),
           session: session)
         switch outcome {
         case .scored(_, let stored, let repetitions):
