@@ -234,6 +234,8 @@ struct KeypointBenchCommand: AsyncParsableCommand {
     var frames: Int
     var convertMicroseconds: Double
     var solveMicroseconds: Double
+    /// The solver estimating and undoing a monocular model's depth scale (`DepthScale`).
+    var solveWithDepthScaleMicroseconds: Double
     var forwardKinematicsMicroseconds: Double
   }
 
@@ -258,6 +260,7 @@ struct KeypointBenchCommand: AsyncParsableCommand {
       var convert: [Double] = []
       var solve: [Double] = []
       var fk: [Double] = []
+      var solveDepth: [Double] = []
       var canonicalWorld = [RigidTransform](repeating: .identity, count: skeleton.count)
       let clock = ContinuousClock()
       for _ in 0..<5 {
@@ -278,24 +281,33 @@ struct KeypointBenchCommand: AsyncParsableCommand {
           solve.append((t2 - t1).seconds * 1e6)
           fk.append((t3 - t2).seconds * 1e6)
         }
+        var depthSolver = KeypointSolver(skeleton: skeleton)
+        depthSolver.correctsDepthScale = true
+        for (f, frame) in frames.enumerated() {
+          converter.convert(positions: frame, confidence: nil, into: &keypoints)
+          let t0 = clock.now
+          depthSolver.solve(keypoints, at: Double(f) * take.frameTime, into: &solved)
+          solveDepth.append((clock.now - t0).seconds * 1e6)
+        }
       }
       func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
       rows.append(
         Row(
           movement: movement, frames: frames.count, convertMicroseconds: median(convert),
-          solveMicroseconds: median(solve), forwardKinematicsMicroseconds: median(fk)))
+          solveMicroseconds: median(solve), solveWithDepthScaleMicroseconds: median(solveDepth),
+          forwardKinematicsMicroseconds: median(fk)))
     }
     if json {
       Output.write(try Output.json(rows))
       return
     }
     var lines = [
-      "| movement | frames | convert µs/frame | solve µs/frame | FK of the solved pose µs/frame |",
-      "|---|---:|---:|---:|---:|",
+      "| movement | frames | convert µs/frame | solve µs/frame | solve with the depth scale µs/frame | FK of the solved pose µs/frame |",
+      "|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows {
       lines.append(
-        "| m\(UIPRMDReader.twoDigits(r.movement)) | \(r.frames) | \(Output.fixed(r.convertMicroseconds, 2)) | \(Output.fixed(r.solveMicroseconds, 2)) | \(Output.fixed(r.forwardKinematicsMicroseconds, 2)) |"
+        "| m\(UIPRMDReader.twoDigits(r.movement)) | \(r.frames) | \(Output.fixed(r.convertMicroseconds, 2)) | \(Output.fixed(r.solveMicroseconds, 2)) | \(Output.fixed(r.solveWithDepthScaleMicroseconds, 2)) | \(Output.fixed(r.forwardKinematicsMicroseconds, 2)) |"
       )
     }
     Output.write(lines.joined(separator: "\n") + "\n")

@@ -130,13 +130,116 @@ struct KeypointSolverTests {
     #expect(solver.tracked & BodyPoint.leftElbow.bit == 0)
   }
 
+  /// A body that reaches forward and bends a knee (both into the camera's depth), 10 s at
+  /// 30 frames a second: frame `k`'s pose.
+  static func reaching(_ skeleton: Skeleton, _ k: Int) -> Pose {
+    let phase = Float(1 - cos(2 * Double.pi * Double(k) / 90)) / 2
+    var pose = skeleton.restPose
+    pose.translations[0] = [0, 0.95, 0]
+    if let arm = skeleton.index(of: "LeftArm") {
+      pose.rotations[arm] =
+        Quaternion(angle: -1.3 * phase, axis: [1, 0, 0])
+        * Quaternion(angle: -Float.pi / 2, axis: [0, 0, 1])
+    }
+    if let rightArm = skeleton.index(of: "RightArm") {
+      pose.rotations[rightArm] = Quaternion(angle: Float.pi / 2, axis: [0, 0, 1])
+    }
+    if let leg = skeleton.index(of: "RightLeg") {
+      pose.rotations[leg] = Quaternion(angle: 1.2 * phase, axis: [1, 0, 0])
+    }
+    return pose
+  }
+
+  /// `frame` with its depth (z, about the hips) multiplied by `depth` and, with `jitter`,
+  /// white noise of that standard deviation (metres, per axis) from `random`.
+  static func seen(
+    _ frame: KeypointFrame, depth: Float, jitter: Float = 0, random: inout UInt64
+  ) -> KeypointFrame {
+    var out = frame
+    for point in BodyPoint.allCases {
+      guard var p = frame[point] else { continue }
+      p.z *= depth
+      if jitter > 0 {
+        for axis in 0..<3 {
+          // Box–Muller from a 64-bit LCG.
+          random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+          let u = max(Double(random >> 11) / Double(1 << 53), 1e-12)
+          random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+          let v = Double(random >> 11) / Double(1 << 53)
+          p[axis] += jitter * Float((-2 * log(u)).squareRoot() * cos(2 * .pi * v))
+        }
+      }
+      out[point] = p
+    }
+    return out
+  }
+
+  /// A monocular model's depth, flattened to 60 %: the forearm reaching forward reads several
+  /// degrees off on average, up to 15°; the scale is told by the limbs' lengths changing as they turn into depth and undone
+  /// (`DepthScale`). Jitter alone, or a body that never turns out of the image plane, tells no
+  /// scale: it stays 1.
+  @Test("a monocular model's flattened depth is told by the body's rigid limbs and undone")
+  func depthScale() throws {
+    let skeleton = CanonicalSkeleton.make()
+    var random: UInt64 = 7
+    /// The solver after 10 s, and the forearm's mean angular error over the last 5 s, degrees.
+    func run(depth: Float, jitter: Float, corrects: Bool, motion: (Int) -> Pose) -> (
+      solver: KeypointSolver, error: Float
+    ) {
+      var solver = KeypointSolver(skeleton: skeleton)
+      solver.correctsDepthScale = corrects
+      var solved = skeleton.restPose
+      var sum: Float = 0
+      for k in 0..<300 {
+        let truth = motion(k)
+        let frame = Self.seen(
+          Self.keypoints(skeleton, truth), depth: depth, jitter: jitter, random: &random)
+        solver.solve(frame, at: Double(k) / 30, into: &solved)
+        if k >= 150 {
+          let a = Self.direction(skeleton, truth, "LeftForeArm", "LeftHand")
+          let b = Self.direction(skeleton, solved, "LeftForeArm", "LeftHand")
+          sum += acos(min(max(dot(a, b), -1), 1)) * 180 / .pi
+        }
+      }
+      return (solver, sum / 150)
+    }
+    let reach = { (k: Int) in Self.reaching(skeleton, k) }
+    let flat = run(depth: 0.6, jitter: 0, corrects: false, motion: reach)
+    let corrected = run(depth: 0.6, jitter: 0, corrects: true, motion: reach)
+    #expect(abs(corrected.solver.depthScale.scale - 0.6) < 0.03)
+    #expect(corrected.error < flat.error / 4, "\(corrected.error)° against \(flat.error)°")
+    let jitteredFlat = run(depth: 0.6, jitter: 0.01, corrects: false, motion: reach)
+    let jittered = run(depth: 0.6, jitter: 0.01, corrects: true, motion: reach)
+    #expect(abs(jittered.solver.depthScale.scale - 0.6) < 0.06)
+    #expect(
+      jittered.error < jitteredFlat.error / 2,
+      "through 1 cm: \(jittered.error)° against \(jitteredFlat.error)°")
+    // Deeper than true (a model that exaggerates depth) is told too, on stronger evidence.
+    let deep = run(depth: 1.3, jitter: 0, corrects: true, motion: reach)
+    #expect(abs(deep.solver.depthScale.scale - 1.3) < 0.03)
+    // Nothing to tell: the same motion unflattened through 1 and 2 cm of jitter, and an arm
+    // raised sideways (in the image plane) flattened.
+    for jitter: Float in [0.01, 0.02] {
+      let honest = run(depth: 1, jitter: jitter, corrects: true, motion: reach)
+      #expect(honest.solver.depthScale.scale == 1, "jitter \(jitter)")
+      #expect(honest.solver.depthScale.estimate == nil)
+    }
+    let sideways = run(depth: 0.6, jitter: 0.01, corrects: true) { k in
+      Self.pose(skeleton, arm: Float(1 - cos(2 * Double.pi * Double(k) / 90)), knee: 0)
+    }
+    #expect(sideways.solver.depthScale.scale == 1)
+  }
+
   @Test("solving allocates nothing per frame")
   func allocationFree() throws {
     let skeleton = CanonicalSkeleton.make()
     var solver = KeypointSolver(skeleton: skeleton)
+    // With the depth scale estimated and undone, as for a camera's model.
+    solver.correctsDepthScale = true
     var solved = skeleton.restPose
+    var random: UInt64 = 3
     let frames = (0..<200).map { k in
-      Self.keypoints(skeleton, Self.pose(skeleton, arm: Float(k % 60) / 40, knee: 0.4))
+      Self.seen(Self.keypoints(skeleton, Self.reaching(skeleton, k)), depth: 0.7, random: &random)
     }
     // Past calibration first (it sorts once at its end).
     for k in 0..<100 { solver.solve(frames[k], at: Double(k) / 30, into: &solved) }

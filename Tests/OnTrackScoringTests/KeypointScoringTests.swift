@@ -381,6 +381,74 @@ struct KeypointScoringTests {
     }
   }
 
+  /// A camera's pose model guesses depth from one image and flattens the body along the
+  /// camera's axis. With BlazePose's depth at 70 %, a perfect glute bridge scored 2 ("Don't
+  /// lift so high"), a standing trunk rotation 59, a deep squat 92; the solver now tells the
+  /// scale from the limbs' lengths as they turn into depth and undoes it (`DepthScale`), from
+  /// the repetition it has seen move on (the first is measured while it learns). Depth that is
+  /// only noisy, not flattened, is left as it is.
+  @Test(
+    "a camera model's flattened depth is told by the limbs and undone; noisy depth is left alone",
+    arguments: [
+      "lbp-glute-bridge", "lbp-trunk-rotation", "uiprmd-m01-deep-squat", "lbp-knee-to-chest",
+      "uiprmd-m09-shoulder-rotation",
+    ])
+  func flattenedDepth(id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    let clip = try ScoringData.simulatedTake(of: exercise, seed: 3, frameRate: 30)
+    let fromAngles = try TakeScorer(exercise: exercise).score(clip)
+    let layout = KeypointLayout.blazePose33
+    let take = try KeypointFiles.csv(
+      bytes: try Self.layoutCSV(clip, layout: layout), file: "d.csv", layout: layout.id)
+    var random: UInt64 = 11
+    func seen(depth: Float, jitter: Float, corrected: Bool = true) throws -> KeypointTake {
+      let frames = take.frames.map { frame in
+        frame.map { point -> SIMD3<Float>? in
+          guard var p = point else { return nil }
+          p.z *= depth
+          for axis in 0..<3 where jitter > 0 {
+            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            // Uniform with the standard deviation `jitter`.
+            p[axis] += jitter * 3.4641 * (Float(random >> 40) / Float(1 << 24) - 0.5)
+          }
+          return p
+        }
+      }
+      return try KeypointTake(
+        layout: corrected ? layout : layout.with(metresPerUnit: 1, depthIsEstimated: false),
+        times: take.times, frames: frames, confidence: nil, source: "d")
+    }
+    // Flattened to 70 %: as its angles from the second repetition on (the first is measured
+    // while the scale is learnt), where the flattened depth as given cost up to 98 points.
+    let solved = try seen(depth: 0.7, jitter: 0).solved()
+    #expect(abs(solved.depthScale - 0.7) < 0.03, "\(id): \(solved.depthScale)")
+    let result = TakeScorer(exercise: exercise).score(solved)
+    #expect(result.repetitions.count == 3, "\(id)")
+    for (x, y) in zip(result.repetitions.dropFirst(), fromAngles.repetitions.dropFirst()) {
+      #expect(x.score >= y.score - 5, "\(id): \(x.score) against \(y.score) \(x.cues)")
+    }
+    // Through 1 cm of jitter too; undoing the flattening deepens the jitter along depth by
+    // as much (1.4 cm here), which costs what that jitter costs.
+    let jittered = TakeScorer(exercise: exercise).score(try seen(depth: 1, jitter: 0.01).solved())
+    let noisy = try seen(depth: 0.7, jitter: 0.01).solved()
+    #expect(abs(noisy.depthScale - 0.7) < 0.06, "\(id) through 1 cm: \(noisy.depthScale)")
+    let noisyResult = TakeScorer(exercise: exercise).score(noisy)
+    #expect(noisyResult.repetitions.count == 3, "\(id) through 1 cm")
+    for (x, y) in zip(noisyResult.repetitions.dropFirst(), jittered.repetitions.dropFirst()) {
+      #expect(x.score >= y.score - 25, "\(id) through 1 cm: \(x.score) against \(y.score)")
+    }
+    if id == "lbp-glute-bridge" || id == "lbp-knee-to-chest" {
+      // As given, these scored 1–14 (the hip read as lifted too high, the knee too far).
+      let given = TakeScorer(exercise: exercise).score(
+        try seen(depth: 0.7, jitter: 0.01, corrected: false).solved())
+      #expect(given.repetitions.allSatisfy { $0.score < 40 }, "\(id) as given")
+      #expect(noisyResult.repetitions.dropFirst().allSatisfy { $0.score >= 75 }, "\(id)")
+    }
+    for jitter: Float in [0.01, 0.02] {
+      #expect(try seen(depth: 1, jitter: jitter).solved().depthScale == 1, "\(id) \(jitter)")
+    }
+  }
+
   /// The decision's rules on their own: a landmark the sensor shows it gives is its own at
   /// once; one shown only placed by rule is so after `window` seconds; one no frame tells
   /// about waits `longestWait`, then counts as the sensor's own; `mostFrames` bounds the wait.

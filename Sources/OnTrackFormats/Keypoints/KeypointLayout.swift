@@ -14,7 +14,9 @@ import OnTrackKinematics
 /// | `plug-in-gait` | Vicon Plug-in-Gait's 39 full-body markers (`LFHD` … `RTOE`); joint centres estimated (`PlugInGait`) | millimetres, **Z up** (x forward, y left) |
 /// | `named` | any names a skeleton would use (`LeftKnee`, `LeftLeg`, `l_knee`, …), as `ontrack fk --csv` writes them | the unit guessed from the body's size, Y up |
 ///
-/// Everything ends in OnTrack's frame: right-handed, Y up, metres.
+/// Everything ends in OnTrack's frame: right-handed, Y up, metres. The camera models' depth
+/// (`blazepose33`, `coco17`, `body25`: a guess from one image) is taken as the camera's z axis
+/// and its scale estimated from the body (`depthIsEstimated`, `DepthScale`).
 public struct KeypointLayout: Sendable, Equatable {
   public let id: String
   /// The point names, in the source's order.
@@ -28,6 +30,9 @@ public struct KeypointLayout: Sendable, Equatable {
   /// The points are skin markers whose joint centres are estimated (`PlugInGait`), not joint
   /// centres.
   public let isMarkerSet: Bool
+  /// The depth (along the camera's axis) is a monocular pose model's guess, not measured: its
+  /// scale is estimated from the body and undone (`KeypointSolver.correctsDepthScale`).
+  public let depthIsEstimated: Bool
 
   /// How the source's axes map onto OnTrack's (X left, Y up, Z forward for a body facing +Z;
   /// any right-handed frame with Y up is fine, the scorer normalises heading).
@@ -42,7 +47,7 @@ public struct KeypointLayout: Sendable, Equatable {
 
   public init(
     id: String, names: [String], sources: [BodyPoint: [String]], axes: Axes,
-    metresPerUnit: Double?, isMarkerSet: Bool = false
+    metresPerUnit: Double?, isMarkerSet: Bool = false, depthIsEstimated: Bool = false
   ) {
     self.id = id
     self.names = names
@@ -54,13 +59,16 @@ public struct KeypointLayout: Sendable, Equatable {
     self.axes = axes
     self.metresPerUnit = metresPerUnit
     self.isMarkerSet = isMarkerSet
+    self.depthIsEstimated = depthIsEstimated
   }
 
-  /// The same layout with another unit (`nil`: guessed) or axes.
-  public func with(metresPerUnit: Double?, axes: Axes? = nil) -> KeypointLayout {
+  /// The same layout with another unit (`nil`: guessed), axes, or depth taken as measured.
+  public func with(
+    metresPerUnit: Double?, axes: Axes? = nil, depthIsEstimated: Bool? = nil
+  ) -> KeypointLayout {
     var copy = KeypointLayout(
       id: id, names: names, sources: [:], axes: axes ?? self.axes, metresPerUnit: metresPerUnit,
-      isMarkerSet: isMarkerSet)
+      isMarkerSet: isMarkerSet, depthIsEstimated: depthIsEstimated ?? self.depthIsEstimated)
     copy.sourcesByIndex = sources
     return copy
   }
@@ -131,7 +139,7 @@ public struct KeypointLayout: Sendable, Equatable {
       .leftHip: ["left_hip"], .rightHip: ["right_hip"], .leftKnee: ["left_knee"],
       .rightKnee: ["right_knee"], .leftAnkle: ["left_ankle"], .rightAnkle: ["right_ankle"],
       .leftToe: ["left_foot_index"], .rightToe: ["right_foot_index"],
-    ], axes: .yDown, metresPerUnit: 1)
+    ], axes: .yDown, metresPerUnit: 1, depthIsEstimated: true)
 
   public static let kinectV2 = KeypointLayout(
     id: "kinect-v2",
@@ -179,7 +187,7 @@ public struct KeypointLayout: Sendable, Equatable {
       .rightElbow: ["right_elbow"], .leftWrist: ["left_wrist"], .rightWrist: ["right_wrist"],
       .leftHip: ["left_hip"], .rightHip: ["right_hip"], .leftKnee: ["left_knee"],
       .rightKnee: ["right_knee"], .leftAnkle: ["left_ankle"], .rightAnkle: ["right_ankle"],
-    ], axes: .yUp, metresPerUnit: 1)
+    ], axes: .yUp, metresPerUnit: 1, depthIsEstimated: true)
 
   public static let body25 = KeypointLayout(
     id: "body25",
@@ -195,7 +203,7 @@ public struct KeypointLayout: Sendable, Equatable {
       .leftHip: ["LHip"], .leftKnee: ["LKnee"], .leftAnkle: ["LAnkle"],
       .leftToe: ["LBigToe", "LSmallToe"], .rightHip: ["RHip"], .rightKnee: ["RKnee"],
       .rightAnkle: ["RAnkle"], .rightToe: ["RBigToe", "RSmallToe"],
-    ], axes: .yUp, metresPerUnit: 1)
+    ], axes: .yUp, metresPerUnit: 1, depthIsEstimated: true)
 
   /// Every fixed layout, for recognition by name.
   public static let all: [KeypointLayout] = [

@@ -54,6 +54,7 @@ public struct KeypointStream: Sendable {
   private mutating func adopt(_ layout: KeypointLayout) {
     self.layout = layout
     converter = KeypointConverter(layout: layout)
+    solver.correctsDepthScale = layout.depthIsEstimated
     index = Dictionary(layout.names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
     positions = [SIMD3<Float>?](repeating: nil, count: layout.names.count)
     scores = [Float](repeating: 1, count: layout.names.count)

@@ -165,6 +165,9 @@ public struct KeypointTake: Sendable {
     public var implausible: Int
     /// Frames in which nothing could be solved (no hips or shoulders yet).
     public var unsolvedFrames: Int
+    /// The scale of the source's depth the solver ended with (`DepthScale`; 1 for a layout
+    /// whose depth is measured, or when the body did not tell one).
+    public var depthScale: Float = 1
     /// The take's own times (seconds from its first frame) and, per time, every
     /// `BodyLandmark`'s position (metres, `landmarks[f * BodyLandmark.allCases.count + l]`)
     /// as the solver placed it from the keypoints (`KeypointSolver.landmarks`), and which
@@ -203,6 +206,7 @@ public struct KeypointTake: Sendable {
       skeleton = KeypointSolver.fittedSkeleton(first)
     }
     var solver = KeypointSolver(skeleton: skeleton)
+    solver.correctsDepthScale = layout.depthIsEstimated
     var pose = skeleton.restPose
     let n = skeleton.count
     var rotations: [Quaternion] = []
@@ -236,9 +240,11 @@ public struct KeypointTake: Sendable {
     }
     let clip = try regularClip(
       skeleton: skeleton, rotations: rotations, translations: translations, untracked: untracked)
-    return Solved(
+    var result = Solved(
       clip: clip, tracking: tracking, implausible: solver.implausible, unsolvedFrames: unsolved,
       times: times.map { $0 - times[0] }, landmarks: landmarks, untracked: untracked)
+    result.depthScale = solver.depthScale.scale
+    return result
   }
 
   /// A clip at the median frame rate from poses at `times` (resampled when a time is more than

@@ -54,6 +54,11 @@ public struct KeypointSolver: Sendable {
   public var smoothing = 0.03
   /// Seconds from the first frame over which segment lengths are measured.
   public var calibrationTime = 2.0
+  /// Whether the source's depth (z, along the camera's axis) is a monocular pose model's guess,
+  /// whose scale is then estimated from the body's rigid segments and undone (`DepthScale`).
+  public var correctsDepthScale = false
+  /// The depth scale estimated so far (1 unless `correctsDepthScale`).
+  public private(set) var depthScale = DepthScale()
 
   /// Bit `point.rawValue`: the point was seen in the last frame solved (not held or derived).
   public private(set) var tracked: UInt32 = 0
@@ -174,6 +179,8 @@ public struct KeypointSolver: Sendable {
       for (l, r) in Self.sidePairs { Self.exchange(l, r, in: &input) }
       swaps += 1
     }
+    // A monocular model's depth, on the scale estimated so far.
+    if correctsDepthScale { undoDepthScale() }
     // 1–2: take what was seen, refuse impossible lengths, hold what is missing.
     let strayTrunk = strayTrunkPoints(calibrating: calibrating)
     for point in BodyPoint.allCases {
@@ -207,6 +214,9 @@ public struct KeypointSolver: Sendable {
       lastSeen[k] = time
     }
     if !isCalibrated && !calibrating { finishCalibration() }
+    if correctsDepthScale {
+      depthScale.observe(input.positions, seen: tracked, applied: depthScale.scale, at: time)
+    }
     // How far the trunk points seen in this frame and the last moved, on average: a refused
     // trunk point moves with them (a hip held still while the patient squats would be wrong
     // by more than the outlier).
@@ -266,6 +276,31 @@ public struct KeypointSolver: Sendable {
     writeTargets()
     solver.solve(targets: targets, into: &pose, world: &world)
     return true
+  }
+
+  /// Divides the depth of `input`'s points by `depthScale.scale`, about the depth of the
+  /// hips' midpoint (of the points', if a hip is missing), so the body is deepened in place.
+  private mutating func undoDepthScale() {
+    let scale = depthScale.scale
+    guard scale != 1, scale > 0 else { return }
+    var centre: Float = 0
+    if usable(.leftHip), usable(.rightHip) {
+      centre =
+        (input.positions[BodyPoint.leftHip.rawValue].z
+          + input.positions[BodyPoint.rightHip.rawValue].z) / 2
+    } else {
+      var n: Float = 0
+      for point in BodyPoint.allCases where usable(point) {
+        centre += input.positions[point.rawValue].z
+        n += 1
+      }
+      guard n > 0 else { return }
+      centre /= n
+    }
+    for point in BodyPoint.allCases where usable(point) {
+      let k = point.rawValue
+      input.positions[k].z = centre + (input.positions[k].z - centre) / scale
+    }
   }
 
   /// The median of the lengths sampled (so far) for entry `k` of `samples` (`sampleCapacity`
