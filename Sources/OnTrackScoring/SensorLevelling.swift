@@ -40,7 +40,9 @@ import OnTrackKinematics
 ///   theirs. Below `smallestTilt` (2°) θ is the estimate's own error (bodies stand
 ///   differently) and nothing is levelled; the correction grows to the whole θ at twice that.
 ///   More than `largestTilt` (25°) is not a camera's tilt but a patient who starts in another
-///   posture than the reference: nothing is levelled then.
+///   posture than the reference, unless both knees are bent as the reference's (a knee's
+///   angle does not turn with the camera): then up to `largestTiltLegsAlike` (60°), a phone on
+///   the floor looking up. Beyond, nothing is levelled.
 ///
 /// The decision needs the whole calibration, so `FeaturePipeline` holds the first frames
 /// back until it is made (`observe` each, then `settle`, then `apply` to each held frame and
@@ -55,8 +57,19 @@ public struct SensorLevelling: Sendable {
   public static let floorBand: Float = 0.15
   /// Hips lower than this above the floor: lying, metres.
   public static let lyingHipHeight: Float = 0.3
-  /// The most a camera is taken to be tilted, radians (25°).
+  /// The most a camera is taken to be tilted, radians (25°), unless the legs are bent as the
+  /// reference's (`largestTiltLegsAlike`).
   public static let largestTilt: Float = 25 * .pi / 180
+  /// The most a camera is taken to be tilted when both knees are bent as in the reference's
+  /// starting posture, within `kneesAlike`, radians (60°). A knee's angle does not turn with
+  /// the camera: legs shaped as the reference's, whose line is tilted, are seen by a tilted
+  /// camera (a phone on the floor leaning against a wall looks up 20–40°), where legs of
+  /// another shape are another posture (a patient who starts in a deep squat has the hips
+  /// 30–40° behind the ankles, and knees bent 90° where the reference stands straight).
+  public static let largestTiltLegsAlike: Float = 60 * .pi / 180
+  /// How far each knee's angle may differ from the reference's for the legs to be alike,
+  /// radians (15°).
+  public static let kneesAlike: Double = 15 * .pi / 180
   /// Tilts found below this are the estimate's own error and left alone; the correction grows
   /// linearly to the whole tilt at twice this, radians (2°).
   public static let smallestTilt: Float = 2 * .pi / 180
@@ -96,6 +109,8 @@ public struct SensorLevelling: Sendable {
   public let levelsRollOnly: Bool
   /// ŷ's coordinates in the reference's frame (`e₁`, `e₂`, `e₃`).
   private let referenceUp: SIMD3<Double>
+  /// The reference's knee angles in its starting posture (left, right; radians).
+  private let referenceKnees: (Double, Double)
   /// Per landmark, the patient's frames over the calibration: sums of positions and seen
   /// frames; sums and counts of squared second differences, and the two positions before
   /// (how many are valid in `history`).
@@ -160,6 +175,7 @@ public struct SensorLevelling: Sendable {
     let lying = hips <= Double(Self.lyingHipHeight)
     levelsRollOnly = !lying && !kneeling && abs(frame.0.y) < cos(Self.standingLean)
     referenceUp = SIMD3(frame.0.y, frame.1.y, frame.2.y)
+    referenceKnees = Self.knees { mean[$0.rawValue] }
     sums = [SIMD3<Double>](repeating: .zero, count: all.count)
     counts = [Int](repeating: 0, count: all.count)
     secondSums = [Double](repeating: 0, count: all.count)
@@ -192,6 +208,22 @@ public struct SensorLevelling: Sendable {
     let e3 = SIMD3(
       e1.y * e2.z - e1.z * e2.y, e1.z * e2.x - e1.x * e2.z, e1.x * e2.y - e1.y * e2.x)
     return (e1, e2, e3)
+  }
+
+  /// The knees' angles (hip–knee–ankle, left and right, radians; π straight) read through
+  /// `position`; `nan` where a segment has no length.
+  private static func knees(_ position: (BodyLandmark) -> SIMD3<Double>) -> (Double, Double) {
+    func angle(_ hip: BodyLandmark, _ knee: BodyLandmark, _ ankle: BodyLandmark) -> Double {
+      let a = position(hip) - position(knee)
+      let b = position(ankle) - position(knee)
+      let la = (a * a).sum().squareRoot()
+      let lb = (b * b).sum().squareRoot()
+      guard la > 1e-3, lb > 1e-3, la.isFinite, lb.isFinite else { return .nan }
+      return acos(max(-1, min(1, (a * b).sum() / (la * lb))))
+    }
+    return (
+      angle(.leftHip, .leftKnee, .leftAnkle), angle(.rightHip, .rightKnee, .rightAnkle)
+    )
   }
 
   /// Starts again: the next frame begins a new calibration.
@@ -290,7 +322,17 @@ public struct SensorLevelling: Sendable {
     estimatedTilt = tilt
     var axis = SIMD3<Float>(Float(-up.z), 0, Float(up.x))
     var length = (axis * axis).sum().squareRoot()
-    guard tilt <= Self.largestTilt, length >= 1e-7 else { return }
+    let legSums = sums
+    let legCounts = counts
+    let knees = Self.knees { l in
+      legCounts[l.rawValue] > 0
+        ? legSums[l.rawValue] / Double(legCounts[l.rawValue]) : SIMD3<Double>(repeating: .nan)
+    }
+    let legsAlike =
+      abs(knees.0 - referenceKnees.0) <= Self.kneesAlike
+      && abs(knees.1 - referenceKnees.1) <= Self.kneesAlike
+    guard tilt <= (legsAlike ? Self.largestTiltLegsAlike : Self.largestTilt), length >= 1e-7
+    else { return }
     axis /= length
     var angle = tilt
     if levelsRollOnly {

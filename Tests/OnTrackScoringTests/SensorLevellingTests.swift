@@ -125,6 +125,68 @@ struct SensorLevellingTests {
     }
   }
 
+  /// A phone on the floor leaning against a wall looks up at the patient 20–40°, a laptop on a
+  /// low table down as much. Beyond 25° nothing was levelled (a patient in another posture
+  /// than the reference was feared), and BlazePose's points through a camera pitched 30°
+  /// scored a perfect shoulder abduction 3 ("Keep your trunk upright"), a squat 3, the knee
+  /// rolls 0, and found no repetition of the cat–camel or the glute bridge. A knee's angle
+  /// does not turn with the camera: legs shaped as the reference's are levelled up to 60°.
+  @Test(
+    "a camera pitched 30–50° is levelled when the legs are shaped as the reference's",
+    arguments: postures)
+  func steepCamera(id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    let (landmarks, times) = try Self.take(exercise)
+    let scorer = TakeScorer(exercise: exercise)
+    var jittered = landmarks
+    RobustnessSuite.addJitter(to: &jittered, metres: 0.01, seed: 4)
+    let level = try #require(scorer.score(landmarks: jittered, times: times).summary.meanScore)
+    for (pitch, roll) in [(Float(35), Float(5)), (-40, -5), (50, 0)] {
+      let seen = Self.tilted(jittered, pitch: pitch, roll: roll)
+      var levelling = try #require(exercise.levelling)
+      for (frame, time) in zip(seen, times) { levelling.observe(frame, at: time) }
+      let turn =
+        Quaternion(angle: roll * .pi / 180, axis: SIMD3(0, 0, 1))
+        * Quaternion(angle: pitch * .pi / 180, axis: SIMD3(1, 0, 0))
+      let up = (levelling.rotation * turn).act(on: SIMD3(0, 1, 0))
+      let error = acos(min(1, up.y)) * 180 / .pi
+      if levelling.levelsRollOnly {
+        // Sitting: the pitch is the patient's (where the feet are put), the roll is levelled.
+        let roll = asin(max(-1, min(1, up.x))) * 180 / .pi
+        #expect(abs(roll) < 2, "\(id), pitch \(pitch)°, roll \(roll)°")
+        continue
+      }
+      #expect(error < 2, "\(id), pitch \(pitch)°, roll \(roll)°: \(error)° off vertical")
+      let result = scorer.score(landmarks: seen, times: times)
+      #expect(result.repetitions.count == 3, "\(id), pitch \(pitch)°")
+      let score = result.summary.meanScore ?? 0
+      #expect(score >= level - 5, "\(id), pitch \(pitch)°: \(score), level \(level)")
+    }
+  }
+
+  /// What the knees guard against: a patient who starts the deep squat at its bottom (hips
+  /// low behind the heels, knees bent) has the legs' line 33° off the reference's standing
+  /// one, as a tilted camera would; levelling that would turn the whole body by it.
+  @Test("a patient who starts at the bottom of a squat is not levelled onto standing")
+  func startingCrouchedIsNoTilt() throws {
+    let exercise = try ScoringData.exercise("uiprmd-m01-deep-squat")
+    let clip = try #require(exercise.referenceClip)
+    let body = try BodyModel(skeleton: clip.skeleton)
+    let reference = ClipFeatures.landmarks(of: clip, body: body)
+    // The deepest frame: the hips lowest.
+    let deepest = reference.indices.min {
+      reference[$0][.leftHip].y + reference[$0][.rightHip].y
+        < reference[$1][.leftHip].y + reference[$1][.rightHip].y
+    }
+    let crouched = reference[try #require(deepest)]
+    var levelling = try #require(exercise.levelling)
+    for k in 0..<30 { levelling.observe(crouched, at: Double(k) / 30) }
+    levelling.settle()
+    #expect(levelling.estimatedTilt > SensorLevelling.largestTilt)
+    #expect(levelling.estimatedTilt < SensorLevelling.largestTiltLegsAlike)
+    #expect(levelling.rotation.w == 1, "levelled by \(levelling.estimatedTilt * 180 / .pi)°")
+  }
+
   @Test("a patient who starts in another posture than the reference is not levelled onto it")
   func otherPostureIsNoTilt() throws {
     let standing = try ScoringData.exercise("lbp-squat")
