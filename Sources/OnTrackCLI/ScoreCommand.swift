@@ -40,6 +40,12 @@ struct ScoreCommand: AsyncParsableCommand {
     let loaded = try TakeLoader.load(
       URL(fileURLWithPath: take), csvSkeleton: exercise.referenceClip?.skeleton, layout: layout)
     let scorer = TakeScorer(exercise: exercise)
+    if let (given, taken) = loaded.keypoints?.unitCorrected {
+      Output.warn(
+        "\(take): in the \(loaded.layout ?? "keypoint") layout's unit (\(given) m) the body would "
+          + "be \(Output.fixed(given / taken, given / taken >= 10 ? 0 : 2))× an adult's size: read in units of \(taken) m"
+      )
+    }
     let result = try loaded.keypoints.map(scorer.score) ?? scorer.score(loaded.clip)
     Output.write(
       json ? try Output.json(result) : Self.table(result, exercise: exercise, take: take))

@@ -449,6 +449,53 @@ struct KeypointScoringTests {
     }
   }
 
+  /// A Kinect's camera space in millimetres, or a pose model's points in centimetres, handed
+  /// over as the layout's metres: every point was refused as an impossible bone length and no
+  /// repetition was found, without a word. The body's size tells the unit
+  /// (`KeypointConverter.unitCorrected`): read in it, offline and live, and said.
+  @Test("points in another unit than their layout's are read in the unit the body's size tells")
+  func unitTheBodyTells() throws {
+    let exercise = try ScoringData.exercise("uiprmd-m07-shoulder-abduction")
+    let clip = try ScoringData.simulatedTake(of: exercise, seed: 3, frameRate: 30)
+    for (layout, unit) in [(KeypointLayout.kinectV2, 0.001), (.blazePose33, 0.01)] {
+      let metres = try KeypointFiles.csv(
+        bytes: try Self.layoutCSV(clip, layout: layout), file: "m.csv", layout: layout.id)
+      let frames = metres.frames.map { $0.map { $0.map { $0 / Float(unit) } } }
+      let other = try KeypointTake(
+        layout: layout, times: metres.times, frames: frames, confidence: nil, source: "u.csv")
+      let expected = TakeScorer(exercise: exercise).score(try metres.solved())
+      let solved = try other.solved()
+      #expect(solved.unitCorrected?.given == 1 && solved.unitCorrected?.taken == unit)
+      #expect(try metres.solved().unitCorrected == nil)
+      let offline = TakeScorer(exercise: exercise).score(solved)
+      #expect(offline.repetitions.count == 3, "\(layout.id)")
+      for (x, y) in zip(offline.repetitions, expected.repetitions) {
+        #expect(abs(x.score - y.score) < 0.5, "\(layout.id): \(x.score) against \(y.score)")
+      }
+      // Live, frame by frame as the camera helper or a server session sends them.
+      var stream = try KeypointStream(skeleton: solved.clip.skeleton, layout: layout.id)
+      var live = try StreamingScorer(exercise: exercise)
+      var pose = solved.clip.skeleton.restPose
+      for (f, frame) in frames.enumerated() {
+        var points: [String: [Double]?] = [:]
+        for (k, p) in frame.enumerated() {
+          points[layout.names[k]] = p.map { [Double($0.x), Double($0.y), Double($0.z)] }
+        }
+        guard
+          try stream.push(
+            points: points, confidence: nil, layout: nil, time: other.times[f], into: &pose)
+        else { continue }
+        var landmarks = LandmarkFrame()
+        for l in landmarks.positions.indices { landmarks.positions[l] = stream.solver.landmarks[l] }
+        landmarks.untracked = stream.solver.untrackedLandmarks
+        _ = live.push(landmarks: landmarks, at: other.times[f])
+      }
+      live.finish()
+      #expect(live.repetitions.count == 3, "\(layout.id) live")
+      #expect(stream.solver.implausible == 0)
+    }
+  }
+
   /// The decision's rules on their own: a landmark the sensor shows it gives is its own at
   /// once; one shown only placed by rule is so after `window` seconds; one no frame tells
   /// about waits `longestWait`, then counts as the sensor's own; `mostFrames` bounds the wait.

@@ -11,11 +11,21 @@ import OnTrackKinematics
 ///   constants (width, depth) over its first `calibrationFrames` frames and then holds their
 ///   median; a whole take can set them first (`calibrate`).
 /// - Unit: the layout's, or guessed from the body's size on the first frame that shows a limb
-///   (`guessMetresPerUnit`).
+///   (`guessMetresPerUnit`). A layout's own unit is checked on that frame too: a body whose
+///   limbs measure `unitMismatch` times an adult's or more (or as much less) was written in
+///   another unit (a Kinect's or a lab's millimetres given as metres: every point was refused
+///   as an impossible bone length and nothing was scored), and the unit its size tells is
+///   taken instead (`unitCorrected`). Frames of a live stream before the first that shows a
+///   limb are read in the layout's unit.
 public struct KeypointConverter: Sendable {
   public let layout: KeypointLayout
   /// Metres per source unit, once known.
   public private(set) var metresPerUnit: Double?
+  /// The layout's unit and the one taken instead, when the body's size showed it wrong.
+  public private(set) var unitCorrected: (given: Double, taken: Double)?
+  /// How many times an adult's size (or how much less) shows a layout's unit wrong.
+  public static let unitMismatch = 5.0
+  private var unitChecked = false
   private var model: PlugInGait?
   /// Frames whose pelvis dimensions a stream measures before holding them.
   public static let calibrationFrames = 100
@@ -36,6 +46,7 @@ public struct KeypointConverter: Sendable {
   /// Sets the marker model's pelvis constants from a whole take (no effect for joint-centre
   /// layouts).
   public mutating func calibrate(_ frames: [[SIMD3<Float>?]]) {
+    for frame in frames where !unitChecked { checkUnit(frame) }
     if metresPerUnit == nil,
       let first = frames.first(where: { frame in
         Self.guessMetresPerUnit(layout: layout, frame: frame) != nil
@@ -54,6 +65,7 @@ public struct KeypointConverter: Sendable {
   public mutating func convert(
     positions: [SIMD3<Float>?], confidence: [Float]?, into frame: inout KeypointFrame
   ) -> Bool {
+    if !unitChecked { checkUnit(positions) }
     if metresPerUnit == nil {
       metresPerUnit = Self.guessMetresPerUnit(layout: layout, frame: positions)
       makeModel()
@@ -84,6 +96,25 @@ public struct KeypointConverter: Sendable {
       frame.confidence[point.rawValue] = 1
     }
     return true
+  }
+
+  /// Checks the layout's unit against the body's size on the first frame that shows a limb
+  /// (`unitMismatch`); a layout without a unit is guessed later, as before.
+  private mutating func checkUnit(_ frame: [SIMD3<Float>?]) {
+    guard let given = metresPerUnit else {
+      unitChecked = true
+      return
+    }
+    guard let told = Self.guessMetresPerUnit(layout: layout, frame: frame) else { return }
+    unitChecked = true
+    let ratio = told / given
+    guard ratio.isFinite, ratio >= Self.unitMismatch || ratio <= 1 / Self.unitMismatch else {
+      return
+    }
+    unitCorrected = (given, told)
+    metresPerUnit = told
+    model = nil
+    makeModel()
   }
 
   /// Metres per unit such that the body's limbs have an adult's proportions: the median

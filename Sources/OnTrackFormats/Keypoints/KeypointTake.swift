@@ -130,6 +130,14 @@ public struct KeypointTake: Sendable {
   ///
   /// - Throws: `MotionFormatError` if the unit cannot be told (no limb in any frame).
   public func bodyFrames() throws(MotionFormatError) -> [KeypointFrame] {
+    try converted().frames
+  }
+
+  /// `bodyFrames()`, and the layout's unit and the one the points were read in instead when
+  /// the body's size showed the layout's wrong (`KeypointConverter.unitCorrected`).
+  func converted() throws(MotionFormatError) -> (
+    frames: [KeypointFrame], unitCorrected: (given: Double, taken: Double)?
+  ) {
     let filled = gapsFilled()
     var converter = KeypointConverter(layout: layout)
     converter.calibrate(filled)
@@ -152,7 +160,7 @@ public struct KeypointTake: Sendable {
         reason: "no frame shows a whole limb, so the unit of the \(layout.id) points cannot be told"
       )
     }
-    return out
+    return (out, converter.unitCorrected)
   }
 
   /// The take on the canonical skeleton.
@@ -165,6 +173,9 @@ public struct KeypointTake: Sendable {
     public var implausible: Int
     /// Frames in which nothing could be solved (no hips or shoulders yet).
     public var unsolvedFrames: Int
+    /// Metres per unit: the layout's, and the one the points were read in instead when the
+    /// body's size showed the layout's wrong (`KeypointConverter.unitCorrected`).
+    public var unitCorrected: (given: Double, taken: Double)?
     /// The scale of the source's depth the solver ended with (`DepthScale`; 1 for a layout
     /// whose depth is measured, or when the body did not tell one).
     public var depthScale: Float = 1
@@ -185,7 +196,7 @@ public struct KeypointTake: Sendable {
   /// - Throws: `MotionFormatError` if the take lacks the points a skeleton needs (both hips or
   ///   both shoulders, and the limbs), naming what it found.
   public func solved(skeleton given: Skeleton? = nil) throws(MotionFormatError) -> Solved {
-    let body = try bodyFrames()
+    let (body, unitCorrected) = try converted()
     var seenAnywhere: UInt32 = 0
     for frame in body { seenAnywhere |= frame.present }
     let needed = BodyPoint.essential.filter { seenAnywhere & $0.bit == 0 }
@@ -244,6 +255,7 @@ public struct KeypointTake: Sendable {
       clip: clip, tracking: tracking, implausible: solver.implausible, unsolvedFrames: unsolved,
       times: times.map { $0 - times[0] }, landmarks: landmarks, untracked: untracked)
     result.depthScale = solver.depthScale.scale
+    result.unitCorrected = unitCorrected
     return result
   }
 
