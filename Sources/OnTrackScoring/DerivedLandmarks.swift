@@ -126,9 +126,12 @@ extension LandmarkFrame {
   /// `derived`, those that sit where the solver's rules put one; `own`, those the sensor
   /// shows it gives. The neck, when it and both shoulders are seen and the shoulders are at
   /// least `leastShoulderWidth` apart: derived within `derivedTolerance` of the mid-shoulder
-  /// point, own `ownNeckDistance` or more from it (neither between). A toe: own when seen; derived when not seen (`untracked`) and at
-  /// `KeypointSolver.guessedToe` of its ankle, in the trunk's frame from the mid-hip point to
-  /// the neck; neither when held elsewhere.
+  /// point, own `ownNeckDistance` or more from it (neither between). A toe: own when seen; derived when not seen (`untracked`), its ankle
+  /// seen, and at `KeypointSolver.guessedToe` of the ankle, in the trunk's frame from the
+  /// mid-hip point to the neck; neither when held elsewhere or when the ankle is not seen
+  /// either (a leg out of the picture says nothing about the feet: a patient whose legs
+  /// entered the picture after 2 s had the toes decided placed by rule, and the cat–camel
+  /// found no repetition).
   public var derivationEvidence: (derived: DerivedLandmarks, own: DerivedLandmarks) {
     var derived: DerivedLandmarks = []
     var own: DerivedLandmarks = []
@@ -157,8 +160,9 @@ extension LandmarkFrame {
     ] {
       if seen(toe) {
         own.insert(flag)
-      } else if near(
-        self[toe], KeypointSolver.guessedToe(ankle: self[ankle], up: up, forward: forward))
+      } else if seen(ankle),
+        near(
+          self[toe], KeypointSolver.guessedToe(ankle: self[ankle], up: up, forward: forward))
       {
         derived.insert(flag)
       }

@@ -53,6 +53,9 @@ import OnTrackKinematics
 public struct SensorLevelling: Sendable {
   /// How long the starting posture is averaged over, seconds.
   public static let calibrationSeconds = 0.5
+  /// How long after the first frame the calibration waits for a frame that shows the legs it
+  /// reads (a patient still walking into the picture), seconds; then nothing is levelled.
+  public static let longestWaitForLegs = 3.0
   /// Landmarks within this height of the reference's lowest one rest on the floor, metres.
   public static let floorBand: Float = 0.15
   /// Hips lower than this above the floor: lying, metres.
@@ -89,7 +92,7 @@ public struct SensorLevelling: Sendable {
   public static let referenceStillness: Float = 0.02
 
   /// The legs, from the hips down: what the lines are read from.
-  static let legs: [BodyLandmark] = [
+  public static let legs: [BodyLandmark] = [
     .leftHip, .rightHip, .leftKnee, .rightKnee, .leftAnkle, .rightAnkle, .leftToe, .rightToe,
   ]
 
@@ -122,6 +125,8 @@ public struct SensorLevelling: Sendable {
   private var older: [SIMD3<Double>]
   private var history: [Int]
   private var firstTime: Double?
+  /// The time of the first frame that showed the legs: the calibration's start.
+  private var calibrationStart: Double?
   /// Frames taken into the calibration so far.
   private var calibrationFrames = 0
   /// The levelling (identity until settled, and when nothing is to be levelled).
@@ -236,6 +241,7 @@ public struct SensorLevelling: Sendable {
       history[i] = 0
     }
     firstTime = nil
+    calibrationStart = nil
     calibrationFrames = 0
     rotation = Quaternion(x: 0, y: 0, z: 0, w: 1)
     estimatedTilt = 0
@@ -243,13 +249,28 @@ public struct SensorLevelling: Sendable {
     settled = false
   }
 
-  /// Takes the frame seen at `time` seconds into the calibration; the first frame after
-  /// `calibrationSeconds`, or one in which the legs moved, settles it. Nothing once settled;
-  /// a frame at a time that is not finite is ignored.
+  /// Takes the frame seen at `time` seconds into the calibration, which starts with the first
+  /// frame that shows the legs it reads (within `longestWaitForLegs` of the first frame: a
+  /// patient walking into the picture, a camera that sees the legs a moment late); the first
+  /// frame after `calibrationSeconds`, or one in which the legs moved, settles it. Nothing once
+  /// settled; a frame at a time that is not finite is ignored.
   public mutating func observe(_ frame: LandmarkFrame, at time: Double) {
     guard !settled, time.isFinite else { return }
-    let start = firstTime ?? time
-    firstTime = start
+    let first = firstTime ?? time
+    firstTime = first
+    if calibrationStart == nil {
+      let shown = needed.allSatisfy { landmark in
+        let p = frame.positions[landmark.rawValue]
+        return frame.untracked & (1 << UInt32(landmark.rawValue)) == 0 && p.x.isFinite
+          && p.y.isFinite && p.z.isFinite
+      }
+      guard shown else {
+        if time - first > Self.longestWaitForLegs { settle() }
+        return
+      }
+      calibrationStart = time
+    }
+    let start = calibrationStart ?? time
     guard time - start <= Self.calibrationSeconds else {
       settle()
       return

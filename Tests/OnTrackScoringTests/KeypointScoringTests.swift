@@ -357,6 +357,15 @@ struct KeypointScoringTests {
       (.kinectV2, ["Neck"], 0.1, []),
       (.kinectV2, ["Neck"], 0.5, []),
       (.body25, ["Neck"], 0.1, []),
+      // The legs entering the picture after 2 s: the toes were decided placed by rule (the
+      // solver guessed them for 2 s), and the cat–camel found no repetition.
+      (
+        .blazePose33,
+        [
+          "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel", "right_heel",
+          "left_foot_index", "right_foot_index",
+        ], 2.0, .neck
+      ),
     ] {
       let csv = Self.withoutPoints(
         names, before: seconds, in: try Self.layoutCSV(clip, layout: layout))
@@ -368,7 +377,9 @@ struct KeypointScoringTests {
         "\(what)")
       let offline = TakeScorer(exercise: exercise).score(solved)
       #expect(offline.repetitions.count == 3, "\(what)")
-      for (x, y) in zip(offline.repetitions, fromAngles.repetitions) {
+      // A first repetition begun before the legs were seen is measured on what was seen.
+      for (x, y) in zip(offline.repetitions, fromAngles.repetitions).dropFirst(seconds > 1 ? 1 : 0)
+      {
         #expect(x.score >= y.score - 3, "\(what): \(x.score) \(x.cues)")
       }
       var live = try StreamingScorer(exercise: exercise)

@@ -187,6 +187,42 @@ struct SensorLevellingTests {
     #expect(levelling.rotation.w == 1, "levelled by \(levelling.estimatedTilt * 180 / .pi)°")
   }
 
+  /// A patient walking into the picture, or a camera that sees the legs a moment late: the
+  /// calibration started with the first frame, found no legs in its half second and levelled
+  /// nothing (BlazePose's legs unseen for 2 s through a camera pitched 15°: the pelvis circles
+  /// and the glute bridge found no repetition, the squat scored 26). It now starts with the
+  /// first frame that shows the legs, within `longestWaitForLegs`.
+  @Test(
+    "legs that enter the picture late are levelled from when they are seen", arguments: postures)
+  func legsSeenLate(id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    let (landmarks, times) = try Self.take(exercise)
+    var seen = Self.tilted(landmarks, pitch: 12, roll: -4)
+    var unseenLegs: UInt32 = 0
+    for landmark in SensorLevelling.legs { unseenLegs |= 1 << UInt32(landmark.rawValue) }
+    for f in seen.indices where times[f] < 0.8 { seen[f].untracked |= unseenLegs }
+    var levelling = try #require(exercise.levelling)
+    for (frame, time) in zip(seen, times) { levelling.observe(frame, at: time) }
+    #expect(levelling.settled && !levelling.moved, "\(id)")
+    #expect(levelling.rotation.w < 1, "\(id): not levelled")
+    let turn =
+      Quaternion(angle: -4 * .pi / 180, axis: SIMD3(0, 0, 1))
+      * Quaternion(angle: 12 * .pi / 180, axis: SIMD3(1, 0, 0))
+    let up = (levelling.rotation * turn).act(on: SIMD3(0, 1, 0))
+    if !levelling.levelsRollOnly {
+      #expect(acos(min(1, up.y)) * 180 / .pi < 1.5, "\(id)")
+    }
+    // Legs never seen: settled, unlevelled, once the wait is over.
+    var never = try #require(exercise.levelling)
+    for (frame, time) in zip(seen, times) {
+      var legless = frame
+      legless.untracked |= unseenLegs
+      never.observe(legless, at: time)
+      if time > SensorLevelling.longestWaitForLegs + 0.1 { break }
+    }
+    #expect(never.settled && never.rotation.w == 1, "\(id)")
+  }
+
   @Test("a patient who starts in another posture than the reference is not levelled onto it")
   func otherPostureIsNoTilt() throws {
     let standing = try ScoringData.exercise("lbp-squat")
