@@ -274,11 +274,8 @@ struct KeypointScoringTests {
       for (x, y) in zip(offline.repetitions, fromAngles.repetitions) {
         #expect(x.score >= y.score - 3, "\(id) through \(layout.id): \(x.score) \(x.cues)")
       }
-      var live = try StreamingScorer(exercise: exercise)
-      for (frame, time) in zip(landmarks, solved.times) {
-        _ = live.push(landmarks: frame, at: time)
-      }
-      live.finish()
+      let live = try ScoringData.streamLive(
+        landmarks: landmarks, times: solved.times, exercise: exercise)
       #expect(live.repetitions.map(\.score) == offline.repetitions.map(\.score), "\(layout.id)")
     }
   }
@@ -382,11 +379,8 @@ struct KeypointScoringTests {
       {
         #expect(x.score >= y.score - 3, "\(what): \(x.score) \(x.cues)")
       }
-      var live = try StreamingScorer(exercise: exercise)
-      for (frame, time) in zip(landmarks, solved.times) {
-        _ = live.push(landmarks: frame, at: time)
-      }
-      live.finish()
+      let live = try ScoringData.streamLive(
+        landmarks: landmarks, times: solved.times, exercise: exercise)
       #expect(live.repetitions.map(\.score) == offline.repetitions.map(\.score), "\(what)")
       #expect(live.rejectedFrames == 0)
     }

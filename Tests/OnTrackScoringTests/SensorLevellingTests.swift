@@ -23,11 +23,15 @@ struct SensorLevellingTests {
     return try ScoringData.landmarks(of: clip, jitter: 0, seed: 1)
   }
 
+  /// A camera's turn: `pitch` degrees about the left–right axis, then `roll`.
+  static func turn(pitch: Float, roll: Float) -> Quaternion {
+    Quaternion(angle: roll * .pi / 180, axis: SIMD3(0, 0, 1))
+      * Quaternion(angle: pitch * .pi / 180, axis: SIMD3(1, 0, 0))
+  }
+
   /// Every landmark turned by `pitch` (about the left–right axis) then `roll` degrees.
   static func tilted(_ landmarks: [LandmarkFrame], pitch: Float, roll: Float) -> [LandmarkFrame] {
-    let turn =
-      Quaternion(angle: roll * .pi / 180, axis: SIMD3(0, 0, 1))
-      * Quaternion(angle: pitch * .pi / 180, axis: SIMD3(1, 0, 0))
+    let turn = Self.turn(pitch: pitch, roll: roll)
     return landmarks.map { frame in
       var turned = frame
       for k in turned.positions.indices { turned.positions[k] = turn.act(on: frame.positions[k]) }
@@ -48,9 +52,7 @@ struct SensorLevellingTests {
       (20, -4, jittered),
     ] {
       var levelling = try #require(exercise.levelling)
-      let turn =
-        Quaternion(angle: roll * .pi / 180, axis: SIMD3(0, 0, 1))
-        * Quaternion(angle: pitch * .pi / 180, axis: SIMD3(1, 0, 0))
+      let turn = Self.turn(pitch: pitch, roll: roll)
       for (frame, time) in zip(Self.tilted(seen, pitch: pitch, roll: roll), times) {
         levelling.observe(frame, at: time)
       }
@@ -145,9 +147,7 @@ struct SensorLevellingTests {
       let seen = Self.tilted(jittered, pitch: pitch, roll: roll)
       var levelling = try #require(exercise.levelling)
       for (frame, time) in zip(seen, times) { levelling.observe(frame, at: time) }
-      let turn =
-        Quaternion(angle: roll * .pi / 180, axis: SIMD3(0, 0, 1))
-        * Quaternion(angle: pitch * .pi / 180, axis: SIMD3(1, 0, 0))
+      let turn = Self.turn(pitch: pitch, roll: roll)
       let up = (levelling.rotation * turn).act(on: SIMD3(0, 1, 0))
       let error = acos(min(1, up.y)) * 180 / .pi
       if levelling.levelsRollOnly {
@@ -205,9 +205,7 @@ struct SensorLevellingTests {
     for (frame, time) in zip(seen, times) { levelling.observe(frame, at: time) }
     #expect(levelling.settled && !levelling.moved, "\(id)")
     #expect(levelling.rotation.w < 1, "\(id): not levelled")
-    let turn =
-      Quaternion(angle: -4 * .pi / 180, axis: SIMD3(0, 0, 1))
-      * Quaternion(angle: 12 * .pi / 180, axis: SIMD3(1, 0, 0))
+    let turn = Self.turn(pitch: 12, roll: -4)
     let up = (levelling.rotation * turn).act(on: SIMD3(0, 1, 0))
     if !levelling.levelsRollOnly {
       #expect(acos(min(1, up.y)) * 180 / .pi < 1.5, "\(id)")
