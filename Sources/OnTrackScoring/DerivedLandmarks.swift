@@ -80,7 +80,7 @@ public struct DerivedLandmarksDecision: Sendable, Equatable {
   public mutating func observe(_ frame: LandmarkFrame, at time: Double) {
     guard decided == nil else { return }
     let evidence = frame.derivationEvidence
-    if provisional == nil { provisional = evidence.derived.subtracting(evidence.own) }
+    if provisional == nil { provisional = evidence.derived }
     derivedSeen.formUnion(evidence.derived)
     ownSeen.formUnion(evidence.own)
     frames += 1

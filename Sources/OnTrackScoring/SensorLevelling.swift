@@ -259,12 +259,7 @@ public struct SensorLevelling: Sendable {
     let first = firstTime ?? time
     firstTime = first
     if calibrationStart == nil {
-      let shown = needed.allSatisfy { landmark in
-        let p = frame.positions[landmark.rawValue]
-        return frame.untracked & (1 << UInt32(landmark.rawValue)) == 0 && p.x.isFinite
-          && p.y.isFinite && p.z.isFinite
-      }
-      guard shown else {
+      guard needed.allSatisfy({ Self.shows(frame, $0) }) else {
         if time - first > Self.longestWaitForLegs { settle() }
         return
       }
@@ -284,11 +279,8 @@ public struct SensorLevelling: Sendable {
     var seen = 0
     for landmark in Self.legs {
       let i = landmark.rawValue
-      let p = frame.positions[i]
-      guard counts[i] > 0, frame.untracked & (1 << UInt32(i)) == 0, p.x.isFinite, p.y.isFinite,
-        p.z.isFinite
-      else { continue }
-      let d = SIMD3<Double>(p) - sums[i] / Double(counts[i])
+      guard counts[i] > 0, Self.shows(frame, landmark) else { continue }
+      let d = SIMD3<Double>(frame.positions[i]) - sums[i] / Double(counts[i])
       distance += (d * d).sum()
       jitter += secondCounts[i] > 0 ? secondSums[i] / Double(secondCounts[i]) / 6 : 0
       seen += 1
@@ -304,13 +296,11 @@ public struct SensorLevelling: Sendable {
     calibrationFrames += 1
     for landmark in Self.legs {
       let i = landmark.rawValue
-      let p = frame.positions[i]
-      guard frame.untracked & (1 << UInt32(i)) == 0, p.x.isFinite, p.y.isFinite, p.z.isFinite
-      else {
+      guard Self.shows(frame, landmark) else {
         history[i] = 0
         continue
       }
-      let q = SIMD3<Double>(p)
+      let q = SIMD3<Double>(frame.positions[i])
       sums[i] += q
       counts[i] += 1
       if history[i] == 2 {
@@ -324,6 +314,19 @@ public struct SensorLevelling: Sendable {
     }
   }
 
+  /// Whether `frame` shows `landmark`: seen (not `untracked`) and finite.
+  private static func shows(_ frame: LandmarkFrame, _ landmark: BodyLandmark) -> Bool {
+    let p = frame.positions[landmark.rawValue]
+    return frame.untracked & (1 << UInt32(landmark.rawValue)) == 0 && p.x.isFinite
+      && p.y.isFinite && p.z.isFinite
+  }
+
+  /// The patient's mean position of `landmark` over the calibration (NaN if never seen).
+  private func patientMean(_ landmark: BodyLandmark) -> SIMD3<Double> {
+    let i = landmark.rawValue
+    return counts[i] > 0 ? sums[i] / Double(counts[i]) : SIMD3<Double>(repeating: .nan)
+  }
+
   /// Ends the calibration (also early: a stream that ends, or a full buffer of held frames)
   /// and decides the levelling from the frames observed.
   public mutating func settle() {
@@ -333,7 +336,7 @@ public struct SensorLevelling: Sendable {
       needed.allSatisfy({ counts[$0.rawValue] > 0 }),
       let patient = Self.frame(
         lower: lower, upper: upper, kneesAcross: kneeling,
-        { sums[$0.rawValue] / Double(max(1, counts[$0.rawValue])) })
+        { patientMean($0) })
     else { return }
     // u = F_pat F_refᵀ ŷ: ŷ's coordinates in the reference's frame, on the patient's axes.
     var up = patient.0 * referenceUp.x + patient.1 * referenceUp.y + patient.2 * referenceUp.z
@@ -343,12 +346,7 @@ public struct SensorLevelling: Sendable {
     estimatedTilt = tilt
     var axis = SIMD3<Float>(Float(-up.z), 0, Float(up.x))
     var length = (axis * axis).sum().squareRoot()
-    let legSums = sums
-    let legCounts = counts
-    let knees = Self.knees { l in
-      legCounts[l.rawValue] > 0
-        ? legSums[l.rawValue] / Double(legCounts[l.rawValue]) : SIMD3<Double>(repeating: .nan)
-    }
+    let knees = Self.knees { patientMean($0) }
     let legsAlike =
       abs(knees.0 - referenceKnees.0) <= Self.kneesAlike
       && abs(knees.1 - referenceKnees.1) <= Self.kneesAlike

@@ -268,8 +268,7 @@ public struct StreamingScorer: Sendable {
     if let decided = decision.decided {
       derivation = nil
       guard decided != placed else {
-        heldForDerivation = []
-        refusedWhileHeld = 0
+        forgetHeldFrames()
         return take(frame, at: time)
       }
       let replayed = replay(placing: decided)
@@ -307,10 +306,7 @@ public struct StreamingScorer: Sendable {
   /// The decision differs from what the scorer measured so far: a scorer placing `derived`
   /// alike takes every frame held since the first. Returns what they added.
   private mutating func replay(placing derived: DerivedLandmarks) -> Update {
-    defer {
-      heldForDerivation = []
-      refusedWhileHeld = 0
-    }
+    defer { forgetHeldFrames() }
     guard var adapted = adapted(placing: derived) else {
       return Update(newFrames: 0, completedRepetitions: 0, accepted: true)
     }
@@ -323,6 +319,12 @@ public struct StreamingScorer: Sendable {
     let completed = max(0, adapted.repetitions.count - repetitions.count)
     self = adapted
     return Update(newFrames: newFrames, completedRepetitions: completed, accepted: true)
+  }
+
+  /// The derivation is decided: the frames held for a replay are not needed any more.
+  private mutating func forgetHeldFrames() {
+    heldForDerivation = []
+    refusedWhileHeld = 0
   }
 
   /// One landmark frame through the pipeline and the matcher, against `exercise` as it is.

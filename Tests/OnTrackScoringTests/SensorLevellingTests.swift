@@ -29,6 +29,11 @@ struct SensorLevellingTests {
       * Quaternion(angle: pitch * .pi / 180, axis: SIMD3(1, 0, 0))
   }
 
+  /// Degrees between `up` and the vertical.
+  static func offVertical(_ up: SIMD3<Float>) -> Float {
+    acos(min(1, up.y)) * 180 / .pi
+  }
+
   /// Every landmark turned by `pitch` (about the left–right axis) then `roll` degrees.
   static func tilted(_ landmarks: [LandmarkFrame], pitch: Float, roll: Float) -> [LandmarkFrame] {
     let turn = Self.turn(pitch: pitch, roll: roll)
@@ -60,7 +65,7 @@ struct SensorLevellingTests {
       // Levelling after the camera's turn leaves the vertical where it was: at most a turn
       // about it (where the patient faces is theirs).
       let up = (levelling.rotation * turn).act(on: SIMD3(0, 1, 0))
-      let error = acos(min(1, up.y)) * 180 / .pi
+      let error = Self.offVertical(up)
       #expect(error < 1.5, "\(id), pitch \(pitch)°, roll \(roll)°: \(error)° off vertical")
     }
   }
@@ -149,7 +154,7 @@ struct SensorLevellingTests {
       for (frame, time) in zip(seen, times) { levelling.observe(frame, at: time) }
       let turn = Self.turn(pitch: pitch, roll: roll)
       let up = (levelling.rotation * turn).act(on: SIMD3(0, 1, 0))
-      let error = acos(min(1, up.y)) * 180 / .pi
+      let error = Self.offVertical(up)
       if levelling.levelsRollOnly {
         // Sitting: the pitch is the patient's (where the feet are put), the roll is levelled.
         let roll = asin(max(-1, min(1, up.x))) * 180 / .pi
@@ -208,7 +213,7 @@ struct SensorLevellingTests {
     let turn = Self.turn(pitch: 12, roll: -4)
     let up = (levelling.rotation * turn).act(on: SIMD3(0, 1, 0))
     if !levelling.levelsRollOnly {
-      #expect(acos(min(1, up.y)) * 180 / .pi < 1.5, "\(id)")
+      #expect(Self.offVertical(up) < 1.5, "\(id)")
     }
     // Legs never seen: settled, unlevelled, once the wait is over.
     var never = try #require(exercise.levelling)
@@ -310,7 +315,7 @@ struct SensorLevellingTests {
         let up = (seen.rotation * turn).act(on: SIMD3(0, 1, 0))
         // Within 2°: the camera rolls about the world's forward axis, the patient faces a
         // little off it, and only the part about theirs is levelled.
-        #expect(acos(min(1, up.y)) * 180 / .pi < 2, "roll \(roll)°")
+        #expect(Self.offVertical(up) < 2, "roll \(roll)°")
       }
     }
   }

@@ -58,9 +58,6 @@ public struct DepthScale: Sendable {
   public private(set) var estimate: Float?
   /// Frames in which at least one segment was seen.
   public private(set) var frames = 0
-  /// The pooled variance of the segments' log lengths at scale 1 and at the best flattening
-  /// and deepening candidates so far (what the estimate was decided on).
-  public private(set) var variances: (unit: Float, flattening: Float, deepening: Float) = (0, 0, 0)
 
   /// Per segment and candidate (`segment * candidates.count + candidate`): count, mean and
   /// sum of squared deviations of the logarithm of the length (Welford).
@@ -167,7 +164,6 @@ public struct DepthScale: Sendable {
         deepest = (variance, k)
       }
     }
-    variances = (unitVariance, flattest.variance, deepest.variance)
     guard unitVariance.isFinite, unitVariance > 0 else {
       estimate = nil
       return
