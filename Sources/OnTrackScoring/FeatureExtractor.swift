@@ -67,14 +67,19 @@ public struct LandmarkFrame: Sendable {
 /// (`forward = left × up`). Its heading — the left direction, from the hips (or shoulders) made
 /// horizontal — is smoothed with a causal exponential filter (time constant
 /// `headingTimeConstant`, seconds), so that a patient facing any direction compares equal to
-/// the reference while turning the trunk *during* a movement still shows. The filter is causal,
-/// so a stream and a whole recording give the same features frame for frame.
+/// the reference while turning the trunk *during* a movement still shows; a turn of the whole
+/// body (hips, shoulders and legs alike) is followed within a fraction of a second
+/// (`BodyHeading`). Causal, so a stream and a whole recording give the same features frame for
+/// frame.
 public struct FeatureExtractor: Sendable {
-  public var headingTimeConstant: Double
-  private var left: SIMD3<Float>?
+  public var headingTimeConstant: Double {
+    get { heading.timeConstant }
+    set { heading.timeConstant = newValue }
+  }
+  private var heading: BodyHeading
 
   public init(headingTimeConstant: Double = 2) {
-    self.headingTimeConstant = headingTimeConstant
+    heading = BodyHeading(timeConstant: headingTimeConstant)
   }
 
   /// Writes the measures of `frame` into `out[0..<FeatureLayout.measureWidth]`; `timeStep` is
@@ -86,23 +91,8 @@ public struct FeatureExtractor: Sendable {
     let hipR = frame[.rightHip]
     let shL = frame[.leftShoulder]
     let shR = frame[.rightShoulder]
-    var raw = hipL - hipR
-    raw.y = 0
-    if length(raw) < 1e-6 {
-      raw = shL - shR
-      raw.y = 0
-    }
-    if length(raw) >= 1e-6 {
-      raw = normalize(raw)
-      if let previous = left {
-        let alpha = Float(1 - exp(-max(timeStep, 0) / max(headingTimeConstant, 1e-6)))
-        let blended = previous + (raw - previous) * alpha
-        left = length(blended) > 1e-6 ? normalize(blended) : raw
-      } else {
-        left = raw
-      }
-    }
-    let l = left ?? SIMD3(1, 0, 0)
+    heading.update(frame, timeStep: timeStep)
+    let l = heading.left ?? SIMD3(1, 0, 0)
     let up = SIMD3<Float>(0, 1, 0)
     let forward = cross(l, up)
     func body(_ v: SIMD3<Float>) -> SIMD3<Float> {
