@@ -28,4 +28,7 @@ else
   # generator): alone, so that it neither starves nor is starved by the in-process servers.
   swift test --skip-build --filter OnTrackServerTests --skip BalancedServersTests
   swift test --skip-build --filter BalancedServersTests
+  # PostgreSQL terminating every connection of a live server's database every 25 ms while five
+  # patients stream: every frame stored once and acknowledged, no client error (SECURITY.md).
+  Scripts/postgres-chaos.sh 20 5
 fi
