@@ -294,6 +294,9 @@ public struct Notice: Codable, Sendable, Equatable {
     /// The connection's first new frame was not after the session's last: its clock is taken
     /// to have started again, and its frame times are moved on to continue the session's.
     case clockRebased = "clock_rebased"
+    /// The keypoints' unit, as their layout gives it, made a body five times too large or
+    /// small: the unit the body's size tells is taken instead (once per session).
+    case unitCorrected = "unit_corrected"
   }
 
   public init(code: Code, message: String) {

@@ -34,6 +34,9 @@ public struct KeypointStream: Sendable {
 
   public private(set) var layout: KeypointLayout?
   public private(set) var solver: KeypointSolver
+  /// The layout's unit and the unit taken instead, when the body's size showed the layout's
+  /// wrong (`KeypointConverter.unitCorrected`): a Kinect's millimetres sent as metres.
+  public var unitCorrected: (given: Double, taken: Double)? { converter?.unitCorrected }
   /// The layout id given at creation, if any.
   private let fixedID: String?
   private var converter: KeypointConverter?

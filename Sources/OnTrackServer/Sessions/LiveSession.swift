@@ -46,6 +46,8 @@ public final class LiveSession: Sendable {
     var world: [RigidTransform] = []
     var positions: [Float] = []
     var implausibleSeen = 0
+    /// The client has been told that its keypoints' unit was corrected.
+    var unitCorrectionTold = false
     var lastSeq = -1
     var lastTime = -Double.infinity
     /// When the last frame was taken (the server's clock, seconds).
@@ -183,6 +185,16 @@ public final class LiveSession: Sendable {
           case .unknownLayout, .noKnownPoints:
             throw Rejection(reason: .unknownJoint, message: error.description, seq: seq)
           }
+        }
+        if !s.unitCorrectionTold, let (given, taken) = stream.unitCorrected {
+          s.unitCorrectionTold = true
+          s.stream?.events.yield(
+            .notice(
+              Notice(
+                code: .unitCorrected,
+                message:
+                  "the keypoints' size is not \(given) m a unit, as layout '\(stream.layout?.id ?? "")' "
+                  + "gives, but \(taken) m a unit: taken so")))
         }
         let implausible = stream.solver.implausible
         if implausible > s.implausibleSeen {
