@@ -36,6 +36,9 @@ import OnTrackKinematics
 /// no turn the heading is exactly the slow filter's. A sensor that does not show the legs
 /// tells no whole-body turn: then only the slow filter follows.
 ///
+/// Only landmarks the sensor saw are read (`LandmarkFrame.untracked`): a hip not seen yet sits
+/// wherever a solver or the gate put it, and its line is no heading.
+///
 /// Causal and allocation-free, so a stream and a whole recording give the same heading frame
 /// for frame.
 struct BodyHeading: Sendable {
@@ -86,14 +89,16 @@ struct BodyHeading: Sendable {
       Self.line(frame, .leftHip, .rightHip), Self.line(frame, .leftShoulder, .rightShoulder),
       Self.line(frame, .leftAnkle, .rightAnkle) ?? Self.line(frame, .leftKnee, .rightKnee)
     )
-    // The heading's own line: the hips', else the shoulders' (any length, as before).
-    var own = frame[.leftHip] - frame[.rightHip]
-    own.y = 0
-    if length(own) < 1e-6 {
-      own = frame[.leftShoulder] - frame[.rightShoulder]
-      own.y = 0
+    // The heading's own line: the hips', else the shoulders' (any length), of points the
+    // sensor saw. While a hip is not seen the heading holds (the shoulders' line turns with a
+    // trunk rotation); before any hip was seen, the shoulders' line is taken. A point not seen
+    // sits where a solver or the gate put it — a hip never seen yet, in the middle of the body
+    // — and read as the hips' line it turned the heading by tens of degrees for seconds.
+    let hipsSeen = Self.sees(frame, .leftHip, .rightHip)
+    var ownLine = hipsSeen ? Self.horizontal(frame, .leftHip, .rightHip) : nil
+    if ownLine == nil && (hipsSeen || left == nil) {
+      ownLine = Self.horizontal(frame, .leftShoulder, .rightShoulder)
     }
-    let ownLine = length(own) >= 1e-6 ? normalize(own) : nil
     let turns = Self.turns(from: cues, to: raw)
     if let moved = Self.turns(from: lastCues, to: raw) {
       jitter += (moved * moved - jitter) * slow
@@ -159,6 +164,24 @@ struct BodyHeading: Sendable {
   /// The median of three.
   private static func middle(_ t: SIMD3<Float>) -> Float {
     max(min(t.x, t.y), min(max(t.x, t.y), t.z))
+  }
+
+  /// Whether the sensor saw both landmarks.
+  private static func sees(_ frame: LandmarkFrame, _ a: BodyLandmark, _ b: BodyLandmark) -> Bool {
+    frame.untracked & (1 << UInt32(a.rawValue) | 1 << UInt32(b.rawValue)) == 0
+  }
+
+  /// The unit direction from `right` to `left` made horizontal (3-D, y = 0), when the sensor
+  /// saw both and it is longer than 10⁻⁶ m.
+  private static func horizontal(
+    _ frame: LandmarkFrame, _ left: BodyLandmark, _ right: BodyLandmark
+  ) -> SIMD3<Float>? {
+    guard sees(frame, left, right) else { return nil }
+    var d = frame[left] - frame[right]
+    d.y = 0
+    let n = length(d)
+    guard n.isFinite, n >= 1e-6 else { return nil }
+    return d / n
   }
 
   /// The horizontal unit direction from `right` to `left` (x, z), when the sensor sees both

@@ -116,6 +116,56 @@ struct BodyHeadingTests {
     }
   }
 
+  /// A hip the sensor has not seen yet sits wherever a solver or the gate put it (the gate:
+  /// the middle of the body's landmarks); read as the hips' line it turned the heading by
+  /// tens of degrees, which the slow filter took seconds to undo.
+  @Test("a hip not seen does not turn the heading")
+  func unseenHip() {
+    var random = SplitMix64(seed: 7)
+    var heading = BodyHeading(timeConstant: 2)
+    var largest: Float = 0
+    for f in 0..<60 {
+      var frame = Self.body(hips: 0, shoulders: 0, legs: 0, random: &random)
+      // Not seen for the first 0.2 s, and again for 0.1 s later on.
+      if f < 6 || (30..<33).contains(f) {
+        frame[.leftHip] = [0, 1.0, 0.25]
+        frame.untracked |= 1 << UInt32(BodyLandmark.leftHip.rawValue)
+      }
+      heading.update(frame, timeStep: f == 0 ? 0 : 1.0 / 30)
+      largest = max(largest, abs(Self.degrees(heading.left)))
+    }
+    #expect(largest < 0.5, "\(largest)°")
+  }
+
+  /// The same through the whole chain: BlazePose's points with the left hip (or a shoulder)
+  /// missing from the first 0.1 s. Before, the cat–camel's first two repetitions scored 8 and
+  /// 20 ("Follow the guide with your head") and were split in three; the sit-to-stand 70.
+  @Test(
+    "a patient whose hip is not seen in the first frames is scored as one whose hip is",
+    arguments: ["lbp-cat-camel", "uiprmd-m05-sit-to-stand", "lbp-press-up", "lbp-knee-rolls"])
+  func hipUnseenAtFirst(id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    let clip = try ScoringData.simulatedTake(of: exercise, repetitions: 3, seed: 2, frameRate: 30)
+    let layout = KeypointLayout.blazePose33
+    let base = try KeypointFiles.csv(
+      bytes: try KeypointScoringTests.layoutCSV(clip, layout: layout), file: "p.csv",
+      layout: layout.id)
+    for missing in ["left_hip", "right_hip", "left_shoulder"] {
+      let k = try #require(layout.names.firstIndex(of: missing))
+      var frames = base.frames
+      for f in 0..<3 { frames[f][k] = nil }
+      let take = try KeypointTake(
+        layout: layout, times: base.times, frames: frames, confidence: nil, source: missing)
+      let solved = try take.solved()
+      let offline = TakeScorer(exercise: exercise).score(solved)
+      let scores = offline.repetitions.map { Int($0.score.rounded()) }
+      #expect(scores.count == 3 && scores.allSatisfy { $0 >= 95 }, "\(id), \(missing): \(scores)")
+      let live = try ScoringData.streamLive(
+        landmarks: ClipFeatures.landmarks(of: solved), times: solved.times, exercise: exercise)
+      #expect(live.repetitions.map { Int($0.score.rounded()) } == scores, "\(id), \(missing) live")
+    }
+  }
+
   /// Each exercise performed perfectly through BlazePose's points, four repetitions with 5 s
   /// of rest; before the third the patient turns 30° (at once, over a second, or out of the
   /// picture for 3 s and back turned), 1.5 s before it starts. Before the whole body's turn
