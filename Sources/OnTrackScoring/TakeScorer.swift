@@ -105,8 +105,8 @@ public struct RepetitionFinding: Sendable {
   /// The scored measures, as `reach` reads them: each measure's column and its mirror
   /// image's.
   private let reachTerms: [(column: Int, otherColumn: Int, weight: Double, bone: Bool)]
-  /// A repetition is reported at most this many frames after it ends (a third of a second at
-  /// the reference's rate, at least 4 frames).
+  /// A repetition is reported at most this many frames after it ends, whatever is still
+  /// running (`SubsequenceMatcher.maximumDelay`): twice the reference's length.
   public let maximumDelay: Int
   /// Half-width of the centred moving average `movement(_:frames:of:)` reads measures
   /// through, frames: `RepetitionScorer.stillSmoothingSeconds`, or a twentieth of the
