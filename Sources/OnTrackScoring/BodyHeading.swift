@@ -34,7 +34,10 @@ import OnTrackKinematics
 /// two of the three cues — the feet stay while the pelvis or the chest turns, the legs swing
 /// while the trunk stays — or turns them unalike (a lunge's step), and shows as before; with
 /// no turn the heading is exactly the slow filter's. A sensor that does not show the legs
-/// tells no whole-body turn: then only the slow filter follows.
+/// (a webcam that frames the upper body) tells a whole-body turn by the hips and shoulders
+/// alone (the shoulders' turn standing in for the legs') only where the exercise never turns
+/// them (`trunkTells`, `Exercise.trunkTurnIsBodyTurn`); elsewhere only the slow filter
+/// follows. Each cue's jitter is followed whenever that cue is seen in two frames running.
 ///
 /// Only landmarks the sensor saw are read (`LandmarkFrame.untracked`): a hip not seen yet sits
 /// wherever a solver or the gate put it, and its line is no heading.
@@ -75,8 +78,14 @@ struct BodyHeading: Sendable {
   /// Seconds the cues have agreed on a turn of sign `turnSign`.
   private var agreeing = 0.0
 
-  init(timeConstant: Double) {
+  /// With the legs unseen, a turn of the hips and the shoulders alike is the whole body's: for
+  /// an exercise whose reference turns neither (`Exercise.trunkTurnIsBodyTurn`); else, with
+  /// the legs unseen, only the slow filter follows.
+  var trunkTells: Bool
+
+  init(timeConstant: Double, trunkTells: Bool = false) {
     self.timeConstant = timeConstant
+    self.trunkTells = trunkTells
   }
 
   /// Follows `frame`, `timeStep` seconds after the previous one.
@@ -99,16 +108,28 @@ struct BodyHeading: Sendable {
     if ownLine == nil && (hipsSeen || left == nil) {
       ownLine = Self.horizontal(frame, .leftShoulder, .rightShoulder)
     }
-    let turns = Self.turns(from: cues, to: raw)
-    if let moved = Self.turns(from: lastCues, to: raw) {
-      jitter += (moved * moved - jitter) * slow
+    var turns = Self.turns(from: cues, to: raw)
+    // With the legs unseen (a webcam that shows the upper body), the hips and shoulders alone,
+    // for an exercise that turns neither (`trunkTells`): the shoulders' turn stands in for the
+    // legs'.
+    var zoneOfLegs = 2
+    if turns == nil, trunkTells, raw.2 == nil, let h = cues.0, let s = cues.1, let rh = raw.0,
+      let rs = raw.1
+    {
+      let shoulders = Self.angle(s, rs)
+      turns = SIMD3(Self.angle(h, rh), shoulders, shoulders)
+      zoneOfLegs = 1
     }
+    Self.updateJitter(&jitter, 0, lastCues.0, raw.0, slow)
+    Self.updateJitter(&jitter, 1, lastCues.1, raw.1, slow)
+    Self.updateJitter(&jitter, 2, lastCues.2, raw.2, slow)
     lastCues = raw
     // A turn of the whole body: the three cues turned one way, each past its dead zone, and
     // alike, for `turnOnset` seconds.
     if !turning {
-      let zone = pointwiseMax(
+      var zone = pointwiseMax(
         Self.jitterZones * jitter.squareRoot(), SIMD3<Float>(repeating: Self.deadZone))
+      zone.z = zone[zoneOfLegs]
       var sign: Float = 0
       if let t = turns, t.max() - t.min() <= max(Self.deadZone, 0.5 * abs(Self.middle(t))) {
         if all(t .> zone) { sign = 1 } else if all(t .< -zone) { sign = -1 }
@@ -159,6 +180,17 @@ struct BodyHeading: Sendable {
       let z = to.2
     else { return nil }
     return SIMD3(angle(a, x), angle(b, y), angle(c, z))
+  }
+
+  /// Cue `i`'s jitter: its mean square turn from one frame to the next, through the slow
+  /// filter, when it was seen in both.
+  private static func updateJitter(
+    _ jitter: inout SIMD3<Float>, _ i: Int, _ last: SIMD2<Float>?, _ now: SIMD2<Float>?,
+    _ alpha: Float
+  ) {
+    guard let last, let now else { return }
+    let moved = angle(last, now)
+    jitter[i] += (moved * moved - jitter[i]) * alpha
   }
 
   /// The median of three.

@@ -31,10 +31,11 @@ public enum ClipFeatures {
   public static func features(
     landmarks: [LandmarkFrame], times: [Double], step: Double,
     headingTimeConstant: Double = 2, cutoff: Double? = LandmarkFilter.defaultCutoff,
-    levelling: SensorLevelling? = nil
+    levelling: SensorLevelling? = nil, trunkTurnIsBodyTurn: Bool = false
   ) -> FeatureSequence {
     var pipeline = FeaturePipeline(
-      step: step, headingTimeConstant: headingTimeConstant, cutoff: cutoff, levelling: levelling)
+      step: step, headingTimeConstant: headingTimeConstant, cutoff: cutoff, levelling: levelling,
+      trunkTurnIsBodyTurn: trunkTurnIsBodyTurn)
     var sequence = FeatureSequence(frameTime: step)
     sequence.values.reserveCapacity(landmarks.count * FeatureLayout.width)
     for (frame, time) in zip(landmarks, times) {

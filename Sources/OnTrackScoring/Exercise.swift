@@ -117,6 +117,15 @@ public struct Exercise: Sendable {
   /// an exercise built from a reference clip; `nil` for one built from features alone, or set
   /// to `nil` for a sensor that knows the vertical.
   public var levelling: SensorLevelling?
+  /// True if the reference turns neither its hips' nor its shoulders' line by more than
+  /// `largestTrunkTurn` about the vertical: a patient seen without legs whose hips and
+  /// shoulders turn alike has then turned round (`BodyHeading.trunkTells`), where in a trunk
+  /// rotation or a pelvis rotation the same could be the movement or its fault. `false` for an
+  /// exercise built from features alone.
+  public var trunkTurnIsBodyTurn = false
+  /// The most (radians, 10°) a reference may turn its hips' or shoulders' line for
+  /// `trunkTurnIsBodyTurn`.
+  public static let largestTrunkTurn: Float = 10 * .pi / 180
   /// Below this speed (radians a second) a measure is still.
   public static let holdSpeed = 3 * Double.pi / 180
 
@@ -143,6 +152,31 @@ public struct Exercise: Sendable {
       step: referenceClip.frameTime)
     try self.init(definition: definition, reference: features, clip: referenceClip, file: file)
     levelling = SensorLevelling(reference: landmarks, frameTime: referenceClip.frameTime)
+    trunkTurnIsBodyTurn =
+      Self.largestTurn(landmarks, .leftHip, .rightHip) <= Self.largestTrunkTurn
+      && Self.largestTurn(landmarks, .leftShoulder, .rightShoulder) <= Self.largestTrunkTurn
+  }
+
+  /// The largest turn about the vertical (radians) of the horizontal line from `right` to
+  /// `left` over `frames`, from its direction in the first frame (0 where it is shorter than
+  /// 4 cm: a body lying on its side).
+  static func largestTurn(_ frames: [LandmarkFrame], _ left: BodyLandmark, _ right: BodyLandmark)
+    -> Float
+  {
+    func line(_ frame: LandmarkFrame) -> SIMD2<Float>? {
+      let d = frame[left] - frame[right]
+      let v = SIMD2(d.x, d.z)
+      let n = (v.x * v.x + v.y * v.y).squareRoot()
+      return n >= 0.04 && n.isFinite ? v / n : nil
+    }
+    guard let first = frames.first.flatMap(line) else { return 0 }
+    var largest: Float = 0
+    for frame in frames {
+      guard let v = line(frame) else { continue }
+      largest = max(
+        largest, abs(atan2(first.x * v.y - first.y * v.x, first.x * v.x + first.y * v.y)))
+    }
+    return largest
   }
 
   /// Builds an exercise from a definition and reference features (one repetition).

@@ -78,8 +78,10 @@ public struct FeatureExtractor: Sendable {
   }
   private var heading: BodyHeading
 
-  public init(headingTimeConstant: Double = 2) {
-    heading = BodyHeading(timeConstant: headingTimeConstant)
+  /// `trunkTurnIsBodyTurn`: with the legs unseen, the hips and shoulders turning alike are
+  /// taken as the whole body turning (`BodyHeading.trunkTells`).
+  public init(headingTimeConstant: Double = 2, trunkTurnIsBodyTurn: Bool = false) {
+    heading = BodyHeading(timeConstant: headingTimeConstant, trunkTells: trunkTurnIsBodyTurn)
   }
 
   /// Writes the measures of `frame` into `out[0..<FeatureLayout.measureWidth]`; `timeStep` is

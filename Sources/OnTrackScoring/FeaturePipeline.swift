@@ -74,15 +74,17 @@ public struct FeaturePipeline: Sendable {
 
   public init(
     step: Double, headingTimeConstant: Double = 2, cutoff: Double? = LandmarkFilter.defaultCutoff,
-    levelling: SensorLevelling? = nil
+    levelling: SensorLevelling? = nil, trunkTurnIsBodyTurn: Bool = false
   ) {
     self.step = step
     self.levelling = levelling
     resampler = GridResampler(step: step)
     filter = cutoff.map { LandmarkFilter(cutoff: $0, rate: 1 / step) }
     largestSlowSensorGain = 1 / max(filter?.noiseGain ?? 1, 1e-6)
-    filteredExtractor = FeatureExtractor(headingTimeConstant: headingTimeConstant)
-    rawExtractor = FeatureExtractor(headingTimeConstant: headingTimeConstant)
+    filteredExtractor = FeatureExtractor(
+      headingTimeConstant: headingTimeConstant, trunkTurnIsBodyTurn: trunkTurnIsBodyTurn)
+    rawExtractor = FeatureExtractor(
+      headingTimeConstant: headingTimeConstant, trunkTurnIsBodyTurn: trunkTurnIsBodyTurn)
     let measures = FeatureLayout.measureWidth
     previous = [Float](repeating: 0, count: measures)
     older = [Float](repeating: 0, count: measures)

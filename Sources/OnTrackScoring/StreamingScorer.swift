@@ -153,7 +153,9 @@ public struct StreamingScorer: Sendable {
     findingContext = FindingContext(finding: finding, exercise: exercise)
     matcher = finding.matcher()
     scorer = RepetitionScorer(exercise: exercise)
-    pipeline = FeaturePipeline(step: exercise.frameTime, levelling: exercise.levelling)
+    pipeline = FeaturePipeline(
+      step: exercise.frameTime, levelling: exercise.levelling,
+      trunkTurnIsBodyTurn: exercise.trunkTurnIsBodyTurn)
     capacity = finding.bufferFrames
     features = [Float](repeating: 0, count: capacity * FeatureLayout.width)
     rows = DTWMatrix(capacity: capacity, width: Exercise.alignmentWidth)

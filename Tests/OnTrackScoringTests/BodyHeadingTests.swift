@@ -116,6 +116,103 @@ struct BodyHeadingTests {
     }
   }
 
+  /// A webcam that shows only the upper body: with the legs unseen, the hips and shoulders
+  /// turning alike are the whole body for an exercise whose reference turns neither, and only
+  /// the slow filter follows for one that does (a trunk rotation, whose fault is the hips
+  /// turning with the chest).
+  @Test(
+    "with the legs unseen, a turn of the trunk is the body's only where the exercise never turns it"
+  )
+  func legsUnseen() throws {
+    var random = SplitMix64(seed: 7)
+    for trunkTells in [true, false] {
+      var heading = BodyHeading(timeConstant: 2, trunkTells: trunkTells)
+      var slow = SlowHeading()
+      for f in 0..<60 {
+        let k: Float = f >= 30 ? 30 : 0
+        var frame = Self.body(hips: k, shoulders: k, legs: k, random: &random)
+        for l in [BodyLandmark.leftKnee, .rightKnee, .leftAnkle, .rightAnkle] {
+          frame.untracked |= 1 << UInt32(l.rawValue)
+        }
+        heading.update(frame, timeStep: f == 0 ? 0 : 1.0 / 30)
+        slow.update(frame, timeStep: f == 0 ? 0 : 1.0 / 30)
+      }
+      let now = Self.degrees(heading.left)
+      if trunkTells {
+        #expect(abs(now - 30) < 1, "\(now)°")
+      } else {
+        #expect(abs(now - Self.degrees(slow.left)) < 0.01, "\(now)°")
+      }
+    }
+    let turning = ["lbp-trunk-rotation", "lbp-torso-rotation"]
+    let still = [
+      "uiprmd-m07-shoulder-abduction", "uiprmd-m10-shoulder-scaption", "lbp-arms-overhead",
+    ]
+    for id in turning { #expect(try !ScoringData.exercise(id).trunkTurnIsBodyTurn, "\(id)") }
+    for id in still { #expect(try ScoringData.exercise(id).trunkTurnIsBodyTurn, "\(id)") }
+  }
+
+  /// Shoulder exercises seen without legs, the patient turning 30° over a second in the rest
+  /// before the third repetition: before, that repetition scored 31–70 (scaption 39, shoulder
+  /// rotation 31, abduction 70).
+  @Test(
+    "an upper body that turns between repetitions scores as one that did not, live as offline",
+    arguments: [
+      "uiprmd-m07-shoulder-abduction", "uiprmd-m09-shoulder-rotation",
+      "uiprmd-m10-shoulder-scaption",
+    ])
+  func upperBodyTurns(id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    let clip = try ScoringData.simulatedTake(
+      of: exercise, repetitions: 4, seed: 3, frameRate: 30
+    ) { $0.restSeconds = 5 }
+    let layout = KeypointLayout.blazePose33
+    let base = try KeypointFiles.csv(
+      bytes: try KeypointScoringTests.layoutCSV(clip, layout: layout), file: "p.csv",
+      layout: layout.id)
+    let legs = Set(
+      layout.names.filter { name in
+        ["knee", "ankle", "heel", "foot"].contains { name.contains($0) }
+      })
+    let hips = try [
+      #require(layout.names.firstIndex(of: "left_hip")),
+      #require(layout.names.firstIndex(of: "right_hip")),
+    ]
+    let turnStarts = 2 * (clip.duration - 5) / 4 + 5 - 2.5
+    var centre: SIMD3<Float>?
+    var frames: [[SIMD3<Float>?]] = []
+    for (f, frame) in base.frames.enumerated() {
+      let upper = frame.enumerated().map {
+        legs.contains(layout.names[$0.offset]) ? nil : $0.element
+      }
+      let t = base.times[f]
+      guard t >= turnStarts, let l = frame[hips[0]], let r = frame[hips[1]] else {
+        frames.append(upper)
+        continue
+      }
+      let c = centre ?? (l + r) / 2
+      centre = c
+      let a = Float(min(t - turnStarts, 1)) * 30 * .pi / 180
+      frames.append(
+        upper.map {
+          $0.map { q in
+            let p = q - c
+            return c + SIMD3(p.x * cos(a) + p.z * sin(a), p.y, -p.x * sin(a) + p.z * cos(a))
+          }
+        })
+    }
+    let take = try KeypointTake(
+      layout: layout, times: base.times, frames: frames, confidence: nil, source: "upper")
+    let solved = try take.solved()
+    let scores = TakeScorer(exercise: exercise).score(solved).repetitions.map {
+      Int($0.score.rounded())
+    }
+    #expect(scores.count == 4 && scores.allSatisfy { $0 >= 95 }, "\(id): \(scores)")
+    let live = try ScoringData.streamLive(
+      landmarks: ClipFeatures.landmarks(of: solved), times: solved.times, exercise: exercise)
+    #expect(live.repetitions.map { Int($0.score.rounded()) } == scores, "\(id) live")
+  }
+
   /// A hip the sensor has not seen yet sits wherever a solver or the gate put it (the gate:
   /// the middle of the body's landmarks); read as the hips' line it turned the heading by
   /// tens of degrees, which the slow filter took seconds to undo.
