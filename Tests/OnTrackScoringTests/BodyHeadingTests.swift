@@ -116,6 +116,75 @@ struct BodyHeadingTests {
     }
   }
 
+  /// `exercise`'s reference performed four times with 5 s rests (seed 3, 30 Hz), as
+  /// BlazePose's points, and when the third repetition's movement starts (seconds).
+  static func fourRepetitions(_ exercise: Exercise) throws -> (
+    take: KeypointTake, thirdStarts: Double
+  ) {
+    let clip = try ScoringData.simulatedTake(
+      of: exercise, repetitions: 4, seed: 3, frameRate: 30
+    ) { $0.restSeconds = 5 }
+    let layout = KeypointLayout.blazePose33
+    let take = try KeypointFiles.csv(
+      bytes: try KeypointScoringTests.layoutCSV(clip, layout: layout), file: "p.csv",
+      layout: layout.id)
+    return (take, 2 * (clip.duration - 5) / 4 + 5)
+  }
+
+  /// `take`'s points with the patient turning `degrees` about the vertical through the hips'
+  /// midpoint from `start` seconds, over `over` seconds (0: at once), after `away` seconds out
+  /// of the picture; the points named in `unseen` never given.
+  static func turning(
+    _ take: KeypointTake, by degrees: Float, from start: Double, over: Double = 0,
+    away: Double = 0, unseen: Set<String> = []
+  ) throws -> KeypointTake {
+    let names = take.layout.names
+    let hips = try [
+      #require(names.firstIndex(of: "left_hip")), #require(names.firstIndex(of: "right_hip")),
+    ]
+    var centre: SIMD3<Float>?
+    var frames: [[SIMD3<Float>?]] = []
+    for (f, given) in take.frames.enumerated() {
+      let frame = given.enumerated().map { unseen.contains(names[$0.offset]) ? nil : $0.element }
+      let t = take.times[f]
+      if t >= start && t < start + away {
+        frames.append(frame.map { _ in nil })
+        continue
+      }
+      guard t >= start + away, let l = given[hips[0]], let r = given[hips[1]] else {
+        frames.append(frame)
+        continue
+      }
+      let c = centre ?? (l + r) / 2
+      centre = c
+      let share = over > 0 ? Float(min((t - start - away) / over, 1)) : 1
+      let a = share * degrees * .pi / 180
+      frames.append(
+        frame.map {
+          $0.map { q in
+            let p = q - c
+            return c + SIMD3(p.x * cos(a) + p.z * sin(a), p.y, -p.x * sin(a) + p.z * cos(a))
+          }
+        })
+    }
+    return try KeypointTake(
+      layout: take.layout, times: take.times, frames: frames, confidence: nil, source: "turning")
+  }
+
+  /// Scores `take` offline and live; expects `count` repetitions of at least 95, alike.
+  static func expectScoredAsPerfect(
+    _ take: KeypointTake, _ exercise: Exercise, count: Int, _ context: String
+  ) throws {
+    let solved = try take.solved()
+    let scores = TakeScorer(exercise: exercise).score(solved).repetitions.map {
+      Int($0.score.rounded())
+    }
+    #expect(scores.count == count && scores.allSatisfy { $0 >= 95 }, "\(context): \(scores)")
+    let live = try ScoringData.streamLive(
+      landmarks: ClipFeatures.landmarks(of: solved), times: solved.times, exercise: exercise)
+    #expect(live.repetitions.map { Int($0.score.rounded()) } == scores, "\(context) live")
+  }
+
   /// A webcam that shows only the upper body: with the legs unseen, the hips and shoulders
   /// turning alike are the whole body for an exercise whose reference turns neither, and only
   /// the slow filter follows for one that does (a trunk rotation, whose fault is the hips
@@ -163,54 +232,14 @@ struct BodyHeadingTests {
     ])
   func upperBodyTurns(id: String) throws {
     let exercise = try ScoringData.exercise(id)
-    let clip = try ScoringData.simulatedTake(
-      of: exercise, repetitions: 4, seed: 3, frameRate: 30
-    ) { $0.restSeconds = 5 }
-    let layout = KeypointLayout.blazePose33
-    let base = try KeypointFiles.csv(
-      bytes: try KeypointScoringTests.layoutCSV(clip, layout: layout), file: "p.csv",
-      layout: layout.id)
+    let (take, thirdStarts) = try Self.fourRepetitions(exercise)
     let legs = Set(
-      layout.names.filter { name in
+      take.layout.names.filter { name in
         ["knee", "ankle", "heel", "foot"].contains { name.contains($0) }
       })
-    let hips = try [
-      #require(layout.names.firstIndex(of: "left_hip")),
-      #require(layout.names.firstIndex(of: "right_hip")),
-    ]
-    let turnStarts = 2 * (clip.duration - 5) / 4 + 5 - 2.5
-    var centre: SIMD3<Float>?
-    var frames: [[SIMD3<Float>?]] = []
-    for (f, frame) in base.frames.enumerated() {
-      let upper = frame.enumerated().map {
-        legs.contains(layout.names[$0.offset]) ? nil : $0.element
-      }
-      let t = base.times[f]
-      guard t >= turnStarts, let l = frame[hips[0]], let r = frame[hips[1]] else {
-        frames.append(upper)
-        continue
-      }
-      let c = centre ?? (l + r) / 2
-      centre = c
-      let a = Float(min(t - turnStarts, 1)) * 30 * .pi / 180
-      frames.append(
-        upper.map {
-          $0.map { q in
-            let p = q - c
-            return c + SIMD3(p.x * cos(a) + p.z * sin(a), p.y, -p.x * sin(a) + p.z * cos(a))
-          }
-        })
-    }
-    let take = try KeypointTake(
-      layout: layout, times: base.times, frames: frames, confidence: nil, source: "upper")
-    let solved = try take.solved()
-    let scores = TakeScorer(exercise: exercise).score(solved).repetitions.map {
-      Int($0.score.rounded())
-    }
-    #expect(scores.count == 4 && scores.allSatisfy { $0 >= 95 }, "\(id): \(scores)")
-    let live = try ScoringData.streamLive(
-      landmarks: ClipFeatures.landmarks(of: solved), times: solved.times, exercise: exercise)
-    #expect(live.repetitions.map { Int($0.score.rounded()) } == scores, "\(id) live")
+    let turned = try Self.turning(
+      take, by: 30, from: thirdStarts - 2.5, over: 1, unseen: legs)
+    try Self.expectScoredAsPerfect(turned, exercise, count: 4, id)
   }
 
   /// A hip the sensor has not seen yet sits wherever a solver or the gate put it (the gate:
@@ -276,57 +305,12 @@ struct BodyHeadingTests {
     ])
   func turnBetweenRepetitions(id: String) throws {
     let exercise = try ScoringData.exercise(id)
-    let clip = try ScoringData.simulatedTake(
-      of: exercise, repetitions: 4, seed: 3, frameRate: 30
-    ) { $0.restSeconds = 5 }
-    let layout = KeypointLayout.blazePose33
-    let base = try KeypointFiles.csv(
-      bytes: try KeypointScoringTests.layoutCSV(clip, layout: layout), file: "p.csv",
-      layout: layout.id)
-    let hips = try [
-      #require(layout.names.firstIndex(of: "left_hip")),
-      #require(layout.names.firstIndex(of: "right_hip")),
-    ]
-    // The third repetition's movement starts after its rest.
-    let thirdStarts = 2 * (clip.duration - 5) / 4 + 5
-    let turnEnds = thirdStarts - 1.5
+    let (take, thirdStarts) = try Self.fourRepetitions(exercise)
+    // The turn ends 1.5 s before the third repetition's movement starts.
     for (name, away, over) in [("at once", 0.0, 0.0), ("over 1 s", 0, 1), ("away 3 s", 3, 0)] {
-      let turnStarts = turnEnds - away - over
-      var centre: SIMD3<Float>?
-      var frames: [[SIMD3<Float>?]] = []
-      for (f, frame) in base.frames.enumerated() {
-        let t = base.times[f]
-        if t >= turnStarts && t < turnStarts + away {
-          frames.append(frame.map { _ in nil })
-          continue
-        }
-        guard t >= turnStarts + away, let l = frame[hips[0]], let r = frame[hips[1]] else {
-          frames.append(frame)
-          continue
-        }
-        let c = centre ?? (l + r) / 2
-        centre = c
-        let share = over > 0 ? Float(min((t - turnStarts) / over, 1)) : 1
-        let a = share * 30 * .pi / 180
-        frames.append(
-          frame.map {
-            $0.map { q in
-              let p = q - c
-              return c + SIMD3(p.x * cos(a) + p.z * sin(a), p.y, -p.x * sin(a) + p.z * cos(a))
-            }
-          })
-      }
-      let take = try KeypointTake(
-        layout: layout, times: base.times, frames: frames, confidence: nil, source: name)
-      let solved = try take.solved()
-      let offline = TakeScorer(exercise: exercise).score(solved)
-      let scores = offline.repetitions.map { Int($0.score.rounded()) }
-      #expect(scores.count == 4, "\(id), turned \(name): \(scores)")
-      #expect(scores.allSatisfy { $0 >= 95 }, "\(id), turned \(name): \(scores)")
-      let live = try ScoringData.streamLive(
-        landmarks: ClipFeatures.landmarks(of: solved), times: solved.times, exercise: exercise)
-      #expect(
-        live.repetitions.map { Int($0.score.rounded()) } == scores, "\(id), turned \(name) live")
+      let turned = try Self.turning(
+        take, by: 30, from: thirdStarts - 1.5 - away - over, over: over, away: away)
+      try Self.expectScoredAsPerfect(turned, exercise, count: 4, "\(id), turned \(name)")
     }
   }
 }
