@@ -188,13 +188,10 @@ public final class LiveSession: Sendable {
         }
         if !s.unitCorrectionTold, let (given, taken) = stream.unitCorrected {
           s.unitCorrectionTold = true
-          s.stream?.events.yield(
-            .notice(
-              Notice(
-                code: .unitCorrected,
-                message:
-                  "the keypoints' size is not \(given) m a unit, as layout '\(stream.layout?.id ?? "")' "
-                  + "gives, but \(taken) m a unit: taken so")))
+          Self.tell(
+            &s, .unitCorrected,
+            "the keypoints' size is not \(given) m a unit, as layout '\(stream.layout?.id ?? "")' "
+              + "gives, but \(taken) m a unit: taken so")
         }
         let implausible = stream.solver.implausible
         if implausible > s.implausibleSeen {
@@ -352,13 +349,10 @@ public final class LiveSession: Sendable {
         let offset = s.lastTime + step - time
         if offset.isFinite {
           s.clockOffset = offset
-          s.stream?.events.yield(
-            .notice(
-              Notice(
-                code: .clockRebased,
-                message:
-                  "t \(time) is not after the session's \(s.lastTime): this connection's clock "
-                  + "is taken to have started again, and its times are moved on by \(offset) s")))
+          Self.tell(
+            &s, .clockRebased,
+            "t \(time) is not after the session's \(s.lastTime): this connection's clock "
+              + "is taken to have started again, and its times are moved on by \(offset) s")
         }
       }
     }
@@ -638,7 +632,12 @@ public final class LiveSession: Sendable {
 
   /// Tells the connected stream, if any.
   func notify(_ notice: Notice) {
-    state.withLock { $0.stream?.events.yield(.notice(notice)) }
+    state.withLock { Self.tell(&$0, notice.code, notice.message) }
+  }
+
+  /// Sends the connected stream of `s`, if any, a notice.
+  private static func tell(_ s: inout State, _ code: Notice.Code, _ message: String) {
+    s.stream?.events.yield(.notice(Notice(code: code, message: message)))
   }
 
   /// The highest sequence number stored durably.
