@@ -103,7 +103,7 @@ struct BodyHeading: Sendable {
     // trunk rotation); before any hip was seen, the shoulders' line is taken. A point not seen
     // sits where a solver or the gate put it — a hip never seen yet, in the middle of the body
     // — and read as the hips' line it turned the heading by tens of degrees for seconds.
-    let hipsSeen = Self.sees(frame, .leftHip, .rightHip)
+    let hipsSeen = frame.shows(.leftHip) && frame.shows(.rightHip)
     var ownLine = hipsSeen ? Self.horizontal(frame, .leftHip, .rightHip) : nil
     if ownLine == nil && (hipsSeen || left == nil) {
       ownLine = Self.horizontal(frame, .leftShoulder, .rightShoulder)
@@ -198,17 +198,12 @@ struct BodyHeading: Sendable {
     max(min(t.x, t.y), min(max(t.x, t.y), t.z))
   }
 
-  /// Whether the sensor saw both landmarks.
-  private static func sees(_ frame: LandmarkFrame, _ a: BodyLandmark, _ b: BodyLandmark) -> Bool {
-    frame.untracked & (1 << UInt32(a.rawValue) | 1 << UInt32(b.rawValue)) == 0
-  }
-
   /// The unit direction from `right` to `left` made horizontal (3-D, y = 0), when the sensor
   /// saw both and it is longer than 10⁻⁶ m.
   private static func horizontal(
     _ frame: LandmarkFrame, _ left: BodyLandmark, _ right: BodyLandmark
   ) -> SIMD3<Float>? {
-    guard sees(frame, left, right) else { return nil }
+    guard frame.shows(left), frame.shows(right) else { return nil }
     var d = frame[left] - frame[right]
     d.y = 0
     let n = length(d)
@@ -216,13 +211,27 @@ struct BodyHeading: Sendable {
     return d / n
   }
 
+  /// The largest turn about the vertical (radians) of the line from `right` to `left` over
+  /// `frames`, from its direction in the first (`line`; lines shorter than `shortestLine`, a
+  /// body lying on its side, are left out).
+  static func largestTurn(
+    of frames: [LandmarkFrame], _ left: BodyLandmark, _ right: BodyLandmark
+  ) -> Float {
+    guard let first = frames.first.flatMap({ line($0, left, right) }) else { return 0 }
+    var largest: Float = 0
+    for frame in frames {
+      guard let v = line(frame, left, right) else { continue }
+      largest = max(largest, abs(angle(first, v)))
+    }
+    return largest
+  }
+
   /// The horizontal unit direction from `right` to `left` (x, z), when the sensor sees both
   /// and they are `shortestLine` apart.
   private static func line(_ frame: LandmarkFrame, _ left: BodyLandmark, _ right: BodyLandmark)
     -> SIMD2<Float>?
   {
-    let unseen: UInt32 = 1 << UInt32(left.rawValue) | 1 << UInt32(right.rawValue)
-    guard frame.untracked & unseen == 0 else { return nil }
+    guard frame.shows(left), frame.shows(right) else { return nil }
     let d = frame[left] - frame[right]
     let v = SIMD2(d.x, d.z)
     let n = (v.x * v.x + v.y * v.y).squareRoot()

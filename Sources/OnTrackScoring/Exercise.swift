@@ -153,30 +153,9 @@ public struct Exercise: Sendable {
     try self.init(definition: definition, reference: features, clip: referenceClip, file: file)
     levelling = SensorLevelling(reference: landmarks, frameTime: referenceClip.frameTime)
     trunkTurnIsBodyTurn =
-      Self.largestTurn(landmarks, .leftHip, .rightHip) <= Self.largestTrunkTurn
-      && Self.largestTurn(landmarks, .leftShoulder, .rightShoulder) <= Self.largestTrunkTurn
-  }
-
-  /// The largest turn about the vertical (radians) of the horizontal line from `right` to
-  /// `left` over `frames`, from its direction in the first frame (0 where it is shorter than
-  /// 4 cm: a body lying on its side).
-  static func largestTurn(_ frames: [LandmarkFrame], _ left: BodyLandmark, _ right: BodyLandmark)
-    -> Float
-  {
-    func line(_ frame: LandmarkFrame) -> SIMD2<Float>? {
-      let d = frame[left] - frame[right]
-      let v = SIMD2(d.x, d.z)
-      let n = (v.x * v.x + v.y * v.y).squareRoot()
-      return n >= 0.04 && n.isFinite ? v / n : nil
-    }
-    guard let first = frames.first.flatMap(line) else { return 0 }
-    var largest: Float = 0
-    for frame in frames {
-      guard let v = line(frame) else { continue }
-      largest = max(
-        largest, abs(atan2(first.x * v.y - first.y * v.x, first.x * v.x + first.y * v.y)))
-    }
-    return largest
+      BodyHeading.largestTurn(of: landmarks, .leftHip, .rightHip) <= Self.largestTrunkTurn
+      && BodyHeading.largestTurn(of: landmarks, .leftShoulder, .rightShoulder)
+        <= Self.largestTrunkTurn
   }
 
   /// Builds an exercise from a definition and reference features (one repetition).

@@ -19,6 +19,13 @@ public struct LandmarkFrame: Sendable {
     set { positions[landmark.rawValue] = newValue }
   }
 
+  /// Whether the frame shows `landmark`: seen (not `untracked`) and finite.
+  public func shows(_ landmark: BodyLandmark) -> Bool {
+    let p = positions[landmark.rawValue]
+    return untracked & (1 << UInt32(landmark.rawValue)) == 0 && p.x.isFinite && p.y.isFinite
+      && p.z.isFinite
+  }
+
   /// Fills the landmarks from the world transforms of `body`'s skeleton (no allocation).
   public mutating func update(body: BodyModel, world: [RigidTransform]) {
     for landmark in BodyLandmark.allCases {

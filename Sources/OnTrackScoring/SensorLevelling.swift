@@ -259,7 +259,7 @@ public struct SensorLevelling: Sendable {
     let first = firstTime ?? time
     firstTime = first
     if calibrationStart == nil {
-      guard needed.allSatisfy({ Self.shows(frame, $0) }) else {
+      guard needed.allSatisfy({ frame.shows($0) }) else {
         if time - first > Self.longestWaitForLegs { settle() }
         return
       }
@@ -279,7 +279,7 @@ public struct SensorLevelling: Sendable {
     var seen = 0
     for landmark in Self.legs {
       let i = landmark.rawValue
-      guard counts[i] > 0, Self.shows(frame, landmark) else { continue }
+      guard counts[i] > 0, frame.shows(landmark) else { continue }
       let d = SIMD3<Double>(frame.positions[i]) - sums[i] / Double(counts[i])
       distance += (d * d).sum()
       jitter += secondCounts[i] > 0 ? secondSums[i] / Double(secondCounts[i]) / 6 : 0
@@ -296,7 +296,7 @@ public struct SensorLevelling: Sendable {
     calibrationFrames += 1
     for landmark in Self.legs {
       let i = landmark.rawValue
-      guard Self.shows(frame, landmark) else {
+      guard frame.shows(landmark) else {
         history[i] = 0
         continue
       }
@@ -312,13 +312,6 @@ public struct SensorLevelling: Sendable {
       previous[i] = q
       history[i] = min(history[i] + 1, 2)
     }
-  }
-
-  /// Whether `frame` shows `landmark`: seen (not `untracked`) and finite.
-  private static func shows(_ frame: LandmarkFrame, _ landmark: BodyLandmark) -> Bool {
-    let p = frame.positions[landmark.rawValue]
-    return frame.untracked & (1 << UInt32(landmark.rawValue)) == 0 && p.x.isFinite
-      && p.y.isFinite && p.z.isFinite
   }
 
   /// The patient's mean position of `landmark` over the calibration (NaN if never seen).

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HummingbirdWSClient
 import OnTrackFormats
 import OnTrackKinematics
 import OnTrackScoring
@@ -43,6 +44,31 @@ struct KeypointStreamTests {
       "{\"seq\":\(seq),\"t\":\(time),\"layout\":\"uiprmd-kinect\",\"keypoints\":{\(parts.joined(separator: ","))}}"
   }
 
+  /// Sends `frames` (`uiprmd-kinect` points) one message each, expects each answered in turn
+  /// (`between(f, &heard)` runs after frame f's answer), then waits for the last frame's
+  /// acknowledgement. Returns every other message heard.
+  static func streamAcknowledged(
+    _ frames: [[SIMD3<Float>?]], times: [Double], messages: WebSocketMessages,
+    outbound: WebSocketOutboundWriter,
+    between: (Int, inout [[String: Any]]) async throws -> Void = { _, _ in }
+  ) async throws -> [[String: Any]] {
+    let names = KeypointLayout.uiprmdKinect.names
+    var heard: [[String: Any]] = []
+    for f in frames.indices {
+      try await outbound.writeTextMessage(
+        frameJSON(seq: f, time: times[f], names: names, points: frames[f]))
+      let reply = try #require(try await messages.until(type: "frame", collecting: &heard))
+      #expect(reply["seq"] as? Int == f)
+      try await between(f, &heard)
+    }
+    var acked = -1
+    while acked < frames.count - 1 {
+      let ack = try #require(try await messages.until(type: "ack", collecting: &heard))
+      acked = try #require(ack["seq"] as? Int)
+    }
+    return heard
+  }
+
   @Test("a keypoint stream scores as the same keypoints from a file; bad frames are counted")
   func streamEqualsFile() async throws {
     let t = try await TestServer()
@@ -50,7 +76,6 @@ struct KeypointStreamTests {
     let clip = try ServerData.kinectTake(movement: 7, subject: 1, episodes: 1...4)
     let exercise = try ServerData.exercise("uiprmd-m07-shoulder-abduction")
     let (times, frames) = Self.keypoints(of: clip)
-    let names = KeypointLayout.uiprmdKinect.names
     let take = try KeypointTake(
       layout: .uiprmdKinect, times: times, frames: frames, confidence: nil, source: "test")
     let file = TakeScorer(exercise: exercise).score(try take.solved())
@@ -61,12 +86,9 @@ struct KeypointStreamTests {
       _ = try await c.webSocket("/v1/sessions/\(session.id)/stream", token: t.ann) {
         messages, outbound in
         _ = try await messages.nextObject()
-        var others: [[String: Any]] = []
-        for f in frames.indices {
-          try await outbound.writeTextMessage(
-            Self.frameJSON(seq: f, time: times[f], names: names, points: frames[f]))
-          let reply = try #require(try await messages.until(type: "frame", collecting: &others))
-          #expect(reply["seq"] as? Int == f)
+        _ = try await Self.streamAcknowledged(
+          frames, times: times, messages: messages, outbound: outbound
+        ) { f, others in
           if f == 40 {
             // Bad keypoint frames between good ones: each refused with its reason.
             let seq = f + 1
@@ -92,11 +114,6 @@ struct KeypointStreamTests {
               #expect(rejection["reason"] as? String == reason, "\(text)")
             }
           }
-        }
-        var acked = -1
-        while acked < frames.count - 1 {
-          let ack = try #require(try await messages.until(type: "ack", collecting: &others))
-          acked = try #require(ack["seq"] as? Int)
         }
         try await outbound.close(.normalClosure, reason: nil)
       }
@@ -128,7 +145,6 @@ struct KeypointStreamTests {
     let exercise = try ServerData.exercise("uiprmd-m07-shoulder-abduction")
     let (times, centimetres) = Self.keypoints(of: clip)
     let millimetres = centimetres.map { $0.map { $0.map { $0 * 10 } } }
-    let names = KeypointLayout.uiprmdKinect.names
     let solved = try KeypointTake(
       layout: .uiprmdKinect, times: times, frames: centimetres, confidence: nil, source: "cm"
     ).solved()
@@ -140,18 +156,8 @@ struct KeypointStreamTests {
       _ = try await c.webSocket("/v1/sessions/\(session.id)/stream", token: t.ann) {
         messages, outbound in
         _ = try await messages.nextObject()
-        var heard: [[String: Any]] = []
-        for f in millimetres.indices {
-          try await outbound.writeTextMessage(
-            Self.frameJSON(seq: f, time: times[f], names: names, points: millimetres[f]))
-          let reply = try #require(try await messages.until(type: "frame", collecting: &heard))
-          #expect(reply["seq"] as? Int == f)
-        }
-        var acked = -1
-        while acked < millimetres.count - 1 {
-          let ack = try #require(try await messages.until(type: "ack", collecting: &heard))
-          acked = try #require(ack["seq"] as? Int)
-        }
+        let heard = try await Self.streamAcknowledged(
+          millimetres, times: times, messages: messages, outbound: outbound)
         let notices = heard.filter { $0["type"] as? String == "notice" }
         #expect(notices.map { $0["code"] as? String } == ["unit_corrected"], "\(notices)")
         #expect((notices.first?["message"] as? String)?.contains("0.001 m") == true)
