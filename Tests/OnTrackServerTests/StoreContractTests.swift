@@ -450,6 +450,55 @@ extension StoreContractTests {
     #expect(try await store.frameCount(session: "s1") == 50)
   }
 
+  @Test(
+    "PostgreSQL: calls given up while a lock is held elsewhere give their connections back; the store goes on serving"
+  )
+  func abandonedCallsFreeTheirConnections() async throws {
+    guard let fixture = try await Fixture.make(.postgres), let url = fixture.url else { return }
+    defer { Task { await fixture.tearDown() } }
+    let store = try await PostgresStore(url: url, answerTimeout: .seconds(1))
+    let locker = try await PostgresStore(url: url)
+    defer {
+      Task {
+        try? await store.close()
+        try? await locker.close()
+      }
+    }
+    try await store.addSession(
+      Self.session("s1", patient: "ann"), maximumOpen: 10, maximumOpenPerPatient: 10)
+    // Another connection holds the frame table locked for 6 s.
+    let (locked, lockTaken) = AsyncStream<Void>.makeStream()
+    let holder = Task {
+      try await locker.client.withTransaction(logger: Logger(label: "test")) { connection in
+        try await connection.query(
+          "LOCK TABLE frame IN ACCESS EXCLUSIVE MODE", logger: Logger(label: "test"))
+        lockTaken.yield()
+        try await Task.sleep(for: .seconds(6))
+      }
+    }
+    var waiting = locked.makeAsyncIterator()
+    _ = await waiting.next()
+    // More calls waiting on the lock than the pool has connections (16): each is given up
+    // after 1 s.
+    let failed = await withTaskGroup(of: Bool.self) { group in
+      for k in 0..<24 {
+        group.addTask {
+          (try? await store.frameCount(session: "s\(k)")) == nil
+        }
+      }
+      return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+    }
+    #expect(failed == 24)
+    // The lock is still held, for 4 s more. Before, each abandoned call kept its connection
+    // waiting on it, and a call that needs no lock found none free: it failed too.
+    let clock = ContinuousClock()
+    let start = clock.now
+    let found = try await store.session(id: "s1")
+    #expect(found?.patient == "ann")
+    #expect(clock.now - start < .seconds(1), "\(clock.now - start)")
+    try await holder.value
+  }
+
   @Test("a call that answers, with a result or an error, gives that answer, not the timeout's")
   func answeredCalls() async throws {
     struct Refused: Error {}

@@ -5,6 +5,7 @@ import NIOCore
 import NIOWebSocket
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackProtocol
 import OnTrackScoring
 import Testing
 
@@ -270,6 +271,61 @@ struct StreamTests {
     for (x, y) in zip(result.repetitions, offline.repetitions) {
       #expect(abs(x.score - y.score) < 1, "\(x.score) \(y.score)")
     }
+  }
+
+  /// What a stream is owed waits in the session until its writer takes it: before, it went
+  /// through an eight-deep queue that kept the newest eight events, so a client reading slowly
+  /// (its writer blocked, acknowledgements arriving ten times a second) lost the notices
+  /// behind them — a storage outage's end among them.
+  @Test(
+    "a slow reader loses no notice: acknowledgements coalesce, notices keep the latest of each code"
+  )
+  func slowReaderLosesNoNotice() throws {
+    let take = try ServerData.kinectTake(movement: 10, subject: 3, episodes: 1...1)
+    let exercise = try ServerData.exercise("uiprmd-m10-shoulder-scaption")
+    let record = SessionRecord(
+      id: "s", patient: "p", therapist: nil, exercise: exercise.id, exerciseVersion: 1,
+      skeleton: SessionSkeleton.encode(take.skeleton), created: 0)
+    let live = try LiveSession(
+      record: record, exercise: exercise, skeleton: take.skeleton, limits: ServerLimits())
+    let (first, _) = live.attachStream()
+    for seq in 0..<60 {
+      live.acknowledged(upTo: seq)
+      if seq == 5 { live.notify(Notice(code: .storageUnavailable, message: "down")) }
+      if seq == 10 { live.notify(Notice(code: .clockRebased, message: "moved on 1 s")) }
+      if seq == 20 { live.notify(Notice(code: .storageRestored, message: "up")) }
+      if seq == 30 { live.notify(Notice(code: .clockRebased, message: "moved on 2 s")) }
+    }
+    var owed = live.owed(to: first)
+    #expect(!owed.replaced)
+    #expect(owed.outbox.acknowledgement == 59)
+    #expect(
+      owed.outbox.notices.map(\.code) == [.storageUnavailable, .storageRestored, .clockRebased])
+    #expect(owed.outbox.notices.last?.message == "moved on 2 s")
+    // Taken once: nothing is written twice.
+    owed = live.owed(to: first)
+    #expect(owed.outbox.isEmpty)
+    // A storage outage told again after its end: the last state comes last.
+    live.notify(Notice(code: .storageUnavailable, message: "down again"))
+    live.acknowledged(upTo: 60)
+    live.notify(Notice(code: .storageRestored, message: "up again"))
+    live.notify(Notice(code: .storageUnavailable, message: "down a third time"))
+    owed = live.owed(to: first)
+    #expect(owed.outbox.notices.map(\.message) == ["up again", "down a third time"])
+    #expect(owed.outbox.acknowledgement == 60)
+    // Taken over: the first connection is told it was replaced, the second owes its own.
+    live.notify(Notice(code: .storageRestored, message: "up at last"))
+    let (second, _) = live.attachStream()
+    #expect(live.owed(to: first).replaced)
+    live.acknowledged(upTo: 61)
+    #expect(live.owed(to: second).outbox.acknowledgement == 61)
+    // The session closes while an acknowledgement is owed: its writer still hears it.
+    live.acknowledged(upTo: 62)
+    _ = live.finish()
+    live.close()
+    owed = live.owed(to: second)
+    #expect(!owed.replaced)
+    #expect(owed.outbox.acknowledgement == 62)
   }
 
   @Test("bad frames are rejected with a counted reason and the session goes on")

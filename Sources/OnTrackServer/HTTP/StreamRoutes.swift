@@ -115,7 +115,7 @@ struct StreamRoutes {
     outbound: WebSocketOutboundWriter, channel: any Channel,
     logger: Logger
   ) async throws {
-    let (connection, events) = session.attachStream()
+    let (connection, doorbell) = session.attachStream()
     hub.metrics.activeSessions.set(Double(hub.connectedSessionCount))
     let link = StreamLink(connection: connection)
     defer {
@@ -140,16 +140,13 @@ struct StreamRoutes {
     }.get()
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask {
-        // At most one acknowledgement per interval: each names the newest durable frame, so
-        // a client loses nothing by hearing fewer, and the socket carries far fewer messages.
-        for await event in events {
-          switch event {
-          case .ack(let seq):
-            try await outbound.writeTextMessage(ServerMessage.ack(seq: seq).json)
-            try? await Task.sleep(for: Self.acknowledgementInterval)
-          case .notice(let notice):
-            try await outbound.writeTextMessage(ServerMessage.notice(notice).json)
-          case .replaced:
+        // What the connection is owed waits in the session (`StreamOutbox`) until it is
+        // written here: notices first, then the newest acknowledgement. At most one
+        // acknowledgement per interval: each names the newest durable frame, so a client
+        // loses nothing by hearing fewer, and the socket carries far fewer messages.
+        for await _ in doorbell {
+          let owed = session.owed(to: connection)
+          if owed.replaced {
             link.release()
             try await outbound.writeTextMessage(
               ServerMessage.notice(
@@ -159,6 +156,13 @@ struct StreamRoutes {
               ).json)
             try await outbound.close(Self.replacedCloseCode, reason: "replaced")
             return
+          }
+          for notice in owed.outbox.notices {
+            try await outbound.writeTextMessage(ServerMessage.notice(notice).json)
+          }
+          if let seq = owed.outbox.acknowledgement {
+            try await outbound.writeTextMessage(ServerMessage.ack(seq: seq).json)
+            try? await Task.sleep(for: Self.acknowledgementInterval)
           }
         }
       }

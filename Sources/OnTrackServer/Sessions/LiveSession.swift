@@ -23,13 +23,12 @@ public final class LiveSession: Sendable {
   let limits: ServerLimits
   private let state: Mutex<State>
 
-  /// What a connected stream hears besides the answers to its frames.
-  enum StreamEvent: Sendable {
-    /// Frames up to `seq` are on disk.
-    case ack(Int)
-    case notice(Notice)
+  /// What a streaming connection's writer takes when its doorbell rings (`owed(to:)`).
+  struct Owed: Sendable {
+    /// The newest acknowledgement and the notices not yet written.
+    var outbox = StreamOutbox()
     /// Another connection took over the stream: this one says so and closes.
-    case replaced
+    var replaced = false
   }
 
   struct State {
@@ -60,8 +59,13 @@ public final class LiveSession: Sendable {
     var durableSeq = -1
     var rejected: [RejectionReason: Int] = [:]
     var watchers: [UUID: AsyncStream<String>.Continuation] = [:]
-    /// The one connected stream, if any, and where its events go.
-    var stream: (id: UUID, events: AsyncStream<StreamEvent>.Continuation)?
+    /// The one connected stream, if any: what it is owed, and the doorbell that wakes its
+    /// writer (one ring held, however many came).
+    var stream: (id: UUID, outbox: StreamOutbox, doorbell: AsyncStream<Void>.Continuation)?
+    /// The connection that last stopped holding the stream while its writer may still be
+    /// running: taken over by another (its writer says so and closes), or the session closed
+    /// (its writer still writes what it was owed).
+    var departed: (id: UUID, owed: Owed)?
     var closed = false
     /// When a frame last arrived or a client last attached.
     var lastActivity = ContinuousClock.now
@@ -469,7 +473,11 @@ public final class LiveSession: Sendable {
         watcher.finish()
       }
       s.watchers = [:]
-      s.stream?.events.finish()
+      if let stream = s.stream {
+        s.departed = (stream.id, Owed(outbox: stream.outbox))
+        stream.doorbell.yield()
+        stream.doorbell.finish()
+      }
       s.stream = nil
     }
   }
@@ -595,29 +603,45 @@ public final class LiveSession: Sendable {
   }
 
   /// Attaches a streaming connection: from now on it is the session's only one (a connection
-  /// already attached hears `.replaced` and closes). Returns its id and its events.
-  func attachStream() -> (UUID, AsyncStream<StreamEvent>) {
-    let (stream, continuation) = AsyncStream<StreamEvent>.makeStream(
-      bufferingPolicy: .bufferingNewest(8))
+  /// already attached is told it was replaced, `Owed.replaced`, and closes). Returns its id
+  /// and its doorbell: each ring means something is owed (`owed(to:)`); the doorbell ends when
+  /// the connection is detached, replaced or the session closes.
+  func attachStream() -> (UUID, AsyncStream<Void>) {
+    let (doorbell, continuation) = AsyncStream<Void>.makeStream(
+      bufferingPolicy: .bufferingNewest(1))
     let id = UUID()
     state.withLock { s in
       if let previous = s.stream {
-        previous.events.yield(.replaced)
-        previous.events.finish()
+        s.departed = (previous.id, Owed(replaced: true))
+        previous.doorbell.yield()
+        previous.doorbell.finish()
       }
-      s.stream = (id, continuation)
+      s.stream = (id, StreamOutbox(), continuation)
       s.clockOffset = 0
       s.clockUnsettled = true
       s.lastActivity = .now
     }
-    return (id, stream)
+    return (id, doorbell)
   }
 
   func detachStream(_ id: UUID) {
     state.withLock { s in
       guard s.stream?.id == id else { return }
-      s.stream?.events.finish()
+      s.stream?.doorbell.finish()
       s.stream = nil
+    }
+  }
+
+  /// Everything connection `id` is owed, taken out of the session: the newest acknowledgement
+  /// and the notices since its writer last asked, or that it was replaced.
+  func owed(to id: UUID) -> Owed {
+    state.withLock { s in
+      guard s.stream?.id == id else {
+        guard let departed = s.departed, departed.id == id else { return Owed() }
+        s.departed = nil
+        return departed.owed
+      }
+      return Owed(outbox: s.stream?.outbox.take() ?? StreamOutbox())
     }
   }
 
@@ -626,7 +650,9 @@ public final class LiveSession: Sendable {
     state.withLock { s in
       guard seq > s.durableSeq else { return }
       s.durableSeq = seq
-      s.stream?.events.yield(.ack(seq))
+      guard s.stream != nil else { return }
+      s.stream?.outbox.acknowledge(upTo: seq)
+      s.stream?.doorbell.yield()
     }
   }
 
@@ -637,7 +663,9 @@ public final class LiveSession: Sendable {
 
   /// Sends the connected stream of `s`, if any, a notice.
   private static func tell(_ s: inout State, _ code: Notice.Code, _ message: String) {
-    s.stream?.events.yield(.notice(Notice(code: code, message: message)))
+    guard s.stream != nil else { return }
+    s.stream?.outbox.post(Notice(code: code, message: message))
+    s.stream?.doorbell.yield()
   }
 
   /// The highest sequence number stored durably.

@@ -82,6 +82,14 @@ public final class PostgresStore: ServerStore {
       tls: address.requireTLS ? .require(.makeClientConfiguration()) : .disable)
     configuration.options.maximumConnections = 16
     configuration.options.minimumConnections = 0
+    // The database gives up what this store has given up: a call abandoned after
+    // `answerTimeout` (`answered`) would otherwise hold its pooled connection for as long as
+    // the database keeps it waiting (a lock held elsewhere: for ever), and sixteen such calls
+    // leave no connection for anything else.
+    let limit = String(Self.milliseconds(answerTimeout))
+    configuration.options.additionalStartupParameters = [
+      ("statement_timeout", limit), ("idle_in_transaction_session_timeout", limit),
+    ]
     let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
     self.client = client
     self.logger = logger
@@ -189,6 +197,8 @@ public final class PostgresStore: ServerStore {
 
   private func migrate() async throws {
     try await client.withTransaction(logger: logger) { connection in
+      // A migration of a large database may take longer than any one call should.
+      try await connection.query("SET LOCAL statement_timeout = 0", logger: logger)
       try await connection.query(
         "SELECT pg_advisory_xact_lock(\(Lock.migrations.rawValue))", logger: logger)
       try await connection.query(
@@ -901,6 +911,14 @@ public final class PostgresStore: ServerStore {
         attempt += 1
       }
     }
+  }
+
+  /// `duration` in whole milliseconds, at least one (PostgreSQL's timeouts take 0 as none).
+  static func milliseconds(_ duration: Duration) -> Int64 {
+    let (seconds, attoseconds) = duration.components
+    let total = seconds.multipliedReportingOverflow(by: 1000)
+    guard !total.overflow else { return .max }
+    return max(1, total.partialValue + attoseconds / 1_000_000_000_000_000)
   }
 
   /// Tries of a statement whose connection was lost (`run`).
