@@ -208,7 +208,7 @@ public struct BodyModel: Hashable, Sendable {
   static let knownStems: Set<String> = [
     "forearm", "elbow", "lowerarm", "hand", "wrist", "shoulder", "upperarm", "arm", "collar",
     "leg", "knee", "lowerleg", "shin", "calf", "foot", "ankle", "toe", "toes", "toebase", "hip",
-    "upleg", "upperleg", "thigh",
+    "upleg", "upperleg", "thigh", "ear", "eye",
   ]
 }
 

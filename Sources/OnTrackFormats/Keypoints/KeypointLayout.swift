@@ -8,6 +8,7 @@ import OnTrackKinematics
 /// |---|---|---|
 /// | `blazepose33` | MediaPipe Pose's 33 world landmarks (`nose` … `right_foot_index`) | metres, origin between the hips, x to the image's right, **y down**, z away from the camera |
 /// | `kinect-v2` | Kinect v2's 25 joints (`SpineBase` … `ThumbRight`) | metres, camera space, Y up |
+/// | `azure-kinect` | Azure Kinect Body Tracking's 32 joints (`PELVIS` … `EAR_RIGHT`) | millimetres, the depth camera's frame, **y down** |
 /// | `uiprmd-kinect` | UI-PRMD's 22 Kinect joints (`Waist` … `RToes`) as world positions | the file's unit, Y up |
 /// | `coco17` | COCO's 17 keypoints (`nose` … `right_ankle`), lifted to 3-D | metres, Y up |
 /// | `body25` | OpenPose BODY_25 (`Nose`, `Neck`, … `RHeel`), lifted to 3-D | metres, Y up |
@@ -205,9 +206,34 @@ public struct KeypointLayout: Sendable, Equatable {
       .rightAnkle: ["RAnkle"], .rightToe: ["RBigToe", "RSmallToe"],
     ], axes: .yUp, metresPerUnit: 1, depthIsEstimated: true)
 
+  /// Azure Kinect Body Tracking's 32 joints (`K4ABT_JOINT_…` without the prefix), as the SDK
+  /// gives them: millimetres, the depth camera's frame (x right, **y down**, z away from the
+  /// camera). The SDK's confidence levels (0 none, 1 low: predicted, not seen, 2 medium) may
+  /// come as `.c` columns: 0 is missing, 1 and above seen.
+  public static let azureKinect = KeypointLayout(
+    id: "azure-kinect",
+    names: [
+      "PELVIS", "SPINE_NAVEL", "SPINE_CHEST", "NECK", "CLAVICLE_LEFT", "SHOULDER_LEFT",
+      "ELBOW_LEFT", "WRIST_LEFT", "HAND_LEFT", "HANDTIP_LEFT", "THUMB_LEFT", "CLAVICLE_RIGHT",
+      "SHOULDER_RIGHT", "ELBOW_RIGHT", "WRIST_RIGHT", "HAND_RIGHT", "HANDTIP_RIGHT",
+      "THUMB_RIGHT", "HIP_LEFT", "KNEE_LEFT", "ANKLE_LEFT", "FOOT_LEFT", "HIP_RIGHT",
+      "KNEE_RIGHT", "ANKLE_RIGHT", "FOOT_RIGHT", "HEAD", "NOSE", "EYE_LEFT", "EAR_LEFT",
+      "EYE_RIGHT", "EAR_RIGHT",
+    ],
+    sources: [
+      .pelvis: ["PELVIS"], .spine: ["SPINE_NAVEL"], .chest: ["SPINE_CHEST"], .neck: ["NECK"],
+      .head: ["HEAD"], .leftShoulder: ["SHOULDER_LEFT"],
+      .leftElbow: ["ELBOW_LEFT"], .leftWrist: ["WRIST_LEFT"], .leftHand: ["HANDTIP_LEFT"],
+      .rightShoulder: ["SHOULDER_RIGHT"], .rightElbow: ["ELBOW_RIGHT"],
+      .rightWrist: ["WRIST_RIGHT"], .rightHand: ["HANDTIP_RIGHT"], .leftHip: ["HIP_LEFT"],
+      .leftKnee: ["KNEE_LEFT"], .leftAnkle: ["ANKLE_LEFT"], .leftToe: ["FOOT_LEFT"],
+      .rightHip: ["HIP_RIGHT"], .rightKnee: ["KNEE_RIGHT"], .rightAnkle: ["ANKLE_RIGHT"],
+      .rightToe: ["FOOT_RIGHT"],
+    ], axes: .yDown, metresPerUnit: 0.001)
+
   /// Every fixed layout, for recognition by name.
   public static let all: [KeypointLayout] = [
-    blazePose33, kinectV2, uiprmdKinect, coco17, body25, PlugInGait.layout,
+    blazePose33, kinectV2, azureKinect, uiprmdKinect, coco17, body25, PlugInGait.layout,
   ]
 
   /// The layout called `id` for a source with these point names (`named` and `plug-in-gait`
@@ -224,27 +250,42 @@ public struct KeypointLayout: Sendable, Equatable {
   /// Every layout id `--layout` accepts.
   public static var ids: [String] { all.map(\.id) + ["named"] }
 
-  /// The layout whose point names these are: a fixed layout if most of its names are here,
-  /// else the generic one if it finds the limbs.
+  /// The layout whose point names these are: a fixed layout if most of its names are here
+  /// and it finds as many body points in them as the generic one does, else the generic one
+  /// if it finds the limbs. (A skeleton's names often share half a fixed layout's —
+  /// `LeftUpperArm`, `LeftUpperLeg`, `left_knee` — without being that source: Unity's humanoid
+  /// names would be read as UI-PRMD's Kinect joints, in centimetres and without elbows, and
+  /// SMPL's as COCO's, without head or trunk.)
   public static func recognise(_ names: [String]) -> KeypointLayout? {
     let given = Set(names)
+    let generic = generic(names)
     let best = all.map { layout in
       (layout, layout.names.filter(given.contains).count, layout.names.count)
     }.max { $0.1 * $1.2 < $1.1 * $0.2 }
-    if let (layout, hits, total) = best, hits * 2 >= total { return layout }
+    if let (layout, hits, total) = best, hits * 2 >= total,
+      layout.pointsFound(in: given) >= generic.sources.count
+    {
+      return layout
+    }
     if PlugInGait.recognises(names) {
       return PlugInGait.layout(names: names, axes: .zUp, metresPerUnit: 0.001)
     }
-    let generic = generic(names)
     let limbs: [BodyPoint] = [.leftElbow, .rightElbow, .leftKnee, .rightKnee]
     return limbs.allSatisfy { generic.sources[$0] != nil } ? generic : nil
   }
 
+  /// How many body points this layout makes from a source that has the points `names`.
+  func pointsFound(in names: Set<String>) -> Int {
+    sources.values.filter { list in list.allSatisfy { names.contains(self.names[$0]) } }.count
+  }
+
   /// A layout from skeleton-like names: `LeftArm`/`LeftShoulder` → shoulder, `LeftForeArm` →
-  /// elbow, `LeftHand` → wrist, `LeftHand_End` → hand, `LeftUpLeg`/`LeftHip` → hip,
-  /// `LeftLeg`/`LeftKnee` → knee, `LeftFoot`/`LeftAnkle` → ankle, `LeftToeBase` → toe, and the
-  /// trunk (`Hips`, `Spine`, `Chest`, `Neck`, `Head`, `Head_End`). Y up; the unit is guessed
-  /// from the body's size.
+  /// elbow, `LeftWrist`, else `LeftHand` → wrist, `LeftHand_End` → hand, `LeftUpLeg`/`LeftHip`
+  /// → hip, `LeftLeg`/`LeftKnee` → knee, `LeftAnkle`, else `LeftFoot` → ankle, `LeftToeBase`
+  /// → toe, and the trunk (`Hips`, `Spine`, `Chest`, `Neck`, `Head`, `Head_End`). Where a
+  /// source names the joint itself (`left_wrist`, `left_ankle`), its `hand` and `foot` are the
+  /// points beyond it (SMPL, Azure Kinect), not the joint as in a skeleton's segment names.
+  /// Y up; the unit is guessed from the body's size.
   public static func generic(_ names: [String]) -> KeypointLayout {
     var sources: [BodyPoint: [String]] = [:]
     // Candidates in order of preference for each point.
@@ -267,21 +308,34 @@ public struct KeypointLayout: Sendable, Equatable {
       }
       put(.leftShoulder, .rightShoulder, ["arm", "upperarm", "humerus", "shoulder"])
       put(.leftElbow, .rightElbow, ["forearm", "elbow", "lowerarm"])
-      put(.leftWrist, .rightWrist, ["hand", "wrist"])
-      put(.leftHand, .rightHand, ["handend", "handtip", "handindex1", "finger", "fingerbase"])
+      put(.leftWrist, .rightWrist, ["wrist", "hand"])
+      let wristNamed = find(side, ["wrist"]) != nil
+      put(
+        .leftHand, .rightHand,
+        ["handend", "handtip", "handindex1", "finger", "fingerbase"] + (wristNamed ? ["hand"] : []))
       put(.leftHip, .rightHip, ["upleg", "upperleg", "thigh", "hip"])
       put(.leftKnee, .rightKnee, ["leg", "knee", "lowerleg", "shin", "calf"])
-      put(.leftAnkle, .rightAnkle, ["foot", "ankle"])
-      put(.leftToe, .rightToe, ["toebase", "toe", "toes", "footend", "bigtoe"])
+      put(.leftAnkle, .rightAnkle, ["ankle", "foot"])
+      let ankleNamed = find(side, ["ankle"]) != nil
+      put(
+        .leftToe, .rightToe,
+        ["toebase", "toe", "toes", "footend", "bigtoe", "mtp"] + (ankleNamed ? ["foot"] : []))
     }
     for (point, stems) in [
-      (BodyPoint.pelvis, ["hips", "pelvis", "root", "spinebase", "waist", "midhip"]),
-      (.spine, ["spine", "spinemid", "lowerback"]),
-      (.chest, ["chest", "spine1", "spine2", "spineshoulder", "thorax", "upperchest"]),
+      (BodyPoint.pelvis, ["hips", "pelvis", "root", "spinebase", "waist", "midhip", "hip"]),
+      (.spine, ["spine", "spinemid", "lowerback", "spinenavel"]),
+      (
+        .chest,
+        ["chest", "spine1", "spine2", "spineshoulder", "thorax", "upperchest", "spinechest"]
+      ),
       (.neck, ["neck", "neck1"]), (.head, ["head"]),
       (.headTop, ["headend", "headtop", "headtip", "headtopend"]),
     ] {
       if let name = find(nil, stems) { take(point, name) }
+    }
+    // A pose model's face points: the head between the ears, as in `coco17`.
+    if sources[.head] == nil, let left = find(.left, ["ear"]), let right = find(.right, ["ear"]) {
+      sources[.head] = [left, right]
     }
     return KeypointLayout(
       id: "named", names: names, sources: sources, axes: .yUp, metresPerUnit: nil)

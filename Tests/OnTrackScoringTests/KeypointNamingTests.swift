@@ -1,0 +1,216 @@
+import Foundation
+import OnTrackFormats
+import OnTrackKinematics
+import OnTrackScoring
+import Testing
+
+/// Keypoints named as other skeletons and sensors name their joints, recognised without
+/// `--layout`. Before, a file whose names shared half a fixed layout's was read as that
+/// layout: Unity's humanoid and Xsens MVN's segment names as UI-PRMD's Kinect joints (in
+/// centimetres, without elbows: `LeftLowerArm` and `LeftForeArm` are not `LeftForearm`),
+/// SMPL's and Human3.6M's snake-case names as COCO-17's (no head, no trunk); SMPL's
+/// `left_foot` (its toes) was an ankle beside `left_ankle`, and Azure Kinect's joints came
+/// upside down (millimetres, y down, read as a skeleton's y up).
+@Suite("Keypoints named as other skeletons and sensors name them")
+struct KeypointNamingTests {
+  /// Where a convention's point is, from OnTrack's body points.
+  enum Place: Sendable {
+    case at(BodyPoint)
+    /// `a` + (`b` − `a`) × `t`.
+    case between(BodyPoint, BodyPoint, Float)
+  }
+
+  struct Convention: Sendable {
+    let points: [(name: String, place: Place)]
+    /// Metres per unit.
+    var unit: Float = 1
+    var yDown = false
+    /// The layout it is expected to be read as.
+    let layout: String
+    /// Body points and the source point each must be read from.
+    let expected: [BodyPoint: String]
+  }
+
+  static let conventions: [String: Convention] = [
+    "unity-humanoid": Convention(
+      points: [
+        ("Hips", .at(.pelvis)), ("Spine", .at(.spine)), ("Chest", .at(.chest)),
+        ("UpperChest", .between(.chest, .neck, 0.5)), ("Neck", .at(.neck)), ("Head", .at(.head)),
+      ]
+        + sides { s, n in
+          [
+            ("\(n)Shoulder", .between(.neck, s(.leftShoulder), 0.5)),
+            ("\(n)UpperArm", .at(s(.leftShoulder))), ("\(n)LowerArm", .at(s(.leftElbow))),
+            ("\(n)Hand", .at(s(.leftWrist))), ("\(n)UpperLeg", .at(s(.leftHip))),
+            ("\(n)LowerLeg", .at(s(.leftKnee))), ("\(n)Foot", .at(s(.leftAnkle))),
+            ("\(n)Toes", .at(s(.leftToe))),
+          ]
+        }, layout: "named",
+      expected: [
+        .pelvis: "Hips", .leftElbow: "LeftLowerArm", .rightElbow: "RightLowerArm",
+        .leftWrist: "LeftHand", .leftAnkle: "LeftFoot", .rightToe: "RightToes",
+      ]),
+    "xsens-mvn": Convention(
+      points: [
+        ("Pelvis", .at(.pelvis)), ("L5", .between(.pelvis, .spine, 0.5)), ("L3", .at(.spine)),
+        ("T12", .between(.spine, .chest, 0.5)), ("T8", .at(.chest)), ("Neck", .at(.neck)),
+        ("Head", .at(.head)),
+      ]
+        + sides { s, n in
+          [
+            ("\(n)Shoulder", .between(.chest, s(.leftShoulder), 0.4)),
+            ("\(n)UpperArm", .at(s(.leftShoulder))), ("\(n)ForeArm", .at(s(.leftElbow))),
+            ("\(n)Hand", .at(s(.leftWrist))), ("\(n)UpperLeg", .at(s(.leftHip))),
+            ("\(n)LowerLeg", .at(s(.leftKnee))), ("\(n)Foot", .at(s(.leftAnkle))),
+            ("\(n)Toe", .at(s(.leftToe))),
+          ]
+        }, layout: "named",
+      expected: [
+        .pelvis: "Pelvis", .leftShoulder: "LeftUpperArm", .leftElbow: "LeftForeArm",
+        .rightWrist: "RightHand", .leftToe: "LeftToe",
+      ]),
+    "smpl": Convention(
+      points: [
+        ("pelvis", .at(.pelvis)), ("spine1", .between(.pelvis, .spine, 0.6)),
+        ("spine2", .at(.spine)), ("spine3", .between(.spine, .chest, 0.6)), ("neck", .at(.neck)),
+        ("head", .at(.head)),
+      ]
+        + sides { s, n in
+          let side = n.lowercased()
+          return [
+            ("\(side)_hip", .at(s(.leftHip))), ("\(side)_knee", .at(s(.leftKnee))),
+            ("\(side)_ankle", .at(s(.leftAnkle))), ("\(side)_foot", .at(s(.leftToe))),
+            ("\(side)_collar", .between(.chest, s(.leftShoulder), 0.4)),
+            ("\(side)_shoulder", .at(s(.leftShoulder))), ("\(side)_elbow", .at(s(.leftElbow))),
+            ("\(side)_wrist", .at(s(.leftWrist))),
+            ("\(side)_hand", .between(s(.leftElbow), s(.leftWrist), 1.3)),
+          ]
+        }, layout: "named",
+      expected: [
+        .head: "head", .leftAnkle: "left_ankle", .leftToe: "left_foot",
+        .rightWrist: "right_wrist", .rightHand: "right_hand", .pelvis: "pelvis",
+      ]),
+    "human36m": Convention(
+      points: [
+        ("Hip", .at(.pelvis)), ("RHip", .at(.rightHip)), ("RKnee", .at(.rightKnee)),
+        ("RFoot", .at(.rightAnkle)), ("LHip", .at(.leftHip)), ("LKnee", .at(.leftKnee)),
+        ("LFoot", .at(.leftAnkle)), ("Spine", .at(.spine)), ("Thorax", .at(.chest)),
+        ("Neck/Nose", .at(.neck)), ("Head", .at(.head)), ("LShoulder", .at(.leftShoulder)),
+        ("LElbow", .at(.leftElbow)), ("LWrist", .at(.leftWrist)),
+        ("RShoulder", .at(.rightShoulder)), ("RElbow", .at(.rightElbow)),
+        ("RWrist", .at(.rightWrist)),
+      ], layout: "named",
+      expected: [.pelvis: "Hip", .leftAnkle: "LFoot", .chest: "Thorax", .rightElbow: "RElbow"]),
+    "azure-kinect": Convention(
+      points: [
+        ("PELVIS", .at(.pelvis)), ("SPINE_NAVEL", .at(.spine)), ("SPINE_CHEST", .at(.chest)),
+        ("NECK", .at(.neck)), ("HEAD", .at(.head)), ("NOSE", .between(.neck, .head, 1.4)),
+      ]
+        + sides { s, n in
+          let side = n.uppercased()
+          return [
+            ("CLAVICLE_\(side)", .between(.chest, s(.leftShoulder), 0.4)),
+            ("SHOULDER_\(side)", .at(s(.leftShoulder))), ("ELBOW_\(side)", .at(s(.leftElbow))),
+            ("WRIST_\(side)", .at(s(.leftWrist))),
+            ("HAND_\(side)", .between(s(.leftElbow), s(.leftWrist), 1.3)),
+            ("HANDTIP_\(side)", .between(s(.leftElbow), s(.leftWrist), 1.6)),
+            ("THUMB_\(side)", .between(s(.leftElbow), s(.leftWrist), 1.4)),
+            ("HIP_\(side)", .at(s(.leftHip))), ("KNEE_\(side)", .at(s(.leftKnee))),
+            ("ANKLE_\(side)", .at(s(.leftAnkle))), ("FOOT_\(side)", .at(s(.leftToe))),
+            ("EYE_\(side)", .between(.neck, .head, 1.5)), ("EAR_\(side)", .at(.head)),
+          ]
+        }, unit: 0.001, yDown: true, layout: "azure-kinect",
+      expected: [
+        .leftWrist: "WRIST_LEFT", .leftAnkle: "ANKLE_LEFT", .leftToe: "FOOT_LEFT",
+        .chest: "SPINE_CHEST",
+      ]),
+  ]
+
+  /// Both sides' points: `make` writes the left side's with `s` turning a left point into the
+  /// side's own, and `n` the side's name (`Left`, `Right`).
+  static func sides(
+    _ make: ((BodyPoint) -> BodyPoint, String) -> [(name: String, place: Place)]
+  ) -> [(name: String, place: Place)] {
+    make({ $0 }, "Left") + make({ $0.mirrored }, "Right")
+  }
+
+  @Test(
+    "each convention's names are read as the points they are",
+    arguments: conventions.keys.sorted())
+  func recognised(convention id: String) throws {
+    let convention = try #require(Self.conventions[id])
+    let layout = try #require(KeypointLayout.recognise(convention.points.map(\.name)))
+    #expect(layout.id == convention.layout)
+    for (point, name) in convention.expected {
+      #expect(layout.sources[point].map { $0.map { layout.names[$0] } } == [name], "\(point)")
+    }
+    // Every limb joint is found.
+    for point in [BodyPoint.leftShoulder, .leftElbow, .leftWrist, .leftHip, .leftKnee, .leftAnkle] {
+      #expect(layout.sources[point] != nil && layout.sources[point.mirrored] != nil, "\(point)")
+    }
+  }
+
+  @Test("the sensors' own layouts are still recognised by their names")
+  func fixedLayoutsStay() {
+    for layout in KeypointLayout.all {
+      #expect(KeypointLayout.recognise(layout.names)?.id == layout.id, "\(layout.id)")
+    }
+  }
+
+  /// A simulated perfect performance written in each convention's names, unit and axes, read
+  /// without `--layout`: scored as from its joint angles.
+  @Test(
+    "a performance in another convention's names scores as from its angles",
+    arguments: [
+      "uiprmd-m07-shoulder-abduction", "uiprmd-m09-shoulder-rotation", "uiprmd-m01-deep-squat",
+      "lbp-glute-bridge",
+      "lbp-lateral-tilt",
+    ])
+  func scoresAsFromAngles(exercise id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    let clip = try ScoringData.simulatedTake(of: exercise, seed: 3, frameRate: 30)
+    let fromAngles = try TakeScorer(exercise: exercise).score(clip)
+    #expect(fromAngles.repetitions.count == 3)
+    for (name, convention) in Self.conventions.sorted(by: { $0.key < $1.key }) {
+      let take = try KeypointFiles.csv(
+        bytes: try Self.csv(clip, convention), file: "\(name).csv")
+      #expect(take.layout.id == convention.layout, "\(name)")
+      let result = TakeScorer(exercise: exercise).score(try take.solved())
+      #expect(result.repetitions.count == 3, "\(id) in \(name)'s names")
+      for (x, y) in zip(result.repetitions, fromAngles.repetitions) {
+        #expect(x.score >= y.score - 3, "\(id) in \(name)'s names: \(x.score) \(x.cues)")
+      }
+    }
+  }
+
+  /// `clip` as a keypoint CSV in `convention`'s names, unit and axes.
+  static func csv(_ clip: Clip, _ convention: Convention) throws -> [UInt8] {
+    let named = try KeypointFiles.csv(
+      bytes: KeypointScoringTests.fkCSV(clip, unit: 1), file: "n.csv")
+    var frame = KeypointFrame()
+    var text = "frame,time"
+    for (name, _) in convention.points { text += ",\(name).x,\(name).y,\(name).z" }
+    text += "\n"
+    for (f, positions) in named.frames.enumerated() {
+      named.layout.bodyPoints(positions: positions, confidence: nil, scale: 1, into: &frame)
+      text += "\(f),\(named.times[f])"
+      for (_, place) in convention.points {
+        let p: SIMD3<Float>? =
+          switch place {
+          case .at(let point): frame[point]
+          case .between(let a, let b, let t):
+            frame[a].flatMap { a in frame[b].map { b in a + (b - a) * t } }
+          }
+        guard var p else {
+          text += ",,,"
+          continue
+        }
+        if convention.yDown { p = SIMD3(p.x, -p.y, -p.z) }
+        p /= convention.unit
+        text += ",\(p.x),\(p.y),\(p.z)"
+      }
+      text += "\n"
+    }
+    return Array(text.utf8)
+  }
+}
