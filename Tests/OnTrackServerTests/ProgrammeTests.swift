@@ -203,6 +203,13 @@ struct ProgrammeTests {
         }
       }
       for session in uploaded {
+        // Uploaded in batches (`ProgrammeUploader.framesPerMessage`): every frame taken once,
+        // none refused.
+        let detail = try await lee.session(session.id)
+        #expect(detail.rejected.isEmpty, "\(detail.rejected)")
+        let stored = try await first.server.store.frames(session: session.id, from: 0)
+        #expect(stored.count > 100 && stored.map(\.seq) == Array(0..<stored.count))
+        #expect(detail.frames == stored.count)
         let result = try #require(
           try await lee.get("/v1/sessions/\(session.id)/report", as: SessionReport.self).result)
         #expect(result.summary.prescribed == 2, "\(session.exercise)")

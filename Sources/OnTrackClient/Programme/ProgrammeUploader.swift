@@ -14,6 +14,10 @@ public struct ProgrammeUploader: Sendable {
   public let outbox: ProgrammeOutbox
   /// Frames a second sent (below the server's per-session cap).
   public var rate: Double = 200
+  /// Frames sent in one WebSocket message (`StreamFrameBatch`): a recorded set is not live,
+  /// so it goes in batches, which cost the server a third of the CPU a frame sent alone does
+  /// (BENCHMARKS.md, "Frames in batches") and are answered once each.
+  public var framesPerMessage = 32
   let logger: Logger
 
   public init(client: ServerClient, outbox: ProgrammeOutbox, logger: Logger) {
@@ -120,10 +124,16 @@ public struct ProgrammeUploader: Sendable {
         acknowledged.update(hello.durableSeq)
         let clock = ContinuousClock()
         var next = clock.now
-        for seq in (hello.lastSeq + 1)..<(last + 1) where seq >= 0 {
+        let resume = max(hello.lastSeq + 1, 0)
+        let batch = max(1, min(framesPerMessage, StreamFrameBatch.maximumFrames))
+        for start in stride(from: resume, through: last, by: batch) {
+          let seqs = start...min(start + batch - 1, last)
+          let frames = seqs.map {
+            StreamFrame.valuesJSON(seq: $0, time: set.times[$0], values: set.frames[$0])
+          }
           try await outbound.writeTextMessage(
-            StreamFrame.valuesJSON(seq: seq, time: set.times[seq], values: set.frames[seq]))
-          next += interval
+            frames.count == 1 ? frames[0] : StreamFrameBatch.json(frames: frames))
+          next += interval * seqs.count
           try await clock.sleep(until: next)
         }
         // Wait for the acknowledgement of the last frame (the group commit follows shortly).
