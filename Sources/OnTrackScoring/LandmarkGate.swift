@@ -130,7 +130,7 @@ public struct LandmarkGate: Sendable {
 
   public init() {
     acceptedTime = [Double](repeating: 0, count: BodyLandmark.allCases.count)
-    scratch = [Float](repeating: 0, count: BodyLandmark.allCases.count)
+    scratch = [Float](repeating: 0, count: 3 * BodyLandmark.allCases.count)
     boneLength = [Float](repeating: 0, count: Self.bodyBones.count)
     boneUpdates = [Int](repeating: 0, count: Self.bodyBones.count)
     boneWarmUpLengths = [Float](repeating: 0, count: Self.bodyBones.count * Self.boneWarmUp)
@@ -356,29 +356,38 @@ public struct LandmarkGate: Sendable {
   }
 
   /// The per-axis median of `value(k)` over landmarks `0..<count` not in `excluded` (zero if
-  /// none), sorting in `scratch` (at least `count` long).
+  /// none), sorting in `scratch` (at least `3 × count` long: one sorted prefix per axis, each
+  /// value read once).
   private static func median(
     of count: Int, _ scratch: inout [Float], excluding excluded: UInt32,
     _ value: (Int) -> SIMD3<Float>
   ) -> SIMD3<Float> {
-    var result = SIMD3<Float>.zero
-    for axis in 0..<3 {
+    scratch.withUnsafeMutableBufferPointer { buffer in
+      guard let base = buffer.baseAddress, buffer.count >= 3 * count else { return .zero }
       var n = 0
       for k in 0..<count where excluded & (1 << UInt32(k)) == 0 {
-        // Insertion into the sorted prefix (17 values at most).
-        let v = value(k)[axis]
-        var i = n
-        while i > 0, scratch[i - 1] > v {
-          scratch[i] = scratch[i - 1]
-          i -= 1
+        let v = value(k)
+        for axis in 0..<3 {
+          // Insertion into the axis's sorted prefix (17 values at most).
+          let sorted = base + axis * count
+          let x = v[axis]
+          var i = n
+          while i > 0, sorted[i - 1] > x {
+            sorted[i] = sorted[i - 1]
+            i -= 1
+          }
+          sorted[i] = x
         }
-        scratch[i] = v
         n += 1
       }
       guard n > 0 else { return .zero }
-      result[axis] = n % 2 == 1 ? scratch[n / 2] : (scratch[n / 2 - 1] + scratch[n / 2]) / 2
+      var result = SIMD3<Float>.zero
+      for axis in 0..<3 {
+        let sorted = base + axis * count
+        result[axis] = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+      }
+      return result
     }
-    return result
   }
 
   /// Puts each landmark in `refusedNow` where it was last accepted, before `accepted` takes
