@@ -46,6 +46,14 @@ struct ScoreCommand: AsyncParsableCommand {
           + "be \(Output.fixed(given / taken, given / taken >= 10 ? 0 : 2))× an adult's size: read in units of \(taken) m"
       )
     }
+    if let leftOut = loaded.keypoints?.framesLeftOut, !leftOut.isEmpty {
+      let listed = leftOut.prefix(5).map(String.init).joined(separator: ", ")
+      Output.warn(
+        "\(take): \(leftOut.count) frame\(leftOut.count == 1 ? "" : "s") left out, whose time was "
+          + "not a number or not after the frame before (frame\(leftOut.count == 1 ? "" : "s") "
+          + "\(listed)\(leftOut.count > 5 ? ", …" : ""))"
+      )
+    }
     let result = try loaded.keypoints.map(scorer.score) ?? scorer.score(loaded.clip)
     Output.write(
       json ? try Output.json(result) : Self.table(result, exercise: exercise, take: take))

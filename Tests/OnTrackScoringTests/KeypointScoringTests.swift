@@ -120,6 +120,48 @@ struct KeypointScoringTests {
     #expect(viaKeypoints.tracking?["leftKnee"] == 1)
   }
 
+  /// A logger's stutter: a frame written twice, one whose time went back, one without a time.
+  /// Before, the whole take was refused for its first such frame.
+  @Test("frames whose times do not advance are left out and named; the rest scores as clean")
+  func framesWrittenTwice() throws {
+    let exercise = try ScoringData.exercise("uiprmd-m01-deep-squat")
+    let bvh = try BVHReader().read(
+      contentsOf: ScoringData.root.appendingPathComponent("Assets/examples/squat_demo.bvh"))
+    let clean = Self.fkCSV(bvh)
+    var lines = String(decoding: clean, as: UTF8.self).split(separator: "\n").map(String.init)
+    // Line k + 1 holds frame k (after the header).
+    #expect(lines.count == bvh.frameCount + 1)
+    let twice = lines[41]
+    let back = lines[80]
+    var noTime = lines[150].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    noTime[1] = "nan"
+    lines.insert(noTime.joined(separator: ","), at: 171)
+    lines.insert(back, at: 121)
+    lines.insert(twice, at: 42)
+    let stuttered = Array((lines.joined(separator: "\n") + "\n").utf8)
+    let take = try KeypointFiles.csv(bytes: stuttered, file: "stutter.csv")
+    #expect(take.framesLeftOut == [41, 121, 172])
+    let reference = try KeypointFiles.csv(bytes: clean, file: "clean.csv")
+    #expect(take.times == reference.times)
+    let scored = try TakeScorer(exercise: exercise).score(try take.solved())
+    let cleanScored = try TakeScorer(exercise: exercise).score(try reference.solved())
+    #expect(scored.repetitions.count == cleanScored.repetitions.count)
+    #expect(scored.repetitions.map(\.score) == cleanScored.repetitions.map(\.score))
+    #expect(try take.solved().framesLeftOut == [41, 121, 172])
+    // Many such frames are no stutter: the take is refused, naming the first.
+    var shuffled = String(decoding: clean, as: UTF8.self).split(separator: "\n").map(String.init)
+    shuffled.swapAt(10, 11)
+    for k in stride(from: 20, to: shuffled.count, by: 10) { shuffled[k] = shuffled[k - 1] }
+    do {
+      _ = try KeypointFiles.csv(
+        bytes: Array((shuffled.joined(separator: "\n") + "\n").utf8), file: "shuffled.csv")
+      Issue.record("accepted a take with a tenth of its times repeated")
+    } catch {
+      #expect("\(error)".contains("frame 10:"), "\(error)")
+      #expect("\(error)".contains("are these the frames' times"), "\(error)")
+    }
+  }
+
   @Test("a wrist out of view for a second: its measures are left out, not cued")
   func lostWristIsNotThePatientsFault() throws {
     let exercise = try ScoringData.exercise("uiprmd-m07-shoulder-abduction")

@@ -145,12 +145,8 @@ public enum KeypointFiles {
     var frames: [[SIMD3<Float>?]] = []
     var confidence: [[Float]] = []
     for row in table.rows {
-      let t = row.values[timeColumn]
-      guard t.isFinite else {
-        throw MotionFormatError(
-          .nonFinite, file: file, line: row.line, reason: "the time is missing")
-      }
-      times.append(t)
+      // A row without a time is left out by the take (`KeypointTake.framesLeftOut`).
+      times.append(row.values[timeColumn])
       var frame: [SIMD3<Float>?] = []
       var scores: [Float] = []
       for name in names {

@@ -15,11 +15,22 @@ public struct KeypointTake: Sendable {
   public let confidence: [[Float]]?
   /// The file (or stream) it came from, for messages.
   public let source: String
+  /// The source's frames left out (their indices as given): a time that was not a finite
+  /// number or did not come after the last frame kept (a frame written twice, a logger's
+  /// stutter). A live stream refuses such a frame and goes on; a file keeps the rest as well.
+  public let framesLeftOut: [Int]
+  /// The most of a source's frames (a share) that may be left out for their times; more, and
+  /// the times are not the frames' (`init` refuses the take, naming the first).
+  public static let largestShareLeftOut = 0.05
 
   /// A take from points in the layout's own order.
   ///
+  /// A frame whose time is not finite, or does not come after the last frame kept, is left
+  /// out (`framesLeftOut`).
+  ///
   /// - Throws: `MotionFormatError` if there is no frame, a frame's width differs from the
-  ///   layout's, or times are not finite and strictly increasing (the frame is named).
+  ///   layout's, or more than `largestShareLeftOut` of the frames have such times (the first
+  ///   is named).
   public init(
     layout: KeypointLayout, times: [Double], frames: [[SIMD3<Float>?]], confidence: [[Float]]?,
     source: String
@@ -39,19 +50,51 @@ public struct KeypointTake: Sendable {
         .valueCount, file: source,
         reason: "frame \(f) has \(frame.count) points; the \(layout.id) layout has \(width)")
     }
+    var kept: [Int] = []
+    var leftOut: [Int] = []
+    var firstFault: MotionFormatError?
+    kept.reserveCapacity(times.count)
     for f in times.indices {
-      guard times[f].isFinite else {
-        throw MotionFormatError(
-          .nonFinite, file: source, reason: "frame \(f): the time is not a finite number")
-      }
-      if f > 0, times[f] <= times[f - 1] {
-        throw MotionFormatError(
-          .invalidData, file: source,
-          reason:
-            "frame \(f): time \(times[f]) s does not come after \(times[f - 1]) s (times must increase)"
-        )
+      let last = kept.last.map { times[$0] }
+      if !times[f].isFinite {
+        firstFault =
+          firstFault
+          ?? MotionFormatError(
+            .nonFinite, file: source, reason: "frame \(f): the time is not a finite number")
+        leftOut.append(f)
+      } else if let last, times[f] <= last {
+        firstFault =
+          firstFault
+          ?? MotionFormatError(
+            .invalidData, file: source,
+            reason:
+              "frame \(f): time \(times[f]) s does not come after \(last) s (times must increase)"
+          )
+        leftOut.append(f)
+      } else {
+        kept.append(f)
       }
     }
+    if let firstFault,
+      kept.isEmpty || Double(leftOut.count) > Self.largestShareLeftOut * Double(times.count)
+    {
+      var refused = firstFault
+      refused.reason +=
+        "; \(leftOut.count) of \(times.count) frames have such times: are these the frames' times?"
+      throw refused
+    }
+    try self.init(
+      layout: layout, times: leftOut.isEmpty ? times : kept.map { times[$0] },
+      frames: leftOut.isEmpty ? frames : kept.map { frames[$0] },
+      confidence: leftOut.isEmpty ? confidence : confidence.map { c in kept.map { c[$0] } },
+      source: source, leftOut: leftOut)
+  }
+
+  /// A take whose times are finite and increasing, `leftOut` frames of its source left out.
+  private init(
+    layout: KeypointLayout, times: [Double], frames: [[SIMD3<Float>?]], confidence: [[Float]]?,
+    source: String, leftOut: [Int]
+  ) throws(MotionFormatError) {
     if times.count > 1 {
       // The clip it is solved into runs at the median step's rate on a regular grid: the rate
       // must be one a clip can have, and the grid no more than ten times the frames given
@@ -79,6 +122,7 @@ public struct KeypointTake: Sendable {
     self.frames = frames
     self.confidence = confidence
     self.source = source
+    self.framesLeftOut = leftOut
   }
 
   /// Frames per second: the median step's.
@@ -176,6 +220,8 @@ public struct KeypointTake: Sendable {
     /// Metres per unit: the layout's, and the one the points were read in instead when the
     /// body's size showed the layout's wrong (`KeypointConverter.unitCorrected`).
     public var unitCorrected: (given: Double, taken: Double)?
+    /// The source's frames left out for their times (`KeypointTake.framesLeftOut`).
+    public var framesLeftOut: [Int] = []
     /// The scale of the source's depth the solver ended with (`DepthScale`; 1 for a layout
     /// whose depth is measured, or when the body did not tell one).
     public var depthScale: Float = 1
@@ -256,6 +302,7 @@ public struct KeypointTake: Sendable {
       times: times.map { $0 - times[0] }, landmarks: landmarks, untracked: untracked)
     result.depthScale = solver.depthScale.scale
     result.unitCorrected = unitCorrected
+    result.framesLeftOut = framesLeftOut
     return result
   }
 
