@@ -73,6 +73,13 @@ struct ConvertCommand: AsyncParsableCommand {
             "note: no columns for \(reading.jointsWithoutColumns.joined(separator: ", ")); they stay at rest\n"
               .utf8))
       }
+      if !reading.linesLeftOut.isEmpty {
+        let lines = reading.linesLeftOut.prefix(5).map(String.init).joined(separator: ", ")
+        FileHandle.standardError.write(
+          Data(
+            "note: left out \(reading.linesLeftOut.count) row(s) whose time was not after the one before (line \(lines)\(reading.linesLeftOut.count > 5 ? ", …" : ""))\n"
+              .utf8))
+      }
       return reading.clip
     default:
       throw ValidationError("\(input): unknown input format (use .bvh or .csv)")

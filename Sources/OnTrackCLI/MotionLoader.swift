@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackScoring
+import OnTrackServerCommands
 
 /// Loads a motion file by its extension, for commands that accept several formats.
 enum MotionLoader {
@@ -22,4 +24,16 @@ enum MotionLoader {
 /// beside the program (`InstallLocation`), whatever the working directory.
 enum BundledExercises {
   static var path: String { InstallLocation.exercises?.path ?? "Assets/exercises" }
+}
+
+extension TakeLoader {
+  /// `load`, saying on standard error what the file's readers left out for its times.
+  static func loadSaying(_ path: String, csvSkeleton: Skeleton?, layout: String?) throws -> Loaded {
+    let loaded = try load(URL(fileURLWithPath: path), csvSkeleton: csvSkeleton, layout: layout)
+    if let leftOut = loaded.leftOut {
+      Output.warn(
+        "\(path): left out \(leftOut), whose time was not a number or not after the one before")
+    }
+    return loaded
+  }
 }

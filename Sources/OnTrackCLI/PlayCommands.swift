@@ -51,8 +51,8 @@ struct SessionOptions: ParsableArguments {
     }
     let exercise = try Exercise.find(self.exercise, library: URL(fileURLWithPath: library))
     if let take {
-      let loaded = try TakeLoader.load(
-        URL(fileURLWithPath: take), csvSkeleton: exercise.referenceClip?.skeleton, layout: layout)
+      let loaded = try TakeLoader.loadSaying(
+        take, csvSkeleton: exercise.referenceClip?.skeleton, layout: layout)
       if let solved = loaded.keypoints {
         return try PlaySession(exercise: exercise, source: KeypointRecordingSource(solved))
       }

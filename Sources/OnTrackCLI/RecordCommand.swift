@@ -88,8 +88,7 @@ struct RecordCommand: AsyncParsableCommand {
   /// The file's motion, trimmed, as BVH text.
   private func referenceFromFile(trim: (Double, Double)?) throws -> String {
     // A joint-angle CSV carries no skeleton of its own, and a new reference has none to lend.
-    var clip = try TakeLoader.load(URL(fileURLWithPath: from), csvSkeleton: nil, layout: layout)
-      .clip
+    var clip = try TakeLoader.loadSaying(from, csvSkeleton: nil, layout: layout).clip
     if let (a, b) = trim { clip = try clip.trimmed(from: a, to: b) }
     return BVHWriter().text(for: clip)
   }

@@ -37,21 +37,13 @@ struct ScoreCommand: AsyncParsableCommand {
 
   func run() async throws {
     let exercise = try Exercise.find(self.exercise, library: URL(fileURLWithPath: library))
-    let loaded = try TakeLoader.load(
-      URL(fileURLWithPath: take), csvSkeleton: exercise.referenceClip?.skeleton, layout: layout)
+    let loaded = try TakeLoader.loadSaying(
+      take, csvSkeleton: exercise.referenceClip?.skeleton, layout: layout)
     let scorer = TakeScorer(exercise: exercise)
     if let (given, taken) = loaded.keypoints?.unitCorrected {
       Output.warn(
         "\(take): in the \(loaded.layout ?? "keypoint") layout's unit (\(given) m) the body would "
           + "be \(Output.fixed(given / taken, given / taken >= 10 ? 0 : 2))× an adult's size: read in units of \(taken) m"
-      )
-    }
-    if let leftOut = loaded.keypoints?.framesLeftOut, !leftOut.isEmpty {
-      let listed = leftOut.prefix(5).map(String.init).joined(separator: ", ")
-      Output.warn(
-        "\(take): \(leftOut.count) frame\(leftOut.count == 1 ? "" : "s") left out, whose time was "
-          + "not a number or not after the frame before (frame\(leftOut.count == 1 ? "" : "s") "
-          + "\(listed)\(leftOut.count > 5 ? ", …" : ""))"
       )
     }
     let result = try loaded.keypoints.map(scorer.score) ?? scorer.score(loaded.clip)

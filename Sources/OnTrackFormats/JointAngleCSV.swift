@@ -59,15 +59,23 @@ public enum JointAngleCSV {
     public var clip: Clip
     /// Joints of the skeleton (not End Sites) that had no column; they stay at rest.
     public var jointsWithoutColumns: [String]
+    /// Data rows left out (their lines in the file): a time that did not come after the last
+    /// row kept (a row written twice, a logger's stutter).
+    public var linesLeftOut: [Int] = []
   }
+
+  /// The most of a file's rows (a share) that may be left out for their times; more, and the
+  /// times are not the frames' (`read` refuses the file, naming the first).
+  public static let largestShareLeftOut = 0.05
 
   /// Reads joint-angle CSV for `skeleton`.
   ///
   /// - Parameter defaultFrameTime: Used when the file has a single row (seconds).
   /// - Throws: `MotionFormatError` for a missing or non-numeric `time` column, a column that
   ///   names an unknown joint or channel (`.unknownJoint`, `.unknownChannel`), a row with the
-  ///   wrong number of cells, a non-numeric or non-finite cell, times that do not increase,
-  ///   or no rows.
+  ///   wrong number of cells, a non-numeric or non-finite cell, more than
+  ///   `largestShareLeftOut` of the rows with a time that does not come after the row before
+  ///   (fewer are left out, `Reading.linesLeftOut`), or no rows.
   public static func read(
     bytes: [UInt8], skeleton: Skeleton, fileName: String = "<input>",
     defaultFrameTime: Double = 1.0 / 30
@@ -105,17 +113,32 @@ public enum JointAngleCSV {
       }
       columnsByJoint[joint, default: []].append((channel, column))
     }
-    let rows = table.rows
-    guard !rows.isEmpty else {
+    let given = table.rows
+    guard !given.isEmpty else {
       throw MotionFormatError(.emptyMotion, file: fileName, reason: "the file has no data rows")
+    }
+    var rows = [given[0]]
+    var leftOut: [Int] = []
+    var firstFault: MotionFormatError?
+    for row in given.dropFirst() {
+      guard let last = rows.last, !(row.values[0] > last.values[0]) else {
+        rows.append(row)
+        continue
+      }
+      firstFault =
+        firstFault
+        ?? MotionFormatError(
+          .invalidData, file: fileName, line: row.line,
+          reason: "time \(row.values[0]) does not increase after \(last.values[0])")
+      leftOut.append(row.line)
+    }
+    if var firstFault, Double(leftOut.count) > Self.largestShareLeftOut * Double(given.count) {
+      firstFault.reason +=
+        "; \(leftOut.count) of \(given.count) rows have such times: is 'time' the frames' time?"
+      throw firstFault
     }
     var frameTime = defaultFrameTime
     if rows.count > 1 {
-      for r in 1..<rows.count where !(rows[r].values[0] > rows[r - 1].values[0]) {
-        throw MotionFormatError(
-          .invalidData, file: fileName, line: rows[r].line,
-          reason: "time \(rows[r].values[0]) does not increase after \(rows[r - 1].values[0])")
-      }
       frameTime = (rows[rows.count - 1].values[0] - rows[0].values[0]) / Double(rows.count - 1)
     }
     let n = skeleton.count
@@ -154,7 +177,7 @@ public enum JointAngleCSV {
       let clip = try Clip(
         skeleton: skeleton, frameTime: frameTime, rotations: rotations,
         translations: translations)
-      return Reading(clip: clip, jointsWithoutColumns: missing)
+      return Reading(clip: clip, jointsWithoutColumns: missing, linesLeftOut: leftOut)
     } catch {
       throw MotionFormatError(.invalidData, file: fileName, reason: "\(error)")
     }

@@ -12,6 +12,10 @@ public enum TakeLoader {
     public var clip: Clip
     public var keypoints: KeypointTake.Solved?
     public var layout: String?
+    /// What was left out of the file for its times, said in words (a keypoint take's frames
+    /// or a joint-angle CSV's lines, `KeypointTake.framesLeftOut`,
+    /// `JointAngleCSV.Reading.linesLeftOut`); `nil` if nothing was.
+    public var leftOut: String?
   }
 
   public static func load(_ url: URL, exercise: Exercise, layout: String? = nil) throws -> Clip {
@@ -26,15 +30,26 @@ public enum TakeLoader {
     if KeypointFiles.isKeypointFile(url) || layout != nil {
       let take = try KeypointFiles.read(url, layout: layout)
       let solved = try take.solved()
-      return Loaded(clip: solved.clip, keypoints: solved, layout: take.layout.id)
+      return Loaded(
+        clip: solved.clip, keypoints: solved, layout: take.layout.id,
+        leftOut: Self.words("frame", take.framesLeftOut))
     }
-    return Loaded(clip: try loadMotion(url, csvSkeleton: csvSkeleton))
+    let (clip, leftOut) = try loadMotion(url, csvSkeleton: csvSkeleton)
+    return Loaded(clip: clip, leftOut: leftOut)
   }
 
-  static func loadMotion(_ url: URL, csvSkeleton: Skeleton?) throws -> Clip {
+  /// "2 frames (41, 99)": what was left out for its times, or `nil`.
+  static func words(_ thing: String, _ items: [Int]) -> String? {
+    guard !items.isEmpty else { return nil }
+    let listed = items.prefix(5).map(String.init).joined(separator: ", ")
+    return
+      "\(items.count) \(thing)\(items.count == 1 ? "" : "s") (\(listed)\(items.count > 5 ? ", …" : ""))"
+  }
+
+  static func loadMotion(_ url: URL, csvSkeleton: Skeleton?) throws -> (Clip, String?) {
     let name = url.lastPathComponent.lowercased()
     if name.hasSuffix(".bvh") || name.hasSuffix(".bvh.gz") {
-      return try BVHReader().read(contentsOf: url)
+      return (try BVHReader().read(contentsOf: url), nil)
     }
     if name.hasSuffix(".csv") {
       guard let skeleton = csvSkeleton else {
@@ -42,11 +57,13 @@ public enum TakeLoader {
           .invalidData, file: url.path,
           reason: "a joint-angle CSV needs a skeleton to be read on, and there is none here")
       }
-      return try JointAngleCSV.read(contentsOf: url, skeleton: skeleton).clip
+      let reading = try JointAngleCSV.read(contentsOf: url, skeleton: skeleton)
+      return (reading.clip, words("line", reading.linesLeftOut))
     }
     if name.contains("_angles") && (name.hasSuffix(".txt") || name.hasSuffix(".txt.gz")) {
-      return try UIPRMDReader.readKinect(
+      let clip = try UIPRMDReader.readKinect(
         angles: url, positions: UIPRMDReader.positionsPath(forAngles: url))
+      return (clip, nil)
     }
     throw MotionFormatError(
       .invalidData, file: url.path,

@@ -26,6 +26,27 @@ struct JointAngleCSVTests {
     }
   }
 
+  /// A row written twice and one whose time went back are left out (before: the whole file
+  /// was refused); the rest is the take as it was.
+  @Test("rows whose time does not advance are left out, by their lines; the rest read as clean")
+  func stutteredRows() throws {
+    let clip = try readBVH(TestData.bvh("cmu_fairmotion/01_01.bvh"))
+    let csv = JointAngleCSV.bytes(for: clip)
+    var lines = String(decoding: csv, as: UTF8.self).split(separator: "\n").map(String.init)
+    #expect(lines.count > 200)
+    lines.insert(lines[150], at: 151)
+    lines.insert(lines[20], at: 100)
+    let stuttered = Array((lines.joined(separator: "\n") + "\n").utf8)
+    let reading = try JointAngleCSV.read(
+      bytes: stuttered, skeleton: clip.skeleton, fileName: "angles.csv")
+    #expect(reading.linesLeftOut == [101, 153])
+    #expect(reading.clip.frameCount == clip.frameCount)
+    #expect(abs(reading.clip.frameTime - clip.frameTime) < 1e-9)
+    for i in 0..<clip.rotations.count {
+      #expect(clip.rotations[i].angle(to: reading.clip.rotations[i]) * 180 / .pi < 1e-4)
+    }
+  }
+
   @Test("the header states each joint's channels in composition order")
   func header() throws {
     let clip = try readBVH(TestData.bvh("cmu_fairmotion/01_01.bvh"))
