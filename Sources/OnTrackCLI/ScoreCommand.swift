@@ -46,6 +46,11 @@ struct ScoreCommand: AsyncParsableCommand {
           + "be \(Output.fixed(given / taken, given / taken >= 10 ? 0 : 2))× an adult's size: read in units of \(taken) m"
       )
     }
+    if loaded.keypoints?.turnedUpright == true {
+      Output.warn(
+        "\(take): read with y up, the body stands on its head (feet above the hips, head below): "
+          + "read with y down, as a camera's frame")
+    }
     let result = try loaded.keypoints.map(scorer.score) ?? scorer.score(loaded.clip)
     Output.write(
       json ? try Output.json(result) : Self.table(result, exercise: exercise, take: take))

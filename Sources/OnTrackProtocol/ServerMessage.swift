@@ -297,6 +297,9 @@ public struct Notice: Codable, Sendable, Equatable {
     /// The keypoints' unit, as their layout gives it, made a body five times too large or
     /// small: the unit the body's size tells is taken instead (once per session).
     case unitCorrected = "unit_corrected"
+    /// Keypoints in a layout whose axes are assumed (`named`: y up) came upside down: they
+    /// are read with y down, as a camera's frame (once per session).
+    case turnedUpright = "turned_upright"
   }
 
   public init(code: Code, message: String) {

@@ -183,6 +183,36 @@ struct KeypointNamingTests {
     }
   }
 
+  /// VideoPose3D's and MotionBERT's output: Human3.6M's joints in the camera's frame (x
+  /// right, y down, z away). Read with y up, as `named` assumes, the patient stood on their
+  /// head and no repetition was found; the body's first upright frame now tells (a take that
+  /// only lies down is read as given: README).
+  @Test(
+    "Human3.6M joints in a camera's frame are turned upright",
+    arguments: [
+      "uiprmd-m07-shoulder-abduction", "uiprmd-m01-deep-squat", "uiprmd-m05-sit-to-stand",
+      "lbp-lateral-tilt",
+    ])
+  func cameraFrame(exercise id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    let clip = try ScoringData.simulatedTake(of: exercise, seed: 3, frameRate: 30)
+    let fromAngles = try TakeScorer(exercise: exercise).score(clip)
+    var convention = try #require(Self.conventions["human36m"])
+    convention.yDown = true
+    let take = try KeypointFiles.csv(bytes: try Self.csv(clip, convention), file: "h36m.csv")
+    let solved = try take.solved()
+    #expect(solved.turnedUpright)
+    let result = TakeScorer(exercise: exercise).score(solved)
+    #expect(result.repetitions.count == 3)
+    for (x, y) in zip(result.repetitions, fromAngles.repetitions) {
+      #expect(x.score >= y.score - 3, "\(id): \(x.score) \(x.cues)")
+    }
+    // Given with y up, nothing is turned.
+    let upright = try KeypointFiles.csv(
+      bytes: try Self.csv(clip, try #require(Self.conventions["human36m"])), file: "up.csv")
+    #expect(try !upright.solved().turnedUpright)
+  }
+
   /// `clip` as a keypoint CSV in `convention`'s names, unit and axes.
   static func csv(_ clip: Clip, _ convention: Convention) throws -> [UInt8] {
     let named = try KeypointFiles.csv(

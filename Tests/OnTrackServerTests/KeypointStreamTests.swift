@@ -4,6 +4,7 @@ import HummingbirdTesting
 import HummingbirdWSClient
 import OnTrackFormats
 import OnTrackKinematics
+import OnTrackProtocol
 import OnTrackScoring
 import Testing
 
@@ -29,9 +30,10 @@ struct KeypointStreamTests {
     return ((0..<clip.frameCount).map { Double($0) * clip.frameTime }, frames)
   }
 
-  static func frameJSON(seq: Int, time: Double, names: [String], points: [SIMD3<Float>?])
-    -> String
-  {
+  static func frameJSON(
+    seq: Int, time: Double, names: [String], points: [SIMD3<Float>?],
+    layout: String? = "uiprmd-kinect"
+  ) -> String {
     var parts: [String] = []
     for (name, p) in zip(names, points) {
       guard let p else {
@@ -40,8 +42,9 @@ struct KeypointStreamTests {
       }
       parts.append("\"\(name)\":[\(p.x),\(p.y),\(p.z)]")
     }
+    let named = layout.map { "\"layout\":\"\($0)\"," } ?? ""
     return
-      "{\"seq\":\(seq),\"t\":\(time),\"layout\":\"uiprmd-kinect\",\"keypoints\":{\(parts.joined(separator: ","))}}"
+      "{\"seq\":\(seq),\"t\":\(time),\(named)\"keypoints\":{\(parts.joined(separator: ","))}}"
   }
 
   /// Sends `frames` (`uiprmd-kinect` points) one message each, expects each answered in turn
@@ -174,6 +177,56 @@ struct KeypointStreamTests {
       // Only what the solver finds implausible in the centimetres too (a Kinect glitch).
       #expect(view.rejected["implausible_keypoint", default: 0] == solved.implausible)
       #expect(view.rejected.keys.allSatisfy { $0 == "implausible_keypoint" }, "\(view.rejected)")
+    }
+  }
+
+  /// A 3-D pose model's output is often in its camera's frame (x right, y down, z away) under
+  /// skeleton names, which the generic layout reads with y up: upside down, no repetition was
+  /// found. Read with y down from the first frame that shows it, offline and live alike.
+  @Test("keypoints in a camera's frame under skeleton names are turned upright; told once")
+  func cameraFrameTurnedUpright() throws {
+    let clip = try ServerData.kinectTake(movement: 7, subject: 1, episodes: 1...3)
+    let exercise = try ServerData.exercise("uiprmd-m07-shoulder-abduction")
+    let (times, centimetres) = Self.keypoints(of: clip)
+    // Skeleton names no fixed layout has: read as `named`, y up assumed.
+    let names = KeypointLayout.uiprmdKinect.names.map { "cam:\($0)" }
+    let layout = try #require(KeypointLayout.recognise(names))
+    #expect(layout.id == "named" && layout.axesAreAssumed)
+    let camera = centimetres.map { $0.map { $0.map { SIMD3($0.x, -$0.y, -$0.z) } } }
+    let upright = try KeypointTake(
+      layout: layout, times: times, frames: centimetres, confidence: nil, source: "upright"
+    ).solved()
+    let turned = try KeypointTake(
+      layout: layout, times: times, frames: camera, confidence: nil, source: "camera"
+    ).solved()
+    #expect(!upright.turnedUpright && turned.turnedUpright)
+    let file = TakeScorer(exercise: exercise).score(upright)
+    #expect(file.repetitions.count >= 2)
+    #expect(
+      TakeScorer(exercise: exercise).score(turned).repetitions.map(\.score)
+        == file.repetitions.map(\.score))
+    let skeleton = CanonicalSkeleton.make()
+    let auto = KeypointSessionLayout(id: nil)
+    let record = SessionRecord(
+      id: "s", patient: "p", therapist: nil, exercise: exercise.id, exerciseVersion: 1,
+      skeleton: SessionSkeleton.encode(skeleton, keypoints: auto), created: 0)
+    let live = try LiveSession(
+      record: record, exercise: exercise, skeleton: skeleton, keypoints: auto,
+      limits: ServerLimits())
+    let (connection, _) = live.attachStream()
+    var told: [Notice.Code] = []
+    for f in camera.indices {
+      let outcome = live.take(
+        json: Self.frameJSON(seq: f, time: times[f], names: names, points: camera[f], layout: nil),
+        received: times[f], storage: .writable, connection: connection)
+      if case .rejected(let rejection) = outcome { Issue.record("frame \(f): \(rejection)") }
+      told += live.owed(to: connection).outbox.notices.map(\.code)
+    }
+    #expect(told == [.turnedUpright])
+    let result = live.finish()
+    #expect(result.repetitions.count == file.repetitions.count)
+    for (a, b) in zip(result.repetitions, file.repetitions) {
+      #expect(abs(a.score - b.score) < 0.5, "repetition \(a.index): \(a.score) vs \(b.score)")
     }
   }
 

@@ -17,8 +17,15 @@ import OnTrackKinematics
 ///   as an impossible bone length and nothing was scored), and the unit its size tells is
 ///   taken instead (`unitCorrected`). Frames of a live stream before the first that shows a
 ///   limb are read in the layout's unit.
+/// - Up: a layout whose axes are assumed (`KeypointLayout.axesAreAssumed`, `named`: y up) is
+///   checked on the first frame that shows the hips, the feet (ankles, else knees) and the
+///   head (else the neck, else the shoulders) with legs and trunk both within 45° of the
+///   vertical: legs pointing up and trunk down is no posture of an exercise but a camera's
+///   frame (x right, y down, z away: a 3-D pose model's output) read with y up, and the points
+///   are read with y down from then on (`turnedUpright`). Lying down, legs and trunk tell
+///   nothing: a take that never stands, sits or kneels upright is read as given.
 public struct KeypointConverter: Sendable {
-  public let layout: KeypointLayout
+  public private(set) var layout: KeypointLayout
   /// Metres per source unit, once known.
   public private(set) var metresPerUnit: Double?
   /// The layout's unit and the one taken instead, when the body's size showed it wrong.
@@ -26,6 +33,9 @@ public struct KeypointConverter: Sendable {
   /// How many times an adult's size (or how much less) shows a layout's unit wrong.
   public static let unitMismatch = 5.0
   private var unitChecked = false
+  /// The points came upside down for a layout whose axes are assumed, and are read with y down.
+  public private(set) var turnedUpright = false
+  private var uprightChecked = false
   private var model: PlugInGait?
   /// Frames whose pelvis dimensions a stream measures before holding them.
   public static let calibrationFrames = 100
@@ -46,6 +56,7 @@ public struct KeypointConverter: Sendable {
   /// Sets the marker model's pelvis constants from a whole take (no effect for joint-centre
   /// layouts).
   public mutating func calibrate(_ frames: [[SIMD3<Float>?]]) {
+    for frame in frames where !uprightChecked && layout.axesAreAssumed { checkUpright(frame) }
     for frame in frames where !unitChecked { checkUnit(frame) }
     if metresPerUnit == nil,
       let first = frames.first(where: { frame in
@@ -65,6 +76,7 @@ public struct KeypointConverter: Sendable {
   public mutating func convert(
     positions: [SIMD3<Float>?], confidence: [Float]?, into frame: inout KeypointFrame
   ) -> Bool {
+    if !uprightChecked && layout.axesAreAssumed { checkUpright(positions) }
     if !unitChecked { checkUnit(positions) }
     if metresPerUnit == nil {
       metresPerUnit = Self.guessMetresPerUnit(layout: layout, frame: positions)
@@ -96,6 +108,31 @@ public struct KeypointConverter: Sendable {
       frame.confidence[point.rawValue] = 1
     }
     return true
+  }
+
+  /// Reads the points with y down from now on if `frame` shows the body upside down (see the
+  /// type's notes); decided on the first frame that shows the hips, the feet and the head.
+  private mutating func checkUpright(_ frame: [SIMD3<Float>?]) {
+    var points = KeypointFrame()
+    layout.bodyPoints(positions: frame, confidence: nil, scale: 1, into: &points)
+    func middle(_ a: BodyPoint, _ b: BodyPoint) -> SIMD3<Float>? {
+      guard let p = points[a], let q = points[b] else { return nil }
+      return (p + q) / 2
+    }
+    guard let hips = middle(.leftHip, .rightHip) ?? points[.pelvis],
+      let feet = middle(.leftAnkle, .rightAnkle) ?? middle(.leftKnee, .rightKnee),
+      let top = points[.head] ?? points[.neck] ?? middle(.leftShoulder, .rightShoulder)
+    else { return }
+    let legs = feet - hips
+    let trunk = top - hips
+    // Decided on the first frame whose legs and trunk are both steep, either way up (lying
+    // down, they tell nothing).
+    let steep = Float(0.5).squareRoot()
+    guard abs(legs.y) > steep * length(legs), abs(trunk.y) > steep * length(trunk) else { return }
+    uprightChecked = true
+    guard legs.y > 0, trunk.y < 0 else { return }
+    layout = layout.with(metresPerUnit: layout.metresPerUnit, axes: .yDown)
+    turnedUpright = true
   }
 
   /// Checks the layout's unit against the body's size on the first frame that shows a limb

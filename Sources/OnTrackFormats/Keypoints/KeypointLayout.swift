@@ -13,7 +13,7 @@ import OnTrackKinematics
 /// | `coco17` | COCO's 17 keypoints (`nose` … `right_ankle`), lifted to 3-D | metres, Y up |
 /// | `body25` | OpenPose BODY_25 (`Nose`, `Neck`, … `RHeel`), lifted to 3-D | metres, Y up |
 /// | `plug-in-gait` | Vicon Plug-in-Gait's 39 full-body markers (`LFHD` … `RTOE`); joint centres estimated (`PlugInGait`) | millimetres, **Z up** (x forward, y left) |
-/// | `named` | any names a skeleton would use (`LeftKnee`, `LeftLeg`, `l_knee`, …), as `ontrack fk --csv` writes them | the unit guessed from the body's size, Y up |
+/// | `named` | any names a skeleton would use (`LeftKnee`, `LeftLeg`, `l_knee`, …), as `ontrack fk --csv` writes them | the unit guessed from the body's size, Y up (y down if the body comes upside down) |
 ///
 /// Everything ends in OnTrack's frame: right-handed, Y up, metres. The camera models' depth
 /// (`blazepose33`, `coco17`, `body25`: a guess from one image) is taken as the camera's z axis
@@ -34,6 +34,9 @@ public struct KeypointLayout: Sendable, Equatable {
   /// The depth (along the camera's axis) is a monocular pose model's guess, not measured: its
   /// scale is estimated from the body and undone (`KeypointSolver.correctsDepthScale`).
   public let depthIsEstimated: Bool
+  /// The axes are taken, not known (`named`: y up): a body that comes upside down in them was
+  /// given in a camera's frame, y down (`KeypointConverter.turnedUpright`).
+  public let axesAreAssumed: Bool
 
   /// How the source's axes map onto OnTrack's (X left, Y up, Z forward for a body facing +Z;
   /// any right-handed frame with Y up is fine, the scorer normalises heading).
@@ -48,7 +51,8 @@ public struct KeypointLayout: Sendable, Equatable {
 
   public init(
     id: String, names: [String], sources: [BodyPoint: [String]], axes: Axes,
-    metresPerUnit: Double?, isMarkerSet: Bool = false, depthIsEstimated: Bool = false
+    metresPerUnit: Double?, isMarkerSet: Bool = false, depthIsEstimated: Bool = false,
+    axesAreAssumed: Bool = false
   ) {
     self.id = id
     self.names = names
@@ -61,6 +65,7 @@ public struct KeypointLayout: Sendable, Equatable {
     self.metresPerUnit = metresPerUnit
     self.isMarkerSet = isMarkerSet
     self.depthIsEstimated = depthIsEstimated
+    self.axesAreAssumed = axesAreAssumed
   }
 
   /// The same layout with another unit (`nil`: guessed), axes, or depth taken as measured.
@@ -69,7 +74,8 @@ public struct KeypointLayout: Sendable, Equatable {
   ) -> KeypointLayout {
     var copy = KeypointLayout(
       id: id, names: names, sources: [:], axes: axes ?? self.axes, metresPerUnit: metresPerUnit,
-      isMarkerSet: isMarkerSet, depthIsEstimated: depthIsEstimated ?? self.depthIsEstimated)
+      isMarkerSet: isMarkerSet, depthIsEstimated: depthIsEstimated ?? self.depthIsEstimated,
+      axesAreAssumed: axes == nil && axesAreAssumed)
     copy.sourcesByIndex = sources
     return copy
   }
@@ -338,6 +344,7 @@ public struct KeypointLayout: Sendable, Equatable {
       sources[.head] = [left, right]
     }
     return KeypointLayout(
-      id: "named", names: names, sources: sources, axes: .yUp, metresPerUnit: nil)
+      id: "named", names: names, sources: sources, axes: .yUp, metresPerUnit: nil,
+      axesAreAssumed: true)
   }
 }

@@ -37,6 +37,9 @@ public struct KeypointStream: Sendable {
   /// The layout's unit and the unit taken instead, when the body's size showed the layout's
   /// wrong (`KeypointConverter.unitCorrected`): a Kinect's millimetres sent as metres.
   public var unitCorrected: (given: Double, taken: Double)? { converter?.unitCorrected }
+  /// The points came upside down for a layout whose axes are assumed (`named`) and are read
+  /// with y down (`KeypointConverter.turnedUpright`).
+  public var turnedUpright: Bool { converter?.turnedUpright ?? false }
   /// The layout id given at creation, if any.
   private let fixedID: String?
   private var converter: KeypointConverter?

@@ -178,9 +178,10 @@ public struct KeypointTake: Sendable {
   }
 
   /// `bodyFrames()`, and the layout's unit and the one the points were read in instead when
-  /// the body's size showed the layout's wrong (`KeypointConverter.unitCorrected`).
+  /// the body's size showed the layout's wrong (`KeypointConverter.unitCorrected`), and whether
+  /// they were read with y down (`KeypointConverter.turnedUpright`).
   func converted() throws(MotionFormatError) -> (
-    frames: [KeypointFrame], unitCorrected: (given: Double, taken: Double)?
+    frames: [KeypointFrame], unitCorrected: (given: Double, taken: Double)?, turnedUpright: Bool
   ) {
     let filled = gapsFilled()
     var converter = KeypointConverter(layout: layout)
@@ -204,7 +205,7 @@ public struct KeypointTake: Sendable {
         reason: "no frame shows a whole limb, so the unit of the \(layout.id) points cannot be told"
       )
     }
-    return (out, converter.unitCorrected)
+    return (out, converter.unitCorrected, converter.turnedUpright)
   }
 
   /// The take on the canonical skeleton.
@@ -222,6 +223,9 @@ public struct KeypointTake: Sendable {
     public var unitCorrected: (given: Double, taken: Double)?
     /// The source's frames left out for their times (`KeypointTake.framesLeftOut`).
     public var framesLeftOut: [Int] = []
+    /// The points came upside down for a layout whose axes are assumed and were read with y
+    /// down (`KeypointConverter.turnedUpright`).
+    public var turnedUpright = false
     /// The scale of the source's depth the solver ended with (`DepthScale`; 1 for a layout
     /// whose depth is measured, or when the body did not tell one).
     public var depthScale: Float = 1
@@ -242,7 +246,7 @@ public struct KeypointTake: Sendable {
   /// - Throws: `MotionFormatError` if the take lacks the points a skeleton needs (both hips or
   ///   both shoulders, and the limbs), naming what it found.
   public func solved(skeleton given: Skeleton? = nil) throws(MotionFormatError) -> Solved {
-    let (body, unitCorrected) = try converted()
+    let (body, unitCorrected, turnedUpright) = try converted()
     var seenAnywhere: UInt32 = 0
     for frame in body { seenAnywhere |= frame.present }
     let needed = BodyPoint.essential.filter { seenAnywhere & $0.bit == 0 }
@@ -303,6 +307,7 @@ public struct KeypointTake: Sendable {
     result.depthScale = solver.depthScale.scale
     result.unitCorrected = unitCorrected
     result.framesLeftOut = framesLeftOut
+    result.turnedUpright = turnedUpright
     return result
   }
 

@@ -47,6 +47,8 @@ public final class LiveSession: Sendable {
     var implausibleSeen = 0
     /// The client has been told that its keypoints' unit was corrected.
     var unitCorrectionTold = false
+    /// The client has been told that its keypoints came upside down.
+    var uprightTold = false
     var lastSeq = -1
     var lastTime = -Double.infinity
     /// When the last frame was taken (the server's clock, seconds).
@@ -196,6 +198,13 @@ public final class LiveSession: Sendable {
             &s, .unitCorrected,
             "the keypoints' size is not \(given) m a unit, as layout '\(stream.layout?.id ?? "")' "
               + "gives, but \(taken) m a unit: taken so")
+        }
+        if !s.uprightTold, stream.turnedUpright {
+          s.uprightTold = true
+          Self.tell(
+            &s, .turnedUpright,
+            "read with y up, the keypoints' body stands on its head (feet above the hips, head "
+              + "below): they are read with y down, as a camera's frame")
         }
         let implausible = stream.solver.implausible
         if implausible > s.implausibleSeen {
