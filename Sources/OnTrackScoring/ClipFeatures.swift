@@ -31,11 +31,12 @@ public enum ClipFeatures {
   public static func features(
     landmarks: [LandmarkFrame], times: [Double], step: Double,
     headingTimeConstant: Double = 2, cutoff: Double? = LandmarkFilter.defaultCutoff,
-    levelling: SensorLevelling? = nil, trunkTurnIsBodyTurn: Bool = false
+    levelling: SensorLevelling? = nil, trunkTurnIsBodyTurn: Bool = false,
+    unseenLimbs: UnseenLimbMirroring = .none
   ) -> FeatureSequence {
     var pipeline = FeaturePipeline(
       step: step, headingTimeConstant: headingTimeConstant, cutoff: cutoff, levelling: levelling,
-      trunkTurnIsBodyTurn: trunkTurnIsBodyTurn)
+      trunkTurnIsBodyTurn: trunkTurnIsBodyTurn, unseenLimbs: unseenLimbs)
     var sequence = FeatureSequence(frameTime: step)
     sequence.values.reserveCapacity(landmarks.count * FeatureLayout.width)
     for (frame, time) in zip(landmarks, times) {

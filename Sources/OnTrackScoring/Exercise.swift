@@ -123,6 +123,10 @@ public struct Exercise: Sendable {
   /// rotation or a pelvis rotation the same could be the movement or its fault. `false` for an
   /// exercise built from features alone.
   public var trunkTurnIsBodyTurn = false
+  /// Which unseen limbs are placed as the mirror image of the other side's
+  /// (`UnseenLimbMirroring`): the pairs the reference moves symmetrically. None for an
+  /// exercise built from features alone.
+  public var unseenLimbs = UnseenLimbMirroring.none
   /// The most (radians, 10°) a reference may turn its hips' or shoulders' line for
   /// `trunkTurnIsBodyTurn`.
   public static let largestTrunkTurn: Float = 10 * .pi / 180
@@ -152,6 +156,7 @@ public struct Exercise: Sendable {
       step: referenceClip.frameTime)
     try self.init(definition: definition, reference: features, clip: referenceClip, file: file)
     levelling = SensorLevelling(reference: landmarks, frameTime: referenceClip.frameTime)
+    unseenLimbs = UnseenLimbMirroring(reference: landmarks)
     trunkTurnIsBodyTurn =
       BodyHeading.largestTurn(of: landmarks, .leftHip, .rightHip) <= Self.largestTrunkTurn
       && BodyHeading.largestTurn(of: landmarks, .leftShoulder, .rightShoulder)

@@ -68,16 +68,22 @@ public struct FeaturePipeline: Sendable {
   private var inputInterval = 0.0
   /// The most `slowSensorGain` can be: no filtering at all (1 ÷ the filter's noise gain).
   private let largestSlowSensorGain: Double
+  /// Unseen limbs placed as the other side's mirror image, after the gate
+  /// (`UnseenLimbMirroring`), and the frame they are placed in.
+  private var unseenLimbs: UnseenLimbMirroring
+  private var placed = LandmarkFrame()
   /// The frames the last `push` produced: `output[k * width ..< (k + 1) * width]`.
   public private(set) var output: [Float]
   public private(set) var outputCount = 0
 
   public init(
     step: Double, headingTimeConstant: Double = 2, cutoff: Double? = LandmarkFilter.defaultCutoff,
-    levelling: SensorLevelling? = nil, trunkTurnIsBodyTurn: Bool = false
+    levelling: SensorLevelling? = nil, trunkTurnIsBodyTurn: Bool = false,
+    unseenLimbs: UnseenLimbMirroring = .none
   ) {
     self.step = step
     self.levelling = levelling
+    self.unseenLimbs = unseenLimbs
     resampler = GridResampler(step: step)
     filter = cutoff.map { LandmarkFilter(cutoff: $0, rate: 1 / step) }
     largestSlowSensorGain = 1 / max(filter?.noiseGain ?? 1, 1e-6)
@@ -126,7 +132,11 @@ public struct FeaturePipeline: Sendable {
   public mutating func push(_ landmarks: LandmarkFrame, at time: Double) -> Bool {
     outputCount = 0
     gate.apply(landmarks, at: time)
-    let landmarks = gate.frame
+    if unseenLimbs.isActive {
+      placed.copy(from: gate.frame)
+      unseenLimbs.place(&placed, at: time)
+    }
+    let landmarks = unseenLimbs.isActive ? placed : gate.frame
     guard let settled = levelling?.settled else { return advance(landmarks, at: time) }
     if settled {
       levelled.copy(from: landmarks)

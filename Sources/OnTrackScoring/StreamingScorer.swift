@@ -155,7 +155,7 @@ public struct StreamingScorer: Sendable {
     scorer = RepetitionScorer(exercise: exercise)
     pipeline = FeaturePipeline(
       step: exercise.frameTime, levelling: exercise.levelling,
-      trunkTurnIsBodyTurn: exercise.trunkTurnIsBodyTurn)
+      trunkTurnIsBodyTurn: exercise.trunkTurnIsBodyTurn, unseenLimbs: exercise.unseenLimbs)
     capacity = finding.bufferFrames
     features = [Float](repeating: 0, count: capacity * FeatureLayout.width)
     rows = DTWMatrix(capacity: capacity, width: Exercise.alignmentWidth)

@@ -454,7 +454,8 @@ public struct TakeScorer: Sendable {
   private func scoreAsGiven(landmarks: [LandmarkFrame], times: [Double]) -> TakeResult {
     var features = ClipFeatures.features(
       landmarks: landmarks, times: times, step: exercise.frameTime,
-      levelling: exercise.levelling, trunkTurnIsBodyTurn: exercise.trunkTurnIsBodyTurn)
+      levelling: exercise.levelling, trunkTurnIsBodyTurn: exercise.trunkTurnIsBodyTurn,
+      unseenLimbs: exercise.unseenLimbs)
     let firstTime = times.first ?? 0
     guard features.count > 0 else {
       return TakeResult(exercise: exercise, duration: 0, mirrored: false, repetitions: [])

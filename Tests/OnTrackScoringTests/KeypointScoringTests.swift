@@ -375,6 +375,54 @@ struct KeypointScoringTests {
     return Array(text.utf8)
   }
 
+  /// A camera beside a patient on the floor sees the far arm and leg badly (a pose model gives
+  /// them low visibility, counted as missing). Before, with either side's elbow, wrist, knee,
+  /// ankle and foot unseen, no repetition of a squat, a bridge, a press-up, a lateral tilt or a
+  /// pelvis circle was found: the held limbs told the matcher the far knee stayed straight.
+  /// Exercises whose reference moves the pair symmetrically now see the far limb as the near
+  /// one's mirror image (`UnseenLimbMirroring`); its own measures stay unseen.
+  @Test(
+    "a far arm and leg the camera cannot see: symmetric exercises still found and scored",
+    arguments: [
+      "lbp-squat", "lbp-glute-bridge", "lbp-press-up", "lbp-lateral-tilt", "lbp-pelvis-circles",
+      "uiprmd-m01-deep-squat",
+    ])
+  func farLimbsUnseen(id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    let clip = try ScoringData.simulatedTake(of: exercise, seed: 3, frameRate: 30)
+    let fromAngles = try TakeScorer(exercise: exercise).score(clip)
+    let csv = try Self.layoutCSV(clip, layout: .blazePose33)
+    for side in ["left", "right"] {
+      let limbs = KeypointLayout.blazePose33.names.filter {
+        $0.hasPrefix(side + "_") && !$0.hasSuffix("_hip") && !$0.hasSuffix("_shoulder")
+          && !$0.hasSuffix("_ear") && !$0.contains("_eye") && !$0.hasPrefix(side + "_mouth")
+      }
+      let take = try KeypointFiles.csv(
+        bytes: Self.withoutPoints(limbs, before: .infinity, in: csv), file: "\(side).csv",
+        layout: "blazepose33")
+      let result = TakeScorer(exercise: exercise).score(try take.solved())
+      #expect(result.repetitions.count == 3, "\(id), \(side) limbs unseen")
+      for (x, y) in zip(result.repetitions, fromAngles.repetitions) {
+        #expect(x.score >= y.score - 3, "\(id), \(side) limbs unseen: \(x.score) \(x.cues)")
+        // Nothing is said about what was not seen.
+        #expect(x.cues.allSatisfy { !$0.text.lowercased().contains(side) }, "\(x.cues)")
+      }
+    }
+  }
+
+  @Test("which limbs an exercise may mirror is its reference's symmetry")
+  func mirroredLimbs() throws {
+    for (id, arms, legs) in [
+      ("lbp-cat-camel", true, true), ("lbp-glute-bridge", true, true),
+      ("lbp-knee-rolls", true, false), ("lbp-bird-dog", false, false),
+      ("lbp-flank-stretch", false, true), ("uiprmd-m02-hurdle-step", true, false),
+      ("uiprmd-m08-shoulder-extension", false, false), ("uiprmd-m01-deep-squat", false, false),
+    ] {
+      let exercise = try ScoringData.exercise(id)
+      #expect(exercise.unseenLimbs == UnseenLimbMirroring(arms: arms, legs: legs), "\(id)")
+    }
+  }
+
   /// A sensor's first frames that miss a point decide nothing for the whole take
   /// (`DerivedLandmarksDecision`). When the first frame decided alone, a camera that saw one
   /// shoulder in it was compared with the reference's own neck (a perfect deep squat through
