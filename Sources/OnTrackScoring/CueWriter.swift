@@ -150,6 +150,26 @@ enum CueWriter {
       severity: 0)
   }
 
+  /// The cue of a repetition counted but not scored: what the sensor did not show, in the
+  /// patient's words ("your lower back"), from the exercise's scored measures.
+  static func unmeasured(_ measures: [BodyMeasure]) -> Cue {
+    var parts: [String] = []
+    for measure in measures {
+      let words =
+        switch measure {
+        case .bone(let bone): bone.words
+        case .angle(let angle): side(angle.side) + angle.jointWords
+        }
+      if !parts.contains(words) { parts.append(words) }
+    }
+    let what =
+      parts.isEmpty
+      ? "what this exercise measures" : "your " + parts.prefix(2).joined(separator: " or ")
+    return Cue(
+      kind: .unseen, text: "Counted, not scored: the sensor does not show \(what)", measure: nil,
+      severity: 0)
+  }
+
   static func praise(score: Double) -> Cue {
     Cue(
       kind: .praise, text: score >= 85 ? "Well done, keep it up" : "Good, keep following the guide",

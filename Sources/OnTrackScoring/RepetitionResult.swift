@@ -97,6 +97,8 @@ public struct RepetitionResult: Codable, Sendable, Equatable {
 public struct Cue: Codable, Sendable, Equatable, CustomStringConvertible {
   public enum Kind: String, Codable, Sendable {
     case position, range, compensation, posture, tempo, hold, praise
+    /// Counted, not scored: the sensor did not show what the exercise measures.
+    case unseen
   }
 
   public var kind: Kind

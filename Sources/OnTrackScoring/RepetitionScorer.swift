@@ -428,7 +428,10 @@ public struct RepetitionScorer: Sendable {
       cue.severity = contribution.0
       return cue
     }
-    if cues.isEmpty && !unmeasured {
+    if unmeasured {
+      // Said first; what was measured (a keep-still part, a posture, the tempo) still speaks.
+      cues = [CueWriter.unmeasured(exercise.measures.map(\.measure))] + cues.prefix(2)
+    } else if cues.isEmpty {
       // Several small errors can add up to a low score with none over its tolerance: then the
       // largest of them is still worth saying; praise is for repetitions that score well.
       if score < Self.praiseScore, let largest = minor.max(by: { $0.0 < $1.0 }) {

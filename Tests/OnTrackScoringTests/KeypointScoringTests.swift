@@ -410,6 +410,29 @@ struct KeypointScoringTests {
     }
   }
 
+  /// A camera's points hold no lumbar spine, so the pelvis's own tilt, all a pelvic tilt is
+  /// scored on, is never seen through one: each repetition is counted and said to be
+  /// unscored, naming what the sensor does not show (before: a silent 0 for each).
+  @Test("what a camera cannot measure is counted, not scored, and said")
+  func unmeasuredThroughACamera() throws {
+    let exercise = try ScoringData.exercise("lbp-pelvic-tilt")
+    let clip = try ScoringData.simulatedTake(of: exercise, seed: 3, frameRate: 30)
+    let take = try KeypointFiles.csv(
+      bytes: try Self.layoutCSV(clip, layout: .blazePose33), file: "camera.csv",
+      layout: "blazepose33")
+    let result = TakeScorer(exercise: exercise).score(try take.solved())
+    #expect(result.repetitions.count == 3)
+    #expect(result.summary.meanScore == nil)
+    for repetition in result.repetitions {
+      #expect(!repetition.isMeasured)
+      #expect(
+        repetition.cues.first?.text
+          == "Counted, not scored: the sensor does not show your lower back",
+        "\(repetition.cues)")
+      #expect(repetition.cues.first?.kind == .unseen)
+    }
+  }
+
   @Test("which limbs an exercise may mirror is its reference's symmetry")
   func mirroredLimbs() throws {
     for (id, arms, legs) in [
