@@ -401,6 +401,25 @@ extension StoreContractTests {
 }
 
 extension StoreContractTests {
+  /// Holds the frame table locked through `locker`'s connection for `duration`; returns once
+  /// the lock is taken, with the task that holds it.
+  static func lockFrameTable(through locker: PostgresStore, for duration: Duration) async throws
+    -> Task<Void, any Error>
+  {
+    let (locked, lockTaken) = AsyncStream<Void>.makeStream()
+    let holder = Task {
+      try await locker.client.withTransaction(logger: Logger(label: "test")) { connection in
+        try await connection.query(
+          "LOCK TABLE frame IN ACCESS EXCLUSIVE MODE", logger: Logger(label: "test"))
+        lockTaken.yield()
+        try await Task.sleep(for: duration)
+      }
+    }
+    var waiting = locked.makeAsyncIterator()
+    _ = await waiting.next()
+    return holder
+  }
+
   @Test(
     "PostgreSQL: a commit the database does not answer (a lock held elsewhere) is given up after the answer timeout, and the batch retried is stored once"
   )
@@ -424,18 +443,7 @@ extension StoreContractTests {
           session: "s1", seq: seq, time: Double(seq) / 60, received: 2000 + Double(seq),
           channels: [Float](repeating: Float(seq), count: 61)))
     }
-    // Another connection holds the frame table locked for 4 s.
-    let (locked, lockTaken) = AsyncStream<Void>.makeStream()
-    let holder = Task {
-      try await locker.client.withTransaction(logger: Logger(label: "test")) { connection in
-        try await connection.query(
-          "LOCK TABLE frame IN ACCESS EXCLUSIVE MODE", logger: Logger(label: "test"))
-        lockTaken.yield()
-        try await Task.sleep(for: .seconds(4))
-      }
-    }
-    var waiting = locked.makeAsyncIterator()
-    _ = await waiting.next()
+    let holder = try await Self.lockFrameTable(through: locker, for: .seconds(4))
     // Before: the commit waited for the lock, however long it was held, and the frame writer
     // with it, telling no one.
     let clock = ContinuousClock()
@@ -466,18 +474,7 @@ extension StoreContractTests {
     }
     try await store.addSession(
       Self.session("s1", patient: "ann"), maximumOpen: 10, maximumOpenPerPatient: 10)
-    // Another connection holds the frame table locked for 6 s.
-    let (locked, lockTaken) = AsyncStream<Void>.makeStream()
-    let holder = Task {
-      try await locker.client.withTransaction(logger: Logger(label: "test")) { connection in
-        try await connection.query(
-          "LOCK TABLE frame IN ACCESS EXCLUSIVE MODE", logger: Logger(label: "test"))
-        lockTaken.yield()
-        try await Task.sleep(for: .seconds(6))
-      }
-    }
-    var waiting = locked.makeAsyncIterator()
-    _ = await waiting.next()
+    let holder = try await Self.lockFrameTable(through: locker, for: .seconds(6))
     // More calls waiting on the lock than the pool has connections (16): each is given up
     // after 1 s.
     let failed = await withTaskGroup(of: Bool.self) { group in
