@@ -400,8 +400,12 @@ struct KeypointScoringTests {
       let take = try KeypointFiles.csv(
         bytes: Self.withoutPoints(limbs, before: .infinity, in: csv), file: "\(side).csv",
         layout: "blazepose33")
-      let result = TakeScorer(exercise: exercise).score(try take.solved())
+      let solved = try take.solved()
+      let result = TakeScorer(exercise: exercise).score(solved)
       #expect(result.repetitions.count == 3, "\(id), \(side) limbs unseen")
+      let live = try ScoringData.streamLive(
+        landmarks: ClipFeatures.landmarks(of: solved), times: solved.times, exercise: exercise)
+      #expect(live.repetitions.map(\.score) == result.repetitions.map(\.score), "\(id) live")
       for (x, y) in zip(result.repetitions, fromAngles.repetitions) {
         #expect(x.score >= y.score - 3, "\(id), \(side) limbs unseen: \(x.score) \(x.cues)")
         // Nothing is said about what was not seen.
