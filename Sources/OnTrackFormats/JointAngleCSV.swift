@@ -117,19 +117,29 @@ public enum JointAngleCSV {
     guard !given.isEmpty else {
       throw MotionFormatError(.emptyMotion, file: fileName, reason: "the file has no data rows")
     }
-    var rows = [given[0]]
+    var rows: [CSVTable.Row] = []
     var leftOut: [Int] = []
     var firstFault: MotionFormatError?
-    for row in given.dropFirst() {
-      guard let last = rows.last, !(row.values[0] > last.values[0]) else {
+    for (r, row) in given.enumerated() {
+      let time = row.values[0]
+      let last = rows.last?.values[0] ?? -.infinity
+      var reason: String?
+      if !(time > last) {
+        reason = "time \(time) does not increase after \(last)"
+      } else if r + 2 < given.count, given[r + 1].values[0] < time,
+        given[r + 2].values[0] < time, given[r + 1].values[0] > last
+      {
+        // A time that jumps past the next two rows' (a clock's glitch): this row is left out,
+        // not every row after it.
+        reason = "time \(time) comes after the next row's \(given[r + 1].values[0])"
+      }
+      guard let reason else {
         rows.append(row)
         continue
       }
       firstFault =
         firstFault
-        ?? MotionFormatError(
-          .invalidData, file: fileName, line: row.line,
-          reason: "time \(row.values[0]) does not increase after \(last.values[0])")
+        ?? MotionFormatError(.invalidData, file: fileName, line: row.line, reason: reason)
       leftOut.append(row.line)
     }
     if var firstFault, Double(leftOut.count) > Self.largestShareLeftOut * Double(given.count) {

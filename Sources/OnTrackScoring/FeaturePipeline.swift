@@ -83,7 +83,8 @@ public struct FeaturePipeline: Sendable {
   ) {
     self.step = step
     self.levelling = levelling
-    self.unseenLimbs = unseenLimbs
+    // Its own record of when each landmark was last seen (not the exercise's, shared).
+    self.unseenLimbs = UnseenLimbMirroring(arms: unseenLimbs.arms, legs: unseenLimbs.legs)
     resampler = GridResampler(step: step)
     filter = cutoff.map { LandmarkFilter(cutoff: $0, rate: 1 / step) }
     largestSlowSensorGain = 1 / max(filter?.noiseGain ?? 1, 1e-6)

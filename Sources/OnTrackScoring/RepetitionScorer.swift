@@ -430,7 +430,12 @@ public struct RepetitionScorer: Sendable {
     }
     if unmeasured {
       // Said first; what was measured (a keep-still part, a posture, the tempo) still speaks.
-      cues = [CueWriter.unmeasured(exercise.measures.map(\.measure))] + cues.prefix(2)
+      cues =
+        [
+          CueWriter.unmeasured(
+            exercise.measures.map { mirrored ? $0.measure.mirrored : $0.measure })
+        ]
+        + cues.prefix(2)
     } else if cues.isEmpty {
       // Several small errors can add up to a low score with none over its tolerance: then the
       // largest of them is still worth saying; praise is for repetitions that score well.

@@ -40,6 +40,17 @@ struct JointAngleCSVTests {
     let reading = try JointAngleCSV.read(
       bytes: stuttered, skeleton: clip.skeleton, fileName: "angles.csv")
     #expect(reading.linesLeftOut == [101, 153])
+    // A clock's glitch: one row far ahead, the rows after it kept.
+    var glitched = String(decoding: csv, as: UTF8.self).split(separator: "\n").map(String.init)
+    var cells = glitched[60].split(separator: ",", omittingEmptySubsequences: false).map(
+      String.init)
+    cells[0] = "999"
+    glitched[60] = cells.joined(separator: ",")
+    let glitch = try JointAngleCSV.read(
+      bytes: Array((glitched.joined(separator: "\n") + "\n").utf8), skeleton: clip.skeleton,
+      fileName: "glitch.csv")
+    #expect(glitch.linesLeftOut == [61])
+    #expect(glitch.clip.frameCount == clip.frameCount - 1)
     #expect(reading.clip.frameCount == clip.frameCount)
     #expect(abs(reading.clip.frameTime - clip.frameTime) < 1e-9)
     for i in 0..<clip.rotations.count {

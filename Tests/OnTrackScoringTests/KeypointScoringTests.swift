@@ -148,6 +148,17 @@ struct KeypointScoringTests {
     #expect(scored.repetitions.count == cleanScored.repetitions.count)
     #expect(scored.repetitions.map(\.score) == cleanScored.repetitions.map(\.score))
     #expect(try take.solved().framesLeftOut == [41, 121, 172])
+    // A clock's glitch: one time far ahead, then the clock goes on. Only that frame is left
+    // out (keeping it would have left out every frame after it).
+    var glitched = String(decoding: clean, as: UTF8.self).split(separator: "\n").map(String.init)
+    var cells = glitched[60].split(separator: ",", omittingEmptySubsequences: false).map(
+      String.init)
+    cells[1] = "99"
+    glitched[60] = cells.joined(separator: ",")
+    let glitch = try KeypointFiles.csv(
+      bytes: Array((glitched.joined(separator: "\n") + "\n").utf8), file: "glitch.csv")
+    #expect(glitch.framesLeftOut == [59])
+    #expect(glitch.times.count == reference.times.count - 1)
     // Many such frames are no stutter: the take is refused, naming the first.
     var shuffled = String(decoding: clean, as: UTF8.self).split(separator: "\n").map(String.init)
     shuffled.swapAt(10, 11)

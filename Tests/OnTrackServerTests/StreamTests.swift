@@ -304,7 +304,7 @@ struct StreamTests {
     #expect(owed.outbox.notices.last?.message == "moved on 2 s")
     // Taken once: nothing is written twice.
     owed = live.owed(to: first)
-    #expect(owed.outbox.isEmpty)
+    #expect(owed.outbox.notices.isEmpty && owed.outbox.acknowledgement == nil)
     // A storage outage told again after its end: the last state comes last.
     live.notify(Notice(code: .storageUnavailable, message: "down again"))
     live.acknowledged(upTo: 60)
@@ -319,11 +319,16 @@ struct StreamTests {
     #expect(live.owed(to: first).replaced)
     live.acknowledged(upTo: 61)
     #expect(live.owed(to: second).outbox.acknowledgement == 61)
+    // Taken over twice before the first writer looked: each still hears it was replaced.
+    let (third, _) = live.attachStream()
+    let (fourth, _) = live.attachStream()
+    #expect(live.owed(to: second).replaced && live.owed(to: third).replaced)
+    #expect(!live.owed(to: fourth).replaced)
     // The session closes while an acknowledgement is owed: its writer still hears it.
     live.acknowledged(upTo: 62)
     _ = live.finish()
     live.close()
-    owed = live.owed(to: second)
+    owed = live.owed(to: fourth)
     #expect(!owed.replaced)
     #expect(owed.outbox.acknowledgement == 62)
   }

@@ -18,6 +18,9 @@ public struct ProgrammeUploader: Sendable {
   /// so it goes in batches, which cost the server a third of the CPU a frame sent alone does
   /// (BENCHMARKS.md, "Frames in batches") and are answered once each.
   public var framesPerMessage = 32
+  /// The most bytes of frames put in one message (the server closes a stream on a message
+  /// over 1 MiB).
+  static let largestMessageBytes = 256 * 1024
   let logger: Logger
 
   public init(client: ServerClient, outbox: ProgrammeOutbox, logger: Logger) {
@@ -126,14 +129,23 @@ public struct ProgrammeUploader: Sendable {
         var next = clock.now
         let resume = max(hello.lastSeq + 1, 0)
         let batch = max(1, min(framesPerMessage, StreamFrameBatch.maximumFrames))
-        for start in stride(from: resume, through: last, by: batch) {
-          let seqs = start...min(start + batch - 1, last)
-          let frames = seqs.map {
-            StreamFrame.valuesJSON(seq: $0, time: set.times[$0], values: set.frames[$0])
+        var seq = resume
+        while seq <= last {
+          // Up to `batch` frames, and no more bytes than `largestMessageBytes` (a frame of a
+          // large skeleton goes alone).
+          var frames: [String] = []
+          var bytes = 0
+          while seq <= last, frames.count < batch {
+            let frame = StreamFrame.valuesJSON(
+              seq: seq, time: set.times[seq], values: set.frames[seq])
+            if !frames.isEmpty, bytes + frame.utf8.count > Self.largestMessageBytes { break }
+            frames.append(frame)
+            bytes += frame.utf8.count
+            seq += 1
           }
           try await outbound.writeTextMessage(
             frames.count == 1 ? frames[0] : StreamFrameBatch.json(frames: frames))
-          next += interval * seqs.count
+          next += interval * frames.count
           try await clock.sleep(until: next)
         }
         // Wait for the acknowledgement of the last frame (the group commit follows shortly).

@@ -23,7 +23,9 @@ import OnTrackKinematics
 ///   vertical: legs pointing up and trunk down is no posture of an exercise but a camera's
 ///   frame (x right, y down, z away: a 3-D pose model's output) read with y up, and the points
 ///   are read with y down from then on (`turnedUpright`). Lying down, legs and trunk tell
-///   nothing: a take that never stands, sits or kneels upright is read as given.
+///   nothing: a take that never stands, sits or kneels upright is read as given. A whole take
+///   is decided before any frame is read; a live stream reads the frames before its deciding
+///   frame as given (a camera-frame stream whose feet come into view late starts upside down).
 public struct KeypointConverter: Sendable {
   public private(set) var layout: KeypointLayout
   /// Metres per source unit, once known.
@@ -36,6 +38,10 @@ public struct KeypointConverter: Sendable {
   /// The points came upside down for a layout whose axes are assumed, and are read with y down.
   public private(set) var turnedUpright = false
   private var uprightChecked = false
+  private var uprightScratch = KeypointFrame()
+  /// Points with less confidence than this are not read for the body's up (the solver's
+  /// threshold, `KeypointSolver.minimumConfidence`).
+  static let minimumConfidence: Float = 0.5
   private var model: PlugInGait?
   /// Frames whose pelvis dimensions a stream measures before holding them.
   public static let calibrationFrames = 100
@@ -56,7 +62,9 @@ public struct KeypointConverter: Sendable {
   /// Sets the marker model's pelvis constants from a whole take (no effect for joint-centre
   /// layouts).
   public mutating func calibrate(_ frames: [[SIMD3<Float>?]]) {
-    for frame in frames where !uprightChecked && layout.axesAreAssumed { checkUpright(frame) }
+    for frame in frames where !uprightChecked && layout.axesAreAssumed {
+      checkUpright(frame, confidence: nil)
+    }
     for frame in frames where !unitChecked { checkUnit(frame) }
     if metresPerUnit == nil,
       let first = frames.first(where: { frame in
@@ -76,7 +84,7 @@ public struct KeypointConverter: Sendable {
   public mutating func convert(
     positions: [SIMD3<Float>?], confidence: [Float]?, into frame: inout KeypointFrame
   ) -> Bool {
-    if !uprightChecked && layout.axesAreAssumed { checkUpright(positions) }
+    if !uprightChecked && layout.axesAreAssumed { checkUpright(positions, confidence: confidence) }
     if !unitChecked { checkUnit(positions) }
     if metresPerUnit == nil {
       metresPerUnit = Self.guessMetresPerUnit(layout: layout, frame: positions)
@@ -111,24 +119,30 @@ public struct KeypointConverter: Sendable {
   }
 
   /// Reads the points with y down from now on if `frame` shows the body upside down (see the
-  /// type's notes); decided on the first frame that shows the hips, the feet and the head.
-  private mutating func checkUpright(_ frame: [SIMD3<Float>?]) {
-    var points = KeypointFrame()
-    layout.bodyPoints(positions: frame, confidence: nil, scale: 1, into: &points)
+  /// type's notes); decided on the first frame that shows the hips, the feet and the head
+  /// (points below `minimumConfidence` are not shown), legs and trunk steep and opposed.
+  private mutating func checkUpright(_ frame: [SIMD3<Float>?], confidence: [Float]?) {
+    layout.bodyPoints(positions: frame, confidence: confidence, scale: 1, into: &uprightScratch)
+    let points = uprightScratch
+    func shown(_ p: BodyPoint) -> SIMD3<Float>? {
+      points.confidence[p.rawValue] >= Self.minimumConfidence ? points[p] : nil
+    }
     func middle(_ a: BodyPoint, _ b: BodyPoint) -> SIMD3<Float>? {
-      guard let p = points[a], let q = points[b] else { return nil }
+      guard let p = shown(a), let q = shown(b) else { return nil }
       return (p + q) / 2
     }
-    guard let hips = middle(.leftHip, .rightHip) ?? points[.pelvis],
+    guard let hips = middle(.leftHip, .rightHip) ?? shown(.pelvis),
       let feet = middle(.leftAnkle, .rightAnkle) ?? middle(.leftKnee, .rightKnee),
-      let top = points[.head] ?? points[.neck] ?? middle(.leftShoulder, .rightShoulder)
+      let top = shown(.head) ?? shown(.neck) ?? middle(.leftShoulder, .rightShoulder)
     else { return }
     let legs = feet - hips
     let trunk = top - hips
-    // Decided on the first frame whose legs and trunk are both steep, either way up (lying
-    // down, they tell nothing).
+    // Decided on the first frame whose legs and trunk are both steep and point opposite ways,
+    // either way up (lying down, or folded forward standing, they tell nothing).
     let steep = Float(0.5).squareRoot()
-    guard abs(legs.y) > steep * length(legs), abs(trunk.y) > steep * length(trunk) else { return }
+    guard abs(legs.y) > steep * length(legs), abs(trunk.y) > steep * length(trunk),
+      legs.y * trunk.y < 0
+    else { return }
     uprightChecked = true
     guard legs.y > 0, trunk.y < 0 else { return }
     layout = layout.with(metresPerUnit: layout.metresPerUnit, axes: .yDown)

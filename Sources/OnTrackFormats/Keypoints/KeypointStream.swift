@@ -120,6 +120,8 @@ public struct KeypointStream: Sendable {
       }
     }
     guard var converter else { return false }
+    // Taken out while it works, so that its buffers are not shared and nothing is copied.
+    self.converter = nil
     let converted = converter.convert(
       positions: positions, confidence: confidence == nil ? nil : scores, into: &frame)
     self.converter = converter

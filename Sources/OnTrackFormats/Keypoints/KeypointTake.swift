@@ -16,8 +16,8 @@ public struct KeypointTake: Sendable {
   /// The file (or stream) it came from, for messages.
   public let source: String
   /// The source's frames left out (their indices as given): a time that was not a finite
-  /// number or did not come after the last frame kept (a frame written twice, a logger's
-  /// stutter). A live stream refuses such a frame and goes on; a file keeps the rest as well.
+  /// number, did not come after the last frame kept (a frame written twice, a logger's
+  /// stutter), or jumped past the next two frames' (a clock's glitch). A live stream refuses such a frame and goes on; a file keeps the rest as well.
   public let framesLeftOut: [Int]
   /// The most of a source's frames (a share) that may be left out for their times; more, and
   /// the times are not the frames' (`init` refuses the take, naming the first).
@@ -69,6 +69,19 @@ public struct KeypointTake: Sendable {
             .invalidData, file: source,
             reason:
               "frame \(f): time \(times[f]) s does not come after \(last) s (times must increase)"
+          )
+        leftOut.append(f)
+      } else if f + 2 < times.count, times[f + 1].isFinite, times[f + 1] < times[f],
+        times[f + 2] < times[f], times[f + 1] > (last ?? -.infinity)
+      {
+        // A time that jumps past the next two frames' (a clock's glitch): this frame is left
+        // out, not every frame after it.
+        firstFault =
+          firstFault
+          ?? MotionFormatError(
+            .invalidData, file: source,
+            reason:
+              "frame \(f): time \(times[f]) s comes after the next frame's \(times[f + 1]) s (times must increase)"
           )
         leftOut.append(f)
       } else {

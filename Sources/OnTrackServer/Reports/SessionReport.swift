@@ -117,7 +117,8 @@ struct SessionReport: Codable, Sendable, ResponseEncodable {
     }
     let step = exercise.frameTime
     let features = ClipFeatures.features(
-      landmarks: landmarks, times: frames.map(\.time), step: step, levelling: exercise.levelling)
+      landmarks: landmarks, times: frames.map(\.time), step: step, levelling: exercise.levelling,
+      trunkTurnIsBodyTurn: exercise.trunkTurnIsBodyTurn, unseenLimbs: exercise.unseenLimbs)
     guard features.count > 0 else { return nil }
     let stride = max(1, (features.count + maximumSamples - 1) / maximumSamples)
     let start = frames[0].time

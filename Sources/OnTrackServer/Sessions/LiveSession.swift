@@ -64,10 +64,11 @@ public final class LiveSession: Sendable {
     /// The one connected stream, if any: what it is owed, and the doorbell that wakes its
     /// writer (one ring held, however many came).
     var stream: (id: UUID, outbox: StreamOutbox, doorbell: AsyncStream<Void>.Continuation)?
-    /// The connection that last stopped holding the stream while its writer may still be
-    /// running: taken over by another (its writer says so and closes), or the session closed
-    /// (its writer still writes what it was owed).
-    var departed: (id: UUID, owed: Owed)?
+    /// Connections that stopped holding the stream while their writers may still be running:
+    /// taken over by another (the writer says so and closes), or the session closed (the
+    /// writer still writes what it was owed). Each is removed when its writer takes it or the
+    /// connection detaches.
+    var departed: [UUID: Owed] = [:]
     var closed = false
     /// When a frame last arrived or a client last attached.
     var lastActivity = ContinuousClock.now
@@ -473,7 +474,7 @@ public final class LiveSession: Sendable {
     }
   }
 
-  /// Ends every watcher and the stream's events.
+  /// Ends every watcher and the connected stream (its writer still writes what it was owed).
   func close() {
     state.withLock { s in
       s.closed = true
@@ -483,7 +484,7 @@ public final class LiveSession: Sendable {
       }
       s.watchers = [:]
       if let stream = s.stream {
-        s.departed = (stream.id, Owed(outbox: stream.outbox))
+        s.departed[stream.id] = Owed(outbox: stream.outbox)
         stream.doorbell.yield()
         stream.doorbell.finish()
       }
@@ -621,7 +622,7 @@ public final class LiveSession: Sendable {
     let id = UUID()
     state.withLock { s in
       if let previous = s.stream {
-        s.departed = (previous.id, Owed(replaced: true))
+        s.departed[previous.id] = Owed(replaced: true)
         previous.doorbell.yield()
         previous.doorbell.finish()
       }
@@ -635,6 +636,7 @@ public final class LiveSession: Sendable {
 
   func detachStream(_ id: UUID) {
     state.withLock { s in
+      s.departed[id] = nil
       guard s.stream?.id == id else { return }
       s.stream?.doorbell.finish()
       s.stream = nil
@@ -646,9 +648,7 @@ public final class LiveSession: Sendable {
   func owed(to id: UUID) -> Owed {
     state.withLock { s in
       guard s.stream?.id == id else {
-        guard let departed = s.departed, departed.id == id else { return Owed() }
-        s.departed = nil
-        return departed.owed
+        return s.departed.removeValue(forKey: id) ?? Owed()
       }
       return Owed(outbox: s.stream?.outbox.take() ?? StreamOutbox())
     }

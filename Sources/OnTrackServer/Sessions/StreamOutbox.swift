@@ -33,5 +33,4 @@ struct StreamOutbox: Sendable {
     return self
   }
 
-  var isEmpty: Bool { notices.isEmpty && acknowledgement == nil }
 }

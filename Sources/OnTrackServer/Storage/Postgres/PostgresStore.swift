@@ -913,12 +913,14 @@ public final class PostgresStore: ServerStore {
     }
   }
 
-  /// `duration` in whole milliseconds, at least one (PostgreSQL's timeouts take 0 as none).
+  /// `duration` in whole milliseconds, from one (PostgreSQL's timeouts take 0 as none) to
+  /// `Int32.max` (the most a timeout setting takes: about 24.8 days).
   static func milliseconds(_ duration: Duration) -> Int64 {
     let (seconds, attoseconds) = duration.components
     let total = seconds.multipliedReportingOverflow(by: 1000)
-    guard !total.overflow else { return .max }
-    return max(1, total.partialValue + attoseconds / 1_000_000_000_000_000)
+    guard !total.overflow, total.partialValue < Int64(Int32.max) else { return Int64(Int32.max) }
+    return min(
+      Int64(Int32.max), max(1, total.partialValue + attoseconds / 1_000_000_000_000_000))
   }
 
   /// Tries of a statement whose connection was lost (`run`).
