@@ -73,12 +73,9 @@ struct ConvertCommand: AsyncParsableCommand {
             "note: no columns for \(reading.jointsWithoutColumns.joined(separator: ", ")); they stay at rest\n"
               .utf8))
       }
-      if !reading.linesLeftOut.isEmpty {
-        let lines = reading.linesLeftOut.prefix(5).map(String.init).joined(separator: ", ")
+      if let leftOut = TimeOrder.words("line", reading.linesLeftOut) {
         FileHandle.standardError.write(
-          Data(
-            "note: left out \(reading.linesLeftOut.count) row(s) whose time was not after the one before (line \(lines)\(reading.linesLeftOut.count > 5 ? ", …" : ""))\n"
-              .utf8))
+          Data("note: left out \(leftOut), whose time was not after the one before\n".utf8))
       }
       return reading.clip
     default:

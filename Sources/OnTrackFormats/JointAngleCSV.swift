@@ -64,17 +64,13 @@ public enum JointAngleCSV {
     public var linesLeftOut: [Int] = []
   }
 
-  /// The most of a file's rows (a share) that may be left out for their times; more, and the
-  /// times are not the frames' (`read` refuses the file, naming the first).
-  public static let largestShareLeftOut = 0.05
-
   /// Reads joint-angle CSV for `skeleton`.
   ///
   /// - Parameter defaultFrameTime: Used when the file has a single row (seconds).
   /// - Throws: `MotionFormatError` for a missing or non-numeric `time` column, a column that
   ///   names an unknown joint or channel (`.unknownJoint`, `.unknownChannel`), a row with the
   ///   wrong number of cells, a non-numeric or non-finite cell, more than
-  ///   `largestShareLeftOut` of the rows with a time that does not come after the row before
+  ///   `TimeOrder.largestShareLeftOut` of the rows with a time that does not come after the row before
   ///   (fewer are left out, `Reading.linesLeftOut`), or no rows.
   public static func read(
     bytes: [UInt8], skeleton: Skeleton, fileName: String = "<input>",
@@ -117,36 +113,25 @@ public enum JointAngleCSV {
     guard !given.isEmpty else {
       throw MotionFormatError(.emptyMotion, file: fileName, reason: "the file has no data rows")
     }
-    var rows: [CSVTable.Row] = []
-    var leftOut: [Int] = []
-    var firstFault: MotionFormatError?
-    for (r, row) in given.enumerated() {
-      let time = row.values[0]
-      let last = rows.last?.values[0] ?? -.infinity
-      var reason: String?
-      if !(time > last) {
-        reason = "time \(time) does not increase after \(last)"
-      } else if r + 2 < given.count, given[r + 1].values[0] < time,
-        given[r + 2].values[0] < time, given[r + 1].values[0] > last
-      {
-        // A time that jumps past the next two rows' (a clock's glitch): this row is left out,
-        // not every row after it.
-        reason = "time \(time) comes after the next row's \(given[r + 1].values[0])"
-      }
-      guard let reason else {
-        rows.append(row)
-        continue
-      }
-      firstFault =
-        firstFault
-        ?? MotionFormatError(.invalidData, file: fileName, line: row.line, reason: reason)
-      leftOut.append(row.line)
+    let (kept, faults) = TimeOrder.order(given.map { $0.values[0] })
+    if let (r, fault) = faults.first,
+      kept.isEmpty || TimeOrder.tooMany(faults.count, of: given.count)
+    {
+      let time = given[r].values[0]
+      let reason =
+        switch fault {
+        case .notFinite: "the time is not a finite number"
+        case .notAfter(let last): "time \(time) does not increase after \(last)"
+        case .aheadOf(let next): "time \(time) comes after the next row's \(next)"
+        }
+      throw MotionFormatError(
+        .invalidData, file: fileName, line: given[r].line,
+        reason: reason
+          + "; \(faults.count) of \(given.count) rows have such times: is 'time' the frames' time?"
+      )
     }
-    if var firstFault, Double(leftOut.count) > Self.largestShareLeftOut * Double(given.count) {
-      firstFault.reason +=
-        "; \(leftOut.count) of \(given.count) rows have such times: is 'time' the frames' time?"
-      throw firstFault
-    }
+    let rows = kept.map { given[$0] }
+    let leftOut = faults.map { given[$0.index].line }
     var frameTime = defaultFrameTime
     if rows.count > 1 {
       frameTime = (rows[rows.count - 1].values[0] - rows[0].values[0]) / Double(rows.count - 1)

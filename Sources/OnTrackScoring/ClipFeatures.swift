@@ -34,10 +34,26 @@ public enum ClipFeatures {
     levelling: SensorLevelling? = nil, trunkTurnIsBodyTurn: Bool = false,
     unseenLimbs: UnseenLimbMirroring = .none
   ) -> FeatureSequence {
-    var pipeline = FeaturePipeline(
-      step: step, headingTimeConstant: headingTimeConstant, cutoff: cutoff, levelling: levelling,
-      trunkTurnIsBodyTurn: trunkTurnIsBodyTurn, unseenLimbs: unseenLimbs)
-    var sequence = FeatureSequence(frameTime: step)
+    features(
+      landmarks: landmarks, times: times,
+      through: FeaturePipeline(
+        step: step, headingTimeConstant: headingTimeConstant, cutoff: cutoff,
+        levelling: levelling, trunkTurnIsBodyTurn: trunkTurnIsBodyTurn, unseenLimbs: unseenLimbs))
+  }
+
+  /// Features of timestamped landmark frames as `exercise` reads a take
+  /// (`FeaturePipeline.init(for:)`).
+  public static func features(
+    landmarks: [LandmarkFrame], times: [Double], for exercise: Exercise
+  ) -> FeatureSequence {
+    features(landmarks: landmarks, times: times, through: FeaturePipeline(for: exercise))
+  }
+
+  private static func features(
+    landmarks: [LandmarkFrame], times: [Double], through pipeline: FeaturePipeline
+  ) -> FeatureSequence {
+    var pipeline = pipeline
+    var sequence = FeatureSequence(frameTime: pipeline.step)
     sequence.values.reserveCapacity(landmarks.count * FeatureLayout.width)
     for (frame, time) in zip(landmarks, times) {
       pipeline.push(frame, at: time)

@@ -113,6 +113,14 @@ public struct FeaturePipeline: Sendable {
     output = [Float](repeating: 0, count: frames * FeatureLayout.width)
   }
 
+  /// The pipeline `exercise`'s takes go through, offline and live: at its frame time, with its
+  /// levelling, its whole-body turn and its unseen-limb rules.
+  public init(for exercise: Exercise) {
+    self.init(
+      step: exercise.frameTime, levelling: exercise.levelling,
+      trunkTurnIsBodyTurn: exercise.trunkTurnIsBodyTurn, unseenLimbs: exercise.unseenLimbs)
+  }
+
   /// The rotation that levels the sensor, once decided (identity for a level one); `nil`
   /// without a levelling or before its calibration settles.
   public var levellingRotation: Quaternion? {

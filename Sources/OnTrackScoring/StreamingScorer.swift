@@ -153,9 +153,7 @@ public struct StreamingScorer: Sendable {
     findingContext = FindingContext(finding: finding, exercise: exercise)
     matcher = finding.matcher()
     scorer = RepetitionScorer(exercise: exercise)
-    pipeline = FeaturePipeline(
-      step: exercise.frameTime, levelling: exercise.levelling,
-      trunkTurnIsBodyTurn: exercise.trunkTurnIsBodyTurn, unseenLimbs: exercise.unseenLimbs)
+    pipeline = FeaturePipeline(for: exercise)
     capacity = finding.bufferFrames
     features = [Float](repeating: 0, count: capacity * FeatureLayout.width)
     rows = DTWMatrix(capacity: capacity, width: Exercise.alignmentWidth)

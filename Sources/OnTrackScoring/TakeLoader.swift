@@ -32,18 +32,10 @@ public enum TakeLoader {
       let solved = try take.solved()
       return Loaded(
         clip: solved.clip, keypoints: solved, layout: take.layout.id,
-        leftOut: Self.words("frame", take.framesLeftOut))
+        leftOut: TimeOrder.words("frame", take.framesLeftOut))
     }
     let (clip, leftOut) = try loadMotion(url, csvSkeleton: csvSkeleton)
     return Loaded(clip: clip, leftOut: leftOut)
-  }
-
-  /// "2 frames (41, 99)": what was left out for its times, or `nil`.
-  static func words(_ thing: String, _ items: [Int]) -> String? {
-    guard !items.isEmpty else { return nil }
-    let listed = items.prefix(5).map(String.init).joined(separator: ", ")
-    return
-      "\(items.count) \(thing)\(items.count == 1 ? "" : "s") (\(listed)\(items.count > 5 ? ", …" : ""))"
   }
 
   static func loadMotion(_ url: URL, csvSkeleton: Skeleton?) throws -> (Clip, String?) {
@@ -58,7 +50,7 @@ public enum TakeLoader {
           reason: "a joint-angle CSV needs a skeleton to be read on, and there is none here")
       }
       let reading = try JointAngleCSV.read(contentsOf: url, skeleton: skeleton)
-      return (reading.clip, words("line", reading.linesLeftOut))
+      return (reading.clip, TimeOrder.words("line", reading.linesLeftOut))
     }
     if name.contains("_angles") && (name.hasSuffix(".txt") || name.hasSuffix(".txt.gz")) {
       let clip = try UIPRMDReader.readKinect(

@@ -452,10 +452,7 @@ public struct TakeScorer: Sendable {
 
   /// `score(landmarks:times:)` against the exercise as it is.
   private func scoreAsGiven(landmarks: [LandmarkFrame], times: [Double]) -> TakeResult {
-    var features = ClipFeatures.features(
-      landmarks: landmarks, times: times, step: exercise.frameTime,
-      levelling: exercise.levelling, trunkTurnIsBodyTurn: exercise.trunkTurnIsBodyTurn,
-      unseenLimbs: exercise.unseenLimbs)
+    var features = ClipFeatures.features(landmarks: landmarks, times: times, for: exercise)
     let firstTime = times.first ?? 0
     guard features.count > 0 else {
       return TakeResult(exercise: exercise, duration: 0, mirrored: false, repetitions: [])

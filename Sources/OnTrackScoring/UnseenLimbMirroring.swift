@@ -61,7 +61,7 @@ public struct UnseenLimbMirroring: Sendable, Equatable {
         for left in landmarks {
           for (one, other) in [(left, left.mirrored), (left.mirrored, left)] {
             guard let image = Self.mirror(frame[other], frame[a], frame[b]),
-              Self.distance(frame[one], image) <= Self.largestAsymmetry
+              length(frame[one] - image) <= Self.largestAsymmetry
             else { return false }
           }
         }
@@ -74,6 +74,9 @@ public struct UnseenLimbMirroring: Sendable, Equatable {
   }
 
   public var isActive: Bool { arms || legs }
+
+  /// The same rules (which pairs are mirrored), whatever each has seen.
+  public static func == (a: Self, b: Self) -> Bool { a.arms == b.arms && a.legs == b.legs }
 
   /// Places each landmark of a mirrored pair unseen for longer than `shortGap` whose
   /// counterpart is seen, in `frame` seen at `time` seconds.
@@ -112,15 +115,10 @@ public struct UnseenLimbMirroring: Sendable, Equatable {
   /// they are closer than `shortestLine` or not finite.
   static func mirror(_ p: SIMD3<Float>, _ a: SIMD3<Float>, _ b: SIMD3<Float>) -> SIMD3<Float>? {
     let line = a - b
-    let length = (line * line).sum().squareRoot()
-    guard length.isFinite, length >= shortestLine else { return nil }
-    let n = line / length
+    let span = length(line)
+    guard span.isFinite, span >= shortestLine else { return nil }
+    let n = line / span
     let c = (a + b) / 2
     return p - 2 * ((p - c) * n).sum() * n
-  }
-
-  private static func distance(_ a: SIMD3<Float>, _ b: SIMD3<Float>) -> Float {
-    let d = a - b
-    return (d * d).sum().squareRoot()
   }
 }

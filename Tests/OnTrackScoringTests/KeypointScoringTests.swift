@@ -128,17 +128,24 @@ struct KeypointScoringTests {
     let bvh = try BVHReader().read(
       contentsOf: ScoringData.root.appendingPathComponent("Assets/examples/squat_demo.bvh"))
     let clean = Self.fkCSV(bvh)
-    var lines = String(decoding: clean, as: UTF8.self).split(separator: "\n").map(String.init)
-    // Line k + 1 holds frame k (after the header).
-    #expect(lines.count == bvh.frameCount + 1)
-    let twice = lines[41]
-    let back = lines[80]
-    var noTime = lines[150].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-    noTime[1] = "nan"
-    lines.insert(noTime.joined(separator: ","), at: 171)
-    lines.insert(back, at: 121)
-    lines.insert(twice, at: 42)
-    let stuttered = Array((lines.joined(separator: "\n") + "\n").utf8)
+    // The CSV's lines (line k + 1 holds frame k, after the header), and back.
+    func lines(_ bytes: [UInt8]) -> [String] {
+      String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+    func bytes(_ lines: [String]) -> [UInt8] { Array((lines.joined(separator: "\n") + "\n").utf8) }
+    func timed(_ line: String, _ time: String) -> String {
+      var cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+      cells[1] = time
+      return cells.joined(separator: ",")
+    }
+    var stutter = lines(clean)
+    #expect(stutter.count == bvh.frameCount + 1)
+    let twice = stutter[41]
+    let back = stutter[80]
+    stutter.insert(timed(stutter[150], "nan"), at: 171)
+    stutter.insert(back, at: 121)
+    stutter.insert(twice, at: 42)
+    let stuttered = bytes(stutter)
     let take = try KeypointFiles.csv(bytes: stuttered, file: "stutter.csv")
     #expect(take.framesLeftOut == [41, 121, 172])
     let reference = try KeypointFiles.csv(bytes: clean, file: "clean.csv")
@@ -150,22 +157,17 @@ struct KeypointScoringTests {
     #expect(try take.solved().framesLeftOut == [41, 121, 172])
     // A clock's glitch: one time far ahead, then the clock goes on. Only that frame is left
     // out (keeping it would have left out every frame after it).
-    var glitched = String(decoding: clean, as: UTF8.self).split(separator: "\n").map(String.init)
-    var cells = glitched[60].split(separator: ",", omittingEmptySubsequences: false).map(
-      String.init)
-    cells[1] = "99"
-    glitched[60] = cells.joined(separator: ",")
-    let glitch = try KeypointFiles.csv(
-      bytes: Array((glitched.joined(separator: "\n") + "\n").utf8), file: "glitch.csv")
+    var glitched = lines(clean)
+    glitched[60] = timed(glitched[60], "99")
+    let glitch = try KeypointFiles.csv(bytes: bytes(glitched), file: "glitch.csv")
     #expect(glitch.framesLeftOut == [59])
     #expect(glitch.times.count == reference.times.count - 1)
     // Many such frames are no stutter: the take is refused, naming the first.
-    var shuffled = String(decoding: clean, as: UTF8.self).split(separator: "\n").map(String.init)
+    var shuffled = lines(clean)
     shuffled.swapAt(10, 11)
     for k in stride(from: 20, to: shuffled.count, by: 10) { shuffled[k] = shuffled[k - 1] }
     do {
-      _ = try KeypointFiles.csv(
-        bytes: Array((shuffled.joined(separator: "\n") + "\n").utf8), file: "shuffled.csv")
+      _ = try KeypointFiles.csv(bytes: bytes(shuffled), file: "shuffled.csv")
       Issue.record("accepted a take with a tenth of its times repeated")
     } catch {
       #expect("\(error)".contains("frame 10:"), "\(error)")

@@ -72,6 +72,41 @@ struct KeypointStreamTests {
     return heard
   }
 
+  /// Streams `frames` (`uiprmd-kinect` points) into a new keypoint session over the WebSocket
+  /// (`streamAcknowledged`, `between` as there), hands every other message heard to `heard`,
+  /// closes and finishes the session: its id and the live result.
+  static func streamedSession(
+    _ t: TestServer, _ c: LiveClient, frames: [[SIMD3<Float>?]], times: [Double],
+    between:
+      @escaping @Sendable (
+        Int, inout [[String: Any]], WebSocketMessages, WebSocketOutboundWriter
+      ) async throws -> Void = { _, _, _, _ in },
+    heard: @escaping @Sendable ([[String: Any]]) -> Void = { _ in }
+  ) async throws -> (id: String, live: TakeResult) {
+    let session = try await c.createSession(
+      token: t.ann, extra: ",\"skeleton\":\"keypoints:uiprmd-kinect\"")
+    _ = try await c.webSocket("/v1/sessions/\(session.id)/stream", token: t.ann) {
+      messages, outbound in
+      _ = try await messages.nextObject()
+      heard(
+        try await Self.streamAcknowledged(
+          frames, times: times, messages: messages, outbound: outbound
+        ) { f, others in try await between(f, &others, messages, outbound) })
+      try await outbound.close(.normalClosure, reason: nil)
+    }
+    let live = try await c.json(
+      .post, "/v1/sessions/\(session.id)/finish", token: t.ann, as: TakeResult.self)
+    return (session.id, live)
+  }
+
+  /// Expects `live` to find the repetitions `file` found, each scored within half a point.
+  static func expectScoredAlike(_ live: TakeResult, _ file: TakeResult) {
+    #expect(live.repetitions.count == file.repetitions.count)
+    for (a, b) in zip(live.repetitions, file.repetitions) {
+      #expect(abs(a.score - b.score) < 0.5, "repetition \(a.index): \(a.score) vs \(b.score)")
+    }
+  }
+
   @Test("a keypoint stream scores as the same keypoints from a file; bad frames are counted")
   func streamEqualsFile() async throws {
     let t = try await TestServer()
@@ -84,56 +119,45 @@ struct KeypointStreamTests {
     let file = TakeScorer(exercise: exercise).score(try take.solved())
     #expect(file.repetitions.count >= 3)
     try await t.run { c in
-      let session = try await c.createSession(
-        token: t.ann, extra: ",\"skeleton\":\"keypoints:uiprmd-kinect\"")
-      _ = try await c.webSocket("/v1/sessions/\(session.id)/stream", token: t.ann) {
-        messages, outbound in
-        _ = try await messages.nextObject()
-        _ = try await Self.streamAcknowledged(
-          frames, times: times, messages: messages, outbound: outbound
-        ) { f, others in
-          if f == 40 {
-            // Bad keypoint frames between good ones: each refused with its reason.
-            let seq = f + 1
-            let bad: [(String, String)] = [
-              (
-                "{\"seq\":\(seq),\"t\":\(times[f] + 0.001),\"layout\":\"coco17\",\"keypoints\":{\"left_knee\":[0,0,0]}}",
-                "layout_mismatch"
-              ),
-              (
-                "{\"seq\":\(seq),\"t\":\(times[f] + 0.001),\"keypoints\":{\"Waist\":[0,1]}}",
-                "non_finite"
-              ),
-              (
-                "{\"seq\":\(seq),\"t\":\(times[f] + 0.001),\"keypoints\":{\"Tail\":[0,1,2]}}",
-                "unknown_joint"
-              ),
-              ("{\"seq\":\(seq),\"t\":\(times[f] + 0.001),\"values\":[1,2,3]}", "malformed"),
-            ]
-            for (text, reason) in bad {
-              try await outbound.writeTextMessage(text)
-              let rejection = try #require(
-                try await messages.until(type: "rejected", collecting: &others))
-              #expect(rejection["reason"] as? String == reason, "\(text)")
-            }
+      let (id, live) = try await Self.streamedSession(t, c, frames: frames, times: times) {
+        f, others, messages, outbound in
+        if f == 40 {
+          // Bad keypoint frames between good ones: each refused with its reason.
+          let seq = f + 1
+          let bad: [(String, String)] = [
+            (
+              "{\"seq\":\(seq),\"t\":\(times[f] + 0.001),\"layout\":\"coco17\",\"keypoints\":{\"left_knee\":[0,0,0]}}",
+              "layout_mismatch"
+            ),
+            (
+              "{\"seq\":\(seq),\"t\":\(times[f] + 0.001),\"keypoints\":{\"Waist\":[0,1]}}",
+              "non_finite"
+            ),
+            (
+              "{\"seq\":\(seq),\"t\":\(times[f] + 0.001),\"keypoints\":{\"Tail\":[0,1,2]}}",
+              "unknown_joint"
+            ),
+            ("{\"seq\":\(seq),\"t\":\(times[f] + 0.001),\"values\":[1,2,3]}", "malformed"),
+          ]
+          for (text, reason) in bad {
+            try await outbound.writeTextMessage(text)
+            let rejection = try #require(
+              try await messages.until(type: "rejected", collecting: &others))
+            #expect(rejection["reason"] as? String == reason, "\(text)")
           }
         }
-        try await outbound.close(.normalClosure, reason: nil)
       }
-      let live = try await c.json(
-        .post, "/v1/sessions/\(session.id)/finish", token: t.ann, as: TakeResult.self)
-      #expect(live.repetitions.count == file.repetitions.count)
+      Self.expectScoredAlike(live, file)
       for (a, b) in zip(live.repetitions, file.repetitions) {
-        #expect(abs(a.score - b.score) < 0.5, "repetition \(a.index): \(a.score) vs \(b.score)")
         #expect(abs(a.startTime - b.startTime) < 1e-6)
       }
       let view = try await c.json(
-        .get, "/v1/sessions/\(session.id)", token: t.ann, as: LiveClient.Session.self)
+        .get, "/v1/sessions/\(id)", token: t.ann, as: LiveClient.Session.self)
       #expect(view.rejected["layout_mismatch"] == 1)
       #expect(view.rejected["non_finite"] == 1)
       #expect(view.rejected["unknown_joint"] == 1)
       #expect(view.rejected["malformed"] == 1)
-      #expect(try await t.server.store.frameCount(session: session.id) == frames.count)
+      #expect(try await t.server.store.frameCount(session: id) == frames.count)
     }
   }
 
@@ -154,26 +178,16 @@ struct KeypointStreamTests {
     let file = TakeScorer(exercise: exercise).score(solved)
     #expect(file.repetitions.count >= 2)
     try await t.run { c in
-      let session = try await c.createSession(
-        token: t.ann, extra: ",\"skeleton\":\"keypoints:uiprmd-kinect\"")
-      _ = try await c.webSocket("/v1/sessions/\(session.id)/stream", token: t.ann) {
-        messages, outbound in
-        _ = try await messages.nextObject()
-        let heard = try await Self.streamAcknowledged(
-          millimetres, times: times, messages: messages, outbound: outbound)
-        let notices = heard.filter { $0["type"] as? String == "notice" }
-        #expect(notices.map { $0["code"] as? String } == ["unit_corrected"], "\(notices)")
-        #expect((notices.first?["message"] as? String)?.contains("0.001 m") == true)
-        try await outbound.close(.normalClosure, reason: nil)
-      }
-      let live = try await c.json(
-        .post, "/v1/sessions/\(session.id)/finish", token: t.ann, as: TakeResult.self)
-      #expect(live.repetitions.count == file.repetitions.count)
-      for (a, b) in zip(live.repetitions, file.repetitions) {
-        #expect(abs(a.score - b.score) < 0.5, "repetition \(a.index): \(a.score) vs \(b.score)")
-      }
+      let (id, live) = try await Self.streamedSession(
+        t, c, frames: millimetres, times: times,
+        heard: { heard in
+          let notices = heard.filter { $0["type"] as? String == "notice" }
+          #expect(notices.map { $0["code"] as? String } == ["unit_corrected"], "\(notices)")
+          #expect((notices.first?["message"] as? String)?.contains("0.001 m") == true)
+        })
+      Self.expectScoredAlike(live, file)
       let view = try await c.json(
-        .get, "/v1/sessions/\(session.id)", token: t.ann, as: LiveClient.Session.self)
+        .get, "/v1/sessions/\(id)", token: t.ann, as: LiveClient.Session.self)
       // Only what the solver finds implausible in the centimetres too (a Kinect glitch).
       #expect(view.rejected["implausible_keypoint", default: 0] == solved.implausible)
       #expect(view.rejected.keys.allSatisfy { $0 == "implausible_keypoint" }, "\(view.rejected)")
@@ -223,11 +237,7 @@ struct KeypointStreamTests {
       told += live.owed(to: connection).outbox.notices.map(\.code)
     }
     #expect(told == [.turnedUpright])
-    let result = live.finish()
-    #expect(result.repetitions.count == file.repetitions.count)
-    for (a, b) in zip(result.repetitions, file.repetitions) {
-      #expect(abs(a.score - b.score) < 0.5, "repetition \(a.index): \(a.score) vs \(b.score)")
-    }
+    Self.expectScoredAlike(live.finish(), file)
   }
 
   @Test("a keypoint session restored from its stored frames scores as it did live")

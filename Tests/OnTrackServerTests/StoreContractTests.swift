@@ -401,6 +401,27 @@ extension StoreContractTests {
 }
 
 extension StoreContractTests {
+  /// Runs `body` with a PostgreSQL store that gives up a call after 1 s, holding session `s1`,
+  /// and a second store on the same database to hold locks through; closes both after. Does
+  /// nothing without a test database.
+  static func withImpatientStore(
+    _ body: (_ store: PostgresStore, _ locker: PostgresStore) async throws -> Void
+  ) async throws {
+    guard let fixture = try await Fixture.make(.postgres), let url = fixture.url else { return }
+    defer { Task { await fixture.tearDown() } }
+    let store = try await PostgresStore(url: url, answerTimeout: .seconds(1))
+    let locker = try await PostgresStore(url: url)
+    defer {
+      Task {
+        try? await store.close()
+        try? await locker.close()
+      }
+    }
+    try await store.addSession(
+      Self.session("s1", patient: "ann"), maximumOpen: 10, maximumOpenPerPatient: 10)
+    try await body(store, locker)
+  }
+
   /// Holds the frame table locked through `locker`'s connection for `duration`; returns once
   /// the lock is taken, with the task that holds it.
   static func lockFrameTable(through locker: PostgresStore, for duration: Duration) async throws
@@ -424,76 +445,56 @@ extension StoreContractTests {
     "PostgreSQL: a commit the database does not answer (a lock held elsewhere) is given up after the answer timeout, and the batch retried is stored once"
   )
   func unansweredCommit() async throws {
-    guard let fixture = try await Fixture.make(.postgres), let url = fixture.url else { return }
-    defer { Task { await fixture.tearDown() } }
-    let store = try await PostgresStore(url: url, answerTimeout: .seconds(1))
-    let locker = try await PostgresStore(url: url)
-    defer {
-      Task {
-        try? await store.close()
-        try? await locker.close()
+    try await Self.withImpatientStore { store, locker in
+      var batch = FrameBatch()
+      for seq in 1...50 {
+        batch.frames.append(
+          StoredFrame(
+            session: "s1", seq: seq, time: Double(seq) / 60, received: 2000 + Double(seq),
+            channels: [Float](repeating: Float(seq), count: 61)))
       }
+      let holder = try await Self.lockFrameTable(through: locker, for: .seconds(4))
+      // Before: the commit waited for the lock, however long it was held, and the frame writer
+      // with it, telling no one.
+      let clock = ContinuousClock()
+      let start = clock.now
+      await #expect(throws: StoreError.self) { try await store.commit(batch) }
+      let waited = clock.now - start
+      #expect(waited >= .milliseconds(900) && waited < .seconds(3), "\(waited)")
+      try await holder.value
+      // Retried once the lock is gone: stored, once (the abandoned commit may finish too).
+      try await store.commit(batch)
+      try await Task.sleep(for: .milliseconds(300))
+      #expect(try await store.frameCount(session: "s1") == 50)
     }
-    try await store.addSession(
-      Self.session("s1", patient: "ann"), maximumOpen: 10, maximumOpenPerPatient: 10)
-    var batch = FrameBatch()
-    for seq in 1...50 {
-      batch.frames.append(
-        StoredFrame(
-          session: "s1", seq: seq, time: Double(seq) / 60, received: 2000 + Double(seq),
-          channels: [Float](repeating: Float(seq), count: 61)))
-    }
-    let holder = try await Self.lockFrameTable(through: locker, for: .seconds(4))
-    // Before: the commit waited for the lock, however long it was held, and the frame writer
-    // with it, telling no one.
-    let clock = ContinuousClock()
-    let start = clock.now
-    await #expect(throws: StoreError.self) { try await store.commit(batch) }
-    let waited = clock.now - start
-    #expect(waited >= .milliseconds(900) && waited < .seconds(3), "\(waited)")
-    try await holder.value
-    // Retried once the lock is gone: stored, once (the abandoned commit may finish too).
-    try await store.commit(batch)
-    try await Task.sleep(for: .milliseconds(300))
-    #expect(try await store.frameCount(session: "s1") == 50)
   }
 
   @Test(
     "PostgreSQL: calls given up while a lock is held elsewhere give their connections back; the store goes on serving"
   )
   func abandonedCallsFreeTheirConnections() async throws {
-    guard let fixture = try await Fixture.make(.postgres), let url = fixture.url else { return }
-    defer { Task { await fixture.tearDown() } }
-    let store = try await PostgresStore(url: url, answerTimeout: .seconds(1))
-    let locker = try await PostgresStore(url: url)
-    defer {
-      Task {
-        try? await store.close()
-        try? await locker.close()
-      }
-    }
-    try await store.addSession(
-      Self.session("s1", patient: "ann"), maximumOpen: 10, maximumOpenPerPatient: 10)
-    let holder = try await Self.lockFrameTable(through: locker, for: .seconds(6))
-    // More calls waiting on the lock than the pool has connections (16): each is given up
-    // after 1 s.
-    let failed = await withTaskGroup(of: Bool.self) { group in
-      for k in 0..<24 {
-        group.addTask {
-          (try? await store.frameCount(session: "s\(k)")) == nil
+    try await Self.withImpatientStore { store, locker in
+      let holder = try await Self.lockFrameTable(through: locker, for: .seconds(6))
+      // More calls waiting on the lock than the pool has connections (16): each is given up
+      // after 1 s.
+      let failed = await withTaskGroup(of: Bool.self) { group in
+        for k in 0..<24 {
+          group.addTask {
+            (try? await store.frameCount(session: "s\(k)")) == nil
+          }
         }
+        return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
       }
-      return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+      #expect(failed == 24)
+      // The lock is still held, for 4 s more. Before, each abandoned call kept its connection
+      // waiting on it, and a call that needs no lock found none free: it failed too.
+      let clock = ContinuousClock()
+      let start = clock.now
+      let found = try await store.session(id: "s1")
+      #expect(found?.patient == "ann")
+      #expect(clock.now - start < .seconds(1), "\(clock.now - start)")
+      try await holder.value
     }
-    #expect(failed == 24)
-    // The lock is still held, for 4 s more. Before, each abandoned call kept its connection
-    // waiting on it, and a call that needs no lock found none free: it failed too.
-    let clock = ContinuousClock()
-    let start = clock.now
-    let found = try await store.session(id: "s1")
-    #expect(found?.patient == "ann")
-    #expect(clock.now - start < .seconds(1), "\(clock.now - start)")
-    try await holder.value
   }
 
   @Test("a call that answers, with a result or an error, gives that answer, not the timeout's")

@@ -19,18 +19,14 @@ public struct KeypointTake: Sendable {
   /// number, did not come after the last frame kept (a frame written twice, a logger's
   /// stutter), or jumped past the next two frames' (a clock's glitch). A live stream refuses such a frame and goes on; a file keeps the rest as well.
   public let framesLeftOut: [Int]
-  /// The most of a source's frames (a share) that may be left out for their times; more, and
-  /// the times are not the frames' (`init` refuses the take, naming the first).
-  public static let largestShareLeftOut = 0.05
 
   /// A take from points in the layout's own order.
   ///
-  /// A frame whose time is not finite, or does not come after the last frame kept, is left
-  /// out (`framesLeftOut`).
+  /// A frame whose time does not advance is left out (`framesLeftOut`, `TimeOrder`).
   ///
   /// - Throws: `MotionFormatError` if there is no frame, a frame's width differs from the
-  ///   layout's, or more than `largestShareLeftOut` of the frames have such times (the first
-  ///   is named).
+  ///   layout's, or more than `TimeOrder.largestShareLeftOut` of the frames have such times
+  ///   (the first is named).
   public init(
     layout: KeypointLayout, times: [Double], frames: [[SIMD3<Float>?]], confidence: [[Float]]?,
     source: String
@@ -50,52 +46,31 @@ public struct KeypointTake: Sendable {
         .valueCount, file: source,
         reason: "frame \(f) has \(frame.count) points; the \(layout.id) layout has \(width)")
     }
-    var kept: [Int] = []
-    var leftOut: [Int] = []
-    var firstFault: MotionFormatError?
-    kept.reserveCapacity(times.count)
-    for f in times.indices {
-      let last = kept.last.map { times[$0] }
-      if !times[f].isFinite {
-        firstFault =
-          firstFault
-          ?? MotionFormatError(
-            .nonFinite, file: source, reason: "frame \(f): the time is not a finite number")
-        leftOut.append(f)
-      } else if let last, times[f] <= last {
-        firstFault =
-          firstFault
-          ?? MotionFormatError(
-            .invalidData, file: source,
-            reason:
-              "frame \(f): time \(times[f]) s does not come after \(last) s (times must increase)"
-          )
-        leftOut.append(f)
-      } else if f + 2 < times.count, times[f + 1].isFinite, times[f + 1] < times[f],
-        times[f + 2] < times[f], times[f + 1] > (last ?? -.infinity)
-      {
-        // A time that jumps past the next two frames' (a clock's glitch): this frame is left
-        // out, not every frame after it.
-        firstFault =
-          firstFault
-          ?? MotionFormatError(
-            .invalidData, file: source,
-            reason:
-              "frame \(f): time \(times[f]) s comes after the next frame's \(times[f + 1]) s (times must increase)"
-          )
-        leftOut.append(f)
-      } else {
-        kept.append(f)
-      }
-    }
-    if let firstFault,
-      kept.isEmpty || Double(leftOut.count) > Self.largestShareLeftOut * Double(times.count)
+    let (kept, faults) = TimeOrder.order(times)
+    if let (f, fault) = faults.first,
+      kept.isEmpty || TimeOrder.tooMany(faults.count, of: times.count)
     {
-      var refused = firstFault
-      refused.reason +=
-        "; \(leftOut.count) of \(times.count) frames have such times: are these the frames' times?"
-      throw refused
+      let (kind, reason): (MotionFormatError.Kind, String) =
+        switch fault {
+        case .notFinite: (.nonFinite, "frame \(f): the time is not a finite number")
+        case .notAfter(let last):
+          (
+            .invalidData,
+            "frame \(f): time \(times[f]) s does not come after \(last) s (times must increase)"
+          )
+        case .aheadOf(let next):
+          (
+            .invalidData,
+            "frame \(f): time \(times[f]) s comes after the next frame's \(next) s (times must increase)"
+          )
+        }
+      throw MotionFormatError(
+        kind, file: source,
+        reason: reason
+          + "; \(faults.count) of \(times.count) frames have such times: are these the frames' times?"
+      )
     }
+    let leftOut = faults.map(\.index)
     try self.init(
       layout: layout, times: leftOut.isEmpty ? times : kept.map { times[$0] },
       frames: leftOut.isEmpty ? frames : kept.map { frames[$0] },

@@ -117,8 +117,7 @@ struct SessionReport: Codable, Sendable, ResponseEncodable {
     }
     let step = exercise.frameTime
     let features = ClipFeatures.features(
-      landmarks: landmarks, times: frames.map(\.time), step: step, levelling: exercise.levelling,
-      trunkTurnIsBodyTurn: exercise.trunkTurnIsBodyTurn, unseenLimbs: exercise.unseenLimbs)
+      landmarks: landmarks, times: frames.map(\.time), for: exercise)
     guard features.count > 0 else { return nil }
     let stride = max(1, (features.count + maximumSamples - 1) / maximumSamples)
     let start = frames[0].time

@@ -45,10 +45,8 @@ public final class LiveSession: Sendable {
     var world: [RigidTransform] = []
     var positions: [Float] = []
     var implausibleSeen = 0
-    /// The client has been told that its keypoints' unit was corrected.
-    var unitCorrectionTold = false
-    /// The client has been told that its keypoints came upside down.
-    var uprightTold = false
+    /// Notices told once a session (`unit_corrected`, `turned_upright`), already told.
+    var toldOnce: Set<Notice.Code> = []
     var lastSeq = -1
     var lastTime = -Double.infinity
     /// When the last frame was taken (the server's clock, seconds).
@@ -193,16 +191,14 @@ public final class LiveSession: Sendable {
             throw Rejection(reason: .unknownJoint, message: error.description, seq: seq)
           }
         }
-        if !s.unitCorrectionTold, let (given, taken) = stream.unitCorrected {
-          s.unitCorrectionTold = true
-          Self.tell(
+        if let (given, taken) = stream.unitCorrected {
+          Self.tellOnce(
             &s, .unitCorrected,
             "the keypoints' size is not \(given) m a unit, as layout '\(stream.layout?.id ?? "")' "
               + "gives, but \(taken) m a unit: taken so")
         }
-        if !s.uprightTold, stream.turnedUpright {
-          s.uprightTold = true
-          Self.tell(
+        if stream.turnedUpright {
+          Self.tellOnce(
             &s, .turnedUpright,
             "read with y up, the keypoints' body stands on its head (feet above the hips, head "
               + "below): they are read with y down, as a camera's frame")
@@ -668,6 +664,14 @@ public final class LiveSession: Sendable {
   /// Tells the connected stream, if any.
   func notify(_ notice: Notice) {
     state.withLock { Self.tell(&$0, notice.code, notice.message) }
+  }
+
+  /// `tell`, if this session has not told `code` before.
+  private static func tellOnce(
+    _ s: inout State, _ code: Notice.Code, _ message: @autoclosure () -> String
+  ) {
+    guard s.toldOnce.insert(code).inserted else { return }
+    tell(&s, code, message())
   }
 
   /// Sends the connected stream of `s`, if any, a notice.
