@@ -18,6 +18,13 @@ public struct ScoredMeasure: Sendable, Equatable {
   /// Accepted excess range over the reference's, radians (`nil`: excess is not penalised).
   public var overshootTolerance: Float?
 
+  /// How far from the reference's held posture a frame still counts as holding it, radians:
+  /// `tolerance + rangeTolerance`. A patient who stops short of the posture by less than the
+  /// range tolerance (a bridge at 80 % of its height, held still) is holding; the shortfall is
+  /// charged once, by the range deficit and its cue, not again as a hold never held (which
+  /// scored such a repetition 2 of 100 and told the patient "you held 0.0" seconds).
+  public var holdTolerance: Float { tolerance + rangeTolerance }
+
   public init(measure: BodyMeasure, weight: Float, tolerance: Float, rangeTolerance: Float) {
     self.measure = measure
     self.weight = weight
@@ -113,6 +120,18 @@ public struct Exercise: Sendable {
   /// The reference frames of its hold: the longest stretch, away from both ends, in which
   /// no scored measure moves faster than `holdSpeed` (`nil` without a hold).
   public let holdFrames: Range<Int>?
+  /// Per scored measure, the held posture: the reference's mean over `holdFrames` (an angle in
+  /// `x`, radians; a bone's unit direction). Empty without a hold.
+  public let holdTargets: [SIMD3<Float>]
+  /// Frames of the reference within every measure's `holdTolerance` of `holdTargets`: its hold
+  /// with the slow ends of the movement into and out of it. A patient's share of the hold is
+  /// their time so against the reference's (`RepetitionScorer`). 0 without a hold.
+  public let holdReachFrames: Int
+  /// Seconds the reference spends within hold tolerance of its held posture outside its
+  /// still stretch (`holdFrames`): moving slowly into and out of the hold.
+  public var holdRampSeconds: Double {
+    Double(max(0, holdReachFrames - (holdFrames?.count ?? 0))) * frameTime
+  }
   /// Levels a tilted sensor against the reference's starting posture (`SensorLevelling`), for
   /// an exercise built from a reference clip; `nil` for one built from features alone, or set
   /// to `nil` for a sensor that knows the vertical.
@@ -254,9 +273,52 @@ public struct Exercise: Sendable {
     holdSeconds = definition.holdSeconds ?? 0
     holdFrames =
       holdSeconds > 0 ? Self.stillStretch(reference, measures: measures.map(\.measure)) : nil
+    if let held = holdFrames {
+      let scoredMeasures = measures
+      let targets = scoredMeasures.map { Self.heldPosture($0.measure, reference, held) }
+      holdTargets = targets
+      holdReachFrames = (0..<reference.count).count { f in
+        zip(scoredMeasures, targets).allSatisfy { scored, target in
+          Self.distance(scored.measure, reference, f, from: target) <= scored.holdTolerance
+        }
+      }
+    } else {
+      holdTargets = []
+      holdReachFrames = 0
+    }
     referenceRows = Self.alignmentMatrix(
       reference, frames: 0..<reference.count, scales: alignmentScales)
     levelling = nil
+  }
+
+  /// `measure`'s held posture in `s` over `frames`: the mean angle (in `x`, radians) or the
+  /// normalised mean direction of a bone.
+  static func heldPosture(_ measure: BodyMeasure, _ s: FeatureSequence, _ frames: Range<Int>)
+    -> SIMD3<Float>
+  {
+    let c = measure.column
+    switch measure {
+    case .angle:
+      var sum: Float = 0
+      for f in frames { sum += s[f, c] }
+      return SIMD3(sum / Float(max(1, frames.count)), 0, 0)
+    case .bone:
+      return RepetitionScorer.meanDirection(s, frames, c)
+    }
+  }
+
+  /// How far `measure` in frame `f` of `s` is from `posture` (`heldPosture`), radians: the
+  /// absolute difference of an angle, the angle between a bone's directions.
+  static func distance(
+    _ measure: BodyMeasure, _ s: FeatureSequence, _ f: Int, from posture: SIMD3<Float>
+  ) -> Float {
+    let c = measure.column
+    switch measure {
+    case .angle: return abs(s[f, c] - posture.x)
+    case .bone:
+      let u = SIMD3(s[f, c], s[f, c + 1], s[f, c + 2])
+      return atan2(length(cross(u, posture)), dot(u, posture))
+    }
   }
 
   /// The longest run of frames of `s` in which every measure moves slower than `holdSpeed`

@@ -172,7 +172,7 @@ public struct RepetitionScorer: Sendable {
     // Terms under their tolerance: cues only when nothing larger is wrong and the score is low.
     var minor: [(Double, Cue)] = []
     var unseen: [String] = []
-    // Per scored measure, whether patient frame i is within tolerance of the reference's
+    // Per scored measure, whether patient frame i is within its hold tolerance of the reference's
     // held posture (exercises with a hold).
     let holdFrames = exercise.holdSeconds > 0 ? exercise.holdFrames : nil
     var holdChecks: [(Int) -> Bool] = []
@@ -182,7 +182,8 @@ public struct RepetitionScorer: Sendable {
       if !unseen.contains(onPatient.description) { unseen.append(onPatient.description) }
       return false
     }
-    for scored in exercise.measures where seen(scored.measure, limit: Self.unseenMeasureLimit) {
+    for (k, scored) in exercise.measures.enumerated()
+    where seen(scored.measure, limit: Self.unseenMeasureLimit) {
       let column = scored.measure.column
       // Frames in which the measure's landmarks were seen; its error is taken over those.
       let noiseColumn = scored.measure.noiseColumn
@@ -222,23 +223,21 @@ public struct RepetitionScorer: Sendable {
         signed = alignedMean(
           { i, j in Double(take[i, column] - reference[j, column]) - offset }, seen: isSeen)
       }
-      if let held = holdFrames {
+      if holdFrames != nil, k < exercise.holdTargets.count {
         let c = column
+        let holdTolerance = allowing(Double(scored.holdTolerance), noise)
         switch scored.measure {
         case .angle:
-          var mean = 0.0
-          for j in held { mean += Double(reference[j, c]) }
-          mean /= Double(held.count)
           let offset =
             scored.relative
             ? Self.meanValue(take, takeOrigin, c)
               - Self.meanValue(reference, referenceOrigin, c) : 0
-          let target = mean + offset
+          let target = Double(exercise.holdTargets[k].x) + offset
           holdChecks.append { i in
-            take[i, noiseColumn].isNaN || abs(Double(take[i, c]) - target) <= tolerance
+            take[i, noiseColumn].isNaN || abs(Double(take[i, c]) - target) <= holdTolerance
           }
         case .bone:
-          let target = Self.meanDirection(reference, held, c)
+          let target = exercise.holdTargets[k]
           let turn =
             scored.relative
             ? Quaternion.shortestArc(
@@ -248,7 +247,7 @@ public struct RepetitionScorer: Sendable {
           holdChecks.append { i in
             if take[i, noiseColumn].isNaN { return true }
             let u = turn.act(on: SIMD3(take[i, c], take[i, c + 1], take[i, c + 2]))
-            return Double(atan2(length(cross(u, target)), dot(u, target))) <= tolerance
+            return Double(atan2(length(cross(u, target)), dot(u, target))) <= holdTolerance
           }
         }
       }
@@ -372,21 +371,28 @@ public struct RepetitionScorer: Sendable {
         minor.append((excess * excess, cue))
       }
     }
-    // The hold: patient frames aligned with the reference's held frames count while every
-    // measure is within tolerance of the held posture.
+    // The hold: the patient's time within every measure's hold tolerance
+    // (`ScoredMeasure.holdTolerance`) of the held posture, less their approach to it and
+    // return from it: the reference's own (`Exercise.holdRampSeconds`) at the patient's tempo,
+    // the time spent outside the tolerance against the reference's. Counted over the
+    // repetition, not through the alignment: a patient holding a little short of the posture
+    // matches the reference's approach to it, which left their hold unaligned.
     var holdResult: RepetitionResult.HoldResult?
-    var heldFrames = 0
     var holdAligned = 0
     if let held = holdFrames {
       var aligned = [Bool](repeating: false, count: n)
       for (i, j) in path where held.contains(j) { aligned[i] = true }
-      for i in 0..<n where aligned[i] {
-        holdAligned += 1
-        if holdChecks.allSatisfy({ $0(i + range.lowerBound) }) { heldFrames += 1 }
-      }
-      let seconds = Double(heldFrames) * take.frameTime
-      // Measured as the reference's own hold is: its still stretch includes the slow ends of
-      // the movement into and out of it, which a patient's within-tolerance time includes too.
+      holdAligned = aligned.count { $0 }
+      var within = 0
+      for i in 0..<n where holdChecks.allSatisfy({ $0(i + range.lowerBound) }) { within += 1 }
+      let outside = Double(n - within) * take.frameTime
+      let referenceOutside = Double(m - exercise.holdReachFrames) * exercise.frameTime
+      let pace =
+        referenceOutside > 0
+        ? min(
+          max(outside / referenceOutside, Self.holdPaceRange.lowerBound),
+          Self.holdPaceRange.upperBound) : 1
+      let seconds = max(0, Double(within) * take.frameTime - exercise.holdRampSeconds * pace)
       let window = Double(held.count) * exercise.frameTime
       let share = min(1, seconds / max(exercise.holdSeconds, window))
       holdResult = .init(target: exercise.holdSeconds, held: seconds, share: share)
@@ -464,6 +470,9 @@ public struct RepetitionScorer: Sendable {
   /// out), and the shortfall below it that weighs as one tolerance: holding 60 % of the time
   /// costs as much as every measure one tolerance off.
   static let holdShareCounted = 0.9
+  /// The patient's pace against the reference's that the hold's approach is scaled by: the
+  /// tempo range a repetition is found in (0.4× to 2.5× the reference's duration).
+  static let holdPaceRange = 0.4...2.5
   static let holdShareTolerance = 0.3
 
   /// The share of frames `range` of `take` in which a landmark `measure` needs was not seen

@@ -118,10 +118,10 @@ public struct StreamingScorer: Sendable {
   private var lastReported: SubsequenceMatcher.Match?
   private var nextMirrored = false
   private let sideWait: Int
-  /// Per measure: the held posture (an angle in `.x`, radians, or a bone's direction), the
-  /// reference's mean over its hold; empty without a hold.
-  private let holdTargets: [SIMD3<Float>]
   private var holdEnded = false
+  /// Seconds of the repetition in progress within hold tolerance of the held posture; the
+  /// timer shows them less the reference's own approach to its hold (`holdRampSeconds` / 2).
+  private var holdWithin = 0.0
   /// Per measure, keep-still and posture (in that order): a running median of the measure's
   /// unfiltered absolute second difference (`FeaturePipeline`'s noise column), the
   /// reference's noise σ (radians) and the σ of the patient's sensor noise it implies after
@@ -200,29 +200,10 @@ public struct StreamingScorer: Sendable {
     if alternating || !exercise.hasSideToDecide {
       decided = true
     }
-    if exercise.holdSeconds > 0, let window = exercise.holdFrames {
-      let reference = exercise.reference
-      holdTargets = exercise.measures.map { scored in
-        let c = scored.measure.column
-        var sum = SIMD3<Float>.zero
-        for j in window {
-          switch scored.measure {
-          case .angle: sum.x += reference[j, c]
-          case .bone: sum += SIMD3(reference[j, c], reference[j, c + 1], reference[j, c + 2])
-          }
-        }
-        switch scored.measure {
-        case .angle: return SIMD3(sum.x / Float(window.count), 0, 0)
-        case .bone: return normalizeOrUp(sum)
-        }
-      }
-    } else {
-      holdTargets = []
-    }
     // The words for falling short of the held posture and for going past it: short means
     // before it in the reference's own direction of motion from its start.
     let reference = exercise.reference
-    let targets = holdTargets
+    let targets = exercise.holdTargets
     holdWords = exercise.measures.enumerated().map { k, scored in
       var direction = 1.0
       if case .angle = scored.measure, k < targets.count {
@@ -852,9 +833,10 @@ public struct StreamingScorer: Sendable {
   /// posture (the reference's mean over its hold, both from their starting postures). The
   /// hold begins once the patient is a quarter of the way there (weighted over the measures)
   /// and ends when they are back within a sixth of it; meanwhile the timer runs while every
-  /// measure is within its tolerance of the held posture, and otherwise pauses with the words
-  /// of the one furthest off.
+  /// measure is within its hold tolerance (`ScoredMeasure.holdTolerance`) of the held posture,
+  /// and otherwise pauses with the words of the one furthest off.
   private mutating func updateHold(slot: Int) {
+    let holdTargets = exercise.holdTargets
     guard exercise.holdSeconds > 0, !holdTargets.isEmpty else { return }
     let base = slot * FeatureLayout.width
     let reference = exercise.reference
@@ -891,7 +873,7 @@ public struct StreamingScorer: Sendable {
       if !share.isFinite { share = 0 }
       reached += scored.weight * min(max(share, 0), 1.5)
       weights += scored.weight
-      let severity = error / max(scored.tolerance, 1e-6)
+      let severity = error / max(scored.holdTolerance, 1e-6)
       if severity > worst {
         worst = severity
         worstMeasure = k
@@ -916,7 +898,8 @@ public struct StreamingScorer: Sendable {
     }
     state.holding = worst <= 1
     if state.holding {
-      state.held = min(state.target, state.held + exercise.frameTime)
+      holdWithin += exercise.frameTime
+      state.held = min(state.target, max(0, holdWithin - exercise.holdRampSeconds / 2))
       state.why = nil
     } else if worstMeasure >= 0 {
       state.why = worstFurther ? holdWords[worstMeasure].further : holdWords[worstMeasure].back
@@ -937,6 +920,7 @@ public struct StreamingScorer: Sendable {
     repetitions.append(result)
     hold = nil
     holdEnded = false
+    holdWithin = 0
     if side != nil {
       lastReported = match
       // Sides alternate: the other one is expected next.

@@ -133,6 +133,31 @@ struct BackPainLibraryTests {
     #expect(repetition.cues.first?.kind == .hold, "\(id): \(repetition.cues)")
   }
 
+  /// A hold a little short of its posture (the bridge at 80 % of its height, held still) is a
+  /// range to reach, not a hold missed: it scored 1–3 and was told "you held 0.0" seconds,
+  /// and the pelvic tilt at 80 % of its range scored lower than at 60 % (a hold counted
+  /// through the alignment, which matched the patient's hold to the reference's approach).
+  @Test(
+    "a hold held short of its posture is held; the score falls with the range, the cue names it",
+    arguments: BackPainLibrary.exercises.filter { $0.hold > 0 }.map(\.id))
+  func holdShortOfThePosture(id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    var scores: [Double] = []
+    for range: Float in [1, 0.9, 0.8, 0.6] {
+      let take = try ScoringData.simulatedTake(of: exercise, seed: 3) { $0.range = range }
+      let result = try TakeScorer(exercise: exercise).score(take)
+      #expect(result.repetitions.count == 3, "\(id) at \(range)")
+      let repetition = try #require(result.repetitions.first)
+      scores.append(repetition.score)
+      if range == 0.8 {
+        #expect(repetition.score >= 20, "\(id): \(repetition.score) \(repetition.cues)")
+        #expect(!repetition.cues.contains { $0.kind == .hold }, "\(id): \(repetition.cues)")
+        #expect((repetition.hold?.share ?? 0) >= 0.5, "\(id): \(repetition.hold as Any)")
+      }
+    }
+    #expect(zip(scores, scores.dropFirst()).allSatisfy { $0 >= $1 - 1 }, "\(id): \(scores)")
+  }
+
   /// Lying down, the patient may lie in any direction on the floor; the body frame follows
   /// the hips, so the score does not change.
   @Test(
@@ -331,6 +356,9 @@ struct AlternatingSidesTests {
     }
     let good = try run(try library.motion().clip())
     #expect(good.held >= 4.5, "held \(good.held) s")
+    let lower = try run(
+      try ScoringData.simulatedTake(of: exercise, repetitions: 1, seed: 3) { $0.range = 0.8 })
+    #expect(lower.held >= 4.5, "held \(lower.held) s at 80 % of the height")
     let sagging = try run(try library.motion(.fault).clip())
     #expect(sagging.held < 2, "held \(sagging.held) s while sagging")
     #expect(

@@ -573,10 +573,11 @@ struct KeypointScoringTests {
       #expect(x.score >= y.score - 25, "\(id) through 1 cm: \(x.score) against \(y.score)")
     }
     if id == "lbp-glute-bridge" || id == "lbp-knee-to-chest" {
-      // As given, these scored 1–14 (the hip read as lifted too high, the knee too far).
+      // As given, these score 33–54 (the hip read as lifted too high, the knee as not drawn
+      // in far enough); 1–14 while a hold a little off its posture counted for nothing.
       let given = TakeScorer(exercise: exercise).score(
         try seen(depth: 0.7, jitter: 0.01, corrected: false).solved())
-      #expect(given.repetitions.allSatisfy { $0.score < 40 }, "\(id) as given")
+      #expect(given.repetitions.allSatisfy { $0.score < 60 }, "\(id) as given")
       #expect(noisyResult.repetitions.dropFirst().allSatisfy { $0.score >= 75 }, "\(id)")
     }
     for jitter: Float in [0.01, 0.02] {
