@@ -48,6 +48,8 @@ public final class PlaySession {
   /// The cue on screen and until when (stream seconds).
   public private(set) var cue = "Follow the guide"
   private var cueUntil = Double.infinity
+  /// True while the cue says what the sensor does not show (`cannotSee`).
+  private var cueIsSight = false
   public private(set) var lastScore: Double?
   public private(set) var finished = false
 
@@ -104,6 +106,7 @@ public final class PlaySession {
     scorer = try StreamingScorer(exercise: exercise, skeleton: patientModel.skeleton)
     cue = "Follow the guide"
     cueUntil = .infinity
+    cueIsSight = false
     lastScore = nil
     finished = false
     summaryCache = nil
@@ -131,6 +134,15 @@ public final class PlaySession {
     if time >= cueUntil {
       cue = repetitionsDone >= exercise.repetitions ? "Set complete" : "Keep going"
       cueUntil = .infinity
+    }
+    if !finished, cueUntil == .infinity {
+      if let words = scorer.cannotSee {
+        cue = words
+        cueIsSight = true
+      } else if cueIsSight {
+        cue = repetitionsDone > 0 ? "Keep going" : "Follow the guide"
+        cueIsSight = false
+      }
     }
     updateWorld()
   }
@@ -162,6 +174,7 @@ public final class PlaySession {
     guard let last = scorer.repetitions.last else { return }
     lastScore = last.score
     cue = last.cues.first?.text ?? "Good"
+    cueIsSight = false
     cueUntil = time + 4
     if scorer.repetitions.count >= exercise.repetitions {
       finished = true
@@ -209,6 +222,10 @@ public final class PlaySession {
   /// The hold timer of the repetition in progress (`StreamingScorer.hold`): seconds held
   /// within tolerance, and why it is paused; `nil` outside a hold.
   public var hold: StreamingScorer.HoldState? { scorer.hold }
+
+  /// What the sensor has not shown for a while of the parts the exercise measures, in words
+  /// (`StreamingScorer.cannotSee`); shown as the cue while no repetition's cue is.
+  public var cannotSee: String? { scorer.cannotSee }
 
   /// Seconds left to hold, while in a hold; `nil` otherwise.
   public var holdRemaining: Double? { scorer.hold.map { max(0, $0.target - $0.held) } }

@@ -79,6 +79,33 @@ final class SceneRenderer {
       ? [0.35, 0.70, 0.95, 1] : (score >= 60 ? [0.95, 0.70, 0.10, 1] : [0.95, 0.45, 0.15, 1])
   }
 
+  /// `cue` laid out within `room` pixels (`measure` gives a text's width in a style): one
+  /// large line if it fits, else one medium line, else two medium lines split at the word
+  /// boundary nearest the middle (after a colon or comma if one is near it).
+  static func cueLines(
+    _ cue: String, within room: Float,
+    measure: (String.UnicodeScalarView, TextStyle) -> Float
+  ) -> (lines: [String], style: TextStyle) {
+    if measure(cue.unicodeScalars, .large) <= room { return ([cue], .large) }
+    if measure(cue.unicodeScalars, .medium) <= room { return ([cue], .medium) }
+    let characters = Array(cue)
+    let middle = characters.count / 2
+    var best: Int?
+    var bestCost = Int.max
+    for (k, c) in characters.enumerated() where c == " " {
+      let punctuated = k > 0 && (characters[k - 1] == ":" || characters[k - 1] == ",")
+      let cost = abs(k - middle) - (punctuated ? characters.count / 6 : 0)
+      if cost < bestCost {
+        bestCost = cost
+        best = k
+      }
+    }
+    guard let split = best else { return ([cue], .medium) }
+    let first = String(characters[..<split])
+    let second = String(characters[(split + 1)...])
+    return ([first, second], .medium)
+  }
+
   /// The score in a word, so that colour is never the only cue.
   static func scoreWord(_ score: Double) -> String {
     score >= 80 ? "Good" : (score >= 60 ? "Fair" : "Work on it")
@@ -304,15 +331,23 @@ final class SceneRenderer {
 
     // The cue and the progress bar.
     if !session.finished {
-      let cueWidth = min(
-        hud.measure(session.cue.unicodeScalars, .large) + 60 * s, width - 2 * margin)
-      let cueY = height - margin - 120 * s
+      // One large line if it fits, else one or two medium lines (a long cue, such as what
+      // the camera does not show, stays inside the window).
+      let room = width - 2 * margin - 60 * s
+      let (lines, style) = Self.cueLines(session.cue, within: room) { hud.measure($0, $1) }
+      let lineHeight: Float = style == .large ? 46 * s : 32 * s
+      let boxHeight = lineHeight * Float(lines.count) + 24 * s
+      let widest = lines.map { hud.measure($0.unicodeScalars, style) }.max() ?? 0
+      let cueWidth = min(widest + 60 * s, width - 2 * margin)
+      let cueY = height - margin - 50 * s - boxHeight
       hud.roundedRect(
-        x: (width - cueWidth) / 2, y: cueY, width: cueWidth, height: 70 * s, radius: 18 * s,
-        color: panel)
-      hud.centeredText(
-        session.cue.unicodeScalars, centerX: width / 2, y: cueY + 12 * s, style: .large,
-        color: white)
+        x: (width - cueWidth) / 2, y: cueY, width: cueWidth, height: boxHeight,
+        radius: 18 * s, color: panel)
+      for (k, line) in lines.enumerated() {
+        hud.centeredText(
+          line.unicodeScalars, centerX: width / 2, y: cueY + 12 * s + Float(k) * lineHeight,
+          style: style, color: white)
+      }
     }
     let barY = height - margin - 26 * s
     let barWidth = width - 2 * margin

@@ -3,8 +3,8 @@ import OnTrackSpeech
 
 /// Turns what happens in a `PlaySession` into words for the `SpeechCoach`: the exercise's
 /// name and first instruction at the start, each repetition's count, the hold's last three
-/// seconds, the repetition's most important correction (or praise), why a hold is paused, and
-/// the end of the set with its average.
+/// seconds, the repetition's most important correction (or praise), why a hold is paused, what
+/// the sensor does not show, and the end of the set with its average.
 public struct SessionNarrator: Sendable {
   public var coach = SpeechCoach()
   private var started = false
@@ -46,6 +46,7 @@ public struct SessionNarrator: Sendable {
       lastCountdown = nil
     }
     if let why = session.hold?.why { coach.say(why, kind: .correction, at: now) }
+    if let words = session.cannotSee { coach.say(words, kind: .correction, at: now) }
     if session.finished && !announcedEnd {
       announcedEnd = true
       let mean = session.summary.meanScore.map { " Average score \(Int($0.rounded()))." } ?? ""

@@ -300,6 +300,12 @@ public struct Notice: Codable, Sendable, Equatable {
     /// Keypoints in a layout whose axes are assumed (`named`: y up) came upside down: they
     /// are read with y down, as a camera's frame (once per session).
     case turnedUpright = "turned_upright"
+    /// A part of the body the exercise measures has not been seen for a while; the message
+    /// says which, in the patient's words (`StreamingScorer.cannotSee`). Told again when what
+    /// is unseen changes.
+    case notSeen = "not_seen"
+    /// Every part the exercise measures is seen again, after `not_seen`.
+    case seenAgain = "seen_again"
   }
 
   public init(code: Code, message: String) {

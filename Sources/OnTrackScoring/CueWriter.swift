@@ -150,16 +150,20 @@ enum CueWriter {
       severity: 0)
   }
 
+  /// The part of the body `measure` reads, in the patient's words: "left knee", "lower back".
+  static func partWords(_ measure: BodyMeasure) -> String {
+    switch measure {
+    case .bone(let bone): bone.words
+    case .angle(let angle): side(angle.side) + angle.jointWords
+    }
+  }
+
   /// The cue of a repetition counted but not scored: what the sensor did not show, in the
   /// patient's words ("your lower back"), from the exercise's scored measures.
   static func unmeasured(_ measures: [BodyMeasure]) -> Cue {
     var parts: [String] = []
     for measure in measures {
-      let words =
-        switch measure {
-        case .bone(let bone): bone.words
-        case .angle(let angle): side(angle.side) + angle.jointWords
-        }
+      let words = partWords(measure)
       if !parts.contains(words) { parts.append(words) }
     }
     let what =

@@ -52,6 +52,11 @@ public struct StreamingScorer: Sendable {
     return nextMirrored ? working.other : working
   }
 
+  /// What the sensor has not shown for a while of the parts the exercise measures, in words to
+  /// tell the patient ("The camera does not show your right knee: turn so that it can see
+  /// it"), or nil (`SightWatch`).
+  public var cannotSee: String? { sight.words }
+
   /// The hold timer: seconds held within tolerance of the held posture.
   public struct HoldState: Sendable, Equatable {
     /// Seconds to hold.
@@ -119,6 +124,7 @@ public struct StreamingScorer: Sendable {
   private var nextMirrored = false
   private let sideWait: Int
   private var holdEnded = false
+  private var sight: SightWatch
   /// Seconds of the repetition in progress within hold tolerance of the held posture; the
   /// timer shows them less the reference's own approach to its hold (`holdRampSeconds` / 2).
   private var holdWithin = 0.0
@@ -196,6 +202,7 @@ public struct StreamingScorer: Sendable {
     otherMatcher = finding.matcher()
     pending.reserveCapacity(8)
     sideWait = max(4, finding.referenceRows.rows / 4)
+    sight = SightWatch(exercise: exercise)
     // Alternating sides are matched both ways; a bilateral exercise has no side to decide.
     if alternating || !exercise.hasSideToDecide {
       decided = true
@@ -390,6 +397,13 @@ public struct StreamingScorer: Sendable {
     let slot = frameCount % capacity
     for c in 0..<width { features[slot * width + c] = pipeline.output[k * width + c] }
     frameCount += 1
+    let side: SightWatch.Side =
+      exercise.alternates
+      ? .both
+      : !decided && exercise.hasSideToDecide ? .undecided : mirrored ? .mirrored : .reference
+    features.withUnsafeBufferPointer { all in
+      if let base = all.baseAddress { sight.observe(base + slot * width, side: side) }
+    }
     if exercise.alternates {
       processAlternating(slot: slot)
     } else if decided {

@@ -47,6 +47,14 @@ public struct UnseenLimbMirroring: Sendable, Equatable {
   /// Nothing is mirrored.
   public static let none = UnseenLimbMirroring(arms: false, legs: false)
 
+  /// True if `landmark` is placed as its counterpart's mirror image when unseen.
+  public func places(_ landmark: BodyLandmark) -> Bool {
+    (arms
+      && (Self.armLandmarks.contains(landmark) || Self.armLandmarks.contains(landmark.mirrored)))
+      || (legs
+        && (Self.legLandmarks.contains(landmark) || Self.legLandmarks.contains(landmark.mirrored)))
+  }
+
   public init(arms: Bool, legs: Bool) {
     self.arms = arms
     self.legs = legs

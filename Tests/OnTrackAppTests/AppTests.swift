@@ -1,5 +1,6 @@
 import AllocationCounter
 import Foundation
+import OnTrackFormats
 import OnTrackKinematics
 import OnTrackProgramme
 import OnTrackProtocol
@@ -358,6 +359,58 @@ struct TiltedCameraTests {
       // Before: drawn 0.45–0.49 m off, leaning with the camera.
       #expect(simd_distance(a, b) < 0.03, "\(landmark): \(b) against \(a)")
     }
+  }
+}
+
+@Suite("Avatar app, what the camera does not show")
+struct CannotSeeTests {
+  /// A keypoint recording whose right arm (the exercised one) the camera does not show for
+  /// its first 8 s: the cue says so, and the coach is to say it, until the arm is seen; then
+  /// repetitions are found.
+  @Test("the cue says which measured part the camera does not show, until it is seen")
+  func cueSaysWhatIsUnseen() throws {
+    let exercise = try AppData.exercise()
+    let reference = try #require(exercise.referenceClip)
+    var simulator = PatientSimulator(reference: reference, variation: .init(), seed: 3)
+    let take = try simulator.take(repetitions: 5)
+    let skeleton = take.skeleton
+    let hidden = ["RightForeArm", "RightHand"]
+    var csv = "frame,time"
+    for joint in skeleton.joints { csv += ",\(joint.name).x,\(joint.name).y,\(joint.name).z" }
+    csv += "\n"
+    var pose = skeleton.restPose
+    var world = [RigidTransform](repeating: .identity, count: skeleton.count)
+    for f in 0..<take.frameCount {
+      take.copyFrame(f, into: &pose)
+      ForwardKinematics.computeWorldTransforms(skeleton: skeleton, pose: pose, into: &world)
+      let time = Double(f) * take.frameTime
+      csv += "\(f),\(time)"
+      for (j, w) in world.enumerated() {
+        let gone = time < 8 && hidden.contains { skeleton.joints[j].name.hasPrefix($0) }
+        csv += gone ? ",,," : ",\(w.translation.x),\(w.translation.y),\(w.translation.z)"
+      }
+      csv += "\n"
+    }
+    #expect(hidden.allSatisfy { name in skeleton.joints.contains { $0.name == name } })
+    let solved = try KeypointFiles.csv(bytes: Array(csv.utf8), file: "arm.csv").solved()
+    let session = try PlaySession(exercise: exercise, source: KeypointRecordingSource(solved))
+    let words =
+      "The camera does not show your right shoulder: if you are exercising that side, turn so that it can see it"
+    var narrator = SessionNarrator()
+    var cues: [String] = []
+    var said: [String] = []
+    while session.time < 14 && !session.finished {
+      HeadlessRenderer.run(session, to: session.time + 0.1)
+      if cues.last != session.cue { cues.append(session.cue) }
+      if let utterance = narrator.update(session, duration: { _ in 1 }) {
+        said.append(utterance.text)
+      }
+    }
+    #expect(cues.contains(words), "\(cues)")
+    #expect(said.contains(words), "\(said)")
+    // Seen again: the cue moves on, and the repetitions done are found.
+    #expect(session.cue != words)
+    #expect(session.repetitionsDone >= 1)
   }
 }
 

@@ -427,6 +427,94 @@ struct KeypointScoringTests {
     }
   }
 
+  /// A camera beside a patient who works the far arm or leg sees nothing of it: no repetition
+  /// is found, and nothing said why. Live, the patient is now told which part the camera does
+  /// not show (`StreamingScorer.cannotSee`, `SightWatch`); not when the unseen side is not
+  /// the one exercised, nor when an unseen limb is placed as the other's mirror image and
+  /// scored; and told to come back when nothing is seen.
+  @Test(
+    "a measured part the camera does not show is told live, only when it matters",
+    arguments: [
+      ("uiprmd-m06-straight-leg-raise", "hip", nil),
+      ("uiprmd-m07-shoulder-abduction", "shoulder", nil),
+      // The stance leg's knee is measured too: said, once the side is known.
+      ("uiprmd-m02-hurdle-step", "hip", "knee"),
+    ])
+  func unseenWorkingLimbTold(id: String, part: String, otherPart: String?) throws {
+    let exercise = try ScoringData.exercise(id)
+    let working = try #require(exercise.workingSide)
+    let clip = try ScoringData.simulatedTake(of: exercise, seed: 3, frameRate: 30)
+    let csv = try Self.layoutCSV(clip, layout: .blazePose33)
+    func live(unseen side: String, from start: Double = -1) throws -> (
+      told: [String], repetitions: Int
+    ) {
+      let limbs = KeypointLayout.blazePose33.names.filter {
+        $0.hasPrefix(side + "_") && !$0.hasSuffix("_hip") && !$0.hasSuffix("_shoulder")
+          && !$0.hasSuffix("_ear") && !$0.contains("_eye") && !$0.hasPrefix(side + "_mouth")
+      }
+      let bytes =
+        start < 0
+        ? Self.withoutPoints(limbs, before: .infinity, in: csv)
+        : Self.withoutPoints(KeypointLayout.blazePose33.names, after: start, in: csv)
+      let solved = try KeypointFiles.csv(bytes: bytes, file: "\(side).csv", layout: "blazepose33")
+        .solved()
+      var scorer = try StreamingScorer(exercise: exercise)
+      var told: [String] = []
+      for (frame, time) in zip(ClipFeatures.landmarks(of: solved), solved.times) {
+        _ = scorer.push(landmarks: frame, at: time)
+        if let words = scorer.cannotSee, told.last != words { told.append(words) }
+      }
+      scorer.finish()
+      return (told, scorer.repetitions.count)
+    }
+    let workingSide = working == .left ? "left" : "right"
+    let otherSide = working == .left ? "right" : "left"
+    let far = try live(unseen: workingSide)
+    #expect(far.repetitions == 0, "\(id)")
+    #expect(
+      far.told == [
+        "The camera does not show your \(workingSide) \(part): if you are exercising that side, turn so that it can see it"
+      ], "\(id): \(far.told)")
+    // The other side unseen: the exercised one is found, and nothing is said unless the
+    // exercise measures the other side too.
+    let near = try live(unseen: otherSide)
+    #expect(near.repetitions == 3, "\(id)")
+    #expect(
+      near.told
+        == (otherPart.map {
+          ["The camera does not show your \(otherSide) \($0): turn so that it can see it"]
+        } ?? []), "\(id): \(near.told)")
+    // Gone from the picture after the first repetition.
+    let gone = try live(unseen: "", from: 4.5)
+    #expect(
+      gone.told == ["The camera does not show you: come back into the picture"], "\(gone.told)")
+  }
+
+  /// A symmetric exercise's far limbs are placed as the near ones' mirror images and scored:
+  /// nothing is said about them.
+  @Test("limbs placed as the other side's mirror image are not told as unseen")
+  func mirroredLimbsNotTold() throws {
+    let exercise = try ScoringData.exercise("lbp-glute-bridge")
+    let clip = try ScoringData.simulatedTake(of: exercise, seed: 3, frameRate: 30)
+    let csv = try Self.layoutCSV(clip, layout: .blazePose33)
+    let limbs = KeypointLayout.blazePose33.names.filter {
+      $0.hasPrefix("left_") && !$0.hasSuffix("_hip") && !$0.hasSuffix("_shoulder")
+        && !$0.hasSuffix("_ear") && !$0.contains("_eye") && !$0.hasPrefix("left_mouth")
+    }
+    let solved = try KeypointFiles.csv(
+      bytes: Self.withoutPoints(limbs, before: .infinity, in: csv), file: "l.csv",
+      layout: "blazepose33"
+    ).solved()
+    var scorer = try StreamingScorer(exercise: exercise)
+    for (frame, time) in zip(ClipFeatures.landmarks(of: solved), solved.times) {
+      _ = scorer.push(landmarks: frame, at: time)
+      #expect(scorer.cannotSee == nil, "\(time) s")
+      if scorer.cannotSee != nil { break }
+    }
+    scorer.finish()
+    #expect(scorer.repetitions.count == 3)
+  }
+
   /// A camera's points hold no lumbar spine, so the pelvis's own tilt, all a pelvic tilt is
   /// scored on, is never seen through one: each repetition is counted and said to be
   /// unscored, naming what the sensor does not show (before: a silent 0 for each).
@@ -695,6 +783,17 @@ struct KeypointScoringTests {
 
   /// `csv` (a `layoutCSV`) with `names`' columns empty in its rows before `seconds`.
   static func withoutPoints(_ names: [String], before seconds: Double, in csv: [UInt8]) -> [UInt8] {
+    withoutPoints(names, in: csv) { $0 < seconds }
+  }
+
+  /// `csv` with the points `names` left empty in the rows from `seconds` on.
+  static func withoutPoints(_ names: [String], after seconds: Double, in csv: [UInt8]) -> [UInt8] {
+    withoutPoints(names, in: csv) { $0 >= seconds }
+  }
+
+  static func withoutPoints(_ names: [String], in csv: [UInt8], when: (Double) -> Bool)
+    -> [UInt8]
+  {
     var lines = String(decoding: csv, as: UTF8.self).split(
       separator: "\n", omittingEmptySubsequences: false
     ).map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
@@ -703,7 +802,7 @@ struct KeypointScoringTests {
       ["x", "y", "z"].compactMap { header.firstIndex(of: "\(n).\($0)") }
     }
     for r in lines.indices.dropFirst() where lines[r].count == header.count {
-      guard let t = Double(lines[r][1]), t < seconds else { continue }
+      guard let t = Double(lines[r][1]), when(t) else { continue }
       for c in columns { lines[r][c] = "" }
     }
     return Array(lines.map { $0.joined(separator: ",") }.joined(separator: "\n").utf8)

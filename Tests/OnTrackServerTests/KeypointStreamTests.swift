@@ -240,6 +240,52 @@ struct KeypointStreamTests {
     Self.expectScoredAlike(live.finish(), file)
   }
 
+  /// A patient whose exercised arm the camera does not show is told which part, once it has
+  /// been unseen for a while, and told again when it is seen; the repetitions done after it
+  /// came into view are found (UI-PRMD's Kinect shoulder abduction, the right arm's elbow and
+  /// hand gone for the first 7 s of ten repetitions).
+  @Test("a stream is told which measured part the sensor does not show, and when it is seen")
+  func notSeenTold() throws {
+    let clip = try ServerData.kinectTake(movement: 7, subject: 1, episodes: 1...10)
+    let exercise = try ServerData.exercise("uiprmd-m07-shoulder-abduction")
+    let (times, frames) = Self.keypoints(of: clip)
+    let names = KeypointLayout.uiprmdKinect.names
+    let arm = ["RightForearm", "RightHand"].compactMap { names.firstIndex(of: $0) }
+    #expect(arm.count == 2)
+    let hidden = frames.enumerated().map { f, points in
+      times[f] < 7 ? points.enumerated().map { arm.contains($0) ? nil : $1 } : points
+    }
+    let skeleton = CanonicalSkeleton.make()
+    let layout = KeypointSessionLayout(id: "uiprmd-kinect")
+    let record = SessionRecord(
+      id: "s", patient: "p", therapist: nil, exercise: exercise.id, exerciseVersion: 1,
+      skeleton: SessionSkeleton.encode(skeleton, keypoints: layout), created: 0)
+    let live = try LiveSession(
+      record: record, exercise: exercise, skeleton: skeleton, keypoints: layout,
+      limits: ServerLimits())
+    let (connection, _) = live.attachStream()
+    var told: [Notice] = []
+    for f in hidden.indices {
+      let outcome = live.take(
+        json: Self.frameJSON(seq: f, time: times[f], names: names, points: hidden[f]),
+        received: times[f], storage: .writable, connection: connection)
+      if case .rejected(let rejection) = outcome { Issue.record("frame \(f): \(rejection)") }
+      told += live.owed(to: connection).outbox.notices
+    }
+    #expect(told.map(\.code) == [.notSeen, .seenAgain], "\(told)")
+    #expect(
+      told.first?.message
+        == "The camera does not show your right shoulder: if you are exercising that side, turn so that it can see it"
+    )
+    let result = live.finish()
+    #expect(
+      result.repetitions.count >= 3,
+      "\(result.repetitions.map { ($0.startTime, $0.endTime, $0.score) }) \(times.last ?? 0)")
+    #expect(
+      result.repetitions.allSatisfy { $0.startTime >= 6 },
+      "\(result.repetitions.map { ($0.startTime, $0.score, $0.cues.first?.text ?? "") })")
+  }
+
   @Test("a keypoint session restored from its stored frames scores as it did live")
   func replayEqualsLive() throws {
     let clip = try ServerData.kinectTake(movement: 7, subject: 2, episodes: 1...3)

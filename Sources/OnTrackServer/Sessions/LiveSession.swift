@@ -47,6 +47,8 @@ public final class LiveSession: Sendable {
     var implausibleSeen = 0
     /// Notices told once a session (`unit_corrected`, `turned_upright`), already told.
     var toldOnce: Set<Notice.Code> = []
+    /// What the stream was last told the sensor does not show (`StreamingScorer.cannotSee`).
+    var toldNotSeen: String?
     var lastSeq = -1
     var lastTime = -Double.infinity
     /// When the last frame was taken (the server's clock, seconds).
@@ -406,6 +408,14 @@ public final class LiveSession: Sendable {
       _ = s.scorer.push(pose: s.pose, at: time)
     } else if solved {
       _ = s.scorer.push(landmarks: s.landmarks, at: time)
+    }
+    if s.scorer.cannotSee != s.toldNotSeen {
+      s.toldNotSeen = s.scorer.cannotSee
+      if let words = s.toldNotSeen {
+        Self.tell(&s, .notSeen, words)
+      } else {
+        Self.tell(&s, .seenAgain, "every part the exercise measures is seen again")
+      }
     }
     let completed = EncodedRepetition.encode(s.scorer.repetitions[before...], session: record.id)
     if channelsInScratch, s.scratch.count == skeleton.channelCount {
