@@ -37,6 +37,9 @@ public final class PlaySession {
   private(set) var guideWorld: [RigidTransform]
   private(set) var patientWorld: [RigidTransform]
   private let guideOrigin: SIMD3<Float>
+  /// The turn that stands the reference's rig up (`BodyModel.upright(firstFrame:)`: a Z-up
+  /// rig), as the scorer reads it.
+  private let guideTurn: Quaternion
   /// Where the patient's avatar stands: the root's place on the floor at their first frame.
   private var patientOrigin: SIMD3<Float>
   /// The root's position at the patient's first frame (to stand a levelled patient there).
@@ -71,7 +74,9 @@ public final class PlaySession {
     patientPose = patientSkeleton.restPose
     guideWorld = Array(repeating: .identity, count: reference.skeleton.count)
     patientWorld = Array(repeating: .identity, count: patientSkeleton.count)
-    guideOrigin = Self.groundOrigin(reference)
+    guideTurn = Self.upright(reference)
+    let guideRoot = guideTurn.act(on: reference.translations[0])
+    guideOrigin = SIMD3(guideRoot.x, 0, guideRoot.z)
     view = Self.view(of: reference)
     let root = patientSkeleton.joints[0].offset
     patientOrigin = SIMD3(root.x, 0, root.z)
@@ -187,9 +192,17 @@ public final class PlaySession {
       skeleton: reference.skeleton, pose: guidePose, into: &guideWorld)
     ForwardKinematics.computeWorldTransforms(
       skeleton: patientModel.skeleton, pose: patientPose, into: &patientWorld)
-    // A tilted camera's patient is drawn as the scorer levelled them, standing where their
-    // first frame, levelled, stood.
-    if let q = scorer.sensorLevelling, q.w < 1 {
+    if guideTurn != .identity {
+      for j in guideWorld.indices {
+        let t = guideWorld[j]
+        guideWorld[j] = RigidTransform(
+          rotation: guideTurn * t.rotation, translation: guideTurn.act(on: t.translation))
+      }
+    }
+    // A tilted camera's patient (or a Z-up rig's) is drawn as the scorer levelled (stood up)
+    // them, standing where their first frame, levelled, stood.
+    let q = (scorer.sensorLevelling ?? .identity) * (scorer.rigTurn ?? .identity)
+    if q.w < 1 {
       let root = q.act(on: patientFirstRoot)
       let shift = patientOrigin - SIMD3(root.x, 0, root.z)
       for j in patientWorld.indices {
@@ -245,6 +258,17 @@ public final class PlaySession {
     case side
   }
 
+  /// The turn that stands `clip`'s rig up, from its first frame (`BodyModel.upright`).
+  static func upright(_ clip: Clip) -> Quaternion {
+    guard clip.frameCount > 0, let body = try? BodyModel(skeleton: clip.skeleton) else {
+      return .identity
+    }
+    var world = [RigidTransform](repeating: .identity, count: clip.skeleton.count)
+    ForwardKinematics.computeWorldTransforms(
+      skeleton: clip.skeleton, pose: clip.pose(atFrame: 0), into: &world)
+    return body.upright(firstFrame: world)
+  }
+
   /// `.side` if the clip's trunk (hips → neck) starts closer to horizontal than vertical.
   static func view(of clip: Clip) -> SceneView {
     guard let body = try? BodyModel(skeleton: clip.skeleton) else { return .front }
@@ -253,7 +277,7 @@ public final class PlaySession {
     clip.copyFrame(0, into: &pose)
     ForwardKinematics.computeWorldTransforms(skeleton: clip.skeleton, pose: pose, into: &world)
     var frame = LandmarkFrame()
-    frame.update(body: body, world: world)
+    frame.update(body: body, world: world, turn: body.upright(firstFrame: world))
     let trunk = frame[.neck] - (frame[.leftHip] + frame[.rightHip]) * 0.5
     let length = (trunk * trunk).sum().squareRoot()
     guard length > 1e-6 else { return .front }

@@ -23,6 +23,10 @@ final class SceneRenderer {
   let scale: Float
   private var line = TextLine()
   private var clock = TextLine(capacity: 32)
+  /// The cue as last laid out (`cueLines`), kept until the cue or the room changes.
+  private var cueLayout: (text: String, room: Float, lines: [String], style: TextStyle) = (
+    "", 0, [], .large
+  )
   /// True to show the key help overlay.
   var showHelp = false
   /// Larger HUD text (the T key), for patients who read small text badly.
@@ -81,7 +85,8 @@ final class SceneRenderer {
 
   /// `cue` laid out within `room` pixels (`measure` gives a text's width in a style): one
   /// large line if it fits, else one medium line, else two medium lines split at the word
-  /// boundary nearest the middle (after a colon or comma if one is near it).
+  /// boundary nearest the middle (after a colon or comma if one is near it), small if those
+  /// do not fit either (or the cue has no space to split at).
   static func cueLines(
     _ cue: String, within room: Float,
     measure: (String.UnicodeScalarView, TextStyle) -> Float
@@ -100,10 +105,10 @@ final class SceneRenderer {
         best = k
       }
     }
-    guard let split = best else { return ([cue], .medium) }
-    let first = String(characters[..<split])
-    let second = String(characters[(split + 1)...])
-    return ([first, second], .medium)
+    guard let split = best else { return ([cue], .small) }
+    let lines = [String(characters[..<split]), String(characters[(split + 1)...])]
+    let fits = lines.allSatisfy { measure($0.unicodeScalars, .medium) <= room }
+    return (lines, fits ? .medium : .small)
   }
 
   /// The score in a word, so that colour is never the only cue.
@@ -334,7 +339,11 @@ final class SceneRenderer {
       // One large line if it fits, else one or two medium lines (a long cue, such as what
       // the camera does not show, stays inside the window).
       let room = width - 2 * margin - 60 * s
-      let (lines, style) = Self.cueLines(session.cue, within: room) { hud.measure($0, $1) }
+      if cueLayout.text != session.cue || cueLayout.room != room {
+        let (lines, style) = Self.cueLines(session.cue, within: room) { hud.measure($0, $1) }
+        cueLayout = (session.cue, room, lines, style)
+      }
+      let (lines, style) = (cueLayout.lines, cueLayout.style)
       let lineHeight: Float = style == .large ? 46 * s : 32 * s
       let boxHeight = lineHeight * Float(lines.count) + 24 * s
       let widest = lines.map { hud.measure($0.unicodeScalars, style) }.max() ?? 0

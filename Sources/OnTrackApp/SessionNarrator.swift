@@ -11,6 +11,7 @@ public struct SessionNarrator: Sendable {
   private var repetitions = 0
   private var lastCountdown: Int?
   private var announcedEnd = false
+  private var lastSight: String?
 
   public init() {}
 
@@ -46,7 +47,12 @@ public struct SessionNarrator: Sendable {
       lastCountdown = nil
     }
     if let why = session.hold?.why { coach.say(why, kind: .correction, at: now) }
-    if let words = session.cannotSee { coach.say(words, kind: .correction, at: now) }
+    // What the sensor does not show: said when it changes, not over the set's other words.
+    let sight = session.finished ? nil : session.cannotSee
+    if sight != lastSight {
+      lastSight = sight
+      if let sight { coach.say(sight, kind: .correction, at: now) }
+    }
     if session.finished && !announcedEnd {
       announcedEnd = true
       let mean = session.summary.meanScore.map { " Average score \(Int($0.rounded()))." } ?? ""

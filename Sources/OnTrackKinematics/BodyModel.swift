@@ -70,6 +70,12 @@ public struct BodyModel: Hashable, Sendable {
   public let skeleton: Skeleton
   /// `joints[landmark.rawValue]` is the joint index, or −1 if the rig lacks it (toes, neck).
   public let joints: [Int]
+  /// The quarter turn the rig's rest pose asks for to stand up: it carries the rig's own up —
+  /// from between its ankles to its head in its rest pose, snapped to the nearest axis — onto
+  /// +Y. Identity for a Y-up rig. Taken only when a take's first frame stands along the same
+  /// axis (`upright(firstFrame:)`): some Y-up rigs (Bandai Namco's) lie along X in their rest
+  /// pose and are stood up by their root's rotation in every frame.
+  public let restUpright: Quaternion
 
   /// - Throws: `BodyModelError.missingLandmark` naming the first landmark that limbs and
   ///   scoring need (shoulders, elbows, wrists, hips, knees, ankles, head or neck) and cannot
@@ -135,6 +141,46 @@ public struct BodyModel: Hashable, Sendable {
       throw .missingLandmark(landmark)
     }
     self.joints = found
+    var world = [RigidTransform](repeating: .identity, count: skeleton.count)
+    ForwardKinematics.computeWorldTransforms(
+      skeleton: skeleton, pose: skeleton.restPose, into: &world)
+    let feet =
+      (world[found[BodyLandmark.leftAnkle.rawValue]].translation
+        + world[found[BodyLandmark.rightAnkle.rawValue]].translation) * 0.5
+    restUpright = Self.upright(
+      along: world[found[BodyLandmark.head.rawValue]].translation - feet)
+  }
+
+  /// The turn that stands a take on this rig up, from the world transforms of its first frame:
+  /// `restUpright` if the body in that frame (between its ankles to its head) lies along the
+  /// same axis as in the rest pose — a Z-up rig (3ds Max, MotionBuilder set to Z-up, some
+  /// optical systems' exports), whose every frame is turned by it (before, a Z-up take of a
+  /// perfect performance scored 0) — else identity. A take that starts lying down on a Z-up
+  /// rig is not told apart from a standing one on a Y-up rig, and is left as it is.
+  public func upright(firstFrame world: [RigidTransform]) -> Quaternion {
+    guard restUpright != .identity, world.count == skeleton.count else { return .identity }
+    let feet =
+      (world[joints[BodyLandmark.leftAnkle.rawValue]].translation
+        + world[joints[BodyLandmark.rightAnkle.rawValue]].translation) * 0.5
+    let up = world[joints[BodyLandmark.head.rawValue]].translation - feet
+    return Self.upright(along: up) == restUpright ? restUpright : .identity
+  }
+
+  /// The quarter turn (or half turn) carrying the axis nearest `up` onto +Y; identity when
+  /// that axis is +Y or `up` is no direction.
+  static func upright(along up: SIMD3<Float>) -> Quaternion {
+    let size = SIMD3(Swift.abs(up.x), Swift.abs(up.y), Swift.abs(up.z))
+    guard up.x.isFinite, up.y.isFinite, up.z.isFinite, size.max() > 1e-6 else {
+      return .identity
+    }
+    let quarter = Float.pi / 2
+    if size.y >= size.x && size.y >= size.z {
+      return up.y > 0 ? .identity : Quaternion(angle: .pi, axis: SIMD3(1, 0, 0))
+    }
+    if size.z >= size.x {
+      return Quaternion(angle: up.z > 0 ? -quarter : quarter, axis: SIMD3(1, 0, 0))
+    }
+    return Quaternion(angle: up.x > 0 ? quarter : -quarter, axis: SIMD3(0, 0, 1))
   }
 
   /// The first joint above the pelvis on the way to `top` (the neck): the child of the hips'

@@ -18,13 +18,6 @@ public struct ScoredMeasure: Sendable, Equatable {
   /// Accepted excess range over the reference's, radians (`nil`: excess is not penalised).
   public var overshootTolerance: Float?
 
-  /// How far from the reference's held posture a frame still counts as holding it, radians:
-  /// `tolerance + rangeTolerance`. A patient who stops short of the posture by less than the
-  /// range tolerance (a bridge at 80 % of its height, held still) is holding; the shortfall is
-  /// charged once, by the range deficit and its cue, not again as a hold never held (which
-  /// scored such a repetition 2 of 100 and told the patient "you held 0.0" seconds).
-  public var holdTolerance: Float { tolerance + rangeTolerance }
-
   public init(measure: BodyMeasure, weight: Float, tolerance: Float, rangeTolerance: Float) {
     self.measure = measure
     self.weight = weight
@@ -92,7 +85,10 @@ public struct Exercise: Sendable {
   public let referenceClip: Clip?
   /// One repetition of the reference, as features.
   public let reference: FeatureSequence
-  public var measures: [ScoredMeasure]
+  public var measures: [ScoredMeasure] {
+    // The hold's tolerances and the reference's own time within them follow the measures'.
+    didSet { refreshHold() }
+  }
   public var keepStill: [StillMeasure]
   public var postures: [PostureMeasure]
   /// Alignment weight of every bone (`FeatureLayout.bones` order).
@@ -122,11 +118,22 @@ public struct Exercise: Sendable {
   public let holdFrames: Range<Int>?
   /// Per scored measure, the held posture: the reference's mean over `holdFrames` (an angle in
   /// `x`, radians; a bone's unit direction). Empty without a hold.
-  public let holdTargets: [SIMD3<Float>]
-  /// Frames of the reference within every measure's `holdTolerance` of `holdTargets`: its hold
-  /// with the slow ends of the movement into and out of it. A patient's share of the hold is
-  /// their time so against the reference's (`RepetitionScorer`). 0 without a hold.
-  public let holdReachFrames: Int
+  public private(set) var holdTargets: [SIMD3<Float>] = []
+  /// Per scored measure, how far from the held posture a frame still holds it, radians: its
+  /// tolerance plus its range tolerance — a patient who stops short of the posture by less
+  /// than the range tolerance (a bridge held still at 80 % of its height) is holding, and the
+  /// shortfall is charged once, by the range and its cue (before, it was also a hold never
+  /// held: 2 of 100, "you held 0.0"). If the reference's start would then hold too (within
+  /// every measure's band: a 7° pelvic tilt, whose tolerances add up to its whole range), each
+  /// measure that moves more than its tolerance to the hold is narrowed so that the start lies
+  /// at least a tolerance outside it: `min(τ + τ_range, max(τ, d − τ))`, `d` the held
+  /// posture's distance from the start. Otherwise one measure already tells holding from
+  /// resting, and the others keep `τ + τ_range` (a patient's lean, read by a side bend's
+  /// measure, is not a hold let go). Empty without a hold.
+  public private(set) var holdTolerances: [Float] = []
+  /// Frames of the reference within every measure's `holdTolerances` of `holdTargets`: its
+  /// hold with the slow ends of the movement into and out of it. 0 without a hold.
+  public private(set) var holdReachFrames = 0
   /// Seconds the reference spends within hold tolerance of its held posture outside its
   /// still stretch (`holdFrames`): moving slowly into and out of the hold.
   public var holdRampSeconds: Double {
@@ -273,22 +280,43 @@ public struct Exercise: Sendable {
     holdSeconds = definition.holdSeconds ?? 0
     holdFrames =
       holdSeconds > 0 ? Self.stillStretch(reference, measures: measures.map(\.measure)) : nil
-    if let held = holdFrames {
-      let scoredMeasures = measures
-      let targets = scoredMeasures.map { Self.heldPosture($0.measure, reference, held) }
-      holdTargets = targets
-      holdReachFrames = (0..<reference.count).count { f in
-        zip(scoredMeasures, targets).allSatisfy { scored, target in
-          Self.distance(scored.measure, reference, f, from: target) <= scored.holdTolerance
-        }
-      }
-    } else {
-      holdTargets = []
-      holdReachFrames = 0
-    }
     referenceRows = Self.alignmentMatrix(
       reference, frames: 0..<reference.count, scales: alignmentScales)
     levelling = nil
+    refreshHold()
+  }
+
+  /// Computes `holdTargets`, `holdTolerances` and `holdReachFrames` from the reference and the
+  /// measures as they are now.
+  private mutating func refreshHold() {
+    guard let held = holdFrames, reference.count > 0 else {
+      holdTargets = []
+      holdTolerances = []
+      holdReachFrames = 0
+      return
+    }
+    let targets = measures.map { Self.heldPosture($0.measure, reference, held) }
+    let wide = measures.map { $0.tolerance + $0.rangeTolerance }
+    let fromStart = zip(measures, targets).map { scored, target in
+      Self.distance(scored.measure, reference, 0, from: target)
+    }
+    // The start would hold only if it lies within every measure's band: then the measures
+    // that move to the hold keep the start at least a tolerance outside theirs.
+    let startHolds = zip(fromStart, wide).allSatisfy { $0 <= $1 }
+    let tolerances = measures.indices.map { k in
+      let tolerance = measures[k].tolerance
+      guard startHolds, fromStart[k] > tolerance else { return wide[k] }
+      return min(wide[k], max(tolerance, fromStart[k] - tolerance))
+    }
+    let scoredMeasures = measures
+    let sequence = reference
+    holdTargets = targets
+    holdTolerances = tolerances
+    holdReachFrames = (0..<sequence.count).count { f in
+      scoredMeasures.indices.allSatisfy { k in
+        Self.distance(scoredMeasures[k].measure, sequence, f, from: targets[k]) <= tolerances[k]
+      }
+    }
   }
 
   /// `measure`'s held posture in `s` over `frames`: the mean angle (in `x`, radians) or the

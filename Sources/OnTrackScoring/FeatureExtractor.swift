@@ -26,11 +26,16 @@ public struct LandmarkFrame: Sendable {
       && p.z.isFinite
   }
 
-  /// Fills the landmarks from the world transforms of `body`'s skeleton (no allocation).
-  public mutating func update(body: BodyModel, world: [RigidTransform]) {
+  /// Fills the landmarks from the world transforms of `body`'s skeleton, turned by `turn`
+  /// (the take's `BodyModel.upright(firstFrame:)`; no allocation).
+  public mutating func update(
+    body: BodyModel, world: [RigidTransform], turn: Quaternion = .identity
+  ) {
+    let turns = turn != .identity
     for landmark in BodyLandmark.allCases {
       if let j = body.joint(landmark) {
-        positions[landmark.rawValue] = world[j].translation
+        let p = world[j].translation
+        positions[landmark.rawValue] = turns ? turn.act(on: p) : p
       }
     }
     // Stand-ins for optional landmarks.

@@ -223,9 +223,9 @@ public struct RepetitionScorer: Sendable {
         signed = alignedMean(
           { i, j in Double(take[i, column] - reference[j, column]) - offset }, seen: isSeen)
       }
-      if holdFrames != nil, k < exercise.holdTargets.count {
+      if holdFrames != nil, k < exercise.holdTargets.count, k < exercise.holdTolerances.count {
         let c = column
-        let holdTolerance = allowing(Double(scored.holdTolerance), noise)
+        let holdTolerance = allowing(Double(exercise.holdTolerances[k]), noise)
         switch scored.measure {
         case .angle:
           let offset =
@@ -372,7 +372,7 @@ public struct RepetitionScorer: Sendable {
       }
     }
     // The hold: the patient's time within every measure's hold tolerance
-    // (`ScoredMeasure.holdTolerance`) of the held posture, less their approach to it and
+    // (`Exercise.holdTolerances`) of the held posture, less their approach to it and
     // return from it: the reference's own (`Exercise.holdRampSeconds`) at the patient's tempo,
     // the time spent outside the tolerance against the reference's. Counted over the
     // repetition, not through the alignment: a patient holding a little short of the posture

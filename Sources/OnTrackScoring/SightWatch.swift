@@ -9,7 +9,7 @@ import Foundation
 /// is undecided, and for an exercise on alternating sides). A measure is unseen in a frame
 /// when a landmark it needs was not seen (its noise column is NaN, `FeaturePipeline`), and
 /// is told once it has stayed unseen for `delay` seconds (not while its limb is placed as the
-/// other side's mirror image, `UnseenLimbMirroring`, which is scored):
+/// other side's mirror image, `UnseenLimbMirroring`, so that the repetition is still found):
 /// - "The camera does not show your right knee: turn so that it can see it", once the side is
 ///   known (or the exercise has none to decide);
 /// - while the side is undecided and the part's other side is seen, only after
@@ -18,6 +18,9 @@ import Foundation
 ///   decided, sooner;
 /// - "The camera does not show you: come back into the picture" when no measured part is
 ///   seen.
+/// A measure never seen whose other side was never seen either (a midline one no camera
+/// layout gives, the lumbar spine) is the sensor's limit, not the patient's position: the
+/// repetition's "Counted, not scored" cue says it, and this tells nothing of it.
 /// The words change only when what is told changes; per frame nothing is allocated.
 public struct SightWatch: Sendable {
   /// Seconds a measured part stays unseen before the patient is told: a hand out of the
@@ -27,11 +30,16 @@ public struct SightWatch: Sendable {
   /// The exercise's scored measures, then their mirror images.
   private let watched: [BodyMeasure]
   /// Per watched measure: true if its limb landmarks are placed as the other side's mirror
-  /// image when unseen (`UnseenLimbMirroring`): while that side is seen it is scored, and
-  /// nothing is told.
+  /// image when unseen (`UnseenLimbMirroring`): while that side is seen the repetition is
+  /// found (the measure itself is left out of the score), and nothing is told.
   private let mirroredWhenUnseen: [Bool]
   /// Per watched measure: consecutive frames unseen, up to now.
   private var unseenFrames: [Int]
+  /// Per watched measure: seen in some frame. A measure never seen whose other side has not
+  /// been seen either (a midline one: the lumbar spine, which no camera layout gives) is the
+  /// sensor's limit, said by the repetition's "Counted, not scored" cue; turning would not
+  /// show it, so it is not told.
+  private var everSeen: [Bool]
   private let delayFrames: Int
   private let undecidedDelayFrames: Int
   /// What is told: the watched measure's index, or `watched.count` for the whole body; the
@@ -45,6 +53,7 @@ public struct SightWatch: Sendable {
     let measures = exercise.measures.map(\.measure)
     watched = measures + measures.map(\.mirrored)
     unseenFrames = [Int](repeating: 0, count: watched.count)
+    everSeen = [Bool](repeating: false, count: watched.count)
     let mirroring = exercise.unseenLimbs
     mirroredWhenUnseen = watched.map { measure in
       let limb = measure.landmarks.filter { $0.limbParent != nil && $0 != .head }
@@ -73,7 +82,6 @@ public struct SightWatch: Sendable {
   public mutating func observe(_ frame: UnsafePointer<Float>, side: Side) {
     let count = watched.count / 2
     guard count > 0 else { return }
-    var anySeen = false
     for k in watched.indices {
       let counterpart = k < count ? k + count : k - count
       if frame[watched[k].noiseColumn].isNaN
@@ -82,12 +90,31 @@ public struct SightWatch: Sendable {
         unseenFrames[k] = min(unseenFrames[k] + 1, Int.max / 2)
       } else {
         unseenFrames[k] = 0
-        anySeen = true
+        everSeen[k] = true
       }
     }
+    // What can be told: measures seen before, or whose other side has been (that side's kind
+    // of point is one the sensor gives).
+    var anyTellable = false
+    var allTellableLong = true
+    for k in watched.indices {
+      let counterpart = k < count ? k + count : k - count
+      let tellable =
+        everSeen[k] || (watched[counterpart] != watched[k] && everSeen[counterpart])
+      if !tellable {
+        unseenFrames[k] = 0
+        continue
+      }
+      anyTellable = true
+      if unseenFrames[k] < delayFrames { allTellableLong = false }
+    }
     var next: (index: Int, undecided: Bool)?
-    if !anySeen && unseenFrames.allSatisfy({ $0 >= delayFrames }) {
+    if anyTellable && allTellableLong {
       next = (watched.count, false)
+    } else if told?.index == watched.count {
+      // Back in the picture: every part has `delay` again to be seen (a tracker takes a few
+      // frames to find each limb).
+      for k in unseenFrames.indices { unseenFrames[k] = 0 }
     } else {
       for k in 0..<count {
         let own = side == .mirrored ? k + count : k

@@ -124,6 +124,9 @@ public struct StreamingScorer: Sendable {
   private var nextMirrored = false
   private let sideWait: Int
   private var holdEnded = false
+  /// The turn that stands the patient's rig up, decided on the first pose pushed
+  /// (`BodyModel.upright(firstFrame:)`: a Z-up rig); nil before it.
+  public private(set) var rigTurn: Quaternion?
   private var sight: SightWatch
   /// Seconds of the repetition in progress within hold tolerance of the held posture; the
   /// timer shows them less the reference's own approach to its hold (`holdRampSeconds` / 2).
@@ -239,7 +242,8 @@ public struct StreamingScorer: Sendable {
       return Update(newFrames: 0, completedRepetitions: 0, accepted: false)
     }
     ForwardKinematics.computeWorldTransforms(skeleton: body.skeleton, pose: pose, into: &world)
-    landmarks.update(body: body, world: world)
+    if rigTurn == nil { rigTurn = body.upright(firstFrame: world) }
+    landmarks.update(body: body, world: world, turn: rigTurn ?? .identity)
     landmarks.untracked = untracked
     return push(landmarks: landmarks, at: time)
   }
@@ -439,6 +443,9 @@ public struct StreamingScorer: Sendable {
   private mutating func forgetWait() {
     forgottenFrames += frameCount
     frameCount = 0
+    hold = nil
+    holdEnded = false
+    holdWithin = 0
     baselineFrames = 0
     for c in baseline.indices { baseline[c] = 0 }
     onsetDetector.reset()
@@ -847,7 +854,7 @@ public struct StreamingScorer: Sendable {
   /// posture (the reference's mean over its hold, both from their starting postures). The
   /// hold begins once the patient is a quarter of the way there (weighted over the measures)
   /// and ends when they are back within a sixth of it; meanwhile the timer runs while every
-  /// measure is within its hold tolerance (`ScoredMeasure.holdTolerance`) of the held posture,
+  /// measure is within its hold tolerance (`Exercise.holdTolerances`) of the held posture,
   /// and otherwise pauses with the words of the one furthest off.
   private mutating func updateHold(slot: Int) {
     let holdTargets = exercise.holdTargets
@@ -887,7 +894,8 @@ public struct StreamingScorer: Sendable {
       if !share.isFinite { share = 0 }
       reached += scored.weight * min(max(share, 0), 1.5)
       weights += scored.weight
-      let severity = error / max(scored.holdTolerance, 1e-6)
+      let tolerance = k < exercise.holdTolerances.count ? exercise.holdTolerances[k] : 0
+      let severity = error / max(tolerance, 1e-6)
       if severity > worst {
         worst = severity
         worstMeasure = k

@@ -2,9 +2,10 @@ import Foundation
 import OnTrackEvaluation
 import OnTrackFormats
 import OnTrackKinematics
-import OnTrackScoring
 import OnTrackSimulation
 import Testing
+
+@testable import OnTrackScoring
 
 /// The low-back-pain library: authored references that are what the code builds, lie on the
 /// floor and not through it, score as a reference should, and catch the fault each exercise is
@@ -156,6 +157,31 @@ struct BackPainLibraryTests {
       }
     }
     #expect(zip(scores, scores.dropFirst()).allSatisfy { $0 >= $1 - 1 }, "\(id): \(scores)")
+  }
+
+  /// Tolerances as wide as the movement (a therapist's own small exercise) would let the
+  /// start posture count as holding: the measures that move are then narrowed so that the
+  /// start stays outside the hold's band; with the tolerances changed after loading, the hold
+  /// follows them.
+  @Test("a hold's band never takes in the start posture, whatever the tolerances")
+  func holdBandLeavesTheStart() throws {
+    var exercise = try ScoringData.exercise("lbp-pelvic-tilt")
+    let degree = Float.pi / 180
+    func startHolds(_ e: Exercise) -> Bool {
+      e.measures.indices.allSatisfy { k in
+        Exercise.distance(e.measures[k].measure, e.reference, 0, from: e.holdTargets[k])
+          <= e.holdTolerances[k]
+      }
+    }
+    #expect(!startHolds(exercise))
+    let before = exercise.holdReachFrames
+    for k in exercise.measures.indices {
+      exercise.measures[k].tolerance = 6 * degree
+      exercise.measures[k].rangeTolerance = 12 * degree
+    }
+    #expect(!startHolds(exercise), "the start holds: tolerances \(exercise.holdTolerances)")
+    #expect(exercise.holdReachFrames < exercise.reference.count)
+    #expect(exercise.holdReachFrames != before || exercise.holdTolerances.allSatisfy { $0 > 0 })
   }
 
   /// Lying down, the patient may lie in any direction on the floor; the body frame follows

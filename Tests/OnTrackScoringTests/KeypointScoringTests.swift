@@ -525,9 +525,27 @@ struct KeypointScoringTests {
     let take = try KeypointFiles.csv(
       bytes: try Self.layoutCSV(clip, layout: .blazePose33), file: "camera.csv",
       layout: "blazepose33")
-    let result = TakeScorer(exercise: exercise).score(try take.solved())
+    let solved = try take.solved()
+    let result = TakeScorer(exercise: exercise).score(solved)
     #expect(result.repetitions.count == 3)
     #expect(result.summary.meanScore == nil)
+    // Live, nothing is told of what no camera shows (turning would not show it): before, the
+    // patient in full view was told to come back into the picture.
+    for id in ["lbp-pelvic-tilt", "lbp-cat-camel"] {
+      let other = try ScoringData.exercise(id)
+      let frames = try KeypointFiles.csv(
+        bytes: try Self.layoutCSV(
+          try ScoringData.simulatedTake(of: other, seed: 3, frameRate: 30), layout: .blazePose33),
+        file: "\(id).csv", layout: "blazepose33"
+      ).solved()
+      var live = try StreamingScorer(exercise: other)
+      var told: Set<String> = []
+      for (frame, time) in zip(ClipFeatures.landmarks(of: frames), frames.times) {
+        _ = live.push(landmarks: frame, at: time)
+        if let words = live.cannotSee { told.insert(words) }
+      }
+      #expect(told.isEmpty, "\(id): \(told)")
+    }
     for repetition in result.repetitions {
       #expect(!repetition.isMeasured)
       #expect(

@@ -243,7 +243,8 @@ struct KeypointStreamTests {
   /// A patient whose exercised arm the camera does not show is told which part, once it has
   /// been unseen for a while, and told again when it is seen; the repetitions done after it
   /// came into view are found (UI-PRMD's Kinect shoulder abduction, the right arm's elbow and
-  /// hand gone for the first 7 s of ten repetitions).
+  /// hand gone for the first 7 s of ten repetitions, then the whole patient for 3 s: a frame
+  /// that cannot be solved is scored as showing nothing, as a file's is).
   @Test("a stream is told which measured part the sensor does not show, and when it is seen")
   func notSeenTold() throws {
     let clip = try ServerData.kinectTake(movement: 7, subject: 1, episodes: 1...10)
@@ -252,8 +253,11 @@ struct KeypointStreamTests {
     let names = KeypointLayout.uiprmdKinect.names
     let arm = ["RightForearm", "RightHand"].compactMap { names.firstIndex(of: $0) }
     #expect(arm.count == 2)
+    // The arm unseen for the first 7 s; the whole patient out of the picture from 15 to 18 s.
     let hidden = frames.enumerated().map { f, points in
-      times[f] < 7 ? points.enumerated().map { arm.contains($0) ? nil : $1 } : points
+      times[f] < 7
+        ? points.enumerated().map { arm.contains($0) ? nil : $1 }
+        : times[f] >= 15 && times[f] < 18 ? points.map { _ in nil } : points
     }
     let skeleton = CanonicalSkeleton.make()
     let layout = KeypointSessionLayout(id: "uiprmd-kinect")
@@ -272,10 +276,13 @@ struct KeypointStreamTests {
       if case .rejected(let rejection) = outcome { Issue.record("frame \(f): \(rejection)") }
       told += live.owed(to: connection).outbox.notices
     }
-    #expect(told.map(\.code) == [.notSeen, .seenAgain], "\(told)")
+    #expect(told.map(\.code) == [.notSeen, .seenAgain, .notSeen, .seenAgain], "\(told)")
     #expect(
       told.first?.message
         == "The camera does not show your right shoulder: if you are exercising that side, turn so that it can see it"
+    )
+    #expect(
+      told.dropFirst(2).first?.message == "The camera does not show you: come back into the picture"
     )
     let result = live.finish()
     #expect(

@@ -100,6 +100,7 @@ struct SessionReport: Codable, Sendable, ResponseEncodable {
     landmarks.reserveCapacity(frames.count)
     var frame = LandmarkFrame()
     let keypoints = SessionSkeleton.keypoints(record.skeleton) != nil
+    var turn: Quaternion?
     for stored in frames {
       // A keypoint session's frames hold the landmarks that were scored.
       if keypoints,
@@ -111,7 +112,9 @@ struct SessionReport: Codable, Sendable, ResponseEncodable {
       }
       _ = KeypointFrameBlock.decodePose(stored.channels, decoder: decoder, into: &pose)
       ForwardKinematics.computeWorldTransforms(skeleton: skeleton, pose: pose, into: &world)
-      frame.update(body: body, world: world)
+      // As the live scorer did: a Z-up rig stood up from its first frame.
+      if turn == nil { turn = body.upright(firstFrame: world) }
+      frame.update(body: body, world: world, turn: turn ?? .identity)
       frame.untracked = 0
       landmarks.append(frame)
     }

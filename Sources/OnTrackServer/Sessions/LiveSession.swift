@@ -49,6 +49,9 @@ public final class LiveSession: Sendable {
     var toldOnce: Set<Notice.Code> = []
     /// What the stream was last told the sensor does not show (`StreamingScorer.cannotSee`).
     var toldNotSeen: String?
+    /// True once a keypoint frame was solved: frames that cannot be solved after it are scored
+    /// as showing nothing.
+    var keypointBodySeen = false
     var lastSeq = -1
     var lastTime = -Double.infinity
     /// When the last frame was taken (the server's clock, seconds).
@@ -215,11 +218,16 @@ public final class LiveSession: Sendable {
             s.landmarks.positions[l] = stream.solver.landmarks[l]
           }
           s.landmarks.untracked = stream.solver.untrackedLandmarks
+          s.keypointBodySeen = true
+        } else if s.keypointBodySeen {
+          // The body is lost (the patient left the picture): scored as a frame that shows
+          // nothing, as a keypoint file's unsolved frames are (`KeypointTake.solved`).
+          s.landmarks.untracked = Self.everyLandmark
         }
         s.keypointStream = stream
         return accept(
           &s, seq: seq, time: time, received: received, scoresLandmarks: true,
-          solved: solved, answering: answering)
+          solved: solved || s.keypointBodySeen, answering: answering)
       } catch {
         s.rejected[error.reason, default: 0] += 1
         return .rejected(error)
@@ -633,6 +641,8 @@ public final class LiveSession: Sendable {
         previous.doorbell.finish()
       }
       s.stream = (id, StreamOutbox(), continuation)
+      // The new connection hears what is not seen (if anything) with its next frame.
+      s.toldNotSeen = nil
       s.clockOffset = 0
       s.clockUnsettled = true
       s.lastActivity = .now
@@ -675,6 +685,9 @@ public final class LiveSession: Sendable {
   func notify(_ notice: Notice) {
     state.withLock { Self.tell(&$0, notice.code, notice.message) }
   }
+
+  /// Every landmark's bit (`LandmarkFrame.untracked`).
+  private static let everyLandmark = UInt32((1 << BodyLandmark.allCases.count) - 1)
 
   /// `tell`, if this session has not told `code` before.
   private static func tellOnce(
