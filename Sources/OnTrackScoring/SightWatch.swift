@@ -10,8 +10,8 @@ import Foundation
 /// when a landmark it needs was not seen (its noise column is NaN, `FeaturePipeline`), and
 /// is told once it has stayed unseen for `delay` seconds (not while its limb is placed as the
 /// other side's mirror image, `UnseenLimbMirroring`, so that the repetition is still found):
-/// - "The camera does not show your right knee: turn so that it can see it", once the side is
-///   known (or the exercise has none to decide);
+/// - "The camera does not show your right knee: move so that it can see it" (legs below the
+///   picture, or the far side), once the side is known (or the exercise has none to decide);
 /// - while the side is undecided and the part's other side is seen, only after
 ///   `undecidedDelay` (the reference's length and a half, at least `delay`) and as "if you are
 ///   exercising that side": a patient working the near side finds a repetition, and is
@@ -151,7 +151,7 @@ public struct SightWatch: Sendable {
       words =
         next.undecided
         ? "The camera does not show your \(part): if you are exercising that side, turn so that it can see it"
-        : "The camera does not show your \(part): turn so that it can see it"
+        : "The camera does not show your \(part): move so that it can see it"
     }
   }
 }

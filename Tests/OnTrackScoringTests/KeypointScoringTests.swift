@@ -482,7 +482,7 @@ struct KeypointScoringTests {
     #expect(
       near.told
         == (otherPart.map {
-          ["The camera does not show your \(otherSide) \($0): turn so that it can see it"]
+          ["The camera does not show your \(otherSide) \($0): move so that it can see it"]
         } ?? []), "\(id): \(near.told)")
     // Gone from the picture after the first repetition.
     let gone = try live(unseen: "", from: 4.5)
