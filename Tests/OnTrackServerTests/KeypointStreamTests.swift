@@ -99,6 +99,19 @@ struct KeypointStreamTests {
     return (session.id, live)
   }
 
+  /// A live keypoint session of `exercise` on the canonical skeleton, in `layout` (nil: told
+  /// by the points' names), outside any server.
+  static func keypointSession(_ exercise: Exercise, layout: String?) throws -> LiveSession {
+    let skeleton = CanonicalSkeleton.make()
+    let keypoints = KeypointSessionLayout(id: layout)
+    let record = SessionRecord(
+      id: "s", patient: "p", therapist: nil, exercise: exercise.id, exerciseVersion: 1,
+      skeleton: SessionSkeleton.encode(skeleton, keypoints: keypoints), created: 0)
+    return try LiveSession(
+      record: record, exercise: exercise, skeleton: skeleton, keypoints: keypoints,
+      limits: ServerLimits())
+  }
+
   /// Expects `live` to find the repetitions `file` found, each scored within half a point.
   static func expectScoredAlike(_ live: TakeResult, _ file: TakeResult) {
     #expect(live.repetitions.count == file.repetitions.count)
@@ -219,14 +232,7 @@ struct KeypointStreamTests {
     #expect(
       TakeScorer(exercise: exercise).score(turned).repetitions.map(\.score)
         == file.repetitions.map(\.score))
-    let skeleton = CanonicalSkeleton.make()
-    let auto = KeypointSessionLayout(id: nil)
-    let record = SessionRecord(
-      id: "s", patient: "p", therapist: nil, exercise: exercise.id, exerciseVersion: 1,
-      skeleton: SessionSkeleton.encode(skeleton, keypoints: auto), created: 0)
-    let live = try LiveSession(
-      record: record, exercise: exercise, skeleton: skeleton, keypoints: auto,
-      limits: ServerLimits())
+    let live = try Self.keypointSession(exercise, layout: nil)
     let (connection, _) = live.attachStream()
     var told: [Notice.Code] = []
     for f in camera.indices {
@@ -259,14 +265,7 @@ struct KeypointStreamTests {
         ? points.enumerated().map { arm.contains($0) ? nil : $1 }
         : times[f] >= 15 && times[f] < 18 ? points.map { _ in nil } : points
     }
-    let skeleton = CanonicalSkeleton.make()
-    let layout = KeypointSessionLayout(id: "uiprmd-kinect")
-    let record = SessionRecord(
-      id: "s", patient: "p", therapist: nil, exercise: exercise.id, exerciseVersion: 1,
-      skeleton: SessionSkeleton.encode(skeleton, keypoints: layout), created: 0)
-    let live = try LiveSession(
-      record: record, exercise: exercise, skeleton: skeleton, keypoints: layout,
-      limits: ServerLimits())
+    let live = try Self.keypointSession(exercise, layout: "uiprmd-kinect")
     let (connection, _) = live.attachStream()
     var told: [Notice] = []
     for f in hidden.indices {
