@@ -97,12 +97,6 @@ public final class PlaySession {
       source: SimulatedPatientSource(reference: reference, variation: variation, seed: seed))
   }
 
-  /// The root's horizontal position at the first frame: avatars are drawn relative to it.
-  static func groundOrigin(_ clip: Clip) -> SIMD3<Float> {
-    let root = clip.translations[0]
-    return SIMD3(root.x, 0, root.z)
-  }
-
   /// Starts the session again from the beginning.
   public func restart() throws {
     time = 0

@@ -24,9 +24,10 @@ final class SceneRenderer {
   private var line = TextLine()
   private var clock = TextLine(capacity: 32)
   /// The cue as last laid out (`cueLines`), kept until the cue or the room changes.
-  private var cueLayout: (text: String, room: Float, lines: [String], style: TextStyle) = (
-    "", 0, [], .large
-  )
+  private var cueLayout:
+    (text: String, room: Float, lines: [String], style: TextStyle, widest: Float) = (
+      "", 0, [], .large, 0
+    )
   /// True to show the key help overlay.
   var showHelp = false
   /// Larger HUD text (the T key), for patients who read small text badly.
@@ -341,12 +342,12 @@ final class SceneRenderer {
       let room = width - 2 * margin - 60 * s
       if cueLayout.text != session.cue || cueLayout.room != room {
         let (lines, style) = Self.cueLines(session.cue, within: room) { hud.measure($0, $1) }
-        cueLayout = (session.cue, room, lines, style)
+        let widest = lines.map { hud.measure($0.unicodeScalars, style) }.max() ?? 0
+        cueLayout = (session.cue, room, lines, style, widest)
       }
-      let (lines, style) = (cueLayout.lines, cueLayout.style)
+      let (lines, style, widest) = (cueLayout.lines, cueLayout.style, cueLayout.widest)
       let lineHeight: Float = style == .large ? 46 * s : 32 * s
       let boxHeight = lineHeight * Float(lines.count) + 24 * s
-      let widest = lines.map { hud.measure($0.unicodeScalars, style) }.max() ?? 0
       let cueWidth = min(widest + 60 * s, width - 2 * margin)
       let cueY = height - margin - 50 * s - boxHeight
       hud.roundedRect(

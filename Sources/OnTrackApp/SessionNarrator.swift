@@ -11,6 +11,7 @@ public struct SessionNarrator: Sendable {
   private var repetitions = 0
   private var lastCountdown: Int?
   private var announcedEnd = false
+  /// What the sensor does not show, as last said.
   private var lastSight: String?
 
   public init() {}
@@ -47,18 +48,19 @@ public struct SessionNarrator: Sendable {
       lastCountdown = nil
     }
     if let why = session.hold?.why { coach.say(why, kind: .correction, at: now) }
-    // What the sensor does not show: said when it changes, not over the set's other words.
+    // What the sensor does not show: asked until it has been said once, then again only when
+    // it changes (not after the set).
     let sight = session.finished ? nil : session.cannotSee
-    if sight != lastSight {
-      lastSight = sight
-      if let sight { coach.say(sight, kind: .correction, at: now) }
-    }
+    if sight == nil { lastSight = nil }
+    if let sight, sight != lastSight { coach.say(sight, kind: .correction, at: now) }
     if session.finished && !announcedEnd {
       announcedEnd = true
       let mean = session.summary.meanScore.map { " Average score \(Int($0.rounded()))." } ?? ""
       coach.say("Set complete.\(mean)", kind: .announcement, at: now)
     }
-    return coach.next(at: now, duration: duration)
+    let next = coach.next(at: now, duration: duration)
+    if let next, next.text == sight { lastSight = sight }
+    return next
   }
 
   /// The first sentence of a description (up to its first full stop).

@@ -155,10 +155,14 @@ public struct BodyModel: Hashable, Sendable {
   /// `restUpright` if the body in that frame (between its ankles to its head) lies along the
   /// same axis as in the rest pose — a Z-up rig (3ds Max, MotionBuilder set to Z-up, some
   /// optical systems' exports), whose every frame is turned by it (before, a Z-up take of a
-  /// perfect performance scored 0) — else identity. A take that starts lying down on a Z-up
-  /// rig is not told apart from a standing one on a Y-up rig, and is left as it is.
-  public func upright(firstFrame world: [RigidTransform]) -> Quaternion {
-    guard restUpright != .identity, world.count == skeleton.count else { return .identity }
+  /// perfect performance scored 0) — else identity. Only for a take that should start
+  /// `standing` (its exercise's reference does): one that starts lying down on a Z-up rig cannot
+  /// be told from one lying along a Y-up rig's rest axis (Bandai Namco's lie along X at rest),
+  /// and is left as it is.
+  public func upright(firstFrame world: [RigidTransform], standing: Bool = true) -> Quaternion {
+    guard standing, restUpright != .identity, world.count == skeleton.count else {
+      return .identity
+    }
     let feet =
       (world[joints[BodyLandmark.leftAnkle.rawValue]].translation
         + world[joints[BodyLandmark.rightAnkle.rawValue]].translation) * 0.5

@@ -304,7 +304,8 @@ public struct Notice: Codable, Sendable, Equatable {
     /// says which, in the patient's words (`StreamingScorer.cannotSee`). Told again when what
     /// is unseen changes.
     case notSeen = "not_seen"
-    /// Every part the exercise measures is seen again, after `not_seen`.
+    /// What `not_seen` told of is seen again (the patient back in the picture: each part
+    /// then has a while to be found before it is told of).
     case seenAgain = "seen_again"
   }
 

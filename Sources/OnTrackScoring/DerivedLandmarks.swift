@@ -211,12 +211,15 @@ extension Exercise {
       seen.measures.count == measures.count, seen.keepStill.count == keepStill.count,
       seen.postures.count == postures.count
     else { return self }
+    // Assigned once: the hold follows the measures (`Exercise.measures`).
+    var measured = seen.measures
     for k in measures.indices {
-      seen.measures[k].tolerance = measures[k].tolerance
-      seen.measures[k].rangeTolerance = measures[k].rangeTolerance
-      seen.measures[k].weight = measures[k].weight
-      seen.measures[k].overshootTolerance = measures[k].overshootTolerance
+      measured[k].tolerance = measures[k].tolerance
+      measured[k].rangeTolerance = measures[k].rangeTolerance
+      measured[k].weight = measures[k].weight
+      measured[k].overshootTolerance = measures[k].overshootTolerance
     }
+    seen.measures = measured
     for k in keepStill.indices { seen.keepStill[k].tolerance = keepStill[k].tolerance }
     for k in postures.indices { seen.postures[k].tolerance = postures[k].tolerance }
     if levelling == nil { seen.levelling = nil }

@@ -124,10 +124,10 @@ public struct Exercise: Sendable {
   /// than the range tolerance (a bridge held still at 80 % of its height) is holding, and the
   /// shortfall is charged once, by the range and its cue (before, it was also a hold never
   /// held: 2 of 100, "you held 0.0"). If the reference's start would then hold too (within
-  /// every measure's band: a 7° pelvic tilt, whose tolerances add up to its whole range), each
-  /// measure that moves more than its tolerance to the hold is narrowed so that the start lies
-  /// at least a tolerance outside it: `min(τ + τ_range, max(τ, d − τ))`, `d` the held
-  /// posture's distance from the start. Otherwise one measure already tells holding from
+  /// every measure's band: tolerances as wide as a small movement), each measure that moves
+  /// more than its tolerance to the hold is narrowed to `min(τ + τ_range, max(τ, d − τ))`, `d`
+  /// the held posture's distance from the start, which leaves the start outside its band (a
+  /// tolerance outside it when `d ≥ 2τ`). Otherwise one measure already tells holding from
   /// resting, and the others keep `τ + τ_range` (a patient's lean, read by a side bend's
   /// measure, is not a hold let go). Empty without a hold.
   public private(set) var holdTolerances: [Float] = []
@@ -138,6 +138,15 @@ public struct Exercise: Sendable {
   /// still stretch (`holdFrames`): moving slowly into and out of the hold.
   public var holdRampSeconds: Double {
     Double(max(0, holdReachFrames - (holdFrames?.count ?? 0))) * frameTime
+  }
+  /// True if the reference starts with its trunk within 45° of vertical (standing or sitting):
+  /// a take of it on a Z-up rig is stood up (`BodyModel.upright(firstFrame:standing:)`).
+  public var startsUpright: Bool {
+    guard reference.count > 0 else { return true }
+    let flexion = reference[0, BodyMeasure.angle(.trunkFlexion).column]
+    let lateral = reference[0, BodyMeasure.angle(.trunkLateralFlexion).column]
+    let limit = Float.pi / 4
+    return abs(flexion) < limit && abs(lateral) < limit
   }
   /// Levels a tilted sensor against the reference's starting posture (`SensorLevelling`), for
   /// an exercise built from a reference clip; `nil` for one built from features alone, or set
@@ -301,7 +310,7 @@ public struct Exercise: Sendable {
       Self.distance(scored.measure, reference, 0, from: target)
     }
     // The start would hold only if it lies within every measure's band: then the measures
-    // that move to the hold keep the start at least a tolerance outside theirs.
+    // that move to the hold are narrowed to leave the start outside theirs.
     let startHolds = zip(fromStart, wide).allSatisfy { $0 <= $1 }
     let tolerances = measures.indices.map { k in
       let tolerance = measures[k].tolerance

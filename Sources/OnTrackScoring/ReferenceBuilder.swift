@@ -103,9 +103,11 @@ public enum ReferenceBuilder {
   ) -> Exercise {
     var probe = exercise
     // Score with unit tolerances so the normalised errors are the raw numerators (radians).
-    for k in probe.measures.indices {
-      probe.measures[k].tolerance = 1
-      probe.measures[k].rangeTolerance = 1
+    probe.measures = probe.measures.map { measure in
+      var unit = measure
+      unit.tolerance = 1
+      unit.rangeTolerance = 1
+      return unit
     }
     for k in probe.keepStill.indices { probe.keepStill[k].tolerance = 1 }
     var scorer = RepetitionScorer(exercise: probe)
@@ -123,9 +125,11 @@ public enum ReferenceBuilder {
     }
     let floor = Float(floorDegrees * .pi / 180)
     var calibrated = exercise
-    for k in calibrated.measures.indices {
-      calibrated.measures[k].tolerance = max(floor, Float(meanPlusThreeSD(numerators[k])))
-      calibrated.measures[k].rangeTolerance = max(floor, Float(meanPlusThreeSD(deficits[k])))
+    calibrated.measures = calibrated.measures.enumerated().map { k, measure in
+      var fitted = measure
+      fitted.tolerance = max(floor, Float(meanPlusThreeSD(numerators[k])))
+      fitted.rangeTolerance = max(floor, Float(meanPlusThreeSD(deficits[k])))
+      return fitted
     }
     for k in calibrated.keepStill.indices {
       calibrated.keepStill[k].tolerance = max(floor, Float(meanPlusThreeSD(excesses[k])))
@@ -151,9 +155,11 @@ public enum ReferenceBuilder {
     guard median > 1e-6 else { return exercise }
     let factor = Float((median / typical).squareRoot())
     var scaled = exercise
-    for k in scaled.measures.indices {
-      scaled.measures[k].tolerance *= factor
-      scaled.measures[k].rangeTolerance *= factor
+    scaled.measures = scaled.measures.map { measure in
+      var wider = measure
+      wider.tolerance *= factor
+      wider.rangeTolerance *= factor
+      return wider
     }
     for k in scaled.keepStill.indices { scaled.keepStill[k].tolerance *= factor }
     // Postures are limits the therapist sets (the trunk within 12° of upright), not learnt.

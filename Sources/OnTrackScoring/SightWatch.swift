@@ -16,11 +16,11 @@ import Foundation
 ///   `undecidedDelay` (the reference's length and a half, at least `delay`) and as "if you are
 ///   exercising that side": a patient working the near side finds a repetition, and is
 ///   decided, sooner;
-/// - "The camera does not show you: come back into the picture" when no measured part is
-///   seen.
-/// A measure never seen whose other side was never seen either (a midline one no camera
-/// layout gives, the lumbar spine) is the sensor's limit, not the patient's position: the
-/// repetition's "Counted, not scored" cue says it, and this tells nothing of it.
+/// - "The camera does not show you: come back into the picture" when no part it can tell of
+///   is seen.
+/// A midline measure never seen (the lumbar spine, which no camera layout gives) is the
+/// sensor's limit, not the patient's position: the repetition's "Counted, not scored" cue says
+/// it, and this tells nothing of it.
 /// The words change only when what is told changes; per frame nothing is allocated.
 public struct SightWatch: Sendable {
   /// Seconds a measured part stays unseen before the patient is told: a hand out of the
@@ -35,10 +35,9 @@ public struct SightWatch: Sendable {
   private let mirroredWhenUnseen: [Bool]
   /// Per watched measure: consecutive frames unseen, up to now.
   private var unseenFrames: [Int]
-  /// Per watched measure: seen in some frame. A measure never seen whose other side has not
-  /// been seen either (a midline one: the lumbar spine, which no camera layout gives) is the
-  /// sensor's limit, said by the repetition's "Counted, not scored" cue; turning would not
-  /// show it, so it is not told.
+  /// Per watched measure: seen in some frame. A midline measure never seen (the lumbar spine,
+  /// which no camera layout gives) is the sensor's limit, said by the repetition's "Counted,
+  /// not scored" cue; moving would not show it, so it is not told.
   private var everSeen: [Bool]
   private let delayFrames: Int
   private let undecidedDelayFrames: Int
@@ -93,14 +92,13 @@ public struct SightWatch: Sendable {
         everSeen[k] = true
       }
     }
-    // What can be told: measures seen before, or whose other side has been (that side's kind
-    // of point is one the sensor gives).
+    // What can be told: every measure with a side (legs below the picture from the start are
+    // told too), and a midline one once it has been seen.
     var anyTellable = false
     var allTellableLong = true
     for k in watched.indices {
       let counterpart = k < count ? k + count : k - count
-      let tellable =
-        everSeen[k] || (watched[counterpart] != watched[k] && everSeen[counterpart])
+      let tellable = everSeen[k] || watched[counterpart] != watched[k]
       if !tellable {
         unseenFrames[k] = 0
         continue

@@ -242,7 +242,9 @@ public struct StreamingScorer: Sendable {
       return Update(newFrames: 0, completedRepetitions: 0, accepted: false)
     }
     ForwardKinematics.computeWorldTransforms(skeleton: body.skeleton, pose: pose, into: &world)
-    if rigTurn == nil { rigTurn = body.upright(firstFrame: world) }
+    if rigTurn == nil {
+      rigTurn = body.upright(firstFrame: world, standing: exercise.startsUpright)
+    }
     landmarks.update(body: body, world: world, turn: rigTurn ?? .identity)
     landmarks.untracked = untracked
     return push(landmarks: landmarks, at: time)
@@ -292,6 +294,7 @@ public struct StreamingScorer: Sendable {
     else { return nil }
     adapted.placed = derived
     adapted.givenExercise = givenExercise
+    adapted.rigTurn = rigTurn
     return adapted
   }
 

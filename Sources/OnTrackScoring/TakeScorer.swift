@@ -438,7 +438,9 @@ public struct TakeScorer: Sendable {
   public func score(_ clip: Clip) throws(BodyModelError) -> TakeResult {
     let body = try BodyModel(skeleton: clip.skeleton)
     let times = (0..<clip.frameCount).map { Double($0) * clip.frameTime }
-    return score(landmarks: ClipFeatures.landmarks(of: clip, body: body), times: times)
+    return score(
+      landmarks: ClipFeatures.landmarks(
+        of: clip, body: body, standing: exercise.startsUpright), times: times)
   }
 
   /// Scores timestamped landmark frames (seconds). Landmarks the sensor does not give and the

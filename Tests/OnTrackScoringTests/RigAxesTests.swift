@@ -48,6 +48,58 @@ struct RigAxesTests {
     }
   }
 
+  /// `clip`'s rig with its rest pose turned by `turn` and its root's rotation undoing it in every
+  /// frame: every world position stays as it was (a rig like Bandai Namco's, which lies along X
+  /// at rest and is stood up by its root).
+  static func restTurned(_ clip: Clip, by turn: Quaternion) throws -> Clip {
+    let joints = clip.skeleton.joints.map { joint in
+      Skeleton.Joint(
+        name: joint.name, parent: joint.parent,
+        offset: joint.parent == nil ? joint.offset : turn.act(on: joint.offset),
+        channels: joint.channels, isEndSite: joint.isEndSite)
+    }
+    let skeleton = try Skeleton(joints: joints, lengthUnit: clip.skeleton.lengthUnit)
+    let back = turn.inverse
+    let n = skeleton.count
+    var rotations = clip.rotations
+    var translations = clip.translations
+    for i in rotations.indices {
+      if i % n == 0 {
+        rotations[i] = rotations[i] * back
+      } else {
+        rotations[i] = turn * rotations[i] * back
+        translations[i] = turn.act(on: translations[i])
+      }
+    }
+    return try Clip(
+      skeleton: skeleton, frameTime: clip.frameTime, rotations: rotations,
+      translations: translations)
+  }
+
+  /// A patient lying along X on a rig that lies along X at rest cannot be told from a Z-up
+  /// rig's standing patient by the rig alone: an exercise that starts lying is never stood up.
+  @Test("a lying take on a rig lying along X at rest is left lying")
+  func lyingLeftLying() throws {
+    let exercise = try ScoringData.exercise("lbp-glute-bridge")
+    #expect(!exercise.startsUpright)
+    #expect(try ScoringData.exercise("uiprmd-m01-deep-squat").startsUpright)
+    let take = try ScoringData.simulatedTake(of: exercise, seed: 3)
+    let expected = try TakeScorer(exercise: exercise).score(take)
+    #expect(expected.repetitions.count == 3)
+    for yaw: Float in [0, .pi / 2, -.pi / 2, .pi] {
+      let along = try Self.turned(take, by: Quaternion(angle: yaw, axis: SIMD3(0, 1, 0)))
+      let rig = try Self.restTurned(along, by: Quaternion(angle: -.pi / 2, axis: SIMD3(0, 0, 1)))
+      #expect(try BodyModel(skeleton: rig.skeleton).restUpright != .identity)
+      let result = try TakeScorer(exercise: exercise).score(rig)
+      #expect(result.repetitions.count == 3, "yaw \(yaw)")
+      for (a, b) in zip(result.repetitions, expected.repetitions) {
+        #expect(abs(a.score - b.score) < 1, "yaw \(yaw): \(a.score) against \(b.score)")
+      }
+      let live = try ScoringData.streamLive(rig, exercise: exercise).scorer
+      #expect(live.rigTurn == .identity)
+    }
+  }
+
   /// Bandai Namco's rigs lie along X in their rest pose and are stood up by their root's
   /// rotation in every frame: left as they are, like every Y-up rig of the shared data.
   @Test("rigs stood up by their own root rotation, and every Y-up rig, are left as they are")

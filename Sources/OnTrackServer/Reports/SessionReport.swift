@@ -113,7 +113,9 @@ struct SessionReport: Codable, Sendable, ResponseEncodable {
       _ = KeypointFrameBlock.decodePose(stored.channels, decoder: decoder, into: &pose)
       ForwardKinematics.computeWorldTransforms(skeleton: skeleton, pose: pose, into: &world)
       // As the live scorer did: a Z-up rig stood up from its first frame.
-      if turn == nil { turn = body.upright(firstFrame: world) }
+      if turn == nil {
+        turn = body.upright(firstFrame: world, standing: exercise.startsUpright)
+      }
       frame.update(body: body, world: world, turn: turn ?? .identity)
       frame.untracked = 0
       landmarks.append(frame)

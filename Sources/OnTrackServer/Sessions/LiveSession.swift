@@ -422,7 +422,7 @@ public final class LiveSession: Sendable {
       if let words = s.toldNotSeen {
         Self.tell(&s, .notSeen, words)
       } else {
-        Self.tell(&s, .seenAgain, "every part the exercise measures is seen again")
+        Self.tell(&s, .seenAgain, "what was not seen is seen again")
       }
     }
     let completed = EncodedRepetition.encode(s.scorer.repetitions[before...], session: record.id)
@@ -552,6 +552,8 @@ public final class LiveSession: Sendable {
         } else if KeypointFrameBlock.read(
           frame.channels, channelCount: decoder.channels.channelCount, into: &s.landmarks)
         {
+          // Stored with landmarks: a body had been seen by then (live took it so).
+          s.keypointBodySeen = true
           _ = s.scorer.push(landmarks: s.landmarks, at: frame.time)
         }
       }
