@@ -152,22 +152,44 @@ public struct BodyModel: Hashable, Sendable {
   }
 
   /// The turn that stands a take on this rig up, from the world transforms of its first frame:
-  /// `restUpright` if the body in that frame (between its ankles to its head) lies along the
-  /// same axis as in the rest pose — a Z-up rig (3ds Max, MotionBuilder set to Z-up, some
-  /// optical systems' exports), whose every frame is turned by it (before, a Z-up take of a
-  /// perfect performance scored 0) — else identity. Only for a take that should start
-  /// `standing` (its exercise's reference does): one that starts lying down on a Z-up rig cannot
-  /// be told from one lying along a Y-up rig's rest axis (Bandai Namco's lie along X at rest),
-  /// and is left as it is.
-  public func upright(firstFrame world: [RigidTransform], standing: Bool = true) -> Quaternion {
-    guard standing, restUpright != .identity, world.count == skeleton.count else {
-      return .identity
+  /// identity or `restUpright` (a Z-up rig: 3ds Max, MotionBuilder set to Z-up, some optical
+  /// systems' exports; before, a Z-up take of a perfect performance scored 0).
+  /// - With `like`, the posture the take should start in (its exercise's reference's,
+  ///   `BodyPosture`): the reading whose first frame is nearer it, turned only if clearly so
+  ///   (by `turnMargin`). A patient lying on their back on a Z-up rig and one lying along a
+  ///   Y-up rig's rest axis (Bandai Namco's lie along X at rest, stood up by their root) are
+  ///   told apart by which way the chest faces.
+  /// - Without, `restUpright` if the body in that frame (ankles to head) lies along the same
+  ///   axis as in the rest pose (a take of no known exercise, a reference itself).
+  public func upright(firstFrame world: [RigidTransform], like start: BodyPosture? = nil)
+    -> Quaternion
+  {
+    guard restUpright != .identity, world.count == skeleton.count else { return .identity }
+    guard let start else {
+      let feet =
+        (world[joints[BodyLandmark.leftAnkle.rawValue]].translation
+          + world[joints[BodyLandmark.rightAnkle.rawValue]].translation) * 0.5
+      let up = world[joints[BodyLandmark.head.rawValue]].translation - feet
+      return Self.upright(along: up) == restUpright ? restUpright : .identity
     }
-    let feet =
-      (world[joints[BodyLandmark.leftAnkle.rawValue]].translation
-        + world[joints[BodyLandmark.rightAnkle.rawValue]].translation) * 0.5
-    let up = world[joints[BodyLandmark.head.rawValue]].translation - feet
-    return Self.upright(along: up) == restUpright ? restUpright : .identity
+    let asGiven = posture(world).distance(to: start)
+    let turned = posture(world, turned: restUpright).distance(to: start)
+    return turned + Self.turnMargin < asGiven ? restUpright : .identity
+  }
+
+  /// How much nearer the reference's starting posture a turned first frame must be
+  /// (`BodyPosture.distance`) for the take to be turned.
+  public static let turnMargin: Float = 0.5
+
+  /// The posture of the body in `world`, turned by `turn` (`BodyPosture`).
+  public func posture(_ world: [RigidTransform], turned turn: Quaternion = .identity)
+    -> BodyPosture
+  {
+    func point(_ landmark: BodyLandmark) -> SIMD3<Float> {
+      turn.act(on: world[joints[landmark.rawValue]].translation)
+    }
+    let top = joints[BodyLandmark.neck.rawValue] >= 0 ? point(.neck) : point(.head)
+    return BodyPosture(leftHip: point(.leftHip), rightHip: point(.rightHip), neck: top)
   }
 
   /// The quarter turn (or half turn) carrying the axis nearest `up` onto +Y; identity when

@@ -4,11 +4,13 @@ import OnTrackKinematics
 /// The offline feature pipeline: a clip's frames → forward kinematics → landmarks → a grid at
 /// the wanted frame rate → features. `StreamingScorer` runs the same steps one frame at a time.
 public enum ClipFeatures {
-  /// Landmark positions of every frame of `clip` (a Z-up rig stood up if the take should start
-  /// `standing`: `BodyModel.upright(firstFrame:standing:)`), with `derived` placed by the
-  /// keypoint solver's rules (`LandmarkFrame.derive`: the reference as such a sensor sees it).
+  /// Landmark positions of every frame of `clip` (a Z-up rig stood up, read the way that starts
+  /// nearer `start` if given: `BodyModel.upright(firstFrame:like:)`), with `derived` placed by
+  /// the keypoint solver's rules (`LandmarkFrame.derive`: the reference as such a sensor sees
+  /// it).
   public static func landmarks(
-    of clip: Clip, body: BodyModel, placing derived: DerivedLandmarks = [], standing: Bool = true
+    of clip: Clip, body: BodyModel, placing derived: DerivedLandmarks = [],
+    like start: BodyPosture? = nil
   ) -> [LandmarkFrame] {
     let skeleton = clip.skeleton
     var pose = skeleton.restPose
@@ -21,7 +23,7 @@ public enum ClipFeatures {
       clip.copyFrame(f, into: &pose)
       ForwardKinematics.computeWorldTransforms(skeleton: skeleton, pose: pose, into: &world)
       // A Z-up rig is stood up, decided on the first frame as live (`BodyModel.upright`).
-      if f == 0 { turn = body.upright(firstFrame: world, standing: standing) }
+      if f == 0 { turn = body.upright(firstFrame: world, like: start) }
       frame.update(body: body, world: world, turn: turn)
       frame.untracked = clip.untracked?[f] ?? 0
       if !derived.isEmpty { frame.derive(derived) }

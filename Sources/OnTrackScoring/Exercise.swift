@@ -139,14 +139,17 @@ public struct Exercise: Sendable {
   public var holdRampSeconds: Double {
     Double(max(0, holdReachFrames - (holdFrames?.count ?? 0))) * frameTime
   }
-  /// True if the reference starts with its trunk within 45° of vertical (standing or sitting):
-  /// a take of it on a Z-up rig is stood up (`BodyModel.upright(firstFrame:standing:)`).
-  public var startsUpright: Bool {
-    guard reference.count > 0 else { return true }
-    let flexion = reference[0, BodyMeasure.angle(.trunkFlexion).column]
-    let lateral = reference[0, BodyMeasure.angle(.trunkLateralFlexion).column]
-    let limit = Float.pi / 4
-    return abs(flexion) < limit && abs(lateral) < limit
+  /// The reference's starting posture (its first frame's trunk and hip line, `BodyPosture`):
+  /// a take of it on a rig with another up axis is read the way that starts nearer it
+  /// (`BodyModel.upright(firstFrame:like:)`).
+  public var startPosture: BodyPosture? {
+    guard reference.count > 0 else { return nil }
+    func direction(_ bone: BodyBone) -> SIMD3<Float> {
+      let c = BodyMeasure.bone(bone).column
+      return SIMD3(reference[0, c], reference[0, c + 1], reference[0, c + 2])
+    }
+    // The pelvis bone runs right hip → left hip; the body frame keeps the world's vertical.
+    return BodyPosture(trunk: direction(.trunk), hipLine: direction(.pelvis))
   }
   /// Levels a tilted sensor against the reference's starting posture (`SensorLevelling`), for
   /// an exercise built from a reference clip; `nil` for one built from features alone, or set

@@ -243,7 +243,7 @@ public struct StreamingScorer: Sendable {
     }
     ForwardKinematics.computeWorldTransforms(skeleton: body.skeleton, pose: pose, into: &world)
     if rigTurn == nil {
-      rigTurn = body.upright(firstFrame: world, standing: exercise.startsUpright)
+      rigTurn = body.upright(firstFrame: world, like: exercise.startPosture)
     }
     landmarks.update(body: body, world: world, turn: rigTurn ?? .identity)
     landmarks.untracked = untracked

@@ -440,7 +440,7 @@ public struct TakeScorer: Sendable {
     let times = (0..<clip.frameCount).map { Double($0) * clip.frameTime }
     return score(
       landmarks: ClipFeatures.landmarks(
-        of: clip, body: body, standing: exercise.startsUpright), times: times)
+        of: clip, body: body, like: exercise.startPosture), times: times)
   }
 
   /// Scores timestamped landmark frames (seconds). Landmarks the sensor does not give and the

@@ -114,7 +114,7 @@ struct SessionReport: Codable, Sendable, ResponseEncodable {
       ForwardKinematics.computeWorldTransforms(skeleton: skeleton, pose: pose, into: &world)
       // As the live scorer did: a Z-up rig stood up from its first frame.
       if turn == nil {
-        turn = body.upright(firstFrame: world, standing: exercise.startsUpright)
+        turn = body.upright(firstFrame: world, like: exercise.startPosture)
       }
       frame.update(body: body, world: world, turn: turn ?? .identity)
       frame.untracked = 0

@@ -1,0 +1,41 @@
+import Foundation
+
+/// How a body lies or stands, read from its trunk: how vertical the trunk (pelvis centre →
+/// neck) is and how vertical the chest's normal (trunk × hip line) is, each `|cos|` of its
+/// angle to +Y, 0…1. Standing or sitting: about (1, 0); lying on the back or front: (0, 1); on
+/// a side: (0, 0). Neither sign is read, so facing the camera or away, on the back or the
+/// front, are alike.
+public struct BodyPosture: Sendable, Equatable {
+  public var trunkUp: Float
+  public var chestUp: Float
+
+  public init(trunkUp: Float, chestUp: Float) {
+    self.trunkUp = trunkUp
+    self.chestUp = chestUp
+  }
+
+  /// From the hips' and the neck's positions (metres, Y up).
+  public init(leftHip: SIMD3<Float>, rightHip: SIMD3<Float>, neck: SIMD3<Float>) {
+    self.init(trunk: neck - (leftHip + rightHip) * 0.5, hipLine: leftHip - rightHip)
+  }
+
+  /// From the trunk's direction (pelvis centre → neck) and the hip line (right → left); a
+  /// degenerate one gives 0 for what it cannot tell.
+  public init(trunk: SIMD3<Float>, hipLine: SIMD3<Float>) {
+    func unit(_ v: SIMD3<Float>) -> SIMD3<Float>? {
+      let n = (v * v).sum().squareRoot()
+      return n > 1e-6 && n.isFinite ? v / n : nil
+    }
+    let t = unit(trunk)
+    var chest: SIMD3<Float>?
+    if let t, let h = unit(hipLine) {
+      chest = unit(SIMD3(h.y * t.z - h.z * t.y, h.z * t.x - h.x * t.z, h.x * t.y - h.y * t.x))
+    }
+    self.init(trunkUp: Swift.abs(t?.y ?? 0), chestUp: Swift.abs(chest?.y ?? 0))
+  }
+
+  /// `|Δ trunkUp| + |Δ chestUp|`: 0 alike, 2 for standing against lying on the back.
+  public func distance(to other: BodyPosture) -> Float {
+    Swift.abs(trunkUp - other.trunkUp) + Swift.abs(chestUp - other.chestUp)
+  }
+}
