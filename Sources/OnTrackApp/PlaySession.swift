@@ -252,15 +252,10 @@ public final class PlaySession {
     case side
   }
 
-  /// The turn that stands `clip`'s rig up, from its first frame (`BodyModel.upright`).
+  /// The turn that stands `clip`'s rig up, from its first frame (`ClipFeatures.upright`).
   static func upright(_ clip: Clip) -> Quaternion {
-    guard clip.frameCount > 0, let body = try? BodyModel(skeleton: clip.skeleton) else {
-      return .identity
-    }
-    var world = [RigidTransform](repeating: .identity, count: clip.skeleton.count)
-    ForwardKinematics.computeWorldTransforms(
-      skeleton: clip.skeleton, pose: clip.pose(atFrame: 0), into: &world)
-    return body.upright(firstFrame: world)
+    guard let body = try? BodyModel(skeleton: clip.skeleton) else { return .identity }
+    return ClipFeatures.upright(clip, body: body)
   }
 
   /// `.side` if the clip's trunk (hips → neck) starts closer to horizontal than vertical.

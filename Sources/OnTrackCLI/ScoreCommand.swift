@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OnTrackFormats
+import OnTrackKinematics
 import OnTrackScoring
 import OnTrackServerCommands
 
@@ -50,6 +51,13 @@ struct ScoreCommand: AsyncParsableCommand {
       Output.warn(
         "\(take): read with y up, the body stands on its head (feet above the hips, head below): "
           + "read with y down, as a camera's frame")
+    }
+    if loaded.keypoints == nil, let body = try? BodyModel(skeleton: loaded.clip.skeleton),
+      ClipFeatures.upright(loaded.clip, body: body, like: exercise.startPosture) != .identity
+    {
+      Output.warn(
+        "\(take): the rig's up is not +Y (its rest pose stands along another axis): read turned "
+          + "so that +Y is up, as the exercise starts")
     }
     let result = try loaded.keypoints.map(scorer.score) ?? scorer.score(loaded.clip)
     Output.write(

@@ -18,18 +18,29 @@ public enum ClipFeatures {
     var frame = LandmarkFrame()
     var frames: [LandmarkFrame] = []
     frames.reserveCapacity(clip.frameCount)
-    var turn = Quaternion.identity
+    // A Z-up rig is stood up, decided on the first frame as live (`BodyModel.upright`).
+    let turn = upright(clip, body: body, like: start)
     for f in 0..<clip.frameCount {
       clip.copyFrame(f, into: &pose)
       ForwardKinematics.computeWorldTransforms(skeleton: skeleton, pose: pose, into: &world)
-      // A Z-up rig is stood up, decided on the first frame as live (`BodyModel.upright`).
-      if f == 0 { turn = body.upright(firstFrame: world, like: start) }
       frame.update(body: body, world: world, turn: turn)
       frame.untracked = clip.untracked?[f] ?? 0
       if !derived.isEmpty { frame.derive(derived) }
       frames.append(frame)
     }
     return frames
+  }
+
+  /// The turn that stands `clip`'s rig up, from its first frame
+  /// (`BodyModel.upright(firstFrame:like:)`; identity for a Y-up rig or an empty clip).
+  public static func upright(_ clip: Clip, body: BodyModel, like start: BodyPosture? = nil)
+    -> Quaternion
+  {
+    guard clip.frameCount > 0, body.restUpright != .identity else { return .identity }
+    var world = [RigidTransform](repeating: .identity, count: clip.skeleton.count)
+    ForwardKinematics.computeWorldTransforms(
+      skeleton: clip.skeleton, pose: clip.pose(atFrame: 0), into: &world)
+    return body.upright(firstFrame: world, like: start)
   }
 
   /// Features of timestamped landmark frames, resampled to one frame every `step` seconds
