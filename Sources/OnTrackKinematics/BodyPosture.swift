@@ -23,14 +23,12 @@ public struct BodyPosture: Sendable, Equatable {
   /// degenerate one gives 0 for what it cannot tell.
   public init(trunk: SIMD3<Float>, hipLine: SIMD3<Float>) {
     func unit(_ v: SIMD3<Float>) -> SIMD3<Float>? {
-      let n = (v * v).sum().squareRoot()
+      let n = length(v)
       return n > 1e-6 && n.isFinite ? v / n : nil
     }
     let t = unit(trunk)
     var chest: SIMD3<Float>?
-    if let t, let h = unit(hipLine) {
-      chest = unit(SIMD3(h.y * t.z - h.z * t.y, h.z * t.x - h.x * t.z, h.x * t.y - h.y * t.x))
-    }
+    if let t, let h = unit(hipLine) { chest = unit(cross(h, t)) }
     self.init(trunkUp: Swift.abs(t?.y ?? 0), chestUp: Swift.abs(chest?.y ?? 0))
   }
 

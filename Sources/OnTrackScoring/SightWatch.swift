@@ -33,6 +33,8 @@ public struct SightWatch: Sendable {
   /// image when unseen (`UnseenLimbMirroring`): while that side is seen the repetition is
   /// found (the measure itself is left out of the score), and nothing is told.
   private let mirroredWhenUnseen: [Bool]
+  /// Per scored measure: true if its mirror image is another measure (it has a side).
+  private let sided: [Bool]
   /// Per watched measure: consecutive frames unseen, up to now.
   private var unseenFrames: [Int]
   /// Per watched measure: seen in some frame. A midline measure never seen (the lumbar spine,
@@ -51,6 +53,7 @@ public struct SightWatch: Sendable {
   public init(exercise: Exercise) {
     let measures = exercise.measures.map(\.measure)
     watched = measures + measures.map(\.mirrored)
+    sided = measures.map { $0.mirrored != $0 }
     unseenFrames = [Int](repeating: 0, count: watched.count)
     everSeen = [Bool](repeating: false, count: watched.count)
     let mirroring = exercise.unseenLimbs
@@ -97,8 +100,7 @@ public struct SightWatch: Sendable {
     var anyTellable = false
     var allTellableLong = true
     for k in watched.indices {
-      let counterpart = k < count ? k + count : k - count
-      let tellable = everSeen[k] || watched[counterpart] != watched[k]
+      let tellable = everSeen[k] || sided[k % count]
       if !tellable {
         unseenFrames[k] = 0
         continue
