@@ -21,7 +21,10 @@ import OnTrackSimulation
 /// - a trunk-lean compensation growing with the movement, 5–20° — the score should fall;
 /// - a tilted camera: every landmark turned by 15° of pitch and 5° of roll (`cameraTilts`, a
 ///   webcam looking down or up at the patient), seen through 1 cm of jitter — the same count
-///   and about the score of 1 cm of jitter alone (`SensorLevelling`).
+///   and about the score of 1 cm of jitter alone (`SensorLevelling`);
+/// - another sensor's joint centres (`moveJointCentres`): the hips, shoulders and knees put
+///   where another sensor or marker model puts them, a few centimetres from the reference's —
+///   the same count and a small drop only.
 ///
 /// `ontrack eval robustness` prints the table; `RobustnessTests` holds it to the relations.
 public enum RobustnessSuite {
@@ -61,6 +64,8 @@ public enum RobustnessSuite {
     /// Per `cameraTilts` entry (by its pitch): the landmarks seen by a tilted camera, with
     /// 1 cm of jitter.
     public var cameraTilt: [Double: Outcome] = [:]
+    /// The joint centres put where another sensor puts them (`moveJointCentres`).
+    public var jointCentres: Outcome?
   }
 
   public static let noiseLevels = [1.0, 2.0, 3.0]
@@ -133,6 +138,8 @@ public enum RobustnessSuite {
       row.cameraTilt[tilt.pitch] = try jittered(
         exercise, reference, centimetres: 1, seed: seed, turn: turn)
     }
+    row.jointCentres = try jittered(
+      exercise, reference, centimetres: 0, seed: seed, movingJointCentres: true)
     return row
   }
 
@@ -142,7 +149,8 @@ public enum RobustnessSuite {
   /// reference's rate.
   static func jittered(
     _ exercise: Exercise, _ reference: Clip, centimetres: Double, rate: Double? = nil,
-    seed: UInt64, variation: PatientSimulator.Variation = .init(), turn: Quaternion? = nil
+    seed: UInt64, variation: PatientSimulator.Variation = .init(), turn: Quaternion? = nil,
+    movingJointCentres: Bool = false
   ) throws -> Outcome {
     var simulator = PatientSimulator(
       reference: reference, variation: variation, frameRate: 1 / reference.frameTime, seed: seed)
@@ -165,6 +173,7 @@ public enum RobustnessSuite {
         }
       }
     }
+    if movingJointCentres { moveJointCentres(&landmarks) }
     addJitter(to: &landmarks, metres: Float(centimetres / 100), seed: seed &+ 101)
     return outcome(TakeScorer(exercise: exercise).score(landmarks: landmarks, times: times))
   }
@@ -178,6 +187,38 @@ public enum RobustnessSuite {
         landmarks[f].positions[k] +=
           SIMD3(Float(rng.gaussian()), Float(rng.gaussian()), Float(rng.gaussian())) * metres
       }
+    }
+  }
+
+  /// Puts the joint centres where another sensor puts them, frame by frame and fixed in their
+  /// own segment's axes, as a sensor's model of the body is: the hip centres 5 cm further up
+  /// the pelvis (towards the lumbar spine) and 2 cm further apart (where a marker model's
+  /// regression and a depth camera's skeleton differ), the shoulder centres 3 cm further in,
+  /// each knee centre 3 cm towards its hip–ankle line (at most to it).
+  public static func moveJointCentres(_ landmarks: inout [LandmarkFrame]) {
+    func unit(_ v: SIMD3<Float>) -> SIMD3<Float> {
+      let n = length(v)
+      return n > 1e-6 ? v / n : .zero
+    }
+    for f in landmarks.indices {
+      var frame = landmarks[f]
+      let pelvis = (frame[.leftHip] + frame[.rightHip]) * 0.5
+      let hips = unit(frame[.leftHip] - frame[.rightHip])
+      let spine = frame[.spine] - pelvis
+      let up = unit(spine - hips * dot(spine, hips))
+      let shoulders = unit(frame[.leftShoulder] - frame[.rightShoulder])
+      frame[.leftHip] += up * 0.05 + hips * 0.02
+      frame[.rightHip] += up * 0.05 - hips * 0.02
+      frame[.leftShoulder] -= shoulders * 0.03
+      frame[.rightShoulder] += shoulders * 0.03
+      for (knee, hip, ankle) in [
+        (BodyLandmark.leftKnee, BodyLandmark.leftHip, BodyLandmark.leftAnkle),
+        (.rightKnee, .rightHip, .rightAnkle),
+      ] {
+        let line = (landmarks[f][hip] + frame[ankle]) * 0.5 - frame[knee]
+        frame[knee] += unit(line) * min(0.03, length(line))
+      }
+      landmarks[f] = frame
     }
   }
 
@@ -212,6 +253,7 @@ public enum RobustnessSuite {
           { $0.cameraTilt[t.pitch] }, true
         )
       }
+      columns.append(("other joint centres", { $0.jointCentres }, true))
       return columns
     }()
 

@@ -286,7 +286,12 @@ public enum FeatureLayout {
   }
 
   static func angleColumn(_ angle: BodyAngle) -> Int {
-    3 * bones.count + (angles.firstIndex(of: angle) ?? 0)
+    3 * bones.count + angleIndex(angle)
+  }
+
+  /// The angle's place among `angles`.
+  static func angleIndex(_ angle: BodyAngle) -> Int {
+    angles.firstIndex(of: angle) ?? 0
   }
 
   static func noiseColumn(_ bone: BodyBone) -> Int {

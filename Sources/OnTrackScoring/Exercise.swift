@@ -85,6 +85,9 @@ public struct Exercise: Sendable {
   public let referenceClip: Clip?
   /// One repetition of the reference, as features.
   public let reference: FeatureSequence
+  /// `BodyAngle.conditioning` of every angle in every reference frame, at
+  /// `FeatureLayout.angleIndex(angle) · reference.count + frame`.
+  let referenceConditioning: [Float]
   public var measures: [ScoredMeasure] {
     // The hold's tolerances and the reference's own time within them follow the measures'.
     didSet { refreshHold() }
@@ -216,6 +219,9 @@ public struct Exercise: Sendable {
     self.id = definition.id ?? definition.name.lowercased().replacingOccurrences(of: " ", with: "-")
     self.referenceClip = clip
     self.reference = reference
+    referenceConditioning = FeatureLayout.angles.flatMap { angle in
+      (0..<reference.count).map { angle.conditioning(reference, $0) }
+    }
     let degrees = Float.pi / 180
     let specs =
       definition.measures
@@ -465,6 +471,12 @@ public struct Exercise: Sendable {
     return swapped > direct
   }
 
+  /// `BodyAngle.conditioning` of `angle` in every reference frame (indexed from 0).
+  func referenceConditioning(_ angle: BodyAngle) -> ArraySlice<Float> {
+    let start = FeatureLayout.angleIndex(angle) * reference.count
+    return referenceConditioning[start..<(start + reference.count)]
+  }
+
   /// The width of an alignment row.
   static let alignmentWidth = 3 * FeatureLayout.bones.count
 
@@ -501,7 +513,8 @@ extension BodyMeasure {
   /// of it (a centred moving average over the repetition).
   func excursion(
     _ s: FeatureSequence, _ range: Range<Int>, origin: Range<Int>? = nil,
-    quantile: Double = RepetitionScorer.excursionQuantile, smoothing: Int = 0
+    quantile: Double = RepetitionScorer.excursionQuantile, smoothing: Int = 0,
+    conditioned: Bool = false
   ) -> Double {
     let origin =
       origin ?? range.lowerBound..<(range.lowerBound + RepetitionScorer.originFrames(range.count))
@@ -509,9 +522,10 @@ extension BodyMeasure {
     case .bone:
       RepetitionScorer.boneExcursion(
         s, range, column, origin: origin, quantile: quantile, smoothing: smoothing)
-    case .angle:
+    case .angle(let angle):
       RepetitionScorer.angleExcursion(
-        s, range, column, origin: origin, quantile: quantile, smoothing: smoothing)
+        s, range, column, origin: origin, quantile: quantile, smoothing: smoothing,
+        angle: conditioned ? angle : nil)
     }
   }
 

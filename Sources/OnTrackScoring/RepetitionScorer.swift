@@ -14,7 +14,12 @@ import OnTrackKinematics
 ///    direction onto the reference's. Starting values are the mean of the first
 ///    `originFrames` frames. Range of motion: each measure's robust excursion from its start
 ///    (the 90th percentile of the departures, so one noisy frame does not make a range),
-///    compared with the reference's.
+///    compared with the reference's. An angle that is a segment's shadow on a plane (shoulder
+///    abduction, …) counts each difference times `BodyAngle.conditioning` of the better-defined
+///    of the two frames and of the starting postures, each departure of a range times that of
+///    its own frame and the rest: where the segment points along the plane's normal, the angle
+///    is undefined and a few centimetres between two sensors' joint centres read as tens of
+///    degrees.
 /// 3. Noise: each measure's sensor noise σ is estimated from the repetition itself (the median
 ///    second difference of the unfiltered measure, `FeaturePipeline`, times the landmark
 ///    filter's noise gain), for the patient and the reference, and every tolerance τ the
@@ -211,17 +216,37 @@ public struct RepetitionScorer: Sendable {
           error = alignedMean(
             { i, j in Self.boneAngle(take, i, reference, j, column) }, seen: isSeen)
         }
-      case .angle:
+      case .angle(let angle):
         let offset =
           scored.relative
           ? Self.meanValue(take, takeOrigin, column)
             - Self.meanValue(reference, referenceOrigin, column)
           : 0
+        // A difference counts by how well the angle is defined where it is taken
+        // (`BodyAngle.conditioning`): at either frame, and at the starting postures it is
+        // taken from.
+        let referenceShadow = exercise.referenceConditioning(angle).map { Double($0) }
+        // The patient's frames matter only where the reference's are not well defined.
+        let takeShadow =
+          referenceShadow.allSatisfy { $0 >= 1 }
+          ? [Double](repeating: 1, count: range.count)
+          : range.map { Double(angle.conditioning(take, $0)) }
+        let originShadow =
+          scored.relative
+          ? Double(
+            max(
+              angle.meanConditioning(take, takeOrigin),
+              angle.meanConditioning(reference, referenceOrigin))) : 1
+        let lower = range.lowerBound
+        func shadow(_ i: Int, _ j: Int) -> Double {
+          max(takeShadow[i - lower], referenceShadow[j]) * originShadow
+        }
         error = alignedMean(
-          { i, j in abs(Double(take[i, column] - reference[j, column]) - offset) },
+          { i, j in abs(Double(take[i, column] - reference[j, column]) - offset) * shadow(i, j) },
           seen: isSeen)
         signed = alignedMean(
-          { i, j in Double(take[i, column] - reference[j, column]) - offset }, seen: isSeen)
+          { i, j in (Double(take[i, column] - reference[j, column]) - offset) * shadow(i, j) },
+          seen: isSeen)
       }
       if holdFrames != nil, k < exercise.holdTargets.count, k < exercise.holdTolerances.count {
         let c = column
@@ -251,8 +276,8 @@ public struct RepetitionScorer: Sendable {
           }
         }
       }
-      let reached = scored.measure.excursion(take, range, origin: takeOrigin)
-      let referenceRange = scored.measure.excursion(reference, 0..<m)
+      let reached = scored.measure.excursion(take, range, origin: takeOrigin, conditioned: true)
+      let referenceRange = scored.measure.excursion(reference, 0..<m, conditioned: true)
       // A range is asked only of a measure the reference clearly moves (`leastRange`): a few
       // degrees of elbow bend during an arm raise are no target.
       // Nor of one the sensor lost for part of the repetition: its peak may be in the gap.
@@ -679,7 +704,7 @@ public struct RepetitionScorer: Sendable {
   /// `origin`): the 90th or the 10th percentile of its departures, whichever is further.
   static func angleExcursion(
     _ s: FeatureSequence, _ range: Range<Int>, _ column: Int, origin originRange: Range<Int>,
-    quantile: Double = excursionQuantile, smoothing h: Int = 0
+    quantile: Double = excursionQuantile, smoothing h: Int = 0, angle: BodyAngle? = nil
   ) -> Double {
     guard !range.isEmpty else { return 0 }
     let values = Self.values(s, range, column, smoothing: h)
@@ -695,6 +720,14 @@ public struct RepetitionScorer: Sendable {
       if seen > 0 { origin = sum / seen }
     }
     var departures = values.map { $0 - origin }
+    if let angle {
+      // A departure counts by how well the angle is defined there and at the rest
+      // (`BodyAngle.conditioning`).
+      let rest = angle.meanConditioning(s, originRange)
+      for (k, f) in range.enumerated() {
+        departures[k] *= min(angle.conditioning(s, f), rest)
+      }
+    }
     departures.sort()
     let count = departures.count
     let high = departures[min(count - 1, Int(quantile * Double(count)))]

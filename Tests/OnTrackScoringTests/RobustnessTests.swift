@@ -67,6 +67,13 @@ struct RobustnessTests {
         "camera pitched \(pitch)°: \(outcome) (untilted, 1 cm: \(jitter))")
     }
     #expect(row.cameraTilt.count == RobustnessSuite.cameraTilts.count)
+    // Another sensor's joint centres (hips 5 cm up and 2 cm out, shoulders 3 cm in, knees
+    // 3 cm in): the count and a fair score. Before an angle's differences were counted by how
+    // well it is defined there (`BodyAngle.conditioning`, 2026-12-04), the hiding face scored
+    // 13: its arms pass straight forward, where a frontal-plane abduction is undefined.
+    let centres = try #require(row.jointCentres)
+    #expect(centres.repetitions == n, "other joint centres: \(centres)")
+    #expect(centres.meanScore >= 70, "other joint centres: \(centres)")
     return (exercise, row)
   }
 
@@ -149,6 +156,34 @@ struct RobustnessTests {
     if !exercise.postures.isEmpty {
       #expect(row.stooped.meanScore < 50, "stooped \(row.stooped)")
     }
+  }
+
+  /// Arms held straight forward, as the hiding face begins: a frontal-plane abduction is
+  /// undefined there, and a sensor whose shoulder joints sit 3 cm further in than the
+  /// reference's reads 150° instead of 180° from a 6° difference in the arm's direction. Such
+  /// a sensor, on a perfect performance, costs little and is not told to open the arms (before
+  /// `BodyAngle.conditioning`: 13, "Open your arms wider, out to the sides").
+  @Test("another sensor's shoulder centres cost little where the arms point forward")
+  func shoulderCentresArmsForward() throws {
+    let exercise = try ScoringData.exercise("lbp-hiding-face")
+    let take = try ScoringData.simulatedTake(of: exercise, seed: 11)
+    let body = try BodyModel(skeleton: take.skeleton)
+    let times = (0..<take.frameCount).map { Double($0) * take.frameTime }
+    let scorer = TakeScorer(exercise: exercise)
+    let own = scorer.score(landmarks: ClipFeatures.landmarks(of: take, body: body), times: times)
+    var moved = ClipFeatures.landmarks(of: take, body: body)
+    for f in moved.indices {
+      let across = normalize(moved[f][.leftShoulder] - moved[f][.rightShoulder])
+      moved[f][.leftShoulder] -= across * 0.03
+      moved[f][.rightShoulder] += across * 0.03
+    }
+    let other = scorer.score(landmarks: moved, times: times)
+    #expect(own.repetitions.count == 3 && other.repetitions.count == 3)
+    let before = try #require(own.summary.meanScore)
+    let after = try #require(other.summary.meanScore)
+    #expect(after >= before - 10, "own \(before), another sensor's shoulders \(after)")
+    let cues = other.repetitions.flatMap(\.cues).map(\.text)
+    #expect(!cues.contains { $0.contains("Open your arms") }, "\(cues)")
   }
 
   /// A patient 2.5 times as fast as the reference (40 % of its time, 1 s rests): the primary
