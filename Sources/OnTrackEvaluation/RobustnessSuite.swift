@@ -21,7 +21,8 @@ import OnTrackSimulation
 /// - a trunk-lean compensation growing with the movement, 5–20° — the score should fall;
 /// - a tilted camera: every landmark turned by 15° of pitch and 5° of roll (`cameraTilts`, a
 ///   webcam looking down or up at the patient), seen through 1 cm of jitter — the same count
-///   and about the score of 1 cm of jitter alone (`SensorLevelling`);
+///   and about the score of 1 cm of jitter alone (`SensorLevelling`); a camera on its side
+///   (rolled 90°), for an exercise whose reference stands — the same;
 /// - another sensor's joint centres (`moveJointCentres`): the hips, shoulders and knees put
 ///   where another sensor or marker model puts them, a few centimetres from the reference's —
 ///   the same count and a small drop only.
@@ -64,6 +65,11 @@ public enum RobustnessSuite {
     /// Per `cameraTilts` entry (by its pitch): the landmarks seen by a tilted camera, with
     /// 1 cm of jitter.
     public var cameraTilt: [Double: Outcome] = [:]
+    /// The landmarks seen by a camera on its side (rolled 90° about its line of sight), with
+    /// 1 cm of jitter; `nil` for an exercise whose reference does not stand
+    /// (`SensorLevelling.referenceStands`: a patient lying down is not told from a camera on
+    /// its side).
+    public var cameraOnItsSide: Outcome?
     /// The joint centres put where another sensor puts them (`moveJointCentres`).
     public var jointCentres: Outcome?
   }
@@ -137,6 +143,11 @@ public enum RobustnessSuite {
         * Quaternion(angle: Float(tilt.pitch) * degrees, axis: SIMD3(1, 0, 0))
       row.cameraTilt[tilt.pitch] = try jittered(
         exercise, reference, centimetres: 1, seed: seed, turn: turn)
+    }
+    if exercise.levelling?.referenceStands == true {
+      row.cameraOnItsSide = try jittered(
+        exercise, reference, centimetres: 1, seed: seed,
+        turn: Quaternion(angle: .pi / 2, axis: SIMD3(0, 0, 1)))
     }
     row.jointCentres = try jittered(
       exercise, reference, centimetres: 0, seed: seed, movingJointCentres: true)
@@ -253,6 +264,7 @@ public enum RobustnessSuite {
           { $0.cameraTilt[t.pitch] }, true
         )
       }
+      columns.append(("camera on its side, 1 cm", { $0.cameraOnItsSide }, true))
       columns.append(("other joint centres", { $0.jointCentres }, true))
       return columns
     }()

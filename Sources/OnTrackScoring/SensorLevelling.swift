@@ -42,7 +42,13 @@ import OnTrackKinematics
 ///   More than `largestTilt` (25°) is not a camera's tilt but a patient who starts in another
 ///   posture than the reference, unless both knees are bent as the reference's (a knee's
 ///   angle does not turn with the camera): then up to `largestTiltLegsAlike` (60°), a phone on
-///   the floor looking up. Beyond, nothing is levelled.
+///   the floor looking up. For a reference that stands, a turn about the camera's line of
+///   sight (the turn's axis within `rollAxisLean` of z, the axis a camera's keypoints are
+///   given along) with the legs alike is levelled up to `largestRoll` (120°): a phone or a
+///   camera on its side. Not for a reference that lies, kneels or sits: a patient who stands
+///   side-on to the camera before lying down for a prone press-up has their straight legs
+///   turned 90° about that axis from the reference's, as a camera on its side would. Beyond,
+///   nothing is levelled.
 ///
 /// The decision needs the whole calibration, so `FeaturePipeline` holds the first frames
 /// back until it is made (`observe` each, then `settle`, then `apply` to each held frame and
@@ -70,6 +76,12 @@ public struct SensorLevelling: Sendable {
   /// another shape are another posture (a patient who starts in a deep squat has the hips
   /// 30–40° behind the ankles, and knees bent 90° where the reference stands straight).
   public static let largestTiltLegsAlike: Float = 60 * .pi / 180
+  /// The most a camera is taken to be rolled about its line of sight, radians (120°), for a
+  /// reference that stands, the legs alike: a camera on its side is 90°, give or take how it
+  /// was put down.
+  public static let largestRoll: Float = 120 * .pi / 180
+  /// How far the levelling's axis may lean from the line of sight (z) for a roll, radians (20°).
+  public static let rollAxisLean: Float = 20 * .pi / 180
   /// How far each knee's angle may differ from the reference's for the legs to be alike,
   /// radians (15°).
   public static let kneesAlike: Double = 15 * .pi / 180
@@ -110,6 +122,9 @@ public struct SensorLevelling: Sendable {
   /// neither stands, kneels nor lies (sitting), where the support line's pitch depends on
   /// where the patient puts their feet and how high the chair is.
   public let levelsRollOnly: Bool
+  /// Whether the reference stands in its starting posture (neither lies, kneels nor sits):
+  /// a camera on its side is levelled only then (`largestRoll`).
+  public let referenceStands: Bool
   /// ŷ's coordinates in the reference's frame (`e₁`, `e₂`, `e₃`).
   private let referenceUp: SIMD3<Double>
   /// The reference's knee angles in its starting posture (left, right; radians).
@@ -179,6 +194,7 @@ public struct SensorLevelling: Sendable {
     else { return nil }
     let lying = hips <= Double(Self.lyingHipHeight)
     levelsRollOnly = !lying && !kneeling && abs(frame.0.y) < cos(Self.standingLean)
+    referenceStands = !lying && !kneeling && !levelsRollOnly
     referenceUp = SIMD3(frame.0.y, frame.1.y, frame.2.y)
     referenceKnees = Self.knees { mean[$0.rawValue] }
     sums = [SIMD3<Double>](repeating: .zero, count: all.count)
@@ -343,9 +359,12 @@ public struct SensorLevelling: Sendable {
     let legsAlike =
       abs(knees.0 - referenceKnees.0) <= Self.kneesAlike
       && abs(knees.1 - referenceKnees.1) <= Self.kneesAlike
-    guard tilt <= (legsAlike ? Self.largestTiltLegsAlike : Self.largestTilt), length >= 1e-7
-    else { return }
+    guard length >= 1e-7 else { return }
     axis /= length
+    let rolled = referenceStands && abs(axis.z) >= cos(Self.rollAxisLean)
+    let largest =
+      legsAlike ? (rolled ? Self.largestRoll : Self.largestTiltLegsAlike) : Self.largestTilt
+    guard tilt <= largest else { return }
     var angle = tilt
     if levelsRollOnly {
       // The rotation vector's part about the patient's forward axis (e₃, made horizontal).

@@ -169,6 +169,58 @@ struct SensorLevellingTests {
     }
   }
 
+  /// A phone or camera on its side turns the picture 90° about its line of sight. For an
+  /// exercise that starts standing, that is levelled (before, nothing beyond 60° was, and no
+  /// repetition was found); for a floor exercise it is not: a patient standing side-on to the
+  /// camera before lying down for the prone press-up shows straight legs turned 90° about
+  /// that line from the reference's, as a camera on its side would show a patient lying.
+  @Test("a camera on its side is levelled for a standing exercise, never onto a floor one")
+  func cameraOnItsSide() throws {
+    for id in ["lbp-squat", "uiprmd-m07-shoulder-abduction"] {
+      let exercise = try ScoringData.exercise(id)
+      let (landmarks, times) = try Self.take(exercise)
+      let scorer = TakeScorer(exercise: exercise)
+      var jittered = landmarks
+      RobustnessSuite.addJitter(to: &jittered, metres: 0.01, seed: 4)
+      let level = try #require(scorer.score(landmarks: jittered, times: times).summary.meanScore)
+      for (pitch, roll) in [(Float(0), Float(90)), (10, -90), (-5, 100)] {
+        let seen = Self.tilted(jittered, pitch: pitch, roll: roll)
+        var levelling = try #require(exercise.levelling)
+        for (frame, time) in zip(seen, times) { levelling.observe(frame, at: time) }
+        let up = (levelling.rotation * Self.turn(pitch: pitch, roll: roll)).act(
+          on: SIMD3(0, 1, 0))
+        #expect(Self.offVertical(up) < 2, "\(id), pitch \(pitch)°, roll \(roll)°")
+        let result = scorer.score(landmarks: seen, times: times)
+        #expect(result.repetitions.count == 3, "\(id), roll \(roll)°")
+        let score = result.summary.meanScore ?? 0
+        #expect(score >= level - 5, "\(id), roll \(roll)°: \(score), level \(level)")
+      }
+    }
+    // The press-up's own patient, stood up (head up) and turned side-on to the camera: legs as
+    // straight as the reference's, 90° about the line of sight from lying.
+    let pressUp = try ScoringData.exercise("lbp-press-up")
+    #expect(pressUp.levelling?.referenceStands == false)
+    let (lying, times) = try Self.take(pressUp)
+    let standUp = Quaternion(angle: -.pi / 2, axis: SIMD3(1, 0, 0))
+    for quarter in [Float.pi / 2, -Float.pi / 2] {
+      let sideOn = Quaternion(angle: quarter, axis: SIMD3(0, 1, 0)) * standUp
+      let seen = lying.map { frame in
+        var turned = frame
+        for k in turned.positions.indices {
+          turned.positions[k] = sideOn.act(on: frame.positions[k])
+        }
+        return turned
+      }
+      #expect(seen[0][.head].y > seen[0][.leftAnkle].y + 1)
+      var levelling = try #require(pressUp.levelling)
+      for (frame, time) in zip(seen, times) { levelling.observe(frame, at: time) }
+      #expect(levelling.estimatedTilt > SensorLevelling.largestTiltLegsAlike)
+      var levelled = seen[0]
+      levelling.apply(&levelled)
+      #expect(levelled.positions == seen[0].positions, "side-on \(quarter)")
+    }
+  }
+
   /// What the knees guard against: a patient who starts the deep squat at its bottom (hips
   /// low behind the heels, knees bent) has the legs' line 33° off the reference's standing
   /// one, as a tilted camera would; levelling that would turn the whole body by it.
