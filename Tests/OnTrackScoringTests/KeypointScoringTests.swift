@@ -888,6 +888,29 @@ struct KeypointScoringTests {
     }
   }
 
+  /// A camera on its side (a phone put down in landscape): its keypoints, through the solver,
+  /// are levelled for an exercise that starts standing (`SensorLevelling.largestRoll`;
+  /// before, no repetition was found beyond 60°).
+  @Test(
+    "a camera on its side scores as a level one, through the solver",
+    arguments: ["lbp-squat", "uiprmd-m07-shoulder-abduction"])
+  func cameraOnItsSide(id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    let clip = try ScoringData.simulatedTake(of: exercise, seed: 5, frameRate: 30)
+    let level = TakeScorer(exercise: exercise).score(
+      try KeypointFiles.csv(bytes: Self.fkCSV(clip), file: "level.csv").solved())
+    #expect(level.repetitions.count == 3)
+    for roll in [Float(90), -90] {
+      let turn = Quaternion(angle: roll * .pi / 180, axis: SIMD3(0, 0, 1))
+      let rolled = TakeScorer(exercise: exercise).score(
+        try KeypointFiles.csv(bytes: Self.fkCSV(clip, turn: turn), file: "rolled.csv").solved())
+      #expect(rolled.repetitions.count == 3, "\(id), roll \(roll)°")
+      let a = level.summary.meanScore ?? 0
+      let b = rolled.summary.meanScore ?? 0
+      #expect(abs(a - b) <= 5, "\(id), roll \(roll)°: \(b), level \(a)")
+    }
+  }
+
   @Test("impossible bone lengths are refused and counted; NaN points are missing")
   func impossibleLengths() throws {
     let clip = try ScoringData.kinect(movement: 1, subject: 2, episode: 3)
