@@ -204,8 +204,9 @@ public enum RobustnessSuite {
   /// Puts the joint centres where another sensor puts them, frame by frame and fixed in their
   /// own segment's axes, as a sensor's model of the body is: the hip centres 5 cm further up
   /// the pelvis (towards the lumbar spine) and 2 cm further apart (where a marker model's
-  /// regression and a depth camera's skeleton differ), the shoulder centres 3 cm further in,
-  /// each knee centre 3 cm towards its hip–ankle line (at most to it).
+  /// regression and a depth camera's skeleton differ), the lumbar spine 3 cm further back (a
+  /// skin marker against a vertebra), the shoulder centres 3 cm further in, each knee centre
+  /// 3 cm towards its hip–ankle line (at most to it).
   public static func moveJointCentres(_ landmarks: inout [LandmarkFrame]) {
     func unit(_ v: SIMD3<Float>) -> SIMD3<Float> {
       let n = length(v)
@@ -220,6 +221,7 @@ public enum RobustnessSuite {
       let shoulders = unit(frame[.leftShoulder] - frame[.rightShoulder])
       frame[.leftHip] += up * 0.05 + hips * 0.02
       frame[.rightHip] += up * 0.05 - hips * 0.02
+      frame[.spine] -= unit(cross(hips, up)) * 0.03
       frame[.leftShoulder] -= shoulders * 0.03
       frame[.rightShoulder] += shoulders * 0.03
       for (knee, hip, ankle) in [

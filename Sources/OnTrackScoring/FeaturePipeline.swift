@@ -13,6 +13,10 @@ import OnTrackKinematics
 /// Landmarks no body could have produced (not finite, far away, too fast, left and right
 /// swapped) are refused first (`LandmarkGate`): held, and marked not seen.
 ///
+/// On the frames the levelling held, if the patient was still, the short pelvis-to-lumbar-spine
+/// segment's direction is calibrated against the reference's start (`BoneCalibration`) in
+/// every frame that follows.
+///
 /// Given the exercise's `SensorLevelling`, a tilted sensor is levelled next: the frames of
 /// its calibration (the take's first `SensorLevelling.calibrationSeconds`) are held until it
 /// settles, then let through levelled, as is every frame after.
@@ -49,6 +53,9 @@ public struct FeaturePipeline: Sendable {
   private var held: [LandmarkFrame] = []
   private var heldTimes: [Double] = []
   private var heldCount = 0
+  /// Turns out what the sensor's joint centres add to the short segments' directions,
+  /// decided on the held frames when the patient was still (`BoneCalibration`).
+  private var calibration: BoneCalibration?
   /// Most frames held: a faster sensor settles the calibration early.
   public static let heldCapacity = 256
   /// The two previous unfiltered measure frames (input frames, not grid frames), and how many
@@ -81,8 +88,18 @@ public struct FeaturePipeline: Sendable {
     levelling: SensorLevelling? = nil, trunkTurnIsBodyTurn: Bool = false,
     unseenLimbs: UnseenLimbMirroring = .none
   ) {
+    self.init(
+      step: step, headingTimeConstant: headingTimeConstant, cutoff: cutoff, levelling: levelling,
+      trunkTurnIsBodyTurn: trunkTurnIsBodyTurn, unseenLimbs: unseenLimbs, calibration: nil)
+  }
+
+  private init(
+    step: Double, headingTimeConstant: Double, cutoff: Double?, levelling: SensorLevelling?,
+    trunkTurnIsBodyTurn: Bool, unseenLimbs: UnseenLimbMirroring, calibration: BoneCalibration?
+  ) {
     self.step = step
     self.levelling = levelling
+    self.calibration = levelling == nil ? nil : calibration
     // Its own record of when each landmark was last seen (not the exercise's, shared).
     self.unseenLimbs = UnseenLimbMirroring(arms: unseenLimbs.arms, legs: unseenLimbs.legs)
     resampler = GridResampler(step: step)
@@ -115,10 +132,14 @@ public struct FeaturePipeline: Sendable {
 
   /// The pipeline `exercise`'s takes go through, offline and live: at its frame time, with its
   /// levelling, its whole-body turn and its unseen-limb rules.
+  /// With a levelling, the short segments' directions are calibrated on the same held
+  /// frames (`BoneCalibration`).
   public init(for exercise: Exercise) {
     self.init(
-      step: exercise.frameTime, levelling: exercise.levelling,
-      trunkTurnIsBodyTurn: exercise.trunkTurnIsBodyTurn, unseenLimbs: exercise.unseenLimbs)
+      step: exercise.frameTime, headingTimeConstant: 2, cutoff: LandmarkFilter.defaultCutoff,
+      levelling: exercise.levelling, trunkTurnIsBodyTurn: exercise.trunkTurnIsBodyTurn,
+      unseenLimbs: exercise.unseenLimbs,
+      calibration: BoneCalibration(reference: exercise.reference))
   }
 
   /// The rotation that levels the sensor, once decided (identity for a level one); `nil`
@@ -178,6 +199,9 @@ public struct FeaturePipeline: Sendable {
       advance(levelled, at: heldTimes[k])
     }
     heldCount = 0
+    guard levelling?.stillStart == true, outputCount > 0, calibration != nil else { return }
+    calibration?.decide(from: output, frames: 0..<outputCount)
+    for k in 0..<outputCount { calibration?.apply(&output, at: k * FeatureLayout.width) }
   }
 
   /// Runs one (levelled) input frame through the grid, the filter and the extractors,
@@ -226,6 +250,7 @@ public struct FeaturePipeline: Sendable {
       for i in 0..<noise.count {
         output[base + measures + i] = noiseMasks[i] & untracked != 0 ? .nan : noise[i]
       }
+      calibration?.apply(&output, at: base)
       outputCount += 1
     }
     return true

@@ -152,6 +152,9 @@ public struct SensorLevelling: Sendable {
   public private(set) var moved = false
   /// Whether the calibration is over and `rotation` decided.
   public private(set) var settled = false
+  /// Whether the calibration saw the patient still, with the legs, over enough frames: the
+  /// take's start is a posture to compare with the reference's (`BoneCalibration`).
+  public private(set) var stillStart = false
 
   /// The lines read from the reference's landmarks (`frameTime` seconds apart) in its
   /// starting posture (`referenceStillness`); `nil` if they have no direction.
@@ -263,6 +266,7 @@ public struct SensorLevelling: Sendable {
     estimatedTilt = 0
     moved = false
     settled = false
+    stillStart = false
   }
 
   /// Takes the frame seen at `time` seconds into the calibration, which starts with the first
@@ -347,6 +351,7 @@ public struct SensorLevelling: Sendable {
         lower: lower, upper: upper, kneesAcross: kneeling,
         { patientMean($0) })
     else { return }
+    stillStart = true
     // u = F_pat F_refᵀ ŷ: ŷ's coordinates in the reference's frame, on the patient's axes.
     var up = patient.0 * referenceUp.x + patient.1 * referenceUp.y + patient.2 * referenceUp.z
     up /= max(1e-12, (up * up).sum().squareRoot())
