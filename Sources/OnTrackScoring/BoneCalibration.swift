@@ -1,33 +1,34 @@
 import Foundation
 import OnTrackKinematics
 
-/// Takes out what a sensor's own joint centres add to the directions of the body's short
-/// segments (`calibrated`: pelvis to lumbar spine, neck to head): two sensors put the hips, the
-/// lumbar spine or the base of the neck a few centimetres apart, and on a 10 cm segment that is
-/// a constant turn of its direction (3 cm across the pelvis-to-lumbar-spine segment turns it
-/// 17°). The scorer compares each measure's movement from its own start (`RepetitionScorer`),
-/// but the repetition finder and the time alignment compare bone directions as they are; a
-/// pelvic tilt, a 10–15° movement of that segment, then found two repetitions of three and
-/// scored 0.
+/// Takes out what a sensor's own joint centres add to the direction of the body's short
+/// pelvis-to-lumbar-spine segment (`calibrated`): two sensors put the hips or the lumbar spine
+/// a few centimetres apart, and on a 14 cm segment that is a constant turn of its direction
+/// (3 cm across it turns it 12°). The scorer compares each measure's movement from its own
+/// start (`RepetitionScorer`), but the repetition finder and the time alignment compare bone
+/// directions as they are; a pelvic tilt, a movement of that segment about as large, then found
+/// two repetitions of three and scored 0.
 ///
 /// Once `SensorLevelling` has found the patient still over the take's first
-/// `SensorLevelling.calibrationSeconds` (the frames `FeaturePipeline` holds for it anyway),
-/// each calibrated segment's mean direction there, `p`, is compared with the reference's
-/// starting direction, `r` (the mean over its first `RepetitionScorer.originFrames`, or its
-/// mirror image's, whichever is nearer: a patient who works the other side stands as its
-/// mirror image). Within `largestOffset`, the segment is turned by the shortest rotation
-/// taking `p` to `r` in every frame of the take; further, it is another posture, not another
-/// sensor, and is left as it is; below a dead zone, it is noise (the larger of
-/// `smallestOffset` and three standard errors of the mean direction, from the segment's own
-/// noise in those frames), and the turn grows to the whole offset at twice the dead zone. The long segments (trunk, limbs), whose direction a few
-/// centimetres barely turn and whose posture an exercise scores (a stoop, a lean), are never
-/// turned, nor are the angles, which come from the landmarks. A take that starts with the
-/// movement, or without the legs seen, is left as it is. Allocates when it decides (once).
+/// `SensorLevelling.calibrationSeconds`, in a posture it could level (the frames
+/// `FeaturePipeline` holds for it anyway), the segment's mean direction over that half second,
+/// `p`, is compared with the reference's starting direction, `r` (the mean over its first
+/// `RepetitionScorer.originFrames`, or its mirror image's, whichever is nearer: a patient who
+/// works the other side stands as its mirror image). Within `largestOffset`, the segment is
+/// turned by the rotation taking `p` to `r` in every frame of the take; further, it is another
+/// posture, not another sensor, and is left as it is; below a dead zone, it is noise (the
+/// larger of `smallestOffset` and three standard errors of the mean direction, from the
+/// segment's own noise in those frames), and the turn grows to the whole offset at twice the
+/// dead zone. The long segments (trunk, limbs), whose direction a few centimetres barely turn
+/// and whose posture an exercise scores (a stoop, a lean), are never turned, nor are the
+/// angles, which come from the landmarks; the head (neck to head) is not either: a neck the
+/// first frames placed by rule misled it (README). A take that starts with the movement, or
+/// without the legs seen, is left as it is. Allocates when it decides (once).
 struct BoneCalibration: Sendable {
   /// Most a segment's resting direction may differ from the reference's for the difference to
   /// be taken as the sensor's, radians (25°).
   static let largestOffset: Float = 25 * .pi / 180
-  /// Offsets below this are the start's own noise and sway (1 cm of jitter on the 10 cm
+  /// Offsets below this are the start's own noise and sway (1 cm of jitter on the 14 cm
   /// segment moves a half-second mean by about 2°) and left alone; the turn grows to the whole
   /// offset at twice this, radians (5°).
   static let smallestOffset: Float = 5 * .pi / 180
@@ -35,7 +36,8 @@ struct BoneCalibration: Sendable {
   /// offset must exceed to be the sensor's rather than noise: the dead zone is the larger of
   /// this many and `smallestOffset`.
   static let noiseAllowance: Float = 3
-  /// The segments calibrated: short, between joint centres that sensors place differently.
+  /// The segments calibrated: short, between joint centres that sensors place differently, and
+  /// whose starting direction no exercise scores as a posture.
   static let calibrated: [BodyBone] = [.lowerBack]
 
   /// The reference's starting direction of every calibrated segment, and its mirror image's.
@@ -72,9 +74,10 @@ struct BoneCalibration: Sendable {
   }
 
   /// Decides the turns from feature frames `frames` of `output` (the take's still start,
-  /// `FeatureLayout.width` values a frame); a segment unseen in all of them (NaN noise) is
-  /// left.
-  mutating func decide(from output: [Float], frames: Range<Int>) {
+  /// `FeatureLayout.width` values a frame), which `inputFrames` frames of the sensor gave (the
+  /// grid's frames are not independent when the sensor is slower); a segment unseen in all of
+  /// them (NaN noise) is left.
+  mutating func decide(from output: [Float], frames: Range<Int>, inputFrames: Int) {
     let width = FeatureLayout.width
     var means = [SIMD3<Float>](repeating: .zero, count: columns.count)
     var seen = [Bool](repeating: false, count: columns.count)
@@ -87,8 +90,11 @@ struct BoneCalibration: Sendable {
       for f in frames where !output[f * width + noise].isNaN {
         let c = f * width + columns[k]
         sum += SIMD3(output[c], output[c + 1], output[c + 2])
-        noiseSum += output[f * width + noise]
-        n += 1
+        // The first frames have no second difference yet (0).
+        if output[f * width + noise] > 0 {
+          noiseSum += output[f * width + noise]
+          n += 1
+        }
       }
       guard length(sum) > 1e-6, sum.x.isFinite, sum.y.isFinite, sum.z.isFinite else { continue }
       means[k] = normalize(sum)
@@ -96,8 +102,11 @@ struct BoneCalibration: Sendable {
       // σ per axis of the direction's white noise from the mean norm of its second
       // differences (≈ 1.25 √6 σ across the two axes a unit vector moves in); the mean over
       // n frames is off by about σ √(2 / n).
+      guard n > 0 else { continue }
       let sigma = noiseSum / n / (1.25 * Float(6).squareRoot())
-      deadZones[k] = max(Self.smallestOffset, Self.noiseAllowance * sigma * (2 / n).squareRoot())
+      let independent = max(1, min(n, Float(inputFrames)))
+      deadZones[k] = max(
+        Self.smallestOffset, Self.noiseAllowance * sigma * (2 / independent).squareRoot())
     }
     func distance(_ target: [SIMD3<Float>]) -> Float {
       var total: Float = 0

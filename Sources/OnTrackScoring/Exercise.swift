@@ -510,11 +510,13 @@ extension BodyMeasure {
   /// bone's reach from its resting direction, an angle's signed reach from its resting value,
   /// the rest being the mean over `origin` (default: the first `originFrames` of `range`).
   /// With `smoothing` h > 0, every frame is first replaced by the mean of the frames within h
-  /// of it (a centred moving average over the repetition).
+  /// of it (a centred moving average over the repetition). With `restConditioning` c, an
+  /// angle's departures are each counted times `min(BodyAngle.conditioning, c)` of their frame
+  /// (`RepetitionScorer`: c the better-defined of the two starting postures').
   func excursion(
     _ s: FeatureSequence, _ range: Range<Int>, origin: Range<Int>? = nil,
     quantile: Double = RepetitionScorer.excursionQuantile, smoothing: Int = 0,
-    conditioned: Bool = false
+    restConditioning: Float? = nil
   ) -> Double {
     let origin =
       origin ?? range.lowerBound..<(range.lowerBound + RepetitionScorer.originFrames(range.count))
@@ -525,7 +527,7 @@ extension BodyMeasure {
     case .angle(let angle):
       RepetitionScorer.angleExcursion(
         s, range, column, origin: origin, quantile: quantile, smoothing: smoothing,
-        angle: conditioned ? angle : nil)
+        angle: restConditioning == nil ? nil : angle, rest: restConditioning ?? 1)
     }
   }
 

@@ -199,8 +199,15 @@ public struct FeaturePipeline: Sendable {
       advance(levelled, at: heldTimes[k])
     }
     heldCount = 0
-    guard levelling?.stillStart == true, outputCount > 0, calibration != nil else { return }
-    calibration?.decide(from: output, frames: 0..<outputCount)
+    guard let levelling, levelling.stillStart, outputCount > 0, calibration != nil else {
+      return
+    }
+    // The calibration's own frames: the last half second released (before it, a patient may
+    // have been walking in with the legs unseen).
+    let window = Int((SensorLevelling.calibrationSeconds / step).rounded()) + 1
+    calibration?.decide(
+      from: output, frames: max(0, outputCount - window)..<outputCount,
+      inputFrames: levelling.calibrationFrames)
     for k in 0..<outputCount { calibration?.apply(&output, at: k * FeatureLayout.width) }
   }
 

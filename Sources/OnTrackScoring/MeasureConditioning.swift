@@ -34,8 +34,8 @@ extension BodyAngle {
       return (x, cross(x, t))
     }
     func shadow(_ along: Float) -> Float {
-      let r = (max(0, 1 - min(along * along, 1))).squareRoot() / Self.fullShadow
-      return r.isFinite ? min(r, 1) : 1
+      guard along.isFinite else { return 1 }
+      return min(1, (max(0, 1 - min(along * along, 1))).squareRoot() / Self.fullShadow)
     }
     switch self {
     case .trunkFlexion: return shadow(normalizeOrUp(trunk).x)

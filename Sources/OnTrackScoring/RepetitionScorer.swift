@@ -15,11 +15,12 @@ import OnTrackKinematics
 ///    `originFrames` frames. Range of motion: each measure's robust excursion from its start
 ///    (the 90th percentile of the departures, so one noisy frame does not make a range),
 ///    compared with the reference's. An angle that is a segment's shadow on a plane (shoulder
-///    abduction, …) counts each difference times `BodyAngle.conditioning` of the better-defined
-///    of the two frames and of the starting postures, each departure of a range times that of
-///    its own frame and the rest: where the segment points along the plane's normal, the angle
-///    is undefined and a few centimetres between two sensors' joint centres read as tens of
-///    degrees.
+///    abduction, …) counts `(x_i − r_j)·c_ij − (x₀ − r₀)·c₀`, with `c_ij` the
+///    `BodyAngle.conditioning` of the better-defined of the two frames and `c₀` of the two
+///    starting postures, and each departure of a range times `min(c_f, c₀)` of its own frame,
+///    for patient and reference alike: where the segment points along the plane's normal, the
+///    angle is undefined and a few centimetres between two sensors' joint centres read as tens
+///    of degrees.
 /// 3. Noise: each measure's sensor noise σ is estimated from the repetition itself (the median
 ///    second difference of the unfiltered measure, `FeaturePipeline`, times the landmark
 ///    filter's noise gain), for the patient and the reference, and every tolerance τ the
@@ -223,8 +224,8 @@ public struct RepetitionScorer: Sendable {
             - Self.meanValue(reference, referenceOrigin, column)
           : 0
         // A difference counts by how well the angle is defined where it is taken
-        // (`BodyAngle.conditioning`): at either frame, and at the starting postures it is
-        // taken from.
+        // (`BodyAngle.conditioning`): the two frames' difference by the better-defined of
+        // them, the starting postures' difference (`offset`) by theirs.
         let referenceShadow = exercise.referenceConditioning(angle).map { Double($0) }
         // The patient's frames matter only where the reference's are not well defined.
         let takeShadow =
@@ -238,15 +239,13 @@ public struct RepetitionScorer: Sendable {
               angle.meanConditioning(take, takeOrigin),
               angle.meanConditioning(reference, referenceOrigin))) : 1
         let lower = range.lowerBound
-        func shadow(_ i: Int, _ j: Int) -> Double {
-          max(takeShadow[i - lower], referenceShadow[j]) * originShadow
+        let startDifference = offset * originShadow
+        func difference(_ i: Int, _ j: Int) -> Double {
+          Double(take[i, column] - reference[j, column])
+            * max(takeShadow[i - lower], referenceShadow[j]) - startDifference
         }
-        error = alignedMean(
-          { i, j in abs(Double(take[i, column] - reference[j, column]) - offset) * shadow(i, j) },
-          seen: isSeen)
-        signed = alignedMean(
-          { i, j in (Double(take[i, column] - reference[j, column]) - offset) * shadow(i, j) },
-          seen: isSeen)
+        error = alignedMean({ i, j in abs(difference(i, j)) }, seen: isSeen)
+        signed = alignedMean({ i, j in difference(i, j) }, seen: isSeen)
       }
       if holdFrames != nil, k < exercise.holdTargets.count, k < exercise.holdTolerances.count {
         let c = column
@@ -276,8 +275,17 @@ public struct RepetitionScorer: Sendable {
           }
         }
       }
-      let reached = scored.measure.excursion(take, range, origin: takeOrigin, conditioned: true)
-      let referenceRange = scored.measure.excursion(reference, 0..<m, conditioned: true)
+      // Ranges are read alike (`BodyAngle.conditioning`): each departure by how well the angle
+      // is defined in its frame and at the better-defined of the two starting postures.
+      var rest: Float = 1
+      if case .angle(let angle) = scored.measure {
+        rest = max(
+          angle.meanConditioning(take, takeOrigin),
+          angle.meanConditioning(reference, referenceOrigin))
+      }
+      let reached = scored.measure.excursion(
+        take, range, origin: takeOrigin, restConditioning: rest)
+      let referenceRange = scored.measure.excursion(reference, 0..<m, restConditioning: rest)
       // A range is asked only of a measure the reference clearly moves (`leastRange`): a few
       // degrees of elbow bend during an arm raise are no target.
       // Nor of one the sensor lost for part of the repetition: its peak may be in the gap.
@@ -704,7 +712,8 @@ public struct RepetitionScorer: Sendable {
   /// `origin`): the 90th or the 10th percentile of its departures, whichever is further.
   static func angleExcursion(
     _ s: FeatureSequence, _ range: Range<Int>, _ column: Int, origin originRange: Range<Int>,
-    quantile: Double = excursionQuantile, smoothing h: Int = 0, angle: BodyAngle? = nil
+    quantile: Double = excursionQuantile, smoothing h: Int = 0, angle: BodyAngle? = nil,
+    rest: Float = 1
   ) -> Double {
     guard !range.isEmpty else { return 0 }
     let values = Self.values(s, range, column, smoothing: h)
@@ -722,8 +731,7 @@ public struct RepetitionScorer: Sendable {
     var departures = values.map { $0 - origin }
     if let angle {
       // A departure counts by how well the angle is defined there and at the rest
-      // (`BodyAngle.conditioning`).
-      let rest = angle.meanConditioning(s, originRange)
+      // (`BodyAngle.conditioning`; `rest`: the rest's, as the caller reads it).
       for (k, f) in range.enumerated() {
         departures[k] *= min(angle.conditioning(s, f), rest)
       }

@@ -143,7 +143,7 @@ public struct SensorLevelling: Sendable {
   /// The time of the first frame that showed the legs: the calibration's start.
   private var calibrationStart: Double?
   /// Frames taken into the calibration so far.
-  private var calibrationFrames = 0
+  public private(set) var calibrationFrames = 0
   /// The levelling (identity until settled, and when nothing is to be levelled).
   public private(set) var rotation = Quaternion(x: 0, y: 0, z: 0, w: 1)
   /// The tilt found, before the dead zone and the limit, radians (0 if none was estimated).
@@ -152,7 +152,8 @@ public struct SensorLevelling: Sendable {
   public private(set) var moved = false
   /// Whether the calibration is over and `rotation` decided.
   public private(set) var settled = false
-  /// Whether the calibration saw the patient still, with the legs, over enough frames: the
+  /// Whether the calibration saw the patient still, with the legs, over enough frames, in a
+  /// posture it could level onto the reference's (tilted no more than a camera is): the
   /// take's start is a posture to compare with the reference's (`BoneCalibration`).
   public private(set) var stillStart = false
 
@@ -351,7 +352,6 @@ public struct SensorLevelling: Sendable {
         lower: lower, upper: upper, kneesAcross: kneeling,
         { patientMean($0) })
     else { return }
-    stillStart = true
     // u = F_pat F_refᵀ ŷ: ŷ's coordinates in the reference's frame, on the patient's axes.
     var up = patient.0 * referenceUp.x + patient.1 * referenceUp.y + patient.2 * referenceUp.z
     up /= max(1e-12, (up * up).sum().squareRoot())
@@ -364,12 +364,17 @@ public struct SensorLevelling: Sendable {
     let legsAlike =
       abs(knees.0 - referenceKnees.0) <= Self.kneesAlike
       && abs(knees.1 - referenceKnees.1) <= Self.kneesAlike
-    guard length >= 1e-7 else { return }
+    guard length >= 1e-7 else {
+      // Level already (or upside down: no tilt a camera has).
+      stillStart = tilt < Self.smallestTilt
+      return
+    }
     axis /= length
     let rolled = referenceStands && abs(axis.z) >= cos(Self.rollAxisLean)
     let largest =
       legsAlike ? (rolled ? Self.largestRoll : Self.largestTiltLegsAlike) : Self.largestTilt
     guard tilt <= largest else { return }
+    stillStart = true
     var angle = tilt
     if levelsRollOnly {
       // The rotation vector's part about the patient's forward axis (e₃, made horizontal).

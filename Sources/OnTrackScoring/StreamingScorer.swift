@@ -799,21 +799,22 @@ public struct StreamingScorer: Sendable {
       let error: Float
       switch scored.measure {
       case .angle(let angle):
-        let own = features[base + c] - (scored.relative ? baseline[c] : 0)
-        let theirs = reference[j, c] - (scored.relative ? reference[0, c] : 0)
-        // Counted as the score counts it: by how well the angle is defined there
-        // (`BodyAngle.conditioning`).
-        // (The patient's frames are asked only where the reference's is not well defined.)
+        // Counted as the score counts it (`BodyAngle.conditioning`): the two frames'
+        // difference by the better-defined of them, the starting postures' by theirs. (The
+        // patient's frames are asked only where the reference's is not well defined.)
         let shadows = exercise.referenceConditioning(angle)
         let referenceShadow = shadows[shadows.startIndex + j]
         let shadow =
           referenceShadow >= 1
           ? 1 : max(referenceShadow, angle.conditioning { features[base + $0] })
-        let referenceRest = shadows[shadows.startIndex]
-        let rest =
-          !scored.relative || referenceRest >= 1
-          ? 1 : max(referenceRest, angle.conditioning { baseline[$0] })
-        error = abs(own - theirs) * shadow * rest
+        var start: Float = 0
+        if scored.relative {
+          let referenceRest = shadows[shadows.startIndex]
+          let rest =
+            referenceRest >= 1 ? 1 : max(referenceRest, angle.conditioning { baseline[$0] })
+          start = (baseline[c] - reference[0, c]) * rest
+        }
+        error = abs((features[base + c] - reference[j, c]) * shadow - start)
       case .bone:
         var u = SIMD3(features[base + c], features[base + c + 1], features[base + c + 2])
         let v = SIMD3(reference[j, c], reference[j, c + 1], reference[j, c + 2])

@@ -133,7 +133,7 @@ struct SensorLevellingTests {
   }
 
   /// A sensor whose lumbar spine point sits 3 cm further back than the reference's (a skin
-  /// marker against a vertebra) turns the 10 cm pelvis-to-lumbar-spine segment 17°, more than
+  /// marker against a vertebra) turns the 14 cm pelvis-to-lumbar-spine segment 12°, about as much as
   /// the pelvic tilt moves it: two repetitions of three were found and scored 0. Calibrated on
   /// the still start (`BoneCalibration`), it counts and scores as the reference's own sensor,
   /// live as offline, also through a camera pitched 14° and 1 cm of jitter.
