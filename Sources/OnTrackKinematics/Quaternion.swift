@@ -189,6 +189,13 @@ public func length(_ v: SIMD3<Float>) -> Float {
   (v * v).sum().squareRoot()
 }
 
+/// The angle between `a` and `b`, radians (0…π), `atan2(|a × b|, a · b)`: accurate near 0
+/// and π, where `acos` of the dot product is not; the vectors need not be unit.
+@inlinable
+public func angleBetween(_ a: SIMD3<Float>, _ b: SIMD3<Float>) -> Float {
+  atan2(length(cross(a, b)), dot(a, b))
+}
+
 /// `v` scaled to unit length, or zero if `v` is zero.
 @inlinable
 public func normalize(_ v: SIMD3<Float>) -> SIMD3<Float> {

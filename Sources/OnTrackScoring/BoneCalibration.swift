@@ -110,13 +110,13 @@ struct BoneCalibration: Sendable {
     }
     func distance(_ target: [SIMD3<Float>]) -> Float {
       var total: Float = 0
-      for k in columns.indices where seen[k] { total += Self.angle(means[k], target[k]) }
+      for k in columns.indices where seen[k] { total += angleBetween(means[k], target[k]) }
       return total
     }
     let target =
       distance(mirroredReference) < distance(reference) ? mirroredReference : reference
     for k in columns.indices where seen[k] {
-      let offset = Self.angle(means[k], target[k])
+      let offset = angleBetween(means[k], target[k])
       let axis = cross(means[k], target[k])
       let share = min(1, max(0, (offset - deadZones[k]) / deadZones[k]))
       guard offset <= Self.largestOffset, share > 0, length(axis) > 1e-7 else { continue }
@@ -135,9 +135,5 @@ struct BoneCalibration: Sendable {
       output[c + 1] = d.y
       output[c + 2] = d.z
     }
-  }
-
-  private static func angle(_ a: SIMD3<Float>, _ b: SIMD3<Float>) -> Float {
-    atan2(length(cross(a, b)), dot(a, b))
   }
 }

@@ -510,13 +510,14 @@ extension BodyMeasure {
   /// bone's reach from its resting direction, an angle's signed reach from its resting value,
   /// the rest being the mean over `origin` (default: the first `originFrames` of `range`).
   /// With `smoothing` h > 0, every frame is first replaced by the mean of the frames within h
-  /// of it (a centred moving average over the repetition). With `restConditioning` c, an
-  /// angle's departures are each counted times `min(BodyAngle.conditioning, c)` of their frame
-  /// (`RepetitionScorer`: c the better-defined of the two starting postures').
+  /// of it (a centred moving average over the repetition). With `conditioning` (per frame of
+  /// `range`, and `rest`), an angle's departures are each counted times
+  /// `min(frames[k], rest)` (`BodyAngle.conditioning`; `RepetitionScorer`: `rest` the
+  /// better-defined of the two starting postures').
   func excursion(
     _ s: FeatureSequence, _ range: Range<Int>, origin: Range<Int>? = nil,
     quantile: Double = RepetitionScorer.excursionQuantile, smoothing: Int = 0,
-    restConditioning: Float? = nil
+    conditioning: (frames: [Float], rest: Float)? = nil
   ) -> Double {
     let origin =
       origin ?? range.lowerBound..<(range.lowerBound + RepetitionScorer.originFrames(range.count))
@@ -524,10 +525,10 @@ extension BodyMeasure {
     case .bone:
       RepetitionScorer.boneExcursion(
         s, range, column, origin: origin, quantile: quantile, smoothing: smoothing)
-    case .angle(let angle):
+    case .angle:
       RepetitionScorer.angleExcursion(
         s, range, column, origin: origin, quantile: quantile, smoothing: smoothing,
-        angle: restConditioning == nil ? nil : angle, rest: restConditioning ?? 1)
+        conditioning: conditioning)
     }
   }
 

@@ -134,8 +134,7 @@ public struct FeatureExtractor: Sendable {
     }
     // Anatomical angles in the trunk's own frame.
     let trunk = body(normalizeOrUp(neck - pelvis))
-    let trunkX = normalizeOrUp(SIMD3<Float>(1, 0, 0) - trunk * trunk.x, fallback: [1, 0, 0])
-    let trunkZ = cross(trunkX, trunk)
+    let (trunkX, trunkZ) = Self.trunkAxes(trunk)
     func inTrunk(_ from: BodyLandmark, _ to: BodyLandmark) -> SIMD3<Float> {
       let v = body(normalizeOrUp(frame[to] - frame[from]))
       return SIMD3(dot(v, trunkX), dot(v, trunk), dot(v, trunkZ))
@@ -205,6 +204,17 @@ public struct FeatureExtractor: Sendable {
       out[k] = value
       k += 1
     }
+  }
+}
+
+extension FeatureExtractor {
+  /// The trunk's own left (`x`) and forward (`z`) axes for the unit trunk direction `trunk`
+  /// (pelvis centre → neck, in the body frame): the body's left made perpendicular to the
+  /// trunk, and `x × trunk`. The hip and shoulder angles and the head's are taken in them.
+  @inline(__always)
+  static func trunkAxes(_ trunk: SIMD3<Float>) -> (x: SIMD3<Float>, z: SIMD3<Float>) {
+    let x = normalizeOrUp(SIMD3<Float>(1, 0, 0) - trunk * trunk.x, fallback: [1, 0, 0])
+    return (x, cross(x, trunk))
   }
 }
 

@@ -88,18 +88,8 @@ public struct FeaturePipeline: Sendable {
     levelling: SensorLevelling? = nil, trunkTurnIsBodyTurn: Bool = false,
     unseenLimbs: UnseenLimbMirroring = .none
   ) {
-    self.init(
-      step: step, headingTimeConstant: headingTimeConstant, cutoff: cutoff, levelling: levelling,
-      trunkTurnIsBodyTurn: trunkTurnIsBodyTurn, unseenLimbs: unseenLimbs, calibration: nil)
-  }
-
-  private init(
-    step: Double, headingTimeConstant: Double, cutoff: Double?, levelling: SensorLevelling?,
-    trunkTurnIsBodyTurn: Bool, unseenLimbs: UnseenLimbMirroring, calibration: BoneCalibration?
-  ) {
     self.step = step
     self.levelling = levelling
-    self.calibration = levelling == nil ? nil : calibration
     // Its own record of when each landmark was last seen (not the exercise's, shared).
     self.unseenLimbs = UnseenLimbMirroring(arms: unseenLimbs.arms, legs: unseenLimbs.legs)
     resampler = GridResampler(step: step)
@@ -136,10 +126,9 @@ public struct FeaturePipeline: Sendable {
   /// frames (`BoneCalibration`).
   public init(for exercise: Exercise) {
     self.init(
-      step: exercise.frameTime, headingTimeConstant: 2, cutoff: LandmarkFilter.defaultCutoff,
-      levelling: exercise.levelling, trunkTurnIsBodyTurn: exercise.trunkTurnIsBodyTurn,
-      unseenLimbs: exercise.unseenLimbs,
-      calibration: BoneCalibration(reference: exercise.reference))
+      step: exercise.frameTime, levelling: exercise.levelling,
+      trunkTurnIsBodyTurn: exercise.trunkTurnIsBodyTurn, unseenLimbs: exercise.unseenLimbs)
+    if exercise.levelling != nil { calibration = BoneCalibration(reference: exercise.reference) }
   }
 
   /// The rotation that levels the sensor, once decided (identity for a level one); `nil`

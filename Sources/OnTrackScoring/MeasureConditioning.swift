@@ -23,39 +23,47 @@ extension BodyAngle {
   /// direction are read from the bone columns, as `FeatureExtractor` built the angle from them.
   @inline(__always)
   func conditioning(_ value: (Int) -> Float) -> Float {
-    func bone(_ b: BodyBone) -> SIMD3<Float> {
+    guard let (segment, normal) = shadowPlane else { return 1 }
+    func direction(_ b: BodyBone) -> SIMD3<Float> {
       let c = FeatureLayout.boneColumn(b)
-      return SIMD3(value(c), value(c + 1), value(c + 2))
+      return normalizeOrUp(SIMD3(value(c), value(c + 1), value(c + 2)))
     }
-    let trunk = bone(.trunk)
-    func trunkAxes() -> (x: SIMD3<Float>, z: SIMD3<Float>) {
-      let t = normalizeOrUp(trunk)
-      let x = normalizeOrUp(SIMD3<Float>(1, 0, 0) - t * t.x, fallback: [1, 0, 0])
-      return (x, cross(x, t))
+    let along: Float
+    switch normal {
+    case .bodyLeft: along = direction(segment).x
+    case .bodyForward: along = direction(segment).z
+    case .trunkLeft:
+      along = dot(direction(segment), FeatureExtractor.trunkAxes(direction(.trunk)).x)
+    case .trunkForward:
+      along = dot(direction(segment), FeatureExtractor.trunkAxes(direction(.trunk)).z)
     }
-    func shadow(_ along: Float) -> Float {
-      guard along.isFinite else { return 1 }
-      return min(1, (max(0, 1 - min(along * along, 1))).squareRoot() / Self.fullShadow)
-    }
+    guard along.isFinite else { return 1 }
+    return min(1, (max(0, 1 - min(along * along, 1))).squareRoot() / Self.fullShadow)
+  }
+
+  /// The normal of the plane a shadow angle is taken in (`FeatureExtractor`): the body
+  /// frame's left or forward axis (trunk flexion, lateral flexion), or the trunk's own
+  /// (`FeatureExtractor.trunkAxes`: hip, shoulder and head angles).
+  enum PlaneNormal { case bodyLeft, bodyForward, trunkLeft, trunkForward }
+
+  /// The segment whose shadow the angle is, and the normal of the plane it falls on; `nil` for
+  /// an angle that is no shadow (between two segments, about the trunk's axis, a tilt).
+  var shadowPlane: (segment: BodyBone, normal: PlaneNormal)? {
     switch self {
-    case .trunkFlexion: return shadow(normalizeOrUp(trunk).x)
-    case .trunkLateralFlexion: return shadow(normalizeOrUp(trunk).z)
-    case .headFlexion: return shadow(dot(normalizeOrUp(bone(.head)), trunkAxes().x))
-    case .leftHipFlexion: return shadow(dot(normalizeOrUp(bone(.leftThigh)), trunkAxes().x))
-    case .rightHipFlexion: return shadow(dot(normalizeOrUp(bone(.rightThigh)), trunkAxes().x))
-    case .leftShoulderFlexion:
-      return shadow(dot(normalizeOrUp(bone(.leftUpperArm)), trunkAxes().x))
-    case .rightShoulderFlexion:
-      return shadow(dot(normalizeOrUp(bone(.rightUpperArm)), trunkAxes().x))
-    case .leftHipAbduction: return shadow(dot(normalizeOrUp(bone(.leftThigh)), trunkAxes().z))
-    case .rightHipAbduction: return shadow(dot(normalizeOrUp(bone(.rightThigh)), trunkAxes().z))
-    case .leftShoulderAbduction:
-      return shadow(dot(normalizeOrUp(bone(.leftUpperArm)), trunkAxes().z))
-    case .rightShoulderAbduction:
-      return shadow(dot(normalizeOrUp(bone(.rightUpperArm)), trunkAxes().z))
+    case .trunkFlexion: (.trunk, .bodyLeft)
+    case .trunkLateralFlexion: (.trunk, .bodyForward)
+    case .headFlexion: (.head, .trunkLeft)
+    case .leftHipFlexion: (.leftThigh, .trunkLeft)
+    case .rightHipFlexion: (.rightThigh, .trunkLeft)
+    case .leftShoulderFlexion: (.leftUpperArm, .trunkLeft)
+    case .rightShoulderFlexion: (.rightUpperArm, .trunkLeft)
+    case .leftHipAbduction: (.leftThigh, .trunkForward)
+    case .rightHipAbduction: (.rightThigh, .trunkForward)
+    case .leftShoulderAbduction: (.leftUpperArm, .trunkForward)
+    case .rightShoulderAbduction: (.rightUpperArm, .trunkForward)
     case .leftKneeFlexion, .leftKneeValgus, .rightKneeFlexion, .rightKneeValgus,
       .leftElbowFlexion, .rightElbowFlexion, .lumbarFlexion, .trunkRotation, .pelvicObliquity:
-      return 1
+      nil
     }
   }
 

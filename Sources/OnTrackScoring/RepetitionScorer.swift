@@ -197,6 +197,20 @@ public struct RepetitionScorer: Sendable {
       let isSeen: (Int) -> Bool = { !take[$0, noiseColumn].isNaN }
       let noise = noiseLevel(scored.measure, take, range)
       let tolerance = allowing(Double(scored.tolerance), noise)
+      // An angle that is a segment's shadow counts by how well it is defined
+      // (`BodyAngle.conditioning`): per frame of the repetition and of the reference, and at
+      // the better-defined of the two starting postures.
+      var shadows: (take: [Float], reference: [Float], start: Float)?
+      if case .angle(let angle) = scored.measure {
+        let reference = Array(exercise.referenceConditioning(angle))
+        shadows = (
+          range.map { angle.conditioning(take, $0) }, reference,
+          max(
+            angle.meanConditioning(take, takeOrigin),
+            referenceOrigin.isEmpty
+              ? 1 : reference[referenceOrigin].reduce(0, +) / Float(referenceOrigin.count))
+        )
+      }
       var error = 0.0
       var signed = 0.0
       switch scored.measure {
@@ -217,32 +231,20 @@ public struct RepetitionScorer: Sendable {
           error = alignedMean(
             { i, j in Self.boneAngle(take, i, reference, j, column) }, seen: isSeen)
         }
-      case .angle(let angle):
+      case .angle:
         let offset =
           scored.relative
           ? Self.meanValue(take, takeOrigin, column)
             - Self.meanValue(reference, referenceOrigin, column)
           : 0
-        // A difference counts by how well the angle is defined where it is taken
-        // (`BodyAngle.conditioning`): the two frames' difference by the better-defined of
-        // them, the starting postures' difference (`offset`) by theirs.
-        let referenceShadow = exercise.referenceConditioning(angle).map { Double($0) }
-        // The patient's frames matter only where the reference's are not well defined.
-        let takeShadow =
-          referenceShadow.allSatisfy { $0 >= 1 }
-          ? [Double](repeating: 1, count: range.count)
-          : range.map { Double(angle.conditioning(take, $0)) }
-        let originShadow =
-          scored.relative
-          ? Double(
-            max(
-              angle.meanConditioning(take, takeOrigin),
-              angle.meanConditioning(reference, referenceOrigin))) : 1
+        // The two frames' difference by the better-defined of them, the starting postures'
+        // difference (`offset`) by theirs.
+        let (takeShadow, referenceShadow, startShadow) = shadows ?? ([], [], 1)
         let lower = range.lowerBound
-        let startDifference = offset * originShadow
+        let startDifference = offset * Double(startShadow)
         func difference(_ i: Int, _ j: Int) -> Double {
           Double(take[i, column] - reference[j, column])
-            * max(takeShadow[i - lower], referenceShadow[j]) - startDifference
+            * Double(max(takeShadow[i - lower], referenceShadow[j])) - startDifference
         }
         error = alignedMean({ i, j in abs(difference(i, j)) }, seen: isSeen)
         signed = alignedMean({ i, j in difference(i, j) }, seen: isSeen)
@@ -275,17 +277,12 @@ public struct RepetitionScorer: Sendable {
           }
         }
       }
-      // Ranges are read alike (`BodyAngle.conditioning`): each departure by how well the angle
-      // is defined in its frame and at the better-defined of the two starting postures.
-      var rest: Float = 1
-      if case .angle(let angle) = scored.measure {
-        rest = max(
-          angle.meanConditioning(take, takeOrigin),
-          angle.meanConditioning(reference, referenceOrigin))
-      }
+      // Ranges are read alike: each departure by how well the angle is defined in its frame
+      // and at the better-defined of the two starting postures.
       let reached = scored.measure.excursion(
-        take, range, origin: takeOrigin, restConditioning: rest)
-      let referenceRange = scored.measure.excursion(reference, 0..<m, restConditioning: rest)
+        take, range, origin: takeOrigin, conditioning: shadows.map { ($0.take, $0.start) })
+      let referenceRange = scored.measure.excursion(
+        reference, 0..<m, conditioning: shadows.map { ($0.reference, $0.start) })
       // A range is asked only of a measure the reference clearly moves (`leastRange`): a few
       // degrees of elbow bend during an arm raise are no target.
       // Nor of one the sensor lost for part of the repetition: its peak may be in the gap.
@@ -644,7 +641,7 @@ public struct RepetitionScorer: Sendable {
   ) -> Double {
     let u = SIMD3(a[i, column], a[i, column + 1], a[i, column + 2])
     let v = SIMD3(b[j, column], b[j, column + 1], b[j, column + 2])
-    return Double(atan2(length(cross(u, v)), dot(u, v)))
+    return Double(angleBetween(u, v))
   }
 
   /// The mean of an angle over `range`.
@@ -712,8 +709,8 @@ public struct RepetitionScorer: Sendable {
   /// `origin`): the 90th or the 10th percentile of its departures, whichever is further.
   static func angleExcursion(
     _ s: FeatureSequence, _ range: Range<Int>, _ column: Int, origin originRange: Range<Int>,
-    quantile: Double = excursionQuantile, smoothing h: Int = 0, angle: BodyAngle? = nil,
-    rest: Float = 1
+    quantile: Double = excursionQuantile, smoothing h: Int = 0,
+    conditioning: (frames: [Float], rest: Float)? = nil
   ) -> Double {
     guard !range.isEmpty else { return 0 }
     let values = Self.values(s, range, column, smoothing: h)
@@ -729,11 +726,11 @@ public struct RepetitionScorer: Sendable {
       if seen > 0 { origin = sum / seen }
     }
     var departures = values.map { $0 - origin }
-    if let angle {
+    if let conditioning, conditioning.frames.count == departures.count {
       // A departure counts by how well the angle is defined there and at the rest
-      // (`BodyAngle.conditioning`; `rest`: the rest's, as the caller reads it).
-      for (k, f) in range.enumerated() {
-        departures[k] *= min(angle.conditioning(s, f), rest)
+      // (`BodyAngle.conditioning`, as the caller read them).
+      for k in departures.indices {
+        departures[k] *= min(conditioning.frames[k], conditioning.rest)
       }
     }
     departures.sort()
