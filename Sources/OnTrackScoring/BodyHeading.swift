@@ -144,7 +144,9 @@ struct BodyHeading: Sendable {
       if raw.0 == nil && raw.1 == nil {
         turning = false
       } else if let current = left, let ownLine {
-        let behind = Self.angle(SIMD2(current.x, current.z), SIMD2(ownLine.x, ownLine.z))
+        var behind = Self.angle(SIMD2(current.x, current.z), SIMD2(ownLine.x, ownLine.z))
+        // Near a half turn the line may lie just past ±π: the turn goes on the way it began.
+        if behind * turnSign < -0.5 * .pi { behind += 2 * .pi * turnSign }
         if behind * turnSign <= Self.caughtUp {
           turning = false
         } else {
@@ -179,7 +181,12 @@ struct BodyHeading: Sendable {
     guard let a = from.0, let b = from.1, let c = from.2, let x = to.0, let y = to.1,
       let z = to.2
     else { return nil }
-    return SIMD3(angle(a, x), angle(b, y), angle(c, z))
+    var t = SIMD3(angle(a, x), angle(b, y), angle(c, z))
+    // A half turn has no sign of its own (a body seen with its labels swapped, or turned right
+    // round between two frames): each cue is read the way round nearest the others' median.
+    let m = middle(t)
+    for i in 0..<3 where abs(t[i] - m) > .pi { t[i] -= 2 * .pi * (t[i] > m ? 1 : -1) }
+    return t
   }
 
   /// Cue `i`'s jitter: its mean square turn from one frame to the next, through the slow

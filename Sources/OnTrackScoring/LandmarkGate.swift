@@ -15,15 +15,17 @@ import OnTrackKinematics
 ///    detector that loses a point (or the whole body) often gives a placeholder for it, the
 ///    origin, and a body whose points all fell on one spot would otherwise pass for a body
 ///    that jumped.
-/// 3. **Left and right swapped.** A detector that swaps the labels of a side's limbs (a body
-///    seen from an ambiguous angle) is caught by continuity: for the arms (shoulder, elbow,
-///    wrist) and the legs (hip, knee, ankle, toe) in turn, if the other side's points are less
-///    than a quarter as far (summed squared distance, relative to the body) from where this
-///    side's were in the last frame as this side's own, and this side's moved more than
-///    `swapSlack` a point, the two sides are exchanged back. A real movement is continuous,
-///    so its own side is always the nearer; limbs that cross do so over many frames. Only
-///    points accepted within `holdSeconds` are compared (after a gap the patient may have
-///    turned round), and a group is exchanged back for at most `swapSeconds` (1 s) in a row:
+/// 3. **Left and right swapped.** A detector that swaps the labels of a side's limbs, or of
+///    their ends only (a body seen from an ambiguous angle: the far and the near foot of a
+///    body seen side-on), is caught by continuity: for the arms (shoulder, elbow, wrist) and
+///    the legs (hip, knee, ankle, toe) in turn, if exchanging the two sides from some joint
+///    of the limb outwards leaves the points less than a quarter as far (summed squared
+///    distance, relative to the body) from where they were in the last frame as they are as
+///    labelled, and they moved more than `swapSlack` a point, that end of the limb is
+///    exchanged back. A real movement is continuous, so its own side is always the nearer;
+///    limbs that cross do so over many frames. Only points accepted within `holdSeconds` are
+///    compared (after a gap the patient may have turned round), and a group is exchanged back
+///    for at most `swapSeconds` (1 s) in a row, and no longer than the labels before had held:
 ///    labels that stay "swapped" longer are taken as they come (a wrong first frame must not
 ///    mirror the rest of the take).
 /// 4. **A bone's length.** Each of 18 segments a body keeps (`bodyBones`: the limbs, the head
@@ -102,6 +104,9 @@ public struct LandmarkGate: Sendable {
   private var lastTime = -Double.infinity
   /// Per side group (arms, legs): when its labels began to be swapped back (−∞: they are not).
   private var swappingSince: [Double] = [-.infinity, -.infinity]
+  /// Per side group: since when its labels have been taken as they are now (the first frame,
+  /// or the start of a swap that outlasted the labels before it).
+  private var labelledSince: [Double] = [-.infinity, -.infinity]
   /// Scratch for the per-axis medians (one value per landmark).
   private var scratch: [Float]
   /// Each bone's learnt length (`bodyBones`, `learnBones`), metres, and how many frames it
@@ -202,6 +207,9 @@ public struct LandmarkGate: Sendable {
     // of their movements): each landmark is judged by how it moved relative to the rest (a
     // whole body that jumps — a sensor that re-locates it — is not a glitch of any one).
     var shift = SIMD3<Float>.zero
+    if labelledSince[0] == -.infinity {
+      for group in labelledSince.indices { labelledSince[group] = time }
+    }
     if seenMask != 0 {
       shift = movementOfBody(excluding: refusedNow | frame.untracked | ~seenMask)
       for (group, pairs) in Self.sideGroups.enumerated() {
@@ -415,44 +423,107 @@ public struct LandmarkGate: Sendable {
     }
   }
 
-  /// Exchanges the two sides of `pairs` in `frame` if the other side is by far the nearer to
-  /// where this side last was (points refused, not seen, or never accepted left out); what is
-  /// refused or not seen goes with its point.
-  /// Positions are compared relative to the body (`shift` is how far it moved): a whole body
-  /// that jumps is not a swap. Only points accepted within `holdSeconds` are compared (after a
-  /// gap the patient may have turned round), and a group is swapped back for at most
-  /// `swapSeconds` in a row: labels that stay "swapped" longer are the detector's word (a
-  /// wrong first frame must not mirror the rest of the take).
+  /// Exchanges the two sides of the end of a limb in `frame` if the other side is by far the
+  /// nearer to where this side last was (points refused, not seen, or never accepted left
+  /// out); what is refused or not seen goes with its point.
+  ///
+  /// `pairs` run along the limb from the trunk (shoulders, elbows, wrists; hips, knees,
+  /// ankles, toes). A detector may swap a whole limb or only its end (the far and the near
+  /// foot of a body seen side-on), so every end of the chain is tried: with `s_k` and `c_k`
+  /// the summed squared distances of pair k's two points from where they were last accepted,
+  /// as labelled and exchanged, exchanging the pairs from `j` on costs
+  /// `C_j = Σ_{k<j} s_k + Σ_{k≥j} c_k`; the cheapest `j` is exchanged if `C_j < ¼ C_n`
+  /// (`C_n = Σ s_k`, nothing exchanged) and the points moved more than `swapSlack` each on
+  /// average as labelled. Positions are compared relative to the body (`shift` is how far it
+  /// moved): a whole body that jumps is not a swap. Only points accepted within `holdSeconds`
+  /// are compared (after a gap the patient may have turned round).
+  ///
+  /// A group is exchanged back for at most `swapSeconds` in a row, and for no longer than the
+  /// labels before the swap had held: labels that stay "swapped" longer are the detector's
+  /// word, and what was accepted of the chain is then taken as its mirror image (a wrong first
+  /// frame or two must not mirror the rest of the take, nor a second of it).
   private mutating func exchangeIfSwapped(
     _ group: Int, _ pairs: [(BodyLandmark, BodyLandmark)], shift: SIMD3<Float>, at time: Double,
     refused: inout UInt32
   ) {
-    var straight: Float = 0
-    var crossed: Float = 0
-    var points = 0
     let skip = refused | frame.untracked | ~seenMask
+    var straight: Float = 0
+    var points = 0
     for (l, r) in pairs {
-      let (a, b) = (l.rawValue, r.rawValue)
-      guard skip & (1 << UInt32(a)) == 0, skip & (1 << UInt32(b)) == 0,
-        time - acceptedTime[a] <= Self.holdSeconds, time - acceptedTime[b] <= Self.holdSeconds
+      guard let d = distances(l.rawValue, r.rawValue, shift: shift, skip: skip, at: time)
       else { continue }
-      let (pa, pb) = (frame.positions[a] - shift, frame.positions[b] - shift)
-      let la = pa - accepted.positions[a]
-      let rb = pb - accepted.positions[b]
-      let lb = pa - accepted.positions[b]
-      let ra = pb - accepted.positions[a]
-      straight += (la * la).sum() + (rb * rb).sum()
-      crossed += (lb * lb).sum() + (ra * ra).sum()
+      straight += d.straight
       points += 2
     }
-    guard points > 0, straight > Float(points) * Self.swapSlack * Self.swapSlack,
-      crossed < 0.25 * straight
-    else {
+    var from = pairs.count
+    var cheapest = straight
+    if points > 0, straight > Float(points) * Self.swapSlack * Self.swapSlack {
+      var endStraight: Float = 0
+      var endCrossed: Float = 0
+      for k in pairs.indices.reversed() {
+        guard
+          let d = distances(
+            pairs[k].0.rawValue, pairs[k].1.rawValue, shift: shift, skip: skip, at: time)
+        else { continue }
+        endStraight += d.straight
+        endCrossed += d.crossed
+        let cost = straight - endStraight + endCrossed
+        if cost < cheapest {
+          cheapest = cost
+          from = k
+        }
+      }
+    }
+    guard from < pairs.count, cheapest < 0.25 * straight else {
+      swappingSince[group] = -.infinity
+      // The points jumped and the other labelling was the nearer, though not by far enough:
+      // the labels may have changed here unseen, so they count as held only from now.
+      if from < pairs.count { labelledSince[group] = time }
+      // No jump, but a limb's end joined to the wrong side (labels that swapped while the two
+      // sides were together, and went apart so): exchanged back where the bones say so.
+      for j in 1..<pairs.count {
+        guard let bones = junction(group, j, shift: shift, skip: skip, at: time),
+          bones.straightOff, !bones.crossedOff, bones.crossed < bones.straight
+        else { continue }
+        exchange(pairs[j...], refused: &refused)
+        return
+      }
+      return
+    }
+    if from > 0, let bones = junction(group, from, shift: shift, skip: skip, at: time),
+      !bones.straightOff, bones.crossed > bones.straight + Self.boneSlack
+    {
+      // The labels jumped, but the bones joining the end to the limb say they are right now
+      // (exchanged, they would be longer or shorter by more than jitter makes them): what
+      // was accepted of the limb's end was the mirror image.
+      for (l, r) in pairs[from...] {
+        accepted.positions.swapAt(l.rawValue, r.rawValue)
+        acceptedTime.swapAt(l.rawValue, r.rawValue)
+      }
+      labelledSince[group] = time
       swappingSince[group] = -.infinity
       return
     }
     if swappingSince[group] == -.infinity { swappingSince[group] = time }
-    guard time - swappingSince[group] <= Self.swapSeconds else { return }
+    let limit = min(Self.swapSeconds, swappingSince[group] - labelledSince[group])
+    guard time - swappingSince[group] <= limit else {
+      // The detector's labels stand; what was accepted of the chain was their mirror image.
+      for (l, r) in pairs[from...] {
+        accepted.positions.swapAt(l.rawValue, r.rawValue)
+        acceptedTime.swapAt(l.rawValue, r.rawValue)
+      }
+      labelledSince[group] = swappingSince[group]
+      swappingSince[group] = -.infinity
+      return
+    }
+    exchange(pairs[from...], refused: &refused)
+  }
+
+  /// Exchanges the two sides of `pairs` in `frame`; what is refused or not seen goes with its
+  /// point.
+  private mutating func exchange(
+    _ pairs: ArraySlice<(BodyLandmark, BodyLandmark)>, refused: inout UInt32
+  ) {
     for (l, r) in pairs {
       let (a, b) = (l.rawValue, r.rawValue)
       frame.positions.swapAt(a, b)
@@ -460,6 +531,76 @@ public struct LandmarkGate: Sendable {
       Self.exchangeBits(a, b, in: &refused)
     }
     swaps += 1
+  }
+
+  /// How far the two bones that join pair `j` of side group `group` to pair `j − 1` (a
+  /// thigh, a shin, a foot; an upper arm, a forearm) are from their learnt lengths, summed
+  /// (metres), as labelled (`straight`) and with the sides from pair `j` on exchanged
+  /// (`crossed`), and whether a bone is off (more than `boneSlack + boneShare × length`) in
+  /// each. Nil when the bones cannot tell: a point in `skip`, the lengths not learnt yet, or
+  /// a point of pair `j − 1` that moved more than `swapSlack` relative to the body (`shift`)
+  /// since it was accepted (a glitch there, not the labels of the end).
+  private func junction(
+    _ group: Int, _ j: Int, shift: SIMD3<Float>, skip: UInt32, at time: Double
+  ) -> (straight: Float, crossed: Float, straightOff: Bool, crossedOff: Bool)? {
+    let (left, right) = Self.junctionBones[group][j]
+    guard boneUpdates[left] >= Self.boneWarmUp, boneUpdates[right] >= Self.boneWarmUp else {
+      return nil
+    }
+    let (la, lb) = Self.bodyBones[left]
+    let (ra, rb) = Self.bodyBones[right]
+    guard
+      skip & ((1 << UInt32(la)) | (1 << UInt32(lb)) | (1 << UInt32(ra)) | (1 << UInt32(rb))) == 0
+    else { return nil }
+    func steady(_ k: Int) -> Bool {
+      let moved = frame.positions[k] - shift - accepted.positions[k]
+      return time - acceptedTime[k] <= Self.holdSeconds
+        && (moved * moved).sum() <= Self.swapSlack * Self.swapSlack
+    }
+    let (pl, pr) = Self.sideGroups[group][j - 1]
+    guard steady(pl.rawValue), steady(pr.rawValue) else { return nil }
+    func error(_ a: Int, _ b: Int, _ bone: Int) -> (error: Float, off: Bool) {
+      let d = frame.positions[a] - frame.positions[b]
+      let e = abs((d * d).sum().squareRoot() - boneLength[bone])
+      return (e, e > Self.boneSlack + Self.boneShare * boneLength[bone])
+    }
+    let straight = (error(la, lb, left), error(ra, rb, right))
+    let crossed = (error(la, rb, left), error(ra, lb, right))
+    return (
+      straight.0.error + straight.1.error, crossed.0.error + crossed.1.error,
+      straight.0.off || straight.1.off, crossed.0.off || crossed.1.off
+    )
+  }
+
+  /// Per side group and pair `j ≥ 1`, the bones (indices into `bodyBones`) from pair `j − 1`
+  /// to pair `j` on the left and on the right (index 0 unused).
+  static let junctionBones: [[(Int, Int)]] = sideGroups.map { pairs in
+    pairs.indices.map { j in
+      guard j > 0 else { return (0, 0) }
+      func bone(_ a: BodyLandmark, _ b: BodyLandmark) -> Int {
+        bodyBones.firstIndex { $0 == (a.rawValue, b.rawValue) || $0 == (b.rawValue, a.rawValue) }
+          ?? 0
+      }
+      return (bone(pairs[j - 1].0, pairs[j].0), bone(pairs[j - 1].1, pairs[j].1))
+    }
+  }
+
+  /// How far points `a` and `b` of `frame` are (summed squared distances, relative to the
+  /// body) from where each was last accepted (`straight`) and from where the other was
+  /// (`crossed`); nil if either is in `skip` or was last accepted longer than `holdSeconds`
+  /// ago.
+  private func distances(
+    _ a: Int, _ b: Int, shift: SIMD3<Float>, skip: UInt32, at time: Double
+  ) -> (straight: Float, crossed: Float)? {
+    guard skip & (1 << UInt32(a)) == 0, skip & (1 << UInt32(b)) == 0,
+      time - acceptedTime[a] <= Self.holdSeconds, time - acceptedTime[b] <= Self.holdSeconds
+    else { return nil }
+    let (pa, pb) = (frame.positions[a] - shift, frame.positions[b] - shift)
+    let la = pa - accepted.positions[a]
+    let rb = pb - accepted.positions[b]
+    let lb = pa - accepted.positions[b]
+    let ra = pb - accepted.positions[a]
+    return ((la * la).sum() + (rb * rb).sum(), (lb * lb).sum() + (ra * ra).sum())
   }
 
   private static func exchangeBits(_ a: Int, _ b: Int, in mask: inout UInt32) {

@@ -67,6 +67,32 @@ struct LandmarkGateTests {
         }
       ),
       (
+        "lower legs swapped for 3 frames",
+        each(0.02, lasting: 3) { frame, _ in
+          let before = frame
+          for l in sides where l != .leftHip && l != .rightHip { frame[l] = before[l.mirrored] }
+        }
+      ),
+      (
+        "forearms swapped for 3 frames",
+        each(0.02, lasting: 3) { frame, _ in
+          let before = frame
+          for l in [BodyLandmark.leftElbow, .leftWrist, .rightElbow, .rightWrist] {
+            frame[l] = before[l.mirrored]
+          }
+        }
+      ),
+      (
+        "left and right swapped in the first 2 frames",
+        {
+          var out = clean
+          for f in 0..<min(2, out.count) {
+            for l in BodyLandmark.allCases { out[f][l] = clean[f][l.mirrored] }
+          }
+          return out
+        }()
+      ),
+      (
         "30 cm spikes",
         each(0.05) { frame, rng in
           let k = Int(rng.next() % count)
@@ -99,7 +125,7 @@ struct LandmarkGateTests {
   }
 
   @Test(
-    "detector glitches (NaN, far away, spikes, placeholders at the origin, left and right swapped) leave the count and cost at most 6 points (7 for lost points)",
+    "detector glitches (NaN, far away, spikes, placeholders at the origin, left and right swapped, whole limbs or their ends, the first frames too) leave the count and cost at most 6 points (7 for lost points)",
     arguments: exercises)
   func glitches(id: String) throws {
     let exercise = try ScoringData.exercise(id)
@@ -343,6 +369,40 @@ extension LandmarkGateTests {
     #expect(gate.frame.untracked == (1 << UInt32(BodyLandmark.allCases.count)) - 1)
   }
 
+  /// A detector that swaps the feet's labels (ankles and toes) while the feet are together
+  /// (nothing jumps: continuity cannot tell) and keeps them swapped as one leg rises: the
+  /// shins then join each knee to the other ankle, which their lengths give away, and the gate
+  /// exchanges them back; when the detector's labels come right again they are taken, not
+  /// "swapped back". (Knees swapped with the feet leave the thighs' lengths nearly as they
+  /// were: that the gate does not see, README.)
+  @Test("feet whose labels swapped while together are put back by the shins' lengths")
+  func swapsByBones() throws {
+    let exercise = try ScoringData.exercise("uiprmd-m06-straight-leg-raise")
+    let clip = try ScoringData.simulatedTake(of: exercise, seed: 3)
+    let (clean, times) = try ScoringData.landmarks(of: clip, jitter: 0, seed: 1)
+    func apart(_ f: Int) -> Float { length(clean[f][.leftAnkle] - clean[f][.rightAnkle]) }
+    // Feet together, and one foot 40 cm from the other within the next 20 frames.
+    let start = try #require(
+      (30..<(clean.count - 40)).first { f in apart(f) < 0.12 && apart(f + 20) > 0.4 })
+    let lower: [BodyLandmark] = [.leftAnkle, .leftToe, .rightAnkle, .rightToe]
+    var gate = LandmarkGate()
+    var wrong = 0
+    for f in 0..<(start + 40) {
+      var frame = clean[f]
+      if f >= start && f < start + 20 {
+        for l in lower { frame[l] = clean[f][l.mirrored] }
+      }
+      gate.apply(frame, at: times[f])
+      guard apart(f) > 0.4 else { continue }
+      for l in lower where length(gate.frame[l] - clean[f][l]) > 0.01 {
+        wrong += 1
+        Issue.record(
+          "frame \(f) (swap from \(start)): \(l) \(length(gate.frame[l] - clean[f][l])) m off")
+      }
+    }
+    #expect(wrong == 0)
+  }
+
   @Test("a wrong first frame does not mirror the take, and a turn during a gap is not a swap")
   func swapsEnd() {
     let body = Self.standing()
@@ -354,6 +414,14 @@ extension LandmarkGateTests {
     for f in 1...60 { gate.apply(body, at: Double(f) / 30) }
     #expect(gate.swaps <= 2 * 31, "swapped back \(gate.swaps) times")
     #expect(gate.frame.positions == body.positions)
+    // Two first frames swapped: exchanged back no longer than they had held, not a second.
+    var early = LandmarkGate()
+    early.apply(mirrored, at: 0)
+    early.apply(mirrored, at: 1.0 / 30)
+    for f in 2..<60 {
+      early.apply(body, at: Double(f) / 30)
+      if f >= 5 { #expect(early.frame.positions == body.positions, "frame \(f)") }
+    }
     // Seen, then 2 s unseen during which the patient turned round: taken as it comes.
     var turned = LandmarkGate()
     for f in 0..<30 { turned.apply(body, at: Double(f) / 30) }
