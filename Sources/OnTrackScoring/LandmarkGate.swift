@@ -27,7 +27,9 @@ import OnTrackKinematics
 ///    compared (after a gap the patient may have turned round), and a group is exchanged back
 ///    for at most `swapSeconds` (1 s) in a row, and no longer than the labels before had held:
 ///    labels that stay "swapped" longer are taken as they come (a wrong first frame must not
-///    mirror the rest of the take).
+///    mirror the rest of the take). A swap that no jump shows is put back by the bones that
+///    join the limb's end to it (a shin from each knee to the other ankle). The decision is
+///    `SideSwapTracker`'s, which `KeypointSolver` takes too.
 /// 4. **A bone's length.** Each of 18 segments a body keeps (`bodyBones`: the limbs, the head
 ///    on the neck, the trunk's frame) has its length learnt (a running median over every
 ///    frame that has both its points, refused or not: `learnBones`);
@@ -68,14 +70,11 @@ public struct LandmarkGate: Sendable {
   public static let jumpSlack: Float = 0.15
   /// Least mean movement a point of a limb for its sides to be checked for a swap, metres.
   public static let swapSlack: Float = 0.08
-  /// Longest a group's labels are exchanged back in a row, seconds: labels "swapped" for
-  /// longer are taken as the detector gives them.
-  public static let swapSeconds = 1.0
   /// A bone is off by more than `boneSlack + boneShare × length` (`offBones`): metres, and a
   /// share of the learnt length. Jitter of 2 cm a coordinate moves a bone's length by ~3 cm
   /// (σ); a trunk or a shoulder girdle that bends changes its segments by 10–20 %.
-  public static let boneSlack: Float = 0.08
-  public static let boneShare: Float = 0.2
+  public static let boneSlack: Float = SideSwapTracker.boneSlack
+  public static let boneShare: Float = SideSwapTracker.boneShare
   /// Frames of a bone learnt (their median) before it is judged, and the most its learnt
   /// length moves a frame after, metres.
   public static let boneWarmUp = 15
@@ -102,11 +101,8 @@ public struct LandmarkGate: Sendable {
   /// Bit k: landmark k has been accepted at least once.
   private var seenMask: UInt32 = 0
   private var lastTime = -Double.infinity
-  /// Per side group (arms, legs): when its labels began to be swapped back (−∞: they are not).
-  private var swappingSince: [Double] = [-.infinity, -.infinity]
-  /// Per side group: since when its labels have been taken as they are now (the first frame,
-  /// or the start of a swap that outlasted the labels before it).
-  private var labelledSince: [Double] = [-.infinity, -.infinity]
+  /// Whether the side groups' labels were swapped (chain 0 the arms, 1 the legs).
+  private var swapTracker = SideSwapTracker(slack: swapSlack)
   /// Scratch for the per-axis medians (one value per landmark).
   private var scratch: [Float]
   /// Each bone's learnt length (`bodyBones`, `learnBones`), metres, and how many frames it
@@ -207,9 +203,7 @@ public struct LandmarkGate: Sendable {
     // of their movements): each landmark is judged by how it moved relative to the rest (a
     // whole body that jumps — a sensor that re-locates it — is not a glitch of any one).
     var shift = SIMD3<Float>.zero
-    if labelledSince[0] == -.infinity {
-      for group in labelledSince.indices { labelledSince[group] = time }
-    }
+    swapTracker.begin(at: time)
     if seenMask != 0 {
       shift = movementOfBody(excluding: refusedNow | frame.untracked | ~seenMask)
       for (group, pairs) in Self.sideGroups.enumerated() {
@@ -423,100 +417,35 @@ public struct LandmarkGate: Sendable {
     }
   }
 
-  /// Exchanges the two sides of the end of a limb in `frame` if the other side is by far the
-  /// nearer to where this side last was (points refused, not seen, or never accepted left
-  /// out); what is refused or not seen goes with its point.
-  ///
-  /// `pairs` run along the limb from the trunk (shoulders, elbows, wrists; hips, knees,
-  /// ankles, toes). A detector may swap a whole limb or only its end (the far and the near
-  /// foot of a body seen side-on), so every end of the chain is tried: with `s_k` and `c_k`
-  /// the summed squared distances of pair k's two points from where they were last accepted,
-  /// as labelled and exchanged, exchanging the pairs from `j` on costs
-  /// `C_j = Σ_{k<j} s_k + Σ_{k≥j} c_k`; the cheapest `j` is exchanged if `C_j < ¼ C_n`
-  /// (`C_n = Σ s_k`, nothing exchanged) and the points moved more than `swapSlack` each on
-  /// average as labelled. Positions are compared relative to the body (`shift` is how far it
-  /// moved): a whole body that jumps is not a swap. Only points accepted within `holdSeconds`
-  /// are compared (after a gap the patient may have turned round).
-  ///
-  /// A group is exchanged back for at most `swapSeconds` in a row, and for no longer than the
-  /// labels before the swap had held: labels that stay "swapped" longer are the detector's
-  /// word, and what was accepted of the chain is then taken as its mirror image (a wrong first
-  /// frame or two must not mirror the rest of the take, nor a second of it).
+  /// Exchanges the two sides of the end of a limb in `frame` where the detector swapped them
+  /// (`SideSwapTracker`: by continuity, for no longer than the labels before had held, or by
+  /// the bones joining the end to the limb); what is refused or not seen goes with its point.
+  /// `pairs` run along the limb from the trunk. Positions are compared relative to the body
+  /// (`shift` is how far it moved): a whole body that jumps is not a swap. Points refused, not
+  /// seen, never accepted, or last accepted longer than `holdSeconds` ago are left out (after
+  /// a gap the patient may have turned round).
   private mutating func exchangeIfSwapped(
     _ group: Int, _ pairs: [(BodyLandmark, BodyLandmark)], shift: SIMD3<Float>, at time: Double,
     refused: inout UInt32
   ) {
     let skip = refused | frame.untracked | ~seenMask
-    var straight: Float = 0
-    var points = 0
-    for (l, r) in pairs {
-      guard let d = distances(l.rawValue, r.rawValue, shift: shift, skip: skip, at: time)
-      else { continue }
-      straight += d.straight
-      points += 2
-    }
-    var from = pairs.count
-    var cheapest = straight
-    if points > 0, straight > Float(points) * Self.swapSlack * Self.swapSlack {
-      var endStraight: Float = 0
-      var endCrossed: Float = 0
-      for k in pairs.indices.reversed() {
-        guard
-          let d = distances(
-            pairs[k].0.rawValue, pairs[k].1.rawValue, shift: shift, skip: skip, at: time)
-        else { continue }
-        endStraight += d.straight
-        endCrossed += d.crossed
-        let cost = straight - endStraight + endCrossed
-        if cost < cheapest {
-          cheapest = cost
-          from = k
-        }
-      }
-    }
-    guard from < pairs.count, cheapest < 0.25 * straight else {
-      swappingSince[group] = -.infinity
-      // The points jumped and the other labelling was the nearer, though not by far enough:
-      // the labels may have changed here unseen, so they count as held only from now.
-      if from < pairs.count { labelledSince[group] = time }
-      // No jump, but a limb's end joined to the wrong side (labels that swapped while the two
-      // sides were together, and went apart so): exchanged back where the bones say so.
-      for j in 1..<pairs.count {
-        guard let bones = junction(group, j, shift: shift, skip: skip, at: time),
-          bones.straightOff, !bones.crossedOff, bones.crossed < bones.straight
-        else { continue }
-        exchange(pairs[j...], refused: &refused)
-        return
-      }
-      return
-    }
-    if from > 0, let bones = junction(group, from, shift: shift, skip: skip, at: time),
-      !bones.straightOff, bones.crossed > bones.straight + Self.boneSlack
-    {
-      // The labels jumped, but the bones joining the end to the limb say they are right now
-      // (exchanged, they would be longer or shorter by more than jitter makes them): what
-      // was accepted of the limb's end was the mirror image.
+    var tracker = swapTracker
+    let decision = tracker.decide(
+      chain: group, pairs: pairs.count, at: time,
+      distances: { k in
+        distances(pairs[k].0.rawValue, pairs[k].1.rawValue, shift: shift, skip: skip, at: time)
+      },
+      junction: { j in junction(group, j, shift: shift, skip: skip, at: time) })
+    swapTracker = tracker
+    switch decision {
+    case .keep: break
+    case .exchange(let from): exchange(pairs[from...], refused: &refused)
+    case .remember(let from):
       for (l, r) in pairs[from...] {
         accepted.positions.swapAt(l.rawValue, r.rawValue)
         acceptedTime.swapAt(l.rawValue, r.rawValue)
       }
-      labelledSince[group] = time
-      swappingSince[group] = -.infinity
-      return
     }
-    if swappingSince[group] == -.infinity { swappingSince[group] = time }
-    let limit = min(Self.swapSeconds, swappingSince[group] - labelledSince[group])
-    guard time - swappingSince[group] <= limit else {
-      // The detector's labels stand; what was accepted of the chain was their mirror image.
-      for (l, r) in pairs[from...] {
-        accepted.positions.swapAt(l.rawValue, r.rawValue)
-        acceptedTime.swapAt(l.rawValue, r.rawValue)
-      }
-      labelledSince[group] = swappingSince[group]
-      swappingSince[group] = -.infinity
-      return
-    }
-    exchange(pairs[from...], refused: &refused)
   }
 
   /// Exchanges the two sides of `pairs` in `frame`; what is refused or not seen goes with its
@@ -533,16 +462,14 @@ public struct LandmarkGate: Sendable {
     swaps += 1
   }
 
-  /// How far the two bones that join pair `j` of side group `group` to pair `j − 1` (a
-  /// thigh, a shin, a foot; an upper arm, a forearm) are from their learnt lengths, summed
-  /// (metres), as labelled (`straight`) and with the sides from pair `j` on exchanged
-  /// (`crossed`), and whether a bone is off (more than `boneSlack + boneShare × length`) in
-  /// each. Nil when the bones cannot tell: a point in `skip`, the lengths not learnt yet, or
-  /// a point of pair `j − 1` that moved more than `swapSlack` relative to the body (`shift`)
+  /// How the two bones that join pair `j` of side group `group` to pair `j − 1` (a thigh, a
+  /// shin, a foot; an upper arm, a forearm) fit their learnt lengths, as labelled and
+  /// exchanged. Nil when they cannot tell: a point in `skip`, the lengths not learnt yet, or a
+  /// point of pair `j − 1` that moved more than `swapSlack` relative to the body (`shift`)
   /// since it was accepted (a glitch there, not the labels of the end).
   private func junction(
     _ group: Int, _ j: Int, shift: SIMD3<Float>, skip: UInt32, at time: Double
-  ) -> (straight: Float, crossed: Float, straightOff: Bool, crossedOff: Bool)? {
+  ) -> SideSwapTracker.Junction? {
     let (left, right) = Self.junctionBones[group][j]
     guard boneUpdates[left] >= Self.boneWarmUp, boneUpdates[right] >= Self.boneWarmUp else {
       return nil
@@ -559,17 +486,17 @@ public struct LandmarkGate: Sendable {
     }
     let (pl, pr) = Self.sideGroups[group][j - 1]
     guard steady(pl.rawValue), steady(pr.rawValue) else { return nil }
-    func error(_ a: Int, _ b: Int, _ bone: Int) -> (error: Float, off: Bool) {
-      let d = frame.positions[a] - frame.positions[b]
-      let e = abs((d * d).sum().squareRoot() - boneLength[bone])
-      return (e, e > Self.boneSlack + Self.boneShare * boneLength[bone])
+    // Each bone's ends as (parent, child): pair j − 1's point, pair j's.
+    func ends(_ bone: Int, _ parent: Int) -> (Int, Int) {
+      let (a, b) = Self.bodyBones[bone]
+      return a == parent ? (a, b) : (b, a)
     }
-    let straight = (error(la, lb, left), error(ra, rb, right))
-    let crossed = (error(la, rb, left), error(ra, lb, right))
-    return (
-      straight.0.error + straight.1.error, crossed.0.error + crossed.1.error,
-      straight.0.off || straight.1.off, crossed.0.off || crossed.1.off
-    )
+    let (lp, lc) = ends(left, pl.rawValue)
+    let (rp, rc) = ends(right, pr.rawValue)
+    return SideSwapTracker.Junction(
+      leftParent: frame.positions[lp], leftChild: frame.positions[lc],
+      rightParent: frame.positions[rp], rightChild: frame.positions[rc],
+      leftLength: boneLength[left], rightLength: boneLength[right])
   }
 
   /// Per side group and pair `j ≥ 1`, the bones (indices into `bodyBones`) from pair `j − 1`

@@ -6,6 +6,11 @@ import Foundation
 /// scoring, reports and the avatar work as for any motion capture.
 ///
 /// Per frame, allocating nothing:
+/// 0. **Left and right.** Labels a detector swapped, for a whole limb or its end (the far and
+///    the near foot of a body seen side-on), are put back (`SideSwapTracker`, as the scorer's
+///    landmark gate does): by continuity, defended no longer than the labels before had held
+///    (two wrong first frames must not mirror the take), and, once segment lengths are
+///    measured, by the segments joining the end to its limb.
 /// 1. **Gaps.** A point missing (or below `minimumConfidence`) holds its last seen position
 ///    for up to `maximumHold` seconds, relative to its parent joint, so it moves with the body;
 ///    it is *not tracked* meanwhile (`tracked`), and stays untracked after that until seen
@@ -103,8 +108,10 @@ public struct KeypointSolver: Sendable {
   private var firstTime: Double?
   private var input = KeypointFrame()
   private var previous = KeypointFrame()
-  /// Frames whose left and right labels were swapped back (`labelsSwapped`).
+  /// Frames whose left and right labels were swapped back (`exchangeSwappedLabels`).
   public private(set) var swaps = 0
+  /// Whether the limbs' labels were swapped (chain 0 the arms, 1 the legs: `sideChains`).
+  private var swapTracker = SideSwapTracker(slack: 0.08)
 
   /// - Parameter skeleton: a skeleton with the canonical joint names (`CanonicalSkeleton`).
   public init(skeleton: Skeleton) {
@@ -174,11 +181,10 @@ public struct KeypointSolver: Sendable {
     // Scratch copies (no allocation): the frame as given, and the last frame's points.
     Self.copy(frame, into: &input)
     Self.copy(current, into: &previous)
-    // 0: a detector that swapped left and right (a body seen from an ambiguous angle).
-    if labelsSwapped() {
-      for (l, r) in Self.sidePairs { Self.exchange(l, r, in: &input) }
-      swaps += 1
-    }
+    // 0: a detector that swapped left and right (a body seen from an ambiguous angle), for a
+    // whole limb or its end.
+    swapTracker.begin(at: time)
+    exchangeSwappedLabels(at: time)
     // A monocular model's depth, on the scale estimated so far.
     if correctsDepthScale { undoDepthScale() }
     // 1–2: take what was seen, refuse impossible lengths, hold what is missing.
@@ -375,32 +381,86 @@ public struct KeypointSolver: Sendable {
     return refused
   }
 
-  /// Left–right pairs of points.
-  static let sidePairs: [(BodyPoint, BodyPoint)] = [
-    (.leftShoulder, .rightShoulder), (.leftElbow, .rightElbow), (.leftWrist, .rightWrist),
-    (.leftHand, .rightHand), (.leftHip, .rightHip), (.leftKnee, .rightKnee),
-    (.leftAnkle, .rightAnkle), (.leftToe, .rightToe),
+  /// The limbs' left–right pairs of points, each from the trunk outwards.
+  static let sideChains: [[(BodyPoint, BodyPoint)]] = [
+    [
+      (.leftShoulder, .rightShoulder), (.leftElbow, .rightElbow), (.leftWrist, .rightWrist),
+      (.leftHand, .rightHand),
+    ],
+    [
+      (.leftHip, .rightHip), (.leftKnee, .rightKnee), (.leftAnkle, .rightAnkle),
+      (.leftToe, .rightToe),
+    ],
   ]
 
-  /// Whether `input`'s left and right points sit where the previous frame's right and left
-  /// ones were: a frame's points move a few centimetres at most, a swap moves each by a body's
-  /// width. Decided over the whole body (at least two pairs seen in both frames), and only
-  /// when the swapped reading is four times closer and the labelled one more than 3 cm off.
-  private func labelsSwapped() -> Bool {
-    var same: Float = 0
-    var swapped: Float = 0
-    var pairs = 0
-    for (l, r) in Self.sidePairs {
-      guard usable(l), usable(r), previous.has(l), previous.has(r) else { continue }
-      let a = input.positions[l.rawValue]
-      let b = input.positions[r.rawValue]
-      let pa = previous.positions[l.rawValue]
-      let pb = previous.positions[r.rawValue]
-      same += dot(a - pa, a - pa) + dot(b - pb, b - pb)
-      swapped += dot(a - pb, a - pb) + dot(b - pa, b - pa)
-      pairs += 1
+  /// A joint that moved farther than this between frames (metres) anchors no bone for telling
+  /// swapped labels (a glitch of its own, not the labels of the limb's end).
+  static let steadyStep: Float = 0.08
+
+  /// Puts back, in `input`, the labels of a limb or its end that the detector swapped
+  /// (`SideSwapTracker`, over `sideChains`): a frame's points move a few centimetres at most
+  /// (a limb's points are compared once they moved 8 cm each on average), a swap moves each by
+  /// the distance between the sides; and,
+  /// once the segment lengths are measured, the bones joining an end to its limb tell a swap
+  /// that no jump shows. Where the detector's labels stand after all, what the solver
+  /// remembers of the chain (the last frame's points, their smoothing) is exchanged.
+  private mutating func exchangeSwappedLabels(at time: Double) {
+    var exchanged = false
+    defer { if exchanged { swaps += 1 } }
+    for (c, chain) in Self.sideChains.enumerated() {
+      var tracker = swapTracker
+      let decision = tracker.decide(
+        chain: c, pairs: chain.count, at: time,
+        distances: { k in
+          let (l, r) = chain[k]
+          guard usable(l), usable(r), previous.has(l), previous.has(r) else { return nil }
+          let a = input.positions[l.rawValue]
+          let b = input.positions[r.rawValue]
+          let pa = previous.positions[l.rawValue]
+          let pb = previous.positions[r.rawValue]
+          return (
+            dot(a - pa, a - pa) + dot(b - pb, b - pb), dot(a - pb, a - pb) + dot(b - pa, b - pa)
+          )
+        },
+        junction: { j in junction(chain, j) })
+      swapTracker = tracker
+      switch decision {
+      case .keep: break
+      case .exchange(let from):
+        for (l, r) in chain[from...] { Self.exchange(l, r, in: &input) }
+        exchanged = true
+      case .remember(let from):
+        for (l, r) in chain[from...] {
+          Self.exchange(l, r, in: &previous)
+          Self.exchange(l, r, in: &current)
+          smoothed.swapAt(l.rawValue, r.rawValue)
+          smoothedValid.swapAt(l.rawValue, r.rawValue)
+          lastSeen.swapAt(l.rawValue, r.rawValue)
+        }
+      }
     }
-    return pairs >= 2 && swapped * 4 < same && same > Float(pairs) * 2 * 0.03 * 0.03
+  }
+
+  /// How the two segments joining pair `j` of `chain` to pair `j − 1` fit their measured
+  /// lengths, as labelled and exchanged; nil before the lengths are measured, when a point is
+  /// not usable, or when a point of pair `j − 1` moved more than `steadyStep` since the last
+  /// frame.
+  private func junction(_ chain: [(BodyPoint, BodyPoint)], _ j: Int) -> SideSwapTracker.Junction? {
+    guard isCalibrated, j > 0, j < chain.count else { return nil }
+    let (pl, pr) = chain[j - 1]
+    let (cl, cr) = chain[j]
+    let (ll, rl) = (segment[cl.rawValue], segment[cr.rawValue])
+    guard ll > 0, rl > 0, usable(pl), usable(pr), usable(cl), usable(cr) else { return nil }
+    func steady(_ p: BodyPoint) -> Bool {
+      guard let before = previous[p] else { return false }
+      let moved = input.positions[p.rawValue] - before
+      return dot(moved, moved) <= Self.steadyStep * Self.steadyStep
+    }
+    guard steady(pl), steady(pr) else { return nil }
+    return SideSwapTracker.Junction(
+      leftParent: input.positions[pl.rawValue], leftChild: input.positions[cl.rawValue],
+      rightParent: input.positions[pr.rawValue], rightChild: input.positions[cr.rawValue],
+      leftLength: ll, rightLength: rl)
   }
 
   /// Exchanges two points (position, confidence, presence) of `frame`.

@@ -1,0 +1,172 @@
+/// Tells, frame by frame, whether a pose detector swapped the left and right labels of a limb,
+/// or of its end only, and for how long a swap is put right: the one decision that
+/// `KeypointSolver` (keypoints) and the landmark gate (landmarks) both take, each over its own
+/// points.
+///
+/// A *chain* is a limb's left–right pairs from the trunk outwards (shoulders, elbows, wrists;
+/// hips, knees, ankles, toes). A detector confuses the two sides of a whole limb or of its end
+/// (the far and the near foot of a body seen side-on), most often at the start, before it has
+/// locked on, and while the two sides are close together.
+///
+/// **By continuity.** With `s_k` and `c_k` the summed squared distances (metres²) of pair
+/// k's two points from where they were last taken, as labelled and exchanged, exchanging the
+/// pairs from `j` on costs
+///
+///     C_j = Σ_{k<j} s_k + Σ_{k≥j} c_k,    C_n = Σ s_k (nothing exchanged).
+///
+/// The cheapest `j` is exchanged if `C_j < ¼ C_n` and the points moved more than `slack` each
+/// on average as labelled (`C_n > 2 m · slack²` over m pairs seen). A real movement is
+/// continuous, so its own labelling is the nearer; limbs that cross do so over many frames.
+///
+/// **For how long.** A chain is exchanged back for at most `longest` (1 s) in a row, and no
+/// longer than the labels before the swap had held (two wrong first frames are defended for
+/// two frames, not a second); labels that stay "swapped" longer are the detector's word, and
+/// what was taken of the chain is then its mirror image (`Decision.remember`). A frame whose
+/// other labelling was the nearer, though not by far enough to exchange, restarts the count
+/// of how long the labels have held: they may have changed there unseen.
+///
+/// **By the bones.** A swap that no jump shows (the feet swapped while together, then apart)
+/// is exchanged back when the two bones joining the end to the limb (a shin from each knee to
+/// the other ankle) are off as labelled (`Junction.isOff`) and not exchanged; and a jump the
+/// joining bones contradict (exchanged, they would be more than `boneSlack` further from their
+/// lengths) is the detector coming right, not a swap (`remember`).
+///
+/// Holds no arrays (up to four chains): allocation-free, and free to copy.
+public struct SideSwapTracker: Sendable {
+  /// What to do with a chain's labels in this frame.
+  public enum Decision: Equatable, Sendable {
+    /// Take them as they are.
+    case keep
+    /// Exchange the two sides of the chain's pairs from `from` on.
+    case exchange(from: Int)
+    /// Take them as they are, and exchange what was remembered of the pairs from `from` on:
+    /// it was their mirror image.
+    case remember(from: Int)
+  }
+
+  /// How the two bones that join pair `j` of a chain to pair `j − 1` (a thigh, a shin; an
+  /// upper arm, a forearm) fit their lengths.
+  public struct Junction: Sendable {
+    /// Summed distance of the two bones from their lengths (metres), as labelled and with
+    /// the sides from pair `j` on exchanged.
+    public var straight: Float
+    public var crossed: Float
+    /// Whether a bone is off (`isOff`) as labelled, and exchanged.
+    public var straightOff: Bool
+    public var crossedOff: Bool
+
+    /// The junction of bones from `leftParent` to `leftChild` and from `rightParent` to
+    /// `rightChild`, of lengths `leftLength` and `rightLength` (metres).
+    public init(
+      leftParent: SIMD3<Float>, leftChild: SIMD3<Float>, rightParent: SIMD3<Float>,
+      rightChild: SIMD3<Float>, leftLength: Float, rightLength: Float
+    ) {
+      func error(_ a: SIMD3<Float>, _ b: SIMD3<Float>, _ length: Float) -> Float {
+        let d = a - b
+        return abs((d * d).sum().squareRoot() - length)
+      }
+      let ls = error(leftParent, leftChild, leftLength)
+      let rs = error(rightParent, rightChild, rightLength)
+      let lc = error(leftParent, rightChild, leftLength)
+      let rc = error(rightParent, leftChild, rightLength)
+      straight = ls + rs
+      crossed = lc + rc
+      straightOff = Self.isOff(ls, length: leftLength) || Self.isOff(rs, length: rightLength)
+      crossedOff = Self.isOff(lc, length: leftLength) || Self.isOff(rc, length: rightLength)
+    }
+
+    /// A bone `error` metres from its `length` is off past `boneSlack + boneShare × length`
+    /// (8 cm + 20 %: jitter of 2 cm a coordinate moves a bone's length by ~3 cm (σ)).
+    public static func isOff(_ error: Float, length: Float) -> Bool {
+      error > SideSwapTracker.boneSlack + SideSwapTracker.boneShare * length
+    }
+  }
+
+  /// Longest a chain's labels are exchanged back in a row, seconds.
+  public static let longest = 1.0
+  /// A bone is off past `boneSlack + boneShare × length` (metres, and a share).
+  public static let boneSlack: Float = 0.08
+  public static let boneShare: Float = 0.2
+  /// Least mean movement a point (metres) for a chain's sides to be compared.
+  public let slack: Float
+  /// Per chain: when its labels began to be exchanged back (−∞: they are not), and since
+  /// when they have been taken as they are now.
+  private var swappingSince = SIMD4<Double>(repeating: -.infinity)
+  private var labelledSince = SIMD4<Double>(repeating: -.infinity)
+
+  /// - Parameter slack: least mean movement a point, metres, for a chain to be compared.
+  public init(slack: Float) {
+    self.slack = slack
+  }
+
+  /// Starts the count of how long the labels have held, at the first frame.
+  public mutating func begin(at time: Double) {
+    for c in 0..<4 where labelledSince[c] == -.infinity { labelledSince[c] = time }
+  }
+
+  /// Decides chain `chain` (0–3) of `pairs` pairs at `time` seconds. `distances(k)` gives
+  /// pair k's (s_k, c_k), nil if either point cannot be compared (not seen, or not taken
+  /// lately); `junction(j)`, for j ≥ 1, how the bones joining pair j to pair j − 1 fit, nil
+  /// when they cannot tell (a point missing, lengths not known, a point of pair j − 1 that
+  /// itself jumped).
+  public mutating func decide(
+    chain: Int, pairs: Int, at time: Double,
+    distances: (Int) -> (straight: Float, crossed: Float)?, junction: (Int) -> Junction?
+  ) -> Decision {
+    let c = min(max(chain, 0), 3)
+    if labelledSince[c] == -.infinity { labelledSince[c] = time }
+    var straight: Float = 0
+    var points = 0
+    for k in 0..<max(pairs, 0) {
+      guard let d = distances(k) else { continue }
+      straight += d.straight
+      points += 2
+    }
+    var from = pairs
+    var cheapest = straight
+    if points > 0, straight > Float(points) * slack * slack {
+      var endStraight: Float = 0
+      var endCrossed: Float = 0
+      for k in stride(from: pairs - 1, through: 0, by: -1) {
+        guard let d = distances(k) else { continue }
+        endStraight += d.straight
+        endCrossed += d.crossed
+        let cost = straight - endStraight + endCrossed
+        if cost < cheapest {
+          cheapest = cost
+          from = k
+        }
+      }
+    }
+    guard from < pairs, cheapest < 0.25 * straight else {
+      swappingSince[c] = -.infinity
+      // The points jumped and the other labelling was the nearer, though not by far enough:
+      // the labels may have changed here unseen.
+      if from < pairs { labelledSince[c] = time }
+      // No jump, but a limb's end joined to the wrong side.
+      for j in stride(from: 1, to: pairs, by: 1) {
+        guard let bones = junction(j), bones.straightOff, !bones.crossedOff,
+          bones.crossed < bones.straight
+        else { continue }
+        return .exchange(from: j)
+      }
+      return .keep
+    }
+    if from > 0, let bones = junction(from), !bones.straightOff,
+      bones.crossed > bones.straight + Self.boneSlack
+    {
+      // The labels jumped, but the bones joining the end to the limb say they are right now.
+      labelledSince[c] = time
+      swappingSince[c] = -.infinity
+      return .remember(from: from)
+    }
+    if swappingSince[c] == -.infinity { swappingSince[c] = time }
+    let limit = min(Self.longest, swappingSince[c] - labelledSince[c])
+    guard time - swappingSince[c] <= limit else {
+      labelledSince[c] = swappingSince[c]
+      swappingSince[c] = -.infinity
+      return .remember(from: from)
+    }
+    return .exchange(from: from)
+  }
+}
