@@ -18,18 +18,21 @@
 /// on average as labelled (`C_n > 2 m · slack²` over m pairs seen). A real movement is
 /// continuous, so its own labelling is the nearer; limbs that cross do so over many frames.
 ///
-/// **For how long.** A chain is exchanged back for at most `longest` (1 s) in a row, and no
-/// longer than the labels before the swap had held (two wrong first frames are defended for
-/// two frames, not a second); labels that stay "swapped" longer are the detector's word, and
-/// what was taken of the chain is then its mirror image (`Decision.remember`). A frame whose
-/// other labelling was the nearer, though not by far enough to exchange, restarts the count
-/// of how long the labels have held: they may have changed there unseen.
+/// **For how long.** A chain is exchanged back for at most `longest` (1 s) in a row, and for
+/// no more frames than the labels before the swap had been compared in (a chain compared
+/// from its first frame on, wrong in its first two, is defended for one frame, not a second;
+/// so is a limb that comes back into view wrong); labels that stay "swapped" longer are the
+/// detector's word, and what was taken of the chain is then its mirror image
+/// (`Decision.remember`). A frame whose other labelling was the nearer, though not by far
+/// enough to exchange, or in which the chain could not be compared, restarts that count: the
+/// labels may have changed there unseen.
 ///
 /// **By the bones.** A swap that no jump shows (the feet swapped while together, then apart)
 /// is exchanged back when the two bones joining the end to the limb (a shin from each knee to
-/// the other ankle) are off as labelled (`Junction.isOff`) and not exchanged; and a jump the
-/// joining bones contradict (exchanged, they would be more than `boneSlack` further from their
-/// lengths) is the detector coming right, not a swap (`remember`).
+/// the other ankle) are off as labelled (`Junction.isOff`) and not exchanged, for as long as
+/// they say so; and a jump the joining bones contradict (exchanged, they would be more than
+/// `boneSlack` further from their lengths) is the detector coming right, not a swap
+/// (`remember`).
 ///
 /// Holds no arrays (up to four chains): allocation-free, and free to copy.
 public struct SideSwapTracker: Sendable {
@@ -89,22 +92,21 @@ public struct SideSwapTracker: Sendable {
   public static let boneShare: Float = 0.2
   /// Least mean movement a point (metres) for a chain's sides to be compared.
   public let slack: Float
-  /// Per chain: when its labels began to be exchanged back (−∞: they are not), and since
-  /// when they have been taken as they are now.
+  /// Chains a tracker follows at most.
+  public static let chains = 4
+  /// Per chain: when its labels began to be exchanged back (−∞: they are not), for how many
+  /// frames so far, and in how many frames before that the labels had been compared as they
+  /// were taken.
   private var swappingSince = SIMD4<Double>(repeating: -.infinity)
-  private var labelledSince = SIMD4<Double>(repeating: -.infinity)
+  private var swappedFrames = SIMD4<Int32>(repeating: 0)
+  private var heldFrames = SIMD4<Int32>(repeating: 0)
 
   /// - Parameter slack: least mean movement a point, metres, for a chain to be compared.
   public init(slack: Float) {
     self.slack = slack
   }
 
-  /// Starts the count of how long the labels have held, at the first frame.
-  public mutating func begin(at time: Double) {
-    for c in 0..<4 where labelledSince[c] == -.infinity { labelledSince[c] = time }
-  }
-
-  /// Decides chain `chain` (0–3) of `pairs` pairs at `time` seconds. `distances(k)` gives
+  /// Decides chain `chain` (0 ..< `chains`) of `pairs` pairs at `time` seconds. `distances(k)` gives
   /// pair k's (s_k, c_k), nil if either point cannot be compared (not seen, or not taken
   /// lately); `junction(j)`, for j ≥ 1, how the bones joining pair j to pair j − 1 fit, nil
   /// when they cannot tell (a point missing, lengths not known, a point of pair j − 1 that
@@ -113,8 +115,8 @@ public struct SideSwapTracker: Sendable {
     chain: Int, pairs: Int, at time: Double,
     distances: (Int) -> (straight: Float, crossed: Float)?, junction: (Int) -> Junction?
   ) -> Decision {
-    let c = min(max(chain, 0), 3)
-    if labelledSince[c] == -.infinity { labelledSince[c] = time }
+    precondition(chain >= 0 && chain < Self.chains, "chain \(chain) of \(Self.chains)")
+    let c = chain
     var straight: Float = 0
     var points = 0
     for k in 0..<max(pairs, 0) {
@@ -138,16 +140,18 @@ public struct SideSwapTracker: Sendable {
         }
       }
     }
+    /// Whether the bones joining pair j to the limb fit only with the sides exchanged.
+    func bonesCross(_ j: Int) -> Bool {
+      guard j > 0, let bones = junction(j) else { return false }
+      return bones.straightOff && !bones.crossedOff && bones.crossed < bones.straight
+    }
     guard from < pairs, cheapest < 0.25 * straight else {
       swappingSince[c] = -.infinity
-      // The points jumped and the other labelling was the nearer, though not by far enough:
-      // the labels may have changed here unseen.
-      if from < pairs { labelledSince[c] = time }
+      // Not compared, or the points jumped and the other labelling was the nearer though not
+      // by far enough: the labels may have changed here unseen.
+      heldFrames[c] = points == 0 || from < pairs ? 0 : heldFrames[c] &+ 1
       // No jump, but a limb's end joined to the wrong side.
-      for j in stride(from: 1, to: pairs, by: 1) {
-        guard let bones = junction(j), bones.straightOff, !bones.crossedOff,
-          bones.crossed < bones.straight
-        else { continue }
+      for j in stride(from: 1, to: pairs, by: 1) where bonesCross(j) {
         return .exchange(from: j)
       }
       return .keep
@@ -156,14 +160,22 @@ public struct SideSwapTracker: Sendable {
       bones.crossed > bones.straight + Self.boneSlack
     {
       // The labels jumped, but the bones joining the end to the limb say they are right now.
-      labelledSince[c] = time
+      heldFrames[c] = 0
       swappingSince[c] = -.infinity
       return .remember(from: from)
     }
-    if swappingSince[c] == -.infinity { swappingSince[c] = time }
-    let limit = min(Self.longest, swappingSince[c] - labelledSince[c])
-    guard time - swappingSince[c] <= limit else {
-      labelledSince[c] = swappingSince[c]
+    // The bones say the end is crossed as labelled: exchanged for as long as they say so.
+    if bonesCross(from) {
+      swappingSince[c] = -.infinity
+      return .exchange(from: from)
+    }
+    if swappingSince[c] == -.infinity {
+      swappingSince[c] = time
+      swappedFrames[c] = 0
+    }
+    swappedFrames[c] &+= 1
+    guard swappedFrames[c] <= heldFrames[c], time - swappingSince[c] <= Self.longest else {
+      heldFrames[c] = swappedFrames[c] &- 1
       swappingSince[c] = -.infinity
       return .remember(from: from)
     }

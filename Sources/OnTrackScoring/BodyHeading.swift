@@ -117,7 +117,7 @@ struct BodyHeading: Sendable {
       let rs = raw.1
     {
       let shoulders = Self.angle(s, rs)
-      turns = SIMD3(Self.angle(h, rh), shoulders, shoulders)
+      turns = Self.alike(SIMD3(Self.angle(h, rh), shoulders, shoulders))
       zoneOfLegs = 1
     }
     Self.updateJitter(&jitter, 0, lastCues.0, raw.0, slow)
@@ -181,9 +181,14 @@ struct BodyHeading: Sendable {
     guard let a = from.0, let b = from.1, let c = from.2, let x = to.0, let y = to.1,
       let z = to.2
     else { return nil }
-    var t = SIMD3(angle(a, x), angle(b, y), angle(c, z))
-    // A half turn has no sign of its own (a body seen with its labels swapped, or turned right
-    // round between two frames): each cue is read the way round nearest the others' median.
+    return alike(SIMD3(angle(a, x), angle(b, y), angle(c, z)))
+  }
+
+  /// The cues' turns `t` (radians) each read the way round nearest their median: a half turn
+  /// has no sign of its own (a body seen with its labels swapped, or turned right round
+  /// between two frames).
+  private static func alike(_ t: SIMD3<Float>) -> SIMD3<Float> {
+    var t = t
     let m = middle(t)
     for i in 0..<3 where abs(t[i] - m) > .pi { t[i] -= 2 * .pi * (t[i] > m ? 1 : -1) }
     return t

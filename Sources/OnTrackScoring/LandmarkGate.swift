@@ -14,7 +14,11 @@ import OnTrackKinematics
 ///    landmark of a frame whose landmarks all lie within 5 cm (`smallest`) of their middle: a
 ///    detector that loses a point (or the whole body) often gives a placeholder for it, the
 ///    origin, and a body whose points all fell on one spot would otherwise pass for a body
-///    that jumped.
+///    that jumped. A point given to the bit where it was, two frames running, while its
+///    parent along the limb moved and the bone between them stretched or shrank by more than
+///    1 cm (which neither forward kinematics nor a sensor that measures each point afresh
+///    gives; a planted foot under a bending knee keeps its shin) is one the sensor froze and
+///    still calls seen, and is refused too (`frozen`).
 /// 3. **Left and right swapped.** A detector that swaps the labels of a side's limbs, or of
 ///    their ends only (a body seen from an ambiguous angle: the far and the near foot of a
 ///    body seen side-on), is caught by continuity: for the arms (shoulder, elbow, wrist) and
@@ -61,6 +65,12 @@ import OnTrackKinematics
 public struct LandmarkGate: Sendable {
   /// Largest |coordinate| accepted, metres.
   public static let farthest: Float = 100
+  /// Frames in a row a point is given to the bit the same while its parent moves before it
+  /// is taken as frozen (`frozen`).
+  public static let frozenFrames: Int32 = 2
+  /// How far a still point's bone to its parent may stretch or shrink before the point is
+  /// taken as frozen, metres (`frozen`): a rigid limb swinging round a still end keeps it.
+  public static let frozenStretch: Float = 0.005
   /// Farthest a landmark may be from the middle of the frame's landmarks (the per-axis
   /// median), metres: no body spans more.
   public static let reach: Float = 2.5
@@ -70,6 +80,8 @@ public struct LandmarkGate: Sendable {
   public static let jumpSlack: Float = 0.15
   /// Least mean movement a point of a limb for its sides to be checked for a swap, metres.
   public static let swapSlack: Float = 0.08
+  /// Longest a group's labels are exchanged back in a row, seconds (`SideSwapTracker`).
+  public static let swapSeconds = SideSwapTracker.longest
   /// A bone is off by more than `boneSlack + boneShare × length` (`offBones`): metres, and a
   /// share of the learnt length. Jitter of 2 cm a coordinate moves a bone's length by ~3 cm
   /// (σ); a trunk or a shoulder girdle that bends changes its segments by 10–20 %.
@@ -101,6 +113,16 @@ public struct LandmarkGate: Sendable {
   /// Bit k: landmark k has been accepted at least once.
   private var seenMask: UInt32 = 0
   private var lastTime = -Double.infinity
+  /// Per landmark: where the sensor last put it, and for how many frames in a row it has been
+  /// given to the bit the same while its parent moved (up to `frozenFrames`). Scratch: the
+  /// frame's positions as the sensor gave them (before any exchange).
+  private var lastGiven: [SIMD3<Float>]
+  private var sameFrames: [Int32]
+  /// Per landmark: the distance from its parent when it stopped; bit k: taken as frozen.
+  private var lengthWhenStill: [Float]
+  private var wasFrozen: UInt32 = 0
+  private var givenBefore = false
+  private var givenNow: [SIMD3<Float>]
   /// Whether the side groups' labels were swapped (chain 0 the arms, 1 the legs).
   private var swapTracker = SideSwapTracker(slack: swapSlack)
   /// Scratch for the per-axis medians (one value per landmark).
@@ -131,6 +153,10 @@ public struct LandmarkGate: Sendable {
 
   public init() {
     acceptedTime = [Double](repeating: 0, count: BodyLandmark.allCases.count)
+    lastGiven = [SIMD3<Float>](repeating: .zero, count: BodyLandmark.allCases.count)
+    givenNow = [SIMD3<Float>](repeating: .zero, count: BodyLandmark.allCases.count)
+    sameFrames = [Int32](repeating: 0, count: BodyLandmark.allCases.count)
+    lengthWhenStill = [Float](repeating: 0, count: BodyLandmark.allCases.count)
     scratch = [Float](repeating: 0, count: 3 * BodyLandmark.allCases.count)
     boneLength = [Float](repeating: 0, count: Self.bodyBones.count)
     boneUpdates = [Int](repeating: 0, count: Self.bodyBones.count)
@@ -179,6 +205,8 @@ public struct LandmarkGate: Sendable {
       }
     }
     refusedNow |= coincident(excluding: refusedNow | frame.untracked, at: time)
+    let given = min(count, givenNow.count)
+    for k in 0..<given { givenNow[k] = frame.positions[k] }
     // Beyond any body's reach of the middle of the frame (a median: one stray point cannot
     // move it).
     let middle = middleOfFrame(excluding: refusedNow | frame.untracked)
@@ -203,7 +231,6 @@ public struct LandmarkGate: Sendable {
     // of their movements): each landmark is judged by how it moved relative to the rest (a
     // whole body that jumps — a sensor that re-locates it — is not a glitch of any one).
     var shift = SIMD3<Float>.zero
-    swapTracker.begin(at: time)
     if seenMask != 0 {
       shift = movementOfBody(excluding: refusedNow | frame.untracked | ~seenMask)
       for (group, pairs) in Self.sideGroups.enumerated() {
@@ -218,12 +245,58 @@ public struct LandmarkGate: Sendable {
       let d = frame.positions[k] - shift - accepted.positions[k]
       if (d * d).sum() > allowance * allowance { refusedNow |= bit }
     }
+    refusedNow |= frozen(given, excluding: refusedNow | frame.untracked)
     if refusedNow != 0 { hold(refusedNow, shift: shift, at: time) }
     for k in 0..<count where (frame.untracked | refusedNow) & (1 << UInt32(k)) == 0 {
       accepted.positions[k] = frame.positions[k]
       acceptedTime[k] = time
       seenMask |= 1 << UInt32(k)
     }
+  }
+
+  /// The landmarks not in `excluded` that the sensor froze: given to the bit where it gave
+  /// them before (`givenNow` against `lastGiven`, the first `count`) in `frozenFrames` frames
+  /// running while their parent along the limb changed in each, and stretched or shrank the
+  /// bone between them by more than `frozenStretch` since the point stopped. A sensor
+  /// measures each point afresh and forward kinematics computes a point through its parent:
+  /// neither holds a point to the bit while its parent moves away from it. A point that
+  /// stays still to the bit while its parent swings round it at the bone's length is a
+  /// planted foot under a bending knee, or a hand on a table (a file's rounding repeats such
+  /// points to the bit), and is left alone. Once frozen, a point stays refused while it is
+  /// given the same. Points with no parent (the trunk's) are not judged. A frozen point is
+  /// held like any refused one (with its parent, not seen after `holdSeconds`).
+  private mutating func frozen(_ count: Int, excluding excluded: UInt32) -> UInt32 {
+    defer {
+      for k in 0..<count { lastGiven[k] = givenNow[k] }
+      givenBefore = true
+    }
+    guard givenBefore else { return 0 }
+    var found: UInt32 = 0
+    for k in 0..<count {
+      let bit = UInt32(1) << UInt32(k)
+      guard let parent = Self.parents[k], parent < count, givenNow[k] == lastGiven[k],
+        givenNow[parent] != lastGiven[parent] || wasFrozen & bit != 0
+      else {
+        sameFrames[k] = 0
+        wasFrozen &= ~bit
+        continue
+      }
+      let bone = givenNow[k] - givenNow[parent]
+      let length = (bone * bone).sum().squareRoot()
+      if sameFrames[k] == 0 {
+        let then = lastGiven[k] - lastGiven[parent]
+        lengthWhenStill[k] = (then * then).sum().squareRoot()
+      }
+      sameFrames[k] = min(sameFrames[k] &+ 1, Self.frozenFrames)
+      if wasFrozen & bit != 0
+        || (sameFrames[k] >= Self.frozenFrames
+          && abs(length - lengthWhenStill[k]) > Self.frozenStretch)
+      {
+        wasFrozen |= bit
+        if excluded & bit == 0 { found |= bit }
+      }
+    }
+    return found
   }
 
   /// The landmarks not in `excluded` that lie on another one (within `coincidence`) although
@@ -444,6 +517,7 @@ public struct LandmarkGate: Sendable {
       for (l, r) in pairs[from...] {
         accepted.positions.swapAt(l.rawValue, r.rawValue)
         acceptedTime.swapAt(l.rawValue, r.rawValue)
+        Self.exchangeBits(l.rawValue, r.rawValue, in: &seenMask)
       }
     }
   }
@@ -505,8 +579,12 @@ public struct LandmarkGate: Sendable {
     pairs.indices.map { j in
       guard j > 0 else { return (0, 0) }
       func bone(_ a: BodyLandmark, _ b: BodyLandmark) -> Int {
-        bodyBones.firstIndex { $0 == (a.rawValue, b.rawValue) || $0 == (b.rawValue, a.rawValue) }
-          ?? 0
+        guard
+          let e = bodyBones.firstIndex(where: {
+            $0 == (a.rawValue, b.rawValue) || $0 == (b.rawValue, a.rawValue)
+          })
+        else { preconditionFailure("no bone from \(a) to \(b) in bodyBones") }
+        return e
       }
       return (bone(pairs[j - 1].0, pairs[j].0), bone(pairs[j - 1].1, pairs[j].1))
     }

@@ -22,7 +22,6 @@ struct SideSwapTrackerTests {
   @Test("the end of a limb swapped for two frames is exchanged back from where it swapped")
   func endOfLimb() {
     var tracker = SideSwapTracker(slack: 0.08)
-    tracker.begin(at: 0)
     for f in 1...30 {
       let d = tracker.decide(
         chain: 1, pairs: 3, at: Double(f) / 30, distances: Self.distances(swappedFrom: 3),
@@ -35,34 +34,57 @@ struct SideSwapTrackerTests {
         junction: Self.noBones)
       #expect(d == .exchange(from: 1), "frame \(f)")
     }
-    // A small real movement (2 cm a point) is no swap.
+    // A fast real movement (10 cm a point in a frame) is no swap.
     let d = tracker.decide(
-      chain: 1, pairs: 3, at: 33.0 / 30, distances: Self.distances(swappedFrom: 3, step: 0.02),
+      chain: 1, pairs: 3, at: 33.0 / 30, distances: Self.distances(swappedFrom: 3, step: 0.1),
       junction: Self.noBones)
     #expect(d == .keep)
   }
 
-  @Test("labels wrong in the first two frames are defended two frames, not a second")
-  func wrongFirstFrames() {
+  /// `frames` decisions of a chain whose labels are wrong until frame `rightFrom`, right after
+  /// (compared with what the tracker took, which follows its own decisions), unseen before
+  /// frame `seenFrom`.
+  static func run(seenFrom: Int, rightFrom: Int, frames: Int) -> [SideSwapTracker.Decision] {
     var tracker = SideSwapTracker(slack: 0.08)
-    tracker.begin(at: 0)
-    _ = tracker.decide(
-      chain: 0, pairs: 3, at: 1.0 / 30, distances: Self.distances(swappedFrom: 3),
-      junction: Self.noBones)
+    var takenWrong = true
     var decisions: [SideSwapTracker.Decision] = []
-    // From frame 2 the detector is right: against what was taken, every pair jumped.
-    var exchanged = false
-    for f in 2..<40 {
+    for f in 0..<frames {
+      let wrong = f < rightFrom
       let d = tracker.decide(
         chain: 0, pairs: 3, at: Double(f) / 30,
-        distances: Self.distances(swappedFrom: exchanged ? 3 : 0), junction: Self.noBones)
+        distances: f < seenFrom
+          ? { _ in nil } : Self.distances(swappedFrom: wrong == takenWrong ? 3 : 0),
+        junction: Self.noBones)
       decisions.append(d)
-      if case .remember = d { exchanged = true }
+      switch d {
+      case .keep: takenWrong = wrong
+      case .exchange: takenWrong = !wrong
+      case .remember: takenWrong = wrong
+      }
     }
-    let defended = decisions.prefix { $0 == .exchange(from: 0) }.count
-    #expect(defended >= 1 && defended <= 3, "\(decisions.prefix(6))")
-    #expect(decisions.dropFirst(defended).first == .remember(from: 0))
-    #expect(decisions.dropFirst(defended + 1).allSatisfy { $0 == .keep })
+    return decisions
+  }
+
+  @Test("labels wrong from the first frames are defended one frame, not a second")
+  func wrongFirstFrames() {
+    // Wrong in frames 0 and 1 (frame 0 compared with nothing): frame 2 defended, then taken.
+    let decisions = Self.run(seenFrom: 1, rightFrom: 2, frames: 40)
+    #expect(Array(decisions.prefix(4)) == [.keep, .keep, .exchange(from: 0), .remember(from: 0)])
+    #expect(decisions.dropFirst(4).allSatisfy { $0 == .keep })
+    // A limb that comes into view (after 2 s unseen) with wrong labels: the same.
+    let late = Self.run(seenFrom: 61, rightFrom: 62, frames: 90)
+    #expect(
+      Array(late[60..<64]) == [.keep, .keep, .exchange(from: 0), .remember(from: 0)],
+      "\(late[58..<66])")
+    // Labels right for a second, then wrong for 5 frames: all 5 put back.
+    var tracker = SideSwapTracker(slack: 0.08)
+    for f in 0..<36 {
+      let wrong = f >= 30 && f < 35
+      let d = tracker.decide(
+        chain: 0, pairs: 3, at: Double(f) / 30,
+        distances: Self.distances(swappedFrom: wrong ? 0 : 3), junction: Self.noBones)
+      #expect(d == (wrong ? .exchange(from: 0) : .keep), "frame \(f)")
+    }
   }
 
   @Test("the bones joining an end to its limb tell a swap no jump shows, and overrule one")
@@ -76,7 +98,6 @@ struct SideSwapTrackerTests {
       leftLength: 0.42, rightLength: 0.42)
     #expect(crossedShins.straightOff && !crossedShins.crossedOff)
     var tracker = SideSwapTracker(slack: 0.08)
-    tracker.begin(at: 0)
     let quiet = tracker.decide(
       chain: 1, pairs: 3, at: 0.5, distances: Self.distances(swappedFrom: 3),
       junction: { $0 == 2 ? crossedShins : nil })
@@ -90,5 +111,13 @@ struct SideSwapTrackerTests {
       chain: 1, pairs: 3, at: 0.6, distances: Self.distances(swappedFrom: 2),
       junction: { $0 == 2 ? rightShins : nil })
     #expect(jump == .remember(from: 2))
+    // Swapped as the bones say for 3 s: put back throughout, past the 1 s of a jump alone.
+    var kept = SideSwapTracker(slack: 0.08)
+    for f in 0..<90 {
+      let d = kept.decide(
+        chain: 1, pairs: 3, at: Double(f) / 30, distances: Self.distances(swappedFrom: 2),
+        junction: { $0 == 2 ? crossedShins : nil })
+      #expect(d == .exchange(from: 2), "frame \(f)")
+    }
   }
 }

@@ -403,6 +403,45 @@ extension LandmarkGateTests {
     #expect(wrong == 0)
   }
 
+  /// A sensor that stops measuring a point and keeps giving it, to the bit, where it last was
+  /// (for 1.5 s of every 3 s here). Before, a frozen wrist scored the arms overhead 69 and a
+  /// frozen head the leg raise 27 and the shoulder extension 42 ("Keep your head still"):
+  /// read as the patient. A point repeated while its parent moved is now refused, held with
+  /// its parent and then not seen, and its measures left out. A planted foot, still to the
+  /// bit under a still knee, is not frozen: every exercise's clean take passes untouched.
+  @Test(
+    "a point the sensor froze while the limb moved is refused, not read as the patient",
+    arguments: [
+      ("lbp-arms-overhead", BodyLandmark.leftWrist), ("uiprmd-m06-straight-leg-raise", .head),
+      ("uiprmd-m08-shoulder-extension", .head), ("uiprmd-m04-side-lunge", .head),
+    ])
+  func frozenPoints(id: String, point: BodyLandmark) throws {
+    let exercise = try ScoringData.exercise(id)
+    let clip = try ScoringData.simulatedTake(of: exercise, seed: 3)
+    let (landmarks, times) = try ScoringData.landmarks(of: clip, jitter: 0, seed: 1)
+    let scorer = TakeScorer(exercise: exercise)
+    let clean = scorer.score(landmarks: landmarks, times: times)
+    let cleanMean = try #require(clean.summary.meanScore)
+    var frozen = landmarks
+    var held: SIMD3<Float>?
+    for f in frozen.indices {
+      if times[f].truncatingRemainder(dividingBy: 3) >= 1.5 {
+        held = held ?? frozen[f][point]
+        frozen[f][point] = held ?? frozen[f][point]
+      } else {
+        held = nil
+      }
+    }
+    let result = scorer.score(landmarks: frozen, times: times)
+    #expect(result.repetitions.count == 3, "\(id), \(point)")
+    let mean = try #require(result.summary.meanScore)
+    #expect(mean >= cleanMean - 6, "\(id), \(point) frozen: \(mean) vs \(cleanMean)")
+    // The clean take (planted feet, still parts) has nothing refused.
+    var gate = LandmarkGate()
+    for (frame, time) in zip(landmarks, times) { gate.apply(frame, at: time) }
+    #expect(gate.refused == 0, "\(id): \(gate.refused) refused in the clean take")
+  }
+
   @Test("a wrong first frame does not mirror the take, and a turn during a gap is not a swap")
   func swapsEnd() {
     let body = Self.standing()

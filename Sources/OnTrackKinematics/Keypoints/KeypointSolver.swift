@@ -181,12 +181,12 @@ public struct KeypointSolver: Sendable {
     // Scratch copies (no allocation): the frame as given, and the last frame's points.
     Self.copy(frame, into: &input)
     Self.copy(current, into: &previous)
+    // A monocular model's depth, on the scale estimated so far (before the swaps, whose bones
+    // are measured on the corrected scale).
+    if correctsDepthScale { undoDepthScale() }
     // 0: a detector that swapped left and right (a body seen from an ambiguous angle), for a
     // whole limb or its end.
-    swapTracker.begin(at: time)
     exchangeSwappedLabels(at: time)
-    // A monocular model's depth, on the scale estimated so far.
-    if correctsDepthScale { undoDepthScale() }
     // 1–2: take what was seen, refuse impossible lengths, hold what is missing.
     let strayTrunk = strayTrunkPoints(calibrating: calibrating)
     for point in BodyPoint.allCases {
