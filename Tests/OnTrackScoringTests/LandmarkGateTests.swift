@@ -15,6 +15,20 @@ struct LandmarkGateTests {
     "lbp-glute-bridge", "lbp-pelvic-tilt", "uiprmd-m05-sit-to-stand",
   ]
 
+  /// Three simulated repetitions of exercise `id` as landmarks, its scorer, and the clean
+  /// take's mean score (three repetitions found).
+  static func cleanTake(_ id: String) throws -> (
+    scorer: TakeScorer, landmarks: [LandmarkFrame], times: [Double], cleanMean: Double
+  ) {
+    let exercise = try ScoringData.exercise(id)
+    let clip = try ScoringData.simulatedTake(of: exercise, seed: 3)
+    let (landmarks, times) = try ScoringData.landmarks(of: clip, jitter: 0, seed: 1)
+    let scorer = TakeScorer(exercise: exercise)
+    let clean = scorer.score(landmarks: landmarks, times: times)
+    #expect(clean.repetitions.count == 3, "\(id)")
+    return (scorer, landmarks, times, try #require(clean.summary.meanScore))
+  }
+
   /// The detector faults a camera pipeline shows, each in its own copy of the take.
   static func faults(_ clean: [LandmarkFrame], seed: UInt64) -> [(String, [LandmarkFrame])] {
     let sides: [BodyLandmark] = [
@@ -128,13 +142,7 @@ struct LandmarkGateTests {
     "detector glitches (NaN, far away, spikes, placeholders at the origin, left and right swapped, whole limbs or their ends, the first frames too) leave the count and cost at most 6 points (7 for lost points)",
     arguments: exercises)
   func glitches(id: String) throws {
-    let exercise = try ScoringData.exercise(id)
-    let clip = try ScoringData.simulatedTake(of: exercise, seed: 3)
-    let (landmarks, times) = try ScoringData.landmarks(of: clip, jitter: 0, seed: 1)
-    let scorer = TakeScorer(exercise: exercise)
-    let clean = scorer.score(landmarks: landmarks, times: times)
-    let cleanMean = try #require(clean.summary.meanScore)
-    #expect(clean.repetitions.count == 3)
+    let (scorer, landmarks, times, cleanMean) = try Self.cleanTake(id)
     for (fault, glitched) in Self.faults(landmarks, seed: 17) {
       let result = scorer.score(landmarks: glitched, times: times)
       #expect(result.repetitions.count == 3, "\(fault)")
@@ -416,12 +424,7 @@ extension LandmarkGateTests {
       ("uiprmd-m08-shoulder-extension", .head), ("uiprmd-m04-side-lunge", .head),
     ])
   func frozenPoints(id: String, point: BodyLandmark) throws {
-    let exercise = try ScoringData.exercise(id)
-    let clip = try ScoringData.simulatedTake(of: exercise, seed: 3)
-    let (landmarks, times) = try ScoringData.landmarks(of: clip, jitter: 0, seed: 1)
-    let scorer = TakeScorer(exercise: exercise)
-    let clean = scorer.score(landmarks: landmarks, times: times)
-    let cleanMean = try #require(clean.summary.meanScore)
+    let (scorer, landmarks, times, cleanMean) = try Self.cleanTake(id)
     var frozen = landmarks
     var held: SIMD3<Float>?
     for f in frozen.indices {
