@@ -108,12 +108,14 @@ public struct SideSwapTracker: Sendable {
 
   /// Decides chain `chain` (0 ..< `chains`) of `pairs` pairs at `time` seconds. `distances(k)` gives
   /// pair k's (s_k, c_k), nil if either point cannot be compared (not seen, or not taken
-  /// lately); `junction(j)`, for j ≥ 1, how the bones joining pair j to pair j − 1 fit, nil
-  /// when they cannot tell (a point missing, lengths not known, a point of pair j − 1 that
-  /// itself jumped).
+  /// lately); `junction(j, ifOff)`, for j ≥ 1, how the bones joining pair j to pair j − 1
+  /// fit, nil when they cannot tell (a point missing, lengths not known, a point of pair j − 1
+  /// that itself jumped) or, with `ifOff`, when neither bone is off as labelled (so that the
+  /// check made every frame costs two lengths).
   public mutating func decide(
     chain: Int, pairs: Int, at time: Double,
-    distances: (Int) -> (straight: Float, crossed: Float)?, junction: (Int) -> Junction?
+    distances: (Int) -> (straight: Float, crossed: Float)?,
+    junction: (_ j: Int, _ ifOff: Bool) -> Junction?
   ) -> Decision {
     precondition(chain >= 0 && chain < Self.chains, "chain \(chain) of \(Self.chains)")
     let c = chain
@@ -142,7 +144,7 @@ public struct SideSwapTracker: Sendable {
     }
     /// Whether the bones joining pair j to the limb fit only with the sides exchanged.
     func bonesCross(_ j: Int) -> Bool {
-      guard j > 0, let bones = junction(j) else { return false }
+      guard j > 0, let bones = junction(j, true) else { return false }
       return bones.straightOff && !bones.crossedOff && bones.crossed < bones.straight
     }
     guard from < pairs, cheapest < 0.25 * straight else {
@@ -156,7 +158,7 @@ public struct SideSwapTracker: Sendable {
       }
       return .keep
     }
-    if from > 0, let bones = junction(from), !bones.straightOff,
+    if from > 0, let bones = junction(from, false), !bones.straightOff,
       bones.crossed > bones.straight + Self.boneSlack
     {
       // The labels jumped, but the bones joining the end to the limb say they are right now.

@@ -508,7 +508,9 @@ public struct LandmarkGate: Sendable {
       distances: { k in
         distances(pairs[k].0.rawValue, pairs[k].1.rawValue, shift: shift, skip: skip, at: time)
       },
-      junction: { j in junction(group, j, shift: shift, skip: skip, at: time) })
+      junction: { j, ifOff in
+        junction(group, j, shift: shift, skip: skip, at: time, ifOff: ifOff)
+      })
     swapTracker = tracker
     switch decision {
     case .keep: break
@@ -538,11 +540,12 @@ public struct LandmarkGate: Sendable {
 
   /// How the two bones that join pair `j` of side group `group` to pair `j − 1` (a thigh, a
   /// shin, a foot; an upper arm, a forearm) fit their learnt lengths, as labelled and
-  /// exchanged. Nil when they cannot tell: a point in `skip`, the lengths not learnt yet, or a
+  /// exchanged. Nil when they cannot tell: a point in `skip`, the lengths not learnt yet, a
   /// point of pair `j − 1` that moved more than `swapSlack` relative to the body (`shift`)
-  /// since it was accepted (a glitch there, not the labels of the end).
+  /// since it was accepted (a glitch there, not the labels of the end), or, with `ifOff`,
+  /// neither bone off as labelled.
   private func junction(
-    _ group: Int, _ j: Int, shift: SIMD3<Float>, skip: UInt32, at time: Double
+    _ group: Int, _ j: Int, shift: SIMD3<Float>, skip: UInt32, at time: Double, ifOff: Bool
   ) -> SideSwapTracker.Junction? {
     let (left, right) = Self.junctionBones[group][j]
     guard boneUpdates[left] >= Self.boneWarmUp, boneUpdates[right] >= Self.boneWarmUp else {
@@ -553,6 +556,15 @@ public struct LandmarkGate: Sendable {
     guard
       skip & ((1 << UInt32(la)) | (1 << UInt32(lb)) | (1 << UInt32(ra)) | (1 << UInt32(rb))) == 0
     else { return nil }
+    if ifOff {
+      // Neither bone off as labelled (learnt lengths, as `offBones` judges): nothing to do.
+      func off(_ a: Int, _ b: Int, _ bone: Int) -> Bool {
+        let d = frame.positions[a] - frame.positions[b]
+        return SideSwapTracker.Junction.isOff(
+          abs((d * d).sum().squareRoot() - boneLength[bone]), length: boneLength[bone])
+      }
+      guard off(la, lb, left) || off(ra, rb, right) else { return nil }
+    }
     func steady(_ k: Int) -> Bool {
       let moved = frame.positions[k] - shift - accepted.positions[k]
       return time - acceptedTime[k] <= Self.holdSeconds

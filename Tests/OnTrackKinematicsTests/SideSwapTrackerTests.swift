@@ -17,7 +17,7 @@ struct SideSwapTrackerTests {
     }
   }
 
-  static func noBones(_: Int) -> SideSwapTracker.Junction? { nil }
+  static func noBones(_: Int, _: Bool) -> SideSwapTracker.Junction? { nil }
 
   @Test("the end of a limb swapped for two frames is exchanged back from where it swapped")
   func endOfLimb() {
@@ -100,7 +100,7 @@ struct SideSwapTrackerTests {
     var tracker = SideSwapTracker(slack: 0.08)
     let quiet = tracker.decide(
       chain: 1, pairs: 3, at: 0.5, distances: Self.distances(swappedFrom: 3),
-      junction: { $0 == 2 ? crossedShins : nil })
+      junction: { j, _ in j == 2 ? crossedShins : nil })
     #expect(quiet == .exchange(from: 2))
     // A jump that the joining bones contradict is the detector coming right.
     let rightShins = SideSwapTracker.Junction(
@@ -109,14 +109,14 @@ struct SideSwapTrackerTests {
     #expect(!rightShins.straightOff && rightShins.crossedOff)
     let jump = tracker.decide(
       chain: 1, pairs: 3, at: 0.6, distances: Self.distances(swappedFrom: 2),
-      junction: { $0 == 2 ? rightShins : nil })
+      junction: { j, _ in j == 2 ? rightShins : nil })
     #expect(jump == .remember(from: 2))
     // Swapped as the bones say for 3 s: put back throughout, past the 1 s of a jump alone.
     var kept = SideSwapTracker(slack: 0.08)
     for f in 0..<90 {
       let d = kept.decide(
         chain: 1, pairs: 3, at: Double(f) / 30, distances: Self.distances(swappedFrom: 2),
-        junction: { $0 == 2 ? crossedShins : nil })
+        junction: { j, _ in j == 2 ? crossedShins : nil })
       #expect(d == .exchange(from: 2), "frame \(f)")
     }
   }

@@ -422,7 +422,7 @@ public struct KeypointSolver: Sendable {
             dot(a - pa, a - pa) + dot(b - pb, b - pb), dot(a - pb, a - pb) + dot(b - pa, b - pa)
           )
         },
-        junction: { j in junction(chain, j) })
+        junction: { j, ifOff in junction(chain, j, ifOff: ifOff) })
       swapTracker = tracker
       switch decision {
       case .keep: break
@@ -443,14 +443,23 @@ public struct KeypointSolver: Sendable {
 
   /// How the two segments joining pair `j` of `chain` to pair `j − 1` fit their measured
   /// lengths, as labelled and exchanged; nil before the lengths are measured, when a point is
-  /// not usable, or when a point of pair `j − 1` moved more than `steadyStep` since the last
-  /// frame.
-  private func junction(_ chain: [(BodyPoint, BodyPoint)], _ j: Int) -> SideSwapTracker.Junction? {
+  /// not usable, when a point of pair `j − 1` moved more than `steadyStep` since the last
+  /// frame, or, with `ifOff`, when neither segment is off as labelled.
+  private func junction(_ chain: [(BodyPoint, BodyPoint)], _ j: Int, ifOff: Bool)
+    -> SideSwapTracker.Junction?
+  {
     guard isCalibrated, j > 0, j < chain.count else { return nil }
     let (pl, pr) = chain[j - 1]
     let (cl, cr) = chain[j]
     let (ll, rl) = (segment[cl.rawValue], segment[cr.rawValue])
     guard ll > 0, rl > 0, usable(pl), usable(pr), usable(cl), usable(cr) else { return nil }
+    if ifOff {
+      func off(_ a: BodyPoint, _ b: BodyPoint, _ expected: Float) -> Bool {
+        let d = input.positions[a.rawValue] - input.positions[b.rawValue]
+        return SideSwapTracker.Junction.isOff(abs(length(d) - expected), length: expected)
+      }
+      guard off(pl, cl, ll) || off(pr, cr, rl) else { return nil }
+    }
     func steady(_ p: BodyPoint) -> Bool {
       guard let before = previous[p] else { return false }
       let moved = input.positions[p.rawValue] - before
