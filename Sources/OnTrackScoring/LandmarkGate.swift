@@ -151,6 +151,15 @@ public struct LandmarkGate: Sendable {
     ],
   ]
 
+  /// `sideGroups` flat, as landmark indices (group g's pairs from `chainStart[g]` to
+  /// `chainStart[g + 1]`), and per pair the bones joining it to the pair before
+  /// (`junctionBones`): read every frame without reaching into nested arrays.
+  static let chainPairs: [(Int, Int)] = sideGroups.flatMap {
+    $0.map { ($0.0.rawValue, $0.1.rawValue) }
+  }
+  static let chainStart: [Int] = sideGroups.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+  static let chainJunctions: [(Int, Int)] = junctionBones.flatMap { $0 }
+
   public init() {
     acceptedTime = [Double](repeating: 0, count: BodyLandmark.allCases.count)
     lastGiven = [SIMD3<Float>](repeating: .zero, count: BodyLandmark.allCases.count)
@@ -233,8 +242,8 @@ public struct LandmarkGate: Sendable {
     var shift = SIMD3<Float>.zero
     if seenMask != 0 {
       shift = movementOfBody(excluding: refusedNow | frame.untracked | ~seenMask)
-      for (group, pairs) in Self.sideGroups.enumerated() {
-        exchangeIfSwapped(group, pairs, shift: shift, at: time, refused: &refusedNow)
+      for group in 0..<(Self.chainStart.count - 1) {
+        exchangeIfSwapped(group, shift: shift, at: time, refused: &refusedNow)
       }
     }
     refusedNow |= offBones(excluding: refusedNow | frame.untracked)
@@ -498,56 +507,52 @@ public struct LandmarkGate: Sendable {
   /// seen, never accepted, or last accepted longer than `holdSeconds` ago are left out (after
   /// a gap the patient may have turned round).
   private mutating func exchangeIfSwapped(
-    _ group: Int, _ pairs: [(BodyLandmark, BodyLandmark)], shift: SIMD3<Float>, at time: Double,
-    refused: inout UInt32
+    _ group: Int, shift: SIMD3<Float>, at time: Double, refused: inout UInt32
   ) {
     let skip = refused | frame.untracked | ~seenMask
+    let start = Self.chainStart[group]
+    let count = Self.chainStart[group + 1] - start
     var tracker = swapTracker
     let decision = tracker.decide(
-      chain: group, pairs: pairs.count, at: time,
+      chain: group, pairs: count, at: time,
       distances: { k in
-        distances(pairs[k].0.rawValue, pairs[k].1.rawValue, shift: shift, skip: skip, at: time)
+        let (l, r) = Self.chainPairs[start + k]
+        return distances(l, r, shift: shift, skip: skip, at: time)
       },
       junction: { j, ifOff in
-        junction(group, j, shift: shift, skip: skip, at: time, ifOff: ifOff)
+        junction(start + j, shift: shift, skip: skip, at: time, ifOff: ifOff)
       })
     swapTracker = tracker
     switch decision {
     case .keep: break
-    case .exchange(let from): exchange(pairs[from...], refused: &refused)
+    case .exchange(let from):
+      for k in (start + from)..<(start + count) {
+        let (l, r) = Self.chainPairs[k]
+        frame.positions.swapAt(l, r)
+        Self.exchangeBits(l, r, in: &frame.untracked)
+        Self.exchangeBits(l, r, in: &refused)
+      }
+      swaps += 1
     case .remember(let from):
-      for (l, r) in pairs[from...] {
-        accepted.positions.swapAt(l.rawValue, r.rawValue)
-        acceptedTime.swapAt(l.rawValue, r.rawValue)
-        Self.exchangeBits(l.rawValue, r.rawValue, in: &seenMask)
+      for k in (start + from)..<(start + count) {
+        let (l, r) = Self.chainPairs[k]
+        accepted.positions.swapAt(l, r)
+        acceptedTime.swapAt(l, r)
+        Self.exchangeBits(l, r, in: &seenMask)
       }
     }
   }
 
-  /// Exchanges the two sides of `pairs` in `frame`; what is refused or not seen goes with its
-  /// point.
-  private mutating func exchange(
-    _ pairs: ArraySlice<(BodyLandmark, BodyLandmark)>, refused: inout UInt32
-  ) {
-    for (l, r) in pairs {
-      let (a, b) = (l.rawValue, r.rawValue)
-      frame.positions.swapAt(a, b)
-      Self.exchangeBits(a, b, in: &frame.untracked)
-      Self.exchangeBits(a, b, in: &refused)
-    }
-    swaps += 1
-  }
-
-  /// How the two bones that join pair `j` of side group `group` to pair `j − 1` (a thigh, a
+  /// How the two bones that join pair `pair` of `chainPairs` to the pair before (a thigh, a
   /// shin, a foot; an upper arm, a forearm) fit their learnt lengths, as labelled and
   /// exchanged. Nil when they cannot tell: a point in `skip`, the lengths not learnt yet, a
   /// point of pair `j − 1` that moved more than `swapSlack` relative to the body (`shift`)
   /// since it was accepted (a glitch there, not the labels of the end), or, with `ifOff`,
-  /// neither bone off as labelled.
-  private func junction(
-    _ group: Int, _ j: Int, shift: SIMD3<Float>, skip: UInt32, at time: Double, ifOff: Bool
+  /// neither bone off as labelled. (`mutating` for the reason `distances` is.)
+  private mutating func junction(
+    _ pair: Int, shift: SIMD3<Float>, skip: UInt32, at time: Double, ifOff: Bool
   ) -> SideSwapTracker.Junction? {
-    let (left, right) = Self.junctionBones[group][j]
+    let (left, right) = Self.chainJunctions[pair]
     guard boneUpdates[left] >= Self.boneWarmUp, boneUpdates[right] >= Self.boneWarmUp else {
       return nil
     }
@@ -570,15 +575,15 @@ public struct LandmarkGate: Sendable {
       return time - acceptedTime[k] <= Self.holdSeconds
         && (moved * moved).sum() <= Self.swapSlack * Self.swapSlack
     }
-    let (pl, pr) = Self.sideGroups[group][j - 1]
-    guard steady(pl.rawValue), steady(pr.rawValue) else { return nil }
+    let (pl, pr) = Self.chainPairs[pair - 1]
+    guard steady(pl), steady(pr) else { return nil }
     // Each bone's ends as (parent, child): pair j − 1's point, pair j's.
     func ends(_ bone: Int, _ parent: Int) -> (Int, Int) {
       let (a, b) = Self.bodyBones[bone]
       return a == parent ? (a, b) : (b, a)
     }
-    let (lp, lc) = ends(left, pl.rawValue)
-    let (rp, rc) = ends(right, pr.rawValue)
+    let (lp, lc) = ends(left, pl)
+    let (rp, rc) = ends(right, pr)
     return SideSwapTracker.Junction(
       leftParent: frame.positions[lp], leftChild: frame.positions[lc],
       rightParent: frame.positions[rp], rightChild: frame.positions[rc],
@@ -605,8 +610,9 @@ public struct LandmarkGate: Sendable {
   /// How far points `a` and `b` of `frame` are (summed squared distances, relative to the
   /// body) from where each was last accepted (`straight`) and from where the other was
   /// (`crossed`); nil if either is in `skip` or was last accepted longer than `holdSeconds`
-  /// ago.
-  private func distances(
+  /// ago. (`mutating` though it changes nothing: called from the swap decision's closures,
+  /// which hold `self` in place, a non-mutating call would copy the whole gate each time.)
+  private mutating func distances(
     _ a: Int, _ b: Int, shift: SIMD3<Float>, skip: UInt32, at time: Double
   ) -> (straight: Float, crossed: Float)? {
     guard skip & (1 << UInt32(a)) == 0, skip & (1 << UInt32(b)) == 0,

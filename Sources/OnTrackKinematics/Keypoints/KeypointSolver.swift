@@ -411,17 +411,7 @@ public struct KeypointSolver: Sendable {
       var tracker = swapTracker
       let decision = tracker.decide(
         chain: c, pairs: chain.count, at: time,
-        distances: { k in
-          let (l, r) = chain[k]
-          guard usable(l), usable(r), previous.has(l), previous.has(r) else { return nil }
-          let a = input.positions[l.rawValue]
-          let b = input.positions[r.rawValue]
-          let pa = previous.positions[l.rawValue]
-          let pb = previous.positions[r.rawValue]
-          return (
-            dot(a - pa, a - pa) + dot(b - pb, b - pb), dot(a - pb, a - pb) + dot(b - pa, b - pa)
-          )
-        },
+        distances: { k in sideDistances(chain[k]) },
         junction: { j, ifOff in junction(chain, j, ifOff: ifOff) })
       swapTracker = tracker
       switch decision {
@@ -441,11 +431,28 @@ public struct KeypointSolver: Sendable {
     }
   }
 
+  /// How far the two points of `pair` are (summed squared distances, metres²) from where each
+  /// was in the last frame and from where the other was; nil if either is not usable or was
+  /// not there. (`mutating` though it changes nothing, as `junction`: called from the swap
+  /// decision's closures, which hold `self` in place, a non-mutating call would copy the
+  /// whole solver each time.)
+  private mutating func sideDistances(_ pair: (BodyPoint, BodyPoint))
+    -> (straight: Float, crossed: Float)?
+  {
+    let (l, r) = pair
+    guard usable(l), usable(r), previous.has(l), previous.has(r) else { return nil }
+    let a = input.positions[l.rawValue]
+    let b = input.positions[r.rawValue]
+    let pa = previous.positions[l.rawValue]
+    let pb = previous.positions[r.rawValue]
+    return (dot(a - pa, a - pa) + dot(b - pb, b - pb), dot(a - pb, a - pb) + dot(b - pa, b - pa))
+  }
+
   /// How the two segments joining pair `j` of `chain` to pair `j − 1` fit their measured
   /// lengths, as labelled and exchanged; nil before the lengths are measured, when a point is
   /// not usable, when a point of pair `j − 1` moved more than `steadyStep` since the last
   /// frame, or, with `ifOff`, when neither segment is off as labelled.
-  private func junction(_ chain: [(BodyPoint, BodyPoint)], _ j: Int, ifOff: Bool)
+  private mutating func junction(_ chain: [(BodyPoint, BodyPoint)], _ j: Int, ifOff: Bool)
     -> SideSwapTracker.Junction?
   {
     guard isCalibrated, j > 0, j < chain.count else { return nil }
