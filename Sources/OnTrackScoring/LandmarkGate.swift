@@ -157,7 +157,9 @@ public struct LandmarkGate: Sendable {
   static let chainPairs: [(Int, Int)] = sideGroups.flatMap {
     $0.map { ($0.0.rawValue, $0.1.rawValue) }
   }
-  static let chainStart: [Int] = sideGroups.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+  static let chainStart: [Int] = sideGroups.reduce(into: [0]) {
+    $0.append(($0.last ?? 0) + $1.count)
+  }
   static let chainJunctions: [(Int, Int)] = junctionBones.flatMap { $0 }
 
   public init() {
