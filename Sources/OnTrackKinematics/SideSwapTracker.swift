@@ -59,22 +59,21 @@ public struct SideSwapTracker: Sendable {
     public var crossedOff: Bool
 
     /// The junction of bones from `leftParent` to `leftChild` and from `rightParent` to
-    /// `rightChild`, of lengths `leftLength` and `rightLength` (metres).
-    public init(
+    /// `rightChild`, of lengths `leftLength` and `rightLength` (metres); nil with
+    /// `onlyIfOff` when neither bone is off as labelled (a check made every frame then costs
+    /// two lengths).
+    public init?(
       leftParent: SIMD3<Float>, leftChild: SIMD3<Float>, rightParent: SIMD3<Float>,
-      rightChild: SIMD3<Float>, leftLength: Float, rightLength: Float
+      rightChild: SIMD3<Float>, leftLength: Float, rightLength: Float, onlyIfOff: Bool = false
     ) {
-      func error(_ a: SIMD3<Float>, _ b: SIMD3<Float>, _ length: Float) -> Float {
-        let d = a - b
-        return abs((d * d).sum().squareRoot() - length)
-      }
-      let ls = error(leftParent, leftChild, leftLength)
-      let rs = error(rightParent, rightChild, rightLength)
-      let lc = error(leftParent, rightChild, leftLength)
-      let rc = error(rightParent, leftChild, rightLength)
+      let ls = abs(length(leftParent - leftChild) - leftLength)
+      let rs = abs(length(rightParent - rightChild) - rightLength)
+      straightOff = Self.isOff(ls, length: leftLength) || Self.isOff(rs, length: rightLength)
+      if onlyIfOff && !straightOff { return nil }
+      let lc = abs(length(leftParent - rightChild) - leftLength)
+      let rc = abs(length(rightParent - leftChild) - rightLength)
       straight = ls + rs
       crossed = lc + rc
-      straightOff = Self.isOff(ls, length: leftLength) || Self.isOff(rs, length: rightLength)
       crossedOff = Self.isOff(lc, length: leftLength) || Self.isOff(rc, length: rightLength)
     }
 
@@ -90,8 +89,10 @@ public struct SideSwapTracker: Sendable {
   /// A bone is off past `boneSlack + boneShare × length` (metres, and a share).
   public static let boneSlack: Float = 0.08
   public static let boneShare: Float = 0.2
-  /// Least mean movement a point (metres) for a chain's sides to be compared.
-  public let slack: Float
+  /// Least mean movement a point (metres) for a chain's sides to be compared; also the most a
+  /// joint may have moved since the last frame for its bones to tell a junction (a joint that
+  /// moved more is a glitch of its own, not the labels of the limb's end).
+  public static let slack: Float = 0.08
   /// Chains a tracker follows at most.
   public static let chains = 4
   /// Per chain: when its labels began to be exchanged back (−∞: they are not), for how many
@@ -101,10 +102,7 @@ public struct SideSwapTracker: Sendable {
   private var swappedFrames = SIMD4<Int32>(repeating: 0)
   private var heldFrames = SIMD4<Int32>(repeating: 0)
 
-  /// - Parameter slack: least mean movement a point, metres, for a chain to be compared.
-  public init(slack: Float) {
-    self.slack = slack
-  }
+  public init() {}
 
   /// Decides chain `chain` (0 ..< `chains`) of `pairs` pairs at `time` seconds. `distances(k)` gives
   /// pair k's (s_k, c_k), nil if either point cannot be compared (not seen, or not taken
@@ -128,7 +126,7 @@ public struct SideSwapTracker: Sendable {
     }
     var from = pairs
     var cheapest = straight
-    if points > 0, straight > Float(points) * slack * slack {
+    if points > 0, straight > Float(points) * Self.slack * Self.slack {
       var endStraight: Float = 0
       var endCrossed: Float = 0
       for k in stride(from: pairs - 1, through: 0, by: -1) {

@@ -79,7 +79,7 @@ public struct LandmarkGate: Sendable {
   /// Movement always accepted between two frames, metres (sensor jitter of a few cm included).
   public static let jumpSlack: Float = 0.15
   /// Least mean movement a point of a limb for its sides to be checked for a swap, metres.
-  public static let swapSlack: Float = 0.08
+  public static let swapSlack: Float = SideSwapTracker.slack
   /// Longest a group's labels are exchanged back in a row, seconds (`SideSwapTracker`).
   public static let swapSeconds = SideSwapTracker.longest
   /// A bone is off by more than `boneSlack + boneShare × length` (`offBones`): metres, and a
@@ -124,7 +124,7 @@ public struct LandmarkGate: Sendable {
   private var givenBefore = false
   private var givenNow: [SIMD3<Float>]
   /// Whether the side groups' labels were swapped (chain 0 the arms, 1 the legs).
-  private var swapTracker = SideSwapTracker(slack: swapSlack)
+  private var swapTracker = SideSwapTracker()
   /// Scratch for the per-axis medians (one value per landmark).
   private var scratch: [Float]
   /// Each bone's learnt length (`bodyBones`, `learnBones`), metres, and how many frames it
@@ -152,15 +152,25 @@ public struct LandmarkGate: Sendable {
   ]
 
   /// `sideGroups` flat, as landmark indices (group g's pairs from `chainStart[g]` to
-  /// `chainStart[g + 1]`), and per pair the bones joining it to the pair before
-  /// (`junctionBones`): read every frame without reaching into nested arrays.
+  /// `chainStart[g + 1]`), and per pair the bones (indices into `bodyBones`) joining it to
+  /// the pair before on the left and on the right ((0, 0) for a chain's first pair): read
+  /// every frame without reaching into nested arrays.
   static let chainPairs: [(Int, Int)] = sideGroups.flatMap {
     $0.map { ($0.0.rawValue, $0.1.rawValue) }
   }
   static let chainStart: [Int] = sideGroups.reduce(into: [0]) {
     $0.append(($0.last ?? 0) + $1.count)
   }
-  static let chainJunctions: [(Int, Int)] = junctionBones.flatMap { $0 }
+  static let chainJunctions: [(Int, Int)] = chainPairs.indices.map { k in
+    guard !chainStart.contains(k) else { return (0, 0) }
+    func bone(_ a: Int, _ b: Int) -> Int {
+      guard let e = bodyBones.firstIndex(where: { $0 == (a, b) || $0 == (b, a) }) else {
+        preconditionFailure("no bone from landmark \(a) to \(b) in bodyBones")
+      }
+      return e
+    }
+    return (bone(chainPairs[k - 1].0, chainPairs[k].0), bone(chainPairs[k - 1].1, chainPairs[k].1))
+  }
 
   public init() {
     acceptedTime = [Double](repeating: 0, count: BodyLandmark.allCases.count)
@@ -292,16 +302,12 @@ public struct LandmarkGate: Sendable {
         wasFrozen &= ~bit
         continue
       }
-      let bone = givenNow[k] - givenNow[parent]
-      let length = (bone * bone).sum().squareRoot()
-      if sameFrames[k] == 0 {
-        let then = lastGiven[k] - lastGiven[parent]
-        lengthWhenStill[k] = (then * then).sum().squareRoot()
-      }
+      if sameFrames[k] == 0 { lengthWhenStill[k] = length(lastGiven[k] - lastGiven[parent]) }
       sameFrames[k] = min(sameFrames[k] &+ 1, Self.frozenFrames)
       if wasFrozen & bit != 0
         || (sameFrames[k] >= Self.frozenFrames
-          && abs(length - lengthWhenStill[k]) > Self.frozenStretch)
+          && abs(length(givenNow[k] - givenNow[parent]) - lengthWhenStill[k])
+            > Self.frozenStretch)
       {
         wasFrozen |= bit
         if excluded & bit == 0 { found |= bit }
@@ -563,15 +569,6 @@ public struct LandmarkGate: Sendable {
     guard
       skip & ((1 << UInt32(la)) | (1 << UInt32(lb)) | (1 << UInt32(ra)) | (1 << UInt32(rb))) == 0
     else { return nil }
-    if ifOff {
-      // Neither bone off as labelled (learnt lengths, as `offBones` judges): nothing to do.
-      func off(_ a: Int, _ b: Int, _ bone: Int) -> Bool {
-        let d = frame.positions[a] - frame.positions[b]
-        return SideSwapTracker.Junction.isOff(
-          abs((d * d).sum().squareRoot() - boneLength[bone]), length: boneLength[bone])
-      }
-      guard off(la, lb, left) || off(ra, rb, right) else { return nil }
-    }
     func steady(_ k: Int) -> Bool {
       let moved = frame.positions[k] - shift - accepted.positions[k]
       return time - acceptedTime[k] <= Self.holdSeconds
@@ -589,24 +586,7 @@ public struct LandmarkGate: Sendable {
     return SideSwapTracker.Junction(
       leftParent: frame.positions[lp], leftChild: frame.positions[lc],
       rightParent: frame.positions[rp], rightChild: frame.positions[rc],
-      leftLength: boneLength[left], rightLength: boneLength[right])
-  }
-
-  /// Per side group and pair `j ≥ 1`, the bones (indices into `bodyBones`) from pair `j − 1`
-  /// to pair `j` on the left and on the right (index 0 unused).
-  static let junctionBones: [[(Int, Int)]] = sideGroups.map { pairs in
-    pairs.indices.map { j in
-      guard j > 0 else { return (0, 0) }
-      func bone(_ a: BodyLandmark, _ b: BodyLandmark) -> Int {
-        guard
-          let e = bodyBones.firstIndex(where: {
-            $0 == (a.rawValue, b.rawValue) || $0 == (b.rawValue, a.rawValue)
-          })
-        else { preconditionFailure("no bone from \(a) to \(b) in bodyBones") }
-        return e
-      }
-      return (bone(pairs[j - 1].0, pairs[j].0), bone(pairs[j - 1].1, pairs[j].1))
-    }
+      leftLength: boneLength[left], rightLength: boneLength[right], onlyIfOff: ifOff)
   }
 
   /// How far points `a` and `b` of `frame` are (summed squared distances, relative to the

@@ -21,7 +21,7 @@ struct SideSwapTrackerTests {
 
   @Test("the end of a limb swapped for two frames is exchanged back from where it swapped")
   func endOfLimb() {
-    var tracker = SideSwapTracker(slack: 0.08)
+    var tracker = SideSwapTracker()
     for f in 1...30 {
       let d = tracker.decide(
         chain: 1, pairs: 3, at: Double(f) / 30, distances: Self.distances(swappedFrom: 3),
@@ -45,7 +45,7 @@ struct SideSwapTrackerTests {
   /// (compared with what the tracker took, which follows its own decisions), unseen before
   /// frame `seenFrom`.
   static func run(seenFrom: Int, rightFrom: Int, frames: Int) -> [SideSwapTracker.Decision] {
-    var tracker = SideSwapTracker(slack: 0.08)
+    var tracker = SideSwapTracker()
     var takenWrong = true
     var decisions: [SideSwapTracker.Decision] = []
     for f in 0..<frames {
@@ -77,7 +77,7 @@ struct SideSwapTrackerTests {
       Array(late[60..<64]) == [.keep, .keep, .exchange(from: 0), .remember(from: 0)],
       "\(late[58..<66])")
     // Labels right for a second, then wrong for 5 frames: all 5 put back.
-    var tracker = SideSwapTracker(slack: 0.08)
+    var tracker = SideSwapTracker()
     for f in 0..<36 {
       let wrong = f >= 30 && f < 35
       let d = tracker.decide(
@@ -88,31 +88,33 @@ struct SideSwapTrackerTests {
   }
 
   @Test("the bones joining an end to its limb tell a swap no jump shows, and overrule one")
-  func byTheBones() {
+  func byTheBones() throws {
     // Knees 0.5 m apart, shins 0.42 m, the right one raised forward: labelled the wrong way
     // round both shins are 0.23 m too long, exchanged both fit.
     let (leftKnee, rightKnee) = (SIMD3<Float>(0.25, 0.5, 0), SIMD3<Float>(-0.25, 0.5, 0))
     let (leftAnkle, rightAnkle) = (SIMD3<Float>(0.25, 0.08, 0), SIMD3<Float>(-0.25, 0.5, 0.42))
-    let crossedShins = SideSwapTracker.Junction(
-      leftParent: leftKnee, leftChild: rightAnkle, rightParent: rightKnee, rightChild: leftAnkle,
-      leftLength: 0.42, rightLength: 0.42)
+    let crossedShins = try #require(
+      SideSwapTracker.Junction(
+        leftParent: leftKnee, leftChild: rightAnkle, rightParent: rightKnee, rightChild: leftAnkle,
+        leftLength: 0.42, rightLength: 0.42))
     #expect(crossedShins.straightOff && !crossedShins.crossedOff)
-    var tracker = SideSwapTracker(slack: 0.08)
+    var tracker = SideSwapTracker()
     let quiet = tracker.decide(
       chain: 1, pairs: 3, at: 0.5, distances: Self.distances(swappedFrom: 3),
       junction: { j, _ in j == 2 ? crossedShins : nil })
     #expect(quiet == .exchange(from: 2))
     // A jump that the joining bones contradict is the detector coming right.
-    let rightShins = SideSwapTracker.Junction(
-      leftParent: leftKnee, leftChild: leftAnkle, rightParent: rightKnee, rightChild: rightAnkle,
-      leftLength: 0.42, rightLength: 0.42)
+    let rightShins = try #require(
+      SideSwapTracker.Junction(
+        leftParent: leftKnee, leftChild: leftAnkle, rightParent: rightKnee, rightChild: rightAnkle,
+        leftLength: 0.42, rightLength: 0.42))
     #expect(!rightShins.straightOff && rightShins.crossedOff)
     let jump = tracker.decide(
       chain: 1, pairs: 3, at: 0.6, distances: Self.distances(swappedFrom: 2),
       junction: { j, _ in j == 2 ? rightShins : nil })
     #expect(jump == .remember(from: 2))
     // Swapped as the bones say for 3 s: put back throughout, past the 1 s of a jump alone.
-    var kept = SideSwapTracker(slack: 0.08)
+    var kept = SideSwapTracker()
     for f in 0..<90 {
       let d = kept.decide(
         chain: 1, pairs: 3, at: Double(f) / 30, distances: Self.distances(swappedFrom: 2),

@@ -111,7 +111,7 @@ public struct KeypointSolver: Sendable {
   /// Frames whose left and right labels were swapped back (`exchangeSwappedLabels`).
   public private(set) var swaps = 0
   /// Whether the limbs' labels were swapped (chain 0 the arms, 1 the legs: `sideChains`).
-  private var swapTracker = SideSwapTracker(slack: 0.08)
+  private var swapTracker = SideSwapTracker()
 
   /// - Parameter skeleton: a skeleton with the canonical joint names (`CanonicalSkeleton`).
   public init(skeleton: Skeleton) {
@@ -393,10 +393,6 @@ public struct KeypointSolver: Sendable {
     ],
   ]
 
-  /// A joint that moved farther than this between frames (metres) anchors no bone for telling
-  /// swapped labels (a glitch of its own, not the labels of the limb's end).
-  static let steadyStep: Float = 0.08
-
   /// Puts back, in `input`, the labels of a limb or its end that the detector swapped
   /// (`SideSwapTracker`, over `sideChains`): a frame's points move a few centimetres at most
   /// (a limb's points are compared once they moved 8 cm each on average), a swap moves each by
@@ -450,7 +446,7 @@ public struct KeypointSolver: Sendable {
 
   /// How the two segments joining pair `j` of `chain` to pair `j − 1` fit their measured
   /// lengths, as labelled and exchanged; nil before the lengths are measured, when a point is
-  /// not usable, when a point of pair `j − 1` moved more than `steadyStep` since the last
+  /// not usable, when a point of pair `j − 1` moved more than `SideSwapTracker.slack` since the last
   /// frame, or, with `ifOff`, when neither segment is off as labelled.
   private mutating func junction(_ chain: [(BodyPoint, BodyPoint)], _ j: Int, ifOff: Bool)
     -> SideSwapTracker.Junction?
@@ -460,23 +456,16 @@ public struct KeypointSolver: Sendable {
     let (cl, cr) = chain[j]
     let (ll, rl) = (segment[cl.rawValue], segment[cr.rawValue])
     guard ll > 0, rl > 0, usable(pl), usable(pr), usable(cl), usable(cr) else { return nil }
-    if ifOff {
-      func off(_ a: BodyPoint, _ b: BodyPoint, _ expected: Float) -> Bool {
-        let d = input.positions[a.rawValue] - input.positions[b.rawValue]
-        return SideSwapTracker.Junction.isOff(abs(length(d) - expected), length: expected)
-      }
-      guard off(pl, cl, ll) || off(pr, cr, rl) else { return nil }
-    }
     func steady(_ p: BodyPoint) -> Bool {
       guard let before = previous[p] else { return false }
       let moved = input.positions[p.rawValue] - before
-      return dot(moved, moved) <= Self.steadyStep * Self.steadyStep
+      return dot(moved, moved) <= SideSwapTracker.slack * SideSwapTracker.slack
     }
     guard steady(pl), steady(pr) else { return nil }
     return SideSwapTracker.Junction(
       leftParent: input.positions[pl.rawValue], leftChild: input.positions[cl.rawValue],
       rightParent: input.positions[pr.rawValue], rightChild: input.positions[cr.rawValue],
-      leftLength: ll, rightLength: rl)
+      leftLength: ll, rightLength: rl, onlyIfOff: ifOff)
   }
 
   /// Exchanges two points (position, confidence, presence) of `frame`.
