@@ -10,7 +10,10 @@ import OnTrackSimulation
 /// - sensor noise on a correct performance: white joint-angle noise, low-frequency joint-angle
 ///   noise (correlation time 0.25 s), landmark jitter (each 1–3° or 1–3 cm) — the score should
 ///   drop only a little; 1 cm of jitter from a sensor slower than the reference (15 and 10
-///   frames a second, a webcam on a slow machine) — about as little;
+///   frames a second, a webcam on a slow machine) — about as little; landmarks that wander
+///   smoothly, 0.5 and 1 cm with a correlation time of 0.3 s (`addWander`: a camera's
+///   landmarks, which a pose model smooths over frames) — the same count (not yet the pelvis
+///   circles at 1 cm, whose 4.5 cm circle the wander splits);
 /// - tempo from 0.4× to 2.5× the reference's duration — the same count of repetitions;
 /// - the other side (mirrored) — the same score;
 /// - a wait of `waitSeconds` standing still before each repetition, on the reference's side and
@@ -47,6 +50,8 @@ public enum RobustnessSuite {
     public var jitter: [Double: Outcome]
     /// Frames a second of a sensor with 1 cm of jitter, slower than the reference → outcome.
     public var slowSensor: [Double: Outcome]
+    /// Centimetres of smoothly wandering landmarks (`wanderSeconds`) → outcome.
+    public var wander: [Double: Outcome] = [:]
     /// Duration ratio → outcome.
     public var tempo: [Double: Outcome]
     public var mirrored: Outcome
@@ -91,6 +96,10 @@ public enum RobustnessSuite {
   /// Correlation time of the low-frequency noise, seconds: slower than white noise, still
   /// faster than a repetition.
   public static let driftSeconds = 0.25
+  /// Centimetres of landmark wander (`addWander`).
+  public static let wanderLevels = [0.5, 1.0]
+  /// Correlation time of the landmark wander, seconds.
+  public static let wanderSeconds = 0.3
 
   /// Runs every perturbation on `exercise`.
   public static func run(_ exercise: Exercise, seed: UInt64 = 11) throws -> Row {
@@ -133,6 +142,10 @@ public enum RobustnessSuite {
       row.slowSensor[rate] = try jittered(
         exercise, reference, centimetres: 1, rate: rate, seed: seed)
     }
+    for level in wanderLevels {
+      row.wander[level] = try jittered(
+        exercise, reference, centimetres: 0, seed: seed, wanderCentimetres: level)
+    }
     for tempo in tempi { row.tempo[tempo] = try perform { $0.tempo = tempo } }
     for range in ranges { row.range[range] = try perform { $0.range = Float(range) } }
     for lean in leans { row.compensation[lean] = try perform { $0.trunkLeanDegrees = Float(lean) } }
@@ -161,7 +174,7 @@ public enum RobustnessSuite {
   static func jittered(
     _ exercise: Exercise, _ reference: Clip, centimetres: Double, rate: Double? = nil,
     seed: UInt64, variation: PatientSimulator.Variation = .init(), turn: Quaternion? = nil,
-    movingJointCentres: Bool = false
+    movingJointCentres: Bool = false, wanderCentimetres: Double = 0
   ) throws -> Outcome {
     var simulator = PatientSimulator(
       reference: reference, variation: variation, frameRate: 1 / reference.frameTime, seed: seed)
@@ -186,6 +199,11 @@ public enum RobustnessSuite {
     }
     if movingJointCentres { moveJointCentres(&landmarks) }
     addJitter(to: &landmarks, metres: Float(centimetres / 100), seed: seed &+ 101)
+    if wanderCentimetres > 0 {
+      addWander(
+        to: &landmarks, times: times, metres: Float(wanderCentimetres / 100),
+        correlationSeconds: wanderSeconds, seed: seed &+ 103)
+    }
     return outcome(TakeScorer(exercise: exercise).score(landmarks: landmarks, times: times))
   }
 
@@ -197,6 +215,31 @@ public enum RobustnessSuite {
       for k in landmarks[f].positions.indices {
         landmarks[f].positions[k] +=
           SIMD3(Float(rng.gaussian()), Float(rng.gaussian()), Float(rng.gaussian())) * metres
+      }
+    }
+  }
+
+  /// Adds noise of `metres` per axis that wanders smoothly, as a camera's landmarks do (a
+  /// first-order autoregressive process with correlation time `correlationSeconds`,
+  /// independent per landmark and axis, stationary from the first frame), to landmark frames
+  /// taken at `times`. Deterministic for a `seed`.
+  public static func addWander(
+    to landmarks: inout [LandmarkFrame], times: [Double], metres: Float,
+    correlationSeconds: Double, seed: UInt64
+  ) {
+    var rng = SplitMix64(seed: seed)
+    func draw() -> SIMD3<Float> {
+      SIMD3(Float(rng.gaussian()), Float(rng.gaussian()), Float(rng.gaussian()))
+    }
+    guard let first = landmarks.first else { return }
+    var state = first.positions.map { _ in draw() * metres }
+    for f in landmarks.indices {
+      let step = f > 0 && f < times.count ? max(0, times[f] - times[f - 1]) : 0
+      let a = Float(exp(-step / max(correlationSeconds, 1e-6)))
+      let innovation = metres * (1 - a * a).squareRoot()
+      for k in landmarks[f].positions.indices where k < state.count {
+        if f > 0 { state[k] = state[k] * a + draw() * innovation }
+        landmarks[f].positions[k] += state[k]
       }
     }
   }
@@ -252,6 +295,7 @@ public enum RobustnessSuite {
       columns += noiseLevels.map { l in ("drift \(Int(l))°", { $0.drift[l] }, true) }
       columns += noiseLevels.map { l in ("jitter \(Int(l)) cm", { $0.jitter[l] }, true) }
       columns += slowRates.map { r in ("1 cm at \(Int(r)) Hz", { $0.slowSensor[r] }, true) }
+      columns += wanderLevels.map { l in ("wander \(l) cm", { $0.wander[l] }, true) }
       columns += tempi.map { t in ("tempo \(t)×", { $0.tempo[t] }, true) }
       columns.append(("mirrored", { $0.mirrored }, true))
       columns.append(("wait \(Int(waitSeconds)) s", { $0.wait }, true))

@@ -222,6 +222,31 @@ public enum BodyMeasure: Hashable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// The bones whose directions the measure is taken from: a bone itself; an angle, the bones
+  /// it lies between (`FeatureExtractor`). Their lengths tell its sensor noise
+  /// (`SegmentWander`).
+  var segments: [BodyBone] {
+    switch self {
+    case .bone(let b): [b]
+    case .angle(let a):
+      switch a {
+      case .trunkFlexion, .trunkLateralFlexion: [.trunk]
+      case .headFlexion: [.head, .trunk]
+      case .leftHipFlexion, .leftHipAbduction: [.leftThigh, .trunk]
+      case .rightHipFlexion, .rightHipAbduction: [.rightThigh, .trunk]
+      case .leftKneeFlexion, .leftKneeValgus: [.leftThigh, .leftShank]
+      case .rightKneeFlexion, .rightKneeValgus: [.rightThigh, .rightShank]
+      case .leftShoulderFlexion, .leftShoulderAbduction: [.leftUpperArm, .trunk]
+      case .rightShoulderFlexion, .rightShoulderAbduction: [.rightUpperArm, .trunk]
+      case .leftElbowFlexion: [.leftUpperArm, .leftForearm]
+      case .rightElbowFlexion: [.rightUpperArm, .rightForearm]
+      case .lumbarFlexion: [.lowerBack, .trunk]
+      case .trunkRotation: [.pelvis, .shoulders]
+      case .pelvicObliquity: [.pelvis]
+      }
+    }
+  }
+
   /// `landmarks` as bits (`1 << landmark.rawValue`).
   var landmarkMask: UInt32 {
     landmarks.reduce(0) { $0 | (1 << UInt32($1.rawValue)) }
@@ -273,13 +298,16 @@ public enum BodyMeasure: Hashable, Sendable, CustomStringConvertible {
 /// low-pass-filtered landmarks — then one *noise* value per bone and per angle: the size of
 /// the second difference of the unfiltered measure at that frame (radians), from which a
 /// repetition's own sensor noise is estimated (`RepetitionScorer`); NaN where a landmark the
-/// measure needs was not seen (`LandmarkFrame.untracked`).
+/// measure needs was not seen (`LandmarkFrame.untracked`) — then one *length* per bone (metres,
+/// between the same low-pass-filtered landmarks as its direction; NaN where unseen): a body's
+/// segments keep their lengths, so whatever a length does over a repetition is the sensor's,
+/// smooth wander that second differences barely show (`SegmentWander`).
 public enum FeatureLayout {
   public static let bones = BodyBone.allCases
   public static let angles = BodyAngle.allCases
   /// The measure columns (bones and angles).
   public static let measureWidth = 3 * bones.count + angles.count
-  public static let width = measureWidth + bones.count + angles.count
+  public static let width = measureWidth + 2 * bones.count + angles.count
 
   static func boneColumn(_ bone: BodyBone) -> Int {
     3 * (bones.firstIndex(of: bone) ?? 0)
@@ -300,6 +328,11 @@ public enum FeatureLayout {
 
   static func noiseColumn(_ angle: BodyAngle) -> Int {
     measureWidth + bones.count + (angles.firstIndex(of: angle) ?? 0)
+  }
+
+  /// The column of `bone`'s length (metres).
+  public static func lengthColumn(_ bone: BodyBone) -> Int {
+    measureWidth + bones.count + angles.count + (bones.firstIndex(of: bone) ?? 0)
   }
 }
 

@@ -208,6 +208,29 @@ public struct FeatureExtractor: Sendable {
 }
 
 extension FeatureExtractor {
+  /// Writes each bone's length (metres, `FeatureLayout.bones` order) between `frame`'s
+  /// landmarks into `out[0..<bones.count]`, NaN for a bone whose landmarks (`masks[k]`, its
+  /// `BodyMeasure.landmarkMask`) are `untracked` (no allocation).
+  static func lengths(
+    _ frame: LandmarkFrame, untracked: UInt32, masks: [UInt32],
+    into out: UnsafeMutableBufferPointer<Float>
+  ) {
+    precondition(masks.count >= FeatureLayout.bones.count && out.count >= FeatureLayout.bones.count)
+    let pelvis = (frame[.leftHip] + frame[.rightHip]) * 0.5
+    let chest = (frame[.leftShoulder] + frame[.rightShoulder]) * 0.5
+    func point(_ e: BodyBone.Endpoint) -> SIMD3<Float> {
+      switch e {
+      case .landmark(let landmark): frame[landmark]
+      case .pelvisCentre: pelvis
+      case .shoulderCentre: chest
+      }
+    }
+    for (k, bone) in FeatureLayout.bones.enumerated() {
+      let (a, b) = bone.endpoints
+      out[k] = masks[k] & untracked != 0 ? .nan : length(point(b) - point(a))
+    }
+  }
+
   /// The trunk's own left (`x`) and forward (`z`) axes for the unit trunk direction `trunk`
   /// (pelvis centre → neck, in the body frame): the body's left made perpendicular to the
   /// trunk, and `x × trunk`. The hip and shoulder angles and the head's are taken in them.
@@ -236,7 +259,7 @@ extension FeatureLayout {
   /// Writes the mirror image of feature frame `source` into `target`: left and right swap;
   /// the lateral component of every bone direction changes sign, except for the right→left
   /// bones (pelvis, shoulders), whose up and forward components change sign instead; lateral
-  /// trunk flexion changes sign; noise values swap sides.
+  /// trunk flexion changes sign; noise values and lengths swap sides.
   public static func mirror(
     _ source: UnsafeBufferPointer<Float>, into target: UnsafeMutableBufferPointer<Float>
   ) {
@@ -258,5 +281,6 @@ extension FeatureLayout {
     }
     for bone in bones { target[noiseColumn(bone.mirrored)] = source[noiseColumn(bone)] }
     for angle in angles { target[noiseColumn(angle.mirrored)] = source[noiseColumn(angle)] }
+    for bone in bones { target[lengthColumn(bone.mirrored)] = source[lengthColumn(bone)] }
   }
 }

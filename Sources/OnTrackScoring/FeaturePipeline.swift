@@ -8,6 +8,7 @@ import OnTrackKinematics
 /// ```
 /// landmarks (any rate) ─LandmarkGate─▶ SensorLevelling─▶ GridResampler─▶ grid (the reference's rate) ─LandmarkFilter─▶ FeatureExtractor ─▶ measures
 ///                                                           └──────────── FeatureExtractor ─▶ |Δ²| ─▶ noise columns
+///                                                  filtered landmarks ─▶ bone lengths ─▶ length columns
 /// ```
 ///
 /// Landmarks no body could have produced (not finite, far away, too fast, left and right
@@ -35,7 +36,8 @@ import OnTrackKinematics
 /// value is scaled by that, from a running mean of the sensor's frame interval, at most to no
 /// filtering at all. A measure whose landmarks the sensor did not see in a frame
 /// (`LandmarkFrame.untracked`) has NaN there instead, which the scorer counts to leave the
-/// measure out. Nothing is allocated per frame.
+/// measure out. Each bone's length between the filtered landmarks follows (NaN where unseen):
+/// what it wanders by is the sensor's (`SegmentWander`). Nothing is allocated per frame.
 public struct FeaturePipeline: Sendable {
   public let step: Double
   private var resampler: GridResampler
@@ -104,7 +106,7 @@ public struct FeaturePipeline: Sendable {
     older = [Float](repeating: 0, count: measures)
     raw = [Float](repeating: 0, count: measures)
     filtered = [Float](repeating: 0, count: measures)
-    noise = [Float](repeating: 0, count: FeatureLayout.width - measures)
+    noise = [Float](repeating: 0, count: FeatureLayout.bones.count + FeatureLayout.angles.count)
     noiseMasks =
       FeatureLayout.bones.map { BodyMeasure.bone($0).landmarkMask }
       + FeatureLayout.angles.map { BodyMeasure.angle($0).landmarkMask }
@@ -245,6 +247,12 @@ public struct FeaturePipeline: Sendable {
       let untracked = frame.untracked
       for i in 0..<noise.count {
         output[base + measures + i] = noiseMasks[i] & untracked != 0 ? .nan : noise[i]
+      }
+      output.withUnsafeMutableBufferPointer { out in
+        let start = base + measures + noise.count
+        FeatureExtractor.lengths(
+          frame, untracked: untracked, masks: noiseMasks,
+          into: .init(rebasing: out[start..<(start + FeatureLayout.bones.count)]))
       }
       calibration?.apply(&output, at: base)
       outputCount += 1

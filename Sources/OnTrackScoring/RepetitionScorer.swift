@@ -33,7 +33,11 @@ import OnTrackKinematics
 ///    A keep-still measure's movement is read through a centred 0.5 s moving average
 ///    (`stillSmoothingSeconds`), and has what noise alone would show there removed,
 ///    `√(max(0, M² − (3σ_s)²))` with σ_s the noise left after that average: jitter makes a
-///    still part wander, which is not the patient.
+///    still part wander, which is not the patient. The patient's part of σ_s is the larger of
+///    the white noise's (σ times the average's gain) and what the segments' lengths show
+///    through the same average (`SegmentWander`), the reference's added in quadrature: landmarks that wander smoothly, as a camera's do, barely
+///    show in second differences. (Only keep-still parts: on the scored measures, a sensor
+///    whose joint centres slide with the pose would read as noise and excuse real errors.)
 ///    Keep-still tolerances are at least `keepStillFloor` (5°, the head 10°): what two sensors
 ///    agree to. A range deficit is counted only for measures whose reference range is at
 ///    least `leastRange` (10°): below that the reference's "range" is sensor wobble.
@@ -339,11 +343,15 @@ public struct RepetitionScorer: Sendable {
     for index in contributions.indices { contributions[index].0 /= max(weightSum, 1e-9) }
     for index in minor.indices { minor[index].0 /= max(weightSum, 1e-9) }
     var compensations: [RepetitionResult.CompensationResult] = []
+    let wander =
+      exercise.keepStill.isEmpty
+      ? SegmentWander(take, 0..<0, smoothing: 0)
+      : SegmentWander(take, range, smoothing: stillSmoothing)
     for still in exercise.keepStill where seen(still.measure) {
       let sigma = noiseLevel(still.measure, take, range)
       let movement = withoutNoise(
         abs(still.measure.excursion(take, range, origin: takeOrigin, smoothing: stillSmoothing)),
-        sigma)
+        stillNoiseLevel(still.measure, take, range, wander: wander))
       let referenceMovement = abs(
         still.measure.excursion(reference, 0..<m, smoothing: stillSmoothing))
       let tolerance = allowing(
@@ -544,11 +552,11 @@ public struct RepetitionScorer: Sendable {
 
   /// A keep-still measure's movement `excursion` (read through `stillSmoothing`) less what
   /// sensor noise alone shows over a repetition, in quadrature: `√(max(0, excursion² − (3σ_s)²))`
-  /// with `σ_s = σ · stillNoiseGain`, the noise left after the moving average. A still part
+  /// with `σ_s` the noise left after the moving average (`stillNoiseLevel`). A still part
   /// read through jitter wanders by about 3σ_s, which is not the patient moving it.
-  private func withoutNoise(_ excursion: Double, _ sigma: Double) -> Double {
+  private func withoutNoise(_ excursion: Double, _ stillSigma: Double) -> Double {
     guard allowsForNoise else { return excursion }
-    return Self.lessNoise(excursion, Self.noiseAllowance * sigma * stillNoiseGain)
+    return Self.lessNoise(excursion, Self.noiseAllowance * stillSigma)
   }
 
   /// `tolerance` widened by a noise allowance `a` (3σ), in quadrature: `√(τ² + a²)`. The
@@ -571,6 +579,22 @@ public struct RepetitionScorer: Sendable {
     let a = Self.rawNoise(measure, take, range)
     let b = Self.rawNoise(measure, exercise.reference, 0..<exercise.reference.count)
     return (a * a + b * b).squareRoot() * filterNoiseGain
+  }
+
+  /// The noise of keep-still `measure` as it is read, through `stillSmoothing` (radians): the
+  /// white noise `noiseLevel` finds, times the moving average's gain, or what the segments'
+  /// lengths show through the same average (`wander`, from `SegmentWander`), whichever is
+  /// more.
+  func stillNoiseLevel(
+    _ measure: BodyMeasure, _ take: FeatureSequence, _ range: Range<Int>,
+    wander: SegmentWander
+  ) -> Double {
+    let a = Self.rawNoise(measure, take, range) * filterNoiseGain * stillNoiseGain
+    let b =
+      Self.rawNoise(measure, exercise.reference, 0..<exercise.reference.count)
+      * filterNoiseGain * stillNoiseGain
+    let patient = max(a, wander.noise(measure))
+    return (patient * patient + b * b).squareRoot()
   }
 
   /// σ of white noise that explains the median second difference of `measure` over `range`

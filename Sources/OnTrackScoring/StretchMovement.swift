@@ -136,7 +136,9 @@ enum StretchMovement {
 
   /// The value of rank `rank` (0-based, ascending) among the first `count` of `values`,
   /// which it reorders: Hoare's selection, in place.
-  static func select(_ values: UnsafeMutableBufferPointer<Float>, count: Int, rank: Int) -> Float {
+  static func select<T: Comparable>(
+    _ values: UnsafeMutableBufferPointer<T>, count: Int, rank: Int
+  ) -> T {
     var low = 0
     var high = count - 1
     while low < high {
