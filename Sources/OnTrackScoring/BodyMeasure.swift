@@ -222,31 +222,6 @@ public enum BodyMeasure: Hashable, Sendable, CustomStringConvertible {
     }
   }
 
-  /// The bones whose directions the measure is taken from: a bone itself; an angle, the bones
-  /// it lies between (`FeatureExtractor`). Their lengths tell its sensor noise
-  /// (`SegmentWander`).
-  var segments: [BodyBone] {
-    switch self {
-    case .bone(let b): [b]
-    case .angle(let a):
-      switch a {
-      case .trunkFlexion, .trunkLateralFlexion: [.trunk]
-      case .headFlexion: [.head, .trunk]
-      case .leftHipFlexion, .leftHipAbduction: [.leftThigh, .trunk]
-      case .rightHipFlexion, .rightHipAbduction: [.rightThigh, .trunk]
-      case .leftKneeFlexion, .leftKneeValgus: [.leftThigh, .leftShank]
-      case .rightKneeFlexion, .rightKneeValgus: [.rightThigh, .rightShank]
-      case .leftShoulderFlexion, .leftShoulderAbduction: [.leftUpperArm, .trunk]
-      case .rightShoulderFlexion, .rightShoulderAbduction: [.rightUpperArm, .trunk]
-      case .leftElbowFlexion: [.leftUpperArm, .leftForearm]
-      case .rightElbowFlexion: [.rightUpperArm, .rightForearm]
-      case .lumbarFlexion: [.lowerBack, .trunk]
-      case .trunkRotation: [.pelvis, .shoulders]
-      case .pelvicObliquity: [.pelvis]
-      }
-    }
-  }
-
   /// `landmarks` as bits (`1 << landmark.rawValue`).
   var landmarkMask: UInt32 {
     landmarks.reduce(0) { $0 | (1 << UInt32($1.rawValue)) }

@@ -31,7 +31,7 @@ import Foundation
 ///   sensor's `σ_ℓ` is at most `slowShare` times the least of those.
 /// UI-PRMD's AUC stays within 0.003 of before on every movement, from angles, as keypoints,
 /// with 2 cm of jitter and as a camera's points. Each measure is then given `σ_ℓ / L` for each
-/// of its segments (`BodyMeasure.segments`), in quadrature. The least of a dozen estimates is
+/// of its segments (`BodyMeasure.bones`), in quadrature. The least of a dozen estimates is
 /// low: this takes back part of what the wander costs, not all (README, "How robust the score
 /// is"; with `slowShare` 2 the bird-dog kept 8 points more through 0.5 cm of wander, and a
 /// camera's sit to stand lost 0.007 of AUC). A take whose lengths never change (a pose solved
@@ -131,7 +131,7 @@ struct SegmentWander {
   /// The noise `measure` gets (radians): its segments' in quadrature.
   func noise(_ measure: BodyMeasure) -> Double {
     var total = 0.0
-    for bone in measure.segments {
+    for bone in measure.bones {
       let n = boneNoise[FeatureLayout.bones.firstIndex(of: bone) ?? 0]
       total += n * n
     }

@@ -98,13 +98,20 @@ struct BackPainLibraryTests {
   func faultCaughtThroughJitter(id: String) throws {
     let library = try #require(BackPainLibrary.exercise(id))
     let exercise = try ScoringData.exercise(id)
-    let clip = try library.motion(.fault).clip()
-    let body = try BodyModel(skeleton: clip.skeleton)
-    var landmarks = ClipFeatures.landmarks(of: clip, body: body)
+    var (landmarks, times) = try Self.faultLandmarks(library)
     RobustnessSuite.addJitter(to: &landmarks, metres: 0.01, seed: 29)
-    let times = (0..<clip.frameCount).map { Double($0) * clip.frameTime }
     try Self.expectFaultCaught(
       TakeScorer(exercise: exercise).score(landmarks: landmarks, times: times), library, id)
+  }
+
+  /// `library`'s fault performed once, as landmark frames with their times.
+  static func faultLandmarks(_ library: BackPainLibrary.Exercise) throws -> (
+    landmarks: [LandmarkFrame], times: [Double]
+  ) {
+    let clip = try library.motion(.fault).clip()
+    let body = try BodyModel(skeleton: clip.skeleton)
+    let times = (0..<clip.frameCount).map { Double($0) * clip.frameTime }
+    return (ClipFeatures.landmarks(of: clip, body: body), times)
   }
 
   /// The first repetition of `result` scores ≤ 70 and its first cue names one of the measures

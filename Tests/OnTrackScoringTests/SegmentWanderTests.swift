@@ -90,10 +90,7 @@ struct SegmentWanderTests {
   func faultThroughWander(id: String) throws {
     let library = try #require(BackPainLibrary.exercise(id))
     let exercise = try ScoringData.exercise(id)
-    let clip = try library.motion(.fault).clip()
-    let body = try BodyModel(skeleton: clip.skeleton)
-    var landmarks = ClipFeatures.landmarks(of: clip, body: body)
-    let times = (0..<clip.frameCount).map { Double($0) * clip.frameTime }
+    var (landmarks, times) = try BackPainLibraryTests.faultLandmarks(library)
     RobustnessSuite.addWander(
       to: &landmarks, times: times, metres: 0.005, correlationSeconds: Self.correlation,
       seed: 29)
