@@ -96,10 +96,12 @@ public struct FeatureExtractor: Sendable {
     heading = BodyHeading(timeConstant: headingTimeConstant, trunkTells: trunkTurnIsBodyTurn)
   }
 
-  /// Writes the measures of `frame` into `out[0..<FeatureLayout.measureWidth]`; `timeStep` is
+  /// Writes the measures of `frame` into `out[0..<FeatureLayout.measureWidth]`, and, given
+  /// `lengths`, each bone's length (metres, `FeatureLayout.bones` order) into it; `timeStep` is
   /// the seconds since the previous frame of this take.
   public mutating func extract(
-    _ frame: LandmarkFrame, timeStep: Double, into out: UnsafeMutableBufferPointer<Float>
+    _ frame: LandmarkFrame, timeStep: Double, into out: UnsafeMutableBufferPointer<Float>,
+    lengths: UnsafeMutableBufferPointer<Float>? = nil
   ) {
     let hipL = frame[.leftHip]
     let hipR = frame[.rightHip]
@@ -124,9 +126,11 @@ public struct FeatureExtractor: Sendable {
       }
     }
     var k = 0
-    for bone in FeatureLayout.bones {
+    for (i, bone) in FeatureLayout.bones.enumerated() {
       let (a, b) = bone.endpoints
-      let d = body(normalizeOrUp(point(b) - point(a)))
+      let v = point(b) - point(a)
+      if let lengths { lengths[i] = length(v) }
+      let d = body(normalizeOrUp(v))
       out[k] = d.x
       out[k + 1] = d.y
       out[k + 2] = d.z
@@ -208,29 +212,6 @@ public struct FeatureExtractor: Sendable {
 }
 
 extension FeatureExtractor {
-  /// Writes each bone's length (metres, `FeatureLayout.bones` order) between `frame`'s
-  /// landmarks into `out[0..<bones.count]`, NaN for a bone whose landmarks (`masks[k]`, its
-  /// `BodyMeasure.landmarkMask`) are `untracked` (no allocation).
-  static func lengths(
-    _ frame: LandmarkFrame, untracked: UInt32, masks: [UInt32],
-    into out: UnsafeMutableBufferPointer<Float>
-  ) {
-    precondition(masks.count >= FeatureLayout.bones.count && out.count >= FeatureLayout.bones.count)
-    let pelvis = (frame[.leftHip] + frame[.rightHip]) * 0.5
-    let chest = (frame[.leftShoulder] + frame[.rightShoulder]) * 0.5
-    func point(_ e: BodyBone.Endpoint) -> SIMD3<Float> {
-      switch e {
-      case .landmark(let landmark): frame[landmark]
-      case .pelvisCentre: pelvis
-      case .shoulderCentre: chest
-      }
-    }
-    for (k, bone) in FeatureLayout.bones.enumerated() {
-      let (a, b) = bone.endpoints
-      out[k] = masks[k] & untracked != 0 ? .nan : length(point(b) - point(a))
-    }
-  }
-
   /// The trunk's own left (`x`) and forward (`z`) axes for the unit trunk direction `trunk`
   /// (pelvis centre → neck, in the body frame): the body's left made perpendicular to the
   /// trunk, and `x × trunk`. The hip and shoulder angles and the head's are taken in them.

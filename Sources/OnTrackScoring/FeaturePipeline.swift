@@ -239,20 +239,23 @@ public struct FeaturePipeline: Sendable {
       produced += 1
       frame.copy(from: resampler.output[k])
       filter?.filter(&frame)
-      filtered.withUnsafeMutableBufferPointer { out in
-        filteredExtractor.extract(frame, timeStep: timeStep, into: out)
-      }
       let base = outputCount * width
+      let lengthStart = base + measures + noise.count
+      filtered.withUnsafeMutableBufferPointer { out in
+        output.withUnsafeMutableBufferPointer { o in
+          filteredExtractor.extract(
+            frame, timeStep: timeStep, into: out,
+            lengths: .init(rebasing: o[lengthStart..<(lengthStart + FeatureLayout.bones.count)]))
+        }
+      }
       for c in 0..<measures { output[base + c] = filtered[c] }
       let untracked = frame.untracked
       for i in 0..<noise.count {
         output[base + measures + i] = noiseMasks[i] & untracked != 0 ? .nan : noise[i]
       }
-      output.withUnsafeMutableBufferPointer { out in
-        let start = base + measures + noise.count
-        FeatureExtractor.lengths(
-          frame, untracked: untracked, masks: noiseMasks,
-          into: .init(rebasing: out[start..<(start + FeatureLayout.bones.count)]))
+      // A bone's length where its landmarks were unseen: NaN (its mask is its noise column's).
+      for b in 0..<FeatureLayout.bones.count where noiseMasks[b] & untracked != 0 {
+        output[lengthStart + b] = .nan
       }
       calibration?.apply(&output, at: base)
       outputCount += 1

@@ -343,15 +343,13 @@ public struct RepetitionScorer: Sendable {
     for index in contributions.indices { contributions[index].0 /= max(weightSum, 1e-9) }
     for index in minor.indices { minor[index].0 /= max(weightSum, 1e-9) }
     var compensations: [RepetitionResult.CompensationResult] = []
-    let wander =
-      exercise.keepStill.isEmpty
-      ? SegmentWander(take, 0..<0, smoothing: 0)
-      : SegmentWander(take, range, smoothing: stillSmoothing)
+    // Read once, and only for an exercise with keep-still parts.
+    lazy var wander = SegmentWander(take, range, smoothing: stillSmoothing)
     for still in exercise.keepStill where seen(still.measure) {
-      let sigma = noiseLevel(still.measure, take, range)
+      let (sigma, stillSigma) = stillNoiseLevels(still.measure, take, range, wander: wander)
       let movement = withoutNoise(
         abs(still.measure.excursion(take, range, origin: takeOrigin, smoothing: stillSmoothing)),
-        stillNoiseLevel(still.measure, take, range, wander: wander))
+        stillSigma)
       let referenceMovement = abs(
         still.measure.excursion(reference, 0..<m, smoothing: stillSmoothing))
       let tolerance = allowing(
@@ -552,7 +550,7 @@ public struct RepetitionScorer: Sendable {
 
   /// A keep-still measure's movement `excursion` (read through `stillSmoothing`) less what
   /// sensor noise alone shows over a repetition, in quadrature: `√(max(0, excursion² − (3σ_s)²))`
-  /// with `σ_s` the noise left after the moving average (`stillNoiseLevel`). A still part
+  /// with `σ_s` the noise left after the moving average (`stillNoiseLevels`). A still part
   /// read through jitter wanders by about 3σ_s, which is not the patient moving it.
   private func withoutNoise(_ excursion: Double, _ stillSigma: Double) -> Double {
     guard allowsForNoise else { return excursion }
@@ -581,20 +579,22 @@ public struct RepetitionScorer: Sendable {
     return (a * a + b * b).squareRoot() * filterNoiseGain
   }
 
-  /// The noise of keep-still `measure` as it is read, through `stillSmoothing` (radians): the
-  /// white noise `noiseLevel` finds, times the moving average's gain, or what the segments'
-  /// lengths show through the same average (`wander`, from `SegmentWander`), whichever is
-  /// more.
-  func stillNoiseLevel(
+  /// The noise of keep-still `measure`: as `noiseLevel` gives it (`sigma`), and as the part is
+  /// read, through `stillSmoothing` (`still`, radians) — the white noise times the moving
+  /// average's gain, or what the segments' lengths show through the same average (`wander`),
+  /// whichever is more, the reference's added in quadrature.
+  func stillNoiseLevels(
     _ measure: BodyMeasure, _ take: FeatureSequence, _ range: Range<Int>,
     wander: SegmentWander
-  ) -> Double {
-    let a = Self.rawNoise(measure, take, range) * filterNoiseGain * stillNoiseGain
+  ) -> (sigma: Double, still: Double) {
+    let a = Self.rawNoise(measure, take, range) * filterNoiseGain
     let b =
-      Self.rawNoise(measure, exercise.reference, 0..<exercise.reference.count)
-      * filterNoiseGain * stillNoiseGain
-    let patient = max(a, wander.noise(measure))
-    return (patient * patient + b * b).squareRoot()
+      Self.rawNoise(measure, exercise.reference, 0..<exercise.reference.count) * filterNoiseGain
+    let patient = max(a * stillNoiseGain, wander.noise(measure))
+    let reference = b * stillNoiseGain
+    return (
+      (a * a + b * b).squareRoot(), (patient * patient + reference * reference).squareRoot()
+    )
   }
 
   /// σ of white noise that explains the median second difference of `measure` over `range`
