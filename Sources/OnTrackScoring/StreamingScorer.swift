@@ -140,6 +140,18 @@ public struct StreamingScorer: Sendable {
   private let noiseScales: [Float]
   private let noiseColumns: [Int]
   private let filterNoiseGain: Float
+  /// Per bone (`FeatureLayout.bones`): its length's running mean (metres, an exponential
+  /// average over `SegmentWander.trendSeconds` × 2), a running median of its departures from
+  /// that mean (the same 2 % steps as `noiseMedians`) and the frames it was seen in. The
+  /// keep-still colours allow for the wander the least of those spreads shows, as the score
+  /// does (`SegmentWander`).
+  private var lengthMeans: [Float]
+  private var lengthDepartures: [Float]
+  private var lengthFrames: [Int]
+  /// Per keep-still part: the bones its measure is taken from (`BodyMeasure.bones`).
+  private let stillLengthBones: [[Int]]
+  /// `σ_ℓ`: the least robust spread of a seen bone's length (metres), this frame.
+  private var lengthSpread: Float = 0
 
   /// What one push did.
   public struct Update: Sendable, Equatable {
@@ -199,6 +211,12 @@ public struct StreamingScorer: Sendable {
       Float(RepetitionScorer.rawNoise($0, exercise.reference, 0..<exercise.reference.count))
     }
     filterNoiseGain = Float(LandmarkFilter(rate: 1 / exercise.frameTime).noiseGain)
+    lengthMeans = [Float](repeating: 0, count: bones.count)
+    lengthDepartures = [Float](repeating: 0, count: bones.count)
+    lengthFrames = [Int](repeating: 0, count: bones.count)
+    stillLengthBones = exercise.keepStill.map {
+      $0.measure.bones.compactMap { bones.firstIndex(of: $0) }
+    }
     let alternating = exercise.alternates
     otherFeatures = [Float](repeating: 0, count: alternating ? capacity * FeatureLayout.width : 0)
     otherRows = DTWMatrix(capacity: alternating ? capacity : 0, width: Exercise.alignmentWidth)
@@ -765,12 +783,66 @@ public struct StreamingScorer: Sendable {
   }
 
   /// Three σ of the noise of coloured measure `k` (its index in `noiseMedians`), radians:
-  /// the patient's sensor and the reference's together, after the landmark filter.
-  private func noiseAllowance(_ k: Int) -> Float {
-    let patient = noiseMedians[k] / noiseScales[k]
-    let reference = referenceNoise[k]
+  /// the patient's sensor and the reference's together, after the landmark filter. With
+  /// `wander` (radians, after the filter), the patient's part is the larger of the white
+  /// noise's and that.
+  private func noiseAllowance(_ k: Int, wander: Float = 0) -> Float {
+    let patient = max(noiseMedians[k] / noiseScales[k] * filterNoiseGain, wander)
+    let reference = referenceNoise[k] * filterNoiseGain
     return Float(RepetitionScorer.noiseAllowance)
-      * (patient * patient + reference * reference).squareRoot() * filterNoiseGain
+      * (patient * patient + reference * reference).squareRoot()
+  }
+
+  /// Time over which a bone length's mean departure is averaged (seconds).
+  static let spreadSeconds = 2.0
+  /// σ of a normal variable ÷ its mean absolute departure: √(π/2).
+  static let meanDepartureScale: Float = 1.2533
+
+  /// The wander of a measure taken from `bones` (radians): `σ_ℓ / L` for each, in quadrature
+  /// (`SegmentWander.noise`).
+  private func wanderNoise(_ bones: [Int]) -> Float {
+    guard lengthSpread > 0 else { return 0 }
+    var total: Float = 0
+    for b in bones where lengthMeans[b] >= Float(SegmentWander.shortestBone) {
+      let n = lengthSpread / lengthMeans[b]
+      total += n * n
+    }
+    return total.squareRoot()
+  }
+
+  /// Follows every bone's length in the frame in `slot` (`FeatureLayout.lengthColumn`) and
+  /// takes `σ_ℓ` as the least of their spreads (1.4826 × the running median departure from
+  /// the running mean), over bones of at least `SegmentWander.shortestBone` seen for
+  /// `SegmentWander.trendSeconds`. The running mean follows a length that changes with the
+  /// pose (as slowly as the movement) and leaves out what a sensor's wander adds, as the
+  /// score's trend does; a source whose lengths never change shows none.
+  private mutating func trackWander(slot: Int) {
+    let base = slot * FeatureLayout.width
+    let first = FeatureLayout.measureWidth + FeatureLayout.bones.count + FeatureLayout.angles.count
+    let rate = Float(min(1, exercise.frameTime / (2 * SegmentWander.trendSeconds)))
+    let settled = Int((SegmentWander.trendSeconds / exercise.frameTime).rounded(.up))
+    let spreadRate = Float(min(1, exercise.frameTime / Self.spreadSeconds))
+    var least = Float.infinity
+    for k in lengthMeans.indices {
+      let length = features[base + first + k]
+      if length.isFinite, length > 0 {
+        if lengthFrames[k] == 0 {
+          lengthMeans[k] = length
+        } else {
+          lengthMeans[k] += rate * (length - lengthMeans[k])
+          // The mean departure: over the frames so far while they are few, then over
+          // `spreadSeconds` (an exponential average).
+          let departure = abs(length - lengthMeans[k])
+          let weight = max(spreadRate, 1 / Float(lengthFrames[k]))
+          lengthDepartures[k] += weight * (departure - lengthDepartures[k])
+        }
+        lengthFrames[k] += 1
+      }
+      guard lengthFrames[k] >= settled, lengthMeans[k] >= Float(SegmentWander.shortestBone)
+      else { continue }
+      least = min(least, Self.meanDepartureScale * lengthDepartures[k])
+    }
+    lengthSpread = least.isFinite ? least : 0
   }
 
   /// Colours the bones for the frame in `slot`, tracked at reference frame `j`. Every
@@ -778,6 +850,7 @@ public struct StreamingScorer: Sendable {
   /// keep-still part's movement is counted less what that noise alone shows.
   private mutating func colour(slot: Int, reference j: Int) {
     trackNoise(slot: slot)
+    trackWander(slot: slot)
     for k in currentBoneErrors.indices {
       currentBoneErrors[k] = 0
       currentBoneSeverity[k] = 0
@@ -844,7 +917,8 @@ public struct StreamingScorer: Sendable {
         moved = atan2(length(cross(u, u0)), dot(u, u0))
         allowed = atan2(length(cross(v, v0)), dot(v, v0))
       }
-      let noise = noiseAllowance(exercise.measures.count + k)
+      let noise = noiseAllowance(
+        exercise.measures.count + k, wander: wanderNoise(stillLengthBones[k]))
       let excess = max(0, moved - allowed)
       mark(
         stillBones[k], RepetitionScorer.lessNoise(excess, noise), still.tolerance,
