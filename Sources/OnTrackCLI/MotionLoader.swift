@@ -28,8 +28,13 @@ enum BundledExercises {
 
 extension TakeLoader {
   /// `load`, saying on standard error what the file's readers left out for its times.
-  static func loadSaying(_ path: String, csvSkeleton: Skeleton?, layout: String?) throws -> Loaded {
-    let loaded = try load(URL(fileURLWithPath: path), csvSkeleton: csvSkeleton, layout: layout)
+  static func loadSaying(
+    _ path: String, csvSkeleton: Skeleton?, layout: String?, startPosture: BodyPosture? = nil
+  ) throws -> Loaded {
+    let loaded = try load(
+      URL(fileURLWithPath: path), csvSkeleton: csvSkeleton, layout: layout,
+      startPosture: startPosture)
+    for note in loaded.keypoints?.readingNotes ?? [] { Output.warn("\(path): \(note)") }
     if let leftOut = loaded.leftOut {
       Output.warn(
         "\(path): left out \(leftOut), whose time was not a number or not after the one before")

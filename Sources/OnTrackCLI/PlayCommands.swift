@@ -52,7 +52,8 @@ struct SessionOptions: ParsableArguments {
     let exercise = try Exercise.find(self.exercise, library: URL(fileURLWithPath: library))
     if let take {
       let loaded = try TakeLoader.loadSaying(
-        take, csvSkeleton: exercise.referenceClip?.skeleton, layout: layout)
+        take, csvSkeleton: exercise.referenceClip?.skeleton, layout: layout,
+        startPosture: exercise.startPosture)
       if let solved = loaded.keypoints {
         return try PlaySession(exercise: exercise, source: KeypointRecordingSource(solved))
       }

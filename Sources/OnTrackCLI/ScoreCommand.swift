@@ -39,18 +39,14 @@ struct ScoreCommand: AsyncParsableCommand {
   func run() async throws {
     let exercise = try Exercise.find(self.exercise, library: URL(fileURLWithPath: library))
     let loaded = try TakeLoader.loadSaying(
-      take, csvSkeleton: exercise.referenceClip?.skeleton, layout: layout)
+      take, csvSkeleton: exercise.referenceClip?.skeleton, layout: layout,
+      startPosture: exercise.startPosture)
     let scorer = TakeScorer(exercise: exercise)
     if let (given, taken) = loaded.keypoints?.unitCorrected {
       Output.warn(
         "\(take): in the \(loaded.layout ?? "keypoint") layout's unit (\(given) m) the body would "
           + "be \(Output.fixed(given / taken, given / taken >= 10 ? 0 : 2))× an adult's size: read in units of \(taken) m"
       )
-    }
-    if loaded.keypoints?.turnedUpright == true {
-      Output.warn(
-        "\(take): read with y up, the body stands on its head (feet above the hips, head below): "
-          + "read with y down, as a camera's frame")
     }
     if loaded.keypoints == nil, let body = try? BodyModel(skeleton: loaded.clip.skeleton),
       ClipFeatures.upright(loaded.clip, body: body, like: exercise.startPosture) != .identity

@@ -8,10 +8,17 @@ import Foundation
 public struct BodyPosture: Sendable, Equatable {
   public var trunkUp: Float
   public var chestUp: Float
+  /// The same with their signs: the trunk's direction's y (above the pelvis: > 0) and the
+  /// chest's normal's (facing up, as lying on the back: > 0), −1…1. `distance` does not read
+  /// them; `signedDistance` does.
+  public var trunkRise: Float
+  public var chestRise: Float
 
   public init(trunkUp: Float, chestUp: Float) {
     self.trunkUp = trunkUp
     self.chestUp = chestUp
+    trunkRise = trunkUp
+    chestRise = chestUp
   }
 
   /// From the hips' and the neck's positions (metres, Y up).
@@ -30,10 +37,18 @@ public struct BodyPosture: Sendable, Equatable {
     var chest: SIMD3<Float>?
     if let t, let h = unit(hipLine) { chest = unit(cross(h, t)) }
     self.init(trunkUp: Swift.abs(t?.y ?? 0), chestUp: Swift.abs(chest?.y ?? 0))
+    trunkRise = t?.y ?? 0
+    chestRise = chest?.y ?? 0
   }
 
   /// `|Δ trunkUp| + |Δ chestUp|`: 0 alike, 2 for standing against lying on the back.
   public func distance(to other: BodyPosture) -> Float {
     Swift.abs(trunkUp - other.trunkUp) + Swift.abs(chestUp - other.chestUp)
+  }
+
+  /// `|Δ trunkRise| + |Δ chestRise|`: 0 alike, 2 for standing against lying on the back or
+  /// standing on the head, 2 for lying on the back against on the front.
+  public func signedDistance(to other: BodyPosture) -> Float {
+    Swift.abs(trunkRise - other.trunkRise) + Swift.abs(chestRise - other.chestRise)
   }
 }

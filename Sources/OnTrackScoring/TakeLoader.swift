@@ -19,16 +19,22 @@ public enum TakeLoader {
   }
 
   public static func load(_ url: URL, exercise: Exercise, layout: String? = nil) throws -> Clip {
-    try load(url, csvSkeleton: exercise.referenceClip?.skeleton, layout: layout).clip
+    try load(
+      url, csvSkeleton: exercise.referenceClip?.skeleton, layout: layout,
+      startPosture: exercise.startPosture
+    ).clip
   }
 
   /// Loads `url`; a joint-angle CSV is read on `csvSkeleton` (and refused without one);
-  /// `layout` names the layout of a keypoint file (recognised from its names otherwise).
-  public static func load(_ url: URL, csvSkeleton: Skeleton?, layout: String? = nil) throws
-    -> Loaded
-  {
+  /// `layout` names the layout of a keypoint file (recognised from its names otherwise);
+  /// `startPosture`, the posture the take should start in (its exercise's), lets a keypoint
+  /// file's up axis be told when its layout does not give it (`KeypointConverter`).
+  public static func load(
+    _ url: URL, csvSkeleton: Skeleton?, layout: String? = nil, startPosture: BodyPosture? = nil
+  ) throws -> Loaded {
     if KeypointFiles.isKeypointFile(url) || layout != nil {
-      let take = try KeypointFiles.read(url, layout: layout)
+      var take = try KeypointFiles.read(url, layout: layout)
+      take.startPosture = startPosture
       let solved = try take.solved()
       return Loaded(
         clip: solved.clip, keypoints: solved, layout: take.layout.id,

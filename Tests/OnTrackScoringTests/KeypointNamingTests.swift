@@ -25,6 +25,10 @@ struct KeypointNamingTests {
     /// Metres per unit.
     var unit: Float = 1
     var yDown = false
+    /// The axes the file is written in (a body's y up becomes this axis) and whether it is a
+    /// mirror image (x negated: a left-handed frame).
+    var axes: KeypointLayout.Axes = .yUp
+    var mirrored = false
     /// The layout it is expected to be read as.
     let layout: String
     /// Body points and the source point each must be read from.
@@ -213,6 +217,89 @@ struct KeypointNamingTests {
     #expect(try !upright.solved().turnedUpright)
   }
 
+  /// A lab's or a game engine's frame: z or x up, or left-handed (Unity's), a camera's y down
+  /// for a patient on the floor. Read as y up and right-handed, a perfect squat given with z
+  /// up scored 0 ("Keep your trunk still and upright") and mirrored 5 ("Don't bend so much at
+  /// your right hip"); the exercise's starting posture now tells the up axis, the feet and
+  /// bent knees the handedness (`KeypointConverter`).
+  @Test(
+    "keypoints with another axis up, or a mirror image, are read as the body they show",
+    arguments: [
+      "uiprmd-m01-deep-squat", "uiprmd-m07-shoulder-abduction", "lbp-glute-bridge",
+      "lbp-bird-dog",
+    ])
+  func otherFrames(exercise id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    let clip = try ScoringData.simulatedTake(of: exercise, seed: 3, frameRate: 30)
+    let fromAngles = try TakeScorer(exercise: exercise).score(clip)
+    #expect(fromAngles.repetitions.count == 3)
+    let base = try #require(Self.conventions["unity-humanoid"])
+    let frames: [(KeypointLayout.Axes, Bool)] = [
+      (.yUp, false), (.yUp, true), (.zUp, false), (.zUp, true), (.xDown, false),
+      (.yDown, true),
+    ]
+    for (axes, mirrored) in frames {
+      var convention = base
+      convention.axes = axes
+      convention.mirrored = mirrored
+      let name = "\(id) \(axes.upName) up\(mirrored ? ", mirrored" : "")"
+      var take = try KeypointFiles.csv(bytes: try Self.csv(clip, convention), file: "x.csv")
+      take.startPosture = exercise.startPosture
+      let solved = try take.solved()
+      #expect(solved.turnedUpright == (axes != .yUp), "\(name): \(solved.readingNotes)")
+      #expect(
+        solved.readingNotes.contains { $0.contains("mirror image") } == mirrored,
+        "\(name): \(solved.readingNotes)")
+      let result = TakeScorer(exercise: exercise).score(solved)
+      #expect(result.repetitions.count == 3, "\(name)")
+      for (x, y) in zip(result.repetitions, fromAngles.repetitions) {
+        #expect(x.score >= y.score - 3, "\(name): \(x.score) \(x.cues)")
+      }
+    }
+    // Without the exercise's posture, a body along z is taken as lying down, as before.
+    var lab = base
+    lab.axes = .zUp
+    let unknown = try KeypointFiles.csv(bytes: try Self.csv(clip, lab), file: "lab.csv")
+    #expect(try !unknown.solved().turnedUpright)
+  }
+
+  /// A live stream of the same mirrored points, z up (standing) or y down (lying on the back:
+  /// which side faces up waits for the handedness), is read alike once its first frames have
+  /// told: the last frame's landmarks where the file's are.
+  @Test(
+    "a live keypoint stream tells the up axis and a mirror image as a file does",
+    arguments: [
+      ("uiprmd-m01-deep-squat", KeypointLayout.Axes.zUp), ("lbp-glute-bridge", .yDown),
+    ])
+  func streamTellsFrames(exercise id: String, axes: KeypointLayout.Axes) throws {
+    let exercise = try ScoringData.exercise(id)
+    let clip = try ScoringData.simulatedTake(of: exercise, seed: 3, frameRate: 30)
+    var convention = try #require(Self.conventions["unity-humanoid"])
+    convention.axes = axes
+    convention.mirrored = true
+    var take = try KeypointFiles.csv(bytes: try Self.csv(clip, convention), file: "x.csv")
+    take.startPosture = exercise.startPosture
+    let solved = try take.solved()
+    let skeleton = CanonicalSkeleton.make()
+    var stream = try KeypointStream(
+      skeleton: skeleton, layout: nil, startPosture: exercise.startPosture)
+    var pose = skeleton.restPose
+    for (f, frame) in take.frames.enumerated() {
+      var points: [String: [Double]?] = [:]
+      for (k, name) in take.layout.names.enumerated() {
+        points[name] = frame[k].map { [Double($0.x), Double($0.y), Double($0.z)] }
+      }
+      _ = try stream.push(
+        points: points, confidence: nil, layout: nil, time: take.times[f], into: &pose)
+    }
+    #expect(stream.turnedUpright && stream.mirrored, "\(stream.readingNotes)")
+    let count = BodyLandmark.allCases.count
+    let last = solved.landmarks.suffix(count)
+    for (a, b) in zip(stream.solver.landmarks, last) {
+      #expect(length(a - b) < 0.02, "\(a) \(b)")
+    }
+  }
+
   /// `clip` as a keypoint CSV in `convention`'s names, unit and axes.
   static func csv(_ clip: Clip, _ convention: Convention) throws -> [UInt8] {
     let named = try KeypointFiles.csv(
@@ -236,6 +323,17 @@ struct KeypointNamingTests {
           continue
         }
         if convention.yDown { p = SIMD3(p.x, -p.y, -p.z) }
+        if convention.mirrored { p.x = -p.x }
+        // The source point that `axes.apply` takes to p.
+        p =
+          switch convention.axes {
+          case .yUp: p
+          case .yDown: SIMD3(p.x, -p.y, -p.z)
+          case .zUp: SIMD3(p.z, p.x, p.y)
+          case .zDown: SIMD3(p.x, p.z, -p.y)
+          case .xUp: SIMD3(p.y, -p.x, p.z)
+          case .xDown: SIMD3(-p.y, p.x, p.z)
+          }
         p /= convention.unit
         text += ",\(p.x),\(p.y),\(p.z)"
       }

@@ -376,6 +376,9 @@ struct KeypointScoringTests {
             case .yUp: v
             case .yDown: SIMD3(v.x, -v.y, -v.z)
             case .zUp: SIMD3(v.z, v.x, v.y)
+            case .zDown: SIMD3(v.x, v.z, -v.y)
+            case .xUp: SIMD3(v.y, -v.x, v.z)
+            case .xDown: SIMD3(-v.y, v.x, v.z)
             }
           let s = q / unit
           text += ",\(s.x),\(s.y),\(s.z)"

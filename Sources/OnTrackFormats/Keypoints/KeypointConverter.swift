@@ -26,6 +26,23 @@ import OnTrackKinematics
 ///   nothing: a take that never stands, sits or kneels upright is read as given. A whole take
 ///   is decided before any frame is read; a live stream reads the frames before its deciding
 ///   frame as given (a camera-frame stream whose feet come into view late starts upside down).
+///   With the posture the take should start in (`startPosture`, its exercise's), the points
+///   are read with whichever axis up (±x, ±y, ±z) shows the body in that posture, if clearly
+///   nearer it than y up (`checkUpright`): a lab's or a game engine's z up, a camera's y down
+///   for a patient lying on the floor. Without it, a body lying along x or z is taken as
+///   lying down, as before.
+/// - Handedness (joint centres whose depth is measured): in a right-handed frame a real
+///   body's toes point in front of its shins — the side the hips' line (right → left) crossed
+///   with the shin (ankle → knee) gives — within the foot's range of motion (plantar flexion
+///   50°, dorsiflexion 20°: at least cos 70° of it), and a knee bent 45° or more bends
+///   backwards (the shin behind the thigh's forward, the hips' line crossed with knee → hip),
+///   in any posture. Frames whose every clear cue says otherwise (`handednessVotes` of the
+///   first `handednessFrames` with a cue) are a mirror image: a left-handed frame (a game
+///   engine's) or a mirrored recording, and every point is read with x negated from then on
+///   (`mirrored`): scored as given, a perfect squat scored 5 ("Don't bend so much at your
+///   right hip"). A whole take is decided before any frame is read (on the same share of its
+///   frames with a cue, if fewer); a live stream from its first frames with a cue. Straight
+///   legs with the feet along the shins (a prone press-up) show no cue: read as given.
 public struct KeypointConverter: Sendable {
   public private(set) var layout: KeypointLayout
   /// Metres per source unit, once known.
@@ -35,9 +52,46 @@ public struct KeypointConverter: Sendable {
   /// How many times an adult's size (or how much less) shows a layout's unit wrong.
   public static let unitMismatch = 5.0
   private var unitChecked = false
-  /// The points came upside down for a layout whose axes are assumed, and are read with y down.
-  public private(set) var turnedUpright = false
+  /// The points came upside down, or standing along another axis than y where the exercise
+  /// starts upright, for a layout whose axes are assumed, and are read with `upAxis` up.
+  public var turnedUpright: Bool { upAxis != nil }
+  /// The axes the points are read in when the body showed the assumed ones wrong.
+  public private(set) var upAxis: KeypointLayout.Axes?
+  /// The posture the points should start in (the exercise's reference's), when known.
+  public var startPosture: BodyPosture?
+  /// The points are a mirror image of a body (see the type's notes) and are read with x negated.
+  public private(set) var mirrored = false
+  /// What was read otherwise than given, in words (the unit aside): the up axis, the mirror.
+  public var readingNotes: [String] {
+    var notes: [String] = []
+    if let upReason { notes.append(upReason) }
+    if mirrored {
+      notes.append(
+        "the body is a mirror image (its feet point behind its shins, its knees bend forwards: "
+          + "a left-handed frame, or a mirrored image): read with x negated")
+    }
+    return notes
+  }
+  /// Whether the handedness is read: for joint centres whose depth is measured. (A marker
+  /// set's centres come from its own model; a monocular pose model's depth is a guess, and it
+  /// labels a mirrored image's body by how it looks, which gives a right-handed body.)
+  private var readsHandedness: Bool { !layout.isMarkerSet && !layout.depthIsEstimated }
+  /// Why the points are read with `upAxis` up, in words.
+  private var upReason: String?
   private var uprightChecked = false
+  private var uprightWaits = 0
+  private var handednessChecked = false
+  /// Frames that showed a clear cue so far (a foot in front of or behind its shin, a bent
+  /// knee), and those of them whose every clear cue was a mirror image's.
+  private var footFrames = 0
+  private var backwardFootFrames = 0
+  /// Frames with a clear cue that decide the handedness, and how many of them must show only
+  /// a mirror image's cues for the points to be one.
+  public static let handednessFrames = 10
+  public static let handednessVotes = 8
+  /// A foot points behind its shin when its direction's component along the shin's forward
+  /// is below this (`-cos 70°`: beyond any real foot's range).
+  static let backwardFoot: Float = -0.34
   private var uprightScratch = KeypointFrame()
   /// Points with less confidence than this are not read for the body's up (the solver's
   /// threshold, `KeypointSolver.minimumConfidence`).
@@ -47,8 +101,9 @@ public struct KeypointConverter: Sendable {
   public static let calibrationFrames = 100
   private var calibration: [[SIMD3<Float>?]] = []
 
-  public init(layout: KeypointLayout) {
+  public init(layout: KeypointLayout, startPosture: BodyPosture? = nil) {
     self.layout = layout
+    self.startPosture = startPosture
     metresPerUnit = layout.metresPerUnit
     makeModel()
   }
@@ -62,6 +117,16 @@ public struct KeypointConverter: Sendable {
   /// Sets the marker model's pelvis constants from a whole take (no effect for joint-centre
   /// layouts).
   public mutating func calibrate(_ frames: [[SIMD3<Float>?]]) {
+    // The handedness first: the chest's sign, which tells lying on the back from the front,
+    // depends on it.
+    for frame in frames where !handednessChecked && readsHandedness {
+      checkHandedness(frame, confidence: nil)
+    }
+    if !handednessChecked && footFrames > 0 {
+      // Fewer frames with a cue than a stream waits for: the same share of them decides.
+      handednessChecked = true
+      mirrored = backwardFootFrames * Self.handednessFrames >= footFrames * Self.handednessVotes
+    }
     for frame in frames where !uprightChecked && layout.axesAreAssumed {
       checkUpright(frame, confidence: nil)
     }
@@ -84,6 +149,9 @@ public struct KeypointConverter: Sendable {
   public mutating func convert(
     positions: [SIMD3<Float>?], confidence: [Float]?, into frame: inout KeypointFrame
   ) -> Bool {
+    if !handednessChecked && readsHandedness {
+      checkHandedness(positions, confidence: confidence)
+    }
     if !uprightChecked && layout.axesAreAssumed { checkUpright(positions, confidence: confidence) }
     if !unitChecked { checkUnit(positions) }
     if metresPerUnit == nil {
@@ -98,6 +166,11 @@ public struct KeypointConverter: Sendable {
     guard layout.isMarkerSet, var model else {
       layout.bodyPoints(
         positions: positions, confidence: confidence, scale: scale, into: &frame)
+      if mirrored {
+        for point in BodyPoint.allCases where frame.has(point) {
+          frame.positions[point.rawValue].x = -frame.positions[point.rawValue].x
+        }
+      }
       return true
     }
     if model.pelvisWidth == nil {
@@ -118,9 +191,17 @@ public struct KeypointConverter: Sendable {
     return true
   }
 
-  /// Reads the points with y down from now on if `frame` shows the body upside down (see the
-  /// type's notes); decided on the first frame that shows the hips, the feet and the head
-  /// (points below `minimumConfidence` are not shown), legs and trunk steep and opposed.
+  /// Reads the points with another axis up from now on if `frame` shows the body the wrong
+  /// way up (see the type's notes). Points below `minimumConfidence` are not shown.
+  /// - With `startPosture`: decided on the first frame that shows the hips and the head (else
+  ///   the neck, else the shoulders) in that posture in some reading (`postureMatch`: trunk
+  ///   and chest within about 30° of the exercise's), among y up as given, y down, and x or
+  ///   z up or down; the nearest reading is taken if it is nearer than as given by
+  ///   `BodyModel.turnMargin`. The chest's sign (on the back or the front) is read in the
+  ///   handedness known so far (right-handed until the cues tell otherwise: a mirror image
+  ///   without cues is read wrong either way).
+  /// - Without: on the first frame that shows the hips, the feet and the head, legs and trunk
+  ///   steep along y and opposed: read with y down if the legs point up.
   private mutating func checkUpright(_ frame: [SIMD3<Float>?], confidence: [Float]?) {
     layout.bodyPoints(positions: frame, confidence: confidence, scale: 1, into: &uprightScratch)
     let points = uprightScratch
@@ -132,11 +213,64 @@ public struct KeypointConverter: Sendable {
       return (p + q) / 2
     }
     guard let hips = middle(.leftHip, .rightHip) ?? shown(.pelvis),
-      let feet = middle(.leftAnkle, .rightAnkle) ?? middle(.leftKnee, .rightKnee),
       let top = shown(.head) ?? shown(.neck) ?? middle(.leftShoulder, .rightShoulder)
     else { return }
-    let legs = feet - hips
     let trunk = top - hips
+    if let startPosture, layout.axes == .yUp {
+      guard let left = shown(.leftHip), let right = shown(.rightHip) else { return }
+      /// The reading nearest the starting posture with the points mirrored or not, and the
+      /// distance as given.
+      func nearest(mirrored: Bool) -> (axes: KeypointLayout.Axes, distance: Float, given: Float) {
+        var hipLine = left - right
+        var along = trunk
+        if mirrored {
+          hipLine.x = -hipLine.x
+          along.x = -along.x
+        }
+        func distance(_ axes: KeypointLayout.Axes) -> Float {
+          BodyPosture(trunk: axes.apply(along), hipLine: axes.apply(hipLine))
+            .signedDistance(to: startPosture)
+        }
+        let given = distance(.yUp)
+        var best = (axes: KeypointLayout.Axes.yUp, distance: given, given: given)
+        for axes in Self.otherAxes {
+          let d = distance(axes)
+          if d < best.distance { best = (axes, d, given) }
+        }
+        return best
+      }
+      let best = nearest(mirrored: mirrored)
+      guard best.distance < Self.postureMatch else { return }
+      // Lying on the back or the front depends on the handedness: while it is not told, and
+      // the two would be read differently, wait for it (a while).
+      if !handednessChecked && readsHandedness && nearest(mirrored: !mirrored).axes != best.axes
+        && uprightWaits < Self.handednessWait
+      {
+        uprightWaits += 1
+        return
+      }
+      uprightChecked = true
+      let given = best.given
+      guard best.axes != .yUp, best.distance + BodyModel.turnMargin < given else { return }
+      var hipLine = left - right
+      var along = trunk
+      if mirrored {
+        hipLine.x = -hipLine.x
+        along.x = -along.x
+      }
+      let asGiven = BodyPosture(trunk: along, hipLine: hipLine)
+      layout = layout.with(metresPerUnit: layout.metresPerUnit, axes: best.axes)
+      upAxis = best.axes
+      upReason =
+        "read with y up, the body is \(Self.words(asGiven)) where "
+        + "the exercise starts \(Self.words(startPosture)): read with "
+        + "\(best.axes.upName) up"
+      return
+    }
+    guard let feet = middle(.leftAnkle, .rightAnkle) ?? middle(.leftKnee, .rightKnee) else {
+      return
+    }
+    let legs = feet - hips
     // Decided on the first frame whose legs and trunk are both steep and point opposite ways,
     // either way up (lying down, or folded forward standing, they tell nothing).
     let steep = Float(0.5).squareRoot()
@@ -146,7 +280,88 @@ public struct KeypointConverter: Sendable {
     uprightChecked = true
     guard legs.y > 0, trunk.y < 0 else { return }
     layout = layout.with(metresPerUnit: layout.metresPerUnit, axes: .yDown)
-    turnedUpright = true
+    upAxis = .yDown
+    upReason =
+      "read with y up, the body stands on its head (feet above the hips, head below): read "
+      + "with y down, as a camera's frame"
+  }
+
+  /// A posture in words: upright, upside down, lying on the back, facing the floor, on a side.
+  static func words(_ posture: BodyPosture) -> String {
+    let steep = Float(0.5).squareRoot()
+    if posture.trunkRise > steep { return "upright" }
+    if posture.trunkRise < -steep { return "upside down" }
+    if posture.chestUp > steep {
+      return posture.chestRise > 0 ? "lying on the back" : "facing the floor"
+    }
+    return "on a side"
+  }
+
+  /// How near the exercise's starting posture (`BodyPosture.signedDistance`) a frame must be
+  /// in some reading to decide the points' up: trunk and chest each within about 30°.
+  static let postureMatch: Float = 0.5
+  /// Frames in the starting posture a stream waits for the handedness when it decides
+  /// between lying on the back and the front.
+  static let handednessWait = 30
+  /// The readings tried besides y up.
+  static let otherAxes: [KeypointLayout.Axes] = [.yDown, .zUp, .zDown, .xUp, .xDown]
+
+  /// Counts `frame` towards the handedness if it shows both feet (hips, knees, ankles and
+  /// toes, in the axes the points are read in) and decides once `handednessFrames` have (see
+  /// the type's notes).
+  private mutating func checkHandedness(_ frame: [SIMD3<Float>?], confidence: [Float]?) {
+    layout.bodyPoints(positions: frame, confidence: confidence, scale: 1, into: &uprightScratch)
+    let points = uprightScratch
+    func shown(_ p: BodyPoint) -> SIMD3<Float>? {
+      points.confidence[p.rawValue] >= Self.minimumConfidence ? points[p] : nil
+    }
+    guard let leftHip = shown(.leftHip), let rightHip = shown(.rightHip) else { return }
+    let hipLine = leftHip - rightHip
+    /// The foot's direction along its shin's forward (−1…1), nil if not shown or degenerate.
+    func along(_ knee: BodyPoint, _ ankle: BodyPoint, _ toe: BodyPoint) -> Float? {
+      guard let k = shown(knee), let a = shown(ankle), let t = shown(toe) else { return nil }
+      let shin = k - a
+      let forward = cross(hipLine, shin)
+      let foot = t - a
+      // A shin within 30° of the hips' line has no forward to tell.
+      guard length(forward) >= 0.5 * length(hipLine) * length(shin) else { return nil }
+      let size = length(forward) * length(foot)
+      guard size > 0, size.isFinite else { return nil }
+      return dot(forward, foot) / size
+    }
+    /// A bent knee's shin along its thigh's forward (−1…1): a knee bends backwards, so a real
+    /// body's is negative. Nil unless the knee is bent 45° or more.
+    func bend(_ hip: BodyPoint, _ knee: BodyPoint, _ ankle: BodyPoint) -> Float? {
+      guard let h = shown(hip), let k = shown(knee), let a = shown(ankle) else { return nil }
+      let thigh = k - h
+      let shin = a - k
+      let forward = cross(hipLine, -thigh)
+      guard length(forward) >= 0.5 * length(hipLine) * length(thigh),
+        dot(thigh, shin) <= Float(0.5).squareRoot() * length(thigh) * length(shin)
+      else { return nil }
+      let size = length(forward) * length(shin)
+      guard size > 0, size.isFinite else { return nil }
+      return dot(forward, shin) / size
+    }
+    // Each clear cue says real (+1) or mirror image (−1): a foot pointing in front of its
+    // shin or behind it, a knee bending backwards or forwards.
+    var real = 0
+    var mirror = 0
+    func count(_ value: Float?) {
+      guard let value else { return }
+      if value > -Self.backwardFoot { real += 1 }
+      if value < Self.backwardFoot { mirror += 1 }
+    }
+    count(along(.leftKnee, .leftAnkle, .leftToe))
+    count(along(.rightKnee, .rightAnkle, .rightToe))
+    count(bend(.leftHip, .leftKnee, .leftAnkle).map { -$0 })
+    count(bend(.rightHip, .rightKnee, .rightAnkle).map { -$0 })
+    guard real + mirror > 0 else { return }
+    footFrames += 1
+    if mirror > 0 && real == 0 { backwardFootFrames += 1 }
+    guard footFrames >= Self.handednessFrames else { return }
+    handednessChecked = true
+    mirrored = backwardFootFrames >= Self.handednessVotes
   }
 
   /// Checks the layout's unit against the body's size on the first frame that shows a limb

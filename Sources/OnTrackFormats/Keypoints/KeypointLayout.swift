@@ -47,6 +47,37 @@ public struct KeypointLayout: Sendable, Equatable {
     case yDown
     /// A motion-capture lab: x forward, y left, z up → (y, z, x).
     case zUp
+    /// Z down → (x, −z, y).
+    case zDown
+    /// X up → (−y, x, z).
+    case xUp
+    /// X down → (y, −x, z).
+    case xDown
+
+    /// A source vector in OnTrack's axes (a rotation: handedness is kept).
+    @inline(__always)
+    public func apply(_ p: SIMD3<Float>) -> SIMD3<Float> {
+      switch self {
+      case .yUp: p
+      case .yDown: SIMD3(p.x, -p.y, -p.z)
+      case .zUp: SIMD3(p.y, p.z, p.x)
+      case .zDown: SIMD3(p.x, -p.z, p.y)
+      case .xUp: SIMD3(-p.y, p.x, p.z)
+      case .xDown: SIMD3(p.y, -p.x, p.z)
+      }
+    }
+
+    /// The source's up axis, in words ("z", "−y").
+    public var upName: String {
+      switch self {
+      case .yUp: "y"
+      case .yDown: "−y"
+      case .zUp: "z"
+      case .zDown: "−z"
+      case .xUp: "x"
+      case .xDown: "−x"
+      }
+    }
   }
 
   public init(
@@ -86,17 +117,16 @@ public struct KeypointLayout: Sendable, Equatable {
     case .yUp: SIMD3(0, 1, 0)
     case .yDown: SIMD3(0, -1, 0)
     case .zUp: SIMD3(0, 0, 1)
+    case .zDown: SIMD3(0, 0, -1)
+    case .xUp: SIMD3(1, 0, 0)
+    case .xDown: SIMD3(-1, 0, 0)
     }
   }
 
   /// A source position in OnTrack's frame and metres (`scale`: metres per source unit).
   @inline(__always)
   public func convert(_ p: SIMD3<Float>, scale: Float) -> SIMD3<Float> {
-    switch axes {
-    case .yUp: p * scale
-    case .yDown: SIMD3(p.x, -p.y, -p.z) * scale
-    case .zUp: SIMD3(p.y, p.z, p.x) * scale
-    }
+    axes.apply(p) * scale
   }
 
   /// Fills `frame` from one source frame: `positions[k]` (source frame and unit; `nil` or

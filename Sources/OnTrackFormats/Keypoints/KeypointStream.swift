@@ -40,6 +40,14 @@ public struct KeypointStream: Sendable {
   /// The points came upside down for a layout whose axes are assumed (`named`) and are read
   /// with y down (`KeypointConverter.turnedUpright`).
   public var turnedUpright: Bool { converter?.turnedUpright ?? false }
+  /// What was read otherwise than given, in words (`KeypointConverter.readingNotes`).
+  public var readingNotes: [String] { converter?.readingNotes ?? [] }
+  /// The points are a mirror image of a body, read with x negated
+  /// (`KeypointConverter.mirrored`).
+  public var mirrored: Bool { converter?.mirrored ?? false }
+  /// The posture the stream should start in (its exercise's reference's), when known
+  /// (`KeypointConverter.startPosture`).
+  public let startPosture: BodyPosture?
   /// The layout id given at creation, if any.
   private let fixedID: String?
   private var converter: KeypointConverter?
@@ -51,15 +59,18 @@ public struct KeypointStream: Sendable {
   /// - Parameters:
   ///   - skeleton: the skeleton poses are solved onto (canonical names).
   ///   - layout: a layout id, or `nil` to take it from the first frame.
-  public init(skeleton: Skeleton, layout id: String?) throws(Refusal) {
+  public init(skeleton: Skeleton, layout id: String?, startPosture: BodyPosture? = nil)
+    throws(Refusal)
+  {
     solver = KeypointSolver(skeleton: skeleton)
+    self.startPosture = startPosture
     if let id, !KeypointLayout.ids.contains(id) { throw .unknownLayout(id) }
     fixedID = id
   }
 
   private mutating func adopt(_ layout: KeypointLayout) {
     self.layout = layout
-    converter = KeypointConverter(layout: layout)
+    converter = KeypointConverter(layout: layout, startPosture: startPosture)
     solver.correctsDepthScale = layout.depthIsEstimated
     index = Dictionary(layout.names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
     positions = [SIMD3<Float>?](repeating: nil, count: layout.names.count)

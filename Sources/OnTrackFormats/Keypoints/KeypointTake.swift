@@ -19,6 +19,10 @@ public struct KeypointTake: Sendable {
   /// number, did not come after the last frame kept (a frame written twice, a logger's
   /// stutter), or jumped past the next two frames' (a clock's glitch). A live stream refuses such a frame and goes on; a file keeps the rest as well.
   public let framesLeftOut: [Int]
+  /// The posture the take should start in (its exercise's reference's), when known: lets the
+  /// points' up axis be told for a body given standing along another axis
+  /// (`KeypointConverter.startPosture`).
+  public var startPosture: BodyPosture?
 
   /// A take from points in the layout's own order.
   ///
@@ -166,13 +170,14 @@ public struct KeypointTake: Sendable {
   }
 
   /// `bodyFrames()`, and the layout's unit and the one the points were read in instead when
-  /// the body's size showed the layout's wrong (`KeypointConverter.unitCorrected`), and whether
-  /// they were read with y down (`KeypointConverter.turnedUpright`).
+  /// the body's size showed the layout's wrong (`KeypointConverter.unitCorrected`), and what
+  /// else was read otherwise than given (`KeypointConverter.readingNotes`).
   func converted() throws(MotionFormatError) -> (
-    frames: [KeypointFrame], unitCorrected: (given: Double, taken: Double)?, turnedUpright: Bool
+    frames: [KeypointFrame], unitCorrected: (given: Double, taken: Double)?,
+    turnedUpright: Bool, readingNotes: [String]
   ) {
     let filled = gapsFilled()
-    var converter = KeypointConverter(layout: layout)
+    var converter = KeypointConverter(layout: layout, startPosture: startPosture)
     converter.calibrate(filled)
     var out: [KeypointFrame] = []
     out.reserveCapacity(filled.count)
@@ -193,7 +198,7 @@ public struct KeypointTake: Sendable {
         reason: "no frame shows a whole limb, so the unit of the \(layout.id) points cannot be told"
       )
     }
-    return (out, converter.unitCorrected, converter.turnedUpright)
+    return (out, converter.unitCorrected, converter.turnedUpright, converter.readingNotes)
   }
 
   /// The take on the canonical skeleton.
@@ -214,6 +219,9 @@ public struct KeypointTake: Sendable {
     /// The points came upside down for a layout whose axes are assumed and were read with y
     /// down (`KeypointConverter.turnedUpright`).
     public var turnedUpright = false
+    /// What was read otherwise than given, in words: the up axis, a mirror image
+    /// (`KeypointConverter.readingNotes`).
+    public var readingNotes: [String] = []
     /// The scale of the source's depth the solver ended with (`DepthScale`; 1 for a layout
     /// whose depth is measured, or when the body did not tell one).
     public var depthScale: Float = 1
@@ -234,7 +242,7 @@ public struct KeypointTake: Sendable {
   /// - Throws: `MotionFormatError` if the take lacks the points a skeleton needs (both hips or
   ///   both shoulders, and the limbs), naming what it found.
   public func solved(skeleton given: Skeleton? = nil) throws(MotionFormatError) -> Solved {
-    let (body, unitCorrected, turnedUpright) = try converted()
+    let (body, unitCorrected, turnedUpright, readingNotes) = try converted()
     var seenAnywhere: UInt32 = 0
     for frame in body { seenAnywhere |= frame.present }
     let needed = BodyPoint.essential.filter { seenAnywhere & $0.bit == 0 }
@@ -296,6 +304,7 @@ public struct KeypointTake: Sendable {
     result.unitCorrected = unitCorrected
     result.framesLeftOut = framesLeftOut
     result.turnedUpright = turnedUpright
+    result.readingNotes = readingNotes
     return result
   }
 

@@ -124,7 +124,8 @@ public final class LiveSession: Sendable {
       scorer: try StreamingScorer(exercise: exercise, skeleton: skeleton),
       pose: skeleton.restPose, allowance: limits.maximumFrameRate)
     if let keypoints {
-      initial.keypointStream = try KeypointStream(skeleton: skeleton, layout: keypoints.id)
+      initial.keypointStream = try KeypointStream(
+        skeleton: skeleton, layout: keypoints.id, startPosture: exercise.startPosture)
     }
     state = Mutex(initial)
   }
@@ -202,11 +203,9 @@ public final class LiveSession: Sendable {
             "the keypoints' size is not \(given) m a unit, as layout '\(stream.layout?.id ?? "")' "
               + "gives, but \(taken) m a unit: taken so")
         }
-        if stream.turnedUpright {
+        if stream.turnedUpright || stream.mirrored {
           Self.tellOnce(
-            &s, .turnedUpright,
-            "read with y up, the keypoints' body stands on its head (feet above the hips, head "
-              + "below): they are read with y down, as a camera's frame")
+            &s, .turnedUpright, "keypoints: " + stream.readingNotes.joined(separator: "; "))
         }
         let implausible = stream.solver.implausible
         if implausible > s.implausibleSeen {
