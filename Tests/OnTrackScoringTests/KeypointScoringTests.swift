@@ -120,6 +120,40 @@ struct KeypointScoringTests {
     #expect(viaKeypoints.tracking?["leftKnee"] == 1)
   }
 
+  /// Loggers often write milliseconds. A `time_ms` column is read as such; milliseconds in a
+  /// `time` column (a body moving a thousand times too slowly) are refused, saying so.
+  @Test("times in milliseconds: read from a time_ms column, refused with a hint from time")
+  func millisecondTimes() throws {
+    let exercise = try ScoringData.exercise("uiprmd-m01-deep-squat")
+    let bvh = try BVHReader().read(
+      contentsOf: ScoringData.root.appendingPathComponent("Assets/examples/squat_demo.bvh"))
+    let text = String(decoding: Self.fkCSV(bvh), as: UTF8.self)
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    for k in lines.indices.dropFirst() where !lines[k].isEmpty {
+      var cells = lines[k].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+      cells[1] = String((Double(cells[1]) ?? .nan) * 1000)
+      lines[k] = cells.joined(separator: ",")
+    }
+    let seconds = try TakeScorer(exercise: exercise).score(
+      try KeypointFiles.csv(bytes: Self.fkCSV(bvh), file: "s.csv").solved())
+    lines[0] = lines[0].replacingOccurrences(of: "frame,time,", with: "frame,time_ms,")
+    let named = try KeypointFiles.csv(
+      bytes: Array(lines.joined(separator: "\n").utf8), file: "m.csv")
+    let milliseconds = TakeScorer(exercise: exercise).score(try named.solved())
+    #expect(milliseconds.repetitions.count == seconds.repetitions.count)
+    #expect(seconds.repetitions.count >= 2)
+    for (a, b) in zip(seconds.repetitions, milliseconds.repetitions) {
+      #expect(abs(a.score - b.score) < 0.5)
+    }
+    lines[0] = lines[0].replacingOccurrences(of: "frame,time_ms,", with: "frame,time,")
+    do {
+      _ = try KeypointFiles.csv(bytes: Array(lines.joined(separator: "\n").utf8), file: "n.csv")
+      Issue.record("milliseconds read as seconds")
+    } catch {
+      #expect("\(error)".contains("milliseconds"), "\(error)")
+    }
+  }
+
   /// A logger's stutter: a frame written twice, one whose time went back, one without a time.
   /// Before, the whole take was refused for its first such frame.
   @Test("frames whose times do not advance are left out and named; the rest scores as clean")

@@ -102,16 +102,29 @@ public enum KeypointFiles {
 
   // MARK: CSV
 
-  /// `frame,time,<name>.x,<name>.y,<name>.z[,<name>.c]` (column order free; `frame` optional).
+  /// Time column names (lower-cased) and seconds per unit of each.
+  static let timeUnits: [String: Double] = [
+    "time": 1, "t": 1, "time_s": 1, "timestamp": 1, "time_ms": 1e-3, "timestamp_ms": 1e-3,
+    "t_ms": 1e-3, "time_us": 1e-6, "timestamp_us": 1e-6, "time_ns": 1e-9, "timestamp_ns": 1e-9,
+  ]
+
+  /// `frame,time,<name>.x,<name>.y,<name>.z[,<name>.c]` (column order free; `frame` optional;
+  /// the time in seconds, or `time_ms`, `time_us`, `time_ns` in milli-, micro- or nanoseconds).
   public static func csv(bytes: [UInt8], file: String, layout id: String? = nil)
     throws(MotionFormatError) -> KeypointTake
   {
     let table = try CSVTable(bytes: bytes, fileName: file, allowsMissing: true)
     let header = table.header.map { $0.trimmingCharacters(in: .whitespaces) }
-    guard let timeColumn = header.firstIndex(where: { $0.lowercased() == "time" || $0 == "t" })
+    guard
+      let (timeColumn, secondsPerUnit) = header.enumerated().lazy.compactMap({ c, name in
+        Self.timeUnits[name.lowercased()].map { (c, $0) }
+      }).first
     else {
       throw MotionFormatError(
-        .invalidData, file: file, line: 1, reason: "no 'time' column (seconds) in the header")
+        .invalidData, file: file, line: 1,
+        reason:
+          "no time column in the header: 'time' or 't' (seconds), 'time_ms' (milliseconds), "
+          + "'time_us' (microseconds) or 'time_ns' (nanoseconds)")
     }
     var names: [String] = []
     var columns: [String: [Character: Int]] = [:]
@@ -146,7 +159,7 @@ public enum KeypointFiles {
     var confidence: [[Float]] = []
     for row in table.rows {
       // A row without a time is left out by the take (`KeypointTake.framesLeftOut`).
-      times.append(row.values[timeColumn])
+      times.append(row.values[timeColumn] * secondsPerUnit)
       var frame: [SIMD3<Float>?] = []
       var scores: [Float] = []
       for name in names {

@@ -93,10 +93,22 @@ public struct KeypointTake: Sendable {
       // (gaps of a few seconds in a camera's stream are fine; two frames a day apart are not).
       let rate = Self.medianRate(times)
       guard rate <= Clip.maximumFrameRate, rate >= Clip.minimumFrameRate else {
+        // Times written in a smaller unit than seconds make a body move a thousand times too
+        // slowly: say which unit would give a sensor's rate.
+        let step = 1 / rate
+        let hint =
+          switch step {
+          case 1..<1e3: " (times in milliseconds? give them in seconds, or name the column time_ms)"
+          case 1e3..<1e6:
+            " (times in microseconds? give them in seconds, or name the column time_us)"
+          case 1e6..<1e9:
+            " (times in nanoseconds? give them in seconds, or name the column time_ns)"
+          default: ""
+          }
         throw MotionFormatError(
           .invalidFrameTime, file: source,
           reason:
-            "frames come \(Self.formatted(1 / rate)) s apart (median), \(Self.formatted(rate)) frames a second: outside 0.1 to 10,000"
+            "frames come \(Self.formatted(step)) s apart (median), \(Self.formatted(rate)) frames a second: outside 0.1 to 10,000\(hint)"
         )
       }
       let span = (times[times.count - 1] - times[0]) * rate

@@ -129,17 +129,21 @@ public struct AuthoredPosture: Sendable, Equatable {
     let rl = rp * lumbar.matrix
     let rc = rl * thoracic.matrix
     let rh = rc * Rotation.x(headFlexion)
+    let spine = pelvis + rp * SIMD3(0, Length.spine, 0)
+    let chest = spine + rl * SIMD3(0, Length.chest, 0)
+    let neck = chest + rc * SIMD3(0, Length.neck, 0)
+    let head = neck + rh * SIMD3(0, Length.head, 0)
     p[.pelvis] = pelvis
-    p[.spine] = pelvis + rp * SIMD3(0, Length.spine, 0)
-    p[.chest] = p[.spine]! + rl * SIMD3(0, Length.chest, 0)
-    p[.neck] = p[.chest]! + rc * SIMD3(0, Length.neck, 0)
-    p[.head] = p[.neck]! + rh * SIMD3(0, Length.head, 0)
-    p[.headTop] = p[.head]! + rh * SIMD3(0, Length.headTop, 0)
+    p[.spine] = spine
+    p[.chest] = chest
+    p[.neck] = neck
+    p[.head] = head
+    p[.headTop] = head + rh * SIMD3(0, Length.headTop, 0)
     let forwardHeading = Rotation.y(heading) * SIMD3<Double>(0, 0, 1)
     for side in [1.0, -1.0] {
       let left = side > 0
       // Arm.
-      let shoulder = p[.chest]! + rc * (Length.shoulderOffset * SIMD3(side, 1, 1))
+      let shoulder = chest + rc * (Length.shoulderOffset * SIMD3(side, 1, 1))
       let arm = left ? leftArm : rightArm
       let (elbow, wrist, _) = limb(
         root: shoulder, frame: rc, arm, side: side, lengths: (Length.upperArm, Length.forearm),
