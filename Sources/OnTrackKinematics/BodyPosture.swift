@@ -3,8 +3,8 @@ import Foundation
 /// How a body lies or stands, read from its trunk: how vertical the trunk (pelvis centre →
 /// neck) is and how vertical the chest's normal (trunk × hip line) is, each `|cos|` of its
 /// angle to +Y, 0…1. Standing or sitting: about (1, 0); lying on the back or front: (0, 1); on
-/// a side: (0, 0). Neither sign is read, so facing the camera or away, on the back or the
-/// front, are alike.
+/// a side: (0, 0). `distance` reads neither sign, so facing the camera or away, on the back or
+/// the front, are alike; `signedDistance` reads both (`trunkRise`, `chestRise`).
 public struct BodyPosture: Sendable, Equatable {
   public var trunkUp: Float
   public var chestUp: Float
@@ -14,6 +14,7 @@ public struct BodyPosture: Sendable, Equatable {
   public var trunkRise: Float
   public var chestRise: Float
 
+  /// From the sizes alone: taken as upright, chest up (`trunkRise`, `chestRise` ≥ 0).
   public init(trunkUp: Float, chestUp: Float) {
     self.trunkUp = trunkUp
     self.chestUp = chestUp

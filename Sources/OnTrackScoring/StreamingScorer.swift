@@ -141,13 +141,14 @@ public struct StreamingScorer: Sendable {
   private let noiseColumns: [Int]
   private let filterNoiseGain: Float
   /// Per bone (`FeatureLayout.bones`): its length's running mean (metres, an exponential
-  /// average over `SegmentWander.trendSeconds` × 2), a running median of its departures from
-  /// that mean (the same 2 % steps as `noiseMedians`) and the frames it was seen in. The
-  /// keep-still colours allow for the wander the least of those spreads shows, as the score
-  /// does (`SegmentWander`).
+  /// average over `SegmentWander.trendSeconds` × 2), the running mean of its absolute
+  /// departures from that mean (over `spreadSeconds`), the frames it was seen in and the
+  /// frames since it was last seen. The keep-still colours allow for the wander the least of
+  /// those spreads shows, as the score does (`SegmentWander`).
   private var lengthMeans: [Float]
   private var lengthDepartures: [Float]
   private var lengthFrames: [Int]
+  private var lengthUnseen: [Int]
   /// Per keep-still part: the bones its measure is taken from (`BodyMeasure.bones`).
   private let stillLengthBones: [[Int]]
   /// `σ_ℓ`: the least robust spread of a seen bone's length (metres), this frame.
@@ -214,6 +215,7 @@ public struct StreamingScorer: Sendable {
     lengthMeans = [Float](repeating: 0, count: bones.count)
     lengthDepartures = [Float](repeating: 0, count: bones.count)
     lengthFrames = [Int](repeating: 0, count: bones.count)
+    lengthUnseen = [Int](repeating: 0, count: bones.count)
     stillLengthBones = exercise.keepStill.map {
       $0.measure.bones.compactMap { bones.firstIndex(of: $0) }
     }
@@ -811,9 +813,10 @@ public struct StreamingScorer: Sendable {
   }
 
   /// Follows every bone's length in the frame in `slot` (`FeatureLayout.lengthColumn`) and
-  /// takes `σ_ℓ` as the least of their spreads (1.4826 × the running median departure from
-  /// the running mean), over bones of at least `SegmentWander.shortestBone` seen for
-  /// `SegmentWander.trendSeconds`. The running mean follows a length that changes with the
+  /// takes `σ_ℓ` as the least of their spreads (`meanDepartureScale` × the running mean
+  /// absolute departure from the running mean), over bones of at least
+  /// `SegmentWander.shortestBone` seen for `SegmentWander.trendSeconds` and not unseen for as
+  /// long since (a bone lost keeps no stale spread in the least). The running mean follows a length that changes with the
   /// pose (as slowly as the movement) and leaves out what a sensor's wander adds, as the
   /// score's trend does; a source whose lengths never change shows none.
   private mutating func trackWander(slot: Int) {
@@ -837,8 +840,12 @@ public struct StreamingScorer: Sendable {
           lengthDepartures[k] += weight * (departure - lengthDepartures[k])
         }
         lengthFrames[k] += 1
+        lengthUnseen[k] = 0
+      } else {
+        lengthUnseen[k] += 1
       }
-      guard lengthFrames[k] >= settled, lengthMeans[k] >= Float(SegmentWander.shortestBone)
+      guard lengthFrames[k] >= settled, lengthUnseen[k] < settled,
+        lengthMeans[k] >= Float(SegmentWander.shortestBone)
       else { continue }
       least = min(least, Self.meanDepartureScale * lengthDepartures[k])
     }
@@ -917,11 +924,14 @@ public struct StreamingScorer: Sendable {
         moved = atan2(length(cross(u, u0)), dot(u, u0))
         allowed = atan2(length(cross(v, v0)), dot(v, v0))
       }
-      let noise = noiseAllowance(
+      // As the score: the movement less what the noise shows, the wander included; the
+      // tolerance widened by the white noise alone.
+      let noise = noiseAllowance(exercise.measures.count + k)
+      let shown = noiseAllowance(
         exercise.measures.count + k, wander: wanderNoise(stillLengthBones[k]))
       let excess = max(0, moved - allowed)
       mark(
-        stillBones[k], RepetitionScorer.lessNoise(excess, noise), still.tolerance,
+        stillBones[k], RepetitionScorer.lessNoise(excess, shown), still.tolerance,
         noise: noise)
     }
     for (k, posture) in exercise.postures.enumerated() {

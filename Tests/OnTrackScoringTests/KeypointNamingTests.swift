@@ -236,7 +236,7 @@ struct KeypointNamingTests {
     let base = try #require(Self.conventions["unity-humanoid"])
     let frames: [(KeypointLayout.Axes, Bool)] = [
       (.yUp, false), (.yUp, true), (.zUp, false), (.zUp, true), (.xDown, false),
-      (.yDown, true),
+      (.xUp, true), (.yDown, true),
     ]
     for (axes, mirrored) in frames {
       var convention = base

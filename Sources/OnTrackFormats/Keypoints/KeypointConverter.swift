@@ -79,6 +79,10 @@ public struct KeypointConverter: Sendable {
   /// Why the points are read with `upAxis` up, in words.
   private var upReason: String?
   private var uprightChecked = false
+  /// The up axis was decided from the starting posture (which depends on the handedness).
+  private var uprightByPosture = false
+  /// Whether the source's axes are assumed (the layout's, as given).
+  private let axesAreAssumed: Bool
   private var uprightWaits = 0
   private var handednessChecked = false
   /// Frames that showed a clear cue so far (a foot in front of or behind its shin, a bent
@@ -89,6 +93,8 @@ public struct KeypointConverter: Sendable {
   /// a mirror image's cues for the points to be one.
   public static let handednessFrames = 10
   public static let handednessVotes = 8
+  /// The fewest frames with a cue a whole take is decided on.
+  public static let fewestHandednessFrames = 5
   /// A foot points behind its shin when its direction's component along the shin's forward
   /// is below this (`-cos 70°`: beyond any real foot's range).
   static let backwardFoot: Float = -0.34
@@ -104,6 +110,7 @@ public struct KeypointConverter: Sendable {
   public init(layout: KeypointLayout, startPosture: BodyPosture? = nil) {
     self.layout = layout
     self.startPosture = startPosture
+    axesAreAssumed = layout.axesAreAssumed
     metresPerUnit = layout.metresPerUnit
     makeModel()
   }
@@ -122,12 +129,12 @@ public struct KeypointConverter: Sendable {
     for frame in frames where !handednessChecked && readsHandedness {
       checkHandedness(frame, confidence: nil)
     }
-    if !handednessChecked && footFrames > 0 {
+    if !handednessChecked && footFrames >= Self.fewestHandednessFrames {
       // Fewer frames with a cue than a stream waits for: the same share of them decides.
       handednessChecked = true
       mirrored = backwardFootFrames * Self.handednessFrames >= footFrames * Self.handednessVotes
     }
-    for frame in frames where !uprightChecked && layout.axesAreAssumed {
+    for frame in frames where !uprightChecked && axesAreAssumed {
       checkUpright(frame, confidence: nil)
     }
     for frame in frames where !unitChecked { checkUnit(frame) }
@@ -152,7 +159,7 @@ public struct KeypointConverter: Sendable {
     if !handednessChecked && readsHandedness {
       checkHandedness(positions, confidence: confidence)
     }
-    if !uprightChecked && layout.axesAreAssumed { checkUpright(positions, confidence: confidence) }
+    if !uprightChecked && axesAreAssumed { checkUpright(positions, confidence: confidence) }
     if !unitChecked { checkUnit(positions) }
     if metresPerUnit == nil {
       metresPerUnit = Self.guessMetresPerUnit(layout: layout, frame: positions)
@@ -221,14 +228,8 @@ public struct KeypointConverter: Sendable {
       /// The reading nearest the starting posture with the points mirrored or not, and the
       /// distance as given.
       func nearest(mirrored: Bool) -> (axes: KeypointLayout.Axes, distance: Float, given: Float) {
-        var hipLine = left - right
-        var along = trunk
-        if mirrored {
-          hipLine.x = -hipLine.x
-          along.x = -along.x
-        }
         func distance(_ axes: KeypointLayout.Axes) -> Float {
-          BodyPosture(trunk: axes.apply(along), hipLine: axes.apply(hipLine))
+          Self.posture(trunk: trunk, hipLine: left - right, axes: axes, mirrored: mirrored)
             .signedDistance(to: startPosture)
         }
         let given = distance(.yUp)
@@ -250,15 +251,11 @@ public struct KeypointConverter: Sendable {
         return
       }
       uprightChecked = true
+      uprightByPosture = true
       let given = best.given
       guard best.axes != .yUp, best.distance + BodyModel.turnMargin < given else { return }
-      var hipLine = left - right
-      var along = trunk
-      if mirrored {
-        hipLine.x = -hipLine.x
-        along.x = -along.x
-      }
-      let asGiven = BodyPosture(trunk: along, hipLine: hipLine)
+      let asGiven = Self.posture(
+        trunk: trunk, hipLine: left - right, axes: .yUp, mirrored: mirrored)
       layout = layout.with(metresPerUnit: layout.metresPerUnit, axes: best.axes)
       upAxis = best.axes
       upReason =
@@ -295,6 +292,20 @@ public struct KeypointConverter: Sendable {
       return posture.chestRise > 0 ? "lying on the back" : "facing the floor"
     }
     return "on a side"
+  }
+
+  /// The posture of a trunk and hip line given in the source's frame, read with `axes` and
+  /// then, if `mirrored`, with x negated (as `convert` reads points).
+  static func posture(
+    trunk: SIMD3<Float>, hipLine: SIMD3<Float>, axes: KeypointLayout.Axes, mirrored: Bool
+  ) -> BodyPosture {
+    var t = axes.apply(trunk)
+    var h = axes.apply(hipLine)
+    if mirrored {
+      t.x = -t.x
+      h.x = -h.x
+    }
+    return BodyPosture(trunk: t, hipLine: h)
   }
 
   /// How near the exercise's starting posture (`BodyPosture.signedDistance`) a frame must be
@@ -362,6 +373,15 @@ public struct KeypointConverter: Sendable {
     guard footFrames >= Self.handednessFrames else { return }
     handednessChecked = true
     mirrored = backwardFootFrames >= Self.handednessVotes
+    if mirrored && uprightByPosture {
+      // The up axis was taken as for a right-handed body (the stream waited for the cues no
+      // longer): decided again, as a mirror image.
+      if upAxis != nil { layout = layout.with(metresPerUnit: layout.metresPerUnit, axes: .yUp) }
+      upAxis = nil
+      upReason = nil
+      uprightChecked = false
+      uprightByPosture = false
+    }
   }
 
   /// Checks the layout's unit against the body's size on the first frame that shows a limb

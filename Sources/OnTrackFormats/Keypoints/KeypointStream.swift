@@ -37,8 +37,8 @@ public struct KeypointStream: Sendable {
   /// The layout's unit and the unit taken instead, when the body's size showed the layout's
   /// wrong (`KeypointConverter.unitCorrected`): a Kinect's millimetres sent as metres.
   public var unitCorrected: (given: Double, taken: Double)? { converter?.unitCorrected }
-  /// The points came upside down for a layout whose axes are assumed (`named`) and are read
-  /// with y down (`KeypointConverter.turnedUpright`).
+  /// The points came the wrong way up for a layout whose axes are assumed (`named`) and are
+  /// read with another axis up (`KeypointConverter.turnedUpright`, `upAxis`).
   public var turnedUpright: Bool { converter?.turnedUpright ?? false }
   /// What was read otherwise than given, in words (`KeypointConverter.readingNotes`).
   public var readingNotes: [String] { converter?.readingNotes ?? [] }

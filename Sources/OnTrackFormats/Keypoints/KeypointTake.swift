@@ -228,8 +228,8 @@ public struct KeypointTake: Sendable {
     public var unitCorrected: (given: Double, taken: Double)?
     /// The source's frames left out for their times (`KeypointTake.framesLeftOut`).
     public var framesLeftOut: [Int] = []
-    /// The points came upside down for a layout whose axes are assumed and were read with y
-    /// down (`KeypointConverter.turnedUpright`).
+    /// The points came the wrong way up for a layout whose axes are assumed and were read with
+    /// another axis up (`KeypointConverter.turnedUpright`).
     public var turnedUpright = false
     /// What was read otherwise than given, in words: the up axis, a mirror image
     /// (`KeypointConverter.readingNotes`).

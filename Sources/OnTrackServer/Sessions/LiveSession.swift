@@ -47,6 +47,8 @@ public final class LiveSession: Sendable {
     var implausibleSeen = 0
     /// Notices told once a session (`unit_corrected`, `turned_upright`), already told.
     var toldOnce: Set<Notice.Code> = []
+    /// The keypoints' readings told so far (`KeypointStream.readingNotes`).
+    var readingNotesTold: Set<String> = []
     /// What the stream was last told the sensor does not show (`StreamingScorer.cannotSee`).
     var toldNotSeen: String?
     /// True once a keypoint frame was solved: frames that cannot be solved after it are scored
@@ -203,9 +205,12 @@ public final class LiveSession: Sendable {
             "the keypoints' size is not \(given) m a unit, as layout '\(stream.layout?.id ?? "")' "
               + "gives, but \(taken) m a unit: taken so")
         }
+        // Each reading told once, as it is decided (the up axis and a mirror image may come
+        // frames apart).
         if stream.turnedUpright || stream.mirrored {
-          Self.tellOnce(
-            &s, .turnedUpright, "keypoints: " + stream.readingNotes.joined(separator: "; "))
+          for note in stream.readingNotes where s.readingNotesTold.insert(note).inserted {
+            Self.tell(&s, .turnedUpright, "keypoints: " + note)
+          }
         }
         let implausible = stream.solver.implausible
         if implausible > s.implausibleSeen {
