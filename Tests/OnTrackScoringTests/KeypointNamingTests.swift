@@ -229,6 +229,13 @@ struct KeypointNamingTests {
       "lbp-bird-dog",
     ])
   func otherFrames(exercise id: String) throws {
+    // Each reading is a rotation (handedness kept) and `unapply` undoes it.
+    let v = SIMD3<Float>(0.3, -0.5, 0.8)
+    for axes in [KeypointLayout.Axes.yUp, .yDown, .zUp, .zDown, .xUp, .xDown] {
+      #expect(length(axes.apply(axes.unapply(v)) - v) < 1e-6, "\(axes)")
+      let (a, b) = (axes.apply(SIMD3(1, 0, 0)), axes.apply(SIMD3(0, 1, 0)))
+      #expect(length(cross(a, b) - axes.apply(SIMD3(0, 0, 1))) < 1e-6, "\(axes)")
+    }
     let exercise = try ScoringData.exercise(id)
     let clip = try ScoringData.simulatedTake(of: exercise, seed: 3, frameRate: 30)
     let fromAngles = try TakeScorer(exercise: exercise).score(clip)
@@ -324,17 +331,7 @@ struct KeypointNamingTests {
         }
         if convention.yDown { p = SIMD3(p.x, -p.y, -p.z) }
         if convention.mirrored { p.x = -p.x }
-        // The source point that `axes.apply` takes to p.
-        p =
-          switch convention.axes {
-          case .yUp: p
-          case .yDown: SIMD3(p.x, -p.y, -p.z)
-          case .zUp: SIMD3(p.z, p.x, p.y)
-          case .zDown: SIMD3(p.x, p.z, -p.y)
-          case .xUp: SIMD3(p.y, -p.x, p.z)
-          case .xDown: SIMD3(-p.y, p.x, p.z)
-          }
-        p /= convention.unit
+        p = convention.axes.unapply(p) / convention.unit
         text += ",\(p.x),\(p.y),\(p.z)"
       }
       text += "\n"

@@ -405,16 +405,7 @@ struct KeypointScoringTests {
       text += "\(f),\(named.times[f])"
       for v in values {
         if let v {
-          let q: SIMD3<Float> =
-            switch layout.axes {
-            case .yUp: v
-            case .yDown: SIMD3(v.x, -v.y, -v.z)
-            case .zUp: SIMD3(v.z, v.x, v.y)
-            case .zDown: SIMD3(v.x, v.z, -v.y)
-            case .xUp: SIMD3(v.y, -v.x, v.z)
-            case .xDown: SIMD3(-v.y, v.x, v.z)
-            }
-          let s = q / unit
+          let s = layout.axes.unapply(v) / unit
           text += ",\(s.x),\(s.y),\(s.z)"
         } else {
           text += ",,,"

@@ -67,6 +67,20 @@ public struct KeypointLayout: Sendable, Equatable {
       }
     }
 
+    /// A vector in OnTrack's axes as the source gives it: the inverse of `apply` (what a
+    /// writer in the source's axes writes).
+    @inline(__always)
+    public func unapply(_ p: SIMD3<Float>) -> SIMD3<Float> {
+      switch self {
+      case .yUp: p
+      case .yDown: SIMD3(p.x, -p.y, -p.z)
+      case .zUp: SIMD3(p.z, p.x, p.y)
+      case .zDown: SIMD3(p.x, p.z, -p.y)
+      case .xUp: SIMD3(p.y, -p.x, p.z)
+      case .xDown: SIMD3(-p.y, p.x, p.z)
+      }
+    }
+
     /// The source's up axis, in words ("z", "−y").
     public var upName: String {
       switch self {
