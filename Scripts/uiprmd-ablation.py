@@ -26,14 +26,10 @@ import numpy as np
 from dtaidistance import dtw_ndim
 from scipy.ndimage import uniform_filter1d
 
-BONES = ["trunk", "head", "pelvis", "shoulders", "leftUpperArm", "leftForearm", "rightUpperArm",
-         "rightForearm", "leftThigh", "leftShank", "leftFoot", "rightThigh", "rightShank",
-         "rightFoot"]
-ANGLES = ["trunkFlexion", "trunkLateralFlexion", "headFlexion", "leftHipFlexion",
-          "leftHipAbduction", "leftKneeFlexion", "leftKneeValgus", "rightHipFlexion",
-          "rightHipAbduction", "rightKneeFlexion", "rightKneeValgus", "leftShoulderFlexion",
-          "leftShoulderAbduction", "leftElbowFlexion", "rightShoulderFlexion",
-          "rightShoulderAbduction", "rightElbowFlexion"]
+# The feature columns' bones and angles, in order: read from the dump (`load_layout`), which
+# writes them beside every repetition's features, so they follow the scorer's `FeatureLayout`.
+BONES = []
+ANGLES = []
 MOVEMENTS = range(1, 11)
 
 
@@ -50,6 +46,18 @@ def columns(name):
     return [3 * len(BONES) + ANGLES.index(name)]
 
 
+def load_layout(folder):
+    """Sets BONES and ANGLES from the first feature header of the dump."""
+    headers = sorted(glob.glob(os.path.join(folder, "features", "*.json")))
+    if not headers:
+        raise SystemExit(f"{folder}: no features/*.json; write it with `ontrack eval uiprmd --dump`")
+    info = json.load(open(headers[0]))
+    if "bones" not in info or "angles" not in info:
+        raise SystemExit(f"{headers[0]}: no bone and angle names (an older dump): write it again")
+    BONES[:] = info["bones"]
+    ANGLES[:] = info["angles"]
+
+
 class Data:
     def __init__(self, folder, exercises):
         self.folder = folder
@@ -63,6 +71,7 @@ class Data:
             self.definitions[movement] = json.load(open(path))
         self.names = sorted(self.rows[0]["measures"])
         self._features = {}
+        load_layout(folder)
 
     def split(self, movement, fold):
         rows = self.folds[(movement, fold)]
@@ -78,8 +87,11 @@ class Data:
                 info = json.load(open(header))
                 name = os.path.basename(header)[:-5]
                 x = np.fromfile(header[:-5] + ".f32", dtype="<f4").astype(np.float64)
+                # The measure columns (bone directions, then angles); the bone lengths
+                # after them are left out.
+                x = x.reshape(info["frames"], info["width"])[:, :3 * len(BONES) + len(ANGLES)]
                 reps.append(dict(subject=int(name.split("_")[1][1:]), correct=name.endswith("_c"),
-                                 x=x.reshape(info["frames"], info["width"])))
+                                 x=x))
             self._features[movement] = reps
         return self._features[movement]
 
@@ -293,7 +305,8 @@ def main():
         ("same measures, Σ w·z² (z from the training correct)", lambda m: one_class(data, m, z_squared)),
         ("same measures, Σ w·z", lambda m: one_class(data, m, z_absolute)),
         ("same measures, max w·z", lambda m: one_class(data, m, z_maximum)),
-        ("all 31 measures, Σ z² (novelty)", lambda m: one_class(data, m, z_squared, True)),
+        (f"all {len(data.names)} measures, Σ z² (novelty)",
+         lambda m: one_class(data, m, z_squared, True)),
         ("template: representative repetition", lambda m: template_variant(data, m, average=False)),
         ("template: aligned average of the correct", lambda m: template_variant(data, m)),
         ("template: aligned average, per-frame spread", lambda m: template_variant(data, m, per_frame=True)),

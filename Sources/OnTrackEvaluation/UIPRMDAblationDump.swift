@@ -13,7 +13,7 @@ import OnTrackScoring
 /// - `features/mMM_sSS_eEE_{c,i}.f32`: the repetition's `FeatureSequence` values (little-endian
 ///   Float32, row-major, `FeatureLayout.width` columns: bone directions, then angles in
 ///   radians), on the side it was scored on; `.json` beside it: frames, width, mirrored,
-///   frame time (seconds).
+///   frame time (seconds), and the bone and angle names of the columns.
 struct UIPRMDAblationDump {
   /// One repetition scored in one fold. Angles in degrees.
   struct Record: Codable {
@@ -46,6 +46,10 @@ struct UIPRMDAblationDump {
     var width: Int
     var mirrored: Bool
     var frameTime: Double
+    /// The bones whose directions fill the first `3 × bones.count` columns, then the angles
+    /// (`FeatureLayout`): a reader takes the columns from here, not from a copy of the lists.
+    var bones = FeatureLayout.bones.map(\.rawValue)
+    var angles = FeatureLayout.angles.map(\.rawValue)
   }
 
   let folder: URL
@@ -91,15 +95,24 @@ struct UIPRMDAblationDump {
       let measured = probeScorer.score(features, frames: frames, mirrored: mirrored)
       let real = scorer.score(features, frames: frames, mirrored: mirrored)
       var measures: [String: Record.Measure] = [:]
-      // Named on the reference's side: the features were mirrored onto it.
-      for (k, measure) in all.enumerated() {
-        let m = measured.measures[k]
-        let c = measured.compensations[k]
+      // The results name the patient's side; the record names the reference's (the features
+      // were mirrored onto it). A measure the sensor lost for much of the repetition is left
+      // out of the results (`RepetitionScorer`, "unseen"): such a repetition is left out of
+      // the dump, which needs every measure (before, it was read by position and the dump
+      // stopped at the first one: m03).
+      let scored = Dictionary(
+        measured.measures.map { ($0.measure, $0) }, uniquingKeysWith: { a, _ in a })
+      let still = Dictionary(
+        measured.compensations.map { ($0.measure, $0) }, uniquingKeysWith: { a, _ in a })
+      for measure in all {
+        let name = (mirrored ? measure.mirrored : measure).description
+        guard let m = scored[name], let c = still[name] else { break }
         measures[measure.description] = .init(
           error: m.error, signedError: m.signedError, rangeOfMotion: m.rangeOfMotion,
           referenceRangeOfMotion: m.referenceRangeOfMotion, movement: c.movement,
           referenceMovement: c.referenceMovement)
       }
+      guard measures.count == all.count else { continue }
       let record = Record(
         movement: movement, fold: fold, subject: repetition.subject, episode: repetition.episode,
         correct: repetition.correct, mirrored: mirrored, frames: features.count,

@@ -115,6 +115,46 @@ struct EvaluationTests {
       contentsOf: features.appendingPathComponent(
         "m07_s\(UIPRMDReader.twoDigits(first.subject))_e01_c.f32"))
     #expect(bytes.count == first.frames * FeatureLayout.width * 4)
+    // Its header names the columns' bones and angles (a reader takes them from there).
+    struct Header: Decodable {
+      var width: Int
+      var bones: [String]
+      var angles: [String]
+    }
+    let header = try JSONDecoder().decode(
+      Header.self,
+      from: Data(
+        contentsOf: features.appendingPathComponent(
+          "m07_s\(UIPRMDReader.twoDigits(first.subject))_e01_c.json")))
+    #expect(header.width == FeatureLayout.width)
+    #expect(header.bones == FeatureLayout.bones.map(\.rawValue))
+    #expect(header.angles == FeatureLayout.angles.map(\.rawValue))
+  }
+
+  /// The inline lunge has repetitions in which the Kinect lost a measure's joints for much of
+  /// the repetition, so the scorer leaves that measure out. The dump read the measures by
+  /// position and crashed on the first such repetition. Now that repetition is left out and
+  /// the rest are written.
+  @Test("the ablation dump leaves out a repetition with a measure the sensor lost")
+  func ablationDumpLostMeasure() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "ontrack-dump-\(UUID())")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    _ = try UIPRMDEvaluation.run(
+      dataset: ScoringData.uiprmd, exercises: ScoringData.exercises, movements: [3],
+      vicon: false, dump: folder)
+    struct Record: Decodable {
+      var subject: Int
+      var fold: Int
+      var measures: [String: [String: Double]]
+    }
+    let records = try String(
+      contentsOf: folder.appendingPathComponent("measures.jsonl"), encoding: .utf8
+    ).split(separator: "\n").map { try JSONDecoder().decode(Record.self, from: Data($0.utf8)) }
+    #expect(records.count > 1_000 && records.count < 10 * 110, "\(records.count)")
+    #expect(
+      records.allSatisfy { $0.measures.count == BodyBone.allCases.count + BodyAngle.allCases.count }
+    )
   }
 
   @Test("ROC AUC: perfect, reversed, chance and ties")
