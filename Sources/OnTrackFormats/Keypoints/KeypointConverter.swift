@@ -56,11 +56,14 @@ public struct KeypointConverter: Sendable {
   /// starts upright, for a layout whose axes are assumed, and are read with `upAxis` up.
   public var turnedUpright: Bool { upAxis != nil }
   /// The axes the points are read in when the body showed the assumed ones wrong.
-  public private(set) var upAxis: KeypointLayout.Axes?
+  public private(set) var upAxis: KeypointLayout.Axes? { didSet { readingChanges += 1 } }
   /// The posture the points should start in (the exercise's reference's), when known.
   public var startPosture: BodyPosture?
   /// The points are a mirror image of a body (see the type's notes) and are read with x negated.
-  public private(set) var mirrored = false
+  public private(set) var mirrored = false { didSet { readingChanges += 1 } }
+  /// How many times the reading changed (an up axis or a mirror image decided, or the up axis
+  /// decided again): `readingNotes` need be read only when this moves.
+  public private(set) var readingChanges = 0
   /// What was read otherwise than given, in words (the unit aside): the up axis, the mirror.
   public var readingNotes: [String] {
     var notes: [String] = []
@@ -98,7 +101,9 @@ public struct KeypointConverter: Sendable {
   /// A foot points behind its shin when its direction's component along the shin's forward
   /// is below this (`-cos 70°`: beyond any real foot's range).
   static let backwardFoot: Float = -0.34
-  private var uprightScratch = KeypointFrame()
+  /// The frame being checked for its up axis and handedness: its body points in the axes read
+  /// so far, in source units (`readShape`).
+  private var shape = KeypointFrame()
   /// Points with less confidence than this are not read for the body's up (the solver's
   /// threshold, `KeypointSolver.minimumConfidence`).
   static let minimumConfidence: Float = 0.5
@@ -127,7 +132,8 @@ public struct KeypointConverter: Sendable {
     // The handedness first: the chest's sign, which tells lying on the back from the front,
     // depends on it.
     for frame in frames where !handednessChecked && readsHandedness {
-      checkHandedness(frame, confidence: nil)
+      readShape(frame, confidence: nil)
+      checkHandedness()
     }
     if !handednessChecked && footFrames >= Self.fewestHandednessFrames {
       // Fewer frames with a cue than a stream waits for: the same share of them decides.
@@ -135,7 +141,8 @@ public struct KeypointConverter: Sendable {
       mirrored = backwardFootFrames * Self.handednessFrames >= footFrames * Self.handednessVotes
     }
     for frame in frames where !uprightChecked && axesAreAssumed {
-      checkUpright(frame, confidence: nil)
+      readShape(frame, confidence: nil)
+      checkUpright()
     }
     for frame in frames where !unitChecked { checkUnit(frame) }
     if metresPerUnit == nil,
@@ -156,10 +163,11 @@ public struct KeypointConverter: Sendable {
   public mutating func convert(
     positions: [SIMD3<Float>?], confidence: [Float]?, into frame: inout KeypointFrame
   ) -> Bool {
-    if !handednessChecked && readsHandedness {
-      checkHandedness(positions, confidence: confidence)
-    }
-    if !uprightChecked && axesAreAssumed { checkUpright(positions, confidence: confidence) }
+    let handedness = !handednessChecked && readsHandedness
+    let upright = !uprightChecked && axesAreAssumed
+    if handedness || upright { readShape(positions, confidence: confidence) }
+    if handedness { checkHandedness() }
+    if upright { checkUpright() }
     if !unitChecked { checkUnit(positions) }
     if metresPerUnit == nil {
       metresPerUnit = Self.guessMetresPerUnit(layout: layout, frame: positions)
@@ -209,12 +217,9 @@ public struct KeypointConverter: Sendable {
   ///   without cues is read wrong either way).
   /// - Without: on the first frame that shows the hips, the feet and the head, legs and trunk
   ///   steep along y and opposed: read with y down if the legs point up.
-  private mutating func checkUpright(_ frame: [SIMD3<Float>?], confidence: [Float]?) {
-    layout.bodyPoints(positions: frame, confidence: confidence, scale: 1, into: &uprightScratch)
-    let points = uprightScratch
-    func shown(_ p: BodyPoint) -> SIMD3<Float>? {
-      points.confidence[p.rawValue] >= Self.minimumConfidence ? points[p] : nil
-    }
+  private mutating func checkUpright() {
+    let points = shape
+    func shown(_ p: BodyPoint) -> SIMD3<Float>? { Self.shown(p, in: points) }
     func middle(_ a: BodyPoint, _ b: BodyPoint) -> SIMD3<Float>? {
       guard let p = shown(a), let q = shown(b) else { return nil }
       return (p + q) / 2
@@ -308,6 +313,16 @@ public struct KeypointConverter: Sendable {
     return BodyPosture(trunk: t, hipLine: h)
   }
 
+  /// Fills `shape` from one source frame, once for both checks.
+  private mutating func readShape(_ frame: [SIMD3<Float>?], confidence: [Float]?) {
+    layout.bodyPoints(positions: frame, confidence: confidence, scale: 1, into: &shape)
+  }
+
+  /// Point `p` of `frame` if shown with at least `minimumConfidence`.
+  static func shown(_ p: BodyPoint, in frame: KeypointFrame) -> SIMD3<Float>? {
+    frame.confidence[p.rawValue] >= minimumConfidence ? frame[p] : nil
+  }
+
   /// How near the exercise's starting posture (`BodyPosture.signedDistance`) a frame must be
   /// in some reading to decide the points' up: trunk and chest each within about 30°.
   static let postureMatch: Float = 0.5
@@ -320,12 +335,9 @@ public struct KeypointConverter: Sendable {
   /// Counts `frame` towards the handedness if it shows both feet (hips, knees, ankles and
   /// toes, in the axes the points are read in) and decides once `handednessFrames` have (see
   /// the type's notes).
-  private mutating func checkHandedness(_ frame: [SIMD3<Float>?], confidence: [Float]?) {
-    layout.bodyPoints(positions: frame, confidence: confidence, scale: 1, into: &uprightScratch)
-    let points = uprightScratch
-    func shown(_ p: BodyPoint) -> SIMD3<Float>? {
-      points.confidence[p.rawValue] >= Self.minimumConfidence ? points[p] : nil
-    }
+  private mutating func checkHandedness() {
+    let points = shape
+    func shown(_ p: BodyPoint) -> SIMD3<Float>? { Self.shown(p, in: points) }
     guard let leftHip = shown(.leftHip), let rightHip = shown(.rightHip) else { return }
     let hipLine = leftHip - rightHip
     /// The foot's direction along its shin's forward (−1…1), nil if not shown or degenerate.

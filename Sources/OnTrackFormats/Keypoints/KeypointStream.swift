@@ -45,6 +45,8 @@ public struct KeypointStream: Sendable {
   /// The points are a mirror image of a body, read with x negated
   /// (`KeypointConverter.mirrored`).
   public var mirrored: Bool { converter?.mirrored ?? false }
+  /// How many times the reading changed (`KeypointConverter.readingChanges`).
+  public var readingChanges: Int { converter?.readingChanges ?? 0 }
   /// The posture the stream should start in (its exercise's reference's), when known
   /// (`KeypointConverter.startPosture`).
   public let startPosture: BodyPosture?

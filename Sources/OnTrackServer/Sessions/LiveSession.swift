@@ -49,6 +49,9 @@ public final class LiveSession: Sendable {
     var toldOnce: Set<Notice.Code> = []
     /// The keypoints' readings told so far (`KeypointStream.readingNotes`).
     var readingNotesTold: Set<String> = []
+    /// `KeypointStream.readingChanges` when its notes were last read (not every frame: they
+    /// are built as words).
+    var readingChangesSeen = 0
     /// What the stream was last told the sensor does not show (`StreamingScorer.cannotSee`).
     var toldNotSeen: String?
     /// True once a keypoint frame was solved: frames that cannot be solved after it are scored
@@ -207,7 +210,8 @@ public final class LiveSession: Sendable {
         }
         // Each reading told once, as it is decided (the up axis and a mirror image may come
         // frames apart).
-        if stream.turnedUpright || stream.mirrored {
+        if stream.readingChanges != s.readingChangesSeen {
+          s.readingChangesSeen = stream.readingChanges
           for note in stream.readingNotes where s.readingNotesTold.insert(note).inserted {
             Self.tell(&s, .turnedUpright, "keypoints: " + note)
           }
