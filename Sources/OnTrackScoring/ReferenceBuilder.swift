@@ -144,6 +144,10 @@ public enum ReferenceBuilder {
   static func scaled(_ exercise: Exercise, correct repetitions: [FeatureSequence]) -> Exercise {
     guard !repetitions.isEmpty else { return exercise }
     var scorer = RepetitionScorer(exercise: exercise)
+    // Scaled without the allowance for motion out of step with the movement, so that it only
+    // ever loosens a drifting sensor's score: folded into the scale, it tightened every
+    // tolerance instead (UI-PRMD's straight leg raise: median correct score 80.2 → 79.2).
+    scorer.allowsForUnlockedMotion = false
     var terms = repetitions.map { repetition -> Double in
       let result = scorer.score(repetition, frames: 0..<repetition.count)
       let tempo = tempoTerm(result.tempoRatio, exercise.tempo)

@@ -35,8 +35,11 @@ import OnTrackKinematics
 ///    `√(max(0, M² − (3σ_s)²))` with σ_s the noise left after that average: jitter makes a
 ///    still part wander, which is not the patient. The patient's part of σ_s is the larger of
 ///    the white noise's (σ times the average's gain) and what the segments' lengths show
-///    through the same average (`SegmentWander`), the reference's added in quadrature: landmarks that wander smoothly, as a camera's do, barely
-///    show in second differences. (Only keep-still parts: on the scored measures, a sensor
+///    through the same average (`SegmentWander`), the reference's added in quadrature:
+///    landmarks that wander smoothly, as a camera's do, barely show in second differences.
+///    Or, if more, twice what the part does out of step with the movement (`UnlockedMotion`:
+///    the spread σ_u no degree-5 polynomial in the reference phase explains, at most the
+///    median part's): a joint-angle sensor's drift shows in neither. (Only keep-still parts: on the scored measures, a sensor
 ///    whose joint centres slide with the pose would read as noise and excuse real errors.)
 ///    Keep-still tolerances are at least `keepStillFloor` (5°, the head 10°): what two sensors
 ///    agree to. A range deficit is counted only for measures whose reference range is at
@@ -74,6 +77,9 @@ public struct RepetitionScorer: Sendable {
   public let exercise: Exercise
   /// Widen tolerances by the estimated sensor noise (off only to calibrate tolerances).
   public var allowsForNoise = true
+  /// With `allowsForNoise`, also allow a keep-still part what it does out of step with the
+  /// movement (`UnlockedMotion`); off when tolerances are scaled (`ReferenceBuilder`).
+  public var allowsForUnlockedMotion = true
   private var dtw = DynamicTimeWarping()
   private var referenceRows: DTWMatrix { exercise.referenceRows }
   /// Noise after the landmark filter ÷ noise before it, at the exercise's frame rate.
@@ -345,11 +351,27 @@ public struct RepetitionScorer: Sendable {
     var compensations: [RepetitionResult.CompensationResult] = []
     // Read once, and only for an exercise with keep-still parts.
     lazy var wander = SegmentWander(take, range, smoothing: stillSmoothing)
-    for still in exercise.keepStill where seen(still.measure) {
+    let stillParts = exercise.keepStill.filter { seen($0.measure) }
+    // What each keep-still part does out of step with the movement (`UnlockedMotion`): sensor
+    // noise of any frequency, allowed as noise.
+    var unlocked = [Double](repeating: 0, count: stillParts.count)
+    if allowsForNoise && allowsForUnlockedMotion && !stillParts.isEmpty {
+      var phase = [Double](repeating: 0, count: n)
+      var pairs = [Double](repeating: 0, count: n)
+      for (i, j) in path {
+        phase[i] += Double(j) / Double(max(1, m - 1))
+        pairs[i] += 1
+      }
+      for i in 0..<n { phase[i] /= max(1, pairs[i]) }
+      let motion = UnlockedMotion(phase: phase)
+      unlocked = UnlockedMotion.allowed(
+        stillParts.map { motion.spread($0.measure, take, range, smoothing: stillSmoothing) })
+    }
+    for (k, still) in stillParts.enumerated() {
       let (sigma, stillSigma) = stillNoiseLevels(still.measure, take, range, wander: wander)
       let movement = withoutNoise(
         abs(still.measure.excursion(take, range, origin: takeOrigin, smoothing: stillSmoothing)),
-        stillSigma)
+        stillSigma, unlocked: unlocked[k])
       let referenceMovement = abs(
         still.measure.excursion(reference, 0..<m, smoothing: stillSmoothing))
       let tolerance = allowing(
@@ -549,12 +571,17 @@ public struct RepetitionScorer: Sendable {
   }
 
   /// A keep-still measure's movement `excursion` (read through `stillSmoothing`) less what
-  /// sensor noise alone shows over a repetition, in quadrature: `√(max(0, excursion² − (3σ_s)²))`
-  /// with `σ_s` the noise left after the moving average (`stillNoiseLevels`). A still part
-  /// read through jitter wanders by about 3σ_s, which is not the patient moving it.
-  private func withoutNoise(_ excursion: Double, _ stillSigma: Double) -> Double {
+  /// sensor noise alone shows over a repetition, in quadrature: `√(max(0, excursion² − a²))`
+  /// with `a = max(3σ_s, 2σ_u)`, `σ_s` the noise left after the moving average
+  /// (`stillNoiseLevels`) and `σ_u` the part's motion out of step with the movement
+  /// (`UnlockedMotion`). A still part read through jitter wanders by about 3σ_s, which is not
+  /// the patient moving it.
+  private func withoutNoise(_ excursion: Double, _ stillSigma: Double, unlocked: Double = 0)
+    -> Double
+  {
     guard allowsForNoise else { return excursion }
-    return Self.lessNoise(excursion, Self.noiseAllowance * stillSigma)
+    return Self.lessNoise(
+      excursion, max(Self.noiseAllowance * stillSigma, UnlockedMotion.allowance * unlocked))
   }
 
   /// `tolerance` widened by a noise allowance `a` (3σ), in quadrature: `√(τ² + a²)`. The

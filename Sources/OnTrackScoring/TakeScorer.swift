@@ -429,6 +429,9 @@ public struct RepetitionFinding: Sendable {
 /// `RepetitionScorer`. Gives the same numbers as feeding the frames to a `StreamingScorer`.
 public struct TakeScorer: Sendable {
   public let exercise: Exercise
+  /// Allow keep-still parts what they do out of step with the movement
+  /// (`RepetitionScorer.allowsForUnlockedMotion`).
+  public var allowsForUnlockedMotion = true
 
   public init(exercise: Exercise) {
     self.exercise = exercise
@@ -448,7 +451,11 @@ public struct TakeScorer: Sendable {
   /// alike in the reference.
   public func score(landmarks: [LandmarkFrame], times: [Double]) -> TakeResult {
     let derived = DerivedLandmarksDecision.decided(landmarks: landmarks, times: times)
-    let scorer = derived.isEmpty ? self : TakeScorer(exercise: exercise.derivingAlike(derived))
+    var scorer = self
+    if !derived.isEmpty {
+      scorer = TakeScorer(exercise: exercise.derivingAlike(derived))
+      scorer.allowsForUnlockedMotion = allowsForUnlockedMotion
+    }
     return scorer.scoreAsGiven(landmarks: landmarks, times: times)
   }
 
@@ -461,6 +468,7 @@ public struct TakeScorer: Sendable {
     }
     let finding = RepetitionFinding(exercise: exercise)
     var scorer = RepetitionScorer(exercise: exercise)
+    scorer.allowsForUnlockedMotion = allowsForUnlockedMotion
     if exercise.alternates {
       return scoreAlternating(features, finding: finding, scorer: &scorer, firstTime: firstTime)
     }
