@@ -140,7 +140,9 @@ public enum ReferenceBuilder {
   /// `exercise` with every tolerance multiplied by the factor that makes the median of
   /// `repetitions` score `typicalCorrectScore`: `N²` falls as the square of the factor, so the
   /// factor is `√(median N² / N²_typical)` with `N²_typical = ln(0.85) / ln(0.7)`. Tempo is not
-  /// a tolerance and is left out of both.
+  /// a tolerance and is left out of both. Scored without the allowance for motion out of step
+  /// with the movement (`RepetitionScorer.allowsForUnlockedMotion`), which scoring then adds:
+  /// with it the median repetition scores `typicalCorrectScore` or a little more.
   static func scaled(_ exercise: Exercise, correct repetitions: [FeatureSequence]) -> Exercise {
     guard !repetitions.isEmpty else { return exercise }
     var scorer = RepetitionScorer(exercise: exercise)

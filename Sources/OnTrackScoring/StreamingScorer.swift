@@ -925,7 +925,8 @@ public struct StreamingScorer: Sendable {
         allowed = atan2(length(cross(v, v0)), dot(v, v0))
       }
       // As the score: the movement less what the noise shows, the wander included; the
-      // tolerance widened by the white noise alone.
+      // tolerance widened by the white noise alone. (Not the score's allowance for motion out
+      // of step with the movement, `UnlockedMotion`: that needs the whole repetition.)
       let noise = noiseAllowance(exercise.measures.count + k)
       let shown = noiseAllowance(
         exercise.measures.count + k, wander: wanderNoise(stillLengthBones[k]))

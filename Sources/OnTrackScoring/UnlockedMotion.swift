@@ -10,23 +10,33 @@
 ///
 /// With `φ_i ∈ [0, 1]` the reference phase patient frame `i` is aligned with (the mean of its
 /// aligned reference frames ÷ the reference's last frame), the part's values `x_i` (read
-/// through the keep-still moving average) are fitted by least squares with the polynomial
-/// `a_0 + a_1 φ + … + a_5 φ⁵`, and the spread is `σ_u = √(Σ r_i² / (n − 6))` of the residuals
-/// `r_i` (for a bone direction, the residuals of its three components, halved for the two
-/// directions a unit vector can move in). Each part is allowed `2σ_u` of movement as noise
-/// (`RepetitionScorer`), at most the median part's `σ_u` (`allowed`).
+/// through the keep-still moving average; a landmark the sensor lost is held, as everywhere)
+/// are fitted by least squares with the polynomial `a_0 + a_1 φ + … + a_5 φ⁵`, and the spread
+/// is `σ_u = √(Σ r_i² / (n − k))` of the residuals `r_i`, `k` the number of independent
+/// polynomials (6 unless the phase takes fewer distinct values). For a bone direction, the
+/// residuals of its three components, halved for the two directions a unit vector can move in.
+/// Each part is allowed `2σ_u` of movement as noise (`RepetitionScorer`), at most the median
+/// part's `σ_u` (`allowed`).
 ///
-/// A real compensation need not be a straight line in the phase: UI-PRMD's incorrect
-/// sit-to-stand repetitions bend and shift the trunk in shapes a line misses, and with a line
-/// (degree 1) their residual excused them (AUC 0.889 → 0.79). Degree 5 keeps every movement's
-/// leave-one-subject-out AUC within 0.005 of what it was (README, "How robust the score is").
-/// The price of any degree: drift that happens to follow the phase over one repetition is
-/// read as the patient's.
+/// `2σ_u` is an allowance, not the whole reach of the noise: the polynomial takes up part of
+/// slow noise, the more the shorter the repetition, and neighbouring frames of the moving
+/// average are not independent. Simulated drift with a correlation time of 0.25 s reaches
+/// about 12σ_u over a 2 s repetition, 5σ_u over 4 s and 3σ_u over 10 s, so the same sensor is
+/// excused more of a long repetition (the back-pain exercises' holds) than of a short one.
+/// Allowing the whole reach excused UI-PRMD's incorrect repetitions (below).
+///
+/// A real compensation need not be smooth in the phase: UI-PRMD's incorrect sit-to-stand
+/// repetitions shift the trunk and pelvis sideways in shapes a line misses. Fitted with a
+/// straight line in the movement's progress, their residual excused them (AUC 0.889 → 0.79);
+/// with a cubic in the phase and `3σ_u`, 0.867; with degree 5 and `2σ_u`, every movement's
+/// leave-one-subject-out AUC stays within 0.002 (README, "How robust the score is"). The price
+/// of any degree: drift that happens to follow the phase over one repetition is read as the
+/// patient's. The median cap needs three parts or more to protect anything: with two it is
+/// their mean, with one the part's own spread.
 struct UnlockedMotion {
   /// Degree of the phase polynomial.
   static let degree = 5
-  /// How far noise of spread `σ_u` alone moves a part, in `σ_u`: about the 90th percentile of
-  /// its departures from a resting value (the reach a keep-still movement is read as).
+  /// The movement allowed as noise, in `σ_u` (see above: not the noise's whole reach).
   static let allowance = 2.0
 
   /// Orthonormal basis of the polynomials in the phase, over the repetition's frames.
@@ -49,7 +59,7 @@ struct UnlockedMotion {
   }
 
   /// `σ_u` of a keep-still measure's values over the repetition (radians); 0 when the
-  /// repetition is too short to tell or a value was unseen.
+  /// repetition is too short to tell (at most `degree + 3` frames) or a value is not a number.
   func spread(_ measure: BodyMeasure, _ s: FeatureSequence, _ range: Range<Int>, smoothing h: Int)
     -> Double
   {
