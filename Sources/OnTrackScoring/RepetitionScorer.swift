@@ -39,8 +39,9 @@ import OnTrackKinematics
 ///    landmarks that wander smoothly, as a camera's do, barely show in second differences.
 ///    Or, if more, twice what the part does out of step with the movement (`UnlockedMotion`:
 ///    the spread σ_u no degree-5 polynomial in the reference phase explains, at most the
-///    median part's): a joint-angle sensor's drift shows in neither. (Only keep-still parts: on the scored measures, a sensor
-///    whose joint centres slide with the pose would read as noise and excuse real errors.)
+///    median part's): a joint-angle sensor's drift shows in neither. (Only keep-still parts:
+///    on the scored measures, a sensor whose joint centres slide with the pose would read as
+///    noise and excuse real errors.)
 ///    Keep-still tolerances are at least `keepStillFloor` (5°, the head 10°): what two sensors
 ///    agree to. A range deficit is counted only for measures whose reference range is at
 ///    least `leastRange` (10°): below that the reference's "range" is sensor wobble.
@@ -356,14 +357,7 @@ public struct RepetitionScorer: Sendable {
     // noise of any frequency, allowed as noise.
     var unlocked = [Double](repeating: 0, count: stillParts.count)
     if allowsForNoise && allowsForUnlockedMotion && !stillParts.isEmpty {
-      var phase = [Double](repeating: 0, count: n)
-      var pairs = [Double](repeating: 0, count: n)
-      for (i, j) in path {
-        phase[i] += Double(j) / Double(max(1, m - 1))
-        pairs[i] += 1
-      }
-      for i in 0..<n { phase[i] /= max(1, pairs[i]) }
-      let motion = UnlockedMotion(phase: phase)
+      let motion = UnlockedMotion(path: path, frames: n, referenceFrames: m)
       unlocked = UnlockedMotion.allowed(
         stillParts.map { motion.spread($0.measure, take, range, smoothing: stillSmoothing) })
     }
@@ -576,7 +570,7 @@ public struct RepetitionScorer: Sendable {
   /// (`stillNoiseLevels`) and `σ_u` the part's motion out of step with the movement
   /// (`UnlockedMotion`). A still part read through jitter wanders by about 3σ_s, which is not
   /// the patient moving it.
-  private func withoutNoise(_ excursion: Double, _ stillSigma: Double, unlocked: Double = 0)
+  private func withoutNoise(_ excursion: Double, _ stillSigma: Double, unlocked: Double)
     -> Double
   {
     guard allowsForNoise else { return excursion }

@@ -428,7 +428,7 @@ public struct RepetitionFinding: Sendable {
 /// Scores a whole recording offline: repetitions found by subsequence DTW, each scored by
 /// `RepetitionScorer`. Gives the same numbers as feeding the frames to a `StreamingScorer`.
 public struct TakeScorer: Sendable {
-  public let exercise: Exercise
+  public private(set) var exercise: Exercise
   /// Allow keep-still parts what they do out of step with the movement
   /// (`RepetitionScorer.allowsForUnlockedMotion`).
   public var allowsForUnlockedMotion = true
@@ -452,10 +452,7 @@ public struct TakeScorer: Sendable {
   public func score(landmarks: [LandmarkFrame], times: [Double]) -> TakeResult {
     let derived = DerivedLandmarksDecision.decided(landmarks: landmarks, times: times)
     var scorer = self
-    if !derived.isEmpty {
-      scorer = TakeScorer(exercise: exercise.derivingAlike(derived))
-      scorer.allowsForUnlockedMotion = allowsForUnlockedMotion
-    }
+    if !derived.isEmpty { scorer.exercise = exercise.derivingAlike(derived) }
     return scorer.scoreAsGiven(landmarks: landmarks, times: times)
   }
 

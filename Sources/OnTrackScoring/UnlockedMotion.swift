@@ -43,6 +43,20 @@ struct UnlockedMotion {
   private var basis: [[Double]] = []
   private let count: Int
 
+  /// The phase of each of a repetition's `frames` patient frames from its alignment `path`
+  /// (patient frame, reference frame) with a reference of `referenceFrames` frames: the mean
+  /// of its aligned reference frames ÷ the reference's last frame.
+  init(path: [(Int, Int)], frames: Int, referenceFrames: Int) {
+    var phase = [Double](repeating: 0, count: frames)
+    var pairs = [Double](repeating: 0, count: frames)
+    for (i, j) in path where phase.indices.contains(i) {
+      phase[i] += Double(j) / Double(max(1, referenceFrames - 1))
+      pairs[i] += 1
+    }
+    for i in phase.indices { phase[i] /= max(1, pairs[i]) }
+    self.init(phase: phase)
+  }
+
   /// `phase[i]`: the reference phase of patient frame `i` of the repetition.
   init(phase: [Double]) {
     count = phase.count
