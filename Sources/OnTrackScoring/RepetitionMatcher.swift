@@ -59,13 +59,13 @@ public struct RepetitionMatcher: Sendable {
   static let replacingShare: Float = 0.5
 
   public init(
-    reference: DTWMatrix, share: Float, minimumLength: Int, maximumLength: Int,
-    maximumDelay: Int = .max
+    reference: DTWMatrix, share: Float, looseShare: Float? = nil, minimumLength: Int,
+    maximumLength: Int, maximumDelay: Int = .max
   ) {
     let m = reference.rows
     self.minimumLength = minimumLength
     primary = SubsequenceMatcher(
-      reference: reference, share: share, minimumLength: minimumLength,
+      reference: reference, share: share, looseShare: looseShare, minimumLength: minimumLength,
       maximumLength: maximumLength, maximumDelay: maximumDelay, maximumStep: 2)
     // Only what the primary cannot find: shorter than half the reference.
     fast = SubsequenceMatcher(

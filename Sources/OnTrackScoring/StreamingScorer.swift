@@ -597,7 +597,8 @@ public struct StreamingScorer: Sendable {
       return features.withUnsafeBufferPointer { all in
         guard let base = all.baseAddress else { return false }
         return context.finding.accepts(
-          count: n, frame: { base + ((match.start + $0) % capacity) * width }, scratch: &scratch)
+          count: n, frame: { base + ((match.start + $0) % capacity) * width },
+          loose: match.isLoose, scratch: &scratch)
       }
     }
 

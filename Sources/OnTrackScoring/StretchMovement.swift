@@ -109,6 +109,38 @@ enum StretchMovement {
     }
   }
 
+  /// How far apart `measure`'s resting values at the two ends of the stretch are (radians,
+  /// ≥ 0): each the mean of the first (last) `RepetitionScorer.originFrames` frames, read
+  /// through a centred moving average of `smoothing` frames either side as in `reach`; an
+  /// angle's the difference in size, a bone's the angle between its two resting directions.
+  /// A repetition that ends where it began gives about 0.
+  static func endGap(
+    _ measure: BodyMeasure, count n: Int, frame: (Int) -> UnsafePointer<Float>,
+    smoothing h: Int
+  ) -> Double {
+    guard n > 0 else { return 0 }
+    let c = measure.column
+    let o = RepetitionScorer.originFrames(n)
+    let width = measure.isBone ? 3 : 1
+    func rest(_ frames: Range<Int>) -> SIMD3<Float>? {
+      var sum = SIMD3<Float>.zero
+      var seen: Float = 0
+      for k in frames {
+        for j in max(0, k - h)...min(n - 1, k + h) {
+          let p = frame(j) + c
+          guard !p[0].isNaN else { continue }
+          sum += width == 3 ? SIMD3(p[0], p[1], p[2]) : SIMD3(p[0], 0, 0)
+          seen += 1
+        }
+      }
+      return seen > 0 ? sum / seen : nil
+    }
+    guard let first = rest(0..<o), let last = rest((n - o)..<n) else { return 0 }
+    if width == 1 { return Double(abs(last.x - first.x)) }
+    guard length(first) > 0, length(last) > 0 else { return 0 }
+    return Double(atan2(length(cross(first, last)), dot(first, last)))
+  }
+
   /// σ of the white noise that explains the median absolute second difference of `measure`
   /// over the stretch (its noise column, from the third frame on; radians, before filtering),
   /// as `RepetitionScorer.rawNoise`.

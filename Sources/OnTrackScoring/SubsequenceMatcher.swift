@@ -21,7 +21,8 @@
 /// latency; a better overlapping match found later than that is not taken); then those paths
 /// are cleared. A new match that starts after the pending one ends makes the pending one
 /// final at once. Matches shorter than `minimumLength` or longer than `maximumLength` frames
-/// are ignored.
+/// are ignored. A match that fails the test per reference frame may still pass it per frame
+/// of its own length, as a *loose* one (`looseShare`), for the caller to check further.
 ///
 /// Local cost: squared Euclidean distance of alignment rows (`DTWMatrix`), as in
 /// `DynamicTimeWarping`. `push` allocates nothing (the cost of not moving from each recent
@@ -34,11 +35,25 @@ public struct SubsequenceMatcher: Sendable {
     public var end: Int
     /// Accumulated cost divided by the reference length.
     public var cost: Float
+    /// True if the match passed only the loose test (`looseShare`): the caller must check
+    /// that it is a repetition by other means.
+    public var isLoose = false
   }
 
   public let reference: DTWMatrix
   /// Largest accepted ratio of a match's mean cost to the cost of not moving.
   public var share: Float
+  /// Largest ratio of a *loose* match's cost per frame of its own length,
+  /// `D(t, m−1) / max(m, L)`, to the cost of not moving (`looseShare` ≥ `share`; equal: no
+  /// loose matches). A path pays for every stream frame it spends, so a repetition done slower
+  /// than the reference and a little unlike it (an incorrect one) costs, per reference frame,
+  /// its unlikeness times its slowness, and the strict test refuses it while a faster fragment
+  /// of it passes; per frame of its own length it is judged on its unlikeness alone. A loose
+  /// match is offered to `accepts` like any other, marked `isLoose` for the caller to check
+  /// further (`RepetitionFinding.accepts`). Where a loose and a strict candidate compete the
+  /// strict one wins whatever their costs, and a loose candidate is not final while a path it
+  /// overlaps may still end as a strict match.
+  public var looseShare: Float
   public var minimumLength: Int
   public var maximumLength: Int
   /// Frames after a match's end by which it is reported whatever is still running.
@@ -58,12 +73,13 @@ public struct SubsequenceMatcher: Sendable {
   private var stillCosts: [Float]
 
   public init(
-    reference: DTWMatrix, share: Float, minimumLength: Int, maximumLength: Int,
-    maximumDelay: Int = .max, maximumStep: Int = 2
+    reference: DTWMatrix, share: Float, looseShare: Float? = nil, minimumLength: Int,
+    maximumLength: Int, maximumDelay: Int = .max, maximumStep: Int = 2
   ) {
     self.maximumStep = max(1, maximumStep)
     self.reference = reference
     self.share = share
+    self.looseShare = max(share, looseShare ?? share)
     self.minimumLength = minimumLength
     self.maximumLength = maximumLength
     self.maximumDelay = maximumDelay
@@ -150,22 +166,26 @@ public struct SubsequenceMatcher: Sendable {
       if !final {
         // Final once no path still running that overlaps it — one that started in its first
         // half, so a slower performance of the same repetition, not the next repetition
-        // beginning where this one ends — is cheaper (costs only grow).
+        // beginning where this one ends — is cheaper (costs only grow); a loose one, once
+        // none may still end as a strict match.
         final = true
         let limit = current.cost * Float(m)
         let overlap = current.start + (current.end - current.start) / 2
-        for i in 0..<m where cost[i] < limit && start[i] <= overlap {
-          final = false
-          break
+        for i in 0..<m where start[i] <= overlap {
+          if cost[i] < limit || (current.isLoose && mayEndStrict(i)) {
+            final = false
+            break
+          }
         }
       }
       if final { report = conclude(accepts) }
     }
     let length = t - start[m - 1] + 1
     let endCost = cost[m - 1] / Float(m)
+    let still = min(stillCosts[start[m - 1] % stillCosts.count], stillCosts[t % stillCosts.count])
+    let strict = endCost <= share * still
     if length >= minimumLength, length <= maximumLength,
-      endCost <= share
-        * min(stillCosts[start[m - 1] % stillCosts.count], stillCosts[t % stillCosts.count])
+      strict || (looseShare > share && cost[m - 1] / Float(max(m, length)) <= looseShare * still)
     {
       if let current = candidate, start[m - 1] > current.start + (current.end - current.start) / 2,
         report == nil
@@ -173,8 +193,11 @@ public struct SubsequenceMatcher: Sendable {
         // A separate repetition has ended: the pending one cannot improve any more.
         report = conclude(accepts)
       }
-      if candidate.map({ endCost < $0.cost }) ?? true {
-        candidate = Match(start: start[m - 1], end: t, cost: endCost)
+      // Strict before loose, then the cheaper (per reference frame: per frame of its own
+      // length a match would gain by taking in the rest after it).
+      let better = candidate.map { strict == !$0.isLoose ? endCost < $0.cost : strict } ?? true
+      if better {
+        candidate = Match(start: start[m - 1], end: t, cost: endCost, isLoose: !strict)
       }
     }
     return report
@@ -184,18 +207,32 @@ public struct SubsequenceMatcher: Sendable {
   /// `costBelow` per reference frame, may still be reported: one is pending, or a path that
   /// started there is still cheap enough to end as one. A path's cost only grows, and a match
   /// ending at `t` must cost at most `share` times the cost of not moving from its start
-  /// frame, so a path at reference frame i with `D(t, i) / m` above that (or above
-  /// `costBelow`), or already longer than `maximumLength`, can never be reported.
+  /// frame per reference frame (or `looseShare` times it per frame of a length of at most
+  /// `maximumLength`), so a path at reference frame i with `D(t, i)` above that (or above
+  /// `costBelow` per reference frame), or already longer than `maximumLength`, can never be
+  /// reported.
   public func mayStillMatch(startingBy frame: Int, costBelow: Float = .infinity) -> Bool {
     if let current = candidate, current.start <= frame, current.cost < costBelow { return true }
     let m = reference.rows
     let ceiling = costBelow * Float(m)
+    let ceilingShare =
+      looseShare > share
+      ? max(share * Float(m), looseShare * Float(max(m, maximumLength))) : share * Float(m)
     for i in 0..<m where start[i] <= frame && time - start[i] < maximumLength {
-      if cost[i] < ceiling, cost[i] <= share * Float(m) * stillCosts[start[i] % stillCosts.count] {
+      if cost[i] < ceiling, cost[i] <= ceilingShare * stillCosts[start[i] % stillCosts.count] {
         return true
       }
     }
     return false
+  }
+
+  /// True if the path now at reference frame `i` may still end as a strict match: it is
+  /// younger than `maximumLength` and costs at most `share` times the cost of not moving from
+  /// where it started (its cost only grows).
+  private func mayEndStrict(_ i: Int) -> Bool {
+    let m = reference.rows
+    return time - start[i] < maximumLength
+      && cost[i] <= share * Float(m) * stillCosts[start[i] % stillCosts.count]
   }
 
   /// Accumulated costs closer than this are a tie (squared alignment units: far below any

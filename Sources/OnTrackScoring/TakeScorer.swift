@@ -82,6 +82,18 @@ public struct RepetitionFinding: Sendable {
   /// A repetition must match the reference at less than this share of the cost of not moving
   /// at all (see `SubsequenceMatcher`).
   public static let detectionShare: Float = 0.9
+  /// A match that fails `detectionShare` but costs, per frame of its own length, at most this
+  /// share of not moving (`SubsequenceMatcher.looseShare`) is still a repetition if it moves
+  /// like one and comes back (`accepts(count:frame:loose:scratch:)`): an incorrect repetition,
+  /// done slower than the reference, that the patient did. Measured on UI-PRMD's joined
+  /// incorrect takes (README, "Validation on UI-PRMD"): 1.5 and 2.0 count within a
+  /// repetition or two of 1.2; the test of coming back is what keeps fragments out.
+  public static let looseDetectionShare: Float = 1.2
+  /// A loose match must end within this share of the reference's movement
+  /// (`referenceMovement`) of where it began, beyond the reference's own `referenceEndGap`:
+  /// a whole repetition, not the way down or the way up of one. Looser (0.4, 0.6) counted a
+  /// few more incorrect inline lunges but 3 and 6 fewer single ones as one.
+  public static let endGapShare = 0.25
   public let minimumLength: Int
   public let maximumLength: Int
   /// The reference's measures' weighted excursions, `Σ w_k |e_k(reference)|` (radians).
@@ -125,6 +137,8 @@ public struct RepetitionFinding: Sendable {
   /// The reference's own `movement` in `measureTerms` and in `bodyTerms` (weighted radians).
   public private(set) var referenceMeasureMovement = 0.0
   public private(set) var referenceBodyMovement = 0.0
+  /// The reference's own `endGap` (weighted radians): how far from its start it ends.
+  public private(set) var referenceEndGap = 0.0
 
   public init(exercise: Exercise) {
     referenceRows = exercise.referenceRows
@@ -155,6 +169,21 @@ public struct RepetitionFinding: Sendable {
     let whole = 0..<exercise.reference.count
     referenceMeasureMovement = movement(exercise.reference, frames: whole, of: measureTerms)
     referenceBodyMovement = movement(exercise.reference, frames: whole, of: bodyTerms)
+    referenceEndGap =
+      Self.reading(exercise.reference, from: 0) { frame in
+        endGap(count: exercise.reference.count, frame: frame)
+      } ?? 0
+  }
+
+  /// How far from where it began a stretch ends, in the scored measures:
+  /// `Σ_k w_k g_k`, `g_k` the gap between measure k's resting values at its two ends
+  /// (`StretchMovement.endGap`, weighted radians).
+  func endGap(count n: Int, frame: (Int) -> UnsafePointer<Float>) -> Double {
+    measureTerms.reduce(0) { total, term in
+      total
+        + term.weight
+        * StretchMovement.endGap(term.measure, count: n, frame: frame, smoothing: smoothing)
+    }
   }
 
   /// How far a stretch of `count` feature frames (`frame(k)`, `StretchMovement`) moves in
@@ -348,13 +377,23 @@ public struct RepetitionFinding: Sendable {
   /// says it is the movement); a faster one only if it also moves at least half as much as the
   /// reference (`movesLikeReference`): the faster a match may be, the shorter the stretch of a
   /// resting patient's noise that can pass for a quick, small repetition, and a real
-  /// repetition done fast still covers its range. Offline and live scoring ask the same
-  /// question, of the `count` frames of the match (`frame(k)`, `StretchMovement`);
-  /// allocation-free over `scratch`.
+  /// repetition done fast still covers its range. A `loose` match (one that passed only
+  /// `SubsequenceMatcher.looseShare`) must also move at least half as much as the reference
+  /// and end where it began, as far as the reference does (`endGap` at most `referenceEndGap`
+  /// plus `endGapShare` of the reference's movement): the way down or the way up of a
+  /// repetition alone is no repetition. Offline and live scoring ask the same question, of the
+  /// `count` frames of the match (`frame(k)`, `StretchMovement`); allocation-free over
+  /// `scratch`.
   public func accepts(
-    count n: Int, frame: (Int) -> UnsafePointer<Float>, scratch: inout MovementScratch
+    count n: Int, frame: (Int) -> UnsafePointer<Float>, loose: Bool = false,
+    scratch: inout MovementScratch
   ) -> Bool {
     guard movesBeyondNoise(count: n, frame: frame, scratch: &scratch) else { return false }
+    if loose {
+      return movesLikeReference(count: n, frame: frame, scratch: &scratch)
+        && endGap(count: n, frame: frame)
+          <= referenceEndGap + Self.endGapShare * referenceMovement
+    }
     if 2 * n >= referenceRows.rows { return true }
     return movesLikeReference(count: n, frame: frame, scratch: &scratch)
   }
@@ -367,7 +406,8 @@ public struct RepetitionFinding: Sendable {
     let n = match.end - match.start + 1
     guard n > 0, match.start >= 0, match.end < features.count else { return false }
     return Self.reading(features, from: match.start) { frame in
-      accepts(count: n, frame: frame, scratch: &scratch)
+      accepts(
+        count: n, frame: frame, loose: match.isLoose, scratch: &scratch)
     } ?? false
   }
 
@@ -420,6 +460,7 @@ public struct RepetitionFinding: Sendable {
   public func matcher() -> RepetitionMatcher {
     RepetitionMatcher(
       reference: referenceRows, share: RepetitionFinding.detectionShare,
+      looseShare: RepetitionFinding.looseDetectionShare,
       minimumLength: minimumLength,
       maximumLength: maximumLength, maximumDelay: maximumDelay)
   }

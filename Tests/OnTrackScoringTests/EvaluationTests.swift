@@ -42,7 +42,11 @@ struct EvaluationTests {
       #expect(
         movement.singleCounted >= 197, "m\(movement.movement) singles \(movement.singleCounted)")
       #expect(movement.singleStable >= 180)
-      #expect(movement.countedCorrect >= 88 && movement.countedCorrect <= 102)
+      // The correct repetitions of the joined takes counted within 3 of 100 and none extra
+      // (the loose matches, 2026-12-05, raised the inline lunge from 92 to 98).
+      #expect(
+        movement.countedCorrect >= 97 && movement.countedCorrect <= 102,
+        "m\(movement.movement) correct counted \(movement.countedCorrect)")
       // Every incorrect repetition counted, none extra: no fewer than published, none more.
       let joined = try #require(committed.joinedIncorrect["\(movement.movement)"])
       #expect(

@@ -46,6 +46,26 @@ struct ScoringTests {
     }
   }
 
+  /// Subject 5's incorrect inline lunges are slower than the reference and unlike it: the
+  /// finder's strict test (per reference frame) found three of the ten; the loose matches
+  /// (`SubsequenceMatcher.looseShare`, each a whole movement out and back) find eight or more,
+  /// none extra, live as offline, each reported within two reference lengths of its end.
+  @Test("slow incorrect lunges are counted, live as offline")
+  func slowIncorrectRepetitionsCounted() throws {
+    let exercise = try ScoringData.exercise("uiprmd-m03-inline-lunge")
+    let (take, _) = try ScoringData.continuousTake(
+      movement: 3, subject: 5, episodes: 1...10, correct: false)
+    let offline = try TakeScorer(exercise: exercise).score(take)
+    #expect((8...10).contains(offline.repetitions.count), "\(offline.repetitions.count)")
+    let (streaming, completedAt) = try ScoringData.streamLive(take, exercise: exercise)
+    #expect(streaming.result == offline)
+    let bound = 2 * Double(exercise.reference.count) * exercise.frameTime + 0.5
+    for (rep, frame) in zip(streaming.repetitions, completedAt) {
+      let delay = Double(frame) * take.frameTime - rep.endTime
+      #expect(delay <= bound, "repetition \(rep.index) reported \(delay) s after its end")
+    }
+  }
+
   @Test("a left-limbed performer is compared with the mirrored reference, a right-limbed one not")
   func automaticMirroring() throws {
     let exercise = try ScoringData.exercise("uiprmd-m07-shoulder-abduction")

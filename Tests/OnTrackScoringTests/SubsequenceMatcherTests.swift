@@ -115,3 +115,55 @@ struct SubsequenceMatcherTests {
     }
   }
 }
+
+extension SubsequenceMatcherTests {
+  /// Runs `matcher` over `stream`, offering each candidate to `accepts`; the matches found.
+  func matches(
+    _ matcher: inout SubsequenceMatcher, _ stream: [[Float]],
+    accepts: (SubsequenceMatcher.Match) -> Bool = { _ in true }
+  ) -> [SubsequenceMatcher.Match] {
+    let rows = DTWMatrix(rows: stream.count, width: 2, values: stream.flatMap { $0 })
+    var found: [SubsequenceMatcher.Match] = []
+    rows.values.withUnsafeBufferPointer { values in
+      guard let base = values.baseAddress else { return }
+      for t in 0..<rows.rows {
+        if let match = matcher.push(base + t * rows.stride, accepts: accepts) {
+          found.append(match)
+        }
+      }
+    }
+    if let last = matcher.finish(accepts: accepts) { found.append(last) }
+    return found
+  }
+
+  /// A repetition done three times slower than the reference and unlike it (its second
+  /// feature off by 0.3 throughout, as an incorrect repetition's trunk is): per reference
+  /// frame it pays for its unlikeness three times over and fails the strict test; per frame
+  /// of its own length it passes the loose one, and is offered marked loose, from where it
+  /// starts. With `looseShare` equal to `share` nothing is loose.
+  @Test("a slow repetition unlike the reference is offered as a loose match")
+  func slowUnlikeRepetitionIsLoose() {
+    let reference = bump(40)
+    let refMatrix = DTWMatrix(rows: 40, width: 2, values: reference.flatMap { $0 })
+    let (clean, truth) = noisyStream([(30, 120)], seed: 7)
+    var stream = clean
+    for k in truth[0].0...truth[0].1 { stream[k][1] += 0.3 }
+    var strict = SubsequenceMatcher(
+      reference: refMatrix, share: 0.2, minimumLength: 14, maximumLength: 160)
+    #expect(strict.looseShare == strict.share)
+    #expect(matches(&strict, stream).isEmpty)
+    var loose = SubsequenceMatcher(
+      reference: refMatrix, share: 0.2, looseShare: 0.9, minimumLength: 14, maximumLength: 160)
+    var offered: [SubsequenceMatcher.Match] = []
+    let found = matches(&loose, stream) {
+      offered.append($0)
+      return true
+    }
+    #expect(!offered.isEmpty && offered.allSatisfy(\.isLoose), "\(offered)")
+    #expect(found.count == 1, "\(found)")
+    if let match = found.first {
+      #expect(abs(match.start - truth[0].0) <= 4, "\(match)")
+      #expect(match.end - match.start + 1 >= 96, "most of the repetition: \(match)")
+    }
+  }
+}

@@ -122,6 +122,12 @@ public struct AuthoredPosture: Sendable, Equatable {
       SIMD3<Double>(0, -0.37, 0.93) / (0.37 * 0.37 + 0.93 * 0.93).squareRoot()
   }
 
+  /// The joint centre `point` of this posture (metres): `points()[point]`, which `points()`
+  /// gives for every `BodyPoint` (the pelvis stands in for none).
+  public func point(_ point: BodyPoint) -> SIMD3<Double> {
+    points()[point] ?? pelvis
+  }
+
   /// The joint centres of this posture (metres), every `BodyPoint`.
   public func points() -> [BodyPoint: SIMD3<Double>] {
     var p: [BodyPoint: SIMD3<Double>] = [:]

@@ -385,11 +385,11 @@ public enum BackPainLibrary {
     let rest = hookLying()
     var top = rest
     let hips = [BodyPoint.leftHip, .rightHip]
-    let centre = (rest.points()[.leftHip]! + rest.points()[.rightHip]!) / 2
+    let centre = (rest.point(.leftHip) + rest.point(.rightHip)) / 2
     if variant == .fault {
       // Pushing through the feet: the pelvis rises as a block, no tilt.
       top.pitch = -90 - 9
-      top = anchored(top, [.neck], at: rest.points()[.neck]!)
+      top = anchored(top, [.neck], at: rest.point(.neck))
     } else {
       top.pitch = -90 - 10
       top.lumbar.flexion = rest.lumbar.flexion + 10
@@ -406,8 +406,7 @@ public enum BackPainLibrary {
   ) { variant in
     let rest = hookLying()
     let shoulders = [BodyPoint.leftShoulder, .rightShoulder]
-    let restPoints = rest.points()
-    let shoulderCentre = (restPoints[.leftShoulder]! + restPoints[.rightShoulder]!) / 2
+    let shoulderCentre = (rest.point(.leftShoulder) + rest.point(.rightShoulder)) / 2
     var top = rest
     let lift = variant == .fault ? 10.0 : 27.0
     top.pitch = -90 - lift
@@ -433,7 +432,7 @@ public enum BackPainLibrary {
     top.rightLeg = .init(flexion: 112, abduction: 4, bend: 118)
     top.pitch = -90 - 4
     top.lumbar.flexion = rest.lumbar.flexion + 6
-    let centre = (rest.points()[.leftHip]! + rest.points()[.rightHip]!) / 2
+    let centre = (rest.point(.leftHip) + rest.point(.rightHip)) / 2
     top = anchored(top, [.leftHip, .rightHip], at: centre)
     if variant == .fault {
       top.headFlexion = 35
@@ -441,9 +440,8 @@ public enum BackPainLibrary {
     }
     // Hands behind the thigh, a little below the knee.
     var hold = top
-    let points = top.points()
-    let hip = points[.rightHip]!
-    let knee = points[.rightKnee]!
+    let hip = top.point(.rightHip)
+    let knee = top.point(.rightKnee)
     let grip = hip + (knee - hip) * 0.8
     for side in [1.0, -1.0] {
       let reach = AuthoredPosture.Reach(
@@ -467,12 +465,11 @@ public enum BackPainLibrary {
     top.roll = drop * 0.7
     top.lumbar.rotation = -drop * 0.7 * 0.2
     top.thoracic.rotation = -drop * 0.7 * 0.8
-    let restPoints = rest.points()
-    let centre = (restPoints[.leftHip]! + restPoints[.rightHip]!) / 2
+    let centre = (rest.point(.leftHip) + rest.point(.rightHip)) / 2
     top = anchored(top, [.leftHip, .rightHip], at: centre + [0, 0.01, 0])
     let a = drop * .pi / 180
     for side in [1.0, -1.0] {
-      let ankle = restPoints[side > 0 ? .leftAnkle : .rightAnkle]!
+      let ankle = rest.point(side > 0 ? .leftAnkle : .rightAnkle)
       let reach = AuthoredPosture.Reach(
         target: ankle + [0.04 * (1 - cos(a)), 0.02 * sin(a), 0], bend: [sin(a), cos(a), 0])
       top.setReach(side: side, arm: false, reach)
@@ -487,8 +484,7 @@ public enum BackPainLibrary {
     faultMeasures: ["lumbarFlexion", "lowerBack"], position: .quadruped
   ) { variant in
     let rest = quadruped()
-    let restPoints = rest.points()
-    let hipCentre = (restPoints[.leftHip]! + restPoints[.rightHip]!) / 2
+    let hipCentre = (rest.point(.leftHip) + rest.point(.rightHip)) / 2
     func curved(_ amount: Double) -> AuthoredPosture {
       var p = rest
       let back = variant == .fault ? 0.1 : 1.0
@@ -515,8 +511,7 @@ public enum BackPainLibrary {
     faultMeasures: ["pelvicObliquity", "trunkRotation"], position: .quadruped
   ) { variant in
     let rest = quadruped()
-    let restPoints = rest.points()
-    let hipCentre = (restPoints[.leftHip]! + restPoints[.rightHip]!) / 2
+    let hipCentre = (rest.point(.leftHip) + rest.point(.rightHip)) / 2
     var top = rest
     top.rightArm = .init(flexion: 172, abduction: 6, bend: 2)
     top.leftLeg = .init(flexion: rest.pitch - 92, abduction: 2, bend: 3)
