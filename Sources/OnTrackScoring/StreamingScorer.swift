@@ -709,7 +709,12 @@ public struct StreamingScorer: Sendable {
   }
 
   /// Follows the patient's position in the reference (for the live colouring): the nearest
-  /// reference frame a little behind or ahead of the last, or the start again near the end.
+  /// reference frame a little behind or ahead of the last, or, near the end, the start again
+  /// up to four frames past where the reference has moved 30 % of its way
+  /// (`RepetitionFinding.referenceOnset`). Before, only its first four frames were tried: a
+  /// reference that rests longer than that at its start (the low-back-pain exercises) kept
+  /// the tracker at its end from the second repetition on, and a perfect glute bridge's legs
+  /// were painted off through every hold.
   private mutating func track(slot: Int) {
     let m = finding.referenceRows.rows
     let stride = rows.stride
@@ -733,7 +738,11 @@ public struct StreamingScorer: Sendable {
           }
         }
         for j in max(0, trackedIndex - 2)...min(m - 1, trackedIndex + 4) { consider(j) }
-        if trackedIndex >= m - 4 { for j in 0..<min(4, m) { consider(j) } }
+        // At the end, the next repetition may begin: the reference's frames up to a little past
+        // where it is under way (its own rest before that ties with its end).
+        if trackedIndex >= m - 4 {
+          for j in 0..<min(m, finding.referenceOnset + 4) { consider(j) }
+        }
       }
     }
     trackedIndex = best

@@ -96,4 +96,40 @@ struct LiveColourTests {
     let cues = result.repetitions.compactMap { $0.cues.first?.measure }
     #expect(cues.contains { $0.hasPrefix("trunk") }, "\(cues)")
   }
+
+  /// A reference that rests at its start for longer than the tracker's first look-ahead (the
+  /// low-back-pain exercises: up to a second) left the live tracker at its end from the
+  /// second repetition on, so a perfect performance was compared with the reference's last
+  /// frame: its moving parts painted off in 48–75 % of the frames (the glute bridge's legs
+  /// through every hold) and the progress bar full. The tracker now looks back as far as the
+  /// reference begins to move (`RepetitionFinding.referenceOnset`).
+  @Test(
+    "a perfect performance is not painted off from the second repetition on",
+    arguments: [
+      "lbp-glute-bridge", "lbp-press-up", "lbp-cat-camel", "lbp-arms-overhead", "lbp-pelvic-tilt",
+      "lbp-torso-rotation", "lbp-squat",
+    ])
+  func trackerFollowsEveryRepetition(id: String) throws {
+    let (shares, result) = try Self.stream(id, jitter: 0)
+    #expect(result.repetitions.count == 3)
+    for (bone, share) in shares {
+      #expect(share <= 0.05, "\(id): \(bone) coloured off in \(Int(share * 100)) % of frames")
+    }
+    // The progress runs through each repetition again (after the first and the second).
+    let exercise = try ScoringData.exercise(id)
+    let take = try ScoringData.simulatedTake(of: exercise, seed: 7)
+    let body = try BodyModel(skeleton: take.skeleton)
+    var live = try StreamingScorer(exercise: exercise)
+    var lowest: [Float] = []
+    for (f, frame) in ClipFeatures.landmarks(of: take, body: body).enumerated() {
+      _ = live.push(landmarks: frame, at: Double(f) * take.frameTime)
+      let k = live.repetitions.count
+      if k >= lowest.count { lowest.append(live.progress) }
+      lowest[k] = min(lowest[k], live.progress)
+    }
+    #expect(lowest.count >= 3)
+    for (k, progress) in lowest.enumerated().dropFirst().prefix(2) {
+      #expect(progress <= 0.2, "\(id): after repetition \(k) the progress stays at \(progress)")
+    }
+  }
 }
