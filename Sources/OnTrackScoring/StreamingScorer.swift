@@ -710,11 +710,10 @@ public struct StreamingScorer: Sendable {
 
   /// Follows the patient's position in the reference (for the live colouring): the nearest
   /// reference frame a little behind or ahead of the last, or, near the end, the start again
-  /// up to four frames past where the reference has moved 30 % of its way
-  /// (`RepetitionFinding.referenceOnset`). Before, only its first four frames were tried: a
-  /// reference that rests longer than that at its start (the low-back-pain exercises) kept
-  /// the tracker at its end from the second repetition on, and a perfect glute bridge's legs
-  /// were painted off through every hold.
+  /// up to four frames past the reference's own onset (`RepetitionFinding.referenceOnset`).
+  /// Before, only its first four frames were tried: a reference that rests longer than that
+  /// at its start (the low-back-pain exercises) kept the tracker at its end from the second
+  /// repetition on, and a perfect glute bridge's legs were painted off through every hold.
   private mutating func track(slot: Int) {
     let m = finding.referenceRows.rows
     let stride = rows.stride

@@ -110,10 +110,11 @@ enum StretchMovement {
   }
 
   /// How far apart `measure`'s resting values at the two ends of the stretch are (radians,
-  /// ≥ 0): each the mean of the first (last) `RepetitionScorer.originFrames` frames, read
-  /// through a centred moving average of `smoothing` frames either side as in `reach`; an
-  /// angle's the difference in size, a bone's the angle between its two resting directions.
-  /// A repetition that ends where it began gives about 0.
+  /// ≥ 0): each the mean of the values seen within `smoothing` frames of the first (last)
+  /// `RepetitionScorer.originFrames` frames (a bone's, the mean of its direction vectors,
+  /// not normalised frame by frame as `reach` does); an angle's the difference in size, a
+  /// bone's the angle between its two resting directions. A repetition that ends where it
+  /// began gives about 0; so does an end at which the measure was never seen.
   static func endGap(
     _ measure: BodyMeasure, count n: Int, frame: (Int) -> UnsafePointer<Float>,
     smoothing h: Int

@@ -50,9 +50,11 @@ public struct SubsequenceMatcher: Sendable {
   /// its unlikeness times its slowness, and the strict test refuses it while a faster fragment
   /// of it passes; per frame of its own length it is judged on its unlikeness alone. A loose
   /// match is offered to `accepts` like any other, marked `isLoose` for the caller to check
-  /// further (`RepetitionFinding.accepts`). Where a loose and a strict candidate compete the
-  /// strict one wins whatever their costs, and a loose candidate is not final while a path it
-  /// overlaps may still end as a strict match.
+  /// further (`RepetitionFinding.accepts`). A match no longer than the reference is read per
+  /// reference frame either way: loose then means a cost between `share` and `looseShare`.
+  /// Where a loose and a strict candidate compete the strict one wins whatever their costs,
+  /// and a loose candidate is not final while a path it overlaps may still end as a strict
+  /// match.
   public var looseShare: Float
   public var minimumLength: Int
   public var maximumLength: Int
