@@ -66,6 +66,51 @@ struct ScoringTests {
     }
   }
 
+  /// What keeps fragments out of the loose matches (`RepetitionFinding.accepts` with
+  /// `loose`): the reference itself, out and back, is a repetition; its way out alone (to
+  /// the frame where it is furthest from its start) moves as much but does not come back,
+  /// and is refused.
+  @Test(
+    "a loose match must come back: the reference passes, its way out alone does not",
+    arguments: ["uiprmd-m01-deep-squat", "uiprmd-m07-shoulder-abduction", "lbp-glute-bridge"])
+  func looseMatchMustComeBack(id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    let finding = RepetitionFinding(exercise: exercise)
+    let reference = exercise.reference
+    var furthest = 0
+    var reach = -1.0
+    var scratch = MovementScratch(frames: reference.count)
+    reference.values.withUnsafeBufferPointer { all in
+      let width = reference.width
+      var rest = [Float](repeating: 0, count: FeatureLayout.measureWidth)
+      rest.withUnsafeMutableBufferPointer { r in
+        RepetitionFinding.accumulateRest(
+          r, frame: UnsafeBufferPointer(rebasing: all[0..<width]), n: 1)
+        for k in 0..<reference.count {
+          let d = finding.reach(
+            UnsafeBufferPointer(rebasing: all[(k * width)..<((k + 1) * width)]),
+            rest: UnsafeBufferPointer(r))
+          if d > reach {
+            reach = d
+            furthest = k
+          }
+        }
+      }
+    }
+    func accepts(_ count: Int, loose: Bool) -> Bool {
+      reference.values.withUnsafeBufferPointer { all in
+        guard let base = all.baseAddress else { return false }
+        return finding.accepts(
+          count: count, frame: { base + $0 * reference.width }, loose: loose, scratch: &scratch)
+      }
+    }
+    #expect(accepts(reference.count, loose: true), "\(id): the whole reference")
+    #expect(furthest > reference.count / 5, "\(id): furthest at \(furthest)")
+    #expect(!accepts(furthest + 1, loose: true), "\(id): its way out")
+    // Not loose, the same way out is judged by the matcher's cost alone (it moves).
+    #expect(accepts(furthest + 1, loose: false), "\(id): its way out, strict")
+  }
+
   @Test("a left-limbed performer is compared with the mirrored reference, a right-limbed one not")
   func automaticMirroring() throws {
     let exercise = try ScoringData.exercise("uiprmd-m07-shoulder-abduction")
