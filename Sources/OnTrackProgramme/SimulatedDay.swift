@@ -45,10 +45,13 @@ public struct SimulatedDay {
         if let painAfter { try flow.enterPain(painAfter) } else { try flow.skipPain() }
       case .exercising(let item, let set):
         if simulator == nil {
-          guard let reference = flow.plan[item].exercise.referenceClip else {
+          let exercise = flow.plan[item].exercise
+          guard let reference = exercise.referenceClip else {
             try flow.endSet()
             continue
           }
+          var variation = variation
+          variation.alternatesSides = exercise.alternates
           simulator = PatientSimulator(
             reference: reference, variation: variation, frameRate: rate,
             seed: seed &+ UInt64(item * 100 + set))

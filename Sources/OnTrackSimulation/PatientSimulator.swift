@@ -34,6 +34,9 @@ public struct PatientSimulator: Sendable {
     public var restSeconds: Double = 1
     /// Perform with the other side (mirror the reference).
     public var otherSide = false
+    /// Change sides every repetition (an exercise done on alternating sides): the first on the
+    /// side `otherSide` says, the second on the other, and so on.
+    public var alternatesSides = false
 
     public init() {}
 
@@ -60,13 +63,18 @@ public struct PatientSimulator: Sendable {
     }
   }
 
+  /// The repetition performed first (mirrored if `variation.otherSide`).
   public let reference: Clip
+  /// The repetition performed every second time when `variation.alternatesSides`: the
+  /// mirror image of `reference` (else `reference` itself).
+  public let alternateReference: Clip
   public let variation: Variation
   /// Stream frames per second.
   public let frameRate: Double
   private let trunk: Int?
   private var source: Pose
   private var start: Pose
+  private var alternateStart: Pose
   private var rng: SplitMix64
   private var frameIndex = 0
   /// Per joint: the drift's current rotation vector (radians), an Ornstein–Uhlenbeck process.
@@ -74,7 +82,9 @@ public struct PatientSimulator: Sendable {
 
   /// - Parameter reference: One repetition, starting and ending at rest.
   public init(reference: Clip, variation: Variation, frameRate: Double = 30, seed: UInt64 = 1) {
-    self.reference = variation.otherSide ? reference.mirrored() : reference
+    let first = variation.otherSide ? reference.mirrored() : reference
+    self.reference = first
+    alternateReference = variation.alternatesSides ? first.mirrored() : first
     self.variation = variation
     self.frameRate = frameRate
     // The trunk joint: the first child of the root that leads towards the head.
@@ -91,7 +101,9 @@ public struct PatientSimulator: Sendable {
     }
     source = skeleton.restPose
     start = skeleton.restPose
+    alternateStart = skeleton.restPose
     self.reference.copyFrame(0, into: &start)
+    alternateReference.copyFrame(0, into: &alternateStart)
     rng = SplitMix64(seed: seed)
     drift = [SIMD3<Float>](repeating: .zero, count: skeleton.count)
   }
@@ -111,9 +123,13 @@ public struct PatientSimulator: Sendable {
     let moving = reference.lastFrameTime * variation.tempo
     let phase =
       local < variation.restSeconds ? -1 : min((local - variation.restSeconds) / moving, 1)
-    reference.sample(at: max(phase, 0) * reference.lastFrameTime, into: &source)
+    // Every second repetition (and the rest before it) on the other side, if alternating.
+    let other = variation.alternatesSides && Int((time / cycle).rounded(.down)) % 2 == 1
+    let performed = other ? alternateReference : reference
+    performed.sample(at: max(phase, 0) * reference.lastFrameTime, into: &source)
     let n = reference.skeleton.count
     let range = variation.range
+    let start = other ? alternateStart : self.start
     for j in 0..<n {
       pose.rotations[j] = Quaternion.slerp(start.rotations[j], source.rotations[j], t: range)
       pose.translations[j] =

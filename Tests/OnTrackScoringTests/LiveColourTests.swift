@@ -48,11 +48,25 @@ struct LiveColourTests {
     return (shares, live.result)
   }
 
+  /// Every exercise but three (an alternating one on alternating sides). Left out: the hiding
+  /// face, whose arms held in front of the face make the shoulders' abduction ill-defined and
+  /// jitter it by about its tolerance (its arms 20 % of the frames); the pelvic tilt and the
+  /// pelvis circles, which count a fourth and fifth repetition through 2 cm (README, "How
+  /// robust the score is"). Before the tracker looked at the whole reference now and then
+  /// (`StreamingScorer.searchInterval`), the scaption's arm was painted off in 17 % of the
+  /// frames and the alternating bird-dog's limbs in 16 %.
+  static let jitterColoured = RobustnessTests.all.filter {
+    !["lbp-hiding-face", "lbp-pelvic-tilt", "lbp-pelvis-circles"].contains($0)
+  }
+
   @Test(
     "a correct performance through 2 cm of jitter is not painted as faults",
-    arguments: ["uiprmd-m07-shoulder-abduction", "uiprmd-m01-deep-squat", "lbp-bird-dog"])
+    arguments: jitterColoured)
   func jitterIsNotAFault(id: String) throws {
-    let (shares, result) = try Self.stream(id, jitter: 0.02)
+    let exercise = try ScoringData.exercise(id)
+    let (shares, result) = try Self.stream(id, jitter: 0.02) {
+      $0.alternatesSides = exercise.alternates
+    }
     #expect(result.repetitions.count == 3)
     #expect((result.summary.meanScore ?? 0) >= 80, "\(id): \(result.summary)")
     for (bone, share) in shares {
@@ -97,27 +111,41 @@ struct LiveColourTests {
     #expect(cues.contains { $0.hasPrefix("trunk") }, "\(cues)")
   }
 
-  /// A reference that rests at its start for longer than the tracker's first look-ahead (the
-  /// low-back-pain exercises: up to a second) left the live tracker at its end from the
-  /// second repetition on, so a perfect performance was compared with the reference's last
-  /// frame: its moving parts painted off in 42–75 % of the frames (the glute bridge's legs
-  /// through every hold) and the progress bar full. The tracker now looks back as far as the
-  /// reference begins to move (`RepetitionFinding.referenceOnset`).
+  /// A perfect performance of every bundled exercise (an alternating one on alternating
+  /// sides), streamed live, is not painted off after its first repetition.
+  /// - A reference that rests at its start for longer than the tracker's first look-ahead
+  ///   (the low-back-pain exercises: up to a second) left the live tracker at its end from the
+  ///   second repetition on: its moving parts painted off in 42–75 % of the frames (the glute
+  ///   bridge's legs through every hold) and the progress bar full. The tracker now looks
+  ///   back as far as the reference begins to move (`RepetitionFinding.referenceOnset`).
+  /// - The starting posture was the frame the last repetition ended on; the shoulder rotation
+  ///   and the straight leg raise end 2–5° from where they begin, so a patient who settled
+  ///   back into the start during the rest had the pelvis and shoulders painted off in 81 and
+  ///   42 % of the frames. It now follows the patient while the tracker sees the reference at
+  ///   rest (`StreamingScorer.restingFrames`), and only while they are near it
+  ///   (`followShare`): on an alternating exercise the side is decided after the next
+  ///   repetition has begun, and the tracker, on the side expected until then, sees the
+  ///   reference at rest while the patient is under way; without that guard the bird-dog's
+  ///   arm and leg were painted off in 77 % of the frames.
   @Test(
     "a perfect performance is not painted off from the second repetition on",
-    arguments: [
-      "lbp-glute-bridge", "lbp-press-up", "lbp-cat-camel", "lbp-arms-overhead", "lbp-pelvic-tilt",
-      "lbp-torso-rotation", "lbp-squat",
-    ])
+    arguments: RobustnessTests.all)
   func trackerFollowsEveryRepetition(id: String) throws {
-    let (shares, result) = try Self.stream(id, jitter: 0)
+    let exercise = try ScoringData.exercise(id)
+    let (shares, result) = try Self.stream(id, jitter: 0) {
+      $0.alternatesSides = exercise.alternates
+    }
     #expect(result.repetitions.count == 3)
+    if exercise.alternates {
+      #expect(result.repetitions.map(\.mirrored) == [false, true, false])
+    }
     for (bone, share) in shares {
       #expect(share <= 0.05, "\(id): \(bone) coloured off in \(Int(share * 100)) % of frames")
     }
     // The progress runs through each repetition again (after the first and the second).
-    let exercise = try ScoringData.exercise(id)
-    let take = try ScoringData.simulatedTake(of: exercise, seed: 7)
+    let take = try ScoringData.simulatedTake(of: exercise, seed: 7) {
+      $0.alternatesSides = exercise.alternates
+    }
     let body = try BodyModel(skeleton: take.skeleton)
     var live = try StreamingScorer(exercise: exercise)
     var lowest: [Float] = []
