@@ -114,12 +114,12 @@ enum StretchMovement {
   /// `RepetitionScorer.originFrames` frames (a bone's, the mean of its direction vectors,
   /// not normalised frame by frame as `reach` does); an angle's the difference in size, a
   /// bone's the angle between its two resting directions. A repetition that ends where it
-  /// began gives about 0; so does an end at which the measure was never seen.
+  /// began gives about 0; an end at which the measure was never seen gives nil.
   static func endGap(
     _ measure: BodyMeasure, count n: Int, frame: (Int) -> UnsafePointer<Float>,
     smoothing h: Int
-  ) -> Double {
-    guard n > 0 else { return 0 }
+  ) -> Double? {
+    guard n > 0 else { return nil }
     let c = measure.column
     let o = RepetitionScorer.originFrames(n)
     let width = measure.isBone ? 3 : 1
@@ -136,9 +136,9 @@ enum StretchMovement {
       }
       return seen > 0 ? sum / seen : nil
     }
-    guard let first = rest(0..<o), let last = rest((n - o)..<n) else { return 0 }
+    guard let first = rest(0..<o), let last = rest((n - o)..<n) else { return nil }
     if width == 1 { return Double(abs(last.x - first.x)) }
-    guard length(first) > 0, length(last) > 0 else { return 0 }
+    guard length(first) > 0, length(last) > 0 else { return nil }
     return Double(atan2(length(cross(first, last)), dot(first, last)))
   }
 

@@ -177,13 +177,23 @@ public struct RepetitionFinding: Sendable {
 
   /// How far from where it began a stretch ends, in the scored measures:
   /// `Σ_k w_k g_k`, `g_k` the gap between measure k's resting values at its two ends
-  /// (`StretchMovement.endGap`, weighted radians).
+  /// (`StretchMovement.endGap`, weighted radians), over the measures seen at both ends and
+  /// scaled up by `Σ w / Σ_seen w` (a measure unseen at an end — an arm out of the camera's
+  /// view — is taken to have come back as far as the others did, neither all the way nor not
+  /// at all); 0 if none is seen at both ends.
   func endGap(count n: Int, frame: (Int) -> UnsafePointer<Float>) -> Double {
-    measureTerms.reduce(0) { total, term in
-      total
-        + term.weight
-        * StretchMovement.endGap(term.measure, count: n, frame: frame, smoothing: smoothing)
+    var gap = 0.0
+    var seen = 0.0
+    var total = 0.0
+    for term in measureTerms {
+      total += term.weight
+      guard
+        let g = StretchMovement.endGap(term.measure, count: n, frame: frame, smoothing: smoothing)
+      else { continue }
+      gap += term.weight * g
+      seen += term.weight
     }
+    return seen > 0 ? gap * total / seen : 0
   }
 
   /// How far a stretch of `count` feature frames (`frame(k)`, `StretchMovement`) moves in
@@ -600,8 +610,10 @@ public struct TakeScorer: Sendable {
 }
 
 /// Picks, among matches found on the reference's side and on its mirror image, the ones that
-/// stand: by increasing alignment cost, each match that overlaps none already chosen by more
-/// than a third of the shorter one; in time order.
+/// stand: strict matches before loose ones (`SubsequenceMatcher.Match.isLoose`), each by
+/// increasing alignment cost, each match that overlaps none already chosen by more than a
+/// third of the shorter one; in time order. Offline (`resolve`) and live
+/// (`StreamingScorer`'s pending matches) rank with the same `costOrder`.
 enum SideChoice {
   static func resolve(_ candidates: [(SubsequenceMatcher.Match, Bool)])
     -> [(SubsequenceMatcher.Match, Bool)]
@@ -619,8 +631,11 @@ enum SideChoice {
     return shared * 3 > shorter
   }
 
-  /// Lower alignment cost first (a NaN cost last).
+  /// Strict before loose, as within one matcher (a loose match's cost, per reference frame,
+  /// is the larger for being slow, not for being less alike); then lower alignment cost first
+  /// (a NaN cost last).
   static func costOrder(_ a: SubsequenceMatcher.Match, _ b: SubsequenceMatcher.Match) -> Bool {
+    if a.isLoose != b.isLoose { return !a.isLoose }
     if a.cost.isNaN { return false }
     if b.cost.isNaN { return true }
     return a.cost < b.cost

@@ -305,6 +305,28 @@ struct AlternatingSidesTests {
     #expect(expected.first == working.other)
   }
 
+  /// Where a match on one side and a match on the other compete for one repetition, a strict
+  /// match stands before a loose one whatever their costs, as within one matcher; the
+  /// offline and live choices share this order. (Before, cost alone ranked them: a slow
+  /// repetition's loose match, cheaper per reference frame than a faster fragment's strict
+  /// one on the other side, would have stood offline.)
+  @Test("a strict match stands before a loose one on the other side")
+  func strictBeforeLoose() {
+    typealias Match = SubsequenceMatcher.Match
+    let strict = Match(start: 10, end: 60, cost: 2.0)
+    let loose = Match(start: 5, end: 80, cost: 1.0, isLoose: true)
+    let cheaper = Match(start: 12, end: 58, cost: 1.5)
+    let unknown = Match(start: 11, end: 61, cost: .nan)
+    #expect(SideChoice.costOrder(strict, loose))
+    #expect(!SideChoice.costOrder(loose, strict))
+    #expect(SideChoice.costOrder(cheaper, strict))
+    #expect(SideChoice.costOrder(strict, unknown) && !SideChoice.costOrder(unknown, strict))
+    let chosen = SideChoice.resolve([(loose, false), (strict, true)])
+    #expect(chosen.count == 1 && chosen[0].0 == strict && chosen[0].1)
+    let both = SideChoice.resolve([(loose, false), (strict, true), (cheaper, false)])
+    #expect(both.count == 1 && both[0].0 == cheaper && !both[0].1)
+  }
+
   /// Side bends, trunk rotations and pelvis circles work both sides in one repetition: a
   /// patient who starts on the other side (circles the other way), at half the reference's
   /// speed or up to 2.5 times it with short rests, is compared with the mirrored reference,

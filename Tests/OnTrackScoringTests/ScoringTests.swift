@@ -2,8 +2,9 @@ import AllocationCounter
 import Foundation
 import OnTrackFormats
 import OnTrackKinematics
-import OnTrackScoring
 import Testing
+
+@testable import OnTrackScoring
 
 @Suite("Scoring takes")
 struct ScoringTests {
@@ -109,6 +110,42 @@ struct ScoringTests {
     #expect(!accepts(furthest + 1, loose: true), "\(id): its way out")
     // Not loose, the same way out is judged by the matcher's cost alone (it moves).
     #expect(accepts(furthest + 1, loose: false), "\(id): its way out, strict")
+  }
+
+  /// A loose match's end seen in part (the camera sees the trunk and no legs for its last
+  /// 12 frames, 0.4 s): the measures seen at both ends stand for the others
+  /// (`RepetitionFinding.endGap`). The deep squat's way down, its trunk still leaning forward
+  /// at the end, is refused; the whole squat, its trunk upright again, is accepted. Before,
+  /// each unseen measure counted as having come back, and the way down passed.
+  @Test("a loose match seen only in part at its end is judged on what is seen")
+  func looseMatchUnseenAtEnd() throws {
+    let exercise = try ScoringData.exercise("uiprmd-m01-deep-squat")
+    let finding = RepetitionFinding(exercise: exercise)
+    let reference = exercise.reference
+    let width = reference.width
+    var scratch = MovementScratch(frames: reference.count)
+    let deepest = try #require(
+      (0..<reference.count).max { a, b in
+        reference.values[a * width + BodyMeasure.angle(.leftKneeFlexion).column]
+          < reference.values[b * width + BodyMeasure.angle(.leftKneeFlexion).column]
+      })
+    func accepts(_ count: Int) -> Bool {
+      var values = reference.values
+      for scored in exercise.measures where scored.measure != .angle(.trunkFlexion) {
+        let c = scored.measure.column
+        for k in max(0, count - 12)..<count {
+          for d in 0..<(scored.measure.isBone ? 3 : 1) { values[k * width + c + d] = .nan }
+        }
+      }
+      return values.withUnsafeBufferPointer { all in
+        guard let base = all.baseAddress else { return false }
+        return finding.accepts(
+          count: count, frame: { base + $0 * width }, loose: true, scratch: &scratch)
+      }
+    }
+    #expect(deepest > reference.count / 5 && deepest < reference.count * 4 / 5)
+    #expect(!accepts(deepest + 1), "the way down")
+    #expect(accepts(reference.count), "the whole squat")
   }
 
   @Test("a left-limbed performer is compared with the mirrored reference, a right-limbed one not")
