@@ -550,10 +550,17 @@ public struct StreamingScorer: Sendable {
     settlePending(flush: false)
   }
 
-  /// Moves the matches both sides' matchers have made final to `pending`.
+  /// Moves the matches both sides' matchers have made final to `pending`, each only if its
+  /// frames fit its side better than the other (`fitsOtherSide`), as offline
+  /// (`TakeScorer`, before `SideChoice.resolve`): a fragment on the wrong side must not
+  /// compete with, and knock out, the repetition on the right one.
   private mutating func collectPending() {
-    while let match = matcher.next() { pending.append((match, false)) }
-    while let match = otherMatcher.next() { pending.append((match, true)) }
+    while let match = matcher.next() {
+      if !fitsOtherSide(match) { pending.append((match, false)) }
+    }
+    while let match = otherMatcher.next() {
+      if fitsOtherSide(match) { pending.append((match, true)) }
+    }
   }
 
   /// True if the (unmirrored) frames of `match` fit the mirrored reference better
@@ -660,10 +667,7 @@ public struct StreamingScorer: Sendable {
       flush || frameCount - 1 - first.match.end >= sideWait
     {
       pending.removeAll { $0.match == first.match && $0.mirrored == first.mirrored }
-      // As offline: it stands only if its frames fit its side better than the other.
-      if fitsOtherSide(first.match) == first.mirrored {
-        report(first.match, mirrored: first.mirrored)
-      }
+      report(first.match, mirrored: first.mirrored)
     }
   }
 
@@ -839,8 +843,8 @@ public struct StreamingScorer: Sendable {
     }
   }
 
-  /// While the patient is where the reference rests (before it begins to move, or at its
-  /// last frame), the starting posture follows them: the running mean of the measure columns
+  /// While the patient is where the reference rests (before it begins to move, or after it
+  /// has stopped) and every coloured measure is seen, the starting posture follows them: the running mean of the measure columns
   /// over about the last `RepetitionScorer.originFrames` frames, `rest += (frame − rest) ÷ n`.
   /// The score compares each repetition with its own first frames; before, the live colours
   /// kept the posture the last repetition ended in, and a patient who settled differently in
@@ -851,6 +855,9 @@ public struct StreamingScorer: Sendable {
     let frames = RepetitionScorer.originFrames(finding.referenceRows.rows)
     guard baselineFrames >= frames else { return updateBaseline(slot: slot) }
     let width = FeatureLayout.width
+    // A frame in which a coloured measure is unseen (its noise column NaN: its value is a
+    // stale one the pipeline held) is not followed.
+    for c in noiseColumns where features[slot * width + c].isNaN { return }
     let limit = Self.followShare * finding.referenceMovement
     features.withUnsafeBufferPointer { all in
       let frame = UnsafeBufferPointer(rebasing: all[(slot * width)..<((slot + 1) * width)])

@@ -114,13 +114,16 @@ enum StretchMovement {
   /// `RepetitionScorer.originFrames` frames (a bone's, the mean of its direction vectors,
   /// not normalised frame by frame as `reach` does); an angle's the difference in size, a
   /// bone's the angle between its two resting directions. A repetition that ends where it
-  /// began gives about 0; an end at which the measure was never seen gives nil.
+  /// began gives about 0; an end at which the measure was never seen gives nil (a frame's
+  /// measure is unseen where its noise column is NaN, as `FeaturePipeline` marks it, or its
+  /// own value is).
   static func endGap(
     _ measure: BodyMeasure, count n: Int, frame: (Int) -> UnsafePointer<Float>,
     smoothing h: Int
   ) -> Double? {
     guard n > 0 else { return nil }
     let c = measure.column
+    let noise = measure.noiseColumn
     let o = RepetitionScorer.originFrames(n)
     let width = measure.isBone ? 3 : 1
     func rest(_ frames: Range<Int>) -> SIMD3<Float>? {
@@ -129,7 +132,7 @@ enum StretchMovement {
       for k in frames {
         for j in max(0, k - h)...min(n - 1, k + h) {
           let p = frame(j) + c
-          guard !p[0].isNaN else { continue }
+          guard !p[0].isNaN, !frame(j)[noise].isNaN else { continue }
           sum += width == 3 ? SIMD3(p[0], p[1], p[2]) : SIMD3(p[0], 0, 0)
           seen += 1
         }

@@ -574,7 +574,8 @@ public struct TakeScorer: Sendable {
   }
 
   /// Repetitions on alternating sides: the take and its mirror image are searched alike, and
-  /// where matches on the two sides overlap the better one (lower alignment cost) stands.
+  /// where matches on the two sides overlap the better one (`SideChoice`: strict before
+  /// loose, then lower alignment cost) stands.
   private func scoreAlternating(
     _ features: FeatureSequence, finding: RepetitionFinding, scorer: inout RepetitionScorer,
     firstTime: Double

@@ -119,12 +119,15 @@ public struct PatientSimulator: Sendable {
   @discardableResult
   public mutating func pose(at time: Double, into pose: inout Pose) -> Double {
     let cycle = cycleSeconds
-    let local = time.truncatingRemainder(dividingBy: cycle)
+    // The repetition under way (counting from 0) and the time into it, read once so that
+    // the side and the phase agree at a cycle's boundary.
+    let index = cycle > 0 && time.isFinite ? (time / cycle).rounded(.down) : 0
+    let local = cycle > 0 && time.isFinite ? time - index * cycle : 0
     let moving = reference.lastFrameTime * variation.tempo
     let phase =
       local < variation.restSeconds ? -1 : min((local - variation.restSeconds) / moving, 1)
     // Every second repetition (and the rest before it) on the other side, if alternating.
-    let other = variation.alternatesSides && Int((time / cycle).rounded(.down)) % 2 == 1
+    let other = variation.alternatesSides && index.truncatingRemainder(dividingBy: 2) != 0
     let performed = other ? alternateReference : reference
     performed.sample(at: max(phase, 0) * reference.lastFrameTime, into: &source)
     let n = reference.skeleton.count

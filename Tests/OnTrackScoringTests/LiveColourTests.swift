@@ -127,6 +127,13 @@ struct LiveColourTests {
   ///   repetition has begun, and the tracker, on the side expected until then, sees the
   ///   reference at rest while the patient is under way; without that guard the bird-dog's
   ///   arm and leg were painted off in 77 % of the frames.
+  @Test("every bundled exercise is streamed in the tests below")
+  func everyExerciseListed() {
+    // The lists are read from the exercise folder: an empty one would run no case at all.
+    #expect(RobustnessTests.all.count >= 25)
+    #expect(Self.jitterColoured.count == RobustnessTests.all.count - 3)
+  }
+
   @Test(
     "a perfect performance is not painted off from the second repetition on",
     arguments: RobustnessTests.all)
