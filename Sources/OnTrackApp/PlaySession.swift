@@ -92,12 +92,10 @@ public final class PlaySession {
     guard let reference = exercise.referenceClip else {
       throw AppError.resource("the exercise \(exercise.id) has no reference clip to show")
     }
-    // An exercise done on alternating sides is performed that way.
-    var variation = variation
-    variation.alternatesSides = exercise.alternates
     try self.init(
       exercise: exercise,
-      source: SimulatedPatientSource(reference: reference, variation: variation, seed: seed))
+      source: SimulatedPatientSource(
+        reference: reference, variation: variation.alternating(exercise.alternates), seed: seed))
   }
 
   /// Starts the session again from the beginning.

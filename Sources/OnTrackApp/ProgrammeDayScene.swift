@@ -85,12 +85,10 @@ public final class ProgrammeDayScene {
       setCounter += 1
       let inner: any PatientSource =
         switch patient {
-        case .simulated(var variation):
-          {
-            variation.alternatesSides = exercise.alternates
-            return SimulatedPatientSource(
-              reference: reference, variation: variation, seed: UInt64(setCounter))
-          }()
+        case .simulated(let variation):
+          SimulatedPatientSource(
+            reference: reference, variation: variation.alternating(exercise.alternates),
+            seed: UInt64(setCounter))
         case .live(let source): source
         }
       let source = ForwardingSource(inner) { [flow] pose, time in

@@ -113,14 +113,14 @@ struct SimulateCommand: AsyncParsableCommand {
 
   func run() async throws {
     guard let base = URL(string: url), let proto = StreamProtocol(rawValue: streamProtocol),
-      var variation = PatientSimulator.Variation.named(variation)
+      let named = PatientSimulator.Variation.named(variation)
     else { return }
     let client = ServerClient(base: try ServerClient.base(of: base), token: token)
     let exercise = try await client.exercise(self.exercise)
     guard let reference = exercise.referenceClip else {
       throw ValidationError("exercise \(self.exercise) has no reference clip")
     }
-    variation.alternatesSides = exercise.alternates
+    let variation = named.alternating(exercise.alternates)
     let simulator = PatientSimulator(reference: reference, variation: variation, frameRate: rate)
     let seconds = Double(repetitions) * simulator.cycleSeconds + variation.restSeconds + 0.5
     let frames = Int(seconds * rate)

@@ -50,10 +50,9 @@ public struct SimulatedDay {
             try flow.endSet()
             continue
           }
-          var variation = variation
-          variation.alternatesSides = exercise.alternates
           simulator = PatientSimulator(
-            reference: reference, variation: variation, frameRate: rate,
+            reference: reference, variation: variation.alternating(exercise.alternates),
+            frameRate: rate,
             seed: seed &+ UInt64(item * 100 + set))
           pose = reference.skeleton.restPose
         }

@@ -40,6 +40,14 @@ public struct PatientSimulator: Sendable {
 
     public init() {}
 
+    /// This variation, changing sides every repetition if `alternates` (what an exercise done
+    /// on alternating sides asks of a simulated patient: `Exercise.alternates`).
+    public func alternating(_ alternates: Bool) -> Variation {
+      var variation = self
+      variation.alternatesSides = alternates
+      return variation
+    }
+
     /// The named variations `ontrack simulate` and `play --simulate` offer.
     public static func named(_ name: String) -> Variation? {
       var v = Variation()
