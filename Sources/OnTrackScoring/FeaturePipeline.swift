@@ -84,6 +84,15 @@ public struct FeaturePipeline: Sendable {
   /// The frames the last `push` produced: `output[k * width ..< (k + 1) * width]`.
   public private(set) var output: [Float]
   public private(set) var outputCount = 0
+  /// `bridged[k]`: output frame `k` lies inside a gap in the stream — strictly between two
+  /// input frames more than `gapShare` times the sensor's usual interval apart (and more than
+  /// two grid steps): the resampler's straight line across a time the sensor saw nothing
+  /// (frames lost on the network, a camera that lost the patient for a moment). Its values
+  /// are a guess, not an observation; the last grid frame of such a push, at most a step
+  /// before the frame that ends the gap, is not counted as bridged.
+  public private(set) var bridged: [Bool]
+  /// An input interval longer than this many times the running mean interval is a gap.
+  public static let gapShare = 3.0
 
   public init(
     step: Double, headingTimeConstant: Double = 2, cutoff: Double? = LandmarkFilter.defaultCutoff,
@@ -120,6 +129,7 @@ public struct FeaturePipeline: Sendable {
       frames += Int((SensorLevelling.calibrationSeconds / step).rounded(.up)) + 2
     }
     output = [Float](repeating: 0, count: frames * FeatureLayout.width)
+    bridged = [Bool](repeating: false, count: frames)
   }
 
   /// The pipeline `exercise`'s takes go through, offline and live: at its frame time, with its
@@ -208,6 +218,7 @@ public struct FeaturePipeline: Sendable {
   private mutating func advance(_ landmarks: LandmarkFrame, at time: Double) -> Bool {
     guard resampler.push(landmarks, at: time) else { return false }
     let interval: Double
+    var gap = false
     if resampler.restarted {
       filter?.restart()
       history = 0
@@ -215,6 +226,7 @@ public struct FeaturePipeline: Sendable {
       inputInterval = 0
     } else {
       interval = time - lastInputTime
+      gap = inputInterval > 0 && interval > Self.gapShare * inputInterval && interval > 2 * step
       inputInterval =
         inputInterval == 0 ? interval : inputInterval + 0.1 * (interval - inputInterval)
     }
@@ -234,7 +246,11 @@ public struct FeaturePipeline: Sendable {
     if output.count < needed {
       output.append(contentsOf: repeatElement(0, count: needed - output.count))
     }
+    if bridged.count < needed / width {
+      bridged.append(contentsOf: repeatElement(false, count: needed / width - bridged.count))
+    }
     for k in 0..<resampler.outputCount {
+      bridged[outputCount] = gap && k < resampler.outputCount - 1
       let timeStep = produced == 0 ? 0 : step
       produced += 1
       frame.copy(from: resampler.output[k])

@@ -105,6 +105,9 @@ public struct StreamingScorer: Sendable {
   private var trackedIndex = 0
   /// Frames since the tracker last looked at the whole reference (`searchInterval`).
   private var framesSinceSearch = 0
+  /// The frame being taken was drawn across a gap in the stream (`FeaturePipeline.bridged`):
+  /// the starting posture does not follow it.
+  private var bridged = false
   /// The reference's frames at rest: up to `start` it has not yet begun to move, from `end` on
   /// it has stopped (`restingFrames(of:finding:)`).
   private let restingFrames: (start: Int, end: Int)
@@ -430,6 +433,7 @@ public struct StreamingScorer: Sendable {
     let width = FeatureLayout.width
     let slot = frameCount % capacity
     for c in 0..<width { features[slot * width + c] = pipeline.output[k * width + c] }
+    bridged = pipeline.bridged[k]
     frameCount += 1
     let side: SightWatch.Side =
       exercise.alternates
@@ -776,7 +780,9 @@ public struct StreamingScorer: Sendable {
     }
     trackedIndex = best
     progress = m > 1 ? Float(best) / Float(m - 1) : 0
-    if best <= restingFrames.start || best >= restingFrames.end {
+    if bridged {
+      // A frame the resampler drew across a gap in the stream: nothing to follow.
+    } else if best <= restingFrames.start || best >= restingFrames.end {
       followBaseline(slot: slot)
     } else {
       updateBaseline(slot: slot)

@@ -139,4 +139,45 @@ struct FeatureTests {
     #expect(produced.count == 6)
     for (k, value) in produced.enumerated() { #expect(abs(value - Float(k)) < 1e-4) }
   }
+
+  /// The grid frames of `times` (seconds) pushed through a pipeline at 30 frames a second,
+  /// and which of them it says it drew across a gap in the stream.
+  static func bridged(_ times: [Double]) -> [Bool] {
+    var pipeline = FeaturePipeline(step: 1.0 / 30)
+    var frame = LandmarkFrame()
+    var flags: [Bool] = []
+    for t in times {
+      // A body moving sideways, so no frame is refused as frozen or too fast.
+      for k in frame.positions.indices {
+        let x = Float(t) * 0.1 + Float(k) * 0.05
+        let y = 1 + Float(k) * 0.03
+        frame.positions[k] = SIMD3(x, y, 0)
+      }
+      pipeline.push(frame, at: t)
+      for k in 0..<pipeline.outputCount { flags.append(pipeline.bridged[k]) }
+    }
+    return flags
+  }
+
+  @Test("the grid frames drawn across a gap in the stream are marked, and no others")
+  func bridgedFrames() {
+    // 30 frames a second, then 0.4 s lost (frames 30–41): the 13 grid frames up to the next
+    // are drawn across the gap, all but the last (at it) bridged.
+    let steady = (0..<30).map { Double($0) / 30 }
+    let after = (42..<60).map { Double($0) / 30 }
+    let flags = Self.bridged(steady + after)
+    #expect(flags.count == 60)
+    #expect(flags.indices.filter { flags[$0] } == Array(30..<42))
+    // A slower sensor (10 a second), one with a frame lost now and then, and one whose
+    // timestamps jitter by up to 40 % of a frame: nothing is a gap.
+    #expect(!Self.bridged((0..<30).map { Double($0) / 10 }).contains(true))
+    let kept = (0..<90).filter { k in k % 7 != 3 && k % 11 != 5 }
+    let dropped = kept.map { k in Double(k) / 30 }
+    #expect(!Self.bridged(dropped).contains(true))
+    let jittered = (0..<90).map { k -> Double in
+      let shift = k % 2 == 0 ? 0.4 : -0.4
+      return (Double(k) + shift) / 30
+    }
+    #expect(!Self.bridged(jittered).contains(true))
+  }
 }

@@ -15,7 +15,7 @@ struct LiveColourTests {
   /// share of frames after the first repetition in which a bone the exercise watches is
   /// coloured beyond its tolerance, per bone, and the scored result.
   static func stream(
-    _ id: String, jitter: Float, wander: Float = 0,
+    _ id: String, jitter: Float, wander: Float = 0, gaps: (every: Double, lost: Double)? = nil,
     change: (inout PatientSimulator.Variation) -> Void = { _ in }
   ) throws -> (shares: [BodyBone: Double], result: TakeResult) {
     let exercise = try ScoringData.exercise(id)
@@ -23,6 +23,12 @@ struct LiveColourTests {
     let body = try BodyModel(skeleton: take.skeleton)
     var landmarks = ClipFeatures.landmarks(of: take, body: body)
     RobustnessSuite.addJitter(to: &landmarks, metres: jitter, seed: 41)
+    // The frames a stream loses (the last `gaps.lost` seconds of every `gaps.every`) never
+    // arrive.
+    let times = landmarks.indices.map { Double($0) * take.frameTime }
+    let kept = times.indices.filter { f in
+      gaps.map { times[f].truncatingRemainder(dividingBy: $0.every) < $0.every - $0.lost } ?? true
+    }
     if wander > 0 {
       RobustnessSuite.addWander(
         to: &landmarks, times: landmarks.indices.map { Double($0) * take.frameTime },
@@ -31,8 +37,8 @@ struct LiveColourTests {
     var live = try StreamingScorer(exercise: exercise)
     var counted = 0
     var over = [Int](repeating: 0, count: FeatureLayout.bones.count)
-    for (f, frame) in landmarks.enumerated() {
-      _ = live.push(landmarks: frame, at: Double(f) * take.frameTime)
+    for f in kept {
+      _ = live.push(landmarks: landmarks[f], at: times[f])
       guard !live.repetitions.isEmpty else { continue }
       counted += 1
       for (k, severity) in live.currentBoneSeverity.enumerated()
@@ -132,6 +138,28 @@ struct LiveColourTests {
     // The lists are read from the exercise folder: an empty one would run no case at all.
     #expect(RobustnessTests.all.count >= 25)
     #expect(Self.jitterColoured.count == RobustnessTests.all.count - 3)
+  }
+
+  /// A stream that loses 0.4 s of every 2.5 s (a network that stalls, a camera that loses the
+  /// patient for a moment): the pipeline bridges each gap with a straight line
+  /// (`GridResampler`), a guess at what the sensor did not see. Before the starting posture
+  /// refused to follow those frames (`FeaturePipeline.bridged`), a bridge across the start of
+  /// a repetition, which the tracker still saw as the reference's rest, moved the starting
+  /// posture towards the movement, and the hurdle step's working leg was painted off through
+  /// the rest of the repetition: 25 % of a perfect performance's frames.
+  @Test(
+    "a perfect performance through gaps in the stream is not painted off",
+    arguments: RobustnessTests.all)
+  func gapsAreNotFaults(id: String) throws {
+    let exercise = try ScoringData.exercise(id)
+    let (shares, result) = try Self.stream(
+      id, jitter: 0, gaps: (every: 2.5, lost: 0.4)
+    ) { $0.alternatesSides = exercise.alternates }
+    #expect(result.repetitions.count == 3)
+    #expect((result.summary.meanScore ?? 0) >= 95, "\(id): \(result.summary)")
+    for (bone, share) in shares {
+      #expect(share <= 0.05, "\(id): \(bone) coloured off in \(Int(share * 100)) % of frames")
+    }
   }
 
   @Test(
