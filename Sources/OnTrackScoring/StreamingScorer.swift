@@ -394,9 +394,14 @@ public struct StreamingScorer: Sendable {
     if exercise.alternates {
       let direct = movementCheck(otherSide: false)
       let other = movementCheck(otherSide: true)
+      var sides = scorer
       withMovementScratch { me, scratch in
-        me.matcher.finish(moves: { direct.accepts($0, scratch: &scratch) })
-        me.otherMatcher.finish(moves: { other.accepts($0, scratch: &scratch) })
+        me.matcher.finish(moves: {
+          direct.accepts($0, scratch: &scratch) && !Self.fitsOtherSide($0, direct, &sides)
+        })
+        me.otherMatcher.finish(moves: {
+          other.accepts($0, scratch: &scratch) && Self.fitsOtherSide($0, direct, &sides)
+        })
       }
       collectPending()
       settlePending(flush: true)
@@ -540,14 +545,26 @@ public struct StreamingScorer: Sendable {
     let stride = rows.stride
     let direct = movementCheck(otherSide: false)
     let other = movementCheck(otherSide: true)
+    // A match is taken on a side only if its frames fit that side (`fitsOtherSide`), as the
+    // matcher takes it: a taken match ends every path that began before its end, so a
+    // wrong-side fragment refused only afterwards took the right side's repetition with it.
+    var sides = scorer
     withMovementScratch { me, scratch in
       me.rows.values.withUnsafeBufferPointer { values in
         guard let base = values.baseAddress else { return }
-        me.matcher.push(base + slot * stride, moves: { direct.accepts($0, scratch: &scratch) })
+        me.matcher.push(
+          base + slot * stride,
+          moves: {
+            direct.accepts($0, scratch: &scratch) && !Self.fitsOtherSide($0, direct, &sides)
+          })
       }
       me.otherRows.values.withUnsafeBufferPointer { values in
         guard let base = values.baseAddress else { return }
-        me.otherMatcher.push(base + slot * stride, moves: { other.accepts($0, scratch: &scratch) })
+        me.otherMatcher.push(
+          base + slot * stride,
+          moves: {
+            other.accepts($0, scratch: &scratch) && Self.fitsOtherSide($0, direct, &sides)
+          })
       }
     }
     collectPending()
@@ -570,8 +587,16 @@ public struct StreamingScorer: Sendable {
   /// True if the (unmirrored) frames of `match` fit the mirrored reference better
   /// (`RepetitionScorer.worksOtherSide`); allocates, once per match.
   private mutating func fitsOtherSide(_ match: SubsequenceMatcher.Match) -> Bool {
-    guard let take = frames(of: match, otherSide: false), take.count > 1 else { return false }
-    return scorer.worksOtherSide(take, frames: 0..<take.count)
+    Self.fitsOtherSide(match, movementCheck(otherSide: false), &scorer)
+  }
+
+  /// `fitsOtherSide(_:)` through `direct` (the unmirrored ring buffer) with `sides`, for a
+  /// matcher's callback while the matcher is being fed.
+  private static func fitsOtherSide(
+    _ match: SubsequenceMatcher.Match, _ direct: MovementCheck, _ sides: inout RepetitionScorer
+  ) -> Bool {
+    guard let take = direct.frames(of: match), take.count > 1 else { return false }
+    return sides.worksOtherSide(take, frames: 0..<take.count)
   }
 
   /// The features of `match`'s frames from the ring buffer (`otherSide`: the mirror image's),
