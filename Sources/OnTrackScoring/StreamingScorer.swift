@@ -571,27 +571,19 @@ public struct StreamingScorer: Sendable {
     settlePending(flush: false)
   }
 
-  /// Moves the matches both sides' matchers have made final to `pending`, each only if its
-  /// frames fit its side better than the other (`fitsOtherSide`), as offline
-  /// (`TakeScorer`, before `SideChoice.resolve`): a fragment on the wrong side must not
-  /// compete with, and knock out, the repetition on the right one.
+  /// Moves the matches both sides' matchers have made final to `pending`. Each already fits
+  /// its side better than the other (the matchers take a match only then, `fitsOtherSide`),
+  /// as offline (`TakeScorer`, before `SideChoice.resolve`): a fragment on the wrong side must
+  /// not compete with, and knock out, the repetition on the right one.
   private mutating func collectPending() {
-    while let match = matcher.next() {
-      if !fitsOtherSide(match) { pending.append((match, false)) }
-    }
-    while let match = otherMatcher.next() {
-      if fitsOtherSide(match) { pending.append((match, true)) }
-    }
+    while let match = matcher.next() { pending.append((match, false)) }
+    while let match = otherMatcher.next() { pending.append((match, true)) }
   }
 
-  /// True if the (unmirrored) frames of `match` fit the mirrored reference better
-  /// (`RepetitionScorer.worksOtherSide`); allocates, once per match.
-  private mutating func fitsOtherSide(_ match: SubsequenceMatcher.Match) -> Bool {
-    Self.fitsOtherSide(match, movementCheck(otherSide: false), &scorer)
-  }
-
-  /// `fitsOtherSide(_:)` through `direct` (the unmirrored ring buffer) with `sides`, for a
-  /// matcher's callback while the matcher is being fed.
+  /// True if the (unmirrored) frames of `match`, read through `direct` (the unmirrored ring
+  /// buffer), fit the mirrored reference better (`RepetitionScorer.worksOtherSide`, with
+  /// `sides`: a copy of the scorer, for a matcher's callback while the matcher is being fed);
+  /// allocates, once per match.
   private static func fitsOtherSide(
     _ match: SubsequenceMatcher.Match, _ direct: MovementCheck, _ sides: inout RepetitionScorer
   ) -> Bool {

@@ -566,11 +566,11 @@ public struct TakeScorer: Sendable {
     var matcher = finding.matcher()
     var found: [RepetitionMatcher.Match] = []
     var scratch = MovementScratch(frames: finding.maximumLength)
-    var sides = RepetitionScorer(exercise: exercise)
+    var sides = side.map { _ in RepetitionScorer(exercise: exercise) }
     let moves = { (match: RepetitionMatcher.Match) in
       guard finding.accepts(match, in: features, scratch: &scratch) else { return false }
       guard let side else { return true }
-      return sides.worksOtherSide(side.take, frames: match.start..<(match.end + 1))
+      return sides?.worksOtherSide(side.take, frames: match.start..<(match.end + 1))
         == side.otherSide
     }
     rows.values.withUnsafeBufferPointer { values in
@@ -594,15 +594,11 @@ public struct TakeScorer: Sendable {
   ) -> TakeResult {
     let mirroredFeatures = features.mirrored()
     // A match stands on a side only if its frames fit that side's reference better than the
-    // other's: noise can make a stretch of one side match the mirror image loosely too.
+    // other's (asked as the matcher takes it, `matches(in:finding:side:)`): noise can make a
+    // stretch of one side match the mirror image loosely too.
     let candidates =
-      (matches(in: features, finding: finding, side: (features, false)).map { ($0, false) }
-      + matches(in: mirroredFeatures, finding: finding, side: (features, true)).map {
-        ($0, true)
-      }).filter {
-        match, mirrored in
-        scorer.worksOtherSide(features, frames: match.start..<(match.end + 1)) == mirrored
-      }
+      matches(in: features, finding: finding, side: (features, false)).map { ($0, false) }
+      + matches(in: mirroredFeatures, finding: finding, side: (features, true)).map { ($0, true) }
     let chosen = SideChoice.resolve(candidates)
     var repetitions = chosen.enumerated().map { k, pick in
       scorer.score(
